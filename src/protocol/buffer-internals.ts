@@ -1,0 +1,18 @@
+/**
+ * Types for Buffer's internal string codecs. They are undocumented but have been
+ * stable since Node 0.x and are what `toString`/`write` call after their
+ * argument handling; the codec calls them directly on its hot paths.
+ */
+declare global {
+  interface Buffer {
+    /** Decodes bytes [start, end) as latin1 (used for strings already checked to be ASCII). */
+    latin1Slice(start: number, end: number): string;
+    /** Decodes bytes [start, end) as UTF-8. */
+    utf8Slice(start: number, end: number): string;
+    /** Writes `s` as UTF-8 at `offset`; returns the bytes written. */
+    utf8Write(s: string, offset: number): number;
+  }
+}
+
+/** Marker so importing this module for its type declarations is explicit. */
+export const BUFFER_INTERNALS = true;
