@@ -1,0 +1,361 @@
+/**
+ * The subscription index: every topic filter the broker knows, and per filter the
+ * entries of its subscribers. Matching a published topic is the hottest code in
+ * the broker, so the layout serves `match` first:
+ *
+ * - Filters without wildcards sit in one Map keyed by the filter itself; a topic
+ *   name is looked up there directly, so a broker with only exact subscriptions
+ *   pays one Map.get per message and never touches the trie.
+ * - Only filters with `+` or `#` go in the trie. Each node keeps its `+` child and
+ *   its `#` entries in plain fields, so the walk never hashes a wildcard level.
+ * - Each filter's entries live in a Bucket that keeps the values in a dense array,
+ *   so appending them to the result is a tight loop with no iterator objects.
+ */
+
+const DOLLAR = 36; // '$'
+const PLUS = 43; // '+'
+const HASH = 35; // '#'
+
+/** Past this many keys a bucket indexes them in a Map; below it a linear scan is faster and smaller. */
+const INDEX_THRESHOLD = 8;
+
+/** The entries of one filter: dense arrays for matching, plus a key index once the bucket grows. */
+class Bucket<V> {
+  readonly filter: string;
+  /** The trie node that owns this bucket (null for exact filters, which live in the Map only). */
+  readonly node: TrieNode<V> | null;
+  readonly keys: string[] = [];
+  readonly vals: V[] = [];
+  private index: Map<string, number> | null = null;
+
+  constructor(filter: string, node: TrieNode<V> | null) {
+    this.filter = filter;
+    this.node = node;
+  }
+
+  find(key: string): number {
+    if (this.index !== null) return this.index.get(key) ?? -1;
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return i;
+    return -1;
+  }
+
+  /** Returns the replaced value, or undefined when the key is new (size tells which). */
+  set(key: string, value: V): V | undefined {
+    const i = this.find(key);
+    if (i >= 0) {
+      const prev = this.vals[i];
+      this.vals[i] = value;
+      return prev;
+    }
+    const at = this.keys.length;
+    this.keys.push(key);
+    this.vals.push(value);
+    if (this.index !== null) this.index.set(key, at);
+    else if (at + 1 > INDEX_THRESHOLD) {
+      this.index = new Map();
+      for (let j = 0; j < this.keys.length; j++) this.index.set(this.keys[j]!, j);
+    }
+    return undefined;
+  }
+
+  /** Swap-remove: subscriber order within a filter carries no meaning, O(1) removal does. */
+  delete(i: number): V {
+    const keys = this.keys;
+    const vals = this.vals;
+    const removed = vals[i]!;
+    const removedKey = keys[i]!;
+    const last = keys.length - 1;
+    if (i !== last) {
+      keys[i] = keys[last]!;
+      vals[i] = vals[last]!;
+      if (this.index !== null) this.index.set(keys[i]!, i);
+    }
+    keys.pop();
+    vals.pop();
+    if (this.index !== null) {
+      this.index.delete(removedKey);
+      if (keys.length <= INDEX_THRESHOLD / 2) this.index = null;
+    }
+    return removed;
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+}
+
+/** One level of the wildcard trie. */
+class TrieNode<V> {
+  /** Literal child levels; created on first use because most nodes of a wide trie are leaves. */
+  children: Map<string, TrieNode<V>> | null = null;
+  /** The `+` child level. */
+  plus: TrieNode<V> | null = null;
+  /** Entries of the filter ending at this node's `#` child (`a/#` lives on node `a`). */
+  hash: Bucket<V> | null = null;
+  /** Entries of the filter ending exactly at this node (it contains a `+` somewhere). */
+  leaf: Bucket<V> | null = null;
+  readonly parent: TrieNode<V> | null;
+  /** This level's text in the parent ('+' for the plus child), for pruning. */
+  readonly level: string;
+
+  constructor(parent: TrieNode<V> | null, level: string) {
+    this.parent = parent;
+    this.level = level;
+  }
+
+  isEmpty(): boolean {
+    return this.leaf === null && this.hash === null && this.plus === null && this.children === null;
+  }
+}
+
+/** True when the filter holds `+` or `#`; valid filters only hold them as whole levels. */
+function hasWildcard(filter: string): boolean {
+  for (let i = 0; i < filter.length; i++) {
+    const c = filter.charCodeAt(i);
+    if (c === PLUS || c === HASH) return true;
+  }
+  return false;
+}
+
+function appendAll<V>(bucket: Bucket<V>, out: V[]): void {
+  const vals = bucket.vals;
+  for (let i = 0; i < vals.length; i++) out.push(vals[i]!);
+}
+
+/** Subscription index: topic filters (with + and #) → subscriber entries, keyed per filter by a string key (client id, or "$share/group" for shared groups). */
+export class TopicTrie<V> {
+  private readonly exact = new Map<string, Bucket<V>>();
+  private readonly wild = new Map<string, Bucket<V>>();
+  private readonly root = new TrieNode<V>(null, '');
+  private readonly scratch: V[] = [];
+  private count = 0;
+  private nodes = 0;
+
+  /** Adds or replaces the entry for (filter, key); returns the previous value or undefined. */
+  add(filter: string, key: string, value: V): V | undefined {
+    let bucket = this.exact.get(filter) ?? this.wild.get(filter);
+    if (bucket === undefined) {
+      if (hasWildcard(filter)) {
+        bucket = this.createWildBucket(filter);
+        this.wild.set(filter, bucket);
+      } else {
+        bucket = new Bucket<V>(filter, null);
+        this.exact.set(filter, bucket);
+      }
+    }
+    const sizeBefore = bucket.size;
+    const prev = bucket.set(key, value);
+    if (bucket.size !== sizeBefore) this.count++;
+    return prev;
+  }
+
+  /** Removes the entry for (filter, key); returns it or undefined. Prunes empty nodes. */
+  remove(filter: string, key: string): V | undefined {
+    let map = this.exact;
+    let bucket = map.get(filter);
+    if (bucket === undefined) {
+      map = this.wild;
+      bucket = map.get(filter);
+      if (bucket === undefined) return undefined;
+    }
+    const i = bucket.find(key);
+    if (i < 0) return undefined;
+    const removed = bucket.delete(i);
+    this.count--;
+    if (bucket.size === 0) {
+      map.delete(filter);
+      if (bucket.node !== null) this.detach(bucket);
+    }
+    return removed;
+  }
+
+  /** Looks up one entry. */
+  get(filter: string, key: string): V | undefined {
+    const bucket = this.exact.get(filter) ?? this.wild.get(filter);
+    if (bucket === undefined) return undefined;
+    const i = bucket.find(key);
+    return i < 0 ? undefined : bucket.vals[i];
+  }
+
+  /** True when at least one entry exists for the filter (any key). */
+  has(filter: string): boolean {
+    return this.exact.has(filter) || this.wild.has(filter);
+  }
+
+  /** Appends every value whose filter matches the topic name to `out` (caller resets out.length = 0 and reuses the array: no allocation per call on the hot path). Returns the number appended. */
+  match(topic: string, out: V[]): number {
+    const before = out.length;
+    const bucket = this.exact.get(topic);
+    if (bucket !== undefined) appendAll(bucket, out);
+    if (this.wild.size !== 0) {
+      if (topic.charCodeAt(0) === DOLLAR) {
+        // [MQTT-4.7.2-1] a leading wildcard never matches a $ topic: skip the root's + and #.
+        const children = this.root.children;
+        if (children !== null) {
+          let end = topic.indexOf('/');
+          if (end < 0) end = topic.length;
+          const child = children.get(end === topic.length ? topic : topic.slice(0, end));
+          if (child !== undefined) this.walk(child, topic, end + 1, out);
+        }
+      } else {
+        this.walk(this.root, topic, 0, out);
+      }
+    }
+    return out.length - before;
+  }
+
+  /** True when any filter matches the topic; stops at the first hit (for "no subscribers" checks). */
+  hasMatch(topic: string): boolean {
+    const bucket = this.exact.get(topic);
+    if (bucket !== undefined) return true;
+    if (this.wild.size === 0) return false;
+    // Rare path (no exact hit): a scratch array keeps the walk code single.
+    const scratch = this.scratch;
+    const n = this.match(topic, scratch);
+    scratch.length = 0;
+    return n > 0;
+  }
+
+  /** Number of (filter, key) entries. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Number of distinct filters with at least one entry. */
+  get filterCount(): number {
+    return this.exact.size + this.wild.size;
+  }
+
+  /** Trie nodes currently allocated for wildcard filters; exposed so tests can prove removal leaves nothing behind. */
+  get nodeCount(): number {
+    return this.nodes;
+  }
+
+  /** Iterates all entries (for $SYS counts, persistence, admin API). */
+  *entries(): IterableIterator<[filter: string, key: string, value: V]> {
+    for (const map of [this.exact, this.wild]) {
+      for (const bucket of map.values()) {
+        // Copy so callers may remove while iterating.
+        const keys = bucket.keys.slice();
+        const vals = bucket.vals.slice();
+        for (let i = 0; i < keys.length; i++) yield [bucket.filter, keys[i]!, vals[i]!];
+      }
+    }
+  }
+
+  /** Iterates the distinct filters and how many entries each holds. */
+  *filters(): IterableIterator<[filter: string, entries: number]> {
+    for (const b of this.exact.values()) yield [b.filter, b.size];
+    for (const b of this.wild.values()) yield [b.filter, b.size];
+  }
+
+  /** Removes everything. */
+  clear(): void {
+    this.exact.clear();
+    this.wild.clear();
+    this.root.children = null;
+    this.root.plus = null;
+    this.root.hash = null;
+    this.root.leaf = null;
+    this.count = 0;
+    this.nodes = 0;
+  }
+
+  /**
+   * Walks the wildcard trie for the levels of `topic` from index `pos`; `pos` past
+   * the end means every level has been consumed. Follows the literal path in a loop
+   * and recurses only into `+` branches, so a topic costs one substring and one
+   * Map.get per level where literal children exist.
+   */
+  private walk(node: TrieNode<V>, topic: string, pos: number, out: V[]): void {
+    const len = topic.length;
+    for (;;) {
+      // `a/#` matches `a` itself and everything below it.
+      if (node.hash !== null) appendAll(node.hash, out);
+      if (pos > len) {
+        if (node.leaf !== null) appendAll(node.leaf, out);
+        return;
+      }
+      let end = topic.indexOf('/', pos);
+      if (end < 0) end = len;
+      if (node.plus !== null) this.walk(node.plus, topic, end + 1, out);
+      const children = node.children;
+      if (children === null) return;
+      const child = children.get(pos === 0 && end === len ? topic : topic.slice(pos, end));
+      if (child === undefined) return;
+      node = child;
+      pos = end + 1;
+    }
+  }
+
+  private createWildBucket(filter: string): Bucket<V> {
+    let node = this.root;
+    let pos = 0;
+    const len = filter.length;
+    for (;;) {
+      let end = filter.indexOf('/', pos);
+      if (end < 0) end = len;
+      const isLast = end === len;
+      if (isLast && end - pos === 1 && filter.charCodeAt(pos) === HASH) {
+        const bucket = new Bucket<V>(filter, node);
+        node.hash = bucket;
+        return bucket;
+      }
+      if (end - pos === 1 && filter.charCodeAt(pos) === PLUS) {
+        if (node.plus === null) {
+          node.plus = new TrieNode<V>(node, '+');
+          this.nodes++;
+        }
+        node = node.plus;
+      } else {
+        const level = filter.slice(pos, end);
+        if (node.children === null) node.children = new Map();
+        let child = node.children.get(level);
+        if (child === undefined) {
+          child = new TrieNode<V>(node, level);
+          node.children.set(level, child);
+          this.nodes++;
+        }
+        node = child;
+      }
+      if (isLast) {
+        const bucket = new Bucket<V>(filter, node);
+        node.leaf = bucket;
+        return bucket;
+      }
+      pos = end + 1;
+    }
+  }
+
+  /** Unhooks an emptied bucket and prunes the nodes that no longer lead anywhere. */
+  private detach(bucket: Bucket<V>): void {
+    let node = bucket.node!;
+    if (node.hash === bucket) node.hash = null;
+    else node.leaf = null;
+    while (node.parent !== null && node.isEmpty()) {
+      const parent = node.parent;
+      if (parent.plus === node) parent.plus = null;
+      else {
+        parent.children!.delete(node.level);
+        if (parent.children!.size === 0) parent.children = null;
+      }
+      this.nodes--;
+      node = parent;
+    }
+  }
+}
+
+/** Reference matcher by the spec's rules, used by tests and for one-off checks outside the hot path. */
+export function filterMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  if (topic.charCodeAt(0) === DOLLAR && (f[0] === '+' || f[0] === '#')) return false;
+  for (let i = 0; i < f.length; i++) {
+    const lvl = f[i]!;
+    if (lvl === '#') return true;
+    if (i >= t.length) return false;
+    if (lvl !== '+' && lvl !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
