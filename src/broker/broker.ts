@@ -1,0 +1,741 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type {
+  ConnectPacket,
+  PublishPacket,
+  SubscribePacket,
+  Subscription,
+  Will,
+} from '../protocol/packets.js';
+import type { Properties } from '../protocol/properties.js';
+import { parseSharedSubscription } from '../protocol/topic.js';
+import { type Listener, openListener } from '../transport/listener.js';
+import { Channel, type ConnectionInfo } from './channel.js';
+import { Message } from './message.js';
+import {
+  type BrokerOptions,
+  type ClientInfo,
+  type ResolvedBrokerOptions,
+  resolveBrokerOptions,
+} from './options.js';
+import { RetainedIndex } from './retained-index.js';
+import {
+  SESSION_NEVER_EXPIRES,
+  Session,
+  type SessionLimits,
+  type SubscriptionRecord,
+} from './session.js';
+import { SharedGroup } from './shared-group.js';
+import { BrokerStats } from './stats.js';
+import { SysTopics } from './sys.js';
+import { TopicTrie } from './topic-trie.js';
+
+/** An entry of the subscription index: one client's subscription, or a shared group. */
+type RouteEntry = SubscriptionRecord | SharedGroup<SubscriptionRecord>;
+
+/** A message as seen by the embedding API (events and `publish()`). */
+export interface PublishedMessage {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties?: Properties | undefined;
+}
+
+/** Typed events of a Broker. */
+export interface BrokerEvents {
+  /** A client completed CONNECT (CONNACK 0 sent). */
+  clientConnected: (client: ClientInfo, sessionPresent: boolean) => void;
+  /** A connected client went away; `reason` says why. */
+  clientDisconnected: (client: ClientInfo, reason: string) => void;
+  /** A client subscribed; `granted` holds the SUBACK codes. */
+  subscribe: (client: ClientInfo, subscriptions: Subscription[], granted: number[]) => void;
+  /** A client unsubscribed. */
+  unsubscribe: (client: ClientInfo, filters: string[]) => void;
+  /** A message was accepted for routing (client is undefined for broker-originated messages). */
+  publish: (message: PublishedMessage, client: ClientInfo | undefined) => void;
+  /** The broker started listening. */
+  listening: (addresses: ListenerAddress[]) => void;
+}
+
+/** Where a listener ended up bound. */
+export interface ListenerAddress {
+  name: string;
+  protocol: string;
+  host: string;
+  port: number;
+}
+
+function isOnlineMember(m: SubscriptionRecord): boolean {
+  return m.session.channel !== undefined;
+}
+
+/**
+ * The broker: wires sessions, the router, retained messages, wills and $SYS,
+ * and is the public embedding API. Create one with {@link createBroker}.
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: typed EventEmitter overloads are declared in the merged interface below.
+export class Broker extends EventEmitter {
+  /** Options with defaults applied. */
+  readonly options: ResolvedBrokerOptions;
+  /** Counters behind $SYS and metrics. */
+  readonly stats = new BrokerStats();
+  readonly log: Logger | undefined;
+  /** Sessions by client id, online and offline. */
+  readonly sessions = new Map<string, Session>();
+  /** Open connections, including those not yet past CONNECT. */
+  readonly channels = new Set<Channel>();
+  /** Subscription index. */
+  readonly router = new TopicTrie<RouteEntry>();
+  /** Retained messages by topic. */
+  readonly retained = new RetainedIndex<Message>();
+  /** Response Information returned to v5 clients that request it. */
+  responseInformation: string | undefined;
+  private readonly openListeners: Listener[] = [];
+  private readonly sys: SysTopics;
+  private sweeper: NodeJS.Timeout | undefined;
+  private nextMessageId = 1;
+  private routeStamp = 0;
+  private readonly matchScratch: RouteEntry[] = [];
+  private readonly targetScratch: Session[] = [];
+  private closing = false;
+
+  constructor(options: BrokerOptions = {}) {
+    super();
+    this.options = resolveBrokerOptions(options);
+    this.log = this.options.logger;
+    this.sys = new SysTopics(this);
+    this.sweeper = setInterval(() => this.sweep(), 1000);
+    this.sweeper.unref();
+  }
+
+  /** Current time in ms (one place to read the clock). */
+  get now(): number {
+    return Date.now();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Opens every configured listener; resolves once all are bound. */
+  async listen(): Promise<ListenerAddress[]> {
+    for (const l of this.options.listeners) {
+      const listener = await openListener(this, l);
+      this.openListeners.push(listener);
+      const a = listener.address();
+      this.log?.info(`Opening ${a.protocol} listen socket on ${a.host}:${a.port}.`);
+    }
+    this.sys.start();
+    const addrs = this.addresses();
+    this.emit('listening', addrs);
+    return addrs;
+  }
+
+  /** Addresses of the open listeners (useful with port 0). */
+  addresses(): ListenerAddress[] {
+    return this.openListeners.map((l) => l.address());
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, send v5 clients DISCONNECT 0x8B
+   * (server shutting down), close every connection and release timers.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    this.sys.stop();
+    const closing = this.openListeners.map((l) => l.close());
+    const waits: Promise<void>[] = [];
+    for (const ch of this.channels) {
+      waits.push(
+        new Promise<void>((resolve) => {
+          if (ch.socket.destroyed) resolve();
+          else ch.socket.once('close', () => resolve());
+        }),
+      );
+      ch.disconnectWith(ReasonCode.ServerShuttingDown, 'server shutting down');
+    }
+    await Promise.all([...closing, ...waits]);
+  }
+
+  /**
+   * Hands a connected byte stream to the broker (transports call this; an
+   * embedding application can pass any Duplex, e.g. an in-process pipe).
+   */
+  handleConnection(socket: Duplex, info: ConnectionInfo): Channel {
+    const ch = new Channel(this, socket, info);
+    this.channels.add(ch);
+    if (this.closing) ch.close('server shutting down');
+    return ch;
+  }
+
+  /** Called by a channel once its socket has closed. */
+  channelClosed(ch: Channel): void {
+    this.channels.delete(ch);
+  }
+
+  // ---------------------------------------------------------------- connect
+
+  /** Generates a client id for a client that sent an empty one. */
+  assignClientId(): string {
+    return `${this.options.autoIdPrefix}${randomBytes(12).toString('hex')}`;
+  }
+
+  /** Whether an enhanced-authentication method is available (none yet). */
+  supportsAuthMethod(_method: string): boolean {
+    return false;
+  }
+
+  /** Runs the authentication chain; resolves to a v5 reason code (0 = accepted). */
+  async authenticate(ch: Channel, p: ConnectPacket, username: string | undefined): Promise<number> {
+    const hook = this.options.hooks.authenticate;
+    if (hook !== undefined) {
+      const r = await hook({ ...ch.client!, password: p.password, properties: p.properties });
+      if (r === true) return ReasonCode.Success;
+      if (r === false) return ReasonCode.BadUserNameOrPassword;
+      if (typeof r === 'number') return r;
+    }
+    if (username === undefined && !this.options.allowAnonymous) return ReasonCode.NotAuthorized;
+    return ReasonCode.Success;
+  }
+
+  /** v5 CONNACK properties describing this broker's limits (a fresh object). */
+  connackProperties(): Properties {
+    const o = this.options;
+    const props: Properties = {};
+    if (o.receiveMaximum < 65535) props.receiveMaximum = o.receiveMaximum;
+    if (o.maxPacketSize < 268_435_460) props.maximumPacketSize = o.maxPacketSize;
+    props.topicAliasMaximum = o.maxTopicAlias;
+    if (o.maxQos < 2) props.maximumQoS = o.maxQos;
+    if (!o.retainAvailable) props.retainAvailable = 0;
+    return props;
+  }
+
+  private sessionLimits(): SessionLimits {
+    const o = this.options;
+    return {
+      maxInflight: o.maxInflightMessages === 0 ? 65535 : o.maxInflightMessages,
+      maxQueuedMessages: o.maxQueuedMessages,
+      maxQueuedBytes: o.maxQueuedBytes,
+      dropOldest: o.maxQueuedDrop === 'oldest',
+      queueQos0: o.queueQos0Messages,
+    };
+  }
+
+  /**
+   * Binds an accepted connection to its session: takes over a live one,
+   * discards or resumes an old one per Clean Session / Clean Start.
+   */
+  attachSession(ch: Channel, p: ConnectPacket): { session: Session; present: boolean } {
+    const id = ch.clientId;
+    let existing = this.sessions.get(id);
+    if (existing?.channel !== undefined) {
+      // Client take-over: the old connection is closed (its will is published).
+      existing.channel.takenOver();
+      existing = this.sessions.get(id);
+    }
+    let expiry: number;
+    if (p.protocolVersion === 5) {
+      expiry = p.properties?.sessionExpiryInterval ?? 0;
+    } else if (p.clean) {
+      expiry = 0;
+    } else {
+      const pce = this.options.persistentClientExpiration;
+      expiry = pce > 0 ? pce : SESSION_NEVER_EXPIRES;
+    }
+    if (existing !== undefined && p.clean) {
+      this.destroySession(existing);
+      existing = undefined;
+    }
+    let session: Session;
+    let present = false;
+    if (existing !== undefined) {
+      session = existing;
+      present = true;
+      session.expiryInterval = expiry;
+      session.protocolVersion = p.protocolVersion;
+      // The client came back in time: a delayed will is cancelled.
+      session.pendingWill = undefined;
+      session.pendingWillAt = 0;
+    } else {
+      session = new Session(id, p.protocolVersion, expiry, this.sessionLimits());
+      this.sessions.set(id, session);
+    }
+    session.username = ch.username;
+    session.channel = ch;
+    session.disconnectedAt = 0;
+    return { session, present };
+  }
+
+  /** Called by a channel after CONNACK 0. */
+  onClientConnected(ch: Channel): void {
+    const s = this.stats;
+    s.connected++;
+    s.connectionsTotal++;
+    if (s.connected > s.maximumConnected) s.maximumConnected = s.connected;
+    const c = ch.client!;
+    this.log?.info(
+      `New client connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
+    );
+    if (this.listenerCount('clientConnected') > 0)
+      this.emit('clientConnected', c, ch.session!.subscriptions.size > 0);
+  }
+
+  /** Called by a channel whose connection ended; `will` is set unless the client disconnected normally. */
+  onClientDisconnected(ch: Channel, will: Will | undefined, reason: string): void {
+    const session = ch.session!;
+    session.channel = undefined;
+    this.stats.connected--;
+    const now = this.now;
+    const c = ch.client!;
+    this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
+    // Shared-subscription messages this member had not completed go to another member.
+    if (session.inflight.size > 0 || session.queuedCount > 0) this.handOverShared(session);
+    if (will !== undefined) {
+      const delay = will.properties?.willDelayInterval ?? 0;
+      if (delay > 0 && session.expiryInterval > 0) {
+        session.pendingWill = will;
+        session.pendingWillAt = now + Math.min(delay, session.expiryInterval) * 1000;
+      } else {
+        this.publishWill(session, c, will);
+      }
+    }
+    if (session.expiryInterval === 0) this.destroySession(session);
+    else session.disconnectedAt = now;
+    if (this.listenerCount('clientDisconnected') > 0) this.emit('clientDisconnected', c, reason);
+  }
+
+  /** Removes a session with its subscriptions and messages; a delayed will is published now. */
+  destroySession(session: Session): void {
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    for (const sub of session.subscriptions.values()) this.removeRoute(sub);
+    session.subscriptions.clear();
+    this.handOverShared(session);
+    session.clearMessages();
+    if (session.pendingWill !== undefined) {
+      const will = session.pendingWill;
+      session.pendingWill = undefined;
+      this.publishWill(session, undefined, will);
+    }
+  }
+
+  private handOverShared(session: Session): void {
+    const moved = session.takeShared();
+    for (const d of moved) {
+      const group = d.group!;
+      const member =
+        group.pick(d.msg.topic, d.msg.origin, isOnlineMember) ??
+        group.pick(d.msg.topic, d.msg.origin);
+      if (member === undefined || member.session === session) continue;
+      const qos = (d.msg.qos < member.qos ? d.msg.qos : member.qos) as QoS;
+      d.qos = qos;
+      member.session.redeliver(d);
+    }
+  }
+
+  /** Publishes a will (or a due delayed will). */
+  publishWill(session: Session | undefined, client: ClientInfo | undefined, will: Will): void {
+    const origin = session?.clientId ?? client?.clientId ?? '';
+    const props = will.properties;
+    let fwd: Properties | undefined;
+    if (props !== undefined) {
+      fwd = { ...props };
+      delete fwd.willDelayInterval;
+      if (Object.keys(fwd).length === 0) fwd = undefined;
+    }
+    this.publishMessage(
+      this.makeMessage(will.topic, will.payload, will.qos, will.retain, fwd, origin),
+      undefined,
+    );
+  }
+
+  // ---------------------------------------------------------------- publish
+
+  private makeMessage(
+    topic: string,
+    payload: Buffer,
+    qos: QoS,
+    retain: boolean,
+    props: Properties | undefined,
+    origin: string,
+  ): Message {
+    let expiresAt = 0;
+    if (props !== undefined && props.messageExpiryInterval !== undefined) {
+      expiresAt = this.now + props.messageExpiryInterval * 1000;
+    }
+    return new Message(this.nextMessageId++, topic, payload, qos, retain, props, expiresAt, origin);
+  }
+
+  /** Routes a PUBLISH received from a client; returns how many sessions it reached. */
+  publishFrom(session: Session, topic: string, p: PublishPacket): number {
+    let props = p.properties;
+    if (
+      props !== undefined &&
+      (props.topicAlias !== undefined || props.subscriptionIdentifiers !== undefined)
+    ) {
+      // Topic aliases are per connection and subscription ids are per subscriber: never forwarded.
+      props = { ...props };
+      delete props.topicAlias;
+      delete props.subscriptionIdentifiers;
+      if (Object.keys(props).length === 0) props = undefined;
+    }
+    const msg = this.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
+    return this.publishMessage(msg, session.channel?.client);
+  }
+
+  /**
+   * Publishes a message from the embedding application (origin: the broker).
+   * Returns how many sessions it reached.
+   */
+  publish(message: PublishedMessage): number {
+    return this.publishMessage(
+      this.makeMessage(
+        message.topic,
+        message.payload,
+        message.qos,
+        message.retain,
+        message.properties,
+        '',
+      ),
+      undefined,
+    );
+  }
+
+  /** Stores (if retained) and routes one message. */
+  publishMessage(msg: Message, client: ClientInfo | undefined): number {
+    if (msg.retain) {
+      if (msg.payload.length === 0) this.retained.delete(msg.topic);
+      else this.retained.set(msg.topic, msg);
+    }
+    if (this.listenerCount('publish') > 0) {
+      this.emit(
+        'publish',
+        {
+          topic: msg.topic,
+          payload: msg.payload,
+          qos: msg.qos,
+          retain: msg.retain,
+          properties: msg.properties,
+        },
+        client,
+      );
+    }
+    return this.route(msg);
+  }
+
+  /**
+   * The routing loop: finds matching subscriptions, keeps one delivery per
+   * session at the highest granted QoS (overlapping subscriptions), picks one
+   * member per shared group, and hands each session its delivery. Allocation
+   * free unless subscription identifiers are in play.
+   */
+  route(msg: Message): number {
+    const out = this.matchScratch;
+    out.length = 0;
+    const n = this.router.match(msg.topic, out);
+    if (n === 0) return 0;
+    const stamp = ++this.routeStamp;
+    const targets = this.targetScratch;
+    targets.length = 0;
+    const readHook = this.options.hooks.authorizeRead;
+    let reached = 0;
+    for (let i = 0; i < n; i++) {
+      const e = out[i]!;
+      if (e instanceof SharedGroup) {
+        const member =
+          e.pick(msg.topic, msg.origin, isOnlineMember) ?? e.pick(msg.topic, msg.origin);
+        if (member === undefined) continue;
+        if (
+          readHook !== undefined &&
+          member.session.channel?.client !== undefined &&
+          !readHook(member.session.channel.client, msg.topic)
+        )
+          continue;
+        const q = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
+        const subIds = member.subscriptionId !== undefined ? [member.subscriptionId] : undefined;
+        member.session.deliver(msg, q, false, subIds, e);
+        reached++;
+        continue;
+      }
+      const s = e.session;
+      if (e.noLocal && s.clientId === msg.origin) continue;
+      if (s.routeStamp !== stamp) {
+        s.routeStamp = stamp;
+        s.routeQos = e.qos;
+        s.routeRetainAsPublished = e.retainAsPublished;
+        s.routeSubIds = e.subscriptionId !== undefined ? [e.subscriptionId] : undefined;
+        targets.push(s);
+      } else {
+        if (e.qos > s.routeQos) s.routeQos = e.qos;
+        if (e.retainAsPublished) s.routeRetainAsPublished = true;
+        if (e.subscriptionId !== undefined) (s.routeSubIds ??= []).push(e.subscriptionId);
+      }
+    }
+    for (let i = 0; i < targets.length; i++) {
+      const s = targets[i]!;
+      if (readHook !== undefined) {
+        const c = s.channel?.client;
+        if (c !== undefined && !readHook(c, msg.topic)) continue;
+      }
+      const q = (msg.qos < s.routeQos ? msg.qos : s.routeQos) as QoS;
+      // [MQTT-3.3.1-9] forwarded to existing subscriptions with RETAIN 0, unless v5 Retain As Published.
+      const r = s.routeRetainAsPublished && msg.retain;
+      if (s.deliver(msg, q, r, s.routeSubIds) !== 0) this.stats.publishDropped++;
+      reached++;
+    }
+    return reached;
+  }
+
+  // ---------------------------------------------------------------- subscribe
+
+  /** Whether a topic or filter has more levels than allowed. */
+  topicTooDeep(topic: string): boolean {
+    const max = this.options.maxTopicLevels;
+    if (max <= 0) return false;
+    let levels = 1;
+    for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) {
+      if (++levels > max) return true;
+    }
+    return false;
+  }
+
+  /** Handles a SUBSCRIBE: authorizes, records, sends SUBACK, then matching retained messages. */
+  subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
+    const hook = this.options.hooks.authorizeSubscribe;
+    if (hook === undefined) {
+      this.completeSubscribe(ch, p, undefined);
+      return;
+    }
+    return (async () => {
+      const verdicts: Array<boolean | QoS | undefined> = [];
+      for (const sub of p.subscriptions) verdicts.push(await hook(ch.client!, sub));
+      if (ch.session?.channel !== ch) return;
+      this.completeSubscribe(ch, p, verdicts);
+    })();
+  }
+
+  private completeSubscribe(
+    ch: Channel,
+    p: SubscribePacket,
+    verdicts: Array<boolean | QoS | undefined> | undefined,
+  ): void {
+    const session = ch.session!;
+    const v5 = ch.version === 5;
+    const o = this.options;
+    const codes: number[] = [];
+    const subId = p.properties?.subscriptionIdentifiers?.[0];
+    const retainedFor: Array<[SubscriptionRecord, boolean]> = [];
+    const mp = ch.info.mountPoint;
+    for (let i = 0; i < p.subscriptions.length; i++) {
+      const sub = p.subscriptions[i]!;
+      const verdict = verdicts?.[i];
+      let filter = sub.topic;
+      let topicFilter = filter;
+      let group: string | undefined;
+      const shared = parseSharedSubscription(filter);
+      if (shared === 'invalid') {
+        codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
+        continue;
+      }
+      if (shared !== undefined) {
+        if (v5 && sub.noLocal) {
+          // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
+          throw new ProtocolError(
+            ReasonCode.ProtocolError,
+            'No Local on a shared subscription',
+            'MQTT-3.8.3-4',
+          );
+        }
+        group = shared.group;
+        topicFilter = shared.filter;
+      }
+      if (mp !== undefined) {
+        topicFilter = mp + topicFilter;
+        filter = group !== undefined ? `$share/${group}/${topicFilter}` : topicFilter;
+      }
+      if (this.topicTooDeep(topicFilter)) {
+        codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
+        continue;
+      }
+      if (verdict === false) {
+        this.stats.authzDenied++;
+        codes.push(v5 ? ReasonCode.NotAuthorized : 0x80);
+        continue;
+      }
+      const existing = session.subscriptions.get(filter);
+      if (
+        existing === undefined &&
+        o.maxSubscriptionsPerClient > 0 &&
+        session.subscriptions.size >= o.maxSubscriptionsPerClient
+      ) {
+        codes.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
+        continue;
+      }
+      let qos = sub.qos;
+      if (qos > o.maxQos) qos = o.maxQos;
+      if (typeof verdict === 'number' && verdict < qos) qos = verdict;
+      const rec: SubscriptionRecord = {
+        session,
+        filter,
+        topicFilter,
+        shareGroup: group,
+        qos,
+        noLocal: sub.noLocal,
+        retainAsPublished: sub.retainAsPublished,
+        retainHandling: sub.retainHandling,
+        subscriptionId: subId,
+      };
+      if (existing !== undefined) this.removeRoute(existing);
+      session.subscriptions.set(filter, rec);
+      this.addRoute(rec);
+      codes.push(qos);
+      if (
+        group === undefined &&
+        (sub.retainHandling === 0 || (sub.retainHandling === 1 && existing === undefined))
+      ) {
+        retainedFor.push([rec, true]);
+      }
+    }
+    ch.send({ type: PacketType.SUBACK, packetId: p.packetId, reasonCodes: codes });
+    if (this.listenerCount('subscribe') > 0)
+      this.emit('subscribe', ch.client!, p.subscriptions, codes);
+    if (retainedFor.length > 0) this.sendRetained(session, retainedFor);
+  }
+
+  private sendRetained(session: Session, recs: Array<[SubscriptionRecord, boolean]>): void {
+    const now = this.now;
+    const found: Message[] = [];
+    const readHook = this.options.hooks.authorizeRead;
+    const client = session.channel?.client;
+    for (const [rec] of recs) {
+      found.length = 0;
+      this.retained.match(rec.topicFilter, found);
+      for (const msg of found) {
+        if (msg.isExpired(now)) {
+          this.retained.delete(msg.topic);
+          continue;
+        }
+        if (readHook !== undefined && client !== undefined && !readHook(client, msg.topic))
+          continue;
+        const q = (msg.qos < rec.qos ? msg.qos : rec.qos) as QoS;
+        // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1.
+        session.deliver(
+          msg,
+          q,
+          true,
+          rec.subscriptionId !== undefined ? [rec.subscriptionId] : undefined,
+        );
+      }
+    }
+  }
+
+  private addRoute(rec: SubscriptionRecord): void {
+    if (rec.shareGroup === undefined) {
+      this.router.add(rec.topicFilter, rec.session.clientId, rec);
+      return;
+    }
+    const key = `$share/${rec.shareGroup}`;
+    let group = this.router.get(rec.topicFilter, key) as
+      | SharedGroup<SubscriptionRecord>
+      | undefined;
+    if (group === undefined) {
+      group = new SharedGroup<SubscriptionRecord>(
+        rec.shareGroup,
+        rec.topicFilter,
+        this.options.sharedSubscriptionStrategy,
+      );
+      this.router.add(rec.topicFilter, key, group);
+    }
+    group.add(rec.session.clientId, rec);
+  }
+
+  private removeRoute(rec: SubscriptionRecord): void {
+    if (rec.shareGroup === undefined) {
+      if (this.router.get(rec.topicFilter, rec.session.clientId) === rec)
+        this.router.remove(rec.topicFilter, rec.session.clientId);
+      return;
+    }
+    const key = `$share/${rec.shareGroup}`;
+    const group = this.router.get(rec.topicFilter, key) as
+      | SharedGroup<SubscriptionRecord>
+      | undefined;
+    if (group === undefined) return;
+    group.remove(rec.session.clientId);
+    if (group.size === 0) this.router.remove(rec.topicFilter, key);
+  }
+
+  /** Removes subscriptions by exact filter; returns v5 UNSUBACK codes. */
+  unsubscribe(session: Session, filters: string[]): number[] {
+    const codes: number[] = [];
+    const mp = session.channel?.info.mountPoint;
+    for (const f of filters) {
+      let filter = f;
+      if (mp !== undefined) {
+        const shared = parseSharedSubscription(f);
+        filter =
+          shared !== undefined && shared !== 'invalid'
+            ? `$share/${shared.group}/${mp}${shared.filter}`
+            : mp + f;
+      }
+      const rec = session.subscriptions.get(filter);
+      if (rec === undefined) {
+        codes.push(ReasonCode.NoSubscriptionExisted);
+        continue;
+      }
+      session.subscriptions.delete(filter);
+      this.removeRoute(rec);
+      codes.push(ReasonCode.Success);
+    }
+    const c = session.channel?.client;
+    if (c !== undefined && this.listenerCount('unsubscribe') > 0)
+      this.emit('unsubscribe', c, filters);
+    return codes;
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  private sweep(): void {
+    const now = this.now;
+    for (const ch of this.channels) {
+      try {
+        ch.checkTimers(now);
+      } catch (err) {
+        this.log?.error({ err }, 'timer check failed');
+      }
+    }
+    for (const s of this.sessions.values()) {
+      if (s.channel !== undefined) continue;
+      if (s.pendingWill !== undefined && now >= s.pendingWillAt) {
+        const will = s.pendingWill;
+        s.pendingWill = undefined;
+        this.publishWill(s, undefined, will);
+      }
+      if (
+        s.expiryInterval !== SESSION_NEVER_EXPIRES &&
+        s.disconnectedAt > 0 &&
+        now - s.disconnectedAt >= s.expiryInterval * 1000
+      ) {
+        this.log?.info(`Session ${s.clientId} expired.`);
+        this.destroySession(s);
+      }
+    }
+  }
+}
+
+/** Typed event methods for Broker. */
+export interface Broker {
+  on<K extends keyof BrokerEvents>(event: K, listener: BrokerEvents[K]): this;
+  once<K extends keyof BrokerEvents>(event: K, listener: BrokerEvents[K]): this;
+  off<K extends keyof BrokerEvents>(event: K, listener: BrokerEvents[K]): this;
+  emit<K extends keyof BrokerEvents>(event: K, ...args: Parameters<BrokerEvents[K]>): boolean;
+}
+
+/** Creates a broker; call `listen()` to open its listeners. */
+export function createBroker(options?: BrokerOptions): Broker {
+  return new Broker(options);
+}

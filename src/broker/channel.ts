@@ -1,0 +1,863 @@
+import { isUtf8 } from 'node:buffer';
+import type { Duplex } from 'node:stream';
+import {
+  ConnackReturnCode,
+  connackCodeForV3,
+  PacketType,
+  type ProtocolVersion,
+  type QoS,
+  ReasonCode,
+} from '../protocol/constants.js';
+import { Decoder, type PacketSink } from '../protocol/decoder.js';
+import { encode, encodePublish, withPacketId } from '../protocol/encoder.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type {
+  AuthPacket,
+  ConnectPacket,
+  DisconnectPacket,
+  Packet,
+  PublishPacket,
+  SubscribePacket,
+  UnsubscribePacket,
+  Will,
+} from '../protocol/packets.js';
+import type { Properties } from '../protocol/properties.js';
+import type { Broker } from './broker.js';
+import { type Message, shapeIndex } from './message.js';
+import type { ClientInfo } from './options.js';
+import { DropReason, type Session } from './session.js';
+
+/** Connection facts a transport hands to the broker with each new byte stream. */
+export interface ConnectionInfo {
+  remoteAddress: string;
+  remotePort: number;
+  /** Listener name, e.g. "tcp:1883". */
+  listener: string;
+  /** Topic prefix of the listener (Mosquitto's mount_point). */
+  mountPoint?: string | undefined;
+  /** TLS client certificate subject or identity, used as user name where configured. */
+  certificateSubject?: string | undefined;
+  /** Use the certificate identity as the user name (use_identity_as_username). */
+  certificateAsUsername?: boolean | undefined;
+}
+
+enum State {
+  /** Waiting for CONNECT. */
+  Connecting = 0,
+  /** CONNECT received, authentication running. */
+  Authenticating = 1,
+  /** CONNACK 0 sent. */
+  Connected = 2,
+  /** Socket closing or closed. */
+  Closed = 3,
+}
+
+function uncorkChannel(ch: Channel): void {
+  ch.flush();
+}
+
+/**
+ * One network connection speaking MQTT: the CONNECT handshake, keep alive,
+ * topic aliases, flow control and reason codes. It holds nothing that must
+ * survive a disconnect; that lives in the Session.
+ */
+export class Channel implements PacketSink {
+  readonly broker: Broker;
+  readonly socket: Duplex;
+  readonly info: ConnectionInfo;
+  readonly decoder: Decoder;
+  private state: State = State.Connecting;
+  /** The protocol level from CONNECT (4 until then). */
+  version: ProtocolVersion = 4;
+  session: Session | undefined;
+  client: ClientInfo | undefined;
+  clientId = '';
+  username: string | undefined;
+  /** Keep alive in seconds as granted (0 = none). */
+  keepalive = 0;
+  /** Time of the last byte received (ms). */
+  lastActivity: number;
+  /** When the socket was accepted (ms). */
+  readonly openedAt: number;
+  /** v5: the client's Receive Maximum (limits our inflight towards it). */
+  clientReceiveMaximum = 65535;
+  /** v5: the largest packet the client accepts (0 = no limit). */
+  clientMaximumPacketSize = 0;
+  /** v5: how many topic aliases the client lets us assign. */
+  private clientTopicAliasMaximum = 0;
+  private outboundAliases: Map<string, number> | undefined;
+  private inboundAliases: Map<number, string> | undefined;
+  /** v5: whether reason strings / user properties may be sent on acks (Request Problem Information). */
+  private problemInformation = true;
+  private will: Will | undefined;
+  private willSent = false;
+  /** Packets that arrived while an asynchronous hook was running, replayed in order. */
+  private backlog: Packet[] | undefined;
+  private corked = false;
+  private closeReason = 'connection closed';
+  /** Whether the client ended with DISCONNECT (no will). */
+  private graceful = false;
+
+  constructor(broker: Broker, socket: Duplex, info: ConnectionInfo) {
+    this.broker = broker;
+    this.socket = socket;
+    this.info = info;
+    this.openedAt = this.lastActivity = Date.now();
+    this.decoder = new Decoder(this, { maxPacketSize: broker.options.maxPacketSize });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: Error) => {
+      this.closeReason = `socket error: ${err.message}`;
+    });
+    socket.on('close', () => this.onSocketClose());
+  }
+
+  /** Whether CONNACK 0 has been sent and the socket is open. */
+  get connected(): boolean {
+    return this.state === State.Connected;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastActivity = this.broker.now;
+    this.broker.stats.bytesReceived += chunk.length;
+    if (this.state === State.Closed) return;
+    try {
+      this.decoder.feed(chunk);
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  /** Decoder callback: one whole packet. */
+  onPacket(packet: Packet): void {
+    this.broker.stats.packetsReceived++;
+    if (this.backlog !== undefined) {
+      this.backlog.push(packet);
+      return;
+    }
+    this.handle(packet);
+  }
+
+  private handle(packet: Packet): void {
+    if (this.state === State.Closed) return;
+    if (this.state === State.Connecting) {
+      if (packet.type !== PacketType.CONNECT) {
+        // [MQTT-3.1.0-1] the first packet must be CONNECT.
+        this.violation(
+          new ProtocolError(
+            ReasonCode.ProtocolError,
+            'first packet was not CONNECT',
+            'MQTT-3.1.0-1',
+          ),
+        );
+        return;
+      }
+      this.onConnect(packet);
+      return;
+    }
+    switch (packet.type) {
+      case PacketType.PUBLISH:
+        this.onPublish(packet);
+        return;
+      case PacketType.PUBACK:
+        if (!this.session!.complete(packet.packetId, this.broker.now))
+          this.broker.log?.debug(
+            { clientId: this.clientId, packetId: packet.packetId },
+            'PUBACK for unknown packet id',
+          );
+        return;
+      case PacketType.PUBREC:
+        this.onPubrec(packet.packetId, packet.reasonCode);
+        return;
+      case PacketType.PUBREL:
+        this.onPubrel(packet.packetId);
+        return;
+      case PacketType.PUBCOMP:
+        this.session!.complete(packet.packetId, this.broker.now);
+        return;
+      case PacketType.SUBSCRIBE:
+        this.onSubscribe(packet);
+        return;
+      case PacketType.UNSUBSCRIBE:
+        this.onUnsubscribe(packet);
+        return;
+      case PacketType.PINGREQ:
+        this.send({ type: PacketType.PINGRESP });
+        return;
+      case PacketType.DISCONNECT:
+        this.onDisconnect(packet);
+        return;
+      case PacketType.AUTH:
+        this.onAuth(packet);
+        return;
+      case PacketType.CONNECT:
+        // [MQTT-3.1.0-2] a second CONNECT is a protocol violation.
+        this.violation(
+          new ProtocolError(ReasonCode.ProtocolError, 'second CONNECT', 'MQTT-3.1.0-2'),
+        );
+        return;
+      default:
+        this.violation(
+          new ProtocolError(
+            ReasonCode.ProtocolError,
+            `unexpected packet type ${packet.type} from a client`,
+          ),
+        );
+    }
+  }
+
+  // ---------------------------------------------------------------- CONNECT
+
+  private onConnect(p: ConnectPacket): void {
+    const b = this.broker;
+    const o = b.options;
+    this.version = p.protocolVersion;
+    this.state = State.Authenticating;
+    const v5 = p.protocolVersion === 5;
+    const props = p.properties;
+    let clientId = p.clientId;
+    let assigned = false;
+    if (clientId.length === 0) {
+      // [MQTT-3.1.3-7/8] an empty id needs clean session in 3.1.1; v5 always may get one assigned.
+      if (p.protocolVersion === 3 || (!v5 && !p.clean) || !o.allowZeroLengthClientId) {
+        this.refuse(
+          v5 ? ReasonCode.ClientIdentifierNotValid : ConnackReturnCode.IdentifierRejected,
+          'empty client id',
+        );
+        return;
+      }
+      clientId = b.assignClientId();
+      assigned = true;
+    }
+    if (p.protocolVersion === 3 && clientId.length > 23) {
+      // MQTT 3.1 limits identifiers to 23 characters.
+      this.refuse(
+        ConnackReturnCode.IdentifierRejected,
+        'client id longer than 23 characters (MQTT 3.1)',
+      );
+      return;
+    }
+    let keepalive = p.keepalive;
+    let serverKeepAlive: number | undefined;
+    if (
+      o.maxKeepalive > 0 &&
+      o.maxKeepalive < 65535 &&
+      (keepalive > o.maxKeepalive || keepalive === 0)
+    ) {
+      if (v5) {
+        keepalive = o.maxKeepalive;
+        serverKeepAlive = keepalive;
+      } else if (keepalive > o.maxKeepalive) {
+        this.refuse(
+          ConnackReturnCode.IdentifierRejected,
+          `keep alive ${keepalive} above max_keepalive ${o.maxKeepalive}`,
+        );
+        return;
+      }
+    }
+    this.keepalive = keepalive;
+    this.clientId = clientId;
+    let username = p.username;
+    if (this.info.certificateAsUsername && this.info.certificateSubject !== undefined)
+      username = this.info.certificateSubject;
+    this.username = username;
+    if (p.will !== undefined) this.will = p.will;
+    if (v5 && props !== undefined) {
+      if (props.receiveMaximum !== undefined) this.clientReceiveMaximum = props.receiveMaximum;
+      if (props.maximumPacketSize !== undefined)
+        this.clientMaximumPacketSize = props.maximumPacketSize;
+      if (props.topicAliasMaximum !== undefined)
+        this.clientTopicAliasMaximum = props.topicAliasMaximum;
+      if (props.requestProblemInformation === 0) this.problemInformation = false;
+      if (
+        props.authenticationMethod !== undefined &&
+        !b.supportsAuthMethod(props.authenticationMethod)
+      ) {
+        this.refuse(
+          ReasonCode.BadAuthenticationMethod,
+          `unsupported authentication method ${props.authenticationMethod}`,
+        );
+        return;
+      }
+    }
+    this.client = {
+      clientId,
+      username,
+      protocolVersion: p.protocolVersion,
+      remoteAddress: this.info.remoteAddress,
+      remotePort: this.info.remotePort,
+      listener: this.info.listener,
+      certificateSubject: this.info.certificateSubject,
+    };
+    // Hold further packets until authentication settles, so that they are
+    // handled in order and only for an accepted client.
+    this.backlog = [];
+    b.authenticate(this, p, username).then(
+      (code) => {
+        if (this.state !== State.Authenticating) return;
+        if (code !== ReasonCode.Success) {
+          b.stats.authFailures++;
+          this.refuse(v5 ? code : connackCodeForV3(code), 'authentication failed');
+          return;
+        }
+        this.accept(p, assigned, serverKeepAlive);
+      },
+      (err) => {
+        b.stats.internalErrors++;
+        b.log?.error({ err, clientId }, 'authentication hook failed');
+        if (this.state === State.Authenticating)
+          this.refuse(
+            v5 ? ReasonCode.UnspecifiedError : ConnackReturnCode.ServerUnavailable,
+            'authentication error',
+          );
+      },
+    );
+  }
+
+  private accept(p: ConnectPacket, assigned: boolean, serverKeepAlive: number | undefined): void {
+    const b = this.broker;
+    const v5 = this.version === 5;
+    const { session, present } = b.attachSession(this, p);
+    this.session = session;
+    this.state = State.Connected;
+    let props: Properties | undefined;
+    if (v5) {
+      props = b.connackProperties();
+      if (assigned) props.assignedClientIdentifier = this.clientId;
+      if (serverKeepAlive !== undefined) props.serverKeepAlive = serverKeepAlive;
+      if (p.properties?.requestResponseInformation === 1 && b.responseInformation !== undefined) {
+        props.responseInformation = b.responseInformation;
+      }
+      if (Object.keys(props).length === 0) props = undefined;
+    }
+    this.send({
+      type: PacketType.CONNACK,
+      sessionPresent: present,
+      reasonCode: 0,
+      properties: props,
+    });
+    b.onClientConnected(this);
+    session.resume(b.now);
+    this.releaseBacklog();
+  }
+
+  private releaseBacklog(): void {
+    const backlog = this.backlog;
+    this.backlog = undefined;
+    if (backlog === undefined) return;
+    for (let i = 0; i < backlog.length; i++) {
+      const again = this.backlog as Packet[] | undefined;
+      if (again !== undefined) {
+        // A hook went asynchronous again: keep the rest, in order.
+        for (let j = i; j < backlog.length; j++) again.push(backlog[j]!);
+        return;
+      }
+      this.handle(backlog[i]!);
+    }
+  }
+
+  /** Sends a refusing CONNACK and closes. `code` is already in the client's version's terms. */
+  private refuse(code: number, why: string): void {
+    this.send({ type: PacketType.CONNACK, sessionPresent: false, reasonCode: code });
+    this.broker.log?.info(
+      { clientId: this.clientId, remote: this.info.remoteAddress, code },
+      `connection refused: ${why}`,
+    );
+    this.will = undefined;
+    this.close(why);
+  }
+
+  // ---------------------------------------------------------------- PUBLISH in
+
+  private onPublish(p: PublishPacket): void {
+    const b = this.broker;
+    const v5 = this.version === 5;
+    let topic = p.topic;
+    const props = p.properties;
+    if (v5 && props !== undefined && props.topicAlias !== undefined) {
+      const alias = props.topicAlias;
+      if (alias === 0 || alias > b.options.maxTopicAlias) {
+        this.violation(
+          new ProtocolError(
+            ReasonCode.TopicAliasInvalid,
+            `topic alias ${alias} out of range`,
+            'MQTT-3.3.2-9',
+          ),
+        );
+        return;
+      }
+      if (topic.length === 0) {
+        const known = this.inboundAliases?.get(alias);
+        if (known === undefined) {
+          this.violation(
+            new ProtocolError(ReasonCode.ProtocolError, `unknown topic alias ${alias}`),
+          );
+          return;
+        }
+        topic = known;
+      } else {
+        this.inboundAliases ??= new Map();
+        this.inboundAliases.set(alias, topic);
+      }
+    }
+    if (p.qos > b.options.maxQos) {
+      // [MQTT-3.2.2-11] a QoS above Maximum QoS is a protocol error.
+      this.violation(
+        new ProtocolError(
+          ReasonCode.QoSNotSupported,
+          `QoS ${p.qos} above maximum ${b.options.maxQos}`,
+          'MQTT-3.2.2-11',
+        ),
+      );
+      return;
+    }
+    if (p.retain && !b.options.retainAvailable) {
+      this.violation(
+        new ProtocolError(ReasonCode.RetainNotSupported, 'retain not available', 'MQTT-3.2.2-14'),
+      );
+      return;
+    }
+    b.stats.publishReceived++;
+    if (p.qos === 2) {
+      const s = this.session!;
+      if (s.incomingQos2.has(p.packetId)) {
+        // A re-sent QoS 2 PUBLISH before PUBREL: acknowledge again, deliver nothing.
+        this.sendAck(PacketType.PUBREC, p.packetId, 0);
+        return;
+      }
+      if (s.incomingQos2.size >= b.options.receiveMaximum) {
+        this.violation(
+          new ProtocolError(
+            ReasonCode.ReceiveMaximumExceeded,
+            'receive maximum exceeded',
+            'MQTT-3.3.4-7',
+          ),
+        );
+        return;
+      }
+    }
+    let reason = 0;
+    if (v5 && props !== undefined && props.payloadFormatIndicator === 1 && !isUtf8(p.payload)) {
+      reason = ReasonCode.PayloadFormatInvalid;
+    } else if (b.options.messageSizeLimit > 0 && p.payload.length > b.options.messageSizeLimit) {
+      reason = ReasonCode.PacketTooLarge;
+    } else if (topic.charCodeAt(0) === 0x24 /* $ */) {
+      // Clients may not publish into $SYS and other broker-reserved topics.
+      reason = ReasonCode.NotAuthorized;
+    } else if (b.topicTooDeep(topic)) {
+      reason = ReasonCode.TopicNameInvalid;
+    }
+    if (reason !== 0) {
+      this.publishRefused(p, reason);
+      return;
+    }
+    const hook = b.options.hooks.authorizePublish;
+    if (hook !== undefined) {
+      let r: ReturnType<NonNullable<typeof hook>>;
+      try {
+        r = hook(this.client!, topic, p.qos, p.retain);
+      } catch (err) {
+        this.onError(err);
+        return;
+      }
+      if (r instanceof Promise) {
+        this.backlog = [];
+        r.then(
+          (res) => {
+            if (this.state !== State.Connected) return;
+            this.publishAuthorized(p, topic, res);
+            this.releaseBacklog();
+          },
+          (err) => this.onError(err),
+        );
+        return;
+      }
+      this.publishAuthorized(p, topic, r);
+      return;
+    }
+    this.publishAccepted(p, topic);
+  }
+
+  private publishAuthorized(
+    p: PublishPacket,
+    topic: string,
+    r: boolean | number | undefined,
+  ): void {
+    if (r === false || (typeof r === 'number' && r >= 0x80)) {
+      this.broker.stats.authzDenied++;
+      this.publishRefused(p, typeof r === 'number' ? r : ReasonCode.NotAuthorized);
+      return;
+    }
+    this.publishAccepted(p, topic);
+  }
+
+  private publishRefused(p: PublishPacket, reason: number): void {
+    this.broker.log?.debug({ clientId: this.clientId, topic: p.topic, reason }, 'PUBLISH refused');
+    this.broker.stats.publishDropped++;
+    // 3.1.1 has no negative acknowledgement: the message is acknowledged and dropped.
+    if (p.qos === 1) this.sendAck(PacketType.PUBACK, p.packetId, reason);
+    else if (p.qos === 2) this.sendAck(PacketType.PUBREC, p.packetId, reason);
+  }
+
+  private publishAccepted(p: PublishPacket, topic: string): void {
+    const b = this.broker;
+    const matched = b.publishFrom(this.session!, topic, p);
+    if (p.qos === 1) {
+      this.sendAck(
+        PacketType.PUBACK,
+        p.packetId,
+        matched === 0 ? ReasonCode.NoMatchingSubscribers : 0,
+      );
+    } else if (p.qos === 2) {
+      this.session!.incomingQos2.add(p.packetId);
+      this.sendAck(
+        PacketType.PUBREC,
+        p.packetId,
+        matched === 0 ? ReasonCode.NoMatchingSubscribers : 0,
+      );
+    }
+  }
+
+  private onPubrel(packetId: number): void {
+    const found = this.session!.incomingQos2.delete(packetId);
+    this.sendAck(PacketType.PUBCOMP, packetId, found ? 0 : ReasonCode.PacketIdentifierNotFound);
+  }
+
+  private onPubrec(packetId: number, reasonCode: number): void {
+    const s = this.session!;
+    if (reasonCode >= 0x80) {
+      // v5: a PUBREC with an error ends the exchange [MQTT-4.3.3-4 semantics].
+      s.complete(packetId, this.broker.now);
+      return;
+    }
+    const known = s.received(packetId);
+    this.sendAck(PacketType.PUBREL, packetId, known ? 0 : ReasonCode.PacketIdentifierNotFound);
+  }
+
+  // ---------------------------------------------------------------- SUBSCRIBE
+
+  private onSubscribe(p: SubscribePacket): void {
+    const b = this.broker;
+    const result = b.subscribe(this, p);
+    if (result instanceof Promise) {
+      this.backlog = [];
+      result.then(
+        () => this.releaseBacklog(),
+        (err) => this.onError(err),
+      );
+    }
+  }
+
+  private onUnsubscribe(p: UnsubscribePacket): void {
+    const codes = this.broker.unsubscribe(this.session!, p.topics);
+    this.send({
+      type: PacketType.UNSUBACK,
+      packetId: p.packetId,
+      reasonCodes: this.version === 5 ? codes : [],
+    });
+  }
+
+  // ---------------------------------------------------------------- DISCONNECT / AUTH
+
+  private onDisconnect(p: DisconnectPacket): void {
+    const s = this.session!;
+    const requested = p.properties?.sessionExpiryInterval;
+    if (this.version === 5 && requested !== undefined) {
+      if (s.expiryInterval === 0 && requested !== 0) {
+        // [MQTT-3.14.2-2] cannot turn a 0 expiry into a non-zero one at DISCONNECT.
+        this.violation(
+          new ProtocolError(
+            ReasonCode.ProtocolError,
+            'session expiry changed from 0 at DISCONNECT',
+            'MQTT-3.14.2-2',
+          ),
+        );
+        return;
+      }
+      s.expiryInterval = requested;
+    }
+    // [MQTT-3.14.4-3] a normal DISCONNECT discards the will; v5 0x04 asks for it.
+    this.graceful = !(this.version === 5 && p.reasonCode === ReasonCode.DisconnectWithWillMessage);
+    if (this.graceful) this.will = undefined;
+    this.close('client disconnected');
+  }
+
+  private onAuth(_p: AuthPacket): void {
+    this.violation(
+      new ProtocolError(ReasonCode.ProtocolError, 'AUTH without an authentication method'),
+    );
+  }
+
+  // ---------------------------------------------------------------- outgoing
+
+  /** Queues an encoded packet; writes are flushed once per event-loop turn. */
+  write(buf: Buffer): void {
+    if (this.state === State.Closed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncorkChannel, this);
+    }
+    this.broker.stats.packetsSent++;
+    this.broker.stats.bytesSent += buf.length;
+    this.socket.write(buf);
+  }
+
+  /** Flushes queued writes (one writev). */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  /** Encodes and queues any packet in this connection's protocol version. */
+  send(packet: Packet): void {
+    this.write(encode(packet, this.version));
+  }
+
+  private sendAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
+    if (this.version !== 5) reasonCode = 0;
+    this.write(encode({ type, packetId, reasonCode } as Packet, this.version));
+  }
+
+  /** Sends PUBREL for an outgoing QoS 2 message (on resume). */
+  sendPubrel(packetId: number): void {
+    this.sendAck(PacketType.PUBREL, packetId, 0);
+  }
+
+  /**
+   * Sends a PUBLISH of a routed message. Uses the message's cached encoding for
+   * this shape when nothing per-subscriber applies; v5 subscription ids,
+   * topic aliases and message expiry need a per-subscriber encoding.
+   */
+  sendPublish(
+    msg: Message,
+    qos: QoS,
+    retain: boolean,
+    packetId: number,
+    dup: boolean,
+    subIds: number[] | undefined,
+  ): DropReason {
+    const b = this.broker;
+    if (qos === 0 && this.socket.writableLength > b.options.maxPendingBytes) {
+      b.stats.publishDropped++;
+      return DropReason.SlowConsumer;
+    }
+    const v5 = this.version === 5;
+    let buf: Buffer;
+    if (v5 && (subIds !== undefined || msg.expiresAt !== 0 || this.clientTopicAliasMaximum > 0)) {
+      buf = this.encodeCustom(msg, qos, retain, packetId, dup, subIds);
+    } else {
+      const idx = shapeIndex(v5, qos, retain);
+      const cache = (msg.encoded ??= new Array(12));
+      let enc = cache[idx];
+      if (enc === undefined) {
+        enc = encodePublish(
+          {
+            type: PacketType.PUBLISH,
+            topic: this.outTopic(msg.topic),
+            payload: msg.payload,
+            qos,
+            retain,
+            dup: false,
+            packetId: qos === 0 ? 0 : 1,
+            properties: msg.properties,
+          },
+          this.version,
+        );
+        // A mount point changes the topic per listener, so such encodings are not shared.
+        if (this.info.mountPoint === undefined) cache[idx] = enc;
+      }
+      buf = qos === 0 ? enc.buffer : withPacketId(enc, packetId, dup);
+    }
+    if (this.clientMaximumPacketSize > 0 && buf.length > this.clientMaximumPacketSize) {
+      b.stats.publishDropped++;
+      return DropReason.TooLarge;
+    }
+    b.stats.publishSent++;
+    this.write(buf);
+    return DropReason.None;
+  }
+
+  private outTopic(topic: string): string {
+    const mp = this.info.mountPoint;
+    return mp === undefined ? topic : topic.slice(mp.length);
+  }
+
+  private encodeCustom(
+    msg: Message,
+    qos: QoS,
+    retain: boolean,
+    packetId: number,
+    dup: boolean,
+    subIds: number[] | undefined,
+  ): Buffer {
+    let props: Properties | undefined =
+      msg.properties === undefined ? undefined : { ...msg.properties };
+    if (msg.expiresAt !== 0) {
+      props ??= {};
+      // Forward the remaining lifetime, not the original interval [MQTT-3.3.2-6].
+      props.messageExpiryInterval = Math.max(
+        0,
+        Math.ceil((msg.expiresAt - this.broker.now) / 1000),
+      );
+    }
+    if (subIds !== undefined) {
+      props ??= {};
+      props.subscriptionIdentifiers = subIds;
+    }
+    let topic = this.outTopic(msg.topic);
+    if (this.clientTopicAliasMaximum > 0) {
+      const aliases = (this.outboundAliases ??= new Map());
+      const alias = aliases.get(topic);
+      if (alias !== undefined) {
+        props ??= {};
+        props.topicAlias = alias;
+        topic = '';
+      } else if (aliases.size < this.clientTopicAliasMaximum) {
+        const next = aliases.size + 1;
+        aliases.set(topic, next);
+        props ??= {};
+        props.topicAlias = next;
+      }
+    }
+    return encode(
+      {
+        type: PacketType.PUBLISH,
+        topic,
+        payload: msg.payload,
+        qos,
+        retain,
+        dup,
+        packetId: qos === 0 ? 0 : packetId,
+        properties: props,
+      },
+      5,
+    );
+  }
+
+  // ---------------------------------------------------------------- errors & closing
+
+  /** Handles anything thrown while processing this client's input: only this client is affected. */
+  private onError(err: unknown): void {
+    if (err instanceof ProtocolError) {
+      this.violation(err);
+      return;
+    }
+    this.broker.stats.internalErrors++;
+    this.broker.log?.error(
+      { err, clientId: this.clientId },
+      'internal error handling client; closing it',
+    );
+    this.disconnectWith(ReasonCode.UnspecifiedError, 'internal error');
+  }
+
+  /** Closes the connection for a protocol violation (v5: DISCONNECT with the reason first). */
+  violation(err: ProtocolError): void {
+    const b = this.broker;
+    b.stats.protocolErrors++;
+    b.log?.info(
+      { clientId: this.clientId, remote: this.info.remoteAddress, reasonCode: err.reasonCode },
+      `protocol error: ${err.message}`,
+    );
+    if (this.state === State.Connecting || this.state === State.Authenticating) {
+      if (err.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
+        // [MQTT-3.1.2-2] unacceptable protocol level: CONNACK 0x01 (v3) / 0x84 (v5), then close.
+        const v = this.decoder.protocolVersion;
+        this.version = v === 5 ? 5 : 4;
+        this.send({
+          type: PacketType.CONNACK,
+          sessionPresent: false,
+          reasonCode:
+            v === 5
+              ? ReasonCode.UnsupportedProtocolVersion
+              : ConnackReturnCode.UnacceptableProtocolVersion,
+        });
+      } else if (this.version === 5 && this.state === State.Authenticating) {
+        this.send({ type: PacketType.CONNACK, sessionPresent: false, reasonCode: err.reasonCode });
+      }
+      this.close(err.message);
+      return;
+    }
+    this.disconnectWith(err.reasonCode, err.message);
+  }
+
+  /** Server-initiated disconnect: v5 clients get a DISCONNECT with the reason code first. */
+  disconnectWith(reasonCode: number, why: string, properties?: Properties): void {
+    if (this.state === State.Closed) return;
+    if (this.version === 5 && this.state === State.Connected) {
+      this.send({ type: PacketType.DISCONNECT, reasonCode, properties });
+    }
+    this.close(why);
+  }
+
+  /** Closes the socket (after flushing what is queued); the rest happens in onSocketClose. */
+  close(why: string): void {
+    if (this.state === State.Closed) return;
+    const wasConnected = this.state === State.Connected;
+    this.state = State.Closed;
+    this.closeReason = why;
+    this.decoder.destroy();
+    this.flush();
+    this.socket.end();
+    // Don't wait for a peer that never reads: destroy soon after ending.
+    setTimeout(destroyLater, 1000, this.socket).unref();
+    if (wasConnected || this.session !== undefined) this.detach();
+  }
+
+  /** A newer connection took this client id over. */
+  takenOver(): void {
+    this.disconnectWith(ReasonCode.SessionTakenOver, 'session taken over');
+  }
+
+  private onSocketClose(): void {
+    if (this.state !== State.Closed) {
+      this.state = State.Closed;
+      this.decoder.destroy();
+      this.detach();
+    }
+    this.broker.channelClosed(this);
+  }
+
+  private detach(): void {
+    if (this.willSent) return;
+    this.willSent = true;
+    const will = this.graceful ? undefined : this.will;
+    this.will = undefined;
+    if (this.session !== undefined && this.session.channel === this) {
+      this.broker.onClientDisconnected(this, will, this.closeReason);
+    } else if (will !== undefined && this.client !== undefined) {
+      this.broker.publishWill(this.session, this.client, will);
+    }
+  }
+
+  /** Called by the broker's sweeper: enforces the connect timeout and keep alive. Returns true if closed. */
+  checkTimers(now: number): boolean {
+    if (this.state === State.Connecting) {
+      if (now - this.openedAt > this.broker.options.connectTimeout * 1000) {
+        this.close('no CONNECT within connect timeout');
+        return true;
+      }
+      return false;
+    }
+    // [MQTT-3.1.2-24] 1.5 times the keep alive without a packet: disconnect.
+    if (
+      this.state === State.Connected &&
+      this.keepalive > 0 &&
+      now - this.lastActivity > this.keepalive * 1500
+    ) {
+      this.broker.stats.keepaliveTimeouts++;
+      this.disconnectWith(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether to include reason strings and user properties on acks (v5 Request Problem Information). */
+  get wantsProblemInformation(): boolean {
+    return this.problemInformation;
+  }
+}
+
+function destroyLater(socket: Duplex): void {
+  if (!socket.destroyed) socket.destroy();
+}

@@ -1,0 +1,177 @@
+import type { Logger } from 'pino';
+import type { ProtocolVersion, QoS } from '../protocol/constants.js';
+import type { Subscription } from '../protocol/packets.js';
+import type { Properties } from '../protocol/properties.js';
+
+/** What the broker knows about a connected (or connecting) client, passed to hooks and events. */
+export interface ClientInfo {
+  readonly clientId: string;
+  readonly username: string | undefined;
+  readonly protocolVersion: ProtocolVersion;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Name of the listener the client came in on, e.g. "tcp:1883". */
+  readonly listener: string;
+  /** Distinguished name or identity from a TLS client certificate, if any. */
+  readonly certificateSubject?: string | undefined;
+}
+
+/** Credentials and connection facts handed to the `authenticate` hook. */
+export interface AuthenticateRequest extends ClientInfo {
+  readonly password: Buffer | undefined;
+  /** CONNECT properties (v5), for custom checks. */
+  readonly properties: Properties | undefined;
+}
+
+/**
+ * Result of an authentication hook: `true` accepts, `false` refuses with
+ * "bad user name or password" (v3 0x04 / v5 0x86), a number refuses with that
+ * v5 reason code (mapped for v3 clients), and `undefined` defers to the next
+ * authenticator (the password file), or accepts when there is none.
+ */
+export type AuthResult = boolean | number | undefined;
+
+/** Asynchronous (or synchronous) hooks an embedding application can set. */
+export interface BrokerHooks {
+  /** Decides whether a client may connect. */
+  authenticate?(req: AuthenticateRequest): AuthResult | Promise<AuthResult>;
+  /** Decides whether a client may publish to a topic. Return false (or a v5 reason code) to refuse. */
+  authorizePublish?(
+    client: ClientInfo,
+    topic: string,
+    qos: QoS,
+    retain: boolean,
+  ): boolean | number | undefined | Promise<boolean | number | undefined>;
+  /**
+   * Decides whether a client may subscribe. Return false to refuse (0x80 / 0x87),
+   * a QoS to grant at most that QoS, or true/undefined to allow as asked.
+   */
+  authorizeSubscribe?(
+    client: ClientInfo,
+    subscription: Subscription,
+  ): boolean | QoS | undefined | Promise<boolean | QoS | undefined>;
+  /**
+   * Synchronous check on delivery: may this client read a message on this topic?
+   * Runs on the routing hot path, so it must not do I/O; return false to skip.
+   */
+  authorizeRead?(client: ClientInfo, topic: string): boolean;
+}
+
+/** One network listener of an embedded broker. */
+export interface ListenerOptions {
+  /** TCP port; 0 picks a free one (see `broker.addresses()`). */
+  port: number;
+  /** Address to bind; default all interfaces for embedded use. */
+  host?: string;
+  /** 'mqtt' (raw TCP, default) or 'websockets'. */
+  protocol?: 'mqtt' | 'websockets';
+  /** TLS options for node:tls createServer; when present the listener speaks TLS. */
+  tls?: import('node:tls').TlsOptions;
+  /** Accept a PROXY protocol v1/v2 header before MQTT. */
+  proxyProtocol?: boolean;
+  /** Refuse connections past this many on the listener (-1 or undefined: unlimited). */
+  maxConnections?: number;
+  /** Prefix added to every topic of clients on this listener (Mosquitto's mount_point). */
+  mountPoint?: string;
+  /** WebSocket path to accept; undefined accepts any path, like Mosquitto. */
+  websocketsPath?: string;
+  /** Name shown in logs and ClientInfo.listener. */
+  name?: string;
+}
+
+/** Options of `createBroker()`. Every field has a Mosquitto-compatible default. */
+export interface BrokerOptions {
+  /** Listeners opened by `listen()`. Default: none (call `handleConnection` yourself or add one). */
+  listeners?: ListenerOptions[];
+  /** Hooks for authentication and authorization. */
+  hooks?: BrokerHooks;
+  /** A pino logger; default silent. */
+  logger?: Logger;
+  /** Whether clients without a user name may connect (default true for embedded use). */
+  allowAnonymous?: boolean;
+  /** Accept an empty client id with clean session (an id is assigned). Default true. */
+  allowZeroLengthClientId?: boolean;
+  /** Prefix for assigned client ids. Default "auto-". */
+  autoIdPrefix?: string;
+  /** Seconds a new socket may take to send CONNECT. Default 10. */
+  connectTimeout?: number;
+  /** Outgoing QoS 1/2 messages unacknowledged at once per client; 0 = 65535. Default 20. */
+  maxInflightMessages?: number;
+  /** Offline/overflow queue bound per session, in messages (0 = unlimited). Default 1000. */
+  maxQueuedMessages?: number;
+  /** Offline/overflow queue bound per session, in payload bytes (0 = unlimited). Default 0. */
+  maxQueuedBytes?: number;
+  /** Which message a full queue drops: the new one (Mosquitto) or the oldest queued. */
+  maxQueuedDrop?: 'newest' | 'oldest';
+  /** Also queue QoS 0 messages for offline persistent sessions. Default false. */
+  queueQos0Messages?: boolean;
+  /** Largest PUBLISH payload accepted (0 = no limit besides the packet size). */
+  messageSizeLimit?: number;
+  /** Largest packet accepted from clients, in bytes. Default 268435460 (the protocol maximum). */
+  maxPacketSize?: number;
+  /** Largest keep alive accepted (v5 Server Keep Alive; v3 clients above it are refused). 0/65535 = no limit. */
+  maxKeepalive?: number;
+  /** Highest QoS supported (v5 Maximum QoS). Default 2. */
+  maxQos?: QoS;
+  /** Whether retained messages are supported. Default true. */
+  retainAvailable?: boolean;
+  /** Seconds between $SYS updates; 0 disables $SYS. Default 10. */
+  sysInterval?: number;
+  /** Expiry, in seconds, of persistent v3 sessions (0 = never). Default 0. */
+  persistentClientExpiration?: number;
+  /** Bytes of unsent data a connection may accumulate before its QoS 0 messages are dropped. Default 8 MiB. */
+  maxPendingBytes?: number;
+  /** Subscriptions one client may hold (0 = unlimited). */
+  maxSubscriptionsPerClient?: number;
+  /** Topic levels allowed in names and filters. Default 128. */
+  maxTopicLevels?: number;
+  /** v5 Receive Maximum the broker advertises (incoming QoS 1/2 in flight). Default 65535. */
+  receiveMaximum?: number;
+  /** v5 Topic Alias Maximum the broker accepts from clients. Default 10. */
+  maxTopicAlias?: number;
+  /** Shared subscription distribution strategy. Default round_robin. */
+  sharedSubscriptionStrategy?: 'round_robin' | 'random' | 'sticky' | 'hash_clientid' | 'hash_topic';
+  /** Version string published on $SYS/broker/version. */
+  version?: string;
+}
+
+/** BrokerOptions with every default filled in. */
+export type ResolvedBrokerOptions = Required<
+  Omit<BrokerOptions, 'hooks' | 'logger' | 'listeners'>
+> & {
+  hooks: BrokerHooks;
+  logger: Logger | undefined;
+  listeners: ListenerOptions[];
+};
+
+/** Fills in defaults for every broker option. */
+export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptions {
+  return {
+    listeners: o.listeners ?? [],
+    hooks: o.hooks ?? {},
+    logger: o.logger,
+    allowAnonymous: o.allowAnonymous ?? true,
+    allowZeroLengthClientId: o.allowZeroLengthClientId ?? true,
+    autoIdPrefix: o.autoIdPrefix ?? 'auto-',
+    connectTimeout: o.connectTimeout ?? 10,
+    maxInflightMessages: o.maxInflightMessages ?? 20,
+    maxQueuedMessages: o.maxQueuedMessages ?? 1000,
+    maxQueuedBytes: o.maxQueuedBytes ?? 0,
+    maxQueuedDrop: o.maxQueuedDrop ?? 'newest',
+    queueQos0Messages: o.queueQos0Messages ?? false,
+    messageSizeLimit: o.messageSizeLimit ?? 0,
+    maxPacketSize: o.maxPacketSize ?? 268_435_460,
+    maxKeepalive: o.maxKeepalive ?? 65535,
+    maxQos: o.maxQos ?? 2,
+    retainAvailable: o.retainAvailable ?? true,
+    sysInterval: o.sysInterval ?? 10,
+    persistentClientExpiration: o.persistentClientExpiration ?? 0,
+    maxPendingBytes: o.maxPendingBytes ?? 8 * 1024 * 1024,
+    maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? 0,
+    maxTopicLevels: o.maxTopicLevels ?? 128,
+    receiveMaximum: o.receiveMaximum ?? 65535,
+    maxTopicAlias: o.maxTopicAlias ?? 10,
+    sharedSubscriptionStrategy: o.sharedSubscriptionStrategy ?? 'round_robin',
+    version: o.version ?? 'heron',
+  };
+}

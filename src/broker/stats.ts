@@ -1,0 +1,35 @@
+/**
+ * Broker-wide counters: the source of $SYS topics, metrics and the admin API.
+ * Plain number fields, bumped inline on the hot path.
+ */
+export class BrokerStats {
+  /** When the broker started (ms since epoch). */
+  readonly startedAt = Date.now();
+  /** Clients currently connected. */
+  connected = 0;
+  /** Highest number of clients connected at once. */
+  maximumConnected = 0;
+  /** Connections accepted since start (CONNACK 0). */
+  connectionsTotal = 0;
+  /** MQTT packets received / sent, all types. */
+  packetsReceived = 0;
+  packetsSent = 0;
+  /** PUBLISH packets received from clients / sent to clients. */
+  publishReceived = 0;
+  publishSent = 0;
+  /** Deliveries dropped: queue full, slow consumer, too large, expired, offline QoS 0. */
+  publishDropped = 0;
+  /** Bytes read from / written to client sockets. */
+  bytesReceived = 0;
+  bytesSent = 0;
+  /** Connections closed for a malformed packet or protocol violation. */
+  protocolErrors = 0;
+  /** CONNECTs refused for bad credentials or authorization. */
+  authFailures = 0;
+  /** PUBLISH/SUBSCRIBE refused by authorization. */
+  authzDenied = 0;
+  /** Connections closed because keep alive expired. */
+  keepaliveTimeouts = 0;
+  /** Exceptions caught in a client's handling (each closed that client only). */
+  internalErrors = 0;
+}
