@@ -488,6 +488,16 @@ export class Channel implements PacketSink {
     const v5 = this.version === 5;
     let topic = p.topic;
     const props = p.properties;
+    if (props?.subscriptionIdentifiers !== undefined) {
+      this.violation(
+        new ProtocolError(
+          ReasonCode.ProtocolError,
+          'subscription identifier in a PUBLISH from a client',
+          'MQTT-3.3.4-6',
+        ),
+      );
+      return;
+    }
     if (v5 && props !== undefined && props.topicAlias !== undefined) {
       const alias = props.topicAlias;
       if (alias === 0 || alias > b.options.maxTopicAlias) {
