@@ -34,11 +34,7 @@ import {
   PublishError,
   reasonCodeText,
 } from './errors.js';
-import {
-  type ClientOptions,
-  type ResolvedClientOptions,
-  resolveClientOptions,
-} from './options.js';
+import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './options.js';
 import { PacketIdMap } from './packet-ids.js';
 import { type ClientTransport, openTransport, type TransportHandler } from './transport.js';
 
@@ -93,14 +89,14 @@ export interface ClientEvents {
   drain: [];
 }
 
-const enum Entry {
+enum Entry {
   Publish = 0,
   Subscribe = 1,
   Unsubscribe = 2,
 }
 
 /** States of an outgoing QoS>0 publish. */
-const enum Step {
+enum Step {
   AwaitPuback = 1,
   AwaitPubrec = 2,
   AwaitPubcomp = 3,
@@ -287,7 +283,11 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
         done?.(undefined, packet);
         resolve?.(undefined);
       } else {
-        this.offline.push({ buffer, packet, done: resolve ? (_e, _p) => resolve(undefined) : done });
+        this.offline.push({
+          buffer,
+          packet,
+          done: resolve ? (_e, _p) => resolve(undefined) : done,
+        });
       }
       return;
     }
@@ -299,7 +299,11 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
       resolve,
       reject,
     };
-    if (this.state === 'connected' && this.inflight < this.quota && this.waitingHead === this.waiting.length) {
+    if (
+      this.state === 'connected' &&
+      this.inflight < this.quota &&
+      this.waitingHead === this.waiting.length
+    ) {
       this.transmit(entry);
     } else {
       this.waiting.push(entry);
@@ -319,7 +323,11 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
   /** Sends waiting publishes while the inflight window has room. */
   private pump(): void {
     const w = this.waiting;
-    while (this.waitingHead < w.length && this.inflight < this.quota && this.state === 'connected') {
+    while (
+      this.waitingHead < w.length &&
+      this.inflight < this.quota &&
+      this.state === 'connected'
+    ) {
       if (!this.transmit(w[this.waitingHead])) break;
       w[this.waitingHead++] = undefined as unknown as OutgoingPublish;
     }
@@ -489,7 +497,11 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
       this.decoder.feed(chunk);
     } catch (err) {
       this.lastError = err as Error;
-      if (this.protocolVersion === 5 && this.state === 'connected' && err instanceof ProtocolError) {
+      if (
+        this.protocolVersion === 5 &&
+        this.state === 'connected' &&
+        err instanceof ProtocolError
+      ) {
         this.sendPacket({ type: PacketType.DISCONNECT, reasonCode: err.reasonCode });
         this.transport?.end();
       } else {
@@ -574,7 +586,10 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     if (p.reasonCode !== 0) {
-      const err = new ConnackError(p.reasonCode, connackMessage(p.reasonCode, this.protocolVersion));
+      const err = new ConnackError(
+        p.reasonCode,
+        connackMessage(p.reasonCode, this.protocolVersion),
+      );
       this.lastError = err;
       this.transport?.destroy();
       return;
@@ -585,7 +600,8 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     this.connectedOnce = true;
     this.attempt = 0;
     const props = p.properties;
-    if (props?.assignedClientIdentifier !== undefined) this.clientId = props.assignedClientIdentifier;
+    if (props?.assignedClientIdentifier !== undefined)
+      this.clientId = props.assignedClientIdentifier;
     this.quota = Math.min(this.options.maxInflight, props?.receiveMaximum ?? 65535);
     this.topicAliases.clear();
     if (!p.sessionPresent) this.incomingQos2.clear();

@@ -116,7 +116,8 @@ export function resolveClientOptions(input: string | ClientOptions): ResolvedCli
   const version = o.protocolVersion ?? 4;
   let clientId = o.clientId ?? '';
   // MQTT 3.1 servers reject an empty identifier, so make one up like other clients do.
-  if (clientId === '' && version === 3) clientId = `heron-${Math.random().toString(16).slice(2, 10)}`;
+  if (clientId === '' && version === 3)
+    clientId = `heron-${Math.random().toString(16).slice(2, 10)}`;
   const pw = o.password ?? password;
   let reconnect: Required<ReconnectOptions> | undefined;
   if (o.reconnect !== false) {

@@ -184,7 +184,10 @@ class WebSocketTransport extends ClientTransport {
 }
 
 /** Opens the transport the options' scheme names. */
-export function openTransport(o: ResolvedClientOptions, handler: TransportHandler): ClientTransport {
+export function openTransport(
+  o: ResolvedClientOptions,
+  handler: TransportHandler,
+): ClientTransport {
   if (o.scheme === 'ws' || o.scheme === 'wss') return new WebSocketTransport(o, handler);
   return new SocketTransport(o, handler);
 }
