@@ -537,15 +537,19 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
       this.finish(new ClientClosedError(err.message), err);
       return;
     }
-    if (wasConnected) this.emit('close');
-    if (this.lastError !== undefined && this.listenerCount('error') > 0) {
-      this.emit('error', this.lastError);
-    }
     if (this.options.reconnect === undefined) {
+      if (this.lastError !== undefined && this.listenerCount('error') > 0) {
+        this.emit('error', this.lastError);
+      }
       this.finish(new ClientClosedError('connection lost'));
       return;
     }
     this.state = 'reconnecting';
+    if (wasConnected) this.emit('close');
+    if (this.lastError !== undefined && this.listenerCount('error') > 0) {
+      this.emit('error', this.lastError);
+    }
+    if (this.state !== 'reconnecting') return;
     const r = this.options.reconnect;
     const delay = Math.min(r.maxDelay, r.initialDelay * r.factor ** this.attempt);
     this.attempt++;
