@@ -129,7 +129,11 @@ export async function publish(
     dup: false,
     packetId,
   });
-  if (qos === 1) {
+  if (qos === 0) {
+    // The broker handles a connection's packets in order: PINGRESP means the PUBLISH was routed.
+    c.send({ type: PacketType.PINGREQ });
+    await c.nextOfType(PacketType.PINGRESP);
+  } else if (qos === 1) {
     await c.next((p) => p.type === PacketType.PUBACK && p.packetId === packetId);
   } else if (qos === 2) {
     await c.next((p) => p.type === PacketType.PUBREC && p.packetId === packetId);
