@@ -16,7 +16,12 @@ import {
   uid,
 } from './support.js';
 
-function will(topic: string, payload = 'gone', qos: QoS = 0, retain = false): Partial<ConnectPacket> {
+function will(
+  topic: string,
+  payload = 'gone',
+  qos: QoS = 0,
+  retain = false,
+): Partial<ConnectPacket> {
   return { will: { topic, payload: Buffer.from(payload), qos, retain } };
 }
 
