@@ -24,6 +24,7 @@ import {
 } from './options.js';
 import { RetainedIndex } from './retained-index.js';
 import {
+  DropReason,
   SESSION_NEVER_EXPIRES,
   Session,
   type SessionLimits,
@@ -458,7 +459,7 @@ export class Broker extends EventEmitter {
           continue;
         const q = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
         const subIds = member.subscriptionId !== undefined ? [member.subscriptionId] : undefined;
-        member.session.deliver(msg, q, false, subIds, e);
+        this.deliverCounted(member.session, msg, q, false, subIds, e);
         reached++;
         continue;
       }
@@ -485,10 +486,29 @@ export class Broker extends EventEmitter {
       const q = (msg.qos < s.routeQos ? msg.qos : s.routeQos) as QoS;
       // [MQTT-3.3.1-9] forwarded to existing subscriptions with RETAIN 0, unless v5 Retain As Published.
       const r = s.routeRetainAsPublished && msg.retain;
-      if (s.deliver(msg, q, r, s.routeSubIds) !== 0) this.stats.publishDropped++;
+      this.deliverCounted(s, msg, q, r, s.routeSubIds, undefined);
       reached++;
     }
     return reached;
+  }
+
+  /**
+   * Hands a delivery to a session and counts what it dropped: the new message
+   * (queue full, offline QoS 0) or older ones evicted to make room. The channel
+   * counts its own drops (slow consumer, too large).
+   */
+  private deliverCounted(
+    s: Session,
+    msg: Message,
+    q: QoS,
+    r: boolean,
+    subIds: number[] | undefined,
+    group: SharedGroup<SubscriptionRecord> | undefined,
+  ): void {
+    const before = s.dropped;
+    const res = s.deliver(msg, q, r, subIds, group);
+    if (res === DropReason.Offline) this.stats.publishDropped++;
+    else this.stats.publishDropped += s.dropped - before;
   }
 
   // ---------------------------------------------------------------- subscribe
