@@ -211,7 +211,9 @@ function scenarioFanOut(): void {
     for (let i = 0; i < n; i++) got += trie.matchInto(feed.topic(0), out);
     return got;
   });
-  console.log(`${'  = subscribers collected'.padEnd(58)} ${((r.opsPerSec * 500) / 1e6).toFixed(0)} M/s`);
+  console.log(
+    `${'  = subscribers collected'.padEnd(58)} ${((r.opsPerSec * 500) / 1e6).toFixed(0)} M/s`,
+  );
 }
 
 function scenarioRetained(): void {
