@@ -8,8 +8,10 @@
  *   pays one Map.get per message and never touches the trie.
  * - Only filters with `+` or `#` go in the trie. Each node keeps its `+` child and
  *   its `#` entries in plain fields, so the walk never hashes a wildcard level.
- * - Each filter's entries live in a Bucket that keeps the values in a dense array,
- *   so appending them to the result is a tight loop with no iterator objects.
+ * - Each filter's entries live in a Bucket: the first inline, more in a dense
+ *   array, so collecting them is a tight loop with no iterator objects.
+ * - The broker's hot path is `matchInto`, which reuses the result array's storage;
+ *   `match` keeps the append-style API for everything else.
  */
 
 const DOLLAR = 36; // '$'
@@ -234,7 +236,12 @@ export class TopicTrie<V> {
     return this.exact.has(filter) || this.wild.has(filter);
   }
 
-  /** Appends every value whose filter matches the topic name to `out` (caller resets out.length = 0 and reuses the array: no allocation per call on the hot path). Returns the number appended. */
+  /**
+   * Appends every value whose filter matches the topic name to `out`; returns the
+   * number appended. Note that resetting a reused array with `out.length = 0` makes
+   * V8 free its storage, so each call then regrows it: per-message code should use
+   * `matchInto`.
+   */
   match(topic: string, out: V[]): number {
     const before = out.length;
     return this.collect(topic, out, before) - before;
@@ -287,7 +294,7 @@ export class TopicTrie<V> {
     }
   }
 
-  /** True when any filter matches the topic; stops at the first hit (for "no subscribers" checks). */
+  /** True when any filter matches the topic (for "no subscribers" checks and $SYS dropped-message counts). */
   hasMatch(topic: string): boolean {
     const bucket = this.exact.get(topic);
     if (bucket !== undefined) return true;
