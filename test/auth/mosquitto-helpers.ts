@@ -115,14 +115,19 @@ export function stopChild(child: ChildProcess): Promise<void> {
 export interface Subscriber {
   /** `topic|payload` for each message received so far. */
   messages(): string[];
+  /** The granted QoS values (or 128 for a refusal) from the SUBACK, as mosquitto_sub prints them. */
+  granted(): string;
   stop(): Promise<void>;
 }
 
 /** Starts mosquitto_sub and resolves once its SUBSCRIBE is acknowledged. */
 export async function subscribe(port: number, args: string[], filter: string): Promise<Subscriber> {
+  // stdbuf: writing into a pipe, mosquitto_sub would hold its output back until it exits.
   const child = spawn(
-    'mosquitto_sub',
+    'stdbuf',
     [
+      '-oL',
+      'mosquitto_sub',
       '-h',
       '127.0.0.1',
       '-p',
@@ -131,7 +136,7 @@ export async function subscribe(port: number, args: string[], filter: string): P
       '1',
       '-d',
       '-F',
-      '@@%t|%p',
+      'MSG %t|%p',
       '-t',
       filter,
       ...args,
@@ -150,8 +155,9 @@ export async function subscribe(port: number, args: string[], filter: string): P
     messages: () =>
       out
         .split('\n')
-        .filter((l) => l.startsWith('@@'))
-        .map((l) => l.slice(2)),
+        .filter((l) => l.startsWith('MSG '))
+        .map((l) => l.slice(4)),
+    granted: () => /Subscribed \(mid: \d+\): ([0-9, ]+)/.exec(out)?.[1]?.trim() ?? '',
     stop: () => stopChild(child),
   };
 }

@@ -65,7 +65,11 @@ describe('password files written by heron passwd in a real mosquitto broker', ()
     for (const [user, password] of attempts) {
       const res = await publish(broker.port, ['-u', user, '-P', password, '-t', 't', '-m', 'x']);
       const heron = await pw.verify(user, password);
-      assert.equal(res.code === 0, heron, `${user}/${password}: mosquitto exit ${res.code} ${res.stderr}`);
+      assert.equal(
+        res.code === 0,
+        heron,
+        `${user}/${password}: mosquitto exit ${res.code} ${res.stderr}`,
+      );
       if (!heron) {
         // MQTT 3.1.1 CONNACK 5: Mosquitto answers a bad login with "not authorised".
         assert.equal(res.code, 5, `${user}/${password}`);
@@ -77,9 +81,31 @@ describe('password files written by heron passwd in a real mosquitto broker', ()
   });
 
   test('MQTT v5 clients are refused with reason code 135 (Not authorized)', async () => {
-    const res = await publish(broker.port, ['-V', '5', '-u', 'alice', '-P', 'nope', '-t', 't', '-m', 'x']);
+    const res = await publish(broker.port, [
+      '-V',
+      '5',
+      '-u',
+      'alice',
+      '-P',
+      'nope',
+      '-t',
+      't',
+      '-m',
+      'x',
+    ]);
     assert.equal(res.code, 135, res.stderr);
-    const ok = await publish(broker.port, ['-V', '5', '-u', 'alice', '-P', 'secret', '-t', 't', '-m', 'x']);
+    const ok = await publish(broker.port, [
+      '-V',
+      '5',
+      '-u',
+      'alice',
+      '-P',
+      'secret',
+      '-t',
+      't',
+      '-m',
+      'x',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
   });
 });
