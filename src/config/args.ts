@@ -69,7 +69,7 @@ export function parseBrokerArgs(argv: string[]): BrokerArgs {
           throw usageError(`${a} expects a port number from 1 to 65535, got '${v}'`, a);
         }
         if (args.ports.length === MAX_COMMAND_LINE_PORTS) {
-          throw usageError(`at most ${MAX_COMMAND_LINE_PORTS} ports can be given with -p`, a);
+          throw usageError(`at most ${MAX_COMMAND_LINE_PORTS} ports can be given`, a);
         }
         args.ports.push(Number(v));
         args.port ??= Number(v);
