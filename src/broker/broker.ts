@@ -84,7 +84,7 @@ export class Broker extends EventEmitter {
   readonly options: ResolvedBrokerOptions;
   /** Counters behind $SYS and metrics. */
   readonly stats = new BrokerStats();
-  readonly log: Logger | undefined;
+  log: Logger | undefined;
   /** Sessions by client id, online and offline. */
   readonly sessions = new Map<string, Session>();
   /** Open connections, including those not yet past CONNECT. */
@@ -113,6 +113,11 @@ export class Broker extends EventEmitter {
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
+  }
+
+  /** Replaces the logger (SIGHUP re-reads logging settings). */
+  setLogger(log: Logger | undefined): void {
+    this.log = log;
   }
 
   /** Current time in ms (one place to read the clock). */
