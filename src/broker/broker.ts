@@ -85,6 +85,8 @@ export class Broker extends EventEmitter {
   /** Counters behind $SYS and metrics. */
   readonly stats = new BrokerStats();
   log: Logger | undefined;
+  /** Whether every packet is logged (debug level, `-v`): checked before building any log text. */
+  packetLog = false;
   /** Sessions by client id, online and offline. */
   readonly sessions = new Map<string, Session>();
   /** Open connections, including those not yet past CONNECT. */
@@ -109,7 +111,7 @@ export class Broker extends EventEmitter {
   constructor(options: BrokerOptions = {}) {
     super();
     this.options = resolveBrokerOptions(options);
-    this.log = this.options.logger;
+    this.setLogger(this.options.logger);
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
@@ -118,6 +120,7 @@ export class Broker extends EventEmitter {
   /** Replaces the logger (SIGHUP re-reads logging settings). */
   setLogger(log: Logger | undefined): void {
     this.log = log;
+    this.packetLog = log !== undefined && log.isLevelEnabled('debug');
   }
 
   /** Current time in ms (one place to read the clock). */
