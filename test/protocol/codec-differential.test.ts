@@ -4,12 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import mqtt from 'mqtt-packet';
-import {
-  Decoder,
-  encode,
-  type Packet,
-  type ProtocolVersion,
-} from '../../src/protocol/index.js';
+import { Decoder, encode, type Packet, type ProtocolVersion } from '../../src/protocol/index.js';
 import { canonical, fromMqttPacket, toMqttPacket } from './support/mqtt-packet-mapping.js';
 import { Rng, randomPacketOfType } from './support/random-packets.js';
 

@@ -133,7 +133,13 @@ export function toMqttPacket(p: Packet, version: ProtocolVersion): Loose {
         messageId: p.packetId,
         subscriptions: p.subscriptions.map((s) =>
           version === 5
-            ? { topic: s.topic, qos: s.qos, nl: s.noLocal, rap: s.retainAsPublished, rh: s.retainHandling }
+            ? {
+                topic: s.topic,
+                qos: s.qos,
+                nl: s.noLocal,
+                rap: s.retainAsPublished,
+                rh: s.retainHandling,
+              }
             : { topic: s.topic, qos: s.qos },
         ),
         properties: propsToTheirs(p.properties),

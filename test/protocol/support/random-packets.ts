@@ -42,7 +42,25 @@ export class Rng {
   }
 }
 
-const CHARS = ['a', 'b', 'c', 'x', 'Z', '0', '9', '-', '_', '.', ' ', 'é', 'ü', '✓', '中', '😀', '$'];
+const CHARS = [
+  'a',
+  'b',
+  'c',
+  'x',
+  'Z',
+  '0',
+  '9',
+  '-',
+  '_',
+  '.',
+  ' ',
+  'é',
+  'ü',
+  '✓',
+  '中',
+  '😀',
+  '$',
+];
 
 export function randomString(rng: Rng, max = 12, min = 0): string {
   const n = rng.range(min, max);
@@ -100,7 +118,9 @@ function randomValue(rng: Rng, name: keyof Properties, type: number): unknown {
       const n = type === 3 ? rng.range(1, 3) : 1;
       const out: number[] = [];
       for (let i = 0; i < n; i++) {
-        out.push(rng.pick([1, 127, 128, 16383, 16384, 2097151, 2097152, 268435455, rng.range(1, 1e6)]));
+        out.push(
+          rng.pick([1, 127, 128, 16383, 16384, 2097151, 2097152, 268435455, rng.range(1, 1e6)]),
+        );
       }
       return out;
     }
@@ -135,7 +155,9 @@ const PUBACK_CODES = [0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99];
 const PUBREL_CODES = [0x00, 0x92];
 const SUBACK_CODES_5 = [0, 1, 2, 0x80, 0x83, 0x87, 0x8f, 0x91, 0x97, 0x9e, 0xa1, 0xa2];
 const UNSUBACK_CODES = [0x00, 0x11, 0x80, 0x83, 0x87, 0x8f, 0x91];
-const DISCONNECT_CODES = [0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x93, 0x9c];
+const DISCONNECT_CODES = [
+  0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x93, 0x9c,
+];
 const CONNACK_CODES_5 = [0x00, 0x80, 0x81, 0x82, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x9c];
 const AUTH_CODES = [0x00, 0x18, 0x19];
 
