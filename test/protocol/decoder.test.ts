@@ -31,12 +31,22 @@ describe('maximum packet size', () => {
   });
 
   test('a length prefix split across chunks is checked as soon as it is complete', () => {
-    const decoder = new Decoder(new Collect(), { maxPacketSize: 100 });
+    const decoder = new Decoder(new Collect(), { maxPacketSize: 200 });
     decoder.feed(Buffer.from([0x30]));
     decoder.feed(Buffer.from([0x80]));
     assert.equal(decoder.bufferedBytes, 2);
     assert.throws(
-      () => decoder.feed(Buffer.from([0x01])),
+      () => decoder.feed(Buffer.from([0x02])),
+      (e: unknown) => e instanceof ProtocolError && e.reasonCode === 0x95,
+    );
+  });
+
+  test('a partial length prefix that already implies too large a packet is rejected', () => {
+    // With one continuation byte seen the packet is at least 131 bytes.
+    const decoder = new Decoder(new Collect(), { maxPacketSize: 100 });
+    decoder.feed(Buffer.from([0x30]));
+    assert.throws(
+      () => decoder.feed(Buffer.from([0x80])),
       (e: unknown) => e instanceof ProtocolError && e.reasonCode === 0x95,
     );
   });

@@ -288,7 +288,10 @@ export function canonical(value: unknown): unknown {
     if (v === undefined) continue;
     if (k === 'userProperties') {
       const grouped: Loose = {};
-      for (const [name, val] of v as Array<[string, string]>) (grouped[name] ??= []).push(val);
+      for (const [name, val] of v as Array<[string, string]>) {
+        if (grouped[name] === undefined) grouped[name] = [];
+        grouped[name].push(val);
+      }
       out[k] = grouped;
     } else out[k] = canonical(v);
   }
