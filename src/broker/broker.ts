@@ -12,7 +12,7 @@ import type {
   Will,
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
-import { isValidTopicFilter, parseSharedSubscription } from '../protocol/topic.js';
+import { parseSharedSubscription } from '../protocol/topic.js';
 import { type Listener, openListener } from '../transport/listener.js';
 import { Channel, type ConnectionInfo } from './channel.js';
 import { Message } from './message.js';
@@ -617,8 +617,7 @@ export class Broker extends EventEmitter {
         topicFilter = mp + topicFilter;
         filter = group !== undefined ? `$share/${group}/${topicFilter}` : topicFilter;
       }
-      if (!isValidTopicFilter(topicFilter) || this.topicTooDeep(topicFilter)) {
-        // [MQTT-4.7.1-2] [MQTT-4.7.1-3] [MQTT-4.7.3-1] invalid filters fail in the SUBACK.
+      if (this.topicTooDeep(topicFilter)) {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }

@@ -530,8 +530,7 @@ function parseSubscribe(): SubscribePacket {
     if (qos === 3) throw malformed('SUBSCRIBE with QoS 3', sid('MQTT-3-8.3-4', 'MQTT-3.8.3-5'));
     const retainHandling = (opts >> 4) & 0x03;
     if (retainHandling === 3) throw protocolError('retain handling 3');
-    // A syntactically invalid filter is refused in the SUBACK (0x80 / 0x8F) by the
-    // broker rather than closing the connection: the rest of the packet may be fine.
+    if (!isValidTopicFilter(topic)) throw invalidFilter(topic);
     const noLocal = (opts & 0x04) !== 0;
     if (noLocal && topic.startsWith(SHARED_PREFIX)) {
       throw protocolError('no local set on a shared subscription', 'MQTT-3.8.3-4');
