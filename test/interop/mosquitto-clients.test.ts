@@ -28,7 +28,8 @@ function sub(
     out += d;
   });
   const done = new Promise<string[]>((resolve, reject) => {
-    proc.on('exit', (code) =>
+    // 'close', not 'exit': stdout may still hold the last lines when the process exits.
+    proc.on('close', (code) =>
       code === 0
         ? resolve(out.trim().split('\n'))
         : reject(new Error(`mosquitto_sub exit ${code}: ${out}`)),

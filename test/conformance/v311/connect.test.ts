@@ -160,7 +160,7 @@ describe('MQTT 3.1.1 CONNECT / CONNACK', () => {
     assert.deepEqual(seen.at(-1), { user: 'alice', pass: 'secret' });
   });
 
-  test('[MQTT-3.1.3-3] a CONNECT without client id field: closed without CONNACK', async () => {
+  test('[MQTT-3.1.3-3] [MQTT-3.2.2-6] a CONNECT without client id field: closed without CONNACK', async () => {
     const c = await h.socket();
     c.sendRaw(rawConnect(0x02, Buffer.alloc(0)));
     await assertClosed(c);

@@ -74,7 +74,7 @@ describe('MQTT 3.1.1 topic names, filters and $ topics', () => {
     await noPublish(c, 100);
   });
 
-  test('[MQTT-4.7.1-3] "+" matches exactly one level, including an empty one', async () => {
+  test('[MQTT-4.7.1-3] [MQTT-3.8.3-2] "+" (wildcards are supported) matches exactly one level, including an empty one', async () => {
     const c = await h.connect();
     await subscribe(c, 'plus/+', 0);
     await subscribe(c, '+/x', 0);
