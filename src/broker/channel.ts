@@ -509,6 +509,7 @@ export class Channel implements PacketSink {
       );
     } else if (p.qos === 2) {
       this.session!.incomingQos2.add(p.packetId);
+      this.session!.persist?.incoming(p.packetId, true);
       this.sendAck(
         PacketType.PUBREC,
         p.packetId,
@@ -519,6 +520,7 @@ export class Channel implements PacketSink {
 
   private onPubrel(packetId: number): void {
     const found = this.session!.incomingQos2.delete(packetId);
+    if (found) this.session!.persist?.incoming(packetId, false);
     this.sendAck(PacketType.PUBCOMP, packetId, found ? 0 : ReasonCode.PacketIdentifierNotFound);
   }
 
@@ -615,6 +617,15 @@ export class Channel implements PacketSink {
   }
 
   private sendAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
+    // With `commit` persistence every acknowledgement waits, in order, for the
+    // group commit that made its message (or state change) durable.
+    const p = this.broker.persistence;
+    if (p !== undefined && p.defersAcks) p.deferAck(this, type, packetId, reasonCode);
+    else this.writeAck(type, packetId, reasonCode);
+  }
+
+  /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (the store calls it once the commit is durable). */
+  writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
     if (this.version !== 5) reasonCode = 0;
     this.write(encode({ type, packetId, reasonCode } as Packet, this.version));
   }
