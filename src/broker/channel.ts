@@ -620,7 +620,7 @@ export class Channel implements PacketSink {
     // With `commit` persistence every acknowledgement waits, in order, for the
     // group commit that made its message (or state change) durable.
     const p = this.broker.persistence;
-    if (p !== undefined && p.defersAcks) p.deferAck(this, type, packetId, reasonCode);
+    if (p?.defersAcks) p.deferAck(this, type, packetId, reasonCode);
     else this.writeAck(type, packetId, reasonCode);
   }
 
