@@ -86,7 +86,9 @@ export class Broker extends EventEmitter {
   readonly options: ResolvedBrokerOptions;
   /** Counters behind $SYS and metrics. */
   readonly stats = new BrokerStats();
-  readonly log: Logger | undefined;
+  log: Logger | undefined;
+  /** Whether every packet is logged (debug level, `-v`): checked before building any log text. */
+  packetLog = false;
   /** Sessions by client id, online and offline. */
   readonly sessions = new Map<string, Session>();
   /** Open connections, including those not yet past CONNECT. */
@@ -111,16 +113,24 @@ export class Broker extends EventEmitter {
   private readonly matchScratch: RouteEntry[] = [];
   private readonly targetScratch: Session[] = [];
   private closing = false;
+  private rateSecond = 0;
+  private readonly rateCounts = new Map<string, number>();
 
   constructor(options: BrokerOptions = {}) {
     super();
     this.options = resolveBrokerOptions(options);
-    this.log = this.options.logger;
+    this.setLogger(this.options.logger);
     const po = options.persistence;
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
+  }
+
+  /** Replaces the logger (SIGHUP re-reads logging settings). */
+  setLogger(log: Logger | undefined): void {
+    this.log = log;
+    this.packetLog = log !== undefined && log.isLevelEnabled('debug');
   }
 
   /** Current time in ms (one place to read the clock). */
@@ -208,6 +218,35 @@ export class Broker extends EventEmitter {
     this.channels.add(ch);
     if (this.closing) ch.close('server shutting down');
     return ch;
+  }
+
+  /**
+   * Per-address connection rate limit (connectionRateLimit per second), checked
+   * by transports before any MQTT byte is read. Returns false to refuse.
+   */
+  admitConnection(address: string): boolean {
+    const limit = this.options.connectionRateLimit;
+    if (limit <= 0) return true;
+    const second = Math.floor(this.now / 1000);
+    if (second !== this.rateSecond) {
+      this.rateSecond = second;
+      this.rateCounts.clear();
+    }
+    const n = (this.rateCounts.get(address) ?? 0) + 1;
+    this.rateCounts.set(address, n);
+    if (n > limit) {
+      this.stats.connectionsRefused++;
+      this.log?.warn(
+        `Refusing connection from ${address}: connection rate limit ${limit}/s exceeded.`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /** The open listeners (for TLS reloads and addresses). */
+  get listenerHandles(): readonly Listener[] {
+    return this.openListeners;
   }
 
   /** Called by a channel once its socket has closed. */
@@ -481,12 +520,12 @@ export class Broker extends EventEmitter {
    */
   route(msg: Message): number {
     const out = this.matchScratch;
-    out.length = 0;
-    const n = this.router.match(msg.topic, out);
+    const n = this.router.matchInto(msg.topic, out);
     if (n === 0) return 0;
     const stamp = ++this.routeStamp;
+    // Scratch arrays are reused without truncation (truncating frees their backing store in V8).
     const targets = this.targetScratch;
-    targets.length = 0;
+    let nt = 0;
     const readHook = this.options.hooks.authorizeRead;
     let reached = 0;
     for (let i = 0; i < n; i++) {
@@ -514,14 +553,14 @@ export class Broker extends EventEmitter {
         s.routeQos = e.qos;
         s.routeRetainAsPublished = e.retainAsPublished;
         s.routeSubIds = e.subscriptionId !== undefined ? [e.subscriptionId] : undefined;
-        targets.push(s);
+        targets[nt++] = s;
       } else {
         if (e.qos > s.routeQos) s.routeQos = e.qos;
         if (e.retainAsPublished) s.routeRetainAsPublished = true;
         if (e.subscriptionId !== undefined) (s.routeSubIds ??= []).push(e.subscriptionId);
       }
     }
-    for (let i = 0; i < targets.length; i++) {
+    for (let i = 0; i < nt; i++) {
       const s = targets[i]!;
       if (readHook !== undefined) {
         const c = s.channel?.client;

@@ -25,6 +25,7 @@ import type { Properties } from '../protocol/properties.js';
 import type { Broker } from './broker.js';
 import { type Message, shapeIndex } from './message.js';
 import type { ClientInfo } from './options.js';
+import { describePacket, describePublishOut } from './packet-log.js';
 import { DropReason, type Session } from './session.js';
 
 /** Connection facts a transport hands to the broker with each new byte stream. */
@@ -130,6 +131,8 @@ export class Channel implements PacketSink {
   /** Decoder callback: one whole packet. */
   onPacket(packet: Packet): void {
     this.broker.stats.packetsReceived++;
+    if (this.broker.packetLog)
+      this.broker.log?.debug(describePacket('Received', this.clientId || '(unknown)', packet));
     if (this.backlog !== undefined) {
       this.backlog.push(packet);
       return;
@@ -613,6 +616,8 @@ export class Channel implements PacketSink {
 
   /** Encodes and queues any packet in this connection's protocol version. */
   send(packet: Packet): void {
+    if (this.broker.packetLog)
+      this.broker.log?.debug(describePacket('Sending', this.clientId, packet));
     this.write(encode(packet, this.version));
   }
 
@@ -627,7 +632,9 @@ export class Channel implements PacketSink {
   /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (the store calls it once the commit is durable). */
   writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
     if (this.version !== 5) reasonCode = 0;
-    this.write(encode({ type, packetId, reasonCode } as Packet, this.version));
+    const p = { type, packetId, reasonCode } as Packet;
+    if (this.broker.packetLog) this.broker.log?.debug(describePacket('Sending', this.clientId, p));
+    this.write(encode(p, this.version));
   }
 
   /** Sends PUBREL for an outgoing QoS 2 message (on resume). */
@@ -685,6 +692,18 @@ export class Channel implements PacketSink {
       return DropReason.TooLarge;
     }
     b.stats.publishSent++;
+    if (b.packetLog)
+      b.log?.debug(
+        describePublishOut(
+          this.clientId,
+          dup,
+          qos,
+          retain,
+          packetId,
+          msg.topic,
+          msg.payload.length,
+        ),
+      );
     this.write(buf);
     return DropReason.None;
   }

@@ -78,6 +78,10 @@ export interface ListenerOptions {
   websocketsPath?: string;
   /** Name shown in logs and ClientInfo.listener. */
   name?: string;
+  /** Take the user name from the TLS client certificate: its CN ('cn') or whole subject ('subject'). */
+  certificateUsername?: 'cn' | 'subject';
+  /** Bind an IPv6 address without also accepting IPv4 (socket_domain ipv6). */
+  ipv6Only?: boolean;
 }
 
 /** Options of `createBroker()`. Every field has a Mosquitto-compatible default. */
@@ -134,6 +138,8 @@ export interface BrokerOptions {
   sharedSubscriptionStrategy?: 'round_robin' | 'random' | 'sticky' | 'hash_clientid' | 'hash_topic';
   /** Version string published on $SYS/broker/version. */
   version?: string;
+  /** New connections per second accepted from one source address (0 = unlimited). */
+  connectionRateLimit?: number;
   /** Durable storage of sessions and messages (default: none, everything in memory). */
   persistence?: PersistenceOptions;
 }
@@ -178,5 +184,6 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     maxTopicAlias: o.maxTopicAlias ?? 10,
     sharedSubscriptionStrategy: o.sharedSubscriptionStrategy ?? 'round_robin',
     version: o.version ?? 'heron',
+    connectionRateLimit: o.connectionRateLimit ?? 0,
   };
 }

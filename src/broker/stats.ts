@@ -30,6 +30,8 @@ export class BrokerStats {
   authzDenied = 0;
   /** Connections closed because keep alive expired. */
   keepaliveTimeouts = 0;
+  /** Connections refused before MQTT: max_connections, connection rate limit. */
+  connectionsRefused = 0;
   /** Exceptions caught in a client's handling (each closed that client only). */
   internalErrors = 0;
 }

@@ -172,7 +172,7 @@ export class Persistence {
     this.store = createStore(options);
     this.mode = options.sync ?? 'commit';
     this.defersAcks = this.mode === 'commit';
-    this.interval = options.syncInterval ?? 1000;
+    this.interval = options.syncInterval ?? 10;
     this.log = log;
   }
 

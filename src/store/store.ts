@@ -121,7 +121,7 @@ export interface PersistenceOptions {
    * `none`: acks go at once, commits are not fsynced.
    */
   sync?: SyncMode;
-  /** Milliseconds between commits in `interval` mode. Default 1000. */
+  /** Milliseconds between commits in `interval` mode. Default 10. */
   syncInterval?: number;
   /** A ready-made backend (e.g. a custom one); overrides `backend` and `location`. */
   store?: Store;

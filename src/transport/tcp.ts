@@ -3,6 +3,24 @@ import tls from 'node:tls';
 import type { Broker, ListenerAddress } from '../broker/broker.js';
 import type { ListenerOptions } from '../broker/options.js';
 import type { Listener } from './listener.js';
+import { readProxyHeader } from './proxy-reader.js';
+
+/** TLS peer identity: the certificate's CN, or its whole subject when asked for. */
+export function certificateIdentity(
+  socket: tls.TLSSocket,
+  wholeSubject: boolean,
+): string | undefined {
+  const cert = socket.getPeerCertificate();
+  if (cert === null || cert === undefined || cert.subject === undefined) return undefined;
+  if (wholeSubject) {
+    return Object.entries(cert.subject)
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
+      .join(',');
+  }
+  const cn = cert.subject.CN;
+  if (cn === undefined) return undefined;
+  return Array.isArray(cn) ? cn[0] : cn;
+}
 
 /** Opens a TCP (or, with `tls` options, TLS) listener feeding sockets to the broker. */
 export function openTcpListener(broker: Broker, options: ListenerOptions): Promise<Listener> {
@@ -11,9 +29,26 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
   const name = options.name ?? `${protocol}:${options.port}`;
   const max = options.maxConnections ?? -1;
   let open = 0;
+  const accept = (socket: net.Socket, remoteAddress: string, remotePort: number): void => {
+    let subject: string | undefined;
+    if (secure)
+      subject = certificateIdentity(
+        socket as tls.TLSSocket,
+        options.certificateUsername === 'subject',
+      );
+    broker.handleConnection(socket, {
+      remoteAddress,
+      remotePort,
+      listener: name,
+      mountPoint: options.mountPoint,
+      certificateSubject: subject,
+      certificateAsUsername: options.certificateUsername !== undefined,
+    });
+  };
   const onSocket = (socket: net.Socket): void => {
     if (max >= 0 && open >= max) {
       broker.log?.warn(`Refusing connection on ${name}: max_connections ${max} reached.`);
+      broker.stats.connectionsRefused++;
       socket.destroy();
       return;
     }
@@ -22,20 +57,29 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
       open--;
     });
     socket.setNoDelay(true);
-    const tlsSocket = socket as tls.TLSSocket;
-    let subject: string | undefined;
-    if (secure && typeof tlsSocket.getPeerCertificate === 'function') {
-      const cert = tlsSocket.getPeerCertificate();
-      const cn = cert?.subject?.CN;
-      if (cn !== undefined) subject = Array.isArray(cn) ? cn[0] : cn;
+    if (!broker.admitConnection(socket.remoteAddress ?? '')) {
+      socket.destroy();
+      return;
     }
-    broker.handleConnection(socket, {
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
-      listener: name,
-      mountPoint: options.mountPoint,
-      certificateSubject: subject,
-    });
+    if (options.proxyProtocol) {
+      readProxyHeader(socket, broker.options.connectTimeout * 1000).then(
+        (h) =>
+          accept(
+            socket,
+            h?.sourceAddress ?? socket.remoteAddress ?? '',
+            h?.sourcePort ?? socket.remotePort ?? 0,
+          ),
+        (err: Error) => {
+          broker.stats.protocolErrors++;
+          broker.log?.info(
+            `Closing connection from ${socket.remoteAddress} on ${name}: ${err.message}.`,
+          );
+          socket.destroy();
+        },
+      );
+      return;
+    }
+    accept(socket, socket.remoteAddress ?? '', socket.remotePort ?? 0);
   };
   const server = secure
     ? tls.createServer(options.tls!, onSocket)
@@ -43,12 +87,12 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
   server.on('error', (err) => broker.log?.error({ err }, `listener ${name} error`));
   if (secure) {
     server.on('tlsClientError', (err) =>
-      broker.log?.info({ err: err.message }, `TLS handshake failed on ${name}`),
+      broker.log?.info(`TLS handshake failed on ${name}: ${err.message}`),
     );
   }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: options.port, host: options.host }, () => {
+    server.listen({ port: options.port, host: options.host, ipv6Only: options.ipv6Only }, () => {
       server.off('error', reject);
       resolve({
         address(): ListenerAddress {
@@ -57,6 +101,10 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
         },
         close(): Promise<void> {
           return new Promise((res) => server.close(() => res()));
+        },
+        reloadTls(tlsOptions: tls.SecureContextOptions): void {
+          // New handshakes use the new certificates; established connections are kept.
+          if (secure) (server as tls.Server).setSecureContext(tlsOptions);
         },
       });
     });

@@ -12,7 +12,13 @@ const broker = createBroker({
   sysInterval: 0,
   maxQueuedMessages: 0,
   listeners: [{ port: Number(port), host: '127.0.0.1' }],
-  persistence: { backend: 'lmdb', location: dir!, sync: (sync as SyncMode) ?? 'commit' },
+  // A long interval makes `interval` mode's early acknowledgements visible to the check.
+  persistence: {
+    backend: 'lmdb',
+    location: dir!,
+    sync: (sync as SyncMode) ?? 'commit',
+    syncInterval: 1000,
+  },
 });
 broker.listen().then(
   () => process.stdout.write('ready\n'),
