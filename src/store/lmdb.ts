@@ -104,7 +104,14 @@ export class LmdbStore implements Store {
     if (bad !== undefined) throw new StoreError('corrupt', loc, `the store is corrupt: ${bad}`);
     let root: RootDatabase;
     try {
-      root = open({ path: loc, maxDbs: 12, noSync: this.noSync, noMemInit: true });
+      // noSubdir: false: `location` is always a directory, even when its name has a dot.
+      root = open({
+        path: loc,
+        noSubdir: false,
+        maxDbs: 12,
+        noSync: this.noSync,
+        noMemInit: true,
+      });
       this.root = root;
       this.sessions = root.openDB({ name: 'sessions' });
       this.subscriptions = root.openDB({ name: 'subscriptions' });
