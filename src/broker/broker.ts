@@ -13,6 +13,8 @@ import type {
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
+import { Persistence } from '../store/persistence.js';
+import { restoreState } from '../store/restore.js';
 import { type Listener, openListener } from '../transport/listener.js';
 import { Channel, type ConnectionInfo } from './channel.js';
 import { Message } from './message.js';
@@ -98,10 +100,16 @@ export class Broker extends EventEmitter {
   readonly retained = new RetainedIndex<Message>();
   /** Response Information returned to v5 clients that request it. */
   responseInformation: string | undefined;
+  /** Durable storage, when the `persistence` option is set. */
+  readonly persistence: Persistence | undefined;
+  /** Next message id; restored from the store so ids stay unique across restarts. */
+  nextMessageId = 1;
+  /** Ids below this are reserved in the store; crossing it reserves the next block. */
+  messageIdLimit = Number.POSITIVE_INFINITY;
+  private readying: Promise<void> | undefined;
   private readonly openListeners: Listener[] = [];
   private readonly sys: SysTopics;
   private sweeper: NodeJS.Timeout | undefined;
-  private nextMessageId = 1;
   private routeStamp = 0;
   private readonly matchScratch: RouteEntry[] = [];
   private readonly targetScratch: Session[] = [];
@@ -113,6 +121,8 @@ export class Broker extends EventEmitter {
     super();
     this.options = resolveBrokerOptions(options);
     this.setLogger(this.options.logger);
+    const po = options.persistence;
+    this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
@@ -131,8 +141,30 @@ export class Broker extends EventEmitter {
 
   // ---------------------------------------------------------------- lifecycle
 
+  /**
+   * Opens the store and restores sessions, subscriptions, messages, retained
+   * messages and wills (once; `listen()` calls it). Rejects with a StoreError
+   * when the store cannot be used.
+   */
+  ready(): Promise<void> {
+    this.readying ??= this.restore();
+    return this.readying;
+  }
+
+  private async restore(): Promise<void> {
+    const p = this.persistence;
+    if (p === undefined) return;
+    const state = await p.store.open();
+    restoreState(this, p, state, this.options.persistence!.location);
+    await p.flush();
+    this.log?.info(
+      `Restored ${this.sessions.size} sessions and ${this.retained.size} retained messages from the ${p.store.backend} store.`,
+    );
+  }
+
   /** Opens every configured listener; resolves once all are bound. */
   async listen(): Promise<ListenerAddress[]> {
+    await this.ready();
     for (const l of this.options.listeners) {
       const listener = await openListener(this, l);
       this.openListeners.push(listener);
@@ -172,6 +204,10 @@ export class Broker extends EventEmitter {
       ch.disconnectWith(ReasonCode.ServerShuttingDown, 'server shutting down');
     }
     await Promise.all([...closing, ...waits]);
+    if (this.persistence !== undefined && this.readying !== undefined) {
+      await this.readying.catch(() => {});
+      await this.persistence.close();
+    }
   }
 
   /**
@@ -256,7 +292,8 @@ export class Broker extends EventEmitter {
     return props;
   }
 
-  private sessionLimits(): SessionLimits {
+  /** Limits of a new session, from the broker options. */
+  sessionLimits(): SessionLimits {
     const o = this.options;
     return {
       maxInflight: o.maxInflightMessages === 0 ? 65535 : o.maxInflightMessages,
@@ -309,6 +346,7 @@ export class Broker extends EventEmitter {
     session.username = ch.username;
     session.channel = ch;
     session.disconnectedAt = 0;
+    this.persistence?.sessionAttached(session, p.will);
     return { session, present };
   }
 
@@ -346,12 +384,16 @@ export class Broker extends EventEmitter {
       }
     }
     if (session.expiryInterval === 0) this.destroySession(session);
-    else session.disconnectedAt = now;
+    else {
+      session.disconnectedAt = now;
+      this.persistence?.sessionSaved(session);
+    }
     if (this.listenerCount('clientDisconnected') > 0) this.emit('clientDisconnected', c, reason);
   }
 
   /** Removes a session with its subscriptions and messages; a delayed will is published now. */
   destroySession(session: Session): void {
+    this.persistence?.sessionDestroyed(session);
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     for (const sub of session.subscriptions.values()) this.removeRoute(sub);
     session.subscriptions.clear();
@@ -408,7 +450,9 @@ export class Broker extends EventEmitter {
     if (props !== undefined && props.messageExpiryInterval !== undefined) {
       expiresAt = this.now + props.messageExpiryInterval * 1000;
     }
-    return new Message(this.nextMessageId++, topic, payload, qos, retain, props, expiresAt, origin);
+    const id = this.nextMessageId++;
+    if (id >= this.messageIdLimit) this.messageIdLimit = this.persistence!.reserveMessageIds(id);
+    return new Message(id, topic, payload, qos, retain, props, expiresAt, origin);
   }
 
   /** Routes a PUBLISH received from a client; returns how many sessions it reached. */
@@ -451,6 +495,7 @@ export class Broker extends EventEmitter {
     if (msg.retain) {
       if (msg.payload.length === 0) this.retained.delete(msg.topic);
       else this.retained.set(msg.topic, msg);
+      this.persistence?.retainedChanged(msg);
     }
     if (this.listenerCount('publish') > 0) {
       this.emit(
@@ -652,6 +697,7 @@ export class Broker extends EventEmitter {
       if (existing !== undefined) this.removeRoute(existing);
       session.subscriptions.set(filter, rec);
       this.addRoute(rec);
+      this.persistence?.subscribed(rec);
       codes.push(qos);
       if (
         group === undefined &&
@@ -693,7 +739,8 @@ export class Broker extends EventEmitter {
     }
   }
 
-  private addRoute(rec: SubscriptionRecord): void {
+  /** Adds a subscription to the router (also used when restoring from the store). */
+  addRoute(rec: SubscriptionRecord): void {
     if (rec.shareGroup === undefined) {
       this.router.add(rec.topicFilter, rec.session.clientId, rec);
       return;
@@ -748,6 +795,7 @@ export class Broker extends EventEmitter {
       }
       session.subscriptions.delete(filter);
       this.removeRoute(rec);
+      this.persistence?.unsubscribed(session, filter);
       codes.push(ReasonCode.Success);
     }
     const c = session.channel?.client;
@@ -773,6 +821,7 @@ export class Broker extends EventEmitter {
         const will = s.pendingWill;
         s.pendingWill = undefined;
         this.publishWill(s, undefined, will);
+        this.persistence?.sessionSaved(s);
       }
       if (
         s.expiryInterval !== SESSION_NEVER_EXPIRES &&

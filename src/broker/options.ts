@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import type { PersistenceOptions } from '../store/store.js';
 
 /** What the broker knows about a connected (or connecting) client, passed to hooks and events. */
 export interface ClientInfo {
@@ -139,12 +140,15 @@ export interface BrokerOptions {
   version?: string;
   /** New connections per second accepted from one source address (0 = unlimited). */
   connectionRateLimit?: number;
+  /** Durable storage of sessions and messages (default: none, everything in memory). */
+  persistence?: PersistenceOptions;
 }
 
 /** BrokerOptions with every default filled in. */
 export type ResolvedBrokerOptions = Required<
-  Omit<BrokerOptions, 'hooks' | 'logger' | 'listeners'>
+  Omit<BrokerOptions, 'hooks' | 'logger' | 'listeners' | 'persistence'>
 > & {
+  persistence: PersistenceOptions | undefined;
   hooks: BrokerHooks;
   logger: Logger | undefined;
   listeners: ListenerOptions[];
@@ -156,6 +160,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     listeners: o.listeners ?? [],
     hooks: o.hooks ?? {},
     logger: o.logger,
+    persistence: o.persistence,
     allowAnonymous: o.allowAnonymous ?? true,
     allowZeroLengthClientId: o.allowZeroLengthClientId ?? true,
     autoIdPrefix: o.autoIdPrefix ?? 'auto-',
