@@ -131,7 +131,7 @@ export class Broker extends EventEmitter {
   /** Replaces the logger (SIGHUP re-reads logging settings). */
   setLogger(log: Logger | undefined): void {
     this.log = log;
-    this.packetLog = log !== undefined && log.isLevelEnabled('debug');
+    this.packetLog = log?.isLevelEnabled('debug') === true;
   }
 
   /** Current time in ms (one place to read the clock). */
