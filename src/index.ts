@@ -1,2 +1,26 @@
-/** Heron's public API: the MQTT codec today; the broker, client and config grow here. */
+/** Heron's public API: the broker, its options and hooks, the MQTT codec, and configuration. */
+export {
+  Broker,
+  type BrokerEvents,
+  createBroker,
+  type ListenerAddress,
+  type PublishedMessage,
+} from './broker/broker.js';
+export type { ConnectionInfo } from './broker/channel.js';
+export type {
+  AuthenticateRequest,
+  AuthResult,
+  BrokerHooks,
+  BrokerOptions,
+  ClientInfo,
+  ListenerOptions,
+} from './broker/options.js';
+export { BrokerStats } from './broker/stats.js';
+export { brokerOptionsFromConfig } from './cli/broker-options.js';
+export {
+  ConfigError,
+  type HeronConfig,
+  loadConfigFile,
+  parseConfigText,
+} from './config/index.js';
 export * from './protocol/index.js';

@@ -86,7 +86,9 @@ export class Broker extends EventEmitter {
   readonly options: ResolvedBrokerOptions;
   /** Counters behind $SYS and metrics. */
   readonly stats = new BrokerStats();
-  readonly log: Logger | undefined;
+  log: Logger | undefined;
+  /** Whether every packet is logged (debug level, `-v`): checked before building any log text. */
+  packetLog = false;
   /** Sessions by client id, online and offline. */
   readonly sessions = new Map<string, Session>();
   /** Open connections, including those not yet past CONNECT. */
@@ -113,11 +115,17 @@ export class Broker extends EventEmitter {
   constructor(options: BrokerOptions = {}) {
     super();
     this.options = resolveBrokerOptions(options);
-    this.log = this.options.logger;
+    this.setLogger(this.options.logger);
     this.access = new AccessControl(this.options);
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
+  }
+
+  /** Replaces the logger (SIGHUP re-reads logging settings). */
+  setLogger(log: Logger | undefined): void {
+    this.log = log;
+    this.packetLog = log !== undefined && log.isLevelEnabled('debug');
   }
 
   /** Current time in ms (one place to read the clock). */

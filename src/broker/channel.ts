@@ -27,6 +27,7 @@ import { publishAllowed } from './access-control.js';
 import type { Broker } from './broker.js';
 import { type Message, shapeIndex } from './message.js';
 import type { ClientInfo } from './options.js';
+import { describePacket, describePublishOut } from './packet-log.js';
 import { PublishQuota } from './publish-quota.js';
 import { DropReason, type Session } from './session.js';
 
@@ -135,6 +136,8 @@ export class Channel implements PacketSink {
   /** Decoder callback: one whole packet. */
   onPacket(packet: Packet): void {
     this.broker.stats.packetsReceived++;
+    if (this.broker.packetLog)
+      this.broker.log?.debug(describePacket('Received', this.clientId || '(unknown)', packet));
     if (this.backlog !== undefined) {
       this.backlog.push(packet);
       return;
@@ -657,12 +660,16 @@ export class Channel implements PacketSink {
 
   /** Encodes and queues any packet in this connection's protocol version. */
   send(packet: Packet): void {
+    if (this.broker.packetLog)
+      this.broker.log?.debug(describePacket('Sending', this.clientId, packet));
     this.write(encode(packet, this.version));
   }
 
   private sendAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
     if (this.version !== 5) reasonCode = 0;
-    this.write(encode({ type, packetId, reasonCode } as Packet, this.version));
+    const p = { type, packetId, reasonCode } as Packet;
+    if (this.broker.packetLog) this.broker.log?.debug(describePacket('Sending', this.clientId, p));
+    this.write(encode(p, this.version));
   }
 
   /** Sends PUBREL for an outgoing QoS 2 message (on resume). */
@@ -720,6 +727,18 @@ export class Channel implements PacketSink {
       return DropReason.TooLarge;
     }
     b.stats.publishSent++;
+    if (b.packetLog)
+      b.log?.debug(
+        describePublishOut(
+          this.clientId,
+          dup,
+          qos,
+          retain,
+          packetId,
+          msg.topic,
+          msg.payload.length,
+        ),
+      );
     this.write(buf);
     return DropReason.None;
   }

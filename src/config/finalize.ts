@@ -47,7 +47,7 @@ export function finalizeConfig(st: ParseState, commandLinePorts: number[]): Hero
     }
   } else {
     const triggers = dl.touched.filter((l) => !NO_DEFAULT_LISTENER_TRIGGER.has(l.option));
-    if (st.portLine || st.bindAddressLine || triggers.length > 0) {
+    if (st.portLine || st.bindAddressLine || defaultListenerDiffers(dl, cfg.perListenerSettings)) {
       for (const l of triggers) {
         if (st.portLine || st.bindAddressLine) continue;
         warn(
@@ -155,6 +155,49 @@ export function finalizeConfig(st: ParseState, commandLinePorts: number[]): Hero
     });
   }
   return cfg;
+}
+
+/**
+ * Mosquitto opens the implicit default listener when one of these settings
+ * differs from its default, even without `port`; writing a default value
+ * (say `max_connections -1`) must not open an extra port.
+ */
+function defaultListenerDiffers(d: ListenerDraft, perListener: boolean): boolean {
+  const l = d.listener;
+  const t = d.tls;
+  const s = d.security;
+  return (
+    l.bindInterface !== undefined ||
+    l.socketDomain !== undefined ||
+    l.mountPoint !== undefined ||
+    l.pskHint !== undefined ||
+    l.protocol !== 'mqtt' ||
+    l.maxConnections !== -1 ||
+    l.maxQos !== 2 ||
+    l.useUsernameAsClientid ||
+    l.proxyProtocol ||
+    l.websocketsStrictPath ||
+    l.websocketsPath !== '/mqtt' ||
+    t.cafile !== undefined ||
+    t.capath !== undefined ||
+    t.certfile !== undefined ||
+    t.keyfile !== undefined ||
+    t.ciphers !== undefined ||
+    t.ciphersTls13 !== undefined ||
+    t.crlfile !== undefined ||
+    t.dhparamfile !== undefined ||
+    t.engine !== undefined ||
+    t.engineKpassSha1 !== undefined ||
+    t.keyform === 'engine' ||
+    t.requireCertificate === true ||
+    t.useIdentityAsUsername === true ||
+    t.useSubjectAsUsername === true ||
+    (perListener &&
+      (s.passwordFile !== undefined ||
+        s.pskFile !== undefined ||
+        s.plugins.length > 0 ||
+        !s.allowZeroLengthClientid))
+  );
 }
 
 /** Turns a draft into a listener: TLS only when complete, security only per listener. */

@@ -457,7 +457,7 @@ export interface HeronConfig {
   cluster?: ClusterConfig;
 
   // --- the blocks ---
-  /** Listeners to open, in file order (the implicit default listener, if any, first). */
+  /** Listeners to open, in file order; the implicit default listener, if any, comes last (as in Mosquitto). */
   listeners: ListenerConfig[];
   /** Bridges, in file order. */
   bridges: BridgeConfig[];

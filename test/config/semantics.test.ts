@@ -140,6 +140,15 @@ describe("Mosquitto 2's local-only mode and the default listener", () => {
     assert.deepEqual(warningsOf(c), ['1:max_connections:deprecated']);
   });
 
+  test('default values written before the first listener do not open the default listener (as in Mosquitto)', () => {
+    const c = parse('max_connections -1\nmax_qos 2\nlistener 8883\n');
+    assert.deepEqual(
+      c.listeners.map((l) => l.port),
+      [8883],
+    );
+    assert.deepEqual(warningsOf(c), ['1:max_connections:ignored', '2:max_qos:ignored']);
+  });
+
   test('options that do not create the default listener are reported as ignored there', () => {
     const c = parse('max_topic_alias 5\nlistener 8883\n');
     assert.deepEqual(
