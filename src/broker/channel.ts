@@ -702,7 +702,8 @@ export class Channel implements PacketSink {
     } else {
       const idx = shapeIndex(v5, qos, retain);
       const cache = (msg.encoded ??= new Array(12));
-      let enc = cache[idx];
+      // Mount points change the topic per listener: such channels neither read nor fill the cache.
+      let enc = this.info.mountPoint === undefined ? cache[idx] : undefined;
       if (enc === undefined) {
         enc = encodePublish(
           {
