@@ -34,3 +34,18 @@ export {
   parseConfigText,
 } from './config/index.js';
 export * from './protocol/index.js';
+export { LmdbStore } from './store/lmdb.js';
+export { MemoryStore } from './store/memory.js';
+export {
+  type DeliveryRecord,
+  type MessageRecord,
+  type PersistenceOptions,
+  type SessionRecord,
+  type Store,
+  type StoredState,
+  StoreError,
+  type StoreErrorCode,
+  type SubscriptionData,
+  type SyncMode,
+} from './store/store.js';
+export { WriteBatch } from './store/write-batch.js';

@@ -14,6 +14,8 @@ import type {
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
+import { Persistence } from '../store/persistence.js';
+import { restoreState } from '../store/restore.js';
 import { type Listener, openListener } from '../transport/listener.js';
 import { AccessControl, type PublishVerdict } from './access-control.js';
 import { Channel, type ConnectionInfo } from './channel.js';
@@ -26,6 +28,7 @@ import {
 } from './options.js';
 import { RetainedIndex } from './retained-index.js';
 import {
+  DropReason,
   SESSION_NEVER_EXPIRES,
   Session,
   type SessionLimits,
@@ -101,10 +104,16 @@ export class Broker extends EventEmitter {
   readonly access: AccessControl;
   /** Response Information returned to v5 clients that request it. */
   responseInformation: string | undefined;
+  /** Durable storage, when the `persistence` option is set. */
+  readonly persistence: Persistence | undefined;
+  /** Next message id; restored from the store so ids stay unique across restarts. */
+  nextMessageId = 1;
+  /** Ids below this are reserved in the store; crossing it reserves the next block. */
+  messageIdLimit = Number.POSITIVE_INFINITY;
+  private readying: Promise<void> | undefined;
   private readonly openListeners: Listener[] = [];
   private readonly sys: SysTopics;
   private sweeper: NodeJS.Timeout | undefined;
-  private nextMessageId = 1;
   private routeStamp = 0;
   private readonly matchScratch: RouteEntry[] = [];
   private readonly targetScratch: Session[] = [];
@@ -117,6 +126,8 @@ export class Broker extends EventEmitter {
     this.options = resolveBrokerOptions(options);
     this.setLogger(this.options.logger);
     this.access = new AccessControl(this.options);
+    const po = options.persistence;
+    this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
@@ -135,9 +146,31 @@ export class Broker extends EventEmitter {
 
   // ---------------------------------------------------------------- lifecycle
 
+  /**
+   * Opens the store and restores sessions, subscriptions, messages, retained
+   * messages and wills (once; `listen()` calls it). Rejects with a StoreError
+   * when the store cannot be used.
+   */
+  ready(): Promise<void> {
+    this.readying ??= this.restore();
+    return this.readying;
+  }
+
+  private async restore(): Promise<void> {
+    const p = this.persistence;
+    if (p === undefined) return;
+    const state = await p.store.open();
+    restoreState(this, p, state, this.options.persistence!.location);
+    await p.flush();
+    this.log?.info(
+      `Restored ${this.sessions.size} sessions and ${this.retained.size} retained messages from the ${p.store.backend} store.`,
+    );
+  }
+
   /** Opens every configured listener; resolves once all are bound. */
   async listen(): Promise<ListenerAddress[]> {
     if (this.access.needsLoading) await this.access.load();
+    await this.ready();
     for (const l of this.options.listeners) {
       const listener = await openListener(this, l);
       this.openListeners.push(listener);
@@ -177,6 +210,10 @@ export class Broker extends EventEmitter {
       ch.disconnectWith(ReasonCode.ServerShuttingDown, 'server shutting down');
     }
     await Promise.all([...closing, ...waits]);
+    if (this.persistence !== undefined && this.readying !== undefined) {
+      await this.readying.catch(() => {});
+      await this.persistence.close();
+    }
   }
 
   /**
@@ -293,7 +330,8 @@ export class Broker extends EventEmitter {
     return props;
   }
 
-  private sessionLimits(): SessionLimits {
+  /** Limits of a new session, from the broker options. */
+  sessionLimits(): SessionLimits {
     const o = this.options;
     return {
       maxInflight: o.maxInflightMessages === 0 ? 65535 : o.maxInflightMessages,
@@ -348,6 +386,7 @@ export class Broker extends EventEmitter {
     session.acl = this.access.checkerFor(ch.client!);
     session.channel = ch;
     session.disconnectedAt = 0;
+    this.persistence?.sessionAttached(session, p.will);
     return { session, present };
   }
 
@@ -385,12 +424,16 @@ export class Broker extends EventEmitter {
       }
     }
     if (session.expiryInterval === 0) this.destroySession(session);
-    else session.disconnectedAt = now;
+    else {
+      session.disconnectedAt = now;
+      this.persistence?.sessionSaved(session);
+    }
     if (this.listenerCount('clientDisconnected') > 0) this.emit('clientDisconnected', c, reason);
   }
 
   /** Removes a session with its subscriptions and messages; a delayed will is published now. */
   destroySession(session: Session): void {
+    this.persistence?.sessionDestroyed(session);
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     for (const sub of session.subscriptions.values()) this.removeRoute(sub);
     session.subscriptions.clear();
@@ -447,7 +490,9 @@ export class Broker extends EventEmitter {
     if (props !== undefined && props.messageExpiryInterval !== undefined) {
       expiresAt = this.now + props.messageExpiryInterval * 1000;
     }
-    return new Message(this.nextMessageId++, topic, payload, qos, retain, props, expiresAt, origin);
+    const id = this.nextMessageId++;
+    if (id >= this.messageIdLimit) this.messageIdLimit = this.persistence!.reserveMessageIds(id);
+    return new Message(id, topic, payload, qos, retain, props, expiresAt, origin);
   }
 
   /** Routes a PUBLISH received from a client; returns how many sessions it reached. */
@@ -490,6 +535,7 @@ export class Broker extends EventEmitter {
     if (msg.retain) {
       if (msg.payload.length === 0) this.retained.delete(msg.topic);
       else this.retained.set(msg.topic, msg);
+      this.persistence?.retainedChanged(msg);
     }
     if (this.listenerCount('publish') > 0) {
       this.emit(
@@ -532,7 +578,7 @@ export class Broker extends EventEmitter {
         if (guarded && !this.access.mayRead(member.session, msg.topic)) continue;
         const q = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
         const subIds = member.subscriptionId !== undefined ? [member.subscriptionId] : undefined;
-        member.session.deliver(msg, q, false, subIds, e);
+        this.deliverCounted(member.session, msg, q, false, subIds, e);
         reached++;
         continue;
       }
@@ -556,10 +602,29 @@ export class Broker extends EventEmitter {
       const q = (msg.qos < s.routeQos ? msg.qos : s.routeQos) as QoS;
       // [MQTT-3.3.1-9] forwarded to existing subscriptions with RETAIN 0, unless v5 Retain As Published.
       const r = s.routeRetainAsPublished && msg.retain;
-      if (s.deliver(msg, q, r, s.routeSubIds) !== 0) this.stats.publishDropped++;
+      this.deliverCounted(s, msg, q, r, s.routeSubIds, undefined);
       reached++;
     }
     return reached;
+  }
+
+  /**
+   * Hands a delivery to a session and counts what it dropped: the new message
+   * (queue full, offline QoS 0) or older ones evicted to make room. The channel
+   * counts its own drops (slow consumer, too large).
+   */
+  private deliverCounted(
+    s: Session,
+    msg: Message,
+    q: QoS,
+    r: boolean,
+    subIds: number[] | undefined,
+    group: SharedGroup<SubscriptionRecord> | undefined,
+  ): void {
+    const before = s.dropped;
+    const res = s.deliver(msg, q, r, subIds, group);
+    if (res === DropReason.Offline) this.stats.publishDropped++;
+    else this.stats.publishDropped += s.dropped - before;
   }
 
   // ---------------------------------------------------------------- subscribe
@@ -669,6 +734,7 @@ export class Broker extends EventEmitter {
       if (existing !== undefined) this.removeRoute(existing);
       session.subscriptions.set(filter, rec);
       this.addRoute(rec);
+      this.persistence?.subscribed(rec);
       codes.push(qos);
       if (
         group === undefined &&
@@ -708,7 +774,8 @@ export class Broker extends EventEmitter {
     }
   }
 
-  private addRoute(rec: SubscriptionRecord): void {
+  /** Adds a subscription to the router (also used when restoring from the store). */
+  addRoute(rec: SubscriptionRecord): void {
     if (rec.shareGroup === undefined) {
       this.router.add(rec.topicFilter, rec.session.clientId, rec);
       return;
@@ -763,6 +830,7 @@ export class Broker extends EventEmitter {
       }
       session.subscriptions.delete(filter);
       this.removeRoute(rec);
+      this.persistence?.unsubscribed(session, filter);
       codes.push(ReasonCode.Success);
     }
     const c = session.channel?.client;
@@ -788,6 +856,7 @@ export class Broker extends EventEmitter {
         const will = s.pendingWill;
         s.pendingWill = undefined;
         this.publishWill(s, undefined, will);
+        this.persistence?.sessionSaved(s);
       }
       if (
         s.expiryInterval !== SESSION_NEVER_EXPIRES &&

@@ -558,6 +558,7 @@ export class Channel implements PacketSink {
       );
     } else if (p.qos === 2) {
       this.session!.incomingQos2.add(p.packetId);
+      this.session!.persist?.incoming(p.packetId, true);
       this.sendAck(
         PacketType.PUBREC,
         p.packetId,
@@ -568,6 +569,7 @@ export class Channel implements PacketSink {
 
   private onPubrel(packetId: number): void {
     const found = this.session!.incomingQos2.delete(packetId);
+    if (found) this.session!.persist?.incoming(packetId, false);
     this.sendAck(PacketType.PUBCOMP, packetId, found ? 0 : ReasonCode.PacketIdentifierNotFound);
   }
 
@@ -666,6 +668,15 @@ export class Channel implements PacketSink {
   }
 
   private sendAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
+    // With `commit` persistence every acknowledgement waits, in order, for the
+    // group commit that made its message (or state change) durable.
+    const p = this.broker.persistence;
+    if (p?.defersAcks) p.deferAck(this, type, packetId, reasonCode);
+    else this.writeAck(type, packetId, reasonCode);
+  }
+
+  /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (the store calls it once the commit is durable). */
+  writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
     if (this.version !== 5) reasonCode = 0;
     const p = { type, packetId, reasonCode } as Packet;
     if (this.broker.packetLog) this.broker.log?.debug(describePacket('Sending', this.clientId, p));

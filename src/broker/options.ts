@@ -4,6 +4,7 @@ import type { PasswordFile } from '../auth/password-file.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import type { PersistenceOptions } from '../store/store.js';
 
 /** What the broker knows about a connected (or connecting) client, passed to hooks and events. */
 export interface ClientInfo {
@@ -154,12 +155,18 @@ export interface BrokerOptions {
   publishRateLimit?: number;
   /** publish_byte_rate_limit: PUBLISH payload bytes per second one client may send (0 = unlimited). */
   publishByteRateLimit?: number;
+  /** Durable storage of sessions and messages (default: none, everything in memory). */
+  persistence?: PersistenceOptions;
 }
 
 /** BrokerOptions with every default filled in. */
 export type ResolvedBrokerOptions = Required<
-  Omit<BrokerOptions, 'hooks' | 'logger' | 'listeners' | 'passwordFile' | 'aclFile'>
+  Omit<
+    BrokerOptions,
+    'hooks' | 'logger' | 'listeners' | 'persistence' | 'passwordFile' | 'aclFile'
+  >
 > & {
+  persistence: PersistenceOptions | undefined;
   hooks: BrokerHooks;
   logger: Logger | undefined;
   listeners: ListenerOptions[];
@@ -173,6 +180,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     listeners: o.listeners ?? [],
     hooks: o.hooks ?? {},
     logger: o.logger,
+    persistence: o.persistence,
     allowAnonymous: o.allowAnonymous ?? true,
     allowZeroLengthClientId: o.allowZeroLengthClientId ?? true,
     autoIdPrefix: o.autoIdPrefix ?? 'auto-',

@@ -106,6 +106,15 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     sharedSubscriptionStrategy: cfg.sharedSubscriptionStrategy,
     connectionRateLimit: cfg.connectionRateLimit,
     version,
+    // persistence_location + persistence_file name the store's directory (LMDB keeps data.mdb in it).
+    persistence: cfg.persistence
+      ? {
+          backend: cfg.persistenceBackend,
+          location: join(cfg.persistenceLocation ?? process.cwd(), cfg.persistenceFile),
+          sync: cfg.persistenceSync,
+          syncInterval: cfg.persistenceSyncInterval,
+        }
+      : undefined,
   };
 }
 
