@@ -156,7 +156,14 @@ export class AccessControl {
    */
   mayRead(session: Session, topic: string): boolean {
     const client = session.client;
-    if (client === undefined) return true;
+    if (client === undefined) {
+      // A session restored from the store whose client has not come back yet:
+      // no ClientInfo for the hook, but the ACL file can judge by user name and id.
+      const file = this.aclFile;
+      if (file === undefined) return true;
+      session.acl ??= file.forSubject({ username: session.username, clientId: session.clientId });
+      return session.acl.check(topic, 'read');
+    }
     const hook = this.o.hooks.authorizeRead;
     const acl = session.acl;
     if (hook !== undefined && (this.hooksFirst || acl === undefined)) {

@@ -259,7 +259,8 @@ export class Broker extends EventEmitter {
   async reloadSecurity(): Promise<void> {
     await this.access.load();
     for (const s of this.sessions.values()) {
-      if (s.client !== undefined) s.acl = this.access.checkerFor(s.client);
+      // Restored sessions without a ClientInfo recompile lazily on their next delivery.
+      s.acl = s.client !== undefined ? this.access.checkerFor(s.client) : undefined;
     }
   }
 
