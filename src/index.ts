@@ -1,4 +1,14 @@
 /** Heron's public API: the broker, its options and hooks, the MQTT codec, and configuration. */
+
+export {
+  type AclAccess,
+  type AclChecker,
+  AclFile,
+  type AclSubject,
+  type AclSubscribeMode,
+} from './auth/acl.js';
+export { AuthFileError } from './auth/auth-file-error.js';
+export { PasswordFile } from './auth/password-file.js';
 export {
   Broker,
   type BrokerEvents,

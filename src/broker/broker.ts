@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -16,6 +17,7 @@ import { parseSharedSubscription } from '../protocol/topic.js';
 import { Persistence } from '../store/persistence.js';
 import { restoreState } from '../store/restore.js';
 import { type Listener, openListener } from '../transport/listener.js';
+import { AccessControl, type PublishVerdict } from './access-control.js';
 import { Channel, type ConnectionInfo } from './channel.js';
 import { Message } from './message.js';
 import {
@@ -98,6 +100,8 @@ export class Broker extends EventEmitter {
   readonly router = new TopicTrie<RouteEntry>();
   /** Retained messages by topic. */
   readonly retained = new RetainedIndex<Message>();
+  /** Authentication and authorization chain: hooks, password file, ACL file. */
+  readonly access: AccessControl;
   /** Response Information returned to v5 clients that request it. */
   responseInformation: string | undefined;
   /** Durable storage, when the `persistence` option is set. */
@@ -121,6 +125,7 @@ export class Broker extends EventEmitter {
     super();
     this.options = resolveBrokerOptions(options);
     this.setLogger(this.options.logger);
+    this.access = new AccessControl(this.options);
     const po = options.persistence;
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     this.sys = new SysTopics(this);
@@ -164,6 +169,7 @@ export class Broker extends EventEmitter {
 
   /** Opens every configured listener; resolves once all are bound. */
   async listen(): Promise<ListenerAddress[]> {
+    if (this.access.needsLoading) await this.access.load();
     await this.ready();
     for (const l of this.options.listeners) {
       const listener = await openListener(this, l);
@@ -245,6 +251,33 @@ export class Broker extends EventEmitter {
     return true;
   }
 
+  /**
+   * Re-reads the password and ACL files given by path (SIGHUP). Connected
+   * clients stay connected; their next checks use the new files. On a broken
+   * file the previous files stay in effect and the error is thrown.
+   */
+  async reloadSecurity(): Promise<void> {
+    await this.access.load();
+    for (const s of this.sessions.values()) {
+      // Restored sessions without a ClientInfo recompile lazily on their next delivery.
+      s.acl = s.client !== undefined ? this.access.checkerFor(s.client) : undefined;
+    }
+  }
+
+  /**
+   * Swaps the TLS certificates of one listener (by index in `options.listeners`)
+   * or of all TLS listeners; new handshakes use them, open connections are kept.
+   */
+  reloadTls(listener: number | 'all', tlsOptions: tls.SecureContextOptions): void {
+    if (listener === 'all') {
+      for (const l of this.openListeners) l.reloadTls(tlsOptions);
+      return;
+    }
+    const l = this.openListeners[listener];
+    if (l === undefined) throw new RangeError(`no open listener at index ${listener}`);
+    l.reloadTls(tlsOptions);
+  }
+
   /** The open listeners (for TLS reloads and addresses). */
   get listenerHandles(): readonly Listener[] {
     return this.openListeners;
@@ -268,16 +301,22 @@ export class Broker extends EventEmitter {
   }
 
   /** Runs the authentication chain; resolves to a v5 reason code (0 = accepted). */
-  async authenticate(ch: Channel, p: ConnectPacket, username: string | undefined): Promise<number> {
-    const hook = this.options.hooks.authenticate;
-    if (hook !== undefined) {
-      const r = await hook({ ...ch.client!, password: p.password, properties: p.properties });
-      if (r === true) return ReasonCode.Success;
-      if (r === false) return ReasonCode.BadUserNameOrPassword;
-      if (typeof r === 'number') return r;
-    }
-    if (username === undefined && !this.options.allowAnonymous) return ReasonCode.NotAuthorized;
-    return ReasonCode.Success;
+  authenticate(ch: Channel, p: ConnectPacket, will: Will | undefined): Promise<number> {
+    return this.access.authenticate(
+      { ...ch.client!, password: p.password, properties: p.properties },
+      ch.info.certificateAsUsername === true,
+      will,
+    );
+  }
+
+  /** Whether a connected client may publish to `topic` (mount point applied); see AccessControl. */
+  authorizePublish(
+    ch: Channel,
+    topic: string,
+    qos: QoS,
+    retain: boolean,
+  ): PublishVerdict | Promise<PublishVerdict> {
+    return this.access.authorizePublish(ch.client!, ch.session!.acl, topic, qos, retain);
   }
 
   /** v5 CONNACK properties describing this broker's limits (a fresh object). */
@@ -344,6 +383,8 @@ export class Broker extends EventEmitter {
       this.sessions.set(id, session);
     }
     session.username = ch.username;
+    session.client = ch.client;
+    session.acl = this.access.checkerFor(ch.client!);
     session.channel = ch;
     session.disconnectedAt = 0;
     this.persistence?.sessionAttached(session, p.will);
@@ -527,7 +568,7 @@ export class Broker extends EventEmitter {
     // Scratch arrays are reused without truncation (truncating frees their backing store in V8).
     const targets = this.targetScratch;
     let nt = 0;
-    const readHook = this.options.hooks.authorizeRead;
+    const guarded = this.access.readsGuarded;
     let reached = 0;
     for (let i = 0; i < n; i++) {
       const e = out[i]!;
@@ -535,12 +576,7 @@ export class Broker extends EventEmitter {
         const member =
           e.pick(msg.topic, msg.origin, isOnlineMember) ?? e.pick(msg.topic, msg.origin);
         if (member === undefined) continue;
-        if (
-          readHook !== undefined &&
-          member.session.channel?.client !== undefined &&
-          !readHook(member.session.channel.client, msg.topic)
-        )
-          continue;
+        if (guarded && !this.access.mayRead(member.session, msg.topic)) continue;
         const q = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
         const subIds = member.subscriptionId !== undefined ? [member.subscriptionId] : undefined;
         this.deliverCounted(member.session, msg, q, false, subIds, e);
@@ -563,10 +599,7 @@ export class Broker extends EventEmitter {
     }
     for (let i = 0; i < nt; i++) {
       const s = targets[i]!;
-      if (readHook !== undefined) {
-        const c = s.channel?.client;
-        if (c !== undefined && !readHook(c, msg.topic)) continue;
-      }
+      if (guarded && !this.access.mayRead(s, msg.topic)) continue;
       const q = (msg.qos < s.routeQos ? msg.qos : s.routeQos) as QoS;
       // [MQTT-3.3.1-9] forwarded to existing subscriptions with RETAIN 0, unless v5 Retain As Published.
       const r = s.routeRetainAsPublished && msg.retain;
@@ -603,7 +636,10 @@ export class Broker extends EventEmitter {
     if (max <= 0) return false;
     let levels = 1;
     for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) {
-      if (++levels > max) return true;
+      if (++levels > max) {
+        this.stats.topicLevelsExceeded++;
+        return true;
+      }
     }
     return false;
   }
@@ -611,7 +647,7 @@ export class Broker extends EventEmitter {
   /** Handles a SUBSCRIBE: authorizes, records, sends SUBACK, then matching retained messages. */
   subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
     const hook = this.options.hooks.authorizeSubscribe;
-    if (hook === undefined) {
+    if (hook === undefined || !this.access.asksSubscribeHook(ch.session!.acl)) {
       this.completeSubscribe(ch, p, undefined);
       return;
     }
@@ -637,7 +673,7 @@ export class Broker extends EventEmitter {
     const mp = ch.info.mountPoint;
     for (let i = 0; i < p.subscriptions.length; i++) {
       const sub = p.subscriptions[i]!;
-      const verdict = verdicts?.[i];
+      let verdict = verdicts?.[i];
       let filter = sub.topic;
       let topicFilter = filter;
       let group: string | undefined;
@@ -666,6 +702,7 @@ export class Broker extends EventEmitter {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }
+      if (verdict === undefined && !this.access.maySubscribe(session.acl, filter)) verdict = false;
       if (verdict === false) {
         this.stats.authzDenied++;
         codes.push(v5 ? ReasonCode.NotAuthorized : 0x80);
@@ -677,6 +714,7 @@ export class Broker extends EventEmitter {
         o.maxSubscriptionsPerClient > 0 &&
         session.subscriptions.size >= o.maxSubscriptionsPerClient
       ) {
+        this.stats.subscriptionsRefused++;
         codes.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
         continue;
       }
@@ -715,8 +753,7 @@ export class Broker extends EventEmitter {
   private sendRetained(session: Session, recs: Array<[SubscriptionRecord, boolean]>): void {
     const now = this.now;
     const found: Message[] = [];
-    const readHook = this.options.hooks.authorizeRead;
-    const client = session.channel?.client;
+    const guarded = this.access.readsGuarded;
     for (const [rec] of recs) {
       found.length = 0;
       this.retained.match(rec.topicFilter, found);
@@ -725,8 +762,7 @@ export class Broker extends EventEmitter {
           this.retained.delete(msg.topic);
           continue;
         }
-        if (readHook !== undefined && client !== undefined && !readHook(client, msg.topic))
-          continue;
+        if (guarded && !this.access.mayRead(session, msg.topic)) continue;
         const q = (msg.qos < rec.qos ? msg.qos : rec.qos) as QoS;
         // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1.
         session.deliver(

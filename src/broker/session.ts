@@ -1,7 +1,9 @@
+import type { AclChecker } from '../auth/acl.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Will } from '../protocol/packets.js';
 import type { Channel } from './channel.js';
 import type { Message } from './message.js';
+import type { ClientInfo } from './options.js';
 import type { SharedGroup } from './shared-group.js';
 
 /** One subscription of a session, as stored in the session and referenced by the router. */
@@ -113,6 +115,10 @@ export class Session {
   pendingWillAt = 0;
   /** Who the client authenticated as (kept for delivery checks while offline). */
   username: string | undefined;
+  /** The last connection's client facts, for delivery checks (also while offline). */
+  client: ClientInfo | undefined;
+  /** The client's compiled ACL, when an ACL file is in effect. */
+  acl: AclChecker | undefined;
   limits: SessionLimits;
   /** Deliveries dropped because a bound was reached, by any reason. */
   dropped = 0;
