@@ -161,10 +161,7 @@ export interface BrokerOptions {
 
 /** BrokerOptions with every default filled in. */
 export type ResolvedBrokerOptions = Required<
-  Omit<
-    BrokerOptions,
-    'hooks' | 'logger' | 'listeners' | 'persistence' | 'passwordFile' | 'aclFile'
-  >
+  Omit<BrokerOptions, 'hooks' | 'logger' | 'listeners' | 'persistence' | 'passwordFile' | 'aclFile'>
 > & {
   persistence: PersistenceOptions | undefined;
   hooks: BrokerHooks;
