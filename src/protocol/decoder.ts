@@ -105,6 +105,7 @@ export class Decoder {
         mul *= 128;
       }
       if (!complete) {
+        this.checkPartialHeader(len - pos - 1);
         chunk.copy(this.head, 0, pos, len);
         this.headCount = len - pos;
         return;
@@ -156,6 +157,7 @@ export class Decoder {
         return this.fillPending(chunk, pos);
       }
       if (this.headCount === 5) throw malformed('remaining length is longer than 4 bytes');
+      this.checkPartialHeader(this.headCount - 1);
     }
     return -1;
   }
@@ -171,6 +173,14 @@ export class Decoder {
     this.pendingFilled = 0;
     this.deliver(packet, this.pendingHeaderLength, packet.length, packet[0]);
     return from + n;
+  }
+
+  /**
+   * With `n` length bytes seen, all with the continuation bit, the packet is at
+   * least n + 2 + 128^n bytes: reject it now rather than hold its header.
+   */
+  private checkPartialHeader(n: number): void {
+    if (n > 0) this.checkSize(n + 2 + 128 ** n);
   }
 
   private checkSize(total: number): void {
