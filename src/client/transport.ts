@@ -174,8 +174,13 @@ class WebSocketTransport extends ClientTransport {
   }
 
   protected endStream(): void {
-    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
-    else this.ws.close(1000);
+    if (this.ws.readyState === WebSocket.CONNECTING) {
+      this.ws.terminate();
+      return;
+    }
+    this.ws.close(1000);
+    // Some servers drop the TCP connection after DISCONNECT without a closing handshake.
+    setTimeout(() => this.ws.terminate(), 250).unref();
   }
 
   protected destroyStream(): void {
