@@ -11,6 +11,9 @@ export interface Run {
   crashed?: string;
   /** CPU share the broker used during the run (1 = one full core). */
   brokerCpu?: number;
+  /** Largest PINGREQ → PINGRESP delay of the probe client, ms (NaN: the probe failed). */
+  pingMax?: number;
+  pings?: number;
   /** Broker RSS growth per held connection, bytes. */
   rssPerConnection?: number;
 }
@@ -135,7 +138,7 @@ export function renderReport(
       else {
         const errs = Object.values(run.result.errors).reduce((a, n) => a + n, 0);
         cells.push(
-          `${run.result.ping.max.toFixed(1)} ms / ${(run.brokerCpu ?? 0).toFixed(2)} / ${errs}`,
+          `${(run.pingMax ?? Number.NaN).toFixed(1)} ms / ${(run.brokerCpu ?? 0).toFixed(2)} / ${errs}`,
         );
       }
     }

@@ -30,7 +30,7 @@ function plan(
     duration: seconds,
     warmup,
     connectRate: 0,
-    pinger: true,
+    pinger: false,
     progress: false,
   };
 }

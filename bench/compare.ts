@@ -138,6 +138,28 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
     await sleep(200);
     const rssBefore = statusKb(pid, 'VmRSS');
     const cpuBefore = cpuSeconds(pid);
+    // The PINGREQ probe runs in its own process so that the load generator's own
+    // event-loop lag is not mistaken for the broker's.
+    const probe = spawnPinned(1, [
+      process.execPath,
+      join(root, 'bin/heron.js'),
+      'bench',
+      'conn',
+      '-c',
+      '1',
+      '-p',
+      String(port),
+      '-D',
+      '0',
+      '--prefix',
+      'probe-',
+      '--json',
+      '-Q',
+    ]);
+    let probeOut = '';
+    probe.stdout!.on('data', (d: Buffer) => {
+      probeOut += d.toString();
+    });
     const t0 = Date.now();
     const worker = spawnPinned(1, [
       process.execPath,
@@ -158,6 +180,15 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
       } else if (!text.startsWith('event:')) process.stderr.write(`  [load] ${text}`);
     });
     const code = await new Promise<number>((res) => worker.once('exit', (c) => res(c ?? 1)));
+    probe.kill('SIGTERM');
+    await new Promise((res) => probe.once('exit', res));
+    try {
+      const p = JSON.parse(probeOut.trim().split('\n').pop()!) as BenchResult;
+      run.pingMax = p.ping.max;
+      run.pings = p.ping.count;
+    } catch {
+      run.pingMax = Number.NaN;
+    }
     run.brokerCpu = (cpuSeconds(pid) - cpuBefore) / ((Date.now() - t0) / 1000);
     if (broker.exitCode !== null || broker.signalCode !== null) {
       run.crashed = `exited (${broker.exitCode ?? broker.signalCode})${brokerErr.includes('Maximum call stack') ? ': stack overflow' : ''}`;
