@@ -57,6 +57,10 @@ function uncorkChannel(ch: Channel): void {
   ch.flush();
 }
 
+/** The channel reading a socket: socket events go to shared functions, not three closures per connection. */
+const kChannel = Symbol('heron.channel');
+type ChannelSocket = Duplex & { [kChannel]: Channel };
+
 /**
  * One network connection speaking MQTT: the CONNECT handshake, keep alive,
  * topic aliases, flow control and reason codes. It holds nothing that must
@@ -105,11 +109,22 @@ export class Channel implements PacketSink {
     this.info = info;
     this.openedAt = this.lastActivity = Date.now();
     this.decoder = new Decoder(this, { maxPacketSize: broker.options.maxPacketSize });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err: Error) => {
-      this.closeReason = `socket error: ${err.message}`;
-    });
-    socket.on('close', () => this.onSocketClose());
+    (socket as ChannelSocket)[kChannel] = this;
+    socket.on('data', Channel.onSocketData);
+    socket.on('error', Channel.onSocketError);
+    socket.on('close', Channel.onSocketClosed);
+  }
+
+  private static onSocketData(this: ChannelSocket, chunk: Buffer): void {
+    this[kChannel].onData(chunk);
+  }
+
+  private static onSocketError(this: ChannelSocket, err: Error): void {
+    this[kChannel].closeReason = `socket error: ${err.message}`;
+  }
+
+  private static onSocketClosed(this: ChannelSocket): void {
+    this[kChannel].onSocketClose();
   }
 
   /** Whether CONNACK 0 has been sent and the socket is open. */
