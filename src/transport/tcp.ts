@@ -52,10 +52,13 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
       socket.destroy();
       return;
     }
-    open++;
-    socket.once('close', () => {
-      open--;
-    });
+    if (max >= 0) {
+      // Counting open sockets costs a listener per connection: only when there is a limit.
+      open++;
+      socket.once('close', () => {
+        open--;
+      });
+    }
     socket.setNoDelay(true);
     if (!broker.admitConnection(socket.remoteAddress ?? '')) {
       socket.destroy();
