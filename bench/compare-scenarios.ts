@@ -100,8 +100,9 @@ export const SCENARIOS: Scenario[] = [
     id: '7',
     title: '15,000 idle connections',
     metric: 'connections',
+    // Held for at least 6 s: the broker's RSS is read 4 s after the last CONNACK.
     plan: (p, s) => ({
-      ...plan(p, s, 0, undefined, undefined),
+      ...plan(p, Math.max(s, 6), 0, undefined, undefined),
       target: { ...defaultTarget(), port: p, clientIdPrefix: 'cmp-', keepalive: 300 },
       conn: { count: 15_000, rate: 0 },
     }),

@@ -34,6 +34,8 @@ const seconds = Number(flag('--duration') ?? 5);
 const warmup = Number(flag('--warmup') ?? 1);
 const write = !process.argv.includes('--no-write');
 const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+/** How long idle connections sit before the broker's RSS is read (scenario 7). */
+const IDLE_SETTLE_MS = 4000;
 const workDir = mkdtempSync(join(tmpdir(), 'heron-compare-'));
 
 function freePort(): Promise<number> {
@@ -174,9 +176,10 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
     worker.stderr!.on('data', (d: Buffer) => {
       const text = d.toString();
       if (text.includes('event: held')) {
+        // Idle means settled: read RSS a few seconds after the last CONNACK.
         setTimeout(() => {
           rssHeld = statusKb(pid, 'VmRSS');
-        }, 1000);
+        }, IDLE_SETTLE_MS);
       } else if (!text.startsWith('event:')) process.stderr.write(`  [load] ${text}`);
     });
     const code = await new Promise<number>((res) => worker.once('exit', (c) => res(c ?? 1)));
