@@ -57,6 +57,13 @@ function uncorkChannel(ch: Channel): void {
   ch.flush();
 }
 
+function resumeReading(ch: Channel): void {
+  ch.resumeReading();
+}
+
+/** A chunk this large means the client has more queued: yield to other sockets after it. */
+const FAIR_CHUNK = 16 * 1024;
+
 /** The channel reading a socket: socket events go to shared functions, not three closures per connection. */
 const kChannel = Symbol('heron.channel');
 type ChannelSocket = Duplex & { [kChannel]: Channel };
@@ -99,6 +106,7 @@ export class Channel implements PacketSink {
   /** Packets that arrived while an asynchronous hook was running, replayed in order. */
   private backlog: Packet[] | undefined;
   private corked = false;
+  private readPaused = false;
   private closeReason = 'connection closed';
   /** Whether the client ended with DISCONNECT (no will). */
   private graceful = false;
@@ -141,6 +149,19 @@ export class Channel implements PacketSink {
     } catch (err) {
       this.onError(err);
     }
+    if (chunk.length >= FAIR_CHUNK && !this.readPaused && (this.state as State) !== State.Closed) {
+      // A flooding client: read its next chunk on the next loop turn, after every
+      // other socket had its turn, so that nobody waits behind its backlog.
+      this.readPaused = true;
+      this.socket.pause();
+      setImmediate(resumeReading, this);
+    }
+  }
+
+  /** Resumes a socket paused by the fairness rule in onData. */
+  resumeReading(): void {
+    this.readPaused = false;
+    if (this.state !== State.Closed) this.socket.resume();
   }
 
   /** Decoder callback: one whole packet. */
