@@ -45,7 +45,7 @@ export const BENCH_USAGE = `Usage: heron bench pub|sub|conn [options]
   -S, --tls               TLS          --ws  WebSocket (ws://HOST:PORT/mqtt)
       --insecure          TLS: do not verify the server certificate
       --ws-path PATH      WebSocket path (default /mqtt)
-      --prefix ID         client id prefix (default bench-<pid>-)
+      --prefix ID         client id prefix (default bench-<pid>-<random>-)
       --no-pinger         no PINGREQ probe client (it records the max PINGRESP delay)
       --json              print the summary as JSON
       --help              this text`;

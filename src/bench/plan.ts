@@ -76,7 +76,8 @@ export function defaultTarget(): BenchTarget {
     keepalive: 60,
     username: undefined,
     password: undefined,
-    clientIdPrefix: `bench-${process.pid}-`,
+    // Random part: runs in one process (or pid reuse) must not take over each other's client ids.
+    clientIdPrefix: `bench-${process.pid}-${Math.random().toString(36).slice(2, 6)}-`,
   };
 }
 
