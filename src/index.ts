@@ -1,4 +1,14 @@
 /** Heron's public API: the broker, its options and hooks, the MQTT codec, and configuration. */
+
+export {
+  type AclAccess,
+  type AclChecker,
+  AclFile,
+  type AclSubject,
+  type AclSubscribeMode,
+} from './auth/acl.js';
+export { AuthFileError } from './auth/auth-file-error.js';
+export { PasswordFile } from './auth/password-file.js';
 export {
   Broker,
   type BrokerEvents,
@@ -24,3 +34,18 @@ export {
   parseConfigText,
 } from './config/index.js';
 export * from './protocol/index.js';
+export { LmdbStore } from './store/lmdb.js';
+export { MemoryStore } from './store/memory.js';
+export {
+  type DeliveryRecord,
+  type MessageRecord,
+  type PersistenceOptions,
+  type SessionRecord,
+  type Store,
+  type StoredState,
+  StoreError,
+  type StoreErrorCode,
+  type SubscriptionData,
+  type SyncMode,
+} from './store/store.js';
+export { WriteBatch } from './store/write-batch.js';

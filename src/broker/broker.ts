@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -13,7 +14,10 @@ import type {
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
+import { Persistence } from '../store/persistence.js';
+import { restoreState } from '../store/restore.js';
 import { type Listener, openListener } from '../transport/listener.js';
+import { AccessControl, type PublishVerdict } from './access-control.js';
 import { Channel, type ConnectionInfo } from './channel.js';
 import { Message } from './message.js';
 import {
@@ -24,6 +28,7 @@ import {
 } from './options.js';
 import { RetainedIndex } from './retained-index.js';
 import {
+  DropReason,
   SESSION_NEVER_EXPIRES,
   Session,
   type SessionLimits,
@@ -95,12 +100,20 @@ export class Broker extends EventEmitter {
   readonly router = new TopicTrie<RouteEntry>();
   /** Retained messages by topic. */
   readonly retained = new RetainedIndex<Message>();
+  /** Authentication and authorization chain: hooks, password file, ACL file. */
+  readonly access: AccessControl;
   /** Response Information returned to v5 clients that request it. */
   responseInformation: string | undefined;
+  /** Durable storage, when the `persistence` option is set. */
+  readonly persistence: Persistence | undefined;
+  /** Next message id; restored from the store so ids stay unique across restarts. */
+  nextMessageId = 1;
+  /** Ids below this are reserved in the store; crossing it reserves the next block. */
+  messageIdLimit = Number.POSITIVE_INFINITY;
+  private readying: Promise<void> | undefined;
   private readonly openListeners: Listener[] = [];
   private readonly sys: SysTopics;
   private sweeper: NodeJS.Timeout | undefined;
-  private nextMessageId = 1;
   private routeStamp = 0;
   private readonly matchScratch: RouteEntry[] = [];
   private readonly targetScratch: Session[] = [];
@@ -112,6 +125,9 @@ export class Broker extends EventEmitter {
     super();
     this.options = resolveBrokerOptions(options);
     this.setLogger(this.options.logger);
+    this.access = new AccessControl(this.options);
+    const po = options.persistence;
+    this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
@@ -121,7 +137,7 @@ export class Broker extends EventEmitter {
   setLogger(log: Logger | undefined): void {
     // A silent logger is dropped so that `log?.info(`...`)` does not even build its message.
     this.log = log?.level === 'silent' ? undefined : log;
-    this.packetLog = log !== undefined && log.isLevelEnabled('debug');
+    this.packetLog = log?.isLevelEnabled('debug') === true;
   }
 
   /** Current time in ms (one place to read the clock). */
@@ -131,8 +147,31 @@ export class Broker extends EventEmitter {
 
   // ---------------------------------------------------------------- lifecycle
 
+  /**
+   * Opens the store and restores sessions, subscriptions, messages, retained
+   * messages and wills (once; `listen()` calls it). Rejects with a StoreError
+   * when the store cannot be used.
+   */
+  ready(): Promise<void> {
+    this.readying ??= this.restore();
+    return this.readying;
+  }
+
+  private async restore(): Promise<void> {
+    const p = this.persistence;
+    if (p === undefined) return;
+    const state = await p.store.open();
+    restoreState(this, p, state, this.options.persistence!.location);
+    await p.flush();
+    this.log?.info(
+      `Restored ${this.sessions.size} sessions and ${this.retained.size} retained messages from the ${p.store.backend} store.`,
+    );
+  }
+
   /** Opens every configured listener; resolves once all are bound. */
   async listen(): Promise<ListenerAddress[]> {
+    if (this.access.needsLoading) await this.access.load();
+    await this.ready();
     for (const l of this.options.listeners) {
       const listener = await openListener(this, l);
       this.openListeners.push(listener);
@@ -172,6 +211,10 @@ export class Broker extends EventEmitter {
       ch.disconnectWith(ReasonCode.ServerShuttingDown, 'server shutting down');
     }
     await Promise.all([...closing, ...waits]);
+    if (this.persistence !== undefined && this.readying !== undefined) {
+      await this.readying.catch(() => {});
+      await this.persistence.close();
+    }
   }
 
   /**
@@ -209,6 +252,33 @@ export class Broker extends EventEmitter {
     return true;
   }
 
+  /**
+   * Re-reads the password and ACL files given by path (SIGHUP). Connected
+   * clients stay connected; their next checks use the new files. On a broken
+   * file the previous files stay in effect and the error is thrown.
+   */
+  async reloadSecurity(): Promise<void> {
+    await this.access.load();
+    for (const s of this.sessions.values()) {
+      // Restored sessions without a ClientInfo recompile lazily on their next delivery.
+      s.acl = s.client !== undefined ? this.access.checkerFor(s.client) : undefined;
+    }
+  }
+
+  /**
+   * Swaps the TLS certificates of one listener (by index in `options.listeners`)
+   * or of all TLS listeners; new handshakes use them, open connections are kept.
+   */
+  reloadTls(listener: number | 'all', tlsOptions: tls.SecureContextOptions): void {
+    if (listener === 'all') {
+      for (const l of this.openListeners) l.reloadTls(tlsOptions);
+      return;
+    }
+    const l = this.openListeners[listener];
+    if (l === undefined) throw new RangeError(`no open listener at index ${listener}`);
+    l.reloadTls(tlsOptions);
+  }
+
   /** The open listeners (for TLS reloads and addresses). */
   get listenerHandles(): readonly Listener[] {
     return this.openListeners;
@@ -232,16 +302,22 @@ export class Broker extends EventEmitter {
   }
 
   /** Runs the authentication chain; resolves to a v5 reason code (0 = accepted). */
-  async authenticate(ch: Channel, p: ConnectPacket, username: string | undefined): Promise<number> {
-    const hook = this.options.hooks.authenticate;
-    if (hook !== undefined) {
-      const r = await hook({ ...ch.client!, password: p.password, properties: p.properties });
-      if (r === true) return ReasonCode.Success;
-      if (r === false) return ReasonCode.BadUserNameOrPassword;
-      if (typeof r === 'number') return r;
-    }
-    if (username === undefined && !this.options.allowAnonymous) return ReasonCode.NotAuthorized;
-    return ReasonCode.Success;
+  authenticate(ch: Channel, p: ConnectPacket, will: Will | undefined): Promise<number> {
+    return this.access.authenticate(
+      { ...ch.client!, password: p.password, properties: p.properties },
+      ch.info.certificateAsUsername === true,
+      will,
+    );
+  }
+
+  /** Whether a connected client may publish to `topic` (mount point applied); see AccessControl. */
+  authorizePublish(
+    ch: Channel,
+    topic: string,
+    qos: QoS,
+    retain: boolean,
+  ): PublishVerdict | Promise<PublishVerdict> {
+    return this.access.authorizePublish(ch.client!, ch.session!.acl, topic, qos, retain);
   }
 
   /** v5 CONNACK properties describing this broker's limits (a fresh object). */
@@ -259,7 +335,8 @@ export class Broker extends EventEmitter {
   /** One limits object shared by every session (read-only for them): none per connection. */
   private sharedLimits: SessionLimits | undefined;
 
-  private sessionLimits(): SessionLimits {
+  /** Limits of a new session, from the broker options (one shared, read-only object). */
+  sessionLimits(): SessionLimits {
     const o = this.options;
     return (this.sharedLimits ??= {
       maxInflight: o.maxInflightMessages === 0 ? 65535 : o.maxInflightMessages,
@@ -310,8 +387,11 @@ export class Broker extends EventEmitter {
       this.sessions.set(id, session);
     }
     session.username = ch.username;
+    session.client = ch.client;
+    session.acl = this.access.checkerFor(ch.client!);
     session.channel = ch;
     session.disconnectedAt = 0;
+    this.persistence?.sessionAttached(session, p.will);
     return { session, present };
   }
 
@@ -349,12 +429,16 @@ export class Broker extends EventEmitter {
       }
     }
     if (session.expiryInterval === 0) this.destroySession(session);
-    else session.disconnectedAt = now;
+    else {
+      session.disconnectedAt = now;
+      this.persistence?.sessionSaved(session);
+    }
     if (this.listenerCount('clientDisconnected') > 0) this.emit('clientDisconnected', c, reason);
   }
 
   /** Removes a session with its subscriptions and messages; a delayed will is published now. */
   destroySession(session: Session): void {
+    this.persistence?.sessionDestroyed(session);
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     for (const sub of session.subscriptions.values()) this.removeRoute(sub);
     session.subscriptions.clear();
@@ -411,7 +495,9 @@ export class Broker extends EventEmitter {
     if (props !== undefined && props.messageExpiryInterval !== undefined) {
       expiresAt = this.now + props.messageExpiryInterval * 1000;
     }
-    return new Message(this.nextMessageId++, topic, payload, qos, retain, props, expiresAt, origin);
+    const id = this.nextMessageId++;
+    if (id >= this.messageIdLimit) this.messageIdLimit = this.persistence!.reserveMessageIds(id);
+    return new Message(id, topic, payload, qos, retain, props, expiresAt, origin);
   }
 
   /** Routes a PUBLISH received from a client; returns how many sessions it reached. */
@@ -454,6 +540,7 @@ export class Broker extends EventEmitter {
     if (msg.retain) {
       if (msg.payload.length === 0) this.retained.delete(msg.topic);
       else this.retained.set(msg.topic, msg);
+      this.persistence?.retainedChanged(msg);
     }
     if (this.listenerCount('publish') > 0) {
       this.emit(
@@ -485,7 +572,7 @@ export class Broker extends EventEmitter {
     // Scratch arrays are reused without truncation (truncating frees their backing store in V8).
     const targets = this.targetScratch;
     let nt = 0;
-    const readHook = this.options.hooks.authorizeRead;
+    const guarded = this.access.readsGuarded;
     let reached = 0;
     for (let i = 0; i < n; i++) {
       const e = out[i]!;
@@ -493,15 +580,10 @@ export class Broker extends EventEmitter {
         const member =
           e.pick(msg.topic, msg.origin, isOnlineMember) ?? e.pick(msg.topic, msg.origin);
         if (member === undefined) continue;
-        if (
-          readHook !== undefined &&
-          member.session.channel?.client !== undefined &&
-          !readHook(member.session.channel.client, msg.topic)
-        )
-          continue;
+        if (guarded && !this.access.mayRead(member.session, msg.topic)) continue;
         const q = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
         const subIds = member.subscriptionId !== undefined ? [member.subscriptionId] : undefined;
-        member.session.deliver(msg, q, false, subIds, e);
+        this.deliverCounted(member.session, msg, q, false, subIds, e);
         reached++;
         continue;
       }
@@ -521,17 +603,33 @@ export class Broker extends EventEmitter {
     }
     for (let i = 0; i < nt; i++) {
       const s = targets[i]!;
-      if (readHook !== undefined) {
-        const c = s.channel?.client;
-        if (c !== undefined && !readHook(c, msg.topic)) continue;
-      }
+      if (guarded && !this.access.mayRead(s, msg.topic)) continue;
       const q = (msg.qos < s.routeQos ? msg.qos : s.routeQos) as QoS;
       // [MQTT-3.3.1-9] forwarded to existing subscriptions with RETAIN 0, unless v5 Retain As Published.
       const r = s.routeRetainAsPublished && msg.retain;
-      if (s.deliver(msg, q, r, s.routeSubIds) !== 0) this.stats.publishDropped++;
+      this.deliverCounted(s, msg, q, r, s.routeSubIds, undefined);
       reached++;
     }
     return reached;
+  }
+
+  /**
+   * Hands a delivery to a session and counts what it dropped: the new message
+   * (queue full, offline QoS 0) or older ones evicted to make room. The channel
+   * counts its own drops (slow consumer, too large).
+   */
+  private deliverCounted(
+    s: Session,
+    msg: Message,
+    q: QoS,
+    r: boolean,
+    subIds: number[] | undefined,
+    group: SharedGroup<SubscriptionRecord> | undefined,
+  ): void {
+    const before = s.dropped;
+    const res = s.deliver(msg, q, r, subIds, group);
+    if (res === DropReason.Offline) this.stats.publishDropped++;
+    else this.stats.publishDropped += s.dropped - before;
   }
 
   // ---------------------------------------------------------------- subscribe
@@ -542,7 +640,10 @@ export class Broker extends EventEmitter {
     if (max <= 0) return false;
     let levels = 1;
     for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) {
-      if (++levels > max) return true;
+      if (++levels > max) {
+        this.stats.topicLevelsExceeded++;
+        return true;
+      }
     }
     return false;
   }
@@ -550,7 +651,7 @@ export class Broker extends EventEmitter {
   /** Handles a SUBSCRIBE: authorizes, records, sends SUBACK, then matching retained messages. */
   subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
     const hook = this.options.hooks.authorizeSubscribe;
-    if (hook === undefined) {
+    if (hook === undefined || !this.access.asksSubscribeHook(ch.session!.acl)) {
       this.completeSubscribe(ch, p, undefined);
       return;
     }
@@ -576,7 +677,7 @@ export class Broker extends EventEmitter {
     const mp = ch.info.mountPoint;
     for (let i = 0; i < p.subscriptions.length; i++) {
       const sub = p.subscriptions[i]!;
-      const verdict = verdicts?.[i];
+      let verdict = verdicts?.[i];
       let filter = sub.topic;
       let topicFilter = filter;
       let group: string | undefined;
@@ -605,6 +706,7 @@ export class Broker extends EventEmitter {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }
+      if (verdict === undefined && !this.access.maySubscribe(session.acl, filter)) verdict = false;
       if (verdict === false) {
         this.stats.authzDenied++;
         codes.push(v5 ? ReasonCode.NotAuthorized : 0x80);
@@ -616,6 +718,7 @@ export class Broker extends EventEmitter {
         o.maxSubscriptionsPerClient > 0 &&
         session.subscriptions.size >= o.maxSubscriptionsPerClient
       ) {
+        this.stats.subscriptionsRefused++;
         codes.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
         continue;
       }
@@ -636,6 +739,7 @@ export class Broker extends EventEmitter {
       if (existing !== undefined) this.removeRoute(existing);
       session.subscriptions.set(filter, rec);
       this.addRoute(rec);
+      this.persistence?.subscribed(rec);
       codes.push(qos);
       if (
         group === undefined &&
@@ -653,8 +757,7 @@ export class Broker extends EventEmitter {
   private sendRetained(session: Session, recs: Array<[SubscriptionRecord, boolean]>): void {
     const now = this.now;
     const found: Message[] = [];
-    const readHook = this.options.hooks.authorizeRead;
-    const client = session.channel?.client;
+    const guarded = this.access.readsGuarded;
     for (const [rec] of recs) {
       found.length = 0;
       this.retained.match(rec.topicFilter, found);
@@ -663,8 +766,7 @@ export class Broker extends EventEmitter {
           this.retained.delete(msg.topic);
           continue;
         }
-        if (readHook !== undefined && client !== undefined && !readHook(client, msg.topic))
-          continue;
+        if (guarded && !this.access.mayRead(session, msg.topic)) continue;
         const q = (msg.qos < rec.qos ? msg.qos : rec.qos) as QoS;
         // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1.
         session.deliver(
@@ -677,7 +779,8 @@ export class Broker extends EventEmitter {
     }
   }
 
-  private addRoute(rec: SubscriptionRecord): void {
+  /** Adds a subscription to the router (also used when restoring from the store). */
+  addRoute(rec: SubscriptionRecord): void {
     if (rec.shareGroup === undefined) {
       this.router.add(rec.topicFilter, rec.session.clientId, rec);
       return;
@@ -732,6 +835,7 @@ export class Broker extends EventEmitter {
       }
       session.subscriptions.delete(filter);
       this.removeRoute(rec);
+      this.persistence?.unsubscribed(session, filter);
       codes.push(ReasonCode.Success);
     }
     const c = session.channel?.client;
@@ -757,6 +861,7 @@ export class Broker extends EventEmitter {
         const will = s.pendingWill;
         s.pendingWill = undefined;
         this.publishWill(s, undefined, will);
+        this.persistence?.sessionSaved(s);
       }
       if (
         s.expiryInterval !== SESSION_NEVER_EXPIRES &&

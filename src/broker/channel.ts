@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
+import { dollarTopicAllowed } from '../auth/dollar-topics.js';
 import {
   ConnackReturnCode,
   connackCodeForV3,
@@ -22,10 +23,12 @@ import type {
   Will,
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import { publishAllowed } from './access-control.js';
 import type { Broker } from './broker.js';
 import { type Message, shapeIndex } from './message.js';
 import type { ClientInfo } from './options.js';
 import { describePacket, describePublishOut } from './packet-log.js';
+import { PublishQuota } from './publish-quota.js';
 import { DropReason, type Session } from './session.js';
 
 /** Connection facts a transport hands to the broker with each new byte stream. */
@@ -110,6 +113,8 @@ export class Channel implements PacketSink {
   private closeReason = 'connection closed';
   /** Whether the client ended with DISCONNECT (no will). */
   private graceful = false;
+  /** Publish rate limits, when configured. */
+  private quota: PublishQuota | undefined;
 
   constructor(broker: Broker, socket: Duplex, info: ConnectionInfo) {
     this.broker = broker;
@@ -299,7 +304,10 @@ export class Channel implements PacketSink {
     if (this.info.certificateAsUsername && this.info.certificateSubject !== undefined)
       username = this.info.certificateSubject;
     this.username = username;
-    if (p.will !== undefined) this.will = p.will;
+    if (p.will !== undefined) {
+      const mp = this.info.mountPoint;
+      this.will = mp === undefined ? p.will : { ...p.will, topic: mp + p.will.topic };
+    }
     if (v5 && props !== undefined) {
       if (props.receiveMaximum !== undefined) this.clientReceiveMaximum = props.receiveMaximum;
       if (props.maximumPacketSize !== undefined)
@@ -330,7 +338,7 @@ export class Channel implements PacketSink {
     // Hold further packets until authentication settles, so that they are
     // handled in order and only for an accepted client.
     this.backlog = [];
-    b.authenticate(this, p, username).then(
+    b.authenticate(this, p, this.will).then(
       (code) => {
         if (this.state !== State.Authenticating) return;
         if (code !== ReasonCode.Success) {
@@ -456,6 +464,13 @@ export class Channel implements PacketSink {
       return;
     }
     b.stats.publishReceived++;
+    if (
+      this.quota !== undefined ||
+      b.options.publishRateLimit > 0 ||
+      b.options.publishByteRateLimit > 0
+    ) {
+      if (this.overQuota(p)) return;
+    }
     if (p.qos === 2) {
       const s = this.session!;
       if (s.incomingQos2.has(p.packetId)) {
@@ -478,9 +493,10 @@ export class Channel implements PacketSink {
     if (v5 && props !== undefined && props.payloadFormatIndicator === 1 && !isUtf8(p.payload)) {
       reason = ReasonCode.PayloadFormatInvalid;
     } else if (b.options.messageSizeLimit > 0 && p.payload.length > b.options.messageSizeLimit) {
+      b.stats.messagesTooLarge++;
       reason = ReasonCode.PacketTooLarge;
-    } else if (topic.charCodeAt(0) === 0x24 /* $ */) {
-      // Clients may not publish into $SYS and other broker-reserved topics.
+    } else if (topic.charCodeAt(0) === 0x24 /* $ */ && !dollarTopicAllowed(topic, 'write')) {
+      // Clients may not publish into $SYS (Mosquitto's fixed rule, before any ACL).
       reason = ReasonCode.NotAuthorized;
     } else if (b.topicTooDeep(topic)) {
       reason = ReasonCode.TopicNameInvalid;
@@ -489,11 +505,11 @@ export class Channel implements PacketSink {
       this.publishRefused(p, reason);
       return;
     }
-    const hook = b.options.hooks.authorizePublish;
-    if (hook !== undefined) {
-      let r: ReturnType<NonNullable<typeof hook>>;
+    if (this.info.mountPoint !== undefined) topic = this.info.mountPoint + topic;
+    if (b.options.hooks.authorizePublish !== undefined || this.session!.acl !== undefined) {
+      let r: ReturnType<Broker['authorizePublish']>;
       try {
-        r = hook(this.client!, topic, p.qos, p.retain);
+        r = b.authorizePublish(this, topic, p.qos, p.retain);
       } catch (err) {
         this.onError(err);
         return;
@@ -521,12 +537,42 @@ export class Channel implements PacketSink {
     topic: string,
     r: boolean | number | undefined,
   ): void {
-    if (r === false || (typeof r === 'number' && r >= 0x80)) {
+    if (!publishAllowed(r)) {
       this.broker.stats.authzDenied++;
       this.publishRefused(p, typeof r === 'number' ? r : ReasonCode.NotAuthorized);
       return;
     }
     this.publishAccepted(p, topic);
+  }
+
+  /**
+   * Applies publishRateLimit / publishByteRateLimit; returns true when the
+   * PUBLISH was refused. v5 QoS 1/2: negative PUBACK/PUBREC (0x96 rate, 0x97
+   * bytes) and the connection stays; v5 QoS 0: DISCONNECT with that code (QoS 0
+   * has no acknowledgement to carry it); v3: the connection is closed.
+   */
+  private overQuota(p: PublishPacket): boolean {
+    const b = this.broker;
+    const q = (this.quota ??= new PublishQuota(
+      b.options.publishRateLimit,
+      b.options.publishByteRateLimit,
+    ));
+    const code = q.take(b.now, p.payload.length);
+    if (code === 0) return false;
+    if (code === ReasonCode.MessageRateTooHigh) b.stats.publishRateLimited++;
+    else b.stats.publishQuotaExceeded++;
+    const why =
+      code === ReasonCode.MessageRateTooHigh ? 'publish rate limit' : 'publish byte quota';
+    if (this.version === 5 && p.qos > 0) {
+      this.publishRefused(p, code);
+      return true;
+    }
+    b.log?.info(
+      { clientId: this.clientId, remote: this.info.remoteAddress },
+      `disconnecting: ${why}`,
+    );
+    this.disconnectWith(code, why);
+    return true;
   }
 
   private publishRefused(p: PublishPacket, reason: number): void {
@@ -548,6 +594,7 @@ export class Channel implements PacketSink {
       );
     } else if (p.qos === 2) {
       this.session!.incomingQos2.add(p.packetId);
+      this.session!.persist?.incoming(p.packetId, true);
       this.sendAck(
         PacketType.PUBREC,
         p.packetId,
@@ -558,6 +605,7 @@ export class Channel implements PacketSink {
 
   private onPubrel(packetId: number): void {
     const found = this.session!.incomingQos2.delete(packetId);
+    if (found) this.session!.persist?.incoming(packetId, false);
     this.sendAck(PacketType.PUBCOMP, packetId, found ? 0 : ReasonCode.PacketIdentifierNotFound);
   }
 
@@ -656,6 +704,15 @@ export class Channel implements PacketSink {
   }
 
   private sendAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
+    // With `commit` persistence every acknowledgement waits, in order, for the
+    // group commit that made its message (or state change) durable.
+    const p = this.broker.persistence;
+    if (p?.defersAcks) p.deferAck(this, type, packetId, reasonCode);
+    else this.writeAck(type, packetId, reasonCode);
+  }
+
+  /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (the store calls it once the commit is durable). */
+  writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
     if (this.version !== 5) reasonCode = 0;
     const p = { type, packetId, reasonCode } as Packet;
     if (this.broker.packetLog) this.broker.log?.debug(describePacket('Sending', this.clientId, p));
@@ -692,7 +749,8 @@ export class Channel implements PacketSink {
     } else {
       const idx = shapeIndex(v5, qos, retain);
       const cache = (msg.encoded ??= new Array(12));
-      let enc = cache[idx];
+      // Mount points change the topic per listener: such channels neither read nor fill the cache.
+      let enc = this.info.mountPoint === undefined ? cache[idx] : undefined;
       if (enc === undefined) {
         enc = encodePublish(
           {
@@ -810,6 +868,7 @@ export class Channel implements PacketSink {
   violation(err: ProtocolError): void {
     const b = this.broker;
     b.stats.protocolErrors++;
+    if (err.reasonCode === ReasonCode.PacketTooLarge) b.stats.packetsTooLarge++;
     b.log?.info(
       { clientId: this.clientId, remote: this.info.remoteAddress, reasonCode: err.reasonCode },
       `protocol error: ${err.message}`,
@@ -889,6 +948,7 @@ export class Channel implements PacketSink {
   checkTimers(now: number): boolean {
     if (this.state === State.Connecting) {
       if (now - this.openedAt > this.broker.options.connectTimeout * 1000) {
+        this.broker.stats.connectTimeouts++;
         this.close('no CONNECT within connect timeout');
         return true;
       }

@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
+import type { AclFile, AclSubscribeMode } from '../auth/acl.js';
+import type { PasswordFile } from '../auth/password-file.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import type { PersistenceOptions } from '../store/store.js';
 
 /** What the broker knows about a connected (or connecting) client, passed to hooks and events. */
 export interface ClientInfo {
@@ -52,9 +55,10 @@ export interface BrokerHooks {
   ): boolean | QoS | undefined | Promise<boolean | QoS | undefined>;
   /**
    * Synchronous check on delivery: may this client read a message on this topic?
-   * Runs on the routing hot path, so it must not do I/O; return false to skip.
+   * Runs on the routing hot path, so it must not do I/O; return false to skip,
+   * undefined to leave the decision to the ACL file.
    */
-  authorizeRead?(client: ClientInfo, topic: string): boolean;
+  authorizeRead?(client: ClientInfo, topic: string): boolean | undefined;
 }
 
 /** One network listener of an embedded broker. */
@@ -139,15 +143,32 @@ export interface BrokerOptions {
   version?: string;
   /** New connections per second accepted from one source address (0 = unlimited). */
   connectionRateLimit?: number;
+  /** password_file: a Mosquitto password file (path, loaded by listen()/reloadSecurity(), or loaded object). */
+  passwordFile?: string | PasswordFile;
+  /** acl_file: a Mosquitto ACL file (path, loaded by listen()/reloadSecurity(), or loaded object). */
+  aclFile?: string | AclFile;
+  /** How an aclFile given as a path judges SUBSCRIBE filters (acl_subscribe_mode). Default 'mosquitto'. */
+  aclSubscribeMode?: AclSubscribeMode;
+  /** auth_order: whether hooks or the password/ACL files answer first (first decisive answer wins). Default 'hooks_first'. */
+  authOrder?: 'hooks_first' | 'files_first';
+  /** publish_rate_limit: PUBLISH packets per second one client may send (0 = unlimited). */
+  publishRateLimit?: number;
+  /** publish_byte_rate_limit: PUBLISH payload bytes per second one client may send (0 = unlimited). */
+  publishByteRateLimit?: number;
+  /** Durable storage of sessions and messages (default: none, everything in memory). */
+  persistence?: PersistenceOptions;
 }
 
 /** BrokerOptions with every default filled in. */
 export type ResolvedBrokerOptions = Required<
-  Omit<BrokerOptions, 'hooks' | 'logger' | 'listeners'>
+  Omit<BrokerOptions, 'hooks' | 'logger' | 'listeners' | 'persistence' | 'passwordFile' | 'aclFile'>
 > & {
+  persistence: PersistenceOptions | undefined;
   hooks: BrokerHooks;
   logger: Logger | undefined;
   listeners: ListenerOptions[];
+  passwordFile: string | PasswordFile | undefined;
+  aclFile: string | AclFile | undefined;
 };
 
 /** Fills in defaults for every broker option. */
@@ -156,6 +177,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     listeners: o.listeners ?? [],
     hooks: o.hooks ?? {},
     logger: o.logger,
+    persistence: o.persistence,
     allowAnonymous: o.allowAnonymous ?? true,
     allowZeroLengthClientId: o.allowZeroLengthClientId ?? true,
     autoIdPrefix: o.autoIdPrefix ?? 'auto-',
@@ -180,5 +202,11 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     sharedSubscriptionStrategy: o.sharedSubscriptionStrategy ?? 'round_robin',
     version: o.version ?? 'heron',
     connectionRateLimit: o.connectionRateLimit ?? 0,
+    passwordFile: o.passwordFile,
+    aclFile: o.aclFile,
+    aclSubscribeMode: o.aclSubscribeMode ?? 'mosquitto',
+    authOrder: o.authOrder ?? 'hooks_first',
+    publishRateLimit: o.publishRateLimit ?? 0,
+    publishByteRateLimit: o.publishByteRateLimit ?? 0,
   };
 }

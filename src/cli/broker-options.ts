@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type tls from 'node:tls';
 import type { BrokerOptions, ListenerOptions } from '../broker/options.js';
 import { ConfigError } from '../config/config-error.js';
-import type { HeronConfig, ListenerConfig, TlsConfig } from '../config/types.js';
+import type { HeronConfig, ListenerConfig, SecurityConfig, TlsConfig } from '../config/types.js';
 import type { LogSettings } from '../log/logger.js';
 
 function readPem(path: string, option: string): Buffer {
@@ -76,14 +76,49 @@ export function listenerOptions(l: ListenerConfig): ListenerOptions {
   return out;
 }
 
+/**
+ * The security settings the broker applies. With per_listener_settings the
+ * broker still has one set for all listeners, so the listeners must agree;
+ * different settings per listener are refused rather than silently merged
+ * (which could open a listener meant to be closed).
+ */
+function effectiveSecurity(cfg: HeronConfig): SecurityConfig {
+  if (!cfg.perListenerSettings) return cfg.security;
+  const sets = cfg.listeners.map((l) => l.security ?? cfg.security);
+  const key = (s: SecurityConfig) =>
+    JSON.stringify([
+      s.allowAnonymous,
+      s.passwordFile,
+      s.aclFile,
+      s.allowZeroLengthClientid,
+      s.autoIdPrefix,
+    ]);
+  const first = sets[0] ?? cfg.security;
+  for (const s of sets) {
+    if (key(s) !== key(first)) {
+      throw new ConfigError(
+        'per_listener_settings true with different allow_anonymous/password_file/acl_file per listener is not supported yet; give every listener the same security settings or use separate Heron processes',
+        { option: 'per_listener_settings' },
+      );
+    }
+  }
+  return first;
+}
+
 /** Turns the typed configuration into createBroker() options. */
 export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): BrokerOptions {
-  const sec = cfg.security;
+  const sec = effectiveSecurity(cfg);
   const maxQos = cfg.listeners.reduce<0 | 1 | 2>((q, l) => (l.maxQos < q ? l.maxQos : q), 2);
   const maxTopicAlias = cfg.listeners.reduce((m, l) => Math.max(m, l.maxTopicAlias), 0);
   return {
     listeners: cfg.listeners.filter((l) => l.unixSocketPath === undefined).map(listenerOptions),
     allowAnonymous: sec.allowAnonymous,
+    ...(sec.passwordFile !== undefined ? { passwordFile: sec.passwordFile } : {}),
+    ...(sec.aclFile !== undefined ? { aclFile: sec.aclFile } : {}),
+    aclSubscribeMode: cfg.aclSubscribe,
+    authOrder: cfg.authOrder,
+    publishRateLimit: cfg.publishRateLimit,
+    publishByteRateLimit: cfg.publishByteRateLimit,
     allowZeroLengthClientId: sec.allowZeroLengthClientid,
     autoIdPrefix: sec.autoIdPrefix,
     connectTimeout: cfg.connectTimeout,
@@ -106,6 +141,15 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     sharedSubscriptionStrategy: cfg.sharedSubscriptionStrategy,
     connectionRateLimit: cfg.connectionRateLimit,
     version,
+    // persistence_location + persistence_file name the store's directory (LMDB keeps data.mdb in it).
+    persistence: cfg.persistence
+      ? {
+          backend: cfg.persistenceBackend,
+          location: join(cfg.persistenceLocation ?? process.cwd(), cfg.persistenceFile),
+          sync: cfg.persistenceSync,
+          syncInterval: cfg.persistenceSyncInterval,
+        }
+      : undefined,
   };
 }
 

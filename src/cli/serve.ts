@@ -109,11 +109,13 @@ export async function startFromConfig(
           logSettingsFromConfig(fresh, Boolean((err as NodeJS.WriteStream).isTTY)),
         );
         broker.setLogger(log);
-        const handles = broker.listenerHandles;
-        fresh.listeners.forEach((l, i) => {
-          const h = handles[i];
-          if (h !== undefined && l.tls !== undefined) h.reloadTls(listenerOptions(l).tls!);
-        });
+        fresh.listeners
+          .filter((l) => l.unixSocketPath === undefined)
+          .forEach((l, i) => {
+            if (l.tls !== undefined) broker.reloadTls(i, listenerOptions(l).tls!);
+          });
+        await broker.reloadSecurity();
+        log.info('Configuration reloaded: TLS certificates, password and ACL files, logging.');
       } catch (e) {
         log.error(`Error reloading configuration: ${(e as Error).message}`);
       }

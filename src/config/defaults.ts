@@ -107,6 +107,7 @@ export function defaultConfig(): HeronConfig {
     perListenerSettings: false,
     security,
     authOrder: 'files_first',
+    aclSubscribe: 'mosquitto',
     checkRetainSource: true,
     allowDuplicateMessages: true,
     connectTimeout: 10,

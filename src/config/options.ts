@@ -841,6 +841,7 @@ global(
   H,
 );
 global('sys_topics', 'sysTopics', b, H);
+global('acl_subscribe', 'aclSubscribe', (ctx, l) => oneOf(l, ['mosquitto', 'strict'], ctx.warn), H);
 global(
   'auth_order',
   'authOrder',

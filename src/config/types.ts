@@ -353,6 +353,12 @@ export interface HeronConfig {
   security: SecurityConfig;
   /** auth_order (Heron): whether embedding hooks run before or after password/ACL files. Default 'files_first' (Mosquitto runs plugins after its files). */
   authOrder: 'hooks_first' | 'files_first';
+  /**
+   * acl_subscribe (Heron): 'mosquitto' grants every SUBSCRIBE and filters reads per message
+   * (Mosquitto 2); 'strict' also refuses filters that reach outside the client's readable topics.
+   * Default 'mosquitto'.
+   */
+  aclSubscribe: 'mosquitto' | 'strict';
   /** check_retain_source. Default true. */
   checkRetainSource: boolean;
   /** clientid_prefixes (deprecated): only client ids with this prefix may connect. */

@@ -1,3 +1,5 @@
+import { SocketAddress } from 'node:net';
+
 /**
  * PROXY protocol (HAProxy) v1 and v2 header parsing, so that a broker behind a
  * load balancer sees the real client address. Pure functions over bytes.
@@ -79,10 +81,11 @@ function parseV1(buf: Buffer): ProxyHeader | undefined {
   };
 }
 
+/** An IPv6 address in the compressed form Node uses for socket.remoteAddress. */
 function ipv6(buf: Buffer, at: number): string {
   const groups: string[] = [];
   for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(at + i * 2).toString(16));
-  return groups.join(':');
+  return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
 }
 
 function parseV2(buf: Buffer): ProxyHeader | undefined {

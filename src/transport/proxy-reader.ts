@@ -4,7 +4,9 @@ import { type ProxyHeader, ProxyProtocolError, parseProxyHeader } from './proxy-
 /**
  * Reads a PROXY protocol header from the start of a socket, then puts any
  * bytes after it back so the MQTT decoder sees them. Rejects on a malformed
- * header or when none arrives within `timeoutMs`.
+ * header or when none arrives within `timeoutMs`. On success the socket is left
+ * paused: the caller resumes it once its own 'data' listener is attached (a
+ * resume here would emit the bytes after the header before anyone listens).
  */
 export function readProxyHeader(
   socket: net.Socket,
@@ -20,6 +22,7 @@ export function readProxyHeader(
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('close', onClose);
+      socket.off('error', onError);
       if (err !== undefined) {
         reject(err);
         return;
@@ -28,8 +31,6 @@ export function readProxyHeader(
       const rest = buf.subarray(header!.length);
       if (rest.length > 0) socket.unshift(rest);
       resolve(header);
-      // Listeners attached by the broker resume the flow on the next tick.
-      process.nextTick(() => socket.resume());
     };
     const onData = (chunk: Buffer): void => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
@@ -42,6 +43,9 @@ export function readProxyHeader(
       }
     };
     const onClose = (): void => finish(new ProxyProtocolError('closed before PROXY header'));
+    // A reset before the header must not become an unhandled 'error' event.
+    const onError = (err: Error): void => finish(err);
+    socket.on('error', onError);
     socket.on('data', onData);
     socket.once('close', onClose);
   });

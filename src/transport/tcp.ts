@@ -5,11 +5,16 @@ import type { ListenerOptions } from '../broker/options.js';
 import type { Listener } from './listener.js';
 import { readProxyHeader } from './proxy-reader.js';
 
-/** TLS peer identity: the certificate's CN, or its whole subject when asked for. */
+/**
+ * TLS peer identity: the certificate's CN, or its whole subject when asked for.
+ * Only a certificate that verified against the listener's CAs counts (with
+ * `rejectUnauthorized: false` an unverified one could claim any name).
+ */
 export function certificateIdentity(
   socket: tls.TLSSocket,
   wholeSubject: boolean,
 ): string | undefined {
+  if (!socket.authorized) return undefined;
   const cert = socket.getPeerCertificate();
   if (cert === null || cert === undefined || cert.subject === undefined) return undefined;
   if (wholeSubject) {
@@ -29,6 +34,10 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
   const name = options.name ?? `${protocol}:${options.port}`;
   const max = options.maxConnections ?? -1;
   let open = 0;
+  // TLS behind a PROXY header: the header comes before the handshake, so the
+  // server is plain TCP and each socket is wrapped after the header is read.
+  const wrapTls = secure && options.proxyProtocol === true;
+  let secureContext = wrapTls ? tls.createSecureContext(options.tls) : undefined;
   const accept = (socket: net.Socket, remoteAddress: string, remotePort: number): void => {
     let subject: string | undefined;
     if (secure)
@@ -44,7 +53,31 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
       certificateSubject: subject,
       certificateAsUsername: options.certificateUsername !== undefined,
     });
+    // Left paused by the PROXY header reader until the channel listens.
+    if (socket.isPaused()) socket.resume();
   };
+  const acceptTls = (raw: net.Socket, remoteAddress: string, remotePort: number): void => {
+    const t = options.tls!;
+    const socket = new tls.TLSSocket(raw, {
+      isServer: true,
+      secureContext,
+      requestCert: t.requestCert,
+      rejectUnauthorized: t.rejectUnauthorized,
+      ALPNProtocols: t.ALPNProtocols,
+    });
+    socket.on('error', (err) =>
+      broker.log?.info(`TLS handshake failed on ${name}: ${err.message}`),
+    );
+    socket.once('secure', () => {
+      // With requestCert + rejectUnauthorized Node has already refused a bad certificate.
+      accept(socket, remoteAddress, remotePort);
+    });
+    // The socket was paused by the header reader; the TLS layer reads from it now.
+    raw.resume();
+  };
+  // One handler for every socket of this listener (no closure per connection).
+  const onSocketError = (err: Error): void =>
+    broker.log?.debug(`socket error on ${name}: ${err.message}`);
   const onSocket = (socket: net.Socket): void => {
     if (max >= 0 && open >= max) {
       broker.log?.warn(`Refusing connection on ${name}: max_connections ${max} reached.`);
@@ -59,6 +92,7 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
         open--;
       });
     }
+    socket.on('error', onSocketError);
     socket.setNoDelay(true);
     if (!broker.admitConnection(socket.remoteAddress ?? '')) {
       socket.destroy();
@@ -67,7 +101,7 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
     if (options.proxyProtocol) {
       readProxyHeader(socket, broker.options.connectTimeout * 1000).then(
         (h) =>
-          accept(
+          (wrapTls ? acceptTls : accept)(
             socket,
             h?.sourceAddress ?? socket.remoteAddress ?? '',
             h?.sourcePort ?? socket.remotePort ?? 0,
@@ -84,11 +118,12 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
     }
     accept(socket, socket.remoteAddress ?? '', socket.remotePort ?? 0);
   };
-  const server = secure
-    ? tls.createServer(options.tls!, onSocket)
-    : net.createServer({ noDelay: true }, onSocket);
+  const server =
+    secure && !wrapTls
+      ? tls.createServer(options.tls!, onSocket)
+      : net.createServer({ noDelay: true }, onSocket);
   server.on('error', (err) => broker.log?.error({ err }, `listener ${name} error`));
-  if (secure) {
+  if (secure && !wrapTls) {
     server.on('tlsClientError', (err) =>
       broker.log?.info(`TLS handshake failed on ${name}: ${err.message}`),
     );
@@ -107,7 +142,8 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
         },
         reloadTls(tlsOptions: tls.SecureContextOptions): void {
           // New handshakes use the new certificates; established connections are kept.
-          if (secure) (server as tls.Server).setSecureContext(tlsOptions);
+          if (wrapTls) secureContext = tls.createSecureContext(tlsOptions);
+          else if (secure) (server as tls.Server).setSecureContext(tlsOptions);
         },
       });
     });

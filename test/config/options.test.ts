@@ -584,6 +584,12 @@ const rows: Row[] = [
   },
   { option: 'sys_topics', line: 'sys_topics false', get: (c) => c.sysTopics, want: false },
   {
+    option: 'acl_subscribe',
+    line: 'acl_subscribe strict',
+    get: (c) => c.aclSubscribe,
+    want: 'strict',
+  },
+  {
     option: 'auth_order',
     line: 'auth_order hooks_first',
     get: (c) => c.authOrder,
