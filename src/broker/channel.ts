@@ -71,6 +71,18 @@ const FAIR_CHUNK = 16 * 1024;
 const kChannel = Symbol('heron.channel');
 type ChannelSocket = Duplex & { [kChannel]: Channel };
 
+function onSocketData(this: ChannelSocket, chunk: Buffer): void {
+  this[kChannel].onData(chunk);
+}
+
+function onSocketError(this: ChannelSocket, err: Error): void {
+  this[kChannel].onSocketError(err);
+}
+
+function onSocketClosed(this: ChannelSocket): void {
+  this[kChannel].onSocketClose();
+}
+
 /**
  * One network connection speaking MQTT: the CONNECT handshake, keep alive,
  * topic aliases, flow control and reason codes. It holds nothing that must
@@ -123,21 +135,9 @@ export class Channel implements PacketSink {
     this.openedAt = this.lastActivity = Date.now();
     this.decoder = new Decoder(this, { maxPacketSize: broker.options.maxPacketSize });
     (socket as ChannelSocket)[kChannel] = this;
-    socket.on('data', Channel.onSocketData);
-    socket.on('error', Channel.onSocketError);
-    socket.on('close', Channel.onSocketClosed);
-  }
-
-  private static onSocketData(this: ChannelSocket, chunk: Buffer): void {
-    this[kChannel].onData(chunk);
-  }
-
-  private static onSocketError(this: ChannelSocket, err: Error): void {
-    this[kChannel].closeReason = `socket error: ${err.message}`;
-  }
-
-  private static onSocketClosed(this: ChannelSocket): void {
-    this[kChannel].onSocketClose();
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClosed);
   }
 
   /** Whether CONNACK 0 has been sent and the socket is open. */
@@ -145,7 +145,8 @@ export class Channel implements PacketSink {
     return this.state === State.Connected;
   }
 
-  private onData(chunk: Buffer): void {
+  /** Socket `data` handler. */
+  onData(chunk: Buffer): void {
     this.lastActivity = this.broker.now;
     this.broker.stats.bytesReceived += chunk.length;
     if (this.state === State.Closed) return;
@@ -923,7 +924,13 @@ export class Channel implements PacketSink {
     this.disconnectWith(ReasonCode.SessionTakenOver, 'session taken over');
   }
 
-  private onSocketClose(): void {
+  /** Socket `error` handler: the close that follows reports this reason. */
+  onSocketError(err: Error): void {
+    this.closeReason = `socket error: ${err.message}`;
+  }
+
+  /** Socket `close` handler. */
+  onSocketClose(): void {
     if (this.state !== State.Closed) {
       this.state = State.Closed;
       this.decoder.destroy();

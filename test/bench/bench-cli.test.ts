@@ -38,7 +38,19 @@ test('bench sub and pub: messages flow from publishers to subscribers and both p
   const sub = bench(['sub', '-p', port, '-c', '2', '-t', 'smoke/#', '-D', '2', '-Q']);
   // Let the subscribers subscribe before publishing starts.
   while (b.broker.router.size === 0) await new Promise((r) => setTimeout(r, 20));
-  const pub = await bench(['pub', '-p', port, '-c', '2', '-t', 'smoke/%i', '-L', '2000', '-D', '1']);
+  const pub = await bench([
+    'pub',
+    '-p',
+    port,
+    '-c',
+    '2',
+    '-t',
+    'smoke/%i',
+    '-L',
+    '2000',
+    '-D',
+    '1',
+  ]);
   const s = await sub;
   assert.equal(pub.code, 0, pub.err);
   assert.equal(s.code, 0, s.err);
