@@ -135,7 +135,8 @@ export class Broker extends EventEmitter {
 
   /** Replaces the logger (SIGHUP re-reads logging settings). */
   setLogger(log: Logger | undefined): void {
-    this.log = log;
+    // A silent logger is dropped so that `log?.info(`...`)` does not even build its message.
+    this.log = log?.level === 'silent' ? undefined : log;
     this.packetLog = log?.isLevelEnabled('debug') === true;
   }
 
@@ -331,16 +332,19 @@ export class Broker extends EventEmitter {
     return props;
   }
 
-  /** Limits of a new session, from the broker options. */
+  /** One limits object shared by every session (read-only for them): none per connection. */
+  private sharedLimits: SessionLimits | undefined;
+
+  /** Limits of a new session, from the broker options (one shared, read-only object). */
   sessionLimits(): SessionLimits {
     const o = this.options;
-    return {
+    return (this.sharedLimits ??= {
       maxInflight: o.maxInflightMessages === 0 ? 65535 : o.maxInflightMessages,
       maxQueuedMessages: o.maxQueuedMessages,
       maxQueuedBytes: o.maxQueuedBytes,
       dropOldest: o.maxQueuedDrop === 'oldest',
       queueQos0: o.queueQos0Messages,
-    };
+    });
   }
 
   /**

@@ -60,6 +60,29 @@ function uncorkChannel(ch: Channel): void {
   ch.flush();
 }
 
+function resumeReading(ch: Channel): void {
+  ch.resumeReading();
+}
+
+/** A chunk this large means the client has more queued: yield to other sockets after it. */
+const FAIR_CHUNK = 16 * 1024;
+
+/** The channel reading a socket: socket events go to shared functions, not three closures per connection. */
+const kChannel = Symbol('heron.channel');
+type ChannelSocket = Duplex & { [kChannel]: Channel };
+
+function onSocketData(this: ChannelSocket, chunk: Buffer): void {
+  this[kChannel].onData(chunk);
+}
+
+function onSocketError(this: ChannelSocket, err: Error): void {
+  this[kChannel].onSocketError(err);
+}
+
+function onSocketClosed(this: ChannelSocket): void {
+  this[kChannel].onSocketClose();
+}
+
 /**
  * One network connection speaking MQTT: the CONNECT handshake, keep alive,
  * topic aliases, flow control and reason codes. It holds nothing that must
@@ -98,6 +121,7 @@ export class Channel implements PacketSink {
   /** Packets that arrived while an asynchronous hook was running, replayed in order. */
   private backlog: Packet[] | undefined;
   private corked = false;
+  private readPaused = false;
   private closeReason = 'connection closed';
   /** Whether the client ended with DISCONNECT (no will). */
   private graceful = false;
@@ -110,11 +134,10 @@ export class Channel implements PacketSink {
     this.info = info;
     this.openedAt = this.lastActivity = Date.now();
     this.decoder = new Decoder(this, { maxPacketSize: broker.options.maxPacketSize });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err: Error) => {
-      this.closeReason = `socket error: ${err.message}`;
-    });
-    socket.on('close', () => this.onSocketClose());
+    (socket as ChannelSocket)[kChannel] = this;
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClosed);
   }
 
   /** Whether CONNACK 0 has been sent and the socket is open. */
@@ -122,7 +145,8 @@ export class Channel implements PacketSink {
     return this.state === State.Connected;
   }
 
-  private onData(chunk: Buffer): void {
+  /** Socket `data` handler. */
+  onData(chunk: Buffer): void {
     this.lastActivity = this.broker.now;
     this.broker.stats.bytesReceived += chunk.length;
     if (this.state === State.Closed) return;
@@ -131,6 +155,19 @@ export class Channel implements PacketSink {
     } catch (err) {
       this.onError(err);
     }
+    if (chunk.length >= FAIR_CHUNK && !this.readPaused && (this.state as State) !== State.Closed) {
+      // A flooding client: read its next chunk on the next loop turn, after every
+      // other socket had its turn, so that nobody waits behind its backlog.
+      this.readPaused = true;
+      this.socket.pause();
+      setImmediate(resumeReading, this);
+    }
+  }
+
+  /** Resumes a socket paused by the fairness rule in onData. */
+  resumeReading(): void {
+    this.readPaused = false;
+    if (this.state !== State.Closed) this.socket.resume();
   }
 
   /** Decoder callback: one whole packet. */
@@ -887,7 +924,13 @@ export class Channel implements PacketSink {
     this.disconnectWith(ReasonCode.SessionTakenOver, 'session taken over');
   }
 
-  private onSocketClose(): void {
+  /** Socket `error` handler: the close that follows reports this reason. */
+  onSocketError(err: Error): void {
+    this.closeReason = `socket error: ${err.message}`;
+  }
+
+  /** Socket `close` handler. */
+  onSocketClose(): void {
     if (this.state !== State.Closed) {
       this.state = State.Closed;
       this.decoder.destroy();

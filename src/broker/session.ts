@@ -94,17 +94,28 @@ export class Session {
   protocolVersion: ProtocolVersion;
   /** The live connection, if the client is online. */
   channel: Channel | undefined;
+  // The three collections below are created on first use: an idle connection's
+  // session never needs them, and three empty Maps/Sets cost ~0.5 KB each session.
+  private subscriptionMap: Map<string, SubscriptionRecord> | undefined = undefined;
+  private inflightMap: Map<number, Delivery> | undefined = undefined;
+  private incomingQos2Set: Set<number> | undefined = undefined;
   /** Subscriptions by filter as subscribed. */
-  readonly subscriptions = new Map<string, SubscriptionRecord>();
+  get subscriptions(): Map<string, SubscriptionRecord> {
+    return (this.subscriptionMap ??= new Map());
+  }
   /** Outgoing QoS 1/2 deliveries awaiting acknowledgement, in send order. */
-  readonly inflight = new Map<number, Delivery>();
+  get inflight(): Map<number, Delivery> {
+    return (this.inflightMap ??= new Map());
+  }
   /** Deliveries waiting for the window or for the client to come back. */
   private queue: Delivery[] = [];
   private queueHead = 0;
   /** Payload bytes in the queue. */
   queuedBytes = 0;
   /** Incoming QoS 2 packet ids received and not yet released by PUBREL. */
-  readonly incomingQos2 = new Set<number>();
+  get incomingQos2(): Set<number> {
+    return (this.incomingQos2Set ??= new Set());
+  }
   /** Session expiry in seconds after disconnect (v5 semantics; v3 persistent = never). */
   expiryInterval: number;
   /** When the client disconnected (ms since epoch), 0 while online. */

@@ -4,6 +4,7 @@ import { serve } from './serve.js';
 /** Subcommands, loaded on demand so the broker starts without loading client code. */
 const SUBCOMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
   passwd: async () => (await import('./passwd.js')).passwdMain,
+  bench: async () => (await import('./bench.js')).benchMain,
 };
 
 /** Entry point of the `heron` command. Returns when a subcommand finishes; the broker keeps running. */

@@ -32,8 +32,8 @@ export class Decoder {
 
   private readonly sink: PacketSink;
   private dead = false;
-  /** Fixed header bytes of a packet whose header is split across chunks. */
-  private readonly head = Buffer.alloc(5);
+  /** Fixed header bytes of a packet whose header is split across chunks (allocated on first need: idle connections never need it). */
+  private head: Buffer | undefined = undefined;
   private headCount = 0;
   /** Packet being assembled across chunks (exactly its size), and how much of it is filled. */
   private pending: Buffer | undefined = undefined;
@@ -106,7 +106,7 @@ export class Decoder {
       }
       if (!complete) {
         this.checkPartialHeader(len - pos - 1);
-        chunk.copy(this.head, 0, pos, len);
+        chunk.copy((this.head ??= Buffer.allocUnsafe(5)), 0, pos, len);
         this.headCount = len - pos;
         return;
       }
@@ -130,7 +130,7 @@ export class Decoder {
 
   /** Continues a fixed header split across chunks; returns the chunk offset after it, or -1. */
   private continueHeader(chunk: Buffer): number {
-    const head = this.head;
+    const head = this.head!;
     let pos = 0;
     while (pos < chunk.length) {
       const b = chunk[pos++];

@@ -75,6 +75,9 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
     // The socket was paused by the header reader; the TLS layer reads from it now.
     raw.resume();
   };
+  // One handler for every socket of this listener (no closure per connection).
+  const onSocketError = (err: Error): void =>
+    broker.log?.debug(`socket error on ${name}: ${err.message}`);
   const onSocket = (socket: net.Socket): void => {
     if (max >= 0 && open >= max) {
       broker.log?.warn(`Refusing connection on ${name}: max_connections ${max} reached.`);
@@ -82,11 +85,14 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
       socket.destroy();
       return;
     }
-    open++;
-    socket.once('close', () => {
-      open--;
-    });
-    socket.on('error', (err) => broker.log?.debug(`socket error on ${name}: ${err.message}`));
+    if (max >= 0) {
+      // Counting open sockets costs a listener per connection: only when there is a limit.
+      open++;
+      socket.once('close', () => {
+        open--;
+      });
+    }
+    socket.on('error', onSocketError);
     socket.setNoDelay(true);
     if (!broker.admitConnection(socket.remoteAddress ?? '')) {
       socket.destroy();
