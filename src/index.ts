@@ -27,6 +27,7 @@ export type {
 } from './broker/options.js';
 export { BrokerStats } from './broker/stats.js';
 export { brokerOptionsFromConfig } from './cli/broker-options.js';
+export * from './client/index.js';
 export {
   ConfigError,
   type HeronConfig,

@@ -5,6 +5,9 @@ import { serve } from './serve.js';
 const SUBCOMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
   passwd: async () => (await import('./passwd.js')).passwdMain,
   bench: async () => (await import('./bench.js')).benchMain,
+  pub: async () => (await import('./pub.js')).pubMain,
+  sub: async () => (await import('./sub.js')).subMain,
+  rr: async () => (await import('./rr.js')).rrMain,
 };
 
 /** Entry point of the `heron` command. Returns when a subcommand finishes; the broker keeps running. */
