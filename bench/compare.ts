@@ -247,7 +247,9 @@ async function main(): Promise<void> {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${report}\n`);
     // Keep the committed results in the repository's format (the lint checks bench/).
-    spawnSync(join(root, 'node_modules/.bin/biome'), ['format', '--write', file], { stdio: 'ignore' });
+    spawnSync(join(root, 'node_modules/.bin/biome'), ['format', '--write', file], {
+      stdio: 'ignore',
+    });
     process.stderr.write(`written to ${file}\n`);
   }
 }

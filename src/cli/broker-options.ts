@@ -145,7 +145,10 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     persistence: cfg.persistence
       ? {
           backend: cfg.persistenceBackend,
-          location: join(cfg.persistenceLocation ?? process.cwd(), cfg.persistenceFile),
+          location: join(
+            cfg.persistenceLocation ?? join(process.cwd(), 'data'),
+            cfg.persistenceFile,
+          ),
           sync: cfg.persistenceSync,
           syncInterval: cfg.persistenceSyncInterval,
         }

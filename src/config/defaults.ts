@@ -106,7 +106,7 @@ export function defaultConfig(): HeronConfig {
   return {
     perListenerSettings: false,
     security,
-    authOrder: 'files_first',
+    authOrder: 'hooks_first',
     aclSubscribe: 'mosquitto',
     checkRetainSource: true,
     allowDuplicateMessages: true,

@@ -351,7 +351,7 @@ export interface HeronConfig {
   perListenerSettings: boolean;
   /** Global security (used by every listener unless per_listener_settings is true). */
   security: SecurityConfig;
-  /** auth_order (Heron): whether embedding hooks run before or after password/ACL files. Default 'files_first' (Mosquitto runs plugins after its files). */
+  /** auth_order (Heron): whether embedding hooks run before or after password/ACL files. Default 'hooks_first': an embedding application's hooks decide first, the files decide what they leave undecided. */
   authOrder: 'hooks_first' | 'files_first';
   /**
    * acl_subscribe (Heron): 'mosquitto' grants every SUBSCRIBE and filters reads per message
@@ -371,7 +371,7 @@ export interface HeronConfig {
   // --- persistence ---
   /** persistence (alias retained_persistence). Default false. */
   persistence: boolean;
-  /** persistence_location: directory of the store (absolute); unset = working directory. */
+  /** persistence_location: directory of the store (absolute); unset = ./data (Heron; Mosquitto uses the working directory). */
   persistenceLocation?: string;
   /** persistence_file: file name inside persistenceLocation. Default 'mosquitto.db'. */
   persistenceFile: string;
