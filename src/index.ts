@@ -1,2 +1,52 @@
-/** Heron's public API: the MQTT codec today; the broker, client and config grow here. */
+/** Heron's public API: the broker, its options and hooks, the MQTT codec, and configuration. */
+
+export {
+  type AclAccess,
+  type AclChecker,
+  AclFile,
+  type AclSubject,
+  type AclSubscribeMode,
+} from './auth/acl.js';
+export { AuthFileError } from './auth/auth-file-error.js';
+export { PasswordFile } from './auth/password-file.js';
+export {
+  Broker,
+  type BrokerEvents,
+  createBroker,
+  type ListenerAddress,
+  type PublishedMessage,
+} from './broker/broker.js';
+export type { ConnectionInfo } from './broker/channel.js';
+export type {
+  AuthenticateRequest,
+  AuthResult,
+  BrokerHooks,
+  BrokerOptions,
+  ClientInfo,
+  ListenerOptions,
+} from './broker/options.js';
+export { BrokerStats } from './broker/stats.js';
+export { brokerOptionsFromConfig } from './cli/broker-options.js';
+export * from './client/index.js';
+export {
+  ConfigError,
+  type HeronConfig,
+  loadConfigFile,
+  parseConfigText,
+} from './config/index.js';
 export * from './protocol/index.js';
+export { LmdbStore } from './store/lmdb.js';
+export { MemoryStore } from './store/memory.js';
+export {
+  type DeliveryRecord,
+  type MessageRecord,
+  type PersistenceOptions,
+  type SessionRecord,
+  type Store,
+  type StoredState,
+  StoreError,
+  type StoreErrorCode,
+  type SubscriptionData,
+  type SyncMode,
+} from './store/store.js';
+export { WriteBatch } from './store/write-batch.js';

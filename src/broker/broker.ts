@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -13,7 +14,10 @@ import type {
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
+import { Persistence } from '../store/persistence.js';
+import { restoreState } from '../store/restore.js';
 import { type Listener, openListener } from '../transport/listener.js';
+import { AccessControl, type PublishVerdict } from './access-control.js';
 import { Channel, type ConnectionInfo } from './channel.js';
 import { Message } from './message.js';
 import {
@@ -85,7 +89,9 @@ export class Broker extends EventEmitter {
   readonly options: ResolvedBrokerOptions;
   /** Counters behind $SYS and metrics. */
   readonly stats = new BrokerStats();
-  readonly log: Logger | undefined;
+  log: Logger | undefined;
+  /** Whether every packet is logged (debug level, `-v`): checked before building any log text. */
+  packetLog = false;
   /** Sessions by client id, online and offline. */
   readonly sessions = new Map<string, Session>();
   /** Open connections, including those not yet past CONNECT. */
@@ -94,27 +100,47 @@ export class Broker extends EventEmitter {
   readonly router = new TopicTrie<RouteEntry>();
   /** Retained messages by topic. */
   readonly retained = new RetainedIndex<Message>();
+  /** Authentication and authorization chain: hooks, password file, ACL file. */
+  readonly access: AccessControl;
   /** Response Information returned to v5 clients that request it. */
   responseInformation: string | undefined;
+  /** Durable storage, when the `persistence` option is set. */
+  readonly persistence: Persistence | undefined;
+  /** Next message id; restored from the store so ids stay unique across restarts. */
+  nextMessageId = 1;
+  /** Ids below this are reserved in the store; crossing it reserves the next block. */
+  messageIdLimit = Number.POSITIVE_INFINITY;
+  private readying: Promise<void> | undefined;
   private readonly openListeners: Listener[] = [];
   private readonly sys: SysTopics;
   private sweeper: NodeJS.Timeout | undefined;
-  private nextMessageId = 1;
   private routeStamp = 0;
   private readonly matchScratch: RouteEntry[] = [];
   private readonly targetScratch: Session[] = [];
   private closing = false;
   /** Deliveries of the last `route()` that a full queue refused (for PUBACK 0x97). */
   lastRouteQueueFull = 0;
+  private rateSecond = 0;
+  private readonly rateCounts = new Map<string, number>();
 
   constructor(options: BrokerOptions = {}) {
     super();
     this.options = resolveBrokerOptions(options);
-    this.log = this.options.logger;
+    this.setLogger(this.options.logger);
     this.responseInformation = this.options.responseInformation;
+    this.access = new AccessControl(this.options);
+    const po = options.persistence;
+    this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
+  }
+
+  /** Replaces the logger (SIGHUP re-reads logging settings). */
+  setLogger(log: Logger | undefined): void {
+    // A silent logger is dropped so that `log?.info(`...`)` does not even build its message.
+    this.log = log?.level === 'silent' ? undefined : log;
+    this.packetLog = log?.isLevelEnabled('debug') === true;
   }
 
   /** Current time in ms (one place to read the clock). */
@@ -124,8 +150,31 @@ export class Broker extends EventEmitter {
 
   // ---------------------------------------------------------------- lifecycle
 
+  /**
+   * Opens the store and restores sessions, subscriptions, messages, retained
+   * messages and wills (once; `listen()` calls it). Rejects with a StoreError
+   * when the store cannot be used.
+   */
+  ready(): Promise<void> {
+    this.readying ??= this.restore();
+    return this.readying;
+  }
+
+  private async restore(): Promise<void> {
+    const p = this.persistence;
+    if (p === undefined) return;
+    const state = await p.store.open();
+    restoreState(this, p, state, this.options.persistence!.location);
+    await p.flush();
+    this.log?.info(
+      `Restored ${this.sessions.size} sessions and ${this.retained.size} retained messages from the ${p.store.backend} store.`,
+    );
+  }
+
   /** Opens every configured listener; resolves once all are bound. */
   async listen(): Promise<ListenerAddress[]> {
+    if (this.access.needsLoading) await this.access.load();
+    await this.ready();
     for (const l of this.options.listeners) {
       const listener = await openListener(this, l);
       this.openListeners.push(listener);
@@ -165,6 +214,10 @@ export class Broker extends EventEmitter {
       ch.disconnectWith(ReasonCode.ServerShuttingDown, 'server shutting down');
     }
     await Promise.all([...closing, ...waits]);
+    if (this.persistence !== undefined && this.readying !== undefined) {
+      await this.readying.catch(() => {});
+      await this.persistence.close();
+    }
   }
 
   /**
@@ -176,6 +229,62 @@ export class Broker extends EventEmitter {
     this.channels.add(ch);
     if (this.closing) ch.close('server shutting down');
     return ch;
+  }
+
+  /**
+   * Per-address connection rate limit (connectionRateLimit per second), checked
+   * by transports before any MQTT byte is read. Returns false to refuse.
+   */
+  admitConnection(address: string): boolean {
+    const limit = this.options.connectionRateLimit;
+    if (limit <= 0) return true;
+    const second = Math.floor(this.now / 1000);
+    if (second !== this.rateSecond) {
+      this.rateSecond = second;
+      this.rateCounts.clear();
+    }
+    const n = (this.rateCounts.get(address) ?? 0) + 1;
+    this.rateCounts.set(address, n);
+    if (n > limit) {
+      this.stats.connectionsRefused++;
+      this.log?.warn(
+        `Refusing connection from ${address}: connection rate limit ${limit}/s exceeded.`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Re-reads the password and ACL files given by path (SIGHUP). Connected
+   * clients stay connected; their next checks use the new files. On a broken
+   * file the previous files stay in effect and the error is thrown.
+   */
+  async reloadSecurity(): Promise<void> {
+    await this.access.load();
+    for (const s of this.sessions.values()) {
+      // Restored sessions without a ClientInfo recompile lazily on their next delivery.
+      s.acl = s.client !== undefined ? this.access.checkerFor(s.client) : undefined;
+    }
+  }
+
+  /**
+   * Swaps the TLS certificates of one listener (by index in `options.listeners`)
+   * or of all TLS listeners; new handshakes use them, open connections are kept.
+   */
+  reloadTls(listener: number | 'all', tlsOptions: tls.SecureContextOptions): void {
+    if (listener === 'all') {
+      for (const l of this.openListeners) l.reloadTls(tlsOptions);
+      return;
+    }
+    const l = this.openListeners[listener];
+    if (l === undefined) throw new RangeError(`no open listener at index ${listener}`);
+    l.reloadTls(tlsOptions);
+  }
+
+  /** The open listeners (for TLS reloads and addresses). */
+  get listenerHandles(): readonly Listener[] {
+    return this.openListeners;
   }
 
   /** Called by a channel once its socket has closed. */
@@ -196,16 +305,22 @@ export class Broker extends EventEmitter {
   }
 
   /** Runs the authentication chain; resolves to a v5 reason code (0 = accepted). */
-  async authenticate(ch: Channel, p: ConnectPacket, username: string | undefined): Promise<number> {
-    const hook = this.options.hooks.authenticate;
-    if (hook !== undefined) {
-      const r = await hook({ ...ch.client!, password: p.password, properties: p.properties });
-      if (r === true) return ReasonCode.Success;
-      if (r === false) return ReasonCode.BadUserNameOrPassword;
-      if (typeof r === 'number') return r;
-    }
-    if (username === undefined && !this.options.allowAnonymous) return ReasonCode.NotAuthorized;
-    return ReasonCode.Success;
+  authenticate(ch: Channel, p: ConnectPacket, will: Will | undefined): Promise<number> {
+    return this.access.authenticate(
+      { ...ch.client!, password: p.password, properties: p.properties },
+      ch.info.certificateAsUsername === true,
+      will,
+    );
+  }
+
+  /** Whether a connected client may publish to `topic` (mount point applied); see AccessControl. */
+  authorizePublish(
+    ch: Channel,
+    topic: string,
+    qos: QoS,
+    retain: boolean,
+  ): PublishVerdict | Promise<PublishVerdict> {
+    return this.access.authorizePublish(ch.client!, ch.session!.acl, topic, qos, retain);
   }
 
   /** v5 CONNACK properties describing this broker's limits (a fresh object). */
@@ -223,15 +338,19 @@ export class Broker extends EventEmitter {
     return props;
   }
 
-  private sessionLimits(): SessionLimits {
+  /** One limits object shared by every session (read-only for them): none per connection. */
+  private sharedLimits: SessionLimits | undefined;
+
+  /** Limits of a new session, from the broker options (one shared, read-only object). */
+  sessionLimits(): SessionLimits {
     const o = this.options;
-    return {
+    return (this.sharedLimits ??= {
       maxInflight: o.maxInflightMessages === 0 ? 65535 : o.maxInflightMessages,
       maxQueuedMessages: o.maxQueuedMessages,
       maxQueuedBytes: o.maxQueuedBytes,
       dropOldest: o.maxQueuedDrop === 'oldest',
       queueQos0: o.queueQos0Messages,
-    };
+    });
   }
 
   /**
@@ -274,8 +393,11 @@ export class Broker extends EventEmitter {
       this.sessions.set(id, session);
     }
     session.username = ch.username;
+    session.client = ch.client;
+    session.acl = this.access.checkerFor(ch.client!);
     session.channel = ch;
     session.disconnectedAt = 0;
+    this.persistence?.sessionAttached(session, p.will);
     return { session, present };
   }
 
@@ -314,12 +436,16 @@ export class Broker extends EventEmitter {
       }
     }
     if (session.expiryInterval === 0) this.destroySession(session);
-    else session.disconnectedAt = now;
+    else {
+      session.disconnectedAt = now;
+      this.persistence?.sessionSaved(session);
+    }
     if (this.listenerCount('clientDisconnected') > 0) this.emit('clientDisconnected', c, reason);
   }
 
   /** Removes a session with its subscriptions and messages; a delayed will is published now. */
   destroySession(session: Session): void {
+    this.persistence?.sessionDestroyed(session);
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     for (const sub of session.subscriptions.values()) this.removeRoute(sub);
     session.subscriptions.clear();
@@ -387,7 +513,9 @@ export class Broker extends EventEmitter {
     if (props !== undefined && props.messageExpiryInterval !== undefined) {
       expiresAt = this.now + props.messageExpiryInterval * 1000;
     }
-    return new Message(this.nextMessageId++, topic, payload, qos, retain, props, expiresAt, origin);
+    const id = this.nextMessageId++;
+    if (id >= this.messageIdLimit) this.messageIdLimit = this.persistence!.reserveMessageIds(id);
+    return new Message(id, topic, payload, qos, retain, props, expiresAt, origin);
   }
 
   /** Routes a PUBLISH received from a client; returns how many sessions it reached. */
@@ -430,6 +558,7 @@ export class Broker extends EventEmitter {
     if (msg.retain) {
       if (msg.payload.length === 0) this.retained.delete(msg.topic);
       else this.retained.set(msg.topic, msg);
+      this.persistence?.retainedChanged(msg);
     }
     if (this.listenerCount('publish') > 0) {
       this.emit(
@@ -455,14 +584,14 @@ export class Broker extends EventEmitter {
    */
   route(msg: Message): number {
     const out = this.matchScratch;
-    out.length = 0;
-    const n = this.router.match(msg.topic, out);
+    const n = this.router.matchInto(msg.topic, out);
     this.lastRouteQueueFull = 0;
     if (n === 0) return 0;
     const stamp = ++this.routeStamp;
+    // Scratch arrays are reused without truncation (truncating frees their backing store in V8).
     const targets = this.targetScratch;
-    targets.length = 0;
-    const readHook = this.options.hooks.authorizeRead;
+    let nt = 0;
+    const guarded = this.access.readsGuarded;
     let reached = 0;
     let full = 0;
     for (let i = 0; i < n; i++) {
@@ -471,15 +600,11 @@ export class Broker extends EventEmitter {
         const member =
           e.pick(msg.topic, msg.origin, isOnlineMember) ?? e.pick(msg.topic, msg.origin);
         if (member === undefined) continue;
-        if (
-          readHook !== undefined &&
-          member.session.channel?.client !== undefined &&
-          !readHook(member.session.channel.client, msg.topic)
-        )
-          continue;
+        if (guarded && !this.access.mayRead(member.session, msg.topic)) continue;
         const q = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
         const subIds = member.subscriptionId !== undefined ? [member.subscriptionId] : undefined;
-        if (member.session.deliver(msg, q, false, subIds, e) === DropReason.QueueFull) full++;
+        if (this.deliverCounted(member.session, msg, q, false, subIds, e) === DropReason.QueueFull)
+          full++;
         reached++;
         continue;
       }
@@ -490,31 +615,45 @@ export class Broker extends EventEmitter {
         s.routeQos = e.qos;
         s.routeRetainAsPublished = e.retainAsPublished;
         s.routeSubIds = e.subscriptionId !== undefined ? [e.subscriptionId] : undefined;
-        targets.push(s);
+        targets[nt++] = s;
       } else {
         if (e.qos > s.routeQos) s.routeQos = e.qos;
         if (e.retainAsPublished) s.routeRetainAsPublished = true;
         if (e.subscriptionId !== undefined) (s.routeSubIds ??= []).push(e.subscriptionId);
       }
     }
-    for (let i = 0; i < targets.length; i++) {
+    for (let i = 0; i < nt; i++) {
       const s = targets[i]!;
-      if (readHook !== undefined) {
-        const c = s.channel?.client;
-        if (c !== undefined && !readHook(c, msg.topic)) continue;
-      }
+      if (guarded && !this.access.mayRead(s, msg.topic)) continue;
       const q = (msg.qos < s.routeQos ? msg.qos : s.routeQos) as QoS;
       // [MQTT-3.3.1-9] forwarded to existing subscriptions with RETAIN 0, unless v5 Retain As Published.
       const r = s.routeRetainAsPublished && msg.retain;
-      const dropped = s.deliver(msg, q, r, s.routeSubIds);
-      if (dropped !== 0) {
-        this.stats.publishDropped++;
-        if (dropped === DropReason.QueueFull) full++;
-      }
+      if (this.deliverCounted(s, msg, q, r, s.routeSubIds, undefined) === DropReason.QueueFull)
+        full++;
       reached++;
     }
     this.lastRouteQueueFull = full;
     return reached;
+  }
+
+  /**
+   * Hands a delivery to a session and counts what it dropped: the new message
+   * (queue full, offline QoS 0) or older ones evicted to make room. The channel
+   * counts its own drops (slow consumer, too large).
+   */
+  private deliverCounted(
+    s: Session,
+    msg: Message,
+    q: QoS,
+    r: boolean,
+    subIds: number[] | undefined,
+    group: SharedGroup<SubscriptionRecord> | undefined,
+  ): DropReason {
+    const before = s.dropped;
+    const res = s.deliver(msg, q, r, subIds, group);
+    if (res === DropReason.Offline) this.stats.publishDropped++;
+    else this.stats.publishDropped += s.dropped - before;
+    return res;
   }
 
   // ---------------------------------------------------------------- subscribe
@@ -525,7 +664,10 @@ export class Broker extends EventEmitter {
     if (max <= 0) return false;
     let levels = 1;
     for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) {
-      if (++levels > max) return true;
+      if (++levels > max) {
+        this.stats.topicLevelsExceeded++;
+        return true;
+      }
     }
     return false;
   }
@@ -533,7 +675,7 @@ export class Broker extends EventEmitter {
   /** Handles a SUBSCRIBE: authorizes, records, sends SUBACK, then matching retained messages. */
   subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
     const hook = this.options.hooks.authorizeSubscribe;
-    if (hook === undefined) {
+    if (hook === undefined || !this.access.asksSubscribeHook(ch.session!.acl)) {
       this.completeSubscribe(ch, p, undefined);
       return;
     }
@@ -559,7 +701,7 @@ export class Broker extends EventEmitter {
     const mp = ch.info.mountPoint;
     for (let i = 0; i < p.subscriptions.length; i++) {
       const sub = p.subscriptions[i]!;
-      const verdict = verdicts?.[i];
+      let verdict = verdicts?.[i];
       let filter = sub.topic;
       let topicFilter = filter;
       let group: string | undefined;
@@ -593,6 +735,7 @@ export class Broker extends EventEmitter {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }
+      if (verdict === undefined && !this.access.maySubscribe(session.acl, filter)) verdict = false;
       if (verdict === false || (typeof verdict === 'number' && verdict >= 0x80)) {
         this.stats.authzDenied++;
         const code = typeof verdict === 'number' ? verdict : o.subscribeDeniedReasonCode;
@@ -605,6 +748,7 @@ export class Broker extends EventEmitter {
         o.maxSubscriptionsPerClient > 0 &&
         session.subscriptions.size >= o.maxSubscriptionsPerClient
       ) {
+        this.stats.subscriptionsRefused++;
         codes.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
         continue;
       }
@@ -625,6 +769,7 @@ export class Broker extends EventEmitter {
       if (existing !== undefined) this.removeRoute(existing);
       session.subscriptions.set(filter, rec);
       this.addRoute(rec);
+      this.persistence?.subscribed(rec);
       codes.push(qos);
       if (
         group === undefined &&
@@ -653,8 +798,7 @@ export class Broker extends EventEmitter {
   private sendRetained(session: Session, recs: Array<[SubscriptionRecord, boolean]>): void {
     const now = this.now;
     const found: Message[] = [];
-    const readHook = this.options.hooks.authorizeRead;
-    const client = session.channel?.client;
+    const guarded = this.access.readsGuarded;
     for (const [rec] of recs) {
       found.length = 0;
       this.retained.match(rec.topicFilter, found);
@@ -663,8 +807,7 @@ export class Broker extends EventEmitter {
           this.retained.delete(msg.topic);
           continue;
         }
-        if (readHook !== undefined && client !== undefined && !readHook(client, msg.topic))
-          continue;
+        if (guarded && !this.access.mayRead(session, msg.topic)) continue;
         const q = (msg.qos < rec.qos ? msg.qos : rec.qos) as QoS;
         // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1.
         session.deliver(
@@ -677,7 +820,8 @@ export class Broker extends EventEmitter {
     }
   }
 
-  private addRoute(rec: SubscriptionRecord): void {
+  /** Adds a subscription to the router (also used when restoring from the store). */
+  addRoute(rec: SubscriptionRecord): void {
     if (rec.shareGroup === undefined) {
       this.router.add(rec.topicFilter, rec.session.clientId, rec);
       return;
@@ -736,6 +880,7 @@ export class Broker extends EventEmitter {
       }
       session.subscriptions.delete(filter);
       this.removeRoute(rec);
+      this.persistence?.unsubscribed(session, filter);
       codes.push(ReasonCode.Success);
     }
     const c = session.channel?.client;
@@ -761,6 +906,7 @@ export class Broker extends EventEmitter {
         const will = s.pendingWill;
         s.pendingWill = undefined;
         this.publishWill(s, undefined, will);
+        this.persistence?.sessionSaved(s);
       }
       if (
         s.expiryInterval !== SESSION_NEVER_EXPIRES &&

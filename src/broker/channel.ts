@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
+import { dollarTopicAllowed } from '../auth/dollar-topics.js';
 import {
   ConnackReturnCode,
   connackCodeForV3,
@@ -22,10 +23,13 @@ import type {
   Will,
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import { publishAllowed } from './access-control.js';
 import type { Broker } from './broker.js';
 import { AuthExchange, type AuthStep, ExchangePhase } from './enhanced-auth.js';
 import { type Message, shapeIndex } from './message.js';
 import type { ClientInfo } from './options.js';
+import { describePacket, describePublishOut } from './packet-log.js';
+import { PublishQuota } from './publish-quota.js';
 import { reasonString } from './reason-strings.js';
 import { redirectConnack } from './redirect.js';
 import { DropReason, type Session } from './session.js';
@@ -57,6 +61,29 @@ enum State {
 
 function uncorkChannel(ch: Channel): void {
   ch.flush();
+}
+
+function resumeReading(ch: Channel): void {
+  ch.resumeReading();
+}
+
+/** A chunk this large means the client has more queued: yield to other sockets after it. */
+const FAIR_CHUNK = 16 * 1024;
+
+/** The channel reading a socket: socket events go to shared functions, not three closures per connection. */
+const kChannel = Symbol('heron.channel');
+type ChannelSocket = Duplex & { [kChannel]: Channel };
+
+function onSocketData(this: ChannelSocket, chunk: Buffer): void {
+  this[kChannel].onData(chunk);
+}
+
+function onSocketError(this: ChannelSocket, err: Error): void {
+  this[kChannel].onSocketError(err);
+}
+
+function onSocketClosed(this: ChannelSocket): void {
+  this[kChannel].onSocketClose();
 }
 
 /**
@@ -97,12 +124,15 @@ export class Channel implements PacketSink {
   /** Packets that arrived while an asynchronous hook was running, replayed in order. */
   private backlog: Packet[] | undefined;
   private corked = false;
+  private readPaused = false;
   private closeReason = 'connection closed';
   /** Whether the client ended with DISCONNECT (no will). */
   private graceful = false;
   /** v5 enhanced authentication: the method used at CONNECT and the exchange in progress. */
   private authMethod: string | undefined;
   private auth: AuthExchange | undefined;
+  /** Publish rate limits, when configured. */
+  private quota: PublishQuota | undefined;
 
   constructor(broker: Broker, socket: Duplex, info: ConnectionInfo) {
     this.broker = broker;
@@ -110,11 +140,10 @@ export class Channel implements PacketSink {
     this.info = info;
     this.openedAt = this.lastActivity = Date.now();
     this.decoder = new Decoder(this, { maxPacketSize: broker.options.maxPacketSize });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err: Error) => {
-      this.closeReason = `socket error: ${err.message}`;
-    });
-    socket.on('close', () => this.onSocketClose());
+    (socket as ChannelSocket)[kChannel] = this;
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClosed);
   }
 
   /** Whether CONNACK 0 has been sent and the socket is open. */
@@ -122,7 +151,8 @@ export class Channel implements PacketSink {
     return this.state === State.Connected;
   }
 
-  private onData(chunk: Buffer): void {
+  /** Socket `data` handler. */
+  onData(chunk: Buffer): void {
     this.lastActivity = this.broker.now;
     this.broker.stats.bytesReceived += chunk.length;
     if (this.state === State.Closed) return;
@@ -131,11 +161,26 @@ export class Channel implements PacketSink {
     } catch (err) {
       this.onError(err);
     }
+    if (chunk.length >= FAIR_CHUNK && !this.readPaused && (this.state as State) !== State.Closed) {
+      // A flooding client: read its next chunk on the next loop turn, after every
+      // other socket had its turn, so that nobody waits behind its backlog.
+      this.readPaused = true;
+      this.socket.pause();
+      setImmediate(resumeReading, this);
+    }
+  }
+
+  /** Resumes a socket paused by the fairness rule in onData. */
+  resumeReading(): void {
+    this.readPaused = false;
+    if (this.state !== State.Closed) this.socket.resume();
   }
 
   /** Decoder callback: one whole packet. */
   onPacket(packet: Packet): void {
     this.broker.stats.packetsReceived++;
+    if (this.broker.packetLog)
+      this.broker.log?.debug(describePacket('Received', this.clientId || '(unknown)', packet));
     // AUTH packets drive a running exchange, so they never wait in the backlog.
     if (
       this.backlog !== undefined &&
@@ -287,7 +332,10 @@ export class Channel implements PacketSink {
     if (this.info.certificateAsUsername && this.info.certificateSubject !== undefined)
       username = this.info.certificateSubject;
     this.username = username;
-    if (p.will !== undefined) this.will = p.will;
+    if (p.will !== undefined) {
+      const mp = this.info.mountPoint;
+      this.will = mp === undefined ? p.will : { ...p.will, topic: mp + p.will.topic };
+    }
     if (v5 && props !== undefined) {
       if (props.receiveMaximum !== undefined) this.clientReceiveMaximum = props.receiveMaximum;
       if (props.maximumPacketSize !== undefined)
@@ -323,7 +371,7 @@ export class Channel implements PacketSink {
       this.startExchange(p, assigned, serverKeepAlive, props?.authenticationData, false);
       return;
     }
-    b.authenticate(this, p, username).then(
+    b.authenticate(this, p, this.will).then(
       (code) => {
         if (this.state !== State.Authenticating) return;
         if (code !== ReasonCode.Success) {
@@ -547,6 +595,13 @@ export class Channel implements PacketSink {
       this.publishRefused(p, ReasonCode.PacketIdentifierInUse);
       return;
     }
+    if (
+      this.quota !== undefined ||
+      b.options.publishRateLimit > 0 ||
+      b.options.publishByteRateLimit > 0
+    ) {
+      if (this.overQuota(p)) return;
+    }
     if (p.qos === 2) {
       const s = this.session!;
       if (s.incomingQos2.has(p.packetId)) {
@@ -569,9 +624,10 @@ export class Channel implements PacketSink {
     if (v5 && props !== undefined && props.payloadFormatIndicator === 1 && !isUtf8(p.payload)) {
       reason = ReasonCode.PayloadFormatInvalid;
     } else if (b.options.messageSizeLimit > 0 && p.payload.length > b.options.messageSizeLimit) {
+      b.stats.messagesTooLarge++;
       reason = ReasonCode.PacketTooLarge;
-    } else if (topic.charCodeAt(0) === 0x24 /* $ */) {
-      // Clients may not publish into $SYS and other broker-reserved topics.
+    } else if (topic.charCodeAt(0) === 0x24 /* $ */ && !dollarTopicAllowed(topic, 'write')) {
+      // Clients may not publish into $SYS (Mosquitto's fixed rule, before any ACL).
       reason = ReasonCode.NotAuthorized;
     } else if (b.topicTooDeep(topic)) {
       reason = ReasonCode.TopicNameInvalid;
@@ -580,11 +636,11 @@ export class Channel implements PacketSink {
       this.publishRefused(p, reason);
       return;
     }
-    const hook = b.options.hooks.authorizePublish;
-    if (hook !== undefined) {
-      let r: ReturnType<NonNullable<typeof hook>>;
+    if (this.info.mountPoint !== undefined) topic = this.info.mountPoint + topic;
+    if (b.options.hooks.authorizePublish !== undefined || this.session!.acl !== undefined) {
+      let r: ReturnType<Broker['authorizePublish']>;
       try {
-        r = hook(this.client!, topic, p.qos, p.retain);
+        r = b.authorizePublish(this, topic, p.qos, p.retain);
       } catch (err) {
         this.onError(err);
         return;
@@ -612,12 +668,42 @@ export class Channel implements PacketSink {
     topic: string,
     r: boolean | number | undefined,
   ): void {
-    if (r === false || (typeof r === 'number' && r >= 0x80)) {
+    if (!publishAllowed(r)) {
       this.broker.stats.authzDenied++;
       this.publishRefused(p, typeof r === 'number' ? r : ReasonCode.NotAuthorized);
       return;
     }
     this.publishAccepted(p, topic);
+  }
+
+  /**
+   * Applies publishRateLimit / publishByteRateLimit; returns true when the
+   * PUBLISH was refused. v5 QoS 1/2: negative PUBACK/PUBREC (0x96 rate, 0x97
+   * bytes) and the connection stays; v5 QoS 0: DISCONNECT with that code (QoS 0
+   * has no acknowledgement to carry it); v3: the connection is closed.
+   */
+  private overQuota(p: PublishPacket): boolean {
+    const b = this.broker;
+    const q = (this.quota ??= new PublishQuota(
+      b.options.publishRateLimit,
+      b.options.publishByteRateLimit,
+    ));
+    const code = q.take(b.now, p.payload.length);
+    if (code === 0) return false;
+    if (code === ReasonCode.MessageRateTooHigh) b.stats.publishRateLimited++;
+    else b.stats.publishQuotaExceeded++;
+    const why =
+      code === ReasonCode.MessageRateTooHigh ? 'publish rate limit' : 'publish byte quota';
+    if (this.version === 5 && p.qos > 0) {
+      this.publishRefused(p, code);
+      return true;
+    }
+    b.log?.info(
+      { clientId: this.clientId, remote: this.info.remoteAddress },
+      `disconnecting: ${why}`,
+    );
+    this.disconnectWith(code, why);
+    return true;
   }
 
   private publishRefused(p: PublishPacket, reason: number): void {
@@ -642,13 +728,17 @@ export class Channel implements PacketSink {
     if (p.qos === 1) {
       this.sendAck(PacketType.PUBACK, p.packetId, code);
     } else {
-      if (code < 0x80) this.session!.incomingQos2.add(p.packetId);
+      if (code < 0x80) {
+        this.session!.incomingQos2.add(p.packetId);
+        this.session!.persist?.incoming(p.packetId, true);
+      }
       this.sendAck(PacketType.PUBREC, p.packetId, code);
     }
   }
 
   private onPubrel(packetId: number): void {
     const found = this.session!.incomingQos2.delete(packetId);
+    if (found) this.session!.persist?.incoming(packetId, false);
     this.sendAck(PacketType.PUBCOMP, packetId, found ? 0 : ReasonCode.PacketIdentifierNotFound);
   }
 
@@ -778,16 +868,29 @@ export class Channel implements PacketSink {
 
   /** Encodes and queues any packet in this connection's protocol version. */
   send(packet: Packet): void {
+    if (this.broker.packetLog)
+      this.broker.log?.debug(describePacket('Sending', this.clientId, packet));
     this.write(encode(packet, this.version));
   }
 
   private sendAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
+    // With `commit` persistence every acknowledgement waits, in order, for the
+    // group commit that made its message (or state change) durable.
+    const p = this.broker.persistence;
+    if (p?.defersAcks) p.deferAck(this, type, packetId, reasonCode);
+    else this.writeAck(type, packetId, reasonCode);
+  }
+
+  /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (the store calls it once the commit is durable). */
+  writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
     if (this.version !== 5) reasonCode = 0;
     // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information.
     const why =
       reasonCode >= 0x80 && this.problemInformation ? reasonString(reasonCode) : undefined;
     const properties = why === undefined ? undefined : { reasonString: why };
-    this.write(encode({ type, packetId, reasonCode, properties } as Packet, this.version));
+    const p = { type, packetId, reasonCode, properties } as Packet;
+    if (this.broker.packetLog) this.broker.log?.debug(describePacket('Sending', this.clientId, p));
+    this.write(encode(p, this.version));
   }
 
   /** Sends PUBREL for an outgoing QoS 2 message (on resume). */
@@ -820,7 +923,8 @@ export class Channel implements PacketSink {
     } else {
       const idx = shapeIndex(v5, qos, retain);
       const cache = (msg.encoded ??= new Array(12));
-      let enc = cache[idx];
+      // Mount points change the topic per listener: such channels neither read nor fill the cache.
+      let enc = this.info.mountPoint === undefined ? cache[idx] : undefined;
       if (enc === undefined) {
         enc = encodePublish(
           {
@@ -845,6 +949,18 @@ export class Channel implements PacketSink {
       return DropReason.TooLarge;
     }
     b.stats.publishSent++;
+    if (b.packetLog)
+      b.log?.debug(
+        describePublishOut(
+          this.clientId,
+          dup,
+          qos,
+          retain,
+          packetId,
+          msg.topic,
+          msg.payload.length,
+        ),
+      );
     this.write(buf);
     return DropReason.None;
   }
@@ -926,6 +1042,7 @@ export class Channel implements PacketSink {
   violation(err: ProtocolError): void {
     const b = this.broker;
     b.stats.protocolErrors++;
+    if (err.reasonCode === ReasonCode.PacketTooLarge) b.stats.packetsTooLarge++;
     b.log?.info(
       { clientId: this.clientId, remote: this.info.remoteAddress, reasonCode: err.reasonCode },
       `protocol error: ${err.message}`,
@@ -980,7 +1097,13 @@ export class Channel implements PacketSink {
     this.disconnectWith(ReasonCode.SessionTakenOver, 'session taken over');
   }
 
-  private onSocketClose(): void {
+  /** Socket `error` handler: the close that follows reports this reason. */
+  onSocketError(err: Error): void {
+    this.closeReason = `socket error: ${err.message}`;
+  }
+
+  /** Socket `close` handler. */
+  onSocketClose(): void {
     if (this.state !== State.Closed) {
       this.state = State.Closed;
       this.decoder.destroy();
@@ -1005,6 +1128,7 @@ export class Channel implements PacketSink {
   checkTimers(now: number): boolean {
     if (this.state === State.Connecting) {
       if (now - this.openedAt > this.broker.options.connectTimeout * 1000) {
+        this.broker.stats.connectTimeouts++;
         this.close('no CONNECT within connect timeout');
         return true;
       }

@@ -25,6 +25,8 @@ export class Message {
   origin: string;
   /** Cached encodings, indexed by {@link shapeIndex}. */
   encoded: Array<EncodedPublish | undefined> | undefined;
+  /** Stored deliveries referencing this message (persistence only): stored once, deleted at 0. */
+  storeRefs: number;
 
   constructor(
     id: number,
@@ -45,6 +47,7 @@ export class Message {
     this.expiresAt = expiresAt;
     this.origin = origin;
     this.encoded = undefined;
+    this.storeRefs = 0;
   }
 
   /** Whether the message has expired at time `now` (ms). */

@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
+import type { AclFile, AclSubscribeMode } from '../auth/acl.js';
+import type { PasswordFile } from '../auth/password-file.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import type { PersistenceOptions } from '../store/store.js';
 import type { AuthMethod } from './enhanced-auth.js';
 import type { RedirectOptions } from './redirect.js';
 
@@ -55,9 +58,10 @@ export interface BrokerHooks {
   ): boolean | number | undefined | Promise<boolean | number | undefined>;
   /**
    * Synchronous check on delivery: may this client read a message on this topic?
-   * Runs on the routing hot path, so it must not do I/O; return false to skip.
+   * Runs on the routing hot path, so it must not do I/O; return false to skip,
+   * undefined to leave the decision to the ACL file.
    */
-  authorizeRead?(client: ClientInfo, topic: string): boolean;
+  authorizeRead?(client: ClientInfo, topic: string): boolean | undefined;
 }
 
 /** One network listener of an embedded broker. */
@@ -80,6 +84,10 @@ export interface ListenerOptions {
   websocketsPath?: string;
   /** Name shown in logs and ClientInfo.listener. */
   name?: string;
+  /** Take the user name from the TLS client certificate: its CN ('cn') or whole subject ('subject'). */
+  certificateUsername?: 'cn' | 'subject';
+  /** Bind an IPv6 address without also accepting IPv4 (socket_domain ipv6). */
+  ipv6Only?: boolean;
 }
 
 /** Options of `createBroker()`. Every field has a Mosquitto-compatible default. */
@@ -136,6 +144,22 @@ export interface BrokerOptions {
   sharedSubscriptionStrategy?: 'round_robin' | 'random' | 'sticky' | 'hash_clientid' | 'hash_topic';
   /** Version string published on $SYS/broker/version. */
   version?: string;
+  /** New connections per second accepted from one source address (0 = unlimited). */
+  connectionRateLimit?: number;
+  /** password_file: a Mosquitto password file (path, loaded by listen()/reloadSecurity(), or loaded object). */
+  passwordFile?: string | PasswordFile;
+  /** acl_file: a Mosquitto ACL file (path, loaded by listen()/reloadSecurity(), or loaded object). */
+  aclFile?: string | AclFile;
+  /** How an aclFile given as a path judges SUBSCRIBE filters (acl_subscribe_mode). Default 'mosquitto'. */
+  aclSubscribeMode?: AclSubscribeMode;
+  /** auth_order: whether hooks or the password/ACL files answer first (first decisive answer wins). Default 'hooks_first'. */
+  authOrder?: 'hooks_first' | 'files_first';
+  /** publish_rate_limit: PUBLISH packets per second one client may send (0 = unlimited). */
+  publishRateLimit?: number;
+  /** publish_byte_rate_limit: PUBLISH payload bytes per second one client may send (0 = unlimited). */
+  publishByteRateLimit?: number;
+  /** Durable storage of sessions and messages (default: none, everything in memory). */
+  persistence?: PersistenceOptions;
   /** v5 Response Information sent to clients that ask for it (Request Response Information 1). */
   responseInformation?: string;
   /** Whether wildcard subscriptions are allowed (else SUBACK 0xA2). Default true. */
@@ -156,12 +180,23 @@ export interface BrokerOptions {
 export type ResolvedBrokerOptions = Required<
   Omit<
     BrokerOptions,
-    'hooks' | 'logger' | 'listeners' | 'responseInformation' | 'redirect' | 'authMethods'
+    | 'hooks'
+    | 'logger'
+    | 'listeners'
+    | 'persistence'
+    | 'passwordFile'
+    | 'aclFile'
+    | 'responseInformation'
+    | 'redirect'
+    | 'authMethods'
   >
 > & {
+  persistence: PersistenceOptions | undefined;
   hooks: BrokerHooks;
   logger: Logger | undefined;
   listeners: ListenerOptions[];
+  passwordFile: string | PasswordFile | undefined;
+  aclFile: string | AclFile | undefined;
   responseInformation: string | undefined;
   redirect: RedirectOptions | undefined;
   authMethods: Record<string, AuthMethod>;
@@ -173,6 +208,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     listeners: o.listeners ?? [],
     hooks: o.hooks ?? {},
     logger: o.logger,
+    persistence: o.persistence,
     allowAnonymous: o.allowAnonymous ?? true,
     allowZeroLengthClientId: o.allowZeroLengthClientId ?? true,
     autoIdPrefix: o.autoIdPrefix ?? 'auto-',
@@ -196,6 +232,13 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     maxTopicAlias: o.maxTopicAlias ?? 10,
     sharedSubscriptionStrategy: o.sharedSubscriptionStrategy ?? 'round_robin',
     version: o.version ?? 'heron',
+    connectionRateLimit: o.connectionRateLimit ?? 0,
+    passwordFile: o.passwordFile,
+    aclFile: o.aclFile,
+    aclSubscribeMode: o.aclSubscribeMode ?? 'mosquitto',
+    authOrder: o.authOrder ?? 'hooks_first',
+    publishRateLimit: o.publishRateLimit ?? 0,
+    publishByteRateLimit: o.publishByteRateLimit ?? 0,
     responseInformation: o.responseInformation,
     wildcardSubscriptionAvailable: o.wildcardSubscriptionAvailable ?? true,
     subscriptionIdentifiersAvailable: o.subscriptionIdentifiersAvailable ?? true,

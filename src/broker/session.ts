@@ -1,7 +1,9 @@
+import type { AclChecker } from '../auth/acl.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Will } from '../protocol/packets.js';
 import type { Channel } from './channel.js';
 import type { Message } from './message.js';
+import type { ClientInfo } from './options.js';
 import type { SharedGroup } from './shared-group.js';
 
 /** One subscription of a session, as stored in the session and referenced by the router. */
@@ -35,6 +37,25 @@ export interface Delivery {
   released: boolean;
   /** The shared subscription group that chose this session, so another member can take over. */
   group: SharedGroup<SubscriptionRecord> | undefined;
+  /** Storage key within the session (0: not stored). Owned by the SessionPersistence. */
+  seq: number;
+  /** QoS 2 in flight but not yet sent: waiting for its record to be committed. */
+  held: boolean;
+}
+
+/**
+ * What a persisted session reports to durable storage. Set on sessions the
+ * broker persists only, so the in-memory path pays one undefined check.
+ */
+export interface SessionPersistence {
+  /** A delivery was queued, sent with a packet id, or PUBREC'd. */
+  stored(d: Delivery): void;
+  /** A delivery ended: acknowledged, dropped, expired or handed to another session. */
+  removed(d: Delivery): void;
+  /** Whether a new QoS 2 PUBLISH must wait for its record's commit (then `sendHeld` is called). */
+  hold(d: Delivery): boolean;
+  /** An incoming QoS 2 packet id was recorded (true) or released by PUBREL (false). */
+  incoming(packetId: number, present: boolean): void;
 }
 
 /** Limits a session applies, resolved from broker options and the client's CONNECT. */
@@ -73,17 +94,28 @@ export class Session {
   protocolVersion: ProtocolVersion;
   /** The live connection, if the client is online. */
   channel: Channel | undefined;
+  // The three collections below are created on first use: an idle connection's
+  // session never needs them, and three empty Maps/Sets cost ~0.5 KB each session.
+  private subscriptionMap: Map<string, SubscriptionRecord> | undefined = undefined;
+  private inflightMap: Map<number, Delivery> | undefined = undefined;
+  private incomingQos2Set: Set<number> | undefined = undefined;
   /** Subscriptions by filter as subscribed. */
-  readonly subscriptions = new Map<string, SubscriptionRecord>();
+  get subscriptions(): Map<string, SubscriptionRecord> {
+    return (this.subscriptionMap ??= new Map());
+  }
   /** Outgoing QoS 1/2 deliveries awaiting acknowledgement, in send order. */
-  readonly inflight = new Map<number, Delivery>();
+  get inflight(): Map<number, Delivery> {
+    return (this.inflightMap ??= new Map());
+  }
   /** Deliveries waiting for the window or for the client to come back. */
   private queue: Delivery[] = [];
   private queueHead = 0;
   /** Payload bytes in the queue. */
   queuedBytes = 0;
   /** Incoming QoS 2 packet ids received and not yet released by PUBREL. */
-  readonly incomingQos2 = new Set<number>();
+  get incomingQos2(): Set<number> {
+    return (this.incomingQos2Set ??= new Set());
+  }
   /** Session expiry in seconds after disconnect (v5 semantics; v3 persistent = never). */
   expiryInterval: number;
   /** When the client disconnected (ms since epoch), 0 while online. */
@@ -94,9 +126,15 @@ export class Session {
   pendingWillAt = 0;
   /** Who the client authenticated as (kept for delivery checks while offline). */
   username: string | undefined;
+  /** The last connection's client facts, for delivery checks (also while offline). */
+  client: ClientInfo | undefined;
+  /** The client's compiled ACL, when an ACL file is in effect. */
+  acl: AclChecker | undefined;
   limits: SessionLimits;
   /** Deliveries dropped because a bound was reached, by any reason. */
   dropped = 0;
+  /** Durable storage of this session, when the broker persists it. */
+  persist: SessionPersistence | undefined = undefined;
   private nextPacketId = 1;
 
   // Routing scratch space: lets the router dedupe overlapping subscriptions
@@ -161,9 +199,29 @@ export class Session {
       this.queueHead === this.queue.length &&
       this.inflight.size < this.window()
     ) {
-      return this.sendNew({ msg, qos, retain, subIds, packetId: 0, released: false, group });
+      return this.sendNew({
+        msg,
+        qos,
+        retain,
+        subIds,
+        packetId: 0,
+        released: false,
+        group,
+        seq: 0,
+        held: false,
+      });
     }
-    return this.enqueue({ msg, qos, retain, subIds, packetId: 0, released: false, group });
+    return this.enqueue({
+      msg,
+      qos,
+      retain,
+      subIds,
+      packetId: 0,
+      released: false,
+      group,
+      seq: 0,
+      held: false,
+    });
   }
 
   private enqueue(d: Delivery): DropReason {
@@ -185,10 +243,12 @@ export class Session {
         const old = this.shift()!;
         this.queuedBytes -= old.msg.payload.length;
         this.dropped++;
+        this.persist?.removed(old);
       }
     }
     this.queue.push(d);
     this.queuedBytes += size;
+    this.persist?.stored(d);
     return DropReason.None;
   }
 
@@ -214,9 +274,18 @@ export class Session {
     if (d.qos === 0) return ch.sendPublish(d.msg, 0, d.retain, 0, false, d.subIds);
     const pid = this.allocatePacketId();
     d.packetId = pid;
+    const p = this.persist;
+    if (p !== undefined && d.qos === 2 && p.hold(d)) {
+      d.held = true;
+      this.inflight.set(pid, d);
+      return DropReason.None;
+    }
     const r = ch.sendPublish(d.msg, d.qos, d.retain, pid, false, d.subIds);
     // A message the client declared too large is dropped as if delivered (v5 4.13).
-    if (r === DropReason.None) this.inflight.set(pid, d);
+    if (r === DropReason.None) {
+      this.inflight.set(pid, d);
+      p?.stored(d);
+    } else p?.removed(d);
     return r;
   }
 
@@ -242,6 +311,7 @@ export class Session {
       this.queuedBytes -= next.msg.payload.length;
       if (next.msg.isExpired(now)) {
         this.dropped++;
+        this.persist?.removed(next);
         continue;
       }
       this.sendNew(next);
@@ -250,6 +320,11 @@ export class Session {
 
   /** PUBACK (QoS 1) or PUBCOMP (QoS 2) received: the delivery is complete. Returns false if unknown. */
   complete(packetId: number, now: number): boolean {
+    const p = this.persist;
+    if (p !== undefined) {
+      const d = this.inflight.get(packetId);
+      if (d !== undefined) p.removed(d);
+    }
     if (!this.inflight.delete(packetId)) return false;
     if (this.queueHead < this.queue.length) this.drain(now);
     return true;
@@ -260,6 +335,7 @@ export class Session {
     const d = this.inflight.get(packetId);
     if (d === undefined || d.qos !== 2) return false;
     d.released = true;
+    this.persist?.stored(d);
     return true;
   }
 
@@ -272,6 +348,8 @@ export class Session {
     const ch = this.channel;
     if (ch === undefined) return;
     for (const [pid, d] of this.inflight) {
+      // A held QoS 2 PUBLISH goes out when its record is committed (sendHeld).
+      if (d.held) continue;
       if (d.released) ch.sendPubrel(pid);
       else ch.sendPublish(d.msg, d.qos, d.retain, pid, true, d.subIds);
     }
@@ -304,7 +382,9 @@ export class Session {
     for (const [pid, d] of this.inflight) {
       if (d.group !== undefined && d.qos === 1) {
         this.inflight.delete(pid);
+        this.persist?.removed(d);
         d.packetId = 0;
+        d.held = false;
         out.push(d);
       }
     }
@@ -314,6 +394,7 @@ export class Session {
         const d = this.queue[i]!;
         if (d.group !== undefined) {
           this.queuedBytes -= d.msg.payload.length;
+          this.persist?.removed(d);
           out.push(d);
         } else keep.push(d);
       }
@@ -321,6 +402,31 @@ export class Session {
       this.queueHead = 0;
     }
     return out;
+  }
+
+  /**
+   * Sends a QoS 2 PUBLISH that waited for its record to be committed, unless it
+   * was completed meanwhile; with no client attached it stays in flight and
+   * `resume` sends it.
+   */
+  sendHeld(packetId: number): void {
+    const d = this.inflight.get(packetId);
+    if (d === undefined || !d.held) return;
+    d.held = false;
+    const ch = this.channel;
+    if (ch === undefined) return;
+    if (ch.sendPublish(d.msg, d.qos, d.retain, packetId, false, d.subIds) !== DropReason.None) {
+      this.complete(packetId, Date.now());
+    }
+  }
+
+  /** Puts back a delivery loaded from storage: in flight when it has a packet id, else queued. */
+  restore(d: Delivery): void {
+    if (d.packetId !== 0) this.inflight.set(d.packetId, d);
+    else {
+      this.queue.push(d);
+      this.queuedBytes += d.msg.payload.length;
+    }
   }
 
   /** Queues or sends an existing delivery (a shared-group handover). */

@@ -30,6 +30,22 @@ export class BrokerStats {
   authzDenied = 0;
   /** Connections closed because keep alive expired. */
   keepaliveTimeouts = 0;
+  /** Connections refused before MQTT: max_connections, connection rate limit. */
+  connectionsRefused = 0;
+  /** Connections closed for sending no CONNECT within connect_timeout. */
+  connectTimeouts = 0;
+  /** Packets refused for exceeding max_packet_size (each closed its connection). */
+  packetsTooLarge = 0;
+  /** PUBLISH payloads refused for exceeding message_size_limit. */
+  messagesTooLarge = 0;
+  /** PUBLISH refused by publish_rate_limit (messages per second). */
+  publishRateLimited = 0;
+  /** PUBLISH refused by publish_byte_rate_limit (payload bytes per second). */
+  publishQuotaExceeded = 0;
+  /** SUBSCRIBE filters refused by max_subscriptions_per_client. */
+  subscriptionsRefused = 0;
+  /** Topics or filters refused for exceeding max_topic_levels. */
+  topicLevelsExceeded = 0;
   /** Exceptions caught in a client's handling (each closed that client only). */
   internalErrors = 0;
 }

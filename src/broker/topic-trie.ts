@@ -8,8 +8,10 @@
  *   pays one Map.get per message and never touches the trie.
  * - Only filters with `+` or `#` go in the trie. Each node keeps its `+` child and
  *   its `#` entries in plain fields, so the walk never hashes a wildcard level.
- * - Each filter's entries live in a Bucket that keeps the values in a dense array,
- *   so appending them to the result is a tight loop with no iterator objects.
+ * - Each filter's entries live in a Bucket: the first inline, more in a dense
+ *   array, so collecting them is a tight loop with no iterator objects.
+ * - The broker's hot path is `matchInto`, which reuses the result array's storage;
+ *   `match` keeps the append-style API for everything else.
  */
 
 const DOLLAR = 36; // '$'
@@ -19,13 +21,21 @@ const HASH = 35; // '#'
 /** Past this many keys a bucket indexes them in a Map; below it a linear scan is faster and smaller. */
 const INDEX_THRESHOLD = 8;
 
-/** The entries of one filter: dense arrays for matching, plus a key index once the bucket grows. */
+/**
+ * The entries of one filter. Most filters have a single subscriber, so the first
+ * entry sits inline in the bucket (one pointer hop from the Map on the hot path);
+ * from two entries on they move to dense arrays, and past INDEX_THRESHOLD a Map
+ * indexes the keys. Invariant: `vals === null` exactly when size <= 1.
+ */
 class Bucket<V> {
   readonly filter: string;
   /** The trie node that owns this bucket (null for exact filters, which live in the Map only). */
   readonly node: TrieNode<V> | null;
-  readonly keys: string[] = [];
-  readonly vals: V[] = [];
+  size = 0;
+  k0: string | undefined = undefined;
+  v0: V | undefined = undefined;
+  keys: string[] | null = null;
+  vals: V[] | null = null;
   private index: Map<string, number> | null = null;
 
   constructor(filter: string, node: TrieNode<V> | null) {
@@ -34,25 +44,50 @@ class Bucket<V> {
   }
 
   find(key: string): number {
-    if (this.index !== null) return this.index.get(key) ?? -1;
     const keys = this.keys;
+    if (keys === null) return this.size === 1 && this.k0 === key ? 0 : -1;
+    if (this.index !== null) return this.index.get(key) ?? -1;
     for (let i = 0; i < keys.length; i++) if (keys[i] === key) return i;
     return -1;
+  }
+
+  keyAt(i: number): string {
+    return this.keys === null ? this.k0! : this.keys[i]!;
+  }
+
+  valueAt(i: number): V {
+    return this.vals === null ? this.v0! : this.vals[i]!;
   }
 
   /** Returns the replaced value, or undefined when the key is new (size tells which). */
   set(key: string, value: V): V | undefined {
     const i = this.find(key);
     if (i >= 0) {
-      const prev = this.vals[i];
-      this.vals[i] = value;
+      const prev = this.valueAt(i);
+      if (this.vals === null) this.v0 = value;
+      else this.vals[i] = value;
       return prev;
+    }
+    if (this.size === 0) {
+      this.k0 = key;
+      this.v0 = value;
+      this.size = 1;
+      return undefined;
+    }
+    if (this.keys === null || this.vals === null) {
+      this.keys = [this.k0!, key];
+      this.vals = [this.v0!, value];
+      this.k0 = undefined;
+      this.v0 = undefined;
+      this.size = 2;
+      return undefined;
     }
     const at = this.keys.length;
     this.keys.push(key);
     this.vals.push(value);
+    this.size = at + 1;
     if (this.index !== null) this.index.set(key, at);
-    else if (at + 1 > INDEX_THRESHOLD) {
+    else if (this.size > INDEX_THRESHOLD) {
       this.index = new Map();
       for (let j = 0; j < this.keys.length; j++) this.index.set(this.keys[j]!, j);
     }
@@ -63,6 +98,13 @@ class Bucket<V> {
   delete(i: number): V {
     const keys = this.keys;
     const vals = this.vals;
+    if (keys === null || vals === null) {
+      const removed = this.v0!;
+      this.k0 = undefined;
+      this.v0 = undefined;
+      this.size = 0;
+      return removed;
+    }
     const removed = vals[i]!;
     const removedKey = keys[i]!;
     const last = keys.length - 1;
@@ -73,15 +115,18 @@ class Bucket<V> {
     }
     keys.pop();
     vals.pop();
+    this.size = last;
     if (this.index !== null) {
       this.index.delete(removedKey);
-      if (keys.length <= INDEX_THRESHOLD / 2) this.index = null;
+      if (last <= INDEX_THRESHOLD / 2) this.index = null;
+    }
+    if (last === 1) {
+      this.k0 = keys[0];
+      this.v0 = vals[0];
+      this.keys = null;
+      this.vals = null;
     }
     return removed;
-  }
-
-  get size(): number {
-    return this.keys.length;
   }
 }
 
@@ -118,9 +163,15 @@ function hasWildcard(filter: string): boolean {
   return false;
 }
 
-function appendAll<V>(bucket: Bucket<V>, out: V[]): void {
+/** Writes the bucket's values into out from index n and returns the next free index. */
+function writeAll<V>(bucket: Bucket<V>, out: V[], n: number): number {
   const vals = bucket.vals;
-  for (let i = 0; i < vals.length; i++) out.push(vals[i]!);
+  if (vals === null) {
+    out[n] = bucket.v0 as V;
+    return n + 1;
+  }
+  for (let i = 0; i < vals.length; i++) out[n++] = vals[i]!;
+  return n;
 }
 
 /** Subscription index: topic filters (with + and #) → subscriber entries, keyed per filter by a string key (client id, or "$share/group" for shared groups). */
@@ -129,6 +180,8 @@ export class TopicTrie<V> {
   private readonly wild = new Map<string, Bucket<V>>();
   private readonly root = new TrieNode<V>(null, '');
   private readonly scratch: V[] = [];
+  /** The current topic's levels during a match; reused so matching allocates only the level strings. */
+  private readonly levels: string[] = [];
   private count = 0;
   private nodes = 0;
 
@@ -175,7 +228,7 @@ export class TopicTrie<V> {
     const bucket = this.exact.get(filter) ?? this.wild.get(filter);
     if (bucket === undefined) return undefined;
     const i = bucket.find(key);
-    return i < 0 ? undefined : bucket.vals[i];
+    return i < 0 ? undefined : bucket.valueAt(i);
   }
 
   /** True when at least one entry exists for the filter (any key). */
@@ -183,37 +236,72 @@ export class TopicTrie<V> {
     return this.exact.has(filter) || this.wild.has(filter);
   }
 
-  /** Appends every value whose filter matches the topic name to `out` (caller resets out.length = 0 and reuses the array: no allocation per call on the hot path). Returns the number appended. */
+  /**
+   * Appends every value whose filter matches the topic name to `out`; returns the
+   * number appended. Note that resetting a reused array with `out.length = 0` makes
+   * V8 free its storage, so each call then regrows it: per-message code should use
+   * `matchInto`.
+   */
   match(topic: string, out: V[]): number {
     const before = out.length;
-    const bucket = this.exact.get(topic);
-    if (bucket !== undefined) appendAll(bucket, out);
-    if (this.wild.size !== 0) {
-      if (topic.charCodeAt(0) === DOLLAR) {
-        // [MQTT-4.7.2-1] a leading wildcard never matches a $ topic: skip the root's + and #.
-        const children = this.root.children;
-        if (children !== null) {
-          let end = topic.indexOf('/');
-          if (end < 0) end = topic.length;
-          const child = children.get(end === topic.length ? topic : topic.slice(0, end));
-          if (child !== undefined) this.walk(child, topic, end + 1, out);
-        }
-      } else {
-        this.walk(this.root, topic, 0, out);
-      }
-    }
-    return out.length - before;
+    return this.collect(topic, out, before) - before;
   }
 
-  /** True when any filter matches the topic; stops at the first hit (for "no subscribers" checks). */
+  /**
+   * Writes the matching values into `out` from index 0 and returns how many; the
+   * caller reads out[0..count). Unlike `out.length = 0` + match, which makes V8
+   * drop the array's backing store and regrow it on every call, this only ever
+   * grows `out`, so a reused array costs no allocation at all. Slots past the
+   * count hold stale values from earlier calls.
+   */
+  matchInto(topic: string, out: V[]): number {
+    return this.collect(topic, out, 0);
+  }
+
+  private collect(topic: string, out: V[], n: number): number {
+    const bucket = this.exact.get(topic);
+    if (bucket !== undefined) n = writeAll(bucket, out, n);
+    if (this.wild.size === 0) return n;
+    const depth = this.tokenize(topic);
+    // [MQTT-4.7.2-1] a leading wildcard never matches a $ topic: skip the root's + and #.
+    if (topic.charCodeAt(0) !== DOLLAR) return this.walk(this.root, 0, depth, out, n);
+    const child = this.root.children?.get(this.levels[0]!);
+    return child === undefined ? n : this.walk(child, 1, depth, out, n);
+  }
+
+  /**
+   * Splits the topic into the reused `levels` array and returns the level count.
+   * Slicing each level once (instead of once per trie branch that looks at it) also
+   * lets V8 hash each level string once for all the Map lookups that follow.
+   */
+  private tokenize(topic: string): number {
+    const levels = this.levels;
+    const len = topic.length;
+    let count = 0;
+    let pos = 0;
+    for (;;) {
+      const end = topic.indexOf('/', pos);
+      if (end < 0) {
+        levels[count++] = pos === 0 ? topic : topic.slice(pos);
+        return count;
+      }
+      levels[count++] = topic.slice(pos, end);
+      pos = end + 1;
+      if (pos === len) {
+        levels[count++] = '';
+        return count;
+      }
+    }
+  }
+
+  /** True when any filter matches the topic (for "no subscribers" checks and $SYS dropped-message counts). */
   hasMatch(topic: string): boolean {
     const bucket = this.exact.get(topic);
     if (bucket !== undefined) return true;
     if (this.wild.size === 0) return false;
     // Rare path (no exact hit): a scratch array keeps the walk code single.
-    const scratch = this.scratch;
-    const n = this.match(topic, scratch);
-    scratch.length = 0;
+    const n = this.collect(topic, this.scratch, 0);
+    this.scratch.fill(undefined as V, 0, n);
     return n > 0;
   }
 
@@ -237,9 +325,14 @@ export class TopicTrie<V> {
     for (const map of [this.exact, this.wild]) {
       for (const bucket of map.values()) {
         // Copy so callers may remove while iterating.
-        const keys = bucket.keys.slice();
-        const vals = bucket.vals.slice();
-        for (let i = 0; i < keys.length; i++) yield [bucket.filter, keys[i]!, vals[i]!];
+        const n = bucket.size;
+        const keys: string[] = [];
+        const vals: V[] = [];
+        for (let i = 0; i < n; i++) {
+          keys.push(bucket.keyAt(i));
+          vals.push(bucket.valueAt(i));
+        }
+        for (let i = 0; i < n; i++) yield [bucket.filter, keys[i]!, vals[i]!];
       }
     }
   }
@@ -263,29 +356,22 @@ export class TopicTrie<V> {
   }
 
   /**
-   * Walks the wildcard trie for the levels of `topic` from index `pos`; `pos` past
-   * the end means every level has been consumed. Follows the literal path in a loop
-   * and recurses only into `+` branches, so a topic costs one substring and one
-   * Map.get per level where literal children exist.
+   * Walks the wildcard trie over `levels[depth..count)`. Follows the literal path in
+   * a loop and recurses only into `+` branches.
    */
-  private walk(node: TrieNode<V>, topic: string, pos: number, out: V[]): void {
-    const len = topic.length;
+  private walk(node: TrieNode<V>, depth: number, count: number, out: V[], n: number): number {
+    const levels = this.levels;
     for (;;) {
       // `a/#` matches `a` itself and everything below it.
-      if (node.hash !== null) appendAll(node.hash, out);
-      if (pos > len) {
-        if (node.leaf !== null) appendAll(node.leaf, out);
-        return;
-      }
-      let end = topic.indexOf('/', pos);
-      if (end < 0) end = len;
-      if (node.plus !== null) this.walk(node.plus, topic, end + 1, out);
+      if (node.hash !== null) n = writeAll(node.hash, out, n);
+      if (depth === count) return node.leaf === null ? n : writeAll(node.leaf, out, n);
+      if (node.plus !== null) n = this.walk(node.plus, depth + 1, count, out, n);
       const children = node.children;
-      if (children === null) return;
-      const child = children.get(pos === 0 && end === len ? topic : topic.slice(pos, end));
-      if (child === undefined) return;
+      if (children === null) return n;
+      const child = children.get(levels[depth]!);
+      if (child === undefined) return n;
       node = child;
-      pos = end + 1;
+      depth++;
     }
   }
 

@@ -9,6 +9,8 @@ declare global {
     latin1Slice(start: number, end: number): string;
     /** Decodes bytes [start, end) as UTF-8. */
     utf8Slice(start: number, end: number): string;
+    /** Writes `s` as latin1 at `offset` (used for strings known to be ASCII); returns the bytes written. */
+    latin1Write(s: string, offset: number): number;
     /** Writes `s` as UTF-8 at `offset`; returns the bytes written. */
     utf8Write(s: string, offset: number): number;
   }

@@ -32,8 +32,8 @@ export class Decoder {
 
   private readonly sink: PacketSink;
   private dead = false;
-  /** Fixed header bytes of a packet whose header is split across chunks. */
-  private readonly head = Buffer.alloc(5);
+  /** Fixed header bytes of a packet whose header is split across chunks (allocated on first need: idle connections never need it). */
+  private head: Buffer | undefined = undefined;
   private headCount = 0;
   /** Packet being assembled across chunks (exactly its size), and how much of it is filled. */
   private pending: Buffer | undefined = undefined;
@@ -105,7 +105,8 @@ export class Decoder {
         mul *= 128;
       }
       if (!complete) {
-        chunk.copy(this.head, 0, pos, len);
+        this.checkPartialHeader(len - pos - 1);
+        chunk.copy((this.head ??= Buffer.allocUnsafe(5)), 0, pos, len);
         this.headCount = len - pos;
         return;
       }
@@ -129,7 +130,7 @@ export class Decoder {
 
   /** Continues a fixed header split across chunks; returns the chunk offset after it, or -1. */
   private continueHeader(chunk: Buffer): number {
-    const head = this.head;
+    const head = this.head!;
     let pos = 0;
     while (pos < chunk.length) {
       const b = chunk[pos++];
@@ -156,6 +157,7 @@ export class Decoder {
         return this.fillPending(chunk, pos);
       }
       if (this.headCount === 5) throw malformed('remaining length is longer than 4 bytes');
+      this.checkPartialHeader(this.headCount - 1);
     }
     return -1;
   }
@@ -171,6 +173,14 @@ export class Decoder {
     this.pendingFilled = 0;
     this.deliver(packet, this.pendingHeaderLength, packet.length, packet[0]);
     return from + n;
+  }
+
+  /**
+   * With `n` length bytes seen, all with the continuation bit, the packet is at
+   * least n + 2 + 128^n bytes: reject it now rather than hold its header.
+   */
+  private checkPartialHeader(n: number): void {
+    if (n > 0) this.checkSize(n + 2 + 128 ** n);
   }
 
   private checkSize(total: number): void {

@@ -37,6 +37,10 @@ function allocPacket(first: number, remaining: number): Buffer {
 
 /** Offset of the body in a buffer made by allocPacket. */
 function bodyOffset(buf: Buffer, remaining: number): number {
+  if (remaining < 128) {
+    buf[1] = remaining;
+    return 2;
+  }
   return writeVariableByteInteger(buf, 1, remaining);
 }
 
@@ -74,7 +78,12 @@ export function encodePublish(packet: PublishPacket, version: ProtocolVersion): 
   if (packet.dup && qos > 0) first |= 0x08;
   const buf = allocPacket(first, remaining);
   let pos = bodyOffset(buf, remaining);
-  pos = writeString(buf, pos, topic);
+  buf[pos] = topicLen >> 8;
+  buf[pos + 1] = topicLen & 0xff;
+  // byteLength === length means every character is ASCII; latin1 is the cheapest writer then.
+  if (topicLen === topic.length) buf.latin1Write(topic, pos + 2);
+  else buf.utf8Write(topic, pos + 2);
+  pos += 2 + topicLen;
   let packetIdOffset = -1;
   if (qos > 0) {
     packetIdOffset = pos;

@@ -30,8 +30,8 @@ export function writeVariableByteInteger(buf: Buffer, pos: number, n: number): n
 /** Writes a length-prefixed UTF-8 string at `pos`; returns the offset after it. */
 export function writeString(buf: Buffer, pos: number, s: string): number {
   const n = s.length;
-  if (n < 48) {
-    // Short ASCII strings (topics, client ids) are cheaper to copy by hand than through C++.
+  if (n < 8) {
+    // Very short ASCII strings are cheaper to copy by hand than through C++.
     let ascii = true;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);

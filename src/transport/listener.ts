@@ -1,6 +1,8 @@
+import type tls from 'node:tls';
 import type { Broker, ListenerAddress } from '../broker/broker.js';
 import type { ListenerOptions } from '../broker/options.js';
 import { openTcpListener } from './tcp.js';
+import { openWebSocketListener } from './websocket.js';
 
 /** An open listener: transports turn it into byte streams for the broker. */
 export interface Listener {
@@ -8,11 +10,13 @@ export interface Listener {
   address(): ListenerAddress;
   /** Stops accepting; existing connections are left to the broker. */
   close(): Promise<void>;
+  /** Swaps the TLS certificates for new handshakes (SIGHUP); no-op on plain listeners. */
+  reloadTls(options: tls.SecureContextOptions): void;
 }
 
 /** Opens a listener of the kind the options ask for. */
 export function openListener(broker: Broker, options: ListenerOptions): Promise<Listener> {
   const protocol = options.protocol ?? 'mqtt';
-  if (protocol === 'mqtt') return openTcpListener(broker, options);
-  return Promise.reject(new Error(`listener protocol '${protocol}' is not supported yet`));
+  if (protocol === 'websockets') return openWebSocketListener(broker, options);
+  return openTcpListener(broker, options);
 }

@@ -3,6 +3,29 @@ import tls from 'node:tls';
 import type { Broker, ListenerAddress } from '../broker/broker.js';
 import type { ListenerOptions } from '../broker/options.js';
 import type { Listener } from './listener.js';
+import { readProxyHeader } from './proxy-reader.js';
+
+/**
+ * TLS peer identity: the certificate's CN, or its whole subject when asked for.
+ * Only a certificate that verified against the listener's CAs counts (with
+ * `rejectUnauthorized: false` an unverified one could claim any name).
+ */
+export function certificateIdentity(
+  socket: tls.TLSSocket,
+  wholeSubject: boolean,
+): string | undefined {
+  if (!socket.authorized) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (cert === null || cert === undefined || cert.subject === undefined) return undefined;
+  if (wholeSubject) {
+    return Object.entries(cert.subject)
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
+      .join(',');
+  }
+  const cn = cert.subject.CN;
+  if (cn === undefined) return undefined;
+  return Array.isArray(cn) ? cn[0] : cn;
+}
 
 /** Opens a TCP (or, with `tls` options, TLS) listener feeding sockets to the broker. */
 export function openTcpListener(broker: Broker, options: ListenerOptions): Promise<Listener> {
@@ -11,44 +34,103 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
   const name = options.name ?? `${protocol}:${options.port}`;
   const max = options.maxConnections ?? -1;
   let open = 0;
-  const onSocket = (socket: net.Socket): void => {
-    if (max >= 0 && open >= max) {
-      broker.log?.warn(`Refusing connection on ${name}: max_connections ${max} reached.`);
-      socket.destroy();
-      return;
-    }
-    open++;
-    socket.once('close', () => {
-      open--;
-    });
-    socket.setNoDelay(true);
-    const tlsSocket = socket as tls.TLSSocket;
+  // TLS behind a PROXY header: the header comes before the handshake, so the
+  // server is plain TCP and each socket is wrapped after the header is read.
+  const wrapTls = secure && options.proxyProtocol === true;
+  let secureContext = wrapTls ? tls.createSecureContext(options.tls) : undefined;
+  const accept = (socket: net.Socket, remoteAddress: string, remotePort: number): void => {
     let subject: string | undefined;
-    if (secure && typeof tlsSocket.getPeerCertificate === 'function') {
-      const cert = tlsSocket.getPeerCertificate();
-      const cn = cert?.subject?.CN;
-      if (cn !== undefined) subject = Array.isArray(cn) ? cn[0] : cn;
-    }
+    if (secure)
+      subject = certificateIdentity(
+        socket as tls.TLSSocket,
+        options.certificateUsername === 'subject',
+      );
     broker.handleConnection(socket, {
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
+      remoteAddress,
+      remotePort,
       listener: name,
       mountPoint: options.mountPoint,
       certificateSubject: subject,
+      certificateAsUsername: options.certificateUsername !== undefined,
     });
+    // Left paused by the PROXY header reader until the channel listens.
+    if (socket.isPaused()) socket.resume();
   };
-  const server = secure
-    ? tls.createServer(options.tls!, onSocket)
-    : net.createServer({ noDelay: true }, onSocket);
+  const acceptTls = (raw: net.Socket, remoteAddress: string, remotePort: number): void => {
+    const t = options.tls!;
+    const socket = new tls.TLSSocket(raw, {
+      isServer: true,
+      secureContext,
+      requestCert: t.requestCert,
+      rejectUnauthorized: t.rejectUnauthorized,
+      ALPNProtocols: t.ALPNProtocols,
+    });
+    socket.on('error', (err) =>
+      broker.log?.info(`TLS handshake failed on ${name}: ${err.message}`),
+    );
+    socket.once('secure', () => {
+      // With requestCert + rejectUnauthorized Node has already refused a bad certificate.
+      accept(socket, remoteAddress, remotePort);
+    });
+    // The socket was paused by the header reader; the TLS layer reads from it now.
+    raw.resume();
+  };
+  // One handler for every socket of this listener (no closure per connection).
+  const onSocketError = (err: Error): void =>
+    broker.log?.debug(`socket error on ${name}: ${err.message}`);
+  const onSocket = (socket: net.Socket): void => {
+    if (max >= 0 && open >= max) {
+      broker.log?.warn(`Refusing connection on ${name}: max_connections ${max} reached.`);
+      broker.stats.connectionsRefused++;
+      socket.destroy();
+      return;
+    }
+    if (max >= 0) {
+      // Counting open sockets costs a listener per connection: only when there is a limit.
+      open++;
+      socket.once('close', () => {
+        open--;
+      });
+    }
+    socket.on('error', onSocketError);
+    socket.setNoDelay(true);
+    if (!broker.admitConnection(socket.remoteAddress ?? '')) {
+      socket.destroy();
+      return;
+    }
+    if (options.proxyProtocol) {
+      readProxyHeader(socket, broker.options.connectTimeout * 1000).then(
+        (h) =>
+          (wrapTls ? acceptTls : accept)(
+            socket,
+            h?.sourceAddress ?? socket.remoteAddress ?? '',
+            h?.sourcePort ?? socket.remotePort ?? 0,
+          ),
+        (err: Error) => {
+          broker.stats.protocolErrors++;
+          broker.log?.info(
+            `Closing connection from ${socket.remoteAddress} on ${name}: ${err.message}.`,
+          );
+          socket.destroy();
+        },
+      );
+      return;
+    }
+    accept(socket, socket.remoteAddress ?? '', socket.remotePort ?? 0);
+  };
+  const server =
+    secure && !wrapTls
+      ? tls.createServer(options.tls!, onSocket)
+      : net.createServer({ noDelay: true }, onSocket);
   server.on('error', (err) => broker.log?.error({ err }, `listener ${name} error`));
-  if (secure) {
+  if (secure && !wrapTls) {
     server.on('tlsClientError', (err) =>
-      broker.log?.info({ err: err.message }, `TLS handshake failed on ${name}`),
+      broker.log?.info(`TLS handshake failed on ${name}: ${err.message}`),
     );
   }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: options.port, host: options.host }, () => {
+    server.listen({ port: options.port, host: options.host, ipv6Only: options.ipv6Only }, () => {
       server.off('error', reject);
       resolve({
         address(): ListenerAddress {
@@ -57,6 +139,11 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
         },
         close(): Promise<void> {
           return new Promise((res) => server.close(() => res()));
+        },
+        reloadTls(tlsOptions: tls.SecureContextOptions): void {
+          // New handshakes use the new certificates; established connections are kept.
+          if (wrapTls) secureContext = tls.createSecureContext(tlsOptions);
+          else if (secure) (server as tls.Server).setSecureContext(tlsOptions);
         },
       });
     });

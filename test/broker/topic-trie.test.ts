@@ -151,6 +151,22 @@ describe('TopicTrie matching', () => {
     assert.deepEqual(out.sort(), [1, 2, 99]);
   });
 
+  test('matchInto writes from index 0, returns the count, and keeps the array for reuse', () => {
+    const trie = new TopicTrie<number>();
+    for (let i = 0; i < 20; i++) trie.add('wide', `c${i}`, i);
+    trie.add('narrow/+', 'c', 100);
+    const out: number[] = [];
+    assert.equal(trie.matchInto('wide', out), 20);
+    assert.deepEqual(
+      out.slice(0, 20).sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+    assert.equal(trie.matchInto('narrow/x', out), 1);
+    assert.equal(out[0], 100);
+    assert.equal(trie.matchInto('nothing', out), 0);
+    assert.equal(out.length, 20, 'the array is never shrunk');
+  });
+
   test('overlapping subscriptions of one client all appear', () => {
     const trie = new TopicTrie<string>();
     trie.add('a/+', 'c1', 'plus');
@@ -319,14 +335,18 @@ describe('TopicTrie randomized differential test', () => {
     }
     assert.equal(trie.size, model.size);
     const out: string[] = [];
+    const reused: string[] = [];
     const flat = [...model].map(([fk, v]) => [fk.split('\0')[0]!, v] as const);
     for (let i = 0; i < 2000; i++) {
       const topic = randomTopic(r);
-      out.length = 0;
-      trie.match(topic, out);
       const want: string[] = [];
       for (const [f, v] of flat) if (reference(f, topic)) want.push(v);
-      assert.deepEqual(out.sort(), want.sort(), `topic ${JSON.stringify(topic)}`);
+      out.length = 0;
+      trie.match(topic, out);
+      assert.deepEqual(out.sort(), want.sort(), `match ${JSON.stringify(topic)}`);
+      const n = trie.matchInto(topic, reused);
+      assert.deepEqual(reused.slice(0, n).sort(), want, `matchInto ${JSON.stringify(topic)}`);
+      assert.equal(trie.hasMatch(topic), want.length > 0);
     }
     for (const fk of [...model.keys()]) {
       const [f, k] = fk.split('\0') as [string, string];

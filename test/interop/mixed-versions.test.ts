@@ -12,8 +12,12 @@ function connect(url: string, protocolVersion: 4 | 5): Promise<MqttClient> {
   });
 }
 
-function nextMessage(c: MqttClient): Promise<{ topic: string; payload: Buffer; packet: mqtt.IPublishPacket }> {
-  return new Promise((resolve) => c.once('message', (topic, payload, packet) => resolve({ topic, payload, packet })));
+function nextMessage(
+  c: MqttClient,
+): Promise<{ topic: string; payload: Buffer; packet: mqtt.IPublishPacket }> {
+  return new Promise((resolve) =>
+    c.once('message', (topic, payload, packet) => resolve({ topic, payload, packet })),
+  );
 }
 
 describe('mixed MQTT versions', () => {
@@ -42,7 +46,10 @@ describe('mixed MQTT versions', () => {
     const pub = await connect(tb.url, 5);
     await sub.subscribeAsync('mix/b', { qos: 1 });
     const got = nextMessage(sub);
-    await pub.publishAsync('mix/b', 'from v5', { qos: 2, properties: { userProperties: { a: 'b' }, messageExpiryInterval: 60 } });
+    await pub.publishAsync('mix/b', 'from v5', {
+      qos: 2,
+      properties: { userProperties: { a: 'b' }, messageExpiryInterval: 60 },
+    });
     const m = await got;
     assert.equal(m.payload.toString(), 'from v5');
     assert.equal(m.packet.qos, 1);

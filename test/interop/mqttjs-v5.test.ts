@@ -12,8 +12,12 @@ function connect(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClien
   });
 }
 
-function nextMessage(c: MqttClient): Promise<{ topic: string; payload: Buffer; packet: mqtt.IPublishPacket }> {
-  return new Promise((resolve) => c.once('message', (topic, payload, packet) => resolve({ topic, payload, packet })));
+function nextMessage(
+  c: MqttClient,
+): Promise<{ topic: string; payload: Buffer; packet: mqtt.IPublishPacket }> {
+  return new Promise((resolve) =>
+    c.once('message', (topic, payload, packet) => resolve({ topic, payload, packet })),
+  );
 }
 
 describe('MQTT.js v5 interop', () => {
@@ -30,7 +34,12 @@ describe('MQTT.js v5 interop', () => {
     const got = nextMessage(a);
     await b.publishAsync('req/1', 'ping', {
       qos: 1,
-      properties: { responseTopic: 'resp/1', correlationData: Buffer.from('c1'), userProperties: { k: 'v' }, contentType: 'text/plain' },
+      properties: {
+        responseTopic: 'resp/1',
+        correlationData: Buffer.from('c1'),
+        userProperties: { k: 'v' },
+        contentType: 'text/plain',
+      },
     });
     const m = await got;
     assert.equal(m.payload.toString(), 'ping');
@@ -83,7 +92,9 @@ describe('MQTT.js v5 interop', () => {
     const b = mqtt.connect(tb.url, { protocolVersion: 5, reconnectPeriod: 0, ...opts });
     // The queued message can arrive in the same chunk as CONNACK: listen first.
     const got = nextMessage(b);
-    const [ack] = (await new Promise((r) => b.once('connect', (x) => r([x])))) as [mqtt.IConnackPacket];
+    const [ack] = (await new Promise((r) => b.once('connect', (x) => r([x])))) as [
+      mqtt.IConnackPacket,
+    ];
     assert.equal(ack.sessionPresent, true);
     const m = await got;
     assert.equal(m.payload.toString(), 'offline');

@@ -56,7 +56,12 @@ async function scramConnect(port: number, user: string, password: string) {
   const sc = new ScramClient(user, password);
   const c = await RawClient.connect(port, 5);
   c.send({
-    type: 1, protocolName: 'MQTT', protocolVersion: 5, clean: true, keepalive: 0, clientId: `scram-${user}`,
+    type: 1,
+    protocolName: 'MQTT',
+    protocolVersion: 5,
+    clean: true,
+    keepalive: 0,
+    clientId: `scram-${user}`,
     properties: { authenticationMethod: M, authenticationData: sc.clientFirst() },
   });
   const challenge = await c.nextOfType<Auth>(15);
@@ -67,7 +72,9 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
   let tb: TestBroker;
   before(async () => {
     tb = await startBroker({
-      authMethods: { [M]: scramSha256({ credentials: scramCredentialsFromUsers({ alice: 'wonderland' }, 4096) }) },
+      authMethods: {
+        [M]: scramSha256({ credentials: scramCredentialsFromUsers({ alice: 'wonderland' }, 4096) }),
+      },
     });
   });
   after(() => tb.close());
@@ -76,7 +83,14 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
     const { c, sc, challenge } = await scramConnect(tb.port, 'alice', 'wonderland');
     assert.equal(challenge.reasonCode, ReasonCode.ContinueAuthentication);
     assert.equal(challenge.properties?.authenticationMethod, M);
-    c.send({ type: 15, reasonCode: 0x18, properties: { authenticationMethod: M, authenticationData: sc.clientFinal(challenge.properties!.authenticationData!) } });
+    c.send({
+      type: 15,
+      reasonCode: 0x18,
+      properties: {
+        authenticationMethod: M,
+        authenticationData: sc.clientFinal(challenge.properties!.authenticationData!),
+      },
+    });
     const ack = await c.nextOfType<Connack>(2);
     assert.equal(ack.reasonCode, 0);
     assert.equal(ack.properties?.authenticationMethod, M);
@@ -86,7 +100,14 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
 
   test('[MQTT-4.12.0-4] a wrong password is refused with CONNACK >= 0x80 and the connection closed', async () => {
     const { c, sc, challenge } = await scramConnect(tb.port, 'alice', 'looking-glass');
-    c.send({ type: 15, reasonCode: 0x18, properties: { authenticationMethod: M, authenticationData: sc.clientFinal(challenge.properties!.authenticationData!) } });
+    c.send({
+      type: 15,
+      reasonCode: 0x18,
+      properties: {
+        authenticationMethod: M,
+        authenticationData: sc.clientFinal(challenge.properties!.authenticationData!),
+      },
+    });
     const ack = await c.nextOfType<Connack>(2);
     assert.ok(ack.reasonCode >= 0x80);
     assert.equal(await c.waitClosed(), true);
@@ -95,12 +116,21 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
   test('[MQTT-4.12.0-4] an unknown user is refused the same way (no user enumeration at the challenge)', async () => {
     const { c, sc, challenge } = await scramConnect(tb.port, 'mallory', 'x');
     assert.equal(challenge.reasonCode, ReasonCode.ContinueAuthentication);
-    c.send({ type: 15, reasonCode: 0x18, properties: { authenticationMethod: M, authenticationData: sc.clientFinal(challenge.properties!.authenticationData!) } });
+    c.send({
+      type: 15,
+      reasonCode: 0x18,
+      properties: {
+        authenticationMethod: M,
+        authenticationData: sc.clientFinal(challenge.properties!.authenticationData!),
+      },
+    });
     assert.ok((await c.nextOfType<Connack>(2)).reasonCode >= 0x80);
   });
 
   test('[MQTT-4.12.0-1] an unsupported Authentication Method: CONNACK 0x8C and close', async () => {
-    const { c, ack } = await v5Connack(tb.port, { properties: { authenticationMethod: 'KERBEROS' } });
+    const { c, ack } = await v5Connack(tb.port, {
+      properties: { authenticationMethod: 'KERBEROS' },
+    });
     assert.equal(ack.reasonCode, ReasonCode.BadAuthenticationMethod);
     assert.equal(await c.waitClosed(), true);
   });
@@ -120,13 +150,31 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
 
   test('[MQTT-4.12.1-1] re-authentication (AUTH 0x19) with the same method completes with AUTH 0x00', async () => {
     const { c, sc, challenge } = await scramConnect(tb.port, 'alice', 'wonderland');
-    c.send({ type: 15, reasonCode: 0x18, properties: { authenticationMethod: M, authenticationData: sc.clientFinal(challenge.properties!.authenticationData!) } });
+    c.send({
+      type: 15,
+      reasonCode: 0x18,
+      properties: {
+        authenticationMethod: M,
+        authenticationData: sc.clientFinal(challenge.properties!.authenticationData!),
+      },
+    });
     assert.equal((await c.nextOfType<Connack>(2)).reasonCode, 0);
     const again = new ScramClient('alice', 'wonderland');
-    c.send({ type: 15, reasonCode: 0x19, properties: { authenticationMethod: M, authenticationData: again.clientFirst() } });
+    c.send({
+      type: 15,
+      reasonCode: 0x19,
+      properties: { authenticationMethod: M, authenticationData: again.clientFirst() },
+    });
     const ch = await c.nextOfType<Auth>(15);
     assert.equal(ch.reasonCode, 0x18);
-    c.send({ type: 15, reasonCode: 0x18, properties: { authenticationMethod: M, authenticationData: again.clientFinal(ch.properties!.authenticationData!) } });
+    c.send({
+      type: 15,
+      reasonCode: 0x18,
+      properties: {
+        authenticationMethod: M,
+        authenticationData: again.clientFinal(ch.properties!.authenticationData!),
+      },
+    });
     const done = await c.nextOfType<Auth>(15);
     assert.equal(done.reasonCode, 0);
     assert.equal(again.verifyServer(done.properties!.authenticationData!), true);
@@ -137,12 +185,30 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
 
   test('[MQTT-4.12.1-2] a failed re-authentication: DISCONNECT and close', async () => {
     const { c, sc, challenge } = await scramConnect(tb.port, 'alice', 'wonderland');
-    c.send({ type: 15, reasonCode: 0x18, properties: { authenticationMethod: M, authenticationData: sc.clientFinal(challenge.properties!.authenticationData!) } });
+    c.send({
+      type: 15,
+      reasonCode: 0x18,
+      properties: {
+        authenticationMethod: M,
+        authenticationData: sc.clientFinal(challenge.properties!.authenticationData!),
+      },
+    });
     await c.nextOfType<Connack>(2);
     const bad = new ScramClient('alice', 'nope');
-    c.send({ type: 15, reasonCode: 0x19, properties: { authenticationMethod: M, authenticationData: bad.clientFirst() } });
+    c.send({
+      type: 15,
+      reasonCode: 0x19,
+      properties: { authenticationMethod: M, authenticationData: bad.clientFirst() },
+    });
     const ch = await c.nextOfType<Auth>(15);
-    c.send({ type: 15, reasonCode: 0x18, properties: { authenticationMethod: M, authenticationData: bad.clientFinal(ch.properties!.authenticationData!) } });
+    c.send({
+      type: 15,
+      reasonCode: 0x18,
+      properties: {
+        authenticationMethod: M,
+        authenticationData: bad.clientFinal(ch.properties!.authenticationData!),
+      },
+    });
     assert.ok((await serverDisconnect(c)) >= 0x80);
     assert.equal(await c.waitClosed(), true);
   });
@@ -153,7 +219,9 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
         'x-otp': () => ({
           start: () => ({ status: 'continue', data: Buffer.from('code?') }),
           continue: (d) =>
-            d?.toString() === '1234' ? { status: 'success', username: 'otp-user' } : { status: 'failure', reasonCode: 0x87 },
+            d?.toString() === '1234'
+              ? { status: 'success', username: 'otp-user' }
+              : { status: 'failure', reasonCode: 0x87 },
         }),
       },
     });
@@ -162,9 +230,24 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
       who = ci.username;
     });
     const c = await RawClient.connect(r.port, 5);
-    c.send({ type: 1, protocolName: 'MQTT', protocolVersion: 5, clean: true, keepalive: 0, clientId: 'otp', properties: { authenticationMethod: 'x-otp' } });
-    assert.equal((await c.nextOfType<Auth>(15)).properties?.authenticationData?.toString(), 'code?');
-    c.send({ type: 15, reasonCode: 0x18, properties: { authenticationMethod: 'x-otp', authenticationData: Buffer.from('1234') } });
+    c.send({
+      type: 1,
+      protocolName: 'MQTT',
+      protocolVersion: 5,
+      clean: true,
+      keepalive: 0,
+      clientId: 'otp',
+      properties: { authenticationMethod: 'x-otp' },
+    });
+    assert.equal(
+      (await c.nextOfType<Auth>(15)).properties?.authenticationData?.toString(),
+      'code?',
+    );
+    c.send({
+      type: 15,
+      reasonCode: 0x18,
+      properties: { authenticationMethod: 'x-otp', authenticationData: Buffer.from('1234') },
+    });
     assert.equal((await c.nextOfType<Connack>(2)).reasonCode, 0);
     assert.equal(who, 'otp-user');
     c.destroy();

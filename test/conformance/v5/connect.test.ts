@@ -22,7 +22,20 @@ type Connack = Extract<Packet, { type: 2 }>;
 
 /** A minimal v5 CONNECT as raw bytes, with the flags byte and payload given. */
 function rawConnect(flags: number, payload: number[], level = 5): number[] {
-  const body = [0, 4, 0x4d, 0x51, 0x54, 0x54, level, flags, 0, 60, ...(level === 5 ? [0] : []), ...payload];
+  const body = [
+    0,
+    4,
+    0x4d,
+    0x51,
+    0x54,
+    0x54,
+    level,
+    flags,
+    0,
+    60,
+    ...(level === 5 ? [0] : []),
+    ...payload,
+  ];
   return [0x10, body.length, ...body];
 }
 const id = (s: string): number[] => [0, s.length, ...Buffer.from(s)];
@@ -49,7 +62,14 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
 
   test('[MQTT-3.1.0-2] a second CONNECT is a protocol error (DISCONNECT 0x82)', async () => {
     const c = await v5(tb.port);
-    c.send({ type: 1, protocolName: 'MQTT', protocolVersion: 5, clean: true, keepalive: 0, clientId: 'x' });
+    c.send({
+      type: 1,
+      protocolName: 'MQTT',
+      protocolVersion: 5,
+      clean: true,
+      keepalive: 0,
+      clientId: 'x',
+    });
     assert.equal(await serverDisconnect(c), ReasonCode.ProtocolError);
     assert.equal(await c.waitClosed(), true);
   });
@@ -99,7 +119,11 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     await a.waitClosed();
     const p = await v5(tb.port);
     await publish(p, t, 'while away', 1);
-    const { c, ack } = await v5Connack(tb.port, { clientId: 'cs0', clean: false, properties: { sessionExpiryInterval: 60 } });
+    const { c, ack } = await v5Connack(tb.port, {
+      clientId: 'cs0',
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+    });
     assert.equal(ack.sessionPresent, true);
     assert.equal((await nextPublish(c)).payload.toString(), 'while away');
     c.destroy();
@@ -107,7 +131,10 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
   });
 
   test('[MQTT-3.1.2-6] Clean Start 0 without a stored session creates one: Session Present 0', async () => {
-    const { c, ack } = await v5Connack(tb.port, { clientId: uniq('new').replace('/', ''), clean: false });
+    const { c, ack } = await v5Connack(tb.port, {
+      clientId: uniq('new').replace('/', ''),
+      clean: false,
+    });
     assert.equal(ack.reasonCode, 0);
     assert.equal(ack.sessionPresent, false);
     c.destroy();
@@ -117,7 +144,9 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const t = uniq('will');
     const s = await v5(tb.port);
     await subscribe(s, [t]);
-    const a = await v5(tb.port, { will: { topic: t, payload: Buffer.from('gone'), qos: 1, retain: false } });
+    const a = await v5(tb.port, {
+      will: { topic: t, payload: Buffer.from('gone'), qos: 1, retain: false },
+    });
     a.destroy();
     const m = await nextPublish(s);
     assert.equal(m.payload.toString(), 'gone');
@@ -130,7 +159,9 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
 
   test('[MQTT-3.1.2-15] a will with Will Retain 1 is published as a retained message', async () => {
     const t = uniq('willr');
-    const a = await v5(tb.port, { will: { topic: t, payload: Buffer.from('kept'), qos: 0, retain: true } });
+    const a = await v5(tb.port, {
+      will: { topic: t, payload: Buffer.from('kept'), qos: 0, retain: true },
+    });
     a.destroy();
     await delay(100);
     const late = await v5(tb.port);
@@ -145,7 +176,9 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const t = uniq('nowill');
     const s = await v5(tb.port);
     await subscribe(s, [t]);
-    const a = await v5(tb.port, { will: { topic: t, payload: Buffer.from('x'), qos: 0, retain: false } });
+    const a = await v5(tb.port, {
+      will: { topic: t, payload: Buffer.from('x'), qos: 0, retain: false },
+    });
     a.send({ type: 14, reasonCode: 0 });
     await a.waitClosed();
     assert.equal((await s.quiet(300)).filter((x) => x.type === 3).length, 0);
@@ -156,7 +189,9 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const t = uniq('will04');
     const s = await v5(tb.port);
     await subscribe(s, [t]);
-    const a = await v5(tb.port, { will: { topic: t, payload: Buffer.from('asked'), qos: 0, retain: false } });
+    const a = await v5(tb.port, {
+      will: { topic: t, payload: Buffer.from('asked'), qos: 0, retain: false },
+    });
     a.send({ type: 14, reasonCode: ReasonCode.DisconnectWithWillMessage });
     assert.equal((await nextPublish(s)).payload.toString(), 'asked');
     s.destroy();
@@ -257,12 +292,28 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
 
   test('[MQTT-3.1.2-29] Request Problem Information 0: no Reason String on a PUBACK', async () => {
     const quiet = await v5(tb.port, { properties: { requestProblemInformation: 0 } });
-    quiet.send({ type: 3, topic: '$bad/x', payload: Buffer.alloc(0), qos: 1, retain: false, dup: false, packetId: 7 });
+    quiet.send({
+      type: 3,
+      topic: '$SYS/x',
+      payload: Buffer.alloc(0),
+      qos: 1,
+      retain: false,
+      dup: false,
+      packetId: 7,
+    });
     const a1 = await quiet.nextOfType<Extract<Packet, { type: 4 }>>(4);
     assert.equal(a1.reasonCode, ReasonCode.NotAuthorized);
     assert.equal(a1.properties?.reasonString, undefined);
     const chatty = await v5(tb.port);
-    chatty.send({ type: 3, topic: '$bad/x', payload: Buffer.alloc(0), qos: 1, retain: false, dup: false, packetId: 7 });
+    chatty.send({
+      type: 3,
+      topic: '$SYS/x',
+      payload: Buffer.alloc(0),
+      qos: 1,
+      retain: false,
+      dup: false,
+      packetId: 7,
+    });
     const a2 = await chatty.nextOfType<Extract<Packet, { type: 4 }>>(4);
     assert.equal(a2.reasonCode, ReasonCode.NotAuthorized);
     assert.equal(typeof a2.properties?.reasonString, 'string');
@@ -291,9 +342,19 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const t = uniq('willup');
     const s = await v5(tb.port);
     await subscribe(s, [t]);
-    const ups: Array<[string, string]> = [['b', '1'], ['a', '2'], ['b', '3']];
+    const ups: Array<[string, string]> = [
+      ['b', '1'],
+      ['a', '2'],
+      ['b', '3'],
+    ];
     const a = await v5(tb.port, {
-      will: { topic: t, payload: Buffer.from('w'), qos: 0, retain: false, properties: { userProperties: ups, contentType: 'text/plain' } },
+      will: {
+        topic: t,
+        payload: Buffer.from('w'),
+        qos: 0,
+        retain: false,
+        properties: { userProperties: ups, contentType: 'text/plain' },
+      },
     });
     a.destroy();
     const m = await nextPublish(s);
@@ -314,8 +375,25 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const s = await v5(tb.port);
     await subscribe(s, [t]);
     const c = await RawClient.connect(tb.port, 5);
-    c.send({ type: 1, protocolName: 'MQTT', protocolVersion: 5, clean: true, keepalive: 0, clientId: 'r', username: 'bad', password: Buffer.from('x') });
-    c.send({ type: 3, topic: t, payload: Buffer.from('sneaky'), qos: 0, retain: false, dup: false, packetId: 0 });
+    c.send({
+      type: 1,
+      protocolName: 'MQTT',
+      protocolVersion: 5,
+      clean: true,
+      keepalive: 0,
+      clientId: 'r',
+      username: 'bad',
+      password: Buffer.from('x'),
+    });
+    c.send({
+      type: 3,
+      topic: t,
+      payload: Buffer.from('sneaky'),
+      qos: 0,
+      retain: false,
+      dup: false,
+      packetId: 0,
+    });
     await c.waitClosed();
     assert.equal((await s.quiet(200)).filter((x) => x.type === 3).length, 0);
     s.destroy();
@@ -407,31 +485,59 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
 
     test('[MQTT-3.2.2-11] a PUBLISH above Maximum QoS: DISCONNECT 0x9B', async () => {
       const c = await v5(lim.port);
-      c.send({ type: 3, topic: 'q', payload: Buffer.alloc(0), qos: 2, retain: false, dup: false, packetId: 1 });
+      c.send({
+        type: 3,
+        topic: 'q',
+        payload: Buffer.alloc(0),
+        qos: 2,
+        retain: false,
+        dup: false,
+        packetId: 1,
+      });
       assert.equal(await serverDisconnect(c), ReasonCode.QoSNotSupported);
     });
 
     test('[MQTT-3.2.2-12] a will QoS above Maximum QoS: CONNACK 0x9B and close', async () => {
-      const { c, ack } = await v5Connack(lim.port, { will: { topic: 'w', payload: Buffer.alloc(0), qos: 2, retain: false } });
+      const { c, ack } = await v5Connack(lim.port, {
+        will: { topic: 'w', payload: Buffer.alloc(0), qos: 2, retain: false },
+      });
       assert.equal(ack.reasonCode, ReasonCode.QoSNotSupported);
       assert.equal(await c.waitClosed(), true);
     });
 
     test('[MQTT-3.2.2-13] a retained will without retain support: CONNACK 0x9A and close', async () => {
-      const { c, ack } = await v5Connack(lim.port, { will: { topic: 'w', payload: Buffer.alloc(0), qos: 0, retain: true } });
+      const { c, ack } = await v5Connack(lim.port, {
+        will: { topic: 'w', payload: Buffer.alloc(0), qos: 0, retain: true },
+      });
       assert.equal(ack.reasonCode, ReasonCode.RetainNotSupported);
       assert.equal(await c.waitClosed(), true);
     });
 
     test('[MQTT-3.2.2-14] a retained PUBLISH without retain support: DISCONNECT 0x9A', async () => {
       const c = await v5(lim.port);
-      c.send({ type: 3, topic: 'r', payload: Buffer.from('x'), qos: 0, retain: true, dup: false, packetId: 0 });
+      c.send({
+        type: 3,
+        topic: 'r',
+        payload: Buffer.from('x'),
+        qos: 0,
+        retain: true,
+        dup: false,
+        packetId: 0,
+      });
       assert.equal(await serverDisconnect(c), ReasonCode.RetainNotSupported);
     });
 
     test('[MQTT-3.2.2-15] a packet above the broker Maximum Packet Size: DISCONNECT 0x95', async () => {
       const c = await v5(lim.port);
-      c.send({ type: 3, topic: 'big', payload: Buffer.alloc(300), qos: 0, retain: false, dup: false, packetId: 0 });
+      c.send({
+        type: 3,
+        topic: 'big',
+        payload: Buffer.alloc(300),
+        qos: 0,
+        retain: false,
+        dup: false,
+        packetId: 0,
+      });
       assert.equal(await serverDisconnect(c), ReasonCode.PacketTooLarge);
       assert.equal(await c.waitClosed(), true);
     });
@@ -439,16 +545,30 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     test('[MQTT-3.2.2-17] [MQTT-3.2.2-18] [MQTT-3.3.2-12] a Topic Alias above the broker maximum: DISCONNECT 0x94; within it, accepted', async () => {
       const c = await v5(lim.port);
       await publish(c, 'ta', 'ok', 1, { properties: { topicAlias: 2 } });
-      c.send({ type: 3, topic: 'ta', payload: Buffer.alloc(0), qos: 0, retain: false, dup: false, packetId: 0, properties: { topicAlias: 3 } });
+      c.send({
+        type: 3,
+        topic: 'ta',
+        payload: Buffer.alloc(0),
+        qos: 0,
+        retain: false,
+        dup: false,
+        packetId: 0,
+        properties: { topicAlias: 3 },
+      });
       assert.equal(await serverDisconnect(c), ReasonCode.TopicAliasInvalid);
     });
   });
 
   test('server redirection: CONNACK 0x9C (temporary) or 0x9D (permanent) with Server Reference', async () => {
     for (const permanent of [false, true]) {
-      const r = await startBroker({ redirect: { serverReference: 'other.example:1883', permanent } });
+      const r = await startBroker({
+        redirect: { serverReference: 'other.example:1883', permanent },
+      });
       const { c, ack } = await v5Connack(r.port);
-      assert.equal(ack.reasonCode, permanent ? ReasonCode.ServerMoved : ReasonCode.UseAnotherServer);
+      assert.equal(
+        ack.reasonCode,
+        permanent ? ReasonCode.ServerMoved : ReasonCode.UseAnotherServer,
+      );
       assert.equal(ack.properties?.serverReference, 'other.example:1883');
       assert.equal(await c.waitClosed(), true);
       await r.close();

@@ -11,8 +11,21 @@ import { delay, RawClient } from '../../helpers/raw-client.js';
 import { nextPublish, publish, serverDisconnect, subscribe, uniq, v5 } from './support.js';
 
 type Ack = Extract<Packet, { type: 4 }>;
-const pub = (topic: string, payload: string, qos: 0 | 1 | 2, packetId = 0, extra: Partial<PublishPacket> = {}): PublishPacket => ({
-  type: 3, topic, payload: Buffer.from(payload), qos, retain: false, dup: false, packetId, ...extra,
+const pub = (
+  topic: string,
+  payload: string,
+  qos: 0 | 1 | 2,
+  packetId = 0,
+  extra: Partial<PublishPacket> = {},
+): PublishPacket => ({
+  type: 3,
+  topic,
+  payload: Buffer.from(payload),
+  qos,
+  retain: false,
+  dup: false,
+  packetId,
+  ...extra,
 });
 
 describe('MQTT 5 PUBLISH', () => {
@@ -32,7 +45,11 @@ describe('MQTT 5 PUBLISH', () => {
     assert.equal(first.dup, false);
     a.destroy();
     await delay(50);
-    const b = await v5(tb.port, { clientId: 'dup1', clean: false, properties: { sessionExpiryInterval: 30 } });
+    const b = await v5(tb.port, {
+      clientId: 'dup1',
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+    });
     const again = await b.nextOfType<PublishPacket>(3);
     assert.equal(again.dup, true);
     assert.equal(again.packetId, first.packetId);
@@ -151,7 +168,11 @@ describe('MQTT 5 PUBLISH', () => {
       responseTopic: 'reply/to',
       correlationData: Buffer.from([0, 1, 2, 255]),
       contentType: 'application/json',
-      userProperties: [['z', '1'], ['a', '2'], ['z', '3']] as Array<[string, string]>,
+      userProperties: [
+        ['z', '1'],
+        ['a', '2'],
+        ['z', '3'],
+      ] as Array<[string, string]>,
     };
     await publish(p, t, '{"a":1}', 1, { properties: props });
     const m = await nextPublish(s);
@@ -169,7 +190,9 @@ describe('MQTT 5 PUBLISH', () => {
     const s = await v5(tb.port);
     await subscribe(s, [t]);
     const p = await v5(tb.port);
-    const code = await publish(p, t, Buffer.from([0xff, 0xfe]), 1, { properties: { payloadFormatIndicator: 1 } });
+    const code = await publish(p, t, Buffer.from([0xff, 0xfe]), 1, {
+      properties: { payloadFormatIndicator: 1 },
+    });
     assert.equal(code, ReasonCode.PayloadFormatInvalid);
     assert.equal((await s.quiet(150)).filter((x) => x.type === 3).length, 0);
     s.destroy();
@@ -186,10 +209,16 @@ describe('MQTT 5 PUBLISH', () => {
     await publish(p, t, 'short', 1, { properties: { messageExpiryInterval: 1 } });
     await publish(p, t, 'long', 1, { properties: { messageExpiryInterval: 60 } });
     await delay(1200);
-    const b = await v5(tb.port, { clientId: 'exp1', clean: false, properties: { sessionExpiryInterval: 30 } });
+    const b = await v5(tb.port, {
+      clientId: 'exp1',
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+    });
     const m = await nextPublish(b);
     assert.equal(m.payload.toString(), 'long');
-    assert.ok(m.properties!.messageExpiryInterval! <= 59 && m.properties!.messageExpiryInterval! >= 57);
+    assert.ok(
+      m.properties!.messageExpiryInterval! <= 59 && m.properties!.messageExpiryInterval! >= 57,
+    );
     assert.equal((await b.quiet(150)).filter((x) => x.type === 3).length, 0);
     b.destroy();
     p.destroy();
@@ -248,7 +277,11 @@ describe('MQTT 5 PUBLISH', () => {
   test('[MQTT-3.3.4-2] overlapping subscriptions: one copy at the highest granted QoS', async () => {
     const t = uniq('overlap');
     const s = await v5(tb.port);
-    await subscribe(s, [{ topic: `${t}/#`, qos: 1 }, { topic: `${t}/+`, qos: 2 }, { topic: `${t}/x`, qos: 0 }]);
+    await subscribe(s, [
+      { topic: `${t}/#`, qos: 1 },
+      { topic: `${t}/+`, qos: 2 },
+      { topic: `${t}/x`, qos: 0 },
+    ]);
     const p = await v5(tb.port);
     await publish(p, `${t}/x`, 'm', 2);
     assert.equal((await nextPublish(s)).qos, 2);
@@ -266,7 +299,10 @@ describe('MQTT 5 PUBLISH', () => {
     const p = await v5(tb.port);
     await publish(p, `${t}/a`, 'm', 0);
     const m = await nextPublish(s);
-    assert.deepEqual([...m.properties!.subscriptionIdentifiers!].sort((x, y) => x - y), [7, 42]);
+    assert.deepEqual(
+      [...m.properties!.subscriptionIdentifiers!].sort((x, y) => x - y),
+      [7, 42],
+    );
     s.destroy();
     p.destroy();
   });
@@ -360,7 +396,9 @@ describe('MQTT 5 PUBLISH', () => {
     await c.nextOfType(5);
     c.send({ type: 6, packetId: 5, reasonCode: 0 });
     await c.nextOfType(7);
-    const got = (await s.quiet(200)).filter((x): x is PublishPacket => x.type === 3).map((x) => x.payload.toString());
+    const got = (await s.quiet(200))
+      .filter((x): x is PublishPacket => x.type === 3)
+      .map((x) => x.payload.toString());
     assert.deepEqual(got, ['once', 'again']);
     s.destroy();
     c.destroy();
@@ -391,7 +429,11 @@ describe('MQTT 5 PUBLISH', () => {
     a.send({ type: 4, packetId: m.packetId, reasonCode: 0x80 });
     await delay(50);
     a.destroy();
-    const b = await v5(tb.port, { clientId: 'neg1', clean: false, properties: { sessionExpiryInterval: 30 } });
+    const b = await v5(tb.port, {
+      clientId: 'neg1',
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+    });
     assert.equal((await b.quiet(200)).filter((x) => x.type === 3).length, 0);
     b.destroy();
     p.destroy();
@@ -406,7 +448,11 @@ describe('MQTT 5 PUBLISH', () => {
     await delay(50);
     const p = await v5(r.port);
     for (let i = 0; i < 10; i++) await publish(p, t, String(i), (i % 3) as 0 | 1 | 2);
-    const b = await v5(r.port, { clientId: 'ord', clean: false, properties: { sessionExpiryInterval: 30 } });
+    const b = await v5(r.port, {
+      clientId: 'ord',
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+    });
     try {
       // QoS 0 messages are not queued for offline sessions (queueQos0Messages off).
       const got: string[] = [];

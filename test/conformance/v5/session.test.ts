@@ -8,7 +8,15 @@ import { ReasonCode } from '../../../src/protocol/constants.js';
 import type { Packet } from '../../../src/protocol/packets.js';
 import { startBroker, type TestBroker } from '../../helpers/broker.js';
 import { delay } from '../../helpers/raw-client.js';
-import { nextPublish, publish, serverDisconnect, subscribe, uniq, v5, v5Connack } from './support.js';
+import {
+  nextPublish,
+  publish,
+  serverDisconnect,
+  subscribe,
+  uniq,
+  v5,
+  v5Connack,
+} from './support.js';
 
 describe('MQTT 5 sessions, wills and DISCONNECT', () => {
   let tb: TestBroker;
@@ -38,7 +46,10 @@ describe('MQTT 5 sessions, wills and DISCONNECT', () => {
   test('[MQTT-4.1.0-1] a session with expiry 0 ends with the connection; 0xFFFFFFFF never expires', async () => {
     const a = await v5(tb.port, { clientId: 's0' });
     a.destroy();
-    const b = await v5(tb.port, { clientId: 'sinf', properties: { sessionExpiryInterval: 0xffffffff } });
+    const b = await v5(tb.port, {
+      clientId: 'sinf',
+      properties: { sessionExpiryInterval: 0xffffffff },
+    });
     b.destroy();
     await delay(1200);
     assert.equal(tb.broker.sessions.has('s0'), false);
@@ -63,11 +74,25 @@ describe('MQTT 5 sessions, wills and DISCONNECT', () => {
     const t = uniq('wdc');
     const s = await v5(tb.port);
     await subscribe(s, [t]);
-    const will = { topic: t, payload: Buffer.from('w'), qos: 0 as const, retain: false, properties: { willDelayInterval: 2 } };
-    const a = await v5(tb.port, { clientId: 'wdc', will, properties: { sessionExpiryInterval: 30 } });
+    const will = {
+      topic: t,
+      payload: Buffer.from('w'),
+      qos: 0 as const,
+      retain: false,
+      properties: { willDelayInterval: 2 },
+    };
+    const a = await v5(tb.port, {
+      clientId: 'wdc',
+      will,
+      properties: { sessionExpiryInterval: 30 },
+    });
     a.destroy();
     await delay(300);
-    const b = await v5(tb.port, { clientId: 'wdc', clean: false, properties: { sessionExpiryInterval: 30 } });
+    const b = await v5(tb.port, {
+      clientId: 'wdc',
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+    });
     assert.equal((await s.quiet(2500)).filter((x) => x.type === 3).length, 0);
     b.destroy();
     s.destroy();
@@ -77,8 +102,18 @@ describe('MQTT 5 sessions, wills and DISCONNECT', () => {
     const t = uniq('wdp');
     const s = await v5(tb.port);
     await subscribe(s, [t]);
-    const will = { topic: t, payload: Buffer.from('late'), qos: 0 as const, retain: false, properties: { willDelayInterval: 1 } };
-    const a = await v5(tb.port, { clientId: 'wdp', will, properties: { sessionExpiryInterval: 30 } });
+    const will = {
+      topic: t,
+      payload: Buffer.from('late'),
+      qos: 0 as const,
+      retain: false,
+      properties: { willDelayInterval: 1 },
+    };
+    const a = await v5(tb.port, {
+      clientId: 'wdp',
+      will,
+      properties: { sessionExpiryInterval: 30 },
+    });
     const start = Date.now();
     a.destroy();
     assert.equal((await nextPublish(s, 4000)).payload.toString(), 'late');
@@ -90,8 +125,18 @@ describe('MQTT 5 sessions, wills and DISCONNECT', () => {
     const t = uniq('wds');
     const s = await v5(tb.port);
     await subscribe(s, [t]);
-    const will = { topic: t, payload: Buffer.from('session over'), qos: 0 as const, retain: false, properties: { willDelayInterval: 30 } };
-    const a = await v5(tb.port, { clientId: 'wds', will, properties: { sessionExpiryInterval: 1 } });
+    const will = {
+      topic: t,
+      payload: Buffer.from('session over'),
+      qos: 0 as const,
+      retain: false,
+      properties: { willDelayInterval: 30 },
+    };
+    const a = await v5(tb.port, {
+      clientId: 'wds',
+      will,
+      properties: { sessionExpiryInterval: 1 },
+    });
     a.destroy();
     assert.equal((await nextPublish(s, 4000)).payload.toString(), 'session over');
     s.destroy();

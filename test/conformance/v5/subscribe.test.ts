@@ -8,7 +8,15 @@ import { ReasonCode } from '../../../src/protocol/constants.js';
 import type { PublishPacket } from '../../../src/protocol/packets.js';
 import { startBroker, type TestBroker } from '../../helpers/broker.js';
 import { delay } from '../../helpers/raw-client.js';
-import { nextPublish, publish, serverDisconnect, subscribe, uniq, unsubscribe, v5 } from './support.js';
+import {
+  nextPublish,
+  publish,
+  serverDisconnect,
+  subscribe,
+  uniq,
+  unsubscribe,
+  v5,
+} from './support.js';
 
 const count = (ps: Array<{ type: number }>): number => ps.filter((p) => p.type === 3).length;
 
@@ -55,13 +63,23 @@ describe('MQTT 5 SUBSCRIBE and UNSUBSCRIBE', () => {
 
   test('[MQTT-3.8.3-4] No Local on a shared subscription is a protocol error', async () => {
     const c = await v5(tb.port);
-    c.send({ type: 8, packetId: 1, subscriptions: [{ topic: '$share/g/x', qos: 0, noLocal: true, retainAsPublished: false, retainHandling: 0 }] });
+    c.send({
+      type: 8,
+      packetId: 1,
+      subscriptions: [
+        { topic: '$share/g/x', qos: 0, noLocal: true, retainAsPublished: false, retainHandling: 0 },
+      ],
+    });
     assert.equal(await serverDisconnect(c), ReasonCode.ProtocolError);
   });
 
   test('[MQTT-3.8.4-1] [MQTT-3.8.4-2] [MQTT-3.8.4-5] [MQTT-3.8.4-6] [MQTT-3.8.4-7] [MQTT-3.9.3-1] [MQTT-3.9.3-2] one SUBACK, same packet id, one code per filter in order', async () => {
     const c = await v5(tb.port);
-    const codes = await subscribe(c, [{ topic: 'a/b', qos: 0 }, { topic: 'secret/x', qos: 1 }, { topic: 'c/d', qos: 2 }]);
+    const codes = await subscribe(c, [
+      { topic: 'a/b', qos: 0 },
+      { topic: 'secret/x', qos: 1 },
+      { topic: 'c/d', qos: 2 },
+    ]);
     assert.deepEqual(codes, [0, ReasonCode.NotAuthorized, 2]);
     c.destroy();
   });
@@ -104,11 +122,23 @@ describe('MQTT 5 SUBSCRIBE and UNSUBSCRIBE', () => {
   });
 
   test('SUBACK 0xA2 / 0xA1 / 0x9E when wildcards, subscription identifiers or shared subscriptions are switched off', async () => {
-    const r = await startBroker({ wildcardSubscriptionAvailable: false, subscriptionIdentifiersAvailable: false, sharedSubscriptionAvailable: false });
+    const r = await startBroker({
+      wildcardSubscriptionAvailable: false,
+      subscriptionIdentifiersAvailable: false,
+      sharedSubscriptionAvailable: false,
+    });
     const c = await v5(r.port);
-    assert.deepEqual(await subscribe(c, ['a/+', 'a/#', 'a/b']), [ReasonCode.WildcardSubscriptionsNotSupported, ReasonCode.WildcardSubscriptionsNotSupported, 2]);
-    assert.deepEqual(await subscribe(c, ['$share/g/a']), [ReasonCode.SharedSubscriptionsNotSupported]);
-    assert.deepEqual(await subscribe(c, ['a/c'], { subscriptionIdentifiers: [3] }), [ReasonCode.SubscriptionIdentifiersNotSupported]);
+    assert.deepEqual(await subscribe(c, ['a/+', 'a/#', 'a/b']), [
+      ReasonCode.WildcardSubscriptionsNotSupported,
+      ReasonCode.WildcardSubscriptionsNotSupported,
+      2,
+    ]);
+    assert.deepEqual(await subscribe(c, ['$share/g/a']), [
+      ReasonCode.SharedSubscriptionsNotSupported,
+    ]);
+    assert.deepEqual(await subscribe(c, ['a/c'], { subscriptionIdentifiers: [3] }), [
+      ReasonCode.SubscriptionIdentifiersNotSupported,
+    ]);
     c.destroy();
     await r.close();
   });
@@ -140,7 +170,10 @@ describe('MQTT 5 SUBSCRIBE and UNSUBSCRIBE', () => {
 
   test('[MQTT-4.7.2-1] filters starting with a wildcard do not match topics starting with $', async () => {
     const c = await v5(tb.port);
-    await subscribe(c, [{ topic: '#', retainHandling: 2 }, { topic: '+/x', retainHandling: 2 }]);
+    await subscribe(c, [
+      { topic: '#', retainHandling: 2 },
+      { topic: '+/x', retainHandling: 2 },
+    ]);
     tb.broker.publish({ topic: '$internal/x', payload: Buffer.from('s'), qos: 0, retain: false });
     assert.equal(count(await c.quiet(150)), 0);
     c.destroy();
@@ -149,14 +182,26 @@ describe('MQTT 5 SUBSCRIBE and UNSUBSCRIBE', () => {
   test('[MQTT-4.7.1-1] [MQTT-4.7.1-2] a misplaced wildcard in a filter closes the connection', async () => {
     for (const f of ['a/#/b', 'a+/b']) {
       const c = await v5(tb.port);
-      c.send({ type: 8, packetId: 1, subscriptions: [{ topic: f, qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+      c.send({
+        type: 8,
+        packetId: 1,
+        subscriptions: [
+          { topic: f, qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 },
+        ],
+      });
       assert.equal(await c.waitClosed(), true);
     }
   });
 
   test('[MQTT-4.7.3-1] an empty topic filter closes the connection', async () => {
     const c = await v5(tb.port);
-    c.send({ type: 8, packetId: 1, subscriptions: [{ topic: '', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+    c.send({
+      type: 8,
+      packetId: 1,
+      subscriptions: [
+        { topic: '', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 },
+      ],
+    });
     assert.equal(await c.waitClosed(), true);
   });
 

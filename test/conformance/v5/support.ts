@@ -39,7 +39,8 @@ export async function subscribe(
     retainHandling: 0,
   };
   const subscriptions = filters.map(
-    (f): Subscription => ({ ...defaults, ...(typeof f === 'string' ? { topic: f } : f) }) as Subscription,
+    (f): Subscription =>
+      ({ ...defaults, ...(typeof f === 'string' ? { topic: f } : f) }) as Subscription,
   );
   c.send({ type: 8, packetId, subscriptions, properties });
   const ack = await c.next<Extract<Packet, { type: 9 }>>(

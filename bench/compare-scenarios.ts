@@ -1,0 +1,110 @@
+/** The scenarios of `npm run bench:compare`, as load-generator plans. */
+import type { BenchPlan, PubPlan, SubPlan } from '../src/bench/plan.js';
+import { defaultTarget } from '../src/bench/plan.js';
+
+/** What a scenario reports in the table. */
+export type Metric = 'delivered' | 'latency' | 'connections';
+
+/** One comparison scenario. */
+export interface Scenario {
+  id: string;
+  title: string;
+  metric: Metric;
+  plan(port: number, seconds: number, warmup: number): BenchPlan;
+}
+
+/** Messages in flight from broker to each client, and queued per client, set alike on every broker. */
+export const BROKER_LIMITS = { maxInflight: 100, maxQueued: 1000 };
+
+function plan(
+  port: number,
+  seconds: number,
+  warmup: number,
+  pub: PubPlan | undefined,
+  sub: SubPlan | undefined,
+): BenchPlan {
+  return {
+    target: { ...defaultTarget(), port, clientIdPrefix: 'cmp-' },
+    pub,
+    sub,
+    duration: seconds,
+    warmup,
+    connectRate: 0,
+    pinger: false,
+    progress: false,
+  };
+}
+
+const pub = (count: number, qos: 0 | 1 | 2, topic: string, rate = 0): PubPlan => ({
+  count,
+  qos,
+  size: 64,
+  topic,
+  rate,
+  inflight: 100,
+  retain: false,
+});
+
+/** All scenarios, in table order. */
+export const SCENARIOS: Scenario[] = [
+  {
+    id: '1',
+    title: 'QoS 0, 1 → 1, 64 B, max rate',
+    metric: 'delivered',
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(1, 0, 'bench/one'), { count: 1, qos: 0, topic: 'bench/one' }),
+  },
+  {
+    id: '2',
+    title: 'QoS 0 fan-in, 50 → 1 (wildcard)',
+    metric: 'delivered',
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(50, 0, 'bench/in/%i'), { count: 1, qos: 0, topic: 'bench/in/#' }),
+  },
+  {
+    id: '3',
+    title: 'QoS 0 fan-out, 1 → 500',
+    metric: 'delivered',
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(1, 0, 'bench/out'), { count: 500, qos: 0, topic: 'bench/out' }),
+  },
+  {
+    id: '4',
+    title: 'QoS 1, 1 → 1, 100 in flight',
+    metric: 'delivered',
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(1, 1, 'bench/q1'), { count: 1, qos: 1, topic: 'bench/q1' }),
+  },
+  {
+    id: '5',
+    title: 'QoS 2, 1 → 1, 100 in flight',
+    metric: 'delivered',
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(1, 2, 'bench/q2'), { count: 1, qos: 2, topic: 'bench/q2' }),
+  },
+  {
+    id: '6a',
+    title: 'Latency, QoS 0 at 10,000 msg/s',
+    metric: 'latency',
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(1, 0, 'bench/lat0', 10_000), { count: 1, qos: 0, topic: 'bench/lat0' }),
+  },
+  {
+    id: '6b',
+    title: 'Latency, QoS 1 at 10,000 msg/s',
+    metric: 'latency',
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(1, 1, 'bench/lat1', 10_000), { count: 1, qos: 1, topic: 'bench/lat1' }),
+  },
+  {
+    id: '7',
+    title: '15,000 idle connections',
+    metric: 'connections',
+    // Held for at least 6 s: the broker's RSS is read 4 s after the last CONNACK.
+    plan: (p, s) => ({
+      ...plan(p, Math.max(s, 6), 0, undefined, undefined),
+      target: { ...defaultTarget(), port: p, clientIdPrefix: 'cmp-', keepalive: 300 },
+      conn: { count: 15_000, rate: 0 },
+    }),
+  },
+];

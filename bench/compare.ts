@@ -1,0 +1,262 @@
+/**
+ * `npm run bench:compare`: the same load against Heron, Mosquitto and Aedes, one
+ * broker at a time, each broker pinned to CPU 0 and the load generator to CPU 1,
+ * then one table with absolute figures and Heron's ratio to each.
+ *
+ * Flags: --brokers heron,mosquitto,aedes  --scenarios 1,2,3,4,5,6a,6b,7
+ *        --duration S (default 5)  --warmup S (default 1)  --no-write
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from '../src/bench/plan.js';
+import { type Run, renderReport } from './compare-report.js';
+import { BROKER_LIMITS, SCENARIOS, type Scenario } from './compare-scenarios.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const ALL_BROKERS = ['heron', 'mosquitto', 'aedes'] as const;
+/** A broker under comparison. */
+export type BrokerName = (typeof ALL_BROKERS)[number];
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const brokers = (flag('--brokers') ?? ALL_BROKERS.join(',')).split(',') as BrokerName[];
+const wanted = (flag('--scenarios') ?? SCENARIOS.map((s) => s.id).join(',')).split(',');
+const scenarios = SCENARIOS.filter((s) => wanted.includes(s.id) || wanted.includes(s.id[0]!));
+const seconds = Number(flag('--duration') ?? 5);
+const warmup = Number(flag('--warmup') ?? 1);
+const write = !process.argv.includes('--no-write');
+const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+/** How long idle connections sit before the broker's RSS is read (scenario 7). */
+const IDLE_SETTLE_MS = 4000;
+const workDir = mkdtempSync(join(tmpdir(), 'heron-compare-'));
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Runs a command with a 20,000 file limit, pinned to one CPU when taskset exists. */
+function spawnPinned(cpu: number, argv: string[]): ChildProcess {
+  const quoted = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const cmd = `ulimit -n 20000; exec ${pinned ? `taskset -c ${cpu} ` : ''}${quoted}`;
+  return spawn('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root });
+}
+
+function brokerConfig(port: number): string {
+  const file = join(workDir, `broker-${port}.conf`);
+  writeFileSync(
+    file,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'set_tcp_nodelay true',
+      `max_inflight_messages ${BROKER_LIMITS.maxInflight}`,
+      `max_queued_messages ${BROKER_LIMITS.maxQueued}`,
+      'persistence false',
+      'log_dest none',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+function startBroker(name: BrokerName, port: number): ChildProcess {
+  if (name === 'heron')
+    return spawnPinned(0, [process.execPath, join(root, 'bin/heron.js'), '-c', brokerConfig(port)]);
+  if (name === 'mosquitto') return spawnPinned(0, ['mosquitto', '-c', brokerConfig(port)]);
+  return spawnPinned(0, [process.execPath, join(here, 'aedes-server.js'), String(port)]);
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((res) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        res(true);
+      });
+      s.once('error', () => res(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`broker did not open port ${port}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The broker's own pid: bash execs into taskset, which execs the broker, so the pid stays. */
+function statusKb(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
+    return m === null ? 0 : Number(m[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + system) used by a process so far. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
+  const port = await freePort();
+  const broker = startBroker(name, port);
+  let brokerErr = '';
+  broker.stderr!.on('data', (d: Buffer) => {
+    brokerErr = (brokerErr + d.toString()).slice(-2000);
+  });
+  const run: Run = { broker: name, scenario: sc.id };
+  try {
+    await waitForPort(port, broker);
+    const pid = broker.pid!;
+    await sleep(200);
+    const rssBefore = statusKb(pid, 'VmRSS');
+    const cpuBefore = cpuSeconds(pid);
+    // The PINGREQ probe runs in its own process so that the load generator's own
+    // event-loop lag is not mistaken for the broker's.
+    const probe = spawnPinned(1, [
+      process.execPath,
+      join(root, 'bin/heron.js'),
+      'bench',
+      'conn',
+      '-c',
+      '1',
+      '-p',
+      String(port),
+      '-D',
+      '0',
+      '--prefix',
+      'probe-',
+      '--json',
+      '-Q',
+    ]);
+    let probeOut = '';
+    probe.stdout!.on('data', (d: Buffer) => {
+      probeOut += d.toString();
+    });
+    const t0 = Date.now();
+    const worker = spawnPinned(1, [
+      process.execPath,
+      join(here, 'load-worker.js'),
+      JSON.stringify(sc.plan(port, seconds, warmup)),
+    ]);
+    let out = '';
+    let rssHeld = 0;
+    worker.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    worker.stderr!.on('data', (d: Buffer) => {
+      const text = d.toString();
+      if (text.includes('event: held')) {
+        // Idle means settled: read RSS a few seconds after the last CONNACK.
+        setTimeout(() => {
+          rssHeld = statusKb(pid, 'VmRSS');
+        }, IDLE_SETTLE_MS);
+      } else if (!text.startsWith('event:')) process.stderr.write(`  [load] ${text}`);
+    });
+    const code = await new Promise<number>((res) => worker.once('exit', (c) => res(c ?? 1)));
+    probe.kill('SIGTERM');
+    await new Promise((res) => probe.once('exit', res));
+    try {
+      const p = JSON.parse(probeOut.trim().split('\n').pop()!) as BenchResult;
+      run.pingMax = p.ping.max;
+      run.pings = p.ping.count;
+    } catch {
+      run.pingMax = Number.NaN;
+    }
+    run.brokerCpu = (cpuSeconds(pid) - cpuBefore) / ((Date.now() - t0) / 1000);
+    if (broker.exitCode !== null || broker.signalCode !== null) {
+      run.crashed = `exited (${broker.exitCode ?? broker.signalCode})${brokerErr.includes('Maximum call stack') ? ': stack overflow' : ''}`;
+    }
+    if (code !== 0 || out.trim() === '') {
+      run.crashed ??= `load generator failed (${code})`;
+      return run;
+    }
+    const result = JSON.parse(out.trim().split('\n').pop()!) as BenchResult;
+    run.result = result;
+    if (sc.metric === 'connections' && rssHeld > 0 && result.connections.held > 0) {
+      run.rssPerConnection = ((rssHeld - rssBefore) * 1024) / result.connections.held;
+    }
+  } catch (err) {
+    run.crashed = (err as Error).message;
+  } finally {
+    if (broker.exitCode === null && broker.signalCode === null) {
+      broker.kill('SIGTERM');
+      const exited = new Promise((r) => broker.once('exit', r));
+      const killer = setTimeout(() => broker.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(killer);
+    }
+  }
+  return run;
+}
+
+async function main(): Promise<void> {
+  if (!pinned)
+    process.stderr.write('taskset not found: brokers and load generator are not pinned\n');
+  const runs: Run[] = [];
+  for (const name of brokers) {
+    for (const sc of scenarios) {
+      process.stderr.write(`${name}: ${sc.id} ${sc.title} ... `);
+      const run = await runOne(name, sc);
+      runs.push(run);
+      process.stderr.write(`${run.crashed ?? 'done'}\n`);
+    }
+  }
+  const date = new Date().toISOString().slice(0, 10);
+  const report = renderReport(runs, scenarios, brokers, {
+    date,
+    host: hostname(),
+    seconds,
+    warmup,
+    pinned,
+    node: process.version,
+    mosquitto: mosquittoVersion(),
+  });
+  process.stdout.write(`${report}\n`);
+  if (write) {
+    const file = join(root, 'bench', 'results', `${date}-${hostname()}.md`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${report}\n`);
+    // Keep the committed results in the repository's format (the lint checks bench/).
+    spawnSync(join(root, 'node_modules/.bin/biome'), ['format', '--write', file], {
+      stdio: 'ignore',
+    });
+    process.stderr.write(`written to ${file}\n`);
+  }
+}
+
+function mosquittoVersion(): string {
+  const r = spawnSync('mosquitto', ['-h'], { encoding: 'utf8' });
+  return /mosquitto version (\S+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
+}
+
+await main();

@@ -1,0 +1,179 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type tls from 'node:tls';
+import type { BrokerOptions, ListenerOptions } from '../broker/options.js';
+import { ConfigError } from '../config/config-error.js';
+import type { HeronConfig, ListenerConfig, SecurityConfig, TlsConfig } from '../config/types.js';
+import type { LogSettings } from '../log/logger.js';
+
+function readPem(path: string, option: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`, { option });
+  }
+}
+
+/** Node TLS server options for a listener's TLS settings (files read now; re-run on SIGHUP). */
+export function tlsServerOptions(t: TlsConfig): tls.TlsOptions {
+  const opts: tls.TlsOptions = {
+    cert: readPem(t.certfile, 'certfile'),
+    key: readPem(t.keyfile, 'keyfile'),
+  };
+  const ca: Buffer[] = [];
+  if (t.cafile !== undefined) ca.push(readPem(t.cafile, 'cafile'));
+  if (t.capath !== undefined) {
+    for (const f of readdirSync(t.capath)) {
+      if (/\.(pem|crt)$/i.test(f)) ca.push(readPem(join(t.capath, f), 'capath'));
+    }
+  }
+  if (ca.length > 0) opts.ca = ca;
+  if (t.requireCertificate || t.useIdentityAsUsername || t.useSubjectAsUsername) {
+    opts.requestCert = true;
+    opts.rejectUnauthorized = t.requireCertificate;
+  }
+  if (t.tlsVersion !== undefined) {
+    opts.minVersion =
+      t.tlsVersion === 'tlsv1.3' ? 'TLSv1.3' : t.tlsVersion === 'tlsv1.2' ? 'TLSv1.2' : 'TLSv1.1';
+  }
+  const ciphers = [t.ciphers, t.ciphersTls13].filter((c) => c !== undefined).join(':');
+  if (ciphers.length > 0) opts.ciphers = ciphers;
+  if (t.crlfile !== undefined) opts.crl = readPem(t.crlfile, 'crlfile');
+  if (t.dhparamfile !== undefined) opts.dhparam = readPem(t.dhparamfile, 'dhparamfile');
+  return opts;
+}
+
+function interfaceAddress(name: string): string {
+  const addrs = networkInterfaces()[name];
+  const a = addrs?.find((x) => x.family === 'IPv4') ?? addrs?.[0];
+  if (a === undefined)
+    throw new ConfigError(`no network interface named '${name}'`, { option: 'bind_interface' });
+  return a.address;
+}
+
+/** The broker listener for one configured listener. */
+export function listenerOptions(l: ListenerConfig): ListenerOptions {
+  let host = l.bindAddress;
+  if (l.bindInterface !== undefined) host = interfaceAddress(l.bindInterface);
+  if (host === undefined && l.socketDomain === 'ipv4') host = '0.0.0.0';
+  if (host === undefined && l.socketDomain === 'ipv6') host = '::';
+  const out: ListenerOptions = {
+    port: l.port,
+    protocol: l.protocol,
+    proxyProtocol: l.proxyProtocol,
+    maxConnections: l.maxConnections,
+  };
+  if (host !== undefined) out.host = host;
+  if (l.socketDomain === 'ipv6') out.ipv6Only = true;
+  if (l.mountPoint !== undefined) out.mountPoint = l.mountPoint;
+  if (l.protocol === 'websockets' && l.websocketsStrictPath) out.websocketsPath = l.websocketsPath;
+  if (l.tls !== undefined) {
+    out.tls = tlsServerOptions(l.tls);
+    if (l.tls.useSubjectAsUsername) out.certificateUsername = 'subject';
+    else if (l.tls.useIdentityAsUsername) out.certificateUsername = 'cn';
+  }
+  return out;
+}
+
+/**
+ * The security settings the broker applies. With per_listener_settings the
+ * broker still has one set for all listeners, so the listeners must agree;
+ * different settings per listener are refused rather than silently merged
+ * (which could open a listener meant to be closed).
+ */
+function effectiveSecurity(cfg: HeronConfig): SecurityConfig {
+  if (!cfg.perListenerSettings) return cfg.security;
+  const sets = cfg.listeners.map((l) => l.security ?? cfg.security);
+  const key = (s: SecurityConfig) =>
+    JSON.stringify([
+      s.allowAnonymous,
+      s.passwordFile,
+      s.aclFile,
+      s.allowZeroLengthClientid,
+      s.autoIdPrefix,
+    ]);
+  const first = sets[0] ?? cfg.security;
+  for (const s of sets) {
+    if (key(s) !== key(first)) {
+      throw new ConfigError(
+        'per_listener_settings true with different allow_anonymous/password_file/acl_file per listener is not supported yet; give every listener the same security settings or use separate Heron processes',
+        { option: 'per_listener_settings' },
+      );
+    }
+  }
+  return first;
+}
+
+/** Turns the typed configuration into createBroker() options. */
+export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): BrokerOptions {
+  const sec = effectiveSecurity(cfg);
+  const maxQos = cfg.listeners.reduce<0 | 1 | 2>((q, l) => (l.maxQos < q ? l.maxQos : q), 2);
+  const maxTopicAlias = cfg.listeners.reduce((m, l) => Math.max(m, l.maxTopicAlias), 0);
+  return {
+    listeners: cfg.listeners.filter((l) => l.unixSocketPath === undefined).map(listenerOptions),
+    allowAnonymous: sec.allowAnonymous,
+    ...(sec.passwordFile !== undefined ? { passwordFile: sec.passwordFile } : {}),
+    ...(sec.aclFile !== undefined ? { aclFile: sec.aclFile } : {}),
+    aclSubscribeMode: cfg.aclSubscribe,
+    authOrder: cfg.authOrder,
+    publishRateLimit: cfg.publishRateLimit,
+    publishByteRateLimit: cfg.publishByteRateLimit,
+    allowZeroLengthClientId: sec.allowZeroLengthClientid,
+    autoIdPrefix: sec.autoIdPrefix,
+    connectTimeout: cfg.connectTimeout,
+    maxInflightMessages: cfg.maxInflightMessages,
+    maxQueuedMessages: cfg.maxQueuedMessages,
+    maxQueuedBytes: cfg.maxQueuedBytes,
+    maxQueuedDrop: cfg.maxQueuedDrop,
+    queueQos0Messages: cfg.queueQos0Messages,
+    messageSizeLimit: cfg.messageSizeLimit,
+    ...(cfg.maxPacketSize > 0 ? { maxPacketSize: cfg.maxPacketSize } : {}),
+    maxKeepalive: cfg.maxKeepalive,
+    maxQos,
+    retainAvailable: cfg.retainAvailable,
+    sysInterval: cfg.sysTopics ? cfg.sysInterval : 0,
+    persistentClientExpiration: cfg.persistentClientExpiration,
+    maxPendingBytes: cfg.maxPendingBytes,
+    maxSubscriptionsPerClient: cfg.maxSubscriptionsPerClient,
+    maxTopicLevels: cfg.maxTopicLevels,
+    maxTopicAlias: maxTopicAlias > 0 ? maxTopicAlias : 10,
+    sharedSubscriptionStrategy: cfg.sharedSubscriptionStrategy,
+    connectionRateLimit: cfg.connectionRateLimit,
+    version,
+    // persistence_location + persistence_file name the store's directory (LMDB keeps data.mdb in it).
+    persistence: cfg.persistence
+      ? {
+          backend: cfg.persistenceBackend,
+          location: join(
+            cfg.persistenceLocation ?? join(process.cwd(), 'data'),
+            cfg.persistenceFile,
+          ),
+          sync: cfg.persistenceSync,
+          syncInterval: cfg.persistenceSyncInterval,
+        }
+      : undefined,
+  };
+}
+
+/** Log settings from log_dest / log_type / log_timestamp and -v. */
+export function logSettingsFromConfig(cfg: HeronConfig, isTty: boolean): LogSettings {
+  const types = new Set(cfg.log.types);
+  let level: LogSettings['level'] = 'silent';
+  if (types.has('error')) level = 'error';
+  if (types.has('warning')) level = 'warn';
+  if (types.has('notice') || types.has('information')) level = 'info';
+  if (types.has('debug') || cfg.verbose) level = 'debug';
+  const destinations: LogSettings['destinations'] = [];
+  for (const d of cfg.log.dest) {
+    if (d === 'stdout' || d === 'stderr') destinations.push({ kind: d });
+    else if (d === 'file' && cfg.log.file !== undefined)
+      destinations.push({ kind: 'file', path: cfg.log.file });
+  }
+  return {
+    level,
+    destinations,
+    format: cfg.verbose || isTty ? 'text' : 'json',
+    timestamp: cfg.log.timestamp,
+  };
+}

@@ -1,0 +1,111 @@
+/** `heron pub`: publish one message, a file, stdin or stdin lines, like mosquitto_pub. */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { connect, type MqttClient, type PublishOptions } from '../client/client.js';
+import {
+  type ClientToolConfig,
+  COMMON_USAGE,
+  clientOptionsFor,
+  connectErrorText,
+  debugTracer,
+  parseOrReport,
+  type ToolIO,
+  toolStreams,
+} from './client-args.js';
+
+const USAGE = `heron pub: publish a message and exit.
+
+Usage: heron pub {-h host -p port -t topic | -L URL} {-m message | -f file | -s | -l | -n}
+                 [-q qos] [-r] [--repeat N [--repeat-delay seconds]] [-M max_inflight] ...
+
+  -t TOPIC     topic to publish to
+  -m MESSAGE   message payload          -f FILE   file contents as the payload
+  -s           all of stdin as one message
+  -l           one message per line of stdin
+  -n           zero-length message
+  -q QOS       0, 1 or 2 (default 0)    -r        retain
+  --repeat N   publish N times (with -m, -f, -s), --repeat-delay SECONDS between them
+  -M N         most QoS 1/2 messages in flight
+${COMMON_USAGE}`;
+
+function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer | string) => chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c)));
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `heron pub` with argv (flags only); resolves to the exit code. */
+export async function pubMain(argv: string[], io: ToolIO = {}): Promise<number> {
+  const parsed = parseOrReport('pub', argv, io, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const cfg: ClientToolConfig = parsed;
+  const { out, err } = toolStreams(io);
+  const stdin = io.stdin ?? process.stdin;
+  let payload: Buffer | undefined;
+  const source = cfg.message!;
+  try {
+    if (source.kind === 'message') payload = source.payload;
+    else if (source.kind === 'null') payload = Buffer.alloc(0);
+    else if (source.kind === 'file') payload = readFileSync(source.path);
+    else if (source.kind === 'stdin') payload = await readAll(stdin);
+  } catch (e) {
+    if (!cfg.quiet) err(`Error: Unable to read message: ${(e as Error).message}\n`);
+    return 1;
+  }
+  let client: MqttClient | undefined;
+  const trace = cfg.debug ? debugTracer(out, () => client?.clientId ?? '') : undefined;
+  try {
+    client = await connect(clientOptionsFor(cfg, trace));
+  } catch (e) {
+    if (!cfg.quiet) err(connectErrorText(e));
+    return 1;
+  }
+  const c = client;
+  const topic = cfg.topics[0];
+  const options: PublishOptions = {
+    qos: cfg.qos,
+    retain: cfg.retain,
+    properties: cfg.properties.publish,
+  };
+  const acks: Array<Promise<unknown>> = [];
+  let failed: Error | undefined;
+  const track = (p: Promise<unknown>): void => {
+    acks.push(
+      p.catch((e: Error) => {
+        failed ??= e;
+      }),
+    );
+  };
+  try {
+    if (payload !== undefined) {
+      for (let i = 0; i < cfg.repeat; i++) {
+        track(c.publish(topic, payload, options));
+        if (cfg.repeatDelay > 0 && i < cfg.repeat - 1) {
+          await Promise.all(acks);
+          await sleep(cfg.repeatDelay * 1000);
+        }
+      }
+    } else {
+      const lines = createInterface({ input: stdin, crlfDelay: Number.POSITIVE_INFINITY });
+      for await (const line of lines) {
+        if (!c.connected && c.state === 'closed') break;
+        track(c.publish(topic, line, options));
+      }
+    }
+    await Promise.all(acks);
+  } catch (e) {
+    failed ??= e as Error;
+  }
+  if (c.state === 'closed' && failed === undefined) failed = new Error('connection lost');
+  await c.end({ properties: cfg.properties.disconnect });
+  if (failed !== undefined) {
+    if (!cfg.quiet) err(`Error: ${failed.message}\n`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import { unlinkSync, writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { type Broker, createBroker } from '../broker/broker.js';
+import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
+import { listenerSummary } from '../config/listener-info.js';
+import type { HeronConfig } from '../config/types.js';
+import { createLogger } from '../log/logger.js';
+import {
+  brokerOptionsFromConfig,
+  listenerOptions,
+  logSettingsFromConfig,
+} from './broker-options.js';
+import { VERSION } from './version.js';
+
+/** A running broker process: what SIGHUP and SIGTERM act on. */
+export interface RunningBroker {
+  broker: Broker;
+  config: HeronConfig;
+  log: Logger;
+  /** Re-reads what Mosquitto re-reads on SIGHUP (TLS certificates, password/ACL files, logging). */
+  reload(): Promise<void>;
+  /** Graceful stop. */
+  stop(): Promise<void>;
+}
+
+/** Starts a broker from command-line flags (the `heron` command without a subcommand). */
+export async function serve(
+  argv: string[],
+  out = process.stdout,
+  err = process.stderr,
+): Promise<number> {
+  const args = parseBrokerArgs(argv);
+  if (args.help) {
+    out.write(
+      `heron ${VERSION}: an MQTT 5.0/3.1.1/3.1 broker.\n\n${BROKER_USAGE}\n\nSubcommands: heron pub | sub | rr | passwd | bench (see heron <subcommand> --help)\n`,
+    );
+    return 0;
+  }
+  if (args.version) {
+    out.write(`heron version ${VERSION}\n`);
+    return 0;
+  }
+  if (args.daemon && process.env.HERON_DAEMON_CHILD !== '1') {
+    // -d: re-run detached without a terminal, and return at once like mosquitto -d.
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, HERON_DAEMON_CHILD: '1' },
+    });
+    child.unref();
+    return 0;
+  }
+  const config = await resolveConfig(args);
+  const running = await startFromConfig(config, err);
+  installSignalHandlers(running);
+  return -1; // keep running
+}
+
+/** Builds, starts and logs a broker for a resolved configuration. */
+export async function startFromConfig(
+  config: HeronConfig,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<RunningBroker> {
+  let log = createLogger(logSettingsFromConfig(config, Boolean((err as NodeJS.WriteStream).isTTY)));
+  log.info(`heron version ${VERSION} starting`);
+  for (const w of config.warnings)
+    log.warn(`${w.file ? `${w.file}:${w.line}: ` : ''}${w.option}: ${w.message}`);
+  if (config.localOnly) {
+    log.info(
+      'Starting in local only mode. Connections will only be possible from clients running on this machine.',
+    );
+    log.info('Create a configuration file which defines a listener to allow remote access.');
+    log.info('For more details see https://mosquitto.org/documentation/authentication-methods/');
+  }
+  if (config.sources.length > 0) log.info(`Config loaded from ${config.sources[0]}.`);
+  const options = brokerOptionsFromConfig(config, VERSION);
+  options.logger = log;
+  const broker = createBroker(options);
+  try {
+    await broker.listen();
+  } catch (e) {
+    const x = e as NodeJS.ErrnoException;
+    log.error(`Error: unable to open listener: ${x.message}`);
+    await broker.close();
+    throw e;
+  }
+  for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
+  if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
+  const running: RunningBroker = {
+    broker,
+    config,
+    log,
+    async reload() {
+      log.info('Reloading config.');
+      try {
+        const fresh =
+          config.sources.length > 0
+            ? await resolveConfig({
+                configFile: config.sources[0],
+                ports: [],
+                verbose: config.verbose,
+                daemon: false,
+                help: false,
+                version: false,
+              })
+            : config;
+        log = createLogger(
+          logSettingsFromConfig(fresh, Boolean((err as NodeJS.WriteStream).isTTY)),
+        );
+        broker.setLogger(log);
+        fresh.listeners
+          .filter((l) => l.unixSocketPath === undefined)
+          .forEach((l, i) => {
+            if (l.tls !== undefined) broker.reloadTls(i, listenerOptions(l).tls!);
+          });
+        await broker.reloadSecurity();
+        log.info('Configuration reloaded: TLS certificates, password and ACL files, logging.');
+      } catch (e) {
+        log.error(`Error reloading configuration: ${(e as Error).message}`);
+      }
+    },
+    async stop() {
+      log.info('heron version %s terminating', VERSION);
+      await broker.close();
+      if (config.pidFile !== undefined) {
+        try {
+          unlinkSync(config.pidFile);
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+  dropPrivileges(config, log);
+  return running;
+}
+
+function dropPrivileges(config: HeronConfig, log: Logger): void {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
+  // Only when `user` is written in the file: dropping to the default 'mosquitto'
+  // user would make a data directory created by root unwritable.
+  if (config.user === 'mosquitto') return;
+  try {
+    process.setgid?.(config.user);
+    process.setuid?.(config.user);
+    log.info(`Dropped privileges to user ${config.user}.`);
+  } catch (e) {
+    log.warn(`Unable to drop privileges to '${config.user}': ${(e as Error).message}`);
+  }
+}
+
+function installSignalHandlers(r: RunningBroker): void {
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(0), 5000);
+    force.unref();
+    r.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => {
+    void r.reload();
+  });
+}

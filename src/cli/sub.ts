@@ -1,0 +1,124 @@
+/** `heron sub`: subscribe and print messages, like mosquitto_sub (same output formats and exit codes). */
+import { connect, type MqttClient } from '../client/client.js';
+import { renderMessage } from '../client/format.js';
+import type { PublishPacket } from '../protocol/packets.js';
+import { topicMatches } from '../protocol/topic.js';
+import {
+  type ClientToolConfig,
+  COMMON_USAGE,
+  clientOptionsFor,
+  connectErrorText,
+  debugTracer,
+  parseOrReport,
+  type ToolIO,
+  toolStreams,
+} from './client-args.js';
+
+/** Exit code when -W expires (mosquitto_sub's). */
+export const TIMEOUT_EXIT_CODE = 27;
+
+const USAGE = `heron sub: subscribe to topics and print the messages received.
+
+Usage: heron sub {-h host -p port -t topic ... | -L URL} [-q qos] [-C count] [-W seconds]
+                 [-v] [-N] [-F format] [-R] [-E] [-T filter_out] [-U topic] ...
+
+  -t FILTER    topic filter to subscribe to (repeatable)
+  -q QOS       subscription QoS (default 0)
+  -C COUNT     exit after COUNT messages       -W SECONDS  exit with code 27 after SECONDS
+  -v           print "topic payload"           -N          no newline after each message
+  -F FORMAT    format string: %t topic, %p payload, %q qos, %r retain, %l length, %m message id,
+               %x/%X hex payload, %I ISO time, %U unix time, %j/%J JSON, %P user properties,
+               %C %D %E %F %R %S %A v5 properties, @X strftime, \\n \\0 \\e escapes
+  -R           skip stale (retained) messages  --retained-only  exit at the first non-retained
+  -T FILTER    don't print topics matching FILTER (repeatable)
+  -U FILTER    unsubscribe from FILTER after connecting (repeatable)
+  -E           exit once the subscriptions are acknowledged
+  --remove-retained  clear each retained message received
+${COMMON_USAGE}`;
+
+/** Runs `heron sub` with argv (flags only); resolves to the exit code. */
+export async function subMain(argv: string[], io: ToolIO = {}): Promise<number> {
+  const parsed = parseOrReport('sub', argv, io, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  return runSubscriber(parsed, io);
+}
+
+async function runSubscriber(cfg: ClientToolConfig, io: ToolIO): Promise<number> {
+  const { out, err } = toolStreams(io);
+  let client: MqttClient | undefined;
+  const trace = cfg.debug ? debugTracer(out, () => client?.clientId ?? '') : undefined;
+  const options = clientOptionsFor(cfg, trace);
+  // mosquitto_sub keeps reconnecting after the first connection.
+  options.reconnect = { initialDelay: 1000, maxDelay: 30_000, factor: 2 };
+  let finished = false;
+  let resolveExit: (code: number) => void = () => {};
+  const exit = new Promise<number>((r) => (resolveExit = r));
+  const finish = (code: number): void => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    io.signal?.removeEventListener('abort', onAbort);
+    const c = client;
+    if (c === undefined) resolveExit(code);
+    else c.end({ properties: cfg.properties.disconnect }).then(() => resolveExit(code));
+  };
+  const onAbort = (): void => finish(0);
+  io.signal?.addEventListener('abort', onAbort);
+  const timer =
+    cfg.timeout > 0
+      ? setTimeout(() => {
+          if (!cfg.quiet) err('Timed out\n');
+          finish(TIMEOUT_EXIT_CODE);
+        }, cfg.timeout * 1000)
+      : undefined;
+  try {
+    client = await connect(options);
+  } catch (e) {
+    if (finished) return exit;
+    if (!cfg.quiet) err(connectErrorText(e));
+    finish(1);
+    return exit;
+  }
+  const c = client;
+  if (finished) {
+    finish(0);
+    await c.end();
+    return exit;
+  }
+  let printed = 0;
+  c.on('message', (topic: string, _payload: Buffer, packet: PublishPacket) => {
+    if (finished) return;
+    if (cfg.retainedOnly && !packet.retain) {
+      finish(0);
+      return;
+    }
+    if (cfg.noRetained && packet.retain) return;
+    for (const f of cfg.filterOut) if (topicMatches(f, topic)) return;
+    if (cfg.removeRetained && packet.retain && packet.payload.length > 0) {
+      c.send(topic, Buffer.alloc(0), { qos: cfg.qos, retain: true });
+    }
+    out(renderMessage(cfg.output, packet));
+    printed++;
+    if (cfg.count > 0 && printed >= cfg.count) finish(0);
+  });
+  c.on('end', () => finish(1));
+  try {
+    const codes = await c.subscribe(
+      cfg.topics.map((topic) => ({ topic, qos: cfg.qos })),
+      { properties: cfg.properties.subscribe },
+    );
+    if (codes.every((code) => code >= 0x80)) {
+      if (!cfg.quiet) err('All subscription requests were denied.\n');
+      finish(1);
+      return exit;
+    }
+    if (cfg.unsubscribeTopics.length > 0) {
+      await c.unsubscribe(cfg.unsubscribeTopics, cfg.properties.unsubscribe);
+    }
+    if (cfg.exitAfterSubscribe) finish(0);
+  } catch (e) {
+    if (!finished && !cfg.quiet) err(`Error: ${(e as Error).message}\n`);
+    finish(1);
+  }
+  return exit;
+}

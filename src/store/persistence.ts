@@ -1,0 +1,355 @@
+import type { Logger } from 'pino';
+import type { Channel } from '../broker/channel.js';
+import type { Message } from '../broker/message.js';
+import type {
+  Delivery,
+  Session,
+  SessionPersistence,
+  SubscriptionRecord,
+} from '../broker/session.js';
+import { PacketType, ReasonCode } from '../protocol/constants.js';
+import type { Will } from '../protocol/packets.js';
+import { LmdbStore } from './lmdb.js';
+import { MemoryStore } from './memory.js';
+import type {
+  DeliveryRecord,
+  MessageRecord,
+  PersistenceOptions,
+  SessionRecord,
+  Store,
+  SubscriptionData,
+  SyncMode,
+} from './store.js';
+import { WriteBatch } from './write-batch.js';
+
+/** Message ids reserved per meta write, so ids stay unique across restarts without a write per message. */
+export const MESSAGE_ID_BLOCK = 65536;
+
+/** Builds the backend named by the options. */
+export function createStore(o: PersistenceOptions): Store {
+  if (o.store !== undefined) return o.store;
+  if (o.backend === 'lmdb') return new LmdbStore(o.location, { noSync: o.sync === 'none' });
+  return MemoryStore.at(o.location);
+}
+
+/** The stored form of a message. */
+export function messageRecord(m: Message): MessageRecord {
+  return {
+    id: m.id,
+    topic: m.topic,
+    payload: m.payload,
+    qos: m.qos,
+    retain: m.retain,
+    properties: m.properties,
+    expiresAt: m.expiresAt,
+    origin: m.origin,
+  };
+}
+
+function deliveryRecord(d: Delivery): DeliveryRecord {
+  return {
+    messageId: d.msg.id,
+    qos: d.qos,
+    retain: d.retain,
+    subIds: d.subIds,
+    packetId: d.packetId,
+    released: d.released,
+  };
+}
+
+/** The stored form of a subscription. */
+export function subscriptionData(r: SubscriptionRecord): SubscriptionData {
+  return {
+    filter: r.filter,
+    topicFilter: r.topicFilter,
+    shareGroup: r.shareGroup,
+    qos: r.qos,
+    noLocal: r.noLocal,
+    retainAsPublished: r.retainAsPublished,
+    retainHandling: r.retainHandling,
+    subscriptionId: r.subscriptionId,
+  };
+}
+
+/** The stored form of a session; `will` is the will of its live connection, if any. */
+export function sessionRecord(s: Session, will: Will | undefined): SessionRecord {
+  return {
+    clientId: s.clientId,
+    protocolVersion: s.protocolVersion,
+    expiryInterval: s.expiryInterval,
+    disconnectedAt: s.disconnectedAt,
+    will,
+    pendingWill: s.pendingWill,
+    pendingWillAt: s.pendingWillAt,
+    username: s.username,
+  };
+}
+
+/** The storage side of one session: its delivery keys and whether it keeps messages. */
+export class SessionStoreState implements SessionPersistence {
+  private readonly p: Persistence;
+  private readonly session: Session;
+  /** Last delivery key used (keys order deliveries on reload). */
+  nextSeq = 0;
+  /** Whether deliveries, subscriptions and incoming ids are stored (session expiry > 0). */
+  keepsMessages = false;
+  /** Whether a session record is stored. */
+  recorded = false;
+
+  constructor(p: Persistence, session: Session) {
+    this.p = p;
+    this.session = session;
+  }
+
+  /** Writes the delivery (and, on its first reference, the message). */
+  stored(d: Delivery): void {
+    if (!this.keepsMessages) return;
+    const b = this.p.batch;
+    const fresh = d.seq === 0;
+    if (fresh) {
+      d.seq = ++this.nextSeq;
+      if (d.msg.storeRefs++ === 0) b.putMessage(messageRecord(d.msg));
+    }
+    b.putDelivery(this.session.clientId, d.seq, deliveryRecord(d), fresh);
+    this.p.touch();
+  }
+
+  /** Deletes the delivery (and the message with its last reference). */
+  removed(d: Delivery): void {
+    if (d.seq === 0) return;
+    const b = this.p.batch;
+    b.deleteDelivery(this.session.clientId, d.seq);
+    d.seq = 0;
+    if (--d.msg.storeRefs === 0) b.deleteMessage(d.msg.id);
+    this.p.touch();
+  }
+
+  /** In `commit` mode a QoS 2 PUBLISH goes out only once its record is durable. */
+  hold(d: Delivery): boolean {
+    if (!this.p.defersAcks || !this.keepsMessages) return false;
+    this.stored(d);
+    this.p.deferAck(this.session, PacketType.PUBLISH, d.packetId, 0);
+    return true;
+  }
+
+  /** Records or releases an incoming QoS 2 packet id. */
+  incoming(packetId: number, present: boolean): void {
+    if (!this.keepsMessages && present) return;
+    this.p.batch.setIncoming(this.session.clientId, packetId, present);
+    this.p.touch();
+  }
+}
+
+/**
+ * The broker's side of durable storage: turns session and broker events into
+ * writes of the current window's {@link WriteBatch}, commits one batch at a
+ * time (group commit: every write and acknowledgement of a window shares one
+ * transaction and one fsync), and in `commit` mode holds PUBACK, PUBREC,
+ * PUBREL, PUBCOMP and outgoing QoS 2 PUBLISH packets until the commit that
+ * covers them has resolved. Pending acknowledgements live in parallel arrays,
+ * not in a closure or promise per message, and go out in arrival order.
+ */
+export class Persistence {
+  readonly store: Store;
+  readonly mode: SyncMode;
+  /** Whether acknowledgements wait for the commit (`commit` mode). */
+  readonly defersAcks: boolean;
+  /** The open window's writes. */
+  batch = new WriteBatch();
+  /** Commits completed (for tests and stats). */
+  commits = 0;
+  private readonly interval: number;
+  private readonly log: Logger | undefined;
+  private scheduled = false;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private readonly ackTargets: Array<Channel | Session> = [];
+  private readonly ackTypes: number[] = [];
+  private readonly ackIds: number[] = [];
+  private readonly ackCodes: number[] = [];
+
+  constructor(options: PersistenceOptions, log: Logger | undefined) {
+    this.store = createStore(options);
+    this.mode = options.sync ?? 'commit';
+    this.defersAcks = this.mode === 'commit';
+    this.interval = options.syncInterval ?? 10;
+    this.log = log;
+  }
+
+  // ---------------------------------------------------------------- commit loop
+
+  /** Notes that the batch has writes: schedules a commit unless one is scheduled or running. */
+  touch(): void {
+    if (!this.scheduled && this.running === undefined && !this.closed) this.schedule();
+  }
+
+  private schedule(): void {
+    this.scheduled = true;
+    if (this.mode === 'interval') setTimeout(runCommit, this.interval, this).unref();
+    else setImmediate(runCommit, this);
+  }
+
+  /** Holds an acknowledgement (or a QoS 2 PUBLISH, type 3, of a session) until the next commit. */
+  deferAck(target: Channel | Session, type: number, packetId: number, reasonCode: number): void {
+    this.ackTargets.push(target);
+    this.ackTypes.push(type);
+    this.ackIds.push(packetId);
+    this.ackCodes.push(reasonCode);
+    this.touch();
+  }
+
+  /** Commits the open window; the acknowledgements queued so far go out when it is durable. */
+  commitNow(): void {
+    this.scheduled = false;
+    if (this.running !== undefined) return;
+    const n = this.ackTargets.length;
+    const batch = this.batch;
+    if (batch.empty) {
+      if (n > 0) this.release(n);
+      return;
+    }
+    this.batch = new WriteBatch();
+    this.running = this.store.write(batch, this.mode !== 'none').then(
+      () => this.committed(n),
+      (err: unknown) => this.failed(err, n),
+    );
+  }
+
+  private committed(n: number): void {
+    this.running = undefined;
+    this.commits++;
+    if (n > 0) this.release(n);
+    if (!this.batch.empty || this.ackTargets.length > 0) this.touch();
+  }
+
+  private failed(err: unknown, n: number): void {
+    this.running = undefined;
+    this.log?.error({ err }, 'store commit failed; acknowledgements withheld');
+    // The clients resend what was not acknowledged when they reconnect.
+    const channels = new Set<Channel>();
+    for (let i = 0; i < n; i++) {
+      const t = this.ackTargets[i]!;
+      if (this.ackTypes[i] !== PacketType.PUBLISH) channels.add(t as Channel);
+    }
+    this.drop(n);
+    for (const ch of channels) ch.disconnectWith(ReasonCode.UnspecifiedError, 'store failure');
+    if (!this.batch.empty || this.ackTargets.length > 0) this.touch();
+  }
+
+  private release(n: number): void {
+    const targets = this.ackTargets;
+    const types = this.ackTypes;
+    const ids = this.ackIds;
+    const codes = this.ackCodes;
+    for (let i = 0; i < n; i++) {
+      const type = types[i]!;
+      if (type === PacketType.PUBLISH) (targets[i] as Session).sendHeld(ids[i]!);
+      else (targets[i] as Channel).writeAck(type as 4 | 5 | 6 | 7, ids[i]!, codes[i]!);
+    }
+    this.drop(n);
+  }
+
+  private drop(n: number): void {
+    if (n === this.ackTargets.length) {
+      this.ackTargets.length = 0;
+      this.ackTypes.length = 0;
+      this.ackIds.length = 0;
+      this.ackCodes.length = 0;
+    } else {
+      this.ackTargets.splice(0, n);
+      this.ackTypes.splice(0, n);
+      this.ackIds.splice(0, n);
+      this.ackCodes.splice(0, n);
+    }
+  }
+
+  /** Resolves once everything written so far is committed (durably, unless mode `none`). */
+  async flush(): Promise<void> {
+    while (this.running !== undefined || !this.batch.empty) {
+      if (this.running !== undefined) await this.running;
+      else this.commitNow();
+    }
+  }
+
+  /** Commits what is pending and closes the store. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.drop(this.ackTargets.length);
+    await this.store.close();
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  /** A client attached to a session (new or resumed): store it if it outlives its connection or has a will. */
+  sessionAttached(session: Session, will: Will | undefined): void {
+    const keeps = session.expiryInterval > 0;
+    let st = session.persist as SessionStoreState | undefined;
+    if (st === undefined) {
+      if (!keeps && will === undefined) return;
+      st = new SessionStoreState(this, session);
+      session.persist = st;
+    }
+    st.keepsMessages = keeps;
+    st.recorded = true;
+    this.batch.putSession(sessionRecord(session, will));
+    this.touch();
+  }
+
+  /** A stored session changed while offline (disconnected, will published). */
+  sessionSaved(session: Session): void {
+    const st = session.persist as SessionStoreState | undefined;
+    if (st === undefined || !st.recorded) return;
+    this.batch.putSession(sessionRecord(session, undefined));
+    this.touch();
+  }
+
+  /** A session is being discarded: everything stored for it goes. */
+  sessionDestroyed(session: Session): void {
+    const st = session.persist as SessionStoreState | undefined;
+    if (st === undefined) return;
+    for (const d of session.inflight.values()) st.removed(d);
+    for (const d of session.queued()) st.removed(d);
+    const b = this.batch;
+    const id = session.clientId;
+    for (const filter of session.subscriptions.keys()) b.deleteSubscription(id, filter);
+    for (const pid of session.incomingQos2) b.setIncoming(id, pid, false);
+    if (st.recorded) b.deleteSession(id);
+    session.persist = undefined;
+    this.touch();
+  }
+
+  /** A subscription was added or replaced. */
+  subscribed(rec: SubscriptionRecord): void {
+    const st = rec.session.persist as SessionStoreState | undefined;
+    if (st === undefined || !st.keepsMessages) return;
+    this.batch.putSubscription(rec.session.clientId, subscriptionData(rec));
+    this.touch();
+  }
+
+  /** A subscription was removed. */
+  unsubscribed(session: Session, filter: string): void {
+    if (session.persist === undefined) return;
+    this.batch.deleteSubscription(session.clientId, filter);
+    this.touch();
+  }
+
+  /** A retained message was set (or cleared by an empty payload). */
+  retainedChanged(msg: Message): void {
+    if (msg.payload.length === 0) this.batch.deleteRetained(msg.topic);
+    else this.batch.putRetained(messageRecord(msg));
+    this.touch();
+  }
+
+  /** Reserves the next block of message ids; returns the new limit. */
+  reserveMessageIds(next: number): number {
+    const limit = next + MESSAGE_ID_BLOCK;
+    this.batch.setMeta('nextMessageId', limit);
+    this.touch();
+    return limit;
+  }
+}
+
+function runCommit(p: Persistence): void {
+  p.commitNow();
+}

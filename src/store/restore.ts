@@ -1,0 +1,142 @@
+import type { Broker } from '../broker/broker.js';
+import { Message } from '../broker/message.js';
+import { type Delivery, SESSION_NEVER_EXPIRES, Session } from '../broker/session.js';
+import type { Will } from '../protocol/packets.js';
+import { type Persistence, SessionStoreState, sessionRecord } from './persistence.js';
+import { type MessageRecord, type StoredState, StoreError } from './store.js';
+
+function toMessage(r: MessageRecord): Message {
+  return new Message(
+    r.id,
+    r.topic,
+    r.payload,
+    r.qos,
+    r.retain,
+    r.properties,
+    r.expiresAt,
+    r.origin,
+  );
+}
+
+/**
+ * Rebuilds the broker's state from a loaded store: sessions with their
+ * subscriptions (routed again), deliveries in their original order (in flight
+ * with their packet ids, or queued), incoming QoS 2 ids, retained messages and
+ * wills. Times are absolute, so expiry keeps counting across the downtime. A
+ * client that was online when the broker stopped is treated as having
+ * disconnected now: its will is published (or delayed). Entries that no longer
+ * belong to anything are deleted; a delivery whose message is missing means
+ * the store is inconsistent, which fails startup.
+ */
+export function restoreState(
+  broker: Broker,
+  p: Persistence,
+  state: StoredState,
+  where: string,
+): void {
+  const now = Date.now();
+  const b = p.batch;
+  let maxId = 0;
+  const messages = new Map<number, Message>();
+  for (const [id, r] of state.messages) {
+    messages.set(id, toMessage(r));
+    if (id > maxId) maxId = id;
+  }
+  for (const r of state.retained) {
+    if (r.expiresAt !== 0 && now >= r.expiresAt) b.deleteRetained(r.topic);
+    else broker.retained.set(r.topic, toMessage(r));
+    if (r.id > maxId) maxId = r.id;
+  }
+  const willsNow: Array<[Session, Will]> = [];
+  for (const r of state.sessions) {
+    const s = new Session(r.clientId, r.protocolVersion, r.expiryInterval, broker.sessionLimits());
+    const st = new SessionStoreState(p, s);
+    st.recorded = true;
+    st.keepsMessages = r.expiryInterval > 0;
+    s.persist = st;
+    s.username = r.username;
+    s.pendingWill = r.pendingWill;
+    s.pendingWillAt = r.pendingWillAt;
+    s.disconnectedAt = r.disconnectedAt;
+    if (r.disconnectedAt === 0) {
+      // Online when the broker stopped: its connection ended now, without DISCONNECT.
+      s.disconnectedAt = now;
+      const will = r.will;
+      if (will !== undefined) {
+        const delay = will.properties?.willDelayInterval ?? 0;
+        if (delay > 0 && s.expiryInterval > 0) {
+          s.pendingWill = will;
+          s.pendingWillAt = now + Math.min(delay, s.expiryInterval) * 1000;
+        } else willsNow.push([s, will]);
+      }
+      b.putSession(sessionRecord(s, undefined));
+    }
+    broker.sessions.set(s.clientId, s);
+  }
+  for (const { clientId, data } of state.subscriptions) {
+    const s = broker.sessions.get(clientId);
+    if (s === undefined) {
+      b.deleteSubscription(clientId, data.filter);
+      continue;
+    }
+    const rec = { ...data, session: s };
+    s.subscriptions.set(rec.filter, rec);
+    broker.addRoute(rec);
+  }
+  for (const { clientId, seq, data } of state.deliveries) {
+    const msg = messages.get(data.messageId);
+    if (msg === undefined)
+      throw new StoreError(
+        'corrupt',
+        where,
+        `delivery ${clientId}/${seq} references missing message ${data.messageId}`,
+      );
+    const s = broker.sessions.get(clientId);
+    const st = s?.persist as SessionStoreState | undefined;
+    if (s === undefined || st === undefined) {
+      b.deleteDelivery(clientId, seq);
+      continue;
+    }
+    msg.storeRefs++;
+    if (seq > st.nextSeq) st.nextSeq = seq;
+    const d: Delivery = {
+      msg,
+      qos: data.qos,
+      retain: data.retain,
+      subIds: data.subIds,
+      packetId: data.packetId,
+      released: data.released,
+      group: undefined,
+      seq,
+      held: false,
+    };
+    s.restore(d);
+  }
+  for (const { clientId, packetId } of state.incoming) {
+    const s = broker.sessions.get(clientId);
+    if (s === undefined) b.setIncoming(clientId, packetId, false);
+    else s.incomingQos2.add(packetId);
+  }
+  for (const m of messages.values()) if (m.storeRefs === 0) b.deleteMessage(m.id);
+
+  const next = Math.max(state.meta.get('nextMessageId') ?? 1, maxId + 1);
+  broker.nextMessageId = next;
+  broker.messageIdLimit = p.reserveMessageIds(next);
+
+  for (const [s, will] of willsNow) {
+    if (s.expiryInterval === 0) {
+      // A will-only record of a clean session: the session ends with its will.
+      s.pendingWill = will;
+      broker.destroySession(s);
+    } else broker.publishWill(s, undefined, will);
+  }
+  for (const s of [...broker.sessions.values()]) {
+    if (
+      s.expiryInterval !== SESSION_NEVER_EXPIRES &&
+      now - s.disconnectedAt >= s.expiryInterval * 1000
+    ) {
+      broker.log?.info(`Session ${s.clientId} expired while the broker was down.`);
+      broker.destroySession(s);
+    }
+  }
+}

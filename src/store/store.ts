@@ -1,0 +1,128 @@
+import type { ProtocolVersion, QoS } from '../protocol/constants.js';
+import type { Will } from '../protocol/packets.js';
+import type { Properties } from '../protocol/properties.js';
+import type { WriteBatch } from './write-batch.js';
+
+/** A session as stored: what must come back after a restart besides its messages. */
+export interface SessionRecord {
+  clientId: string;
+  protocolVersion: ProtocolVersion;
+  /** Session expiry in seconds after disconnect (0xFFFFFFFF: never). */
+  expiryInterval: number;
+  /** When the client disconnected (ms since epoch); 0 while it was online. */
+  disconnectedAt: number;
+  /** The will of the live connection (published if the broker dies while the client is online). */
+  will: Will | undefined;
+  /** A will waiting for its delay, and when it is due (ms since epoch). */
+  pendingWill: Will | undefined;
+  pendingWillAt: number;
+  username: string | undefined;
+}
+
+/** One subscription as stored (the session and routing fields are rebuilt on load). */
+export interface SubscriptionData {
+  /** The filter as subscribed, including any `$share/group/` prefix. */
+  filter: string;
+  topicFilter: string;
+  shareGroup: string | undefined;
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  retainHandling: 0 | 1 | 2;
+  subscriptionId: number | undefined;
+}
+
+/** An application message as stored: once, however many sessions reference it. */
+export interface MessageRecord {
+  id: number;
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: Properties | undefined;
+  /** Absolute expiry (ms since epoch), 0 for never. */
+  expiresAt: number;
+  origin: string;
+}
+
+/** One session's obligation to deliver a stored message: queued (packetId 0) or in flight. */
+export interface DeliveryRecord {
+  messageId: number;
+  qos: QoS;
+  retain: boolean;
+  subIds: number[] | undefined;
+  /** Packet id while in flight; 0 while queued. */
+  packetId: number;
+  /** QoS 2: PUBREC received (PUBREL sent, waiting for PUBCOMP). */
+  released: boolean;
+}
+
+/** Everything a store holds, as loaded at startup. Deliveries are in (client id, seq) order. */
+export interface StoredState {
+  sessions: SessionRecord[];
+  subscriptions: Array<{ clientId: string; data: SubscriptionData }>;
+  messages: Map<number, MessageRecord>;
+  deliveries: Array<{ clientId: string; seq: number; data: DeliveryRecord }>;
+  incoming: Array<{ clientId: string; packetId: number }>;
+  retained: MessageRecord[];
+  meta: Map<string, number>;
+}
+
+/**
+ * A storage backend. Writes are collected in a {@link WriteBatch} by the broker
+ * and handed over whole: `write` must apply a batch atomically (all or
+ * nothing) and resolve once it is durable to the degree `sync` asks. Reads
+ * happen once, at startup. Nothing here is specific to one backend, so memory,
+ * LMDB and (later) Redis implement the same contract.
+ */
+export interface Store {
+  /** Backend name for logs ("memory", "lmdb"). */
+  readonly backend: string;
+  /** Opens (creating if needed) and loads everything; rejects with a StoreError. */
+  open(): Promise<StoredState>;
+  /**
+   * Applies a batch atomically. With `sync`, resolves only once the data would
+   * survive a power loss (fsync); without, once it would survive a process crash.
+   */
+  write(batch: WriteBatch, sync: boolean): Promise<void>;
+  /** Waits for pending writes and releases the storage. */
+  close(): Promise<void>;
+}
+
+/** What kind of failure a StoreError reports. */
+export type StoreErrorCode = 'unwritable' | 'corrupt' | 'io';
+
+/** A storage failure: the location cannot be used, or its content cannot be trusted. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code: StoreErrorCode;
+  /** The storage location concerned. */
+  readonly location: string;
+
+  constructor(code: StoreErrorCode, location: string, message: string, cause?: unknown) {
+    super(`${message} (store at ${location})`, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.location = location;
+  }
+}
+
+/** When acknowledgements go out relative to the disk: see docs/persistence.md. */
+export type SyncMode = 'commit' | 'interval' | 'none';
+
+/** The `persistence` broker option. */
+export interface PersistenceOptions {
+  /** Which backend stores sessions and messages. */
+  backend: 'memory' | 'lmdb';
+  /** Directory of the LMDB store; for `memory`, a name shared by brokers in this process. */
+  location: string;
+  /**
+   * `commit` (default): PUBACK/PUBREC wait for the group commit that made the
+   * message durable. `interval`: acks go at once, commits every `syncInterval` ms.
+   * `none`: acks go at once, commits are not fsynced.
+   */
+  sync?: SyncMode;
+  /** Milliseconds between commits in `interval` mode. Default 10. */
+  syncInterval?: number;
+  /** A ready-made backend (e.g. a custom one); overrides `backend` and `location`. */
+  store?: Store;
+}

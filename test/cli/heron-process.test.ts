@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const T = { timeout: 30_000 };
+
+import { promisify } from 'node:util';
+import mqtt from 'mqtt';
+
+const run = promisify(execFile);
+const HERON = join(process.cwd(), 'bin/heron.js');
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Starts `heron` as a real process and waits until `port` accepts connections. */
+async function startHeron(
+  args: string[],
+  port: number,
+): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [HERON, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`heron exited ${child.exitCode}: ${out}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`heron did not listen on ${port}: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output: () => out };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  return code as number | null;
+}
+
+/** mosquitto_pub's exit code for one message. */
+async function mosquittoPub(port: number, extra: string[]): Promise<number> {
+  try {
+    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), ...extra], {
+      timeout: 5000,
+    });
+    return 0;
+  } catch (err) {
+    return (err as { code?: number }).code ?? 1;
+  }
+}
+
+test(
+  "Debian's stock mosquitto.conf layout: pid_file, persistence, log file, include_dir with TCP and WebSocket listeners",
+  T,
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'heron-stock-'));
+    const tcp = await freePort();
+    const ws = await freePort();
+    mkdirSync(join(dir, 'conf.d'));
+    mkdirSync(join(dir, 'log'));
+    // The stock file from Debian's package when present (else its same lines), with its paths moved into the temp dir.
+    const stockPath = '/etc/mosquitto/mosquitto.conf';
+    const stock = existsSync(stockPath)
+      ? readFileSync(stockPath, 'utf8')
+      : 'pid_file /run/mosquitto/mosquitto.pid\npersistence true\npersistence_location /var/lib/mosquitto/\nlog_dest file /var/log/mosquitto/mosquitto.log\ninclude_dir /etc/mosquitto/conf.d\n';
+    const conf = stock
+      .replace('/run/mosquitto/mosquitto.pid', join(dir, 'mosquitto.pid'))
+      .replace('/var/lib/mosquitto/', `${join(dir, 'data')}/`)
+      .replace('/var/log/mosquitto/mosquitto.log', join(dir, 'log', 'mosquitto.log'))
+      .replaceAll('/etc/mosquitto/conf.d', join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'mosquitto.conf'), conf);
+    writeFileSync(
+      join(dir, 'conf.d', 'listeners.conf'),
+      `listener ${tcp} 127.0.0.1\nlistener ${ws} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n`,
+    );
+    const { child } = await startHeron(['-c', join(dir, 'mosquitto.conf')], tcp);
+    try {
+      assert.equal(readFileSync(join(dir, 'mosquitto.pid'), 'utf8').trim(), String(child.pid));
+      // A browser-style client over WebSocket receives what mosquitto_pub sends over TCP.
+      const sub = await mqtt.connectAsync(`ws://127.0.0.1:${ws}/mqtt`, { clientId: 'ws-sub' });
+      const got = new Promise<string>((resolve) =>
+        sub.once('message', (t, p) => resolve(`${t} ${p}`)),
+      );
+      await sub.subscribeAsync('home/#', { qos: 1 });
+      assert.equal(
+        await mosquittoPub(tcp, ['-t', 'home/garden/fountain', '-m', 'on', '-q', '1']),
+        0,
+      );
+      assert.equal(await got, 'home/garden/fountain on');
+      await sub.endAsync();
+      // The persistence directory was created where the file says.
+      assert.ok(existsSync(join(dir, 'data')), 'persistence_location created');
+    } finally {
+      assert.equal(await stop(child), 0, 'SIGTERM exits 0');
+    }
+    const log = readFileSync(join(dir, 'log', 'mosquitto.log'), 'utf8');
+    assert.match(log, new RegExp(`Opening mqtt listen socket on 127\\.0\\.0\\.1:${tcp}`));
+    assert.match(log, /New client connected from 127\.0\.0\.1:\d+ as ws-sub/);
+    assert.ok(!existsSync(join(dir, 'mosquitto.pid')), 'pid file removed on shutdown');
+  },
+);
+
+test('SIGHUP applies a changed password file without a restart', T, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'heron-hup-'));
+  const port = await freePort();
+  const pw = join(dir, 'passwords');
+  await run('mosquitto_passwd', ['-c', '-b', pw, 'alice', 'old-secret']);
+  writeFileSync(join(dir, 'heron.conf'), `listener ${port} 127.0.0.1\npassword_file ${pw}\n`);
+  const { child, output } = await startHeron(['-c', join(dir, 'heron.conf')], port);
+  try {
+    assert.equal(
+      await mosquittoPub(port, ['-t', 't', '-m', 'x', '-u', 'alice', '-P', 'old-secret']),
+      0,
+    );
+    // Anonymous clients are refused once listeners are configured (Mosquitto 2).
+    assert.notEqual(await mosquittoPub(port, ['-t', 't', '-m', 'x']), 0);
+    await run('mosquitto_passwd', ['-b', pw, 'alice', 'new-secret']);
+    child.kill('SIGHUP');
+    const deadline = Date.now() + 5000;
+    while (!output().includes('Configuration reloaded') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.match(output(), /Configuration reloaded/);
+    assert.equal(
+      await mosquittoPub(port, ['-t', 't', '-m', 'x', '-u', 'alice', '-P', 'new-secret']),
+      0,
+    );
+    assert.notEqual(
+      await mosquittoPub(port, ['-t', 't', '-m', 'x', '-u', 'alice', '-P', 'old-secret']),
+      0,
+    );
+  } finally {
+    assert.equal(await stop(child), 0);
+  }
+});
+
+test('a bad option fails startup with file, line and option, before listening', T, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'heron-bad-'));
+  const port = await freePort();
+  const file = join(dir, 'bad.conf');
+  writeFileSync(file, `listener ${port} 127.0.0.1\nmax_inflight_messages lots\n`);
+  const child = spawn(process.execPath, [HERON, '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const [code] = await once(child, 'exit');
+  assert.notEqual(code, 0);
+  assert.match(err, /bad\.conf:2: max_inflight_messages: /);
+  const refused = await new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('error', () => resolve(true));
+  });
+  assert.ok(refused, 'nothing listens after a configuration error');
+});
+
+test('heron --version and --help', T, async () => {
+  const v = await run(process.execPath, [HERON, '--version']);
+  assert.match(v.stdout, /^heron version \d+\.\d+\.\d+/);
+  const h = await run(process.execPath, [HERON, '--help']);
+  assert.match(h.stdout, /Usage: heron \[-c config_file\]/);
+});
