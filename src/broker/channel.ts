@@ -885,8 +885,10 @@ export class Channel implements PacketSink {
   writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
     if (this.version !== 5) reasonCode = 0;
     // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information.
+    // [MQTT-3.4.2-2] and siblings: never grow an ack past a small client Maximum Packet Size.
+    const roomy = this.clientMaximumPacketSize === 0 || this.clientMaximumPacketSize >= 64;
     const why =
-      reasonCode >= 0x80 && this.problemInformation ? reasonString(reasonCode) : undefined;
+      reasonCode >= 0x80 && this.problemInformation && roomy ? reasonString(reasonCode) : undefined;
     const properties = why === undefined ? undefined : { reasonString: why };
     const p = { type, packetId, reasonCode, properties } as Packet;
     if (this.broker.packetLog) this.broker.log?.debug(describePacket('Sending', this.clientId, p));
