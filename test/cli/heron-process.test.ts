@@ -52,11 +52,13 @@ async function startHeron(
   return { child, output: () => out };
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
+async function stop(child: ChildProcess): Promise<number | string | null> {
   if (child.exitCode !== null) return child.exitCode;
+  if (child.signalCode !== null) return child.signalCode;
+  const exited = once(child, 'exit');
   child.kill('SIGTERM');
-  const [code] = await once(child, 'exit');
-  return code as number | null;
+  const [code, signal] = await exited;
+  return (code as number | null) ?? (signal as string | null);
 }
 
 /** mosquitto_pub's exit code for one message. */
@@ -222,7 +224,9 @@ test('log_dest topic, log_timestamp_format and connection_messages false', T, as
     assert.match(stdout, /^\$SYS\/broker\/log\/D .*SUB(SCRIBE|ACK)/);
     assert.match(output(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d: /m);
     assert.doesNotMatch(output(), /New client connected/);
-  } finally {
-    assert.equal(await stop(child), 0);
+  } catch (err) {
+    await stop(child);
+    throw err;
   }
+  assert.equal(await stop(child), 0);
 });
