@@ -408,9 +408,10 @@ export class Broker extends EventEmitter {
     s.connectionsTotal++;
     if (s.connected > s.maximumConnected) s.maximumConnected = s.connected;
     const c = ch.client!;
-    this.log?.info(
-      `New client connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
-    );
+    if (this.options.connectionMessages)
+      this.log?.info(
+        `New client connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
+      );
     if (this.listenerCount('clientConnected') > 0)
       this.emit('clientConnected', c, ch.session!.subscriptions.size > 0);
   }
@@ -422,7 +423,8 @@ export class Broker extends EventEmitter {
     this.stats.connected--;
     const now = this.now;
     const c = ch.client!;
-    this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
+    if (this.options.connectionMessages)
+      this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
     // Shared-subscription messages this member had not completed go to another member.
     if (session.inflight.size > 0 || session.queuedCount > 0)
       this.handOverShared(session, session.expiryInterval !== 0);

@@ -144,6 +144,8 @@ export interface BrokerOptions {
   sharedSubscriptionStrategy?: 'round_robin' | 'random' | 'sticky' | 'hash_clientid' | 'hash_topic';
   /** Version string published on $SYS/broker/version. */
   version?: string;
+  /** Log each client connect and disconnect (connection_messages). Default true. */
+  connectionMessages?: boolean;
   /** New connections per second accepted from one source address (0 = unlimited). */
   connectionRateLimit?: number;
   /** password_file: a Mosquitto password file (path, loaded by listen()/reloadSecurity(), or loaded object). */
@@ -233,6 +235,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     sharedSubscriptionStrategy: o.sharedSubscriptionStrategy ?? 'round_robin',
     version: o.version ?? 'heron',
     connectionRateLimit: o.connectionRateLimit ?? 0,
+    connectionMessages: o.connectionMessages ?? true,
     passwordFile: o.passwordFile,
     aclFile: o.aclFile,
     aclSubscribeMode: o.aclSubscribeMode ?? 'mosquitto',
