@@ -14,6 +14,7 @@ import type {
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
+import { Cluster } from '../cluster/cluster.js';
 import { Persistence } from '../store/persistence.js';
 import { restoreState } from '../store/restore.js';
 import { type Listener, openListener } from '../transport/listener.js';
@@ -106,6 +107,8 @@ export class Broker extends EventEmitter {
   responseInformation: string | undefined;
   /** Durable storage, when the `persistence` option is set. */
   readonly persistence: Persistence | undefined;
+  /** Membership in a Redis cluster, when the `cluster` option is set. */
+  readonly cluster: Cluster | undefined;
   /** Next message id; restored from the store so ids stay unique across restarts. */
   nextMessageId = 1;
   /** Ids below this are reserved in the store; crossing it reserves the next block. */
@@ -128,6 +131,7 @@ export class Broker extends EventEmitter {
     this.access = new AccessControl(this.options);
     const po = options.persistence;
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
+    this.cluster = options.cluster !== undefined ? new Cluster(this, options.cluster) : undefined;
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
@@ -153,7 +157,7 @@ export class Broker extends EventEmitter {
    * when the store cannot be used.
    */
   ready(): Promise<void> {
-    this.readying ??= this.restore();
+    this.readying ??= this.restore().then(() => this.cluster?.start());
     return this.readying;
   }
 
@@ -211,6 +215,7 @@ export class Broker extends EventEmitter {
       ch.disconnectWith(ReasonCode.ServerShuttingDown, 'server shutting down');
     }
     await Promise.all([...closing, ...waits]);
+    await this.cluster?.stop();
     if (this.persistence !== undefined && this.readying !== undefined) {
       await this.readying.catch(() => {});
       await this.persistence.close();
@@ -303,11 +308,15 @@ export class Broker extends EventEmitter {
 
   /** Runs the authentication chain; resolves to a v5 reason code (0 = accepted). */
   authenticate(ch: Channel, p: ConnectPacket, will: Will | undefined): Promise<number> {
-    return this.access.authenticate(
+    const auth = this.access.authenticate(
       { ...ch.client!, password: p.password, properties: p.properties },
       ch.info.certificateAsUsername === true,
       will,
     );
+    const c = this.cluster;
+    if (c === undefined) return auth;
+    // In a cluster the client id is claimed (and its session fetched) before CONNACK.
+    return auth.then((code) => (code === 0 ? c.claim(ch.clientId, p.clean).then(() => code) : code));
   }
 
   /** Whether a connected client may publish to `topic` (mount point applied); see AccessControl. */
@@ -439,6 +448,7 @@ export class Broker extends EventEmitter {
   /** Removes a session with its subscriptions and messages; a delayed will is published now. */
   destroySession(session: Session): void {
     this.persistence?.sessionDestroyed(session);
+    this.cluster?.sessionEnded(session.clientId);
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     for (const sub of session.subscriptions.values()) this.removeRoute(sub);
     session.subscriptions.clear();
@@ -483,7 +493,8 @@ export class Broker extends EventEmitter {
 
   // ---------------------------------------------------------------- publish
 
-  private makeMessage(
+  /** A new message with the next message id (expiry from its properties). */
+  makeMessage(
     topic: string,
     payload: Buffer,
     qos: QoS,
@@ -541,6 +552,7 @@ export class Broker extends EventEmitter {
       if (msg.payload.length === 0) this.retained.delete(msg.topic);
       else this.retained.set(msg.topic, msg);
       this.persistence?.retainedChanged(msg);
+      this.cluster?.retainedChanged(msg);
     }
     if (this.listenerCount('publish') > 0) {
       this.emit(
@@ -555,16 +567,19 @@ export class Broker extends EventEmitter {
         client,
       );
     }
-    return this.route(msg);
+    const reached = this.route(msg);
+    this.cluster?.forward(msg);
+    return reached;
   }
 
   /**
    * The routing loop: finds matching subscriptions, keeps one delivery per
    * session at the highest granted QoS (overlapping subscriptions), picks one
    * member per shared group, and hands each session its delivery. Allocation
-   * free unless subscription identifiers are in play.
+   * free unless subscription identifiers are in play. `shares` (messages from
+   * another cluster node) limits shared groups to those that node assigned here.
    */
-  route(msg: Message): number {
+  route(msg: Message, shares?: ReadonlySet<string>): number {
     const out = this.matchScratch;
     const n = this.router.matchInto(msg.topic, out);
     if (n === 0) return 0;
@@ -577,6 +592,7 @@ export class Broker extends EventEmitter {
     for (let i = 0; i < n; i++) {
       const e = out[i]!;
       if (e instanceof SharedGroup) {
+        if (shares !== undefined && !shares.has(`${e.name}/${e.filter}`)) continue;
         const member =
           e.pick(msg.topic, msg.origin, isOnlineMember) ?? e.pick(msg.topic, msg.origin);
         if (member === undefined) continue;
@@ -781,6 +797,7 @@ export class Broker extends EventEmitter {
 
   /** Adds a subscription to the router (also used when restoring from the store). */
   addRoute(rec: SubscriptionRecord): void {
+    this.cluster?.routeAdded(rec);
     if (rec.shareGroup === undefined) {
       this.router.add(rec.topicFilter, rec.session.clientId, rec);
       return;
@@ -802,8 +819,10 @@ export class Broker extends EventEmitter {
 
   private removeRoute(rec: SubscriptionRecord): void {
     if (rec.shareGroup === undefined) {
-      if (this.router.get(rec.topicFilter, rec.session.clientId) === rec)
+      if (this.router.get(rec.topicFilter, rec.session.clientId) === rec) {
         this.router.remove(rec.topicFilter, rec.session.clientId);
+        this.cluster?.routeRemoved(rec);
+      }
       return;
     }
     const key = `$share/${rec.shareGroup}`;
@@ -811,7 +830,7 @@ export class Broker extends EventEmitter {
       | SharedGroup<SubscriptionRecord>
       | undefined;
     if (group === undefined) return;
-    group.remove(rec.session.clientId);
+    if (group.remove(rec.session.clientId)) this.cluster?.routeRemoved(rec);
     if (group.size === 0) this.router.remove(rec.topicFilter, key);
   }
 

@@ -4,6 +4,7 @@ import type { PasswordFile } from '../auth/password-file.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import type { ClusterOptions } from '../cluster/options.js';
 import type { PersistenceOptions } from '../store/store.js';
 
 /** What the broker knows about a connected (or connecting) client, passed to hooks and events. */
@@ -157,13 +158,19 @@ export interface BrokerOptions {
   publishByteRateLimit?: number;
   /** Durable storage of sessions and messages (default: none, everything in memory). */
   persistence?: PersistenceOptions;
+  /** Join a Redis-backed cluster of Heron nodes (default: a single node). See docs/cluster.md. */
+  cluster?: ClusterOptions;
 }
 
 /** BrokerOptions with every default filled in. */
 export type ResolvedBrokerOptions = Required<
-  Omit<BrokerOptions, 'hooks' | 'logger' | 'listeners' | 'persistence' | 'passwordFile' | 'aclFile'>
+  Omit<
+    BrokerOptions,
+    'hooks' | 'logger' | 'listeners' | 'persistence' | 'passwordFile' | 'aclFile' | 'cluster'
+  >
 > & {
   persistence: PersistenceOptions | undefined;
+  cluster: ClusterOptions | undefined;
   hooks: BrokerHooks;
   logger: Logger | undefined;
   listeners: ListenerOptions[];
@@ -178,6 +185,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     hooks: o.hooks ?? {},
     logger: o.logger,
     persistence: o.persistence,
+    cluster: o.cluster,
     allowAnonymous: o.allowAnonymous ?? true,
     allowZeroLengthClientId: o.allowZeroLengthClientId ?? true,
     autoIdPrefix: o.autoIdPrefix ?? 'auto-',

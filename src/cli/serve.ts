@@ -1,3 +1,4 @@
+import { ClusterError } from '../cluster/cluster-error.js';
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -81,7 +82,9 @@ export async function startFromConfig(
     await broker.listen();
   } catch (e) {
     const x = e as NodeJS.ErrnoException;
-    log.error(`Error: unable to open listener: ${x.message}`);
+    log.error(
+      x instanceof ClusterError ? `Error: ${x.message}` : `Error: unable to open listener: ${x.message}`,
+    );
     await broker.close();
     throw e;
   }
