@@ -1,4 +1,4 @@
-import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 
 /** A received message, as a test sees it. */
 export interface Got {
@@ -13,11 +13,14 @@ export interface Got {
 export interface Recorder {
   client: MqttClient;
   got: Got[];
+  /** Session Present of the CONNACK. */
+  sessionPresent: boolean;
 }
 
 /** Connects an MQTT.js client (no automatic reconnect) that records every message. */
 export async function connectRecorder(url: string, opts: IClientOptions = {}): Promise<Recorder> {
-  const client = await connectAsync(url, { reconnectPeriod: 0, ...opts });
+  const client = connect(url, { reconnectPeriod: 0, ...opts });
+  // Listening before CONNACK: messages of a resumed session can arrive in the same chunk.
   const got: Got[] = [];
   client.on('message', (topic, payload, packet) => {
     got.push({
@@ -28,7 +31,11 @@ export async function connectRecorder(url: string, opts: IClientOptions = {}): P
       properties: packet.properties as Record<string, unknown> | undefined,
     });
   });
-  return { client, got };
+  const sessionPresent = await new Promise<boolean>((resolve, reject) => {
+    client.once('connect', (ack) => resolve(ack.sessionPresent));
+    client.once('error', reject);
+  });
+  return { client, got, sessionPresent };
 }
 
 /** Waits a little so that any duplicate or stray message would have arrived. */
