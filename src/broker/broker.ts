@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
+import { Cluster } from '../cluster/cluster.js';
 import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type {
@@ -14,7 +15,6 @@ import type {
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
-import { Cluster } from '../cluster/cluster.js';
 import { Persistence } from '../store/persistence.js';
 import { restoreState } from '../store/restore.js';
 import { type Listener, openListener } from '../transport/listener.js';
@@ -319,7 +319,9 @@ export class Broker extends EventEmitter {
     const c = this.cluster;
     if (c === undefined) return auth;
     // In a cluster the client id is claimed (and its session fetched) before CONNACK.
-    return auth.then((code) => (code === 0 ? c.claim(ch.clientId, p.clean).then(() => code) : code));
+    return auth.then((code) =>
+      code === 0 ? c.claim(ch.clientId, p.clean).then(() => code) : code,
+    );
   }
 
   /** Whether a connected client may publish to `topic` (mount point applied); see AccessControl. */

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { AclFile, AclSubscribeMode } from '../auth/acl.js';
 import type { PasswordFile } from '../auth/password-file.js';
+import type { ClusterOptions } from '../cluster/options.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
-import type { ClusterOptions } from '../cluster/options.js';
 import type { PersistenceOptions } from '../store/store.js';
 import type { AuthMethod } from './enhanced-auth.js';
 import type { RedirectOptions } from './redirect.js';

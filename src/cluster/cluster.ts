@@ -6,7 +6,13 @@ import type { Message } from '../broker/message.js';
 import type { SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
 import { type ClusterFrame, decodeFrame, encodeMessage, frame } from './frame.js';
-import { captureSession, fromJson, installSession, type SessionHandover, toJson } from './handover.js';
+import {
+  captureSession,
+  fromJson,
+  installSession,
+  type SessionHandover,
+  toJson,
+} from './handover.js';
 import { LocalRoutes } from './local-routes.js';
 import type { ClusterOptions, ResolvedClusterOptions } from './options.js';
 import { type RemoteNode, type RemoteRoute, RemoteRoutes } from './remote-routes.js';
@@ -148,12 +154,20 @@ export class Cluster {
       await Promise.all([cmd.connect(), sub.connect()]);
       sub.on('messageBuffer', (ch: Buffer, msg: Buffer) => this.onMessage(ch.toString(), msg));
       const p = this.p;
-      await sub.subscribe(`${p}msg:${this.nodeId}`, this.ctlChannel(this.nodeId), `${p}routes`, `${p}retained`);
+      await sub.subscribe(
+        `${p}msg:${this.nodeId}`,
+        this.ctlChannel(this.nodeId),
+        `${p}routes`,
+        `${p}retained`,
+      );
       await this.sync();
     } catch (err) {
       cmd.disconnect();
       sub.disconnect();
-      throw new ClusterError(`cannot join the cluster at ${o.redisUrl}: ${(err as Error).message}`, err);
+      throw new ClusterError(
+        `cannot join the cluster at ${o.redisUrl}: ${(err as Error).message}`,
+        err,
+      );
     }
     this.started = true;
     // After a Redis outage the tables may have missed changes: announce and load again.
@@ -282,7 +296,9 @@ export class Cluster {
       if (res[0]?.[1] === 0) {
         // This node had been given up for dead (a long pause or an outage): announce again.
         this.broker.log?.warn('cluster: this node had expired in redis; announcing again');
-        this.sync().catch((e: Error) => this.broker.log?.warn({ err: e }, 'cluster: resync failed'));
+        this.sync().catch((e: Error) =>
+          this.broker.log?.warn({ err: e }, 'cluster: resync failed'),
+        );
         return;
       }
       for (let i = 0; i < ids.length; i++) {
@@ -325,7 +341,10 @@ export class Cluster {
     if (add.length > 0) m.hset(this.routesKey(me), Object.fromEntries(add.map((k) => [k, '1'])));
     if (remove.length > 0) m.hdel(this.routesKey(me), ...remove);
     m.pexpire(this.routesKey(me), this.options.nodeTtl);
-    m.publish(`${this.p}routes`, JSON.stringify({ n: me, a: add, d: remove } satisfies RouteChange));
+    m.publish(
+      `${this.p}routes`,
+      JSON.stringify({ n: me, a: add, d: remove } satisfies RouteChange),
+    );
     m.exec(ignore);
   }
 
@@ -560,7 +579,11 @@ export class Cluster {
         b.destroySession(s);
       }
     }
-    const reply: Control = { t: 'handover', id: c.id, ...(state !== undefined ? { s: state } : {}) };
+    const reply: Control = {
+      t: 'handover',
+      id: c.id,
+      ...(state !== undefined ? { s: state } : {}),
+    };
     this.cmd?.publish(this.ctlChannel(c.from), toJson(reply), ignore);
   }
 

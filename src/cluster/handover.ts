@@ -65,7 +65,12 @@ export function captureSession(s: Session): SessionHandover {
  */
 export function installSession(broker: Broker, h: SessionHandover): Session {
   const r = h.record;
-  const s = new SessionClass(r.clientId, r.protocolVersion, r.expiryInterval, broker.sessionLimits());
+  const s = new SessionClass(
+    r.clientId,
+    r.protocolVersion,
+    r.expiryInterval,
+    broker.sessionLimits(),
+  );
   s.username = r.username;
   s.disconnectedAt = Date.now();
   broker.sessions.set(s.clientId, s);

@@ -93,5 +93,11 @@ function parseKey(node: RemoteNode, key: string): RemoteRoute | undefined {
   if (slash < 0) return undefined;
   const group = key.slice(7, slash);
   const topicFilter = key.slice(slash + 1);
-  return { node, topicFilter, group, localKey: `$share/${group}`, shareKey: `${group}/${topicFilter}` };
+  return {
+    node,
+    topicFilter,
+    group,
+    localKey: `$share/${group}`,
+    shareKey: `${group}/${topicFilter}`,
+  };
 }

@@ -152,7 +152,7 @@ describe('cluster routing', () => {
     const pub = await connectRecorder(b.url, { clientId: 'late-pub' });
     await pub.client.publishAsync('late/ret', 'kept', { qos: 1, retain: true });
     await waitFor(() => knowsRoute(b, 'A', 'late/+'), 3000, 'route on B');
-    const prefix = (a.broker.cluster!.options.keyPrefix);
+    const prefix = a.broker.cluster!.options.keyPrefix;
     const d = await startNode(redis.url, prefix, 'D');
     try {
       assert.ok(knowsRoute(d, 'A', 'late/+'));

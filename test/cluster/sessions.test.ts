@@ -87,7 +87,11 @@ describe('cluster sessions', () => {
   });
 
   test('a persistent v3 session moves from A to B with its subscriptions and queued messages (session present)', async () => {
-    const sub = await connectRecorder(a.url, { protocolVersion: 4, clientId: 'roamer', clean: false });
+    const sub = await connectRecorder(a.url, {
+      protocolVersion: 4,
+      clientId: 'roamer',
+      clean: false,
+    });
     await sub.client.subscribeAsync('jobs/+', { qos: 1 });
     await waitFor(() => knowsRoute(c, 'A', 'jobs/+'), 3000, 'route on C');
     await sub.client.endAsync();

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ClusterOptions } from '../../../src/cluster/options.js';
 import type { BrokerOptions } from '../../../src/broker/options.js';
+import type { ClusterOptions } from '../../../src/cluster/options.js';
 import { startBroker, type TestBroker } from '../../helpers/broker.js';
 
 /** Short TTLs so that node failure shows within a test. */
