@@ -159,6 +159,14 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
           syncInterval: cfg.persistenceSyncInterval,
         }
       : undefined,
+    ...(cfg.cluster !== undefined
+      ? {
+          cluster: {
+            redisUrl: cfg.cluster.redisUrl,
+            ...(cfg.cluster.nodeId !== undefined ? { nodeId: cfg.cluster.nodeId } : {}),
+          },
+        }
+      : {}),
   };
 }
 
