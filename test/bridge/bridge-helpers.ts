@@ -1,6 +1,6 @@
 import { connect, type MqttClient } from '../../src/client/client.js';
-import type { BridgeConfig } from '../../src/config/types.js';
 import { parseConfigText } from '../../src/config/parse.js';
+import type { BridgeConfig } from '../../src/config/types.js';
 import type { PublishPacket } from '../../src/protocol/packets.js';
 
 /** A `connection` block (after its `connection` and `address` lines) parsed as mosquitto.conf. */
@@ -29,7 +29,7 @@ export async function record(url: string, filters: string[], id?: string): Promi
   const client = await connect({ url, clientId: id ?? '', reconnect: false });
   const messages: PublishPacket[] = [];
   client.on('message', (_t, _p, packet) => messages.push(packet));
-  await client.subscribe(filters, { qos: 1 });
+  if (filters.length > 0) await client.subscribe(filters, { qos: 1 });
   return {
     client,
     messages,

@@ -192,7 +192,11 @@ describe('Heron to Heron bridge', () => {
   test('start_type lazy: connects at `threshold` queued messages, leaves after idle_timeout', async () => {
     const [local, remote] = await brokers();
     const [h] = startBridges(local.broker, [
-      bridgeConfig('lz', [remote.port], 'start_type lazy\nthreshold 2\nidle_timeout 1\ntopic z/# out 1'),
+      bridgeConfig(
+        'lz',
+        [remote.port],
+        'start_type lazy\nthreshold 2\nidle_timeout 1\ntopic z/# out 1',
+      ),
     ]);
     cleanups.push(() => h!.stop());
     const bridge = h!.bridge;
