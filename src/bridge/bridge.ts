@@ -190,7 +190,8 @@ export class Bridge implements DeliverySink {
     };
     if (cfg.username !== undefined) opts.username = cfg.username;
     if (cfg.password !== undefined) opts.password = cfg.password;
-    if (this.tls !== undefined) opts.tls = { ...this.tls, servername: sni(addr.host) };
+    if (this.tls !== undefined) opts.tls = this.tls;
+    if (cfg.bindAddress !== undefined) opts.localAddress = cfg.bindAddress;
     // The remote publishes "0" for us when the connection is lost (Mosquitto's bridge will).
     if (notifyRemote)
       opts.will = { topic: cfg.notificationTopic, payload: ZERO, qos: 1, retain: true };
@@ -545,11 +546,6 @@ export class Bridge implements DeliverySink {
       properties: props,
     });
   }
-}
-
-/** Server name for SNI: host names only, never IP addresses. */
-function sni(host: string): string | undefined {
-  return net.isIP(host) === 0 ? host : undefined;
 }
 
 /** Ends a client cleanly, or drops it if the remote does not close within `ms`. */

@@ -63,6 +63,8 @@ export interface ClientOptions {
   trace?: (direction: 'send' | 'receive', packet: Packet) => void;
   /** 3.1/3.1.1: announce a bridge (protocol level | 0x80, Mosquitto's try_private). Default false. */
   bridge?: boolean;
+  /** Local address to connect from (a bridge's bridge_bind_address). */
+  localAddress?: string;
 }
 
 /** ClientOptions with defaults filled in. */
@@ -86,6 +88,7 @@ export interface ResolvedClientOptions {
   tls: TlsConnectionOptions | undefined;
   trace: ((direction: 'send' | 'receive', packet: Packet) => void) | undefined;
   bridge: boolean;
+  localAddress: string | undefined;
 }
 
 const DEFAULT_PORTS: Record<ClientScheme, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
@@ -151,5 +154,6 @@ export function resolveClientOptions(input: string | ClientOptions): ResolvedCli
     tls: o.tls,
     trace: o.trace,
     bridge: o.bridge === true && version !== 5,
+    localAddress: o.localAddress,
   };
 }

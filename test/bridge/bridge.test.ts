@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import { after, describe, test } from 'node:test';
 import { type Bridge, startBridges } from '../../src/bridge/index.js';
 import type { BridgeConfig } from '../../src/config/types.js';
 import { freePort } from '../client/mosquitto-process.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { makeTestCerts } from '../helpers/certs.js';
 import { bridgeConfig, payloads, type Recorder, record, sleep, waitFor } from './bridge-helpers.js';
 
 /** Starts a bridge and waits until the remote acknowledged its subscriptions. */
@@ -223,5 +225,44 @@ describe('Heron to Heron bridge', () => {
     await sleep(1300);
     assert.equal(h!.bridge.state, 'idle');
     assert.equal(h!.bridge.stats.connects, 0);
+  });
+
+  test('TLS: bridge_cafile verifies the remote, bridge_certfile/keyfile authenticate the bridge', async () => {
+    const certs = await makeTestCerts();
+    cleanups.push(() => rm(certs.dir, { recursive: true, force: true }));
+    const local = await startBroker();
+    const remote = await startBroker({
+      listeners: [
+        {
+          port: 0,
+          host: '127.0.0.1',
+          certificateUsername: 'cn',
+          tls: {
+            cert: certs.serverCert,
+            key: certs.serverKey,
+            ca: certs.ca,
+            requestCert: true,
+            rejectUnauthorized: true,
+          },
+        },
+      ],
+    });
+    cleanups.push(
+      () => local.close(),
+      () => remote.close(),
+    );
+    const cfg = bridgeConfig(
+      'tls',
+      [remote.port],
+      [
+        `bridge_cafile ${certs.caFile}`,
+        `bridge_certfile ${certs.clientCertFile}`,
+        `bridge_keyfile ${certs.clientKeyFile}`,
+        'topic t/# out 1',
+      ].join('\n'),
+    );
+    await bridgeUp(local, cfg);
+    const ch = [...remote.broker.channels].find((c) => c.clientId === 'tls');
+    assert.equal(ch?.username, 'alice');
   });
 });
