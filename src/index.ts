@@ -10,6 +10,15 @@ export {
 export { AuthFileError } from './auth/auth-file-error.js';
 export { PasswordFile } from './auth/password-file.js';
 export {
+  Bridge,
+  type BridgeHandle,
+  type BridgeState,
+  type BridgeStats,
+  type BridgeTuning,
+  startBridges,
+  stopBridges,
+} from './bridge/index.js';
+export {
   Broker,
   type BrokerEvents,
   createBroker,

@@ -29,6 +29,7 @@ import {
 } from './options.js';
 import { RetainedIndex } from './retained-index.js';
 import {
+  type DeliverySink,
   DropReason,
   SESSION_NEVER_EXPIRES,
   Session,
@@ -421,7 +422,7 @@ export class Broker extends EventEmitter {
     const c = ch.client!;
     if (this.options.connectionMessages)
       this.log?.info(
-        `New client connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
+        `New ${ch.bridge ? 'bridge' : 'client'} connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
       );
     if (this.listenerCount('clientConnected') > 0)
       this.emit('clientConnected', c, ch.session!.subscriptions.size > 0);
@@ -563,6 +564,56 @@ export class Broker extends EventEmitter {
         message.retain,
         message.properties,
         '',
+      ),
+      undefined,
+    );
+  }
+
+  /**
+   * Creates an in-process session whose deliveries go to `sink` (a bridge's local
+   * side). It is not in `sessions`, so no client takes it over, and it is never persisted.
+   */
+  createInternalSession(clientId: string, sink: DeliverySink): Session {
+    const s = new Session(clientId, 5, 0, this.sessionLimits());
+    s.sink = sink;
+    return s;
+  }
+
+  /** Subscribes an internal session with No Local and Retain As Published; sends no retained messages. */
+  subscribeInternal(session: Session, filter: string, qos: QoS): void {
+    const existing = session.subscriptions.get(filter);
+    if (existing !== undefined) this.removeRoute(existing);
+    const rec: SubscriptionRecord = {
+      session,
+      filter,
+      topicFilter: filter,
+      shareGroup: undefined,
+      qos,
+      noLocal: true,
+      retainAsPublished: true,
+      retainHandling: 2,
+      subscriptionId: undefined,
+    };
+    session.subscriptions.set(filter, rec);
+    this.addRoute(rec);
+  }
+
+  /** Removes every subscription of an internal session. */
+  unsubscribeInternal(session: Session): void {
+    for (const rec of session.subscriptions.values()) this.removeRoute(rec);
+    session.subscriptions.clear();
+  }
+
+  /** Publishes on behalf of a session (a bridge's): its No Local subscriptions skip the message. */
+  publishAs(session: Session, message: PublishedMessage): number {
+    return this.publishMessage(
+      this.makeMessage(
+        message.topic,
+        message.payload,
+        message.qos,
+        message.retain,
+        message.properties,
+        session.clientId,
       ),
       undefined,
     );
@@ -781,8 +832,9 @@ export class Broker extends EventEmitter {
         topicFilter,
         shareGroup: group,
         qos,
-        noLocal: sub.noLocal,
-        retainAsPublished: sub.retainAsPublished,
+        // Like Mosquitto, an announced v3 bridge never gets its own messages back, retain flags intact.
+        noLocal: sub.noLocal || ch.bridge,
+        retainAsPublished: sub.retainAsPublished || ch.bridge,
         retainHandling: sub.retainHandling,
         subscriptionId: subId,
       };

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { type BridgeHandle, startBridges, stopBridges } from '../bridge/index.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
 import { listenerSummary } from '../config/listener-info.js';
@@ -95,6 +96,7 @@ export async function startFromConfig(
     throw e;
   }
   for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
+  const bridges: BridgeHandle[] = startBridges(broker, config.bridges, log);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
   const running: RunningBroker = {
     broker,
@@ -129,6 +131,7 @@ export async function startFromConfig(
     },
     async stop() {
       log.info('heron version %s terminating', VERSION);
+      await stopBridges(bridges);
       await broker.close();
       if (config.pidFile !== undefined) {
         try {
