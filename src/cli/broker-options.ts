@@ -144,7 +144,12 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     receiveMaximum: cfg.receiveMaximum,
     subscribeDeniedReasonCode: cfg.subscribeDeniedReasonCode,
     ...(cfg.serverRedirect !== 'off' && cfg.serverReference !== undefined
-      ? { redirect: { serverReference: cfg.serverReference, permanent: cfg.serverRedirect === 'server_moved' } }
+      ? {
+          redirect: {
+            serverReference: cfg.serverReference,
+            permanent: cfg.serverRedirect === 'server_moved',
+          },
+        }
       : {}),
     version,
     // persistence_location + persistence_file name the store's directory (LMDB keeps data.mdb in it).

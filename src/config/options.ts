@@ -847,7 +847,11 @@ global(
   'subscribeDeniedReasonCode',
   (ctx, l) => {
     const w = word(l, '0x80 or 0x87', ctx.warn);
-    const v = /^0x[0-9a-f]+$/i.test(w) ? Number.parseInt(w, 16) : /^\d+$/.test(w) ? Number(w) : Number.NaN;
+    const v = /^0x[0-9a-f]+$/i.test(w)
+      ? Number.parseInt(w, 16)
+      : /^\d+$/.test(w)
+        ? Number(w)
+        : Number.NaN;
     if (v !== 0x80 && v !== 0x87) throw lineError(l, `expected 0x80 or 0x87, got '${w}'`);
     return v;
   },
