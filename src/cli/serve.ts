@@ -52,9 +52,11 @@ export async function serve(
     child.unref();
     return 0;
   }
+  // Signals are handled from the start: a SIGTERM that arrives while the store
+  // opens or listeners bind still ends in a clean shutdown, not a killed process.
+  const signals = installSignalHandlers();
   const config = await resolveConfig(args);
-  const running = await startFromConfig(config, err);
-  installSignalHandlers(running);
+  signals.attach(await startFromConfig(config, err));
   return -1; // keep running
 }
 
@@ -160,14 +162,21 @@ function dropPrivileges(config: HeronConfig, log: Logger): void {
   }
 }
 
-function installSignalHandlers(r: RunningBroker): void {
+/** Signal handling that exists before the broker does; `attach` hands it the running broker. */
+function installSignalHandlers(): { attach(r: RunningBroker): void } {
+  let running: RunningBroker | undefined;
+  let stopRequested = false;
   let stopping = false;
   const stop = (): void => {
+    if (running === undefined) {
+      stopRequested = true; // acted on once startup completes
+      return;
+    }
     if (stopping) return;
     stopping = true;
     const force = setTimeout(() => process.exit(0), 5000);
     force.unref();
-    r.stop().then(
+    running.stop().then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -175,6 +184,12 @@ function installSignalHandlers(r: RunningBroker): void {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('SIGHUP', () => {
-    void r.reload();
+    if (running !== undefined) void running.reload();
   });
+  return {
+    attach(r: RunningBroker): void {
+      running = r;
+      if (stopRequested) stop();
+    },
+  };
 }

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { strftime } from './strftime.js';
 
@@ -138,7 +137,14 @@ export function createLogger(settings: LogSettings): Logger {
     let base: NodeJS.WritableStream;
     if (d.kind === 'stdout') base = process.stdout;
     else if (d.kind === 'stderr') base = process.stderr;
-    else if (d.kind === 'file') base = createWriteStream(d.path, { flags: 'a' }) as WriteStream;
+    // Synchronous file writes: lines logged just before exit (shutdown, fatal errors) are not lost.
+    else if (d.kind === 'file')
+      base = pino.destination({
+        dest: d.path,
+        append: true,
+        sync: true,
+        mkdir: true,
+      }) as unknown as NodeJS.WritableStream;
     else if (d.kind === 'syslog') base = syslogStream(d.facility);
     else continue;
     // Syslog adds its own timestamp.

@@ -23,32 +23,34 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `heron` as a real process and waits until `port` accepts connections. */
+/** Starts `heron` as a real process and waits until every port accepts connections. */
 async function startHeron(
   args: string[],
   port: number,
+  ...morePorts: number[]
 ): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, [HERON, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`heron exited ${child.exitCode}: ${out}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
+  for (const p of [port, ...morePorts])
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`heron exited ${child.exitCode}: ${out}`);
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = net.connect(p, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
       });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`heron did not listen on ${port}: ${out}`);
+      if (ok) break;
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`heron did not listen on ${port}: ${out}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
   return { child, output: () => out };
 }
 
@@ -97,9 +99,14 @@ test(
       join(dir, 'conf.d', 'listeners.conf'),
       `listener ${tcp} 127.0.0.1\nlistener ${ws} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n`,
     );
-    const { child } = await startHeron(['-c', join(dir, 'mosquitto.conf')], tcp);
+    const { child, output } = await startHeron(['-c', join(dir, 'mosquitto.conf')], tcp, ws);
     try {
-      assert.equal(readFileSync(join(dir, 'mosquitto.pid'), 'utf8').trim(), String(child.pid));
+      // The pid file is written once every listener is open.
+      const pidFile = join(dir, 'mosquitto.pid');
+      for (let i = 0; i < 100 && !existsSync(pidFile); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.ok(existsSync(pidFile), `pid file written; heron output: ${output()}`);
+      assert.equal(readFileSync(pidFile, 'utf8').trim(), String(child.pid));
       // A browser-style client over WebSocket receives what mosquitto_pub sends over TCP.
       const sub = await mqtt.connectAsync(`ws://127.0.0.1:${ws}/mqtt`, { clientId: 'ws-sub' });
       const got = new Promise<string>((resolve) =>
