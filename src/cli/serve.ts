@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { type AdminServer, startAdmin } from '../admin/server.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
 import { listenerSummary } from '../config/listener-info.js';
@@ -86,6 +87,21 @@ export async function startFromConfig(
     throw e;
   }
   for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
+  let admin: AdminServer | undefined;
+  if (config.admin !== undefined) {
+    try {
+      admin = await startAdmin(broker, {
+        port: config.admin.port,
+        host: config.admin.bindAddress,
+        token: config.admin.token,
+      });
+    } catch (e) {
+      log.error(`Error: unable to open the admin listener: ${(e as Error).message}`);
+      await broker.close();
+      throw e;
+    }
+    log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
+  }
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
   const running: RunningBroker = {
     broker,
@@ -122,6 +138,7 @@ export async function startFromConfig(
     },
     async stop() {
       log.info('heron version %s terminating', VERSION);
+      await admin?.close();
       await broker.close();
       if (config.pidFile !== undefined) {
         try {
