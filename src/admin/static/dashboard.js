@@ -418,9 +418,8 @@ function refreshAll() {
 refreshAll();
 setInterval(tick, 1000);
 setInterval(() => {
-  if (!state.needToken) refreshTopics();
+  if (state.needToken) return;
+  refreshTopics();
+  refreshListeners();
 }, 5000);
-setInterval(() => {
-  if (!state.needToken) refreshListeners();
-}, 10000);
 window.addEventListener('resize', drawSparkline);
