@@ -118,6 +118,8 @@ export class Broker extends EventEmitter {
   private readonly matchScratch: RouteEntry[] = [];
   private readonly targetScratch: Session[] = [];
   private closing = false;
+  /** Deliveries of the last `route()` that a full queue refused (for PUBACK 0x97). */
+  lastRouteQueueFull = 0;
   private rateSecond = 0;
   private readonly rateCounts = new Map<string, number>();
 
@@ -125,6 +127,7 @@ export class Broker extends EventEmitter {
     super();
     this.options = resolveBrokerOptions(options);
     this.setLogger(this.options.logger);
+    this.responseInformation = this.options.responseInformation;
     this.access = new AccessControl(this.options);
     const po = options.persistence;
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
@@ -311,9 +314,9 @@ export class Broker extends EventEmitter {
     return `${this.options.autoIdPrefix}${randomBytes(12).toString('hex')}`;
   }
 
-  /** Whether an enhanced-authentication method is available (none yet). */
-  supportsAuthMethod(_method: string): boolean {
-    return false;
+  /** Whether an enhanced-authentication method is registered under this name. */
+  supportsAuthMethod(method: string): boolean {
+    return Object.hasOwn(this.options.authMethods, method);
   }
 
   /** Runs the authentication chain; resolves to a v5 reason code (0 = accepted). */
@@ -344,6 +347,9 @@ export class Broker extends EventEmitter {
     props.topicAliasMaximum = o.maxTopicAlias;
     if (o.maxQos < 2) props.maximumQoS = o.maxQos;
     if (!o.retainAvailable) props.retainAvailable = 0;
+    if (!o.wildcardSubscriptionAvailable) props.wildcardSubscriptionAvailable = 0;
+    if (!o.subscriptionIdentifiersAvailable) props.subscriptionIdentifiersAvailable = 0;
+    if (!o.sharedSubscriptionAvailable) props.sharedSubscriptionAvailable = 0;
     return props;
   }
 
@@ -417,9 +423,10 @@ export class Broker extends EventEmitter {
     s.connectionsTotal++;
     if (s.connected > s.maximumConnected) s.maximumConnected = s.connected;
     const c = ch.client!;
-    this.log?.info(
-      `New client connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
-    );
+    if (this.options.connectionMessages)
+      this.log?.info(
+        `New client connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
+      );
     if (this.listenerCount('clientConnected') > 0)
       this.emit('clientConnected', c, ch.session!.subscriptions.size > 0);
   }
@@ -431,9 +438,11 @@ export class Broker extends EventEmitter {
     this.stats.connected--;
     const now = this.now;
     const c = ch.client!;
-    this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
+    if (this.options.connectionMessages)
+      this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
     // Shared-subscription messages this member had not completed go to another member.
-    if (session.inflight.size > 0 || session.queuedCount > 0) this.handOverShared(session);
+    if (session.inflight.size > 0 || session.queuedCount > 0)
+      this.handOverShared(session, session.expiryInterval !== 0);
     if (will !== undefined) {
       const delay = will.properties?.willDelayInterval ?? 0;
       if (delay > 0 && session.expiryInterval > 0) {
@@ -457,7 +466,7 @@ export class Broker extends EventEmitter {
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     for (const sub of session.subscriptions.values()) this.removeRoute(sub);
     session.subscriptions.clear();
-    this.handOverShared(session);
+    this.handOverShared(session, false);
     session.clearMessages();
     if (session.pendingWill !== undefined) {
       const will = session.pendingWill;
@@ -466,14 +475,25 @@ export class Broker extends EventEmitter {
     }
   }
 
-  private handOverShared(session: Session): void {
+  /**
+   * Gives the shared-subscription deliveries a leaving member had not completed to
+   * another member of the same group, online ones first. When no other member
+   * exists, a session that `survives` keeps them for its own return.
+   */
+  private handOverShared(session: Session, survives: boolean): void {
     const moved = session.takeShared();
+    const other = (m: SubscriptionRecord): boolean => m.session !== session;
+    const otherOnline = (m: SubscriptionRecord): boolean =>
+      m.session !== session && isOnlineMember(m);
     for (const d of moved) {
       const group = d.group!;
       const member =
-        group.pick(d.msg.topic, d.msg.origin, isOnlineMember) ??
-        group.pick(d.msg.topic, d.msg.origin);
-      if (member === undefined || member.session === session) continue;
+        group.pick(d.msg.topic, d.msg.origin, otherOnline) ??
+        group.pick(d.msg.topic, d.msg.origin, other);
+      if (member === undefined) {
+        if (survives) session.redeliver(d);
+        continue;
+      }
       const qos = (d.msg.qos < member.qos ? d.msg.qos : member.qos) as QoS;
       d.qos = qos;
       member.session.redeliver(d);
@@ -582,6 +602,7 @@ export class Broker extends EventEmitter {
   route(msg: Message): number {
     const out = this.matchScratch;
     const n = this.router.matchInto(msg.topic, out);
+    this.lastRouteQueueFull = 0;
     if (n === 0) return 0;
     const stamp = ++this.routeStamp;
     // Scratch arrays are reused without truncation (truncating frees their backing store in V8).
@@ -589,6 +610,7 @@ export class Broker extends EventEmitter {
     let nt = 0;
     const guarded = this.access.readsGuarded;
     let reached = 0;
+    let full = 0;
     for (let i = 0; i < n; i++) {
       const e = out[i]!;
       if (e instanceof SharedGroup) {
@@ -598,7 +620,8 @@ export class Broker extends EventEmitter {
         if (guarded && !this.access.mayRead(member.session, msg.topic)) continue;
         const q = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
         const subIds = member.subscriptionId !== undefined ? [member.subscriptionId] : undefined;
-        this.deliverCounted(member.session, msg, q, false, subIds, e);
+        if (this.deliverCounted(member.session, msg, q, false, subIds, e) === DropReason.QueueFull)
+          full++;
         reached++;
         continue;
       }
@@ -622,9 +645,11 @@ export class Broker extends EventEmitter {
       const q = (msg.qos < s.routeQos ? msg.qos : s.routeQos) as QoS;
       // [MQTT-3.3.1-9] forwarded to existing subscriptions with RETAIN 0, unless v5 Retain As Published.
       const r = s.routeRetainAsPublished && msg.retain;
-      this.deliverCounted(s, msg, q, r, s.routeSubIds, undefined);
+      if (this.deliverCounted(s, msg, q, r, s.routeSubIds, undefined) === DropReason.QueueFull)
+        full++;
       reached++;
     }
+    this.lastRouteQueueFull = full;
     return reached;
   }
 
@@ -640,11 +665,12 @@ export class Broker extends EventEmitter {
     r: boolean,
     subIds: number[] | undefined,
     group: SharedGroup<SubscriptionRecord> | undefined,
-  ): void {
+  ): DropReason {
     const before = s.dropped;
     const res = s.deliver(msg, q, r, subIds, group);
     if (res === DropReason.Offline) this.stats.publishDropped++;
     else this.stats.publishDropped += s.dropped - before;
+    return res;
   }
 
   // ---------------------------------------------------------------- subscribe
@@ -671,7 +697,7 @@ export class Broker extends EventEmitter {
       return;
     }
     return (async () => {
-      const verdicts: Array<boolean | QoS | undefined> = [];
+      const verdicts: Array<boolean | number | undefined> = [];
       for (const sub of p.subscriptions) verdicts.push(await hook(ch.client!, sub));
       if (ch.session?.channel !== ch) return;
       this.completeSubscribe(ch, p, verdicts);
@@ -681,7 +707,7 @@ export class Broker extends EventEmitter {
   private completeSubscribe(
     ch: Channel,
     p: SubscribePacket,
-    verdicts: Array<boolean | QoS | undefined> | undefined,
+    verdicts: Array<boolean | number | undefined> | undefined,
   ): void {
     const session = ch.session!;
     const v5 = ch.version === 5;
@@ -699,6 +725,11 @@ export class Broker extends EventEmitter {
       const shared = parseSharedSubscription(filter);
       if (shared === 'invalid') {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
+        continue;
+      }
+      const unsupported = this.unsupportedFeature(sub.topic, shared !== undefined, subId);
+      if (unsupported !== 0) {
+        codes.push(v5 ? unsupported : 0x80);
         continue;
       }
       if (shared !== undefined) {
@@ -722,9 +753,10 @@ export class Broker extends EventEmitter {
         continue;
       }
       if (verdict === undefined && !this.access.maySubscribe(session.acl, filter)) verdict = false;
-      if (verdict === false) {
+      if (verdict === false || (typeof verdict === 'number' && verdict >= 0x80)) {
         this.stats.authzDenied++;
-        codes.push(v5 ? ReasonCode.NotAuthorized : 0x80);
+        const code = typeof verdict === 'number' ? verdict : o.subscribeDeniedReasonCode;
+        codes.push(v5 ? code : 0x80);
         continue;
       }
       const existing = session.subscriptions.get(filter);
@@ -739,7 +771,7 @@ export class Broker extends EventEmitter {
       }
       let qos = sub.qos;
       if (qos > o.maxQos) qos = o.maxQos;
-      if (typeof verdict === 'number' && verdict < qos) qos = verdict;
+      if (typeof verdict === 'number' && verdict < qos) qos = verdict as QoS;
       const rec: SubscriptionRecord = {
         session,
         filter,
@@ -767,6 +799,17 @@ export class Broker extends EventEmitter {
     if (this.listenerCount('subscribe') > 0)
       this.emit('subscribe', ch.client!, p.subscriptions, codes);
     if (retainedFor.length > 0) this.sendRetained(session, retainedFor);
+  }
+
+  /** SUBACK code for a subscription using a feature this broker has switched off, or 0. */
+  private unsupportedFeature(filter: string, shared: boolean, subId: number | undefined): number {
+    const o = this.options;
+    if (shared && !o.sharedSubscriptionAvailable) return ReasonCode.SharedSubscriptionsNotSupported;
+    if (subId !== undefined && !o.subscriptionIdentifiersAvailable)
+      return ReasonCode.SubscriptionIdentifiersNotSupported;
+    if (!o.wildcardSubscriptionAvailable && (filter.includes('+') || filter.includes('#')))
+      return ReasonCode.WildcardSubscriptionsNotSupported;
+    return 0;
   }
 
   private sendRetained(session: Session, recs: Array<[SubscriptionRecord, boolean]>): void {
@@ -836,6 +879,10 @@ export class Broker extends EventEmitter {
     const mp = session.channel?.info.mountPoint;
     for (const f of filters) {
       let filter = f;
+      if (parseSharedSubscription(f) === 'invalid') {
+        codes.push(ReasonCode.TopicFilterInvalid);
+        continue;
+      }
       if (mp !== undefined) {
         const shared = parseSharedSubscription(f);
         filter =

@@ -374,12 +374,13 @@ export class Session {
    * Removes and returns the deliveries that a shared subscription group chose
    * this session for and that the client has not completed, so the broker can
    * hand them to another member when this one leaves. QoS 2 deliveries already
-   * PUBREC'd stay: the client has them.
+   * sent stay: they are completed with this client or not at all [MQTT-4.8.2-4]
+   * [MQTT-4.8.2-5].
    */
   takeShared(): Delivery[] {
     const out: Delivery[] = [];
     for (const [pid, d] of this.inflight) {
-      if (d.group !== undefined && !d.released) {
+      if (d.group !== undefined && d.qos === 1) {
         this.inflight.delete(pid);
         this.persist?.removed(d);
         d.packetId = 0;
