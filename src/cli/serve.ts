@@ -19,6 +19,8 @@ export interface RunningBroker {
   broker: Broker;
   config: HeronConfig;
   log: Logger;
+  /** The admin HTTP server, when `admin_listener` is configured. */
+  admin: AdminServer | undefined;
   /** Re-reads what Mosquitto re-reads on SIGHUP (TLS certificates, password/ACL files, logging). */
   reload(): Promise<void>;
   /** Graceful stop. */
@@ -116,6 +118,7 @@ export async function startFromConfig(
     broker,
     config,
     log,
+    admin,
     async reload() {
       log.info('Reloading config.');
       try {
