@@ -14,6 +14,7 @@ import {
   clientView,
   type ListenerView,
   retainedView,
+  type SubscriptionView,
   sessionView,
   subscriptionView,
 } from './views.js';
@@ -60,7 +61,14 @@ function requireClient(broker: Broker, id: string): Channel {
 }
 
 function* allSubscriptions(broker: Broker): Generator<SubscriptionRecord> {
-  for (const s of broker.sessions.values()) yield* s.subscriptions.values();
+  for (const s of broker.sessions.values()) {
+    // Touching `subscriptions` would create an empty map for every idle session.
+    if (s.subscriptionCount > 0) yield* s.subscriptions.values();
+  }
+}
+
+function subscriptionsOf(s: Session): SubscriptionView[] {
+  return s.subscriptionCount > 0 ? [...s.subscriptions.values()].map(subscriptionView) : [];
 }
 
 function booleanParam(query: URLSearchParams, name: string): boolean | undefined {
@@ -90,7 +98,7 @@ function getClient({ broker, id }: ApiContext): unknown {
   const ch = requireClient(broker, id);
   return {
     client: clientView(ch),
-    subscriptions: [...ch.session!.subscriptions.values()].map(subscriptionView),
+    subscriptions: subscriptionsOf(ch.session!),
   };
 }
 
@@ -118,7 +126,7 @@ function getSession({ broker, id }: ApiContext): unknown {
   const s = requireSession(broker, id);
   return {
     session: sessionView(s),
-    subscriptions: [...s.subscriptions.values()].map(subscriptionView),
+    subscriptions: subscriptionsOf(s),
   };
 }
 
@@ -133,10 +141,13 @@ function deleteSession({ broker, id }: ApiContext): unknown {
 function listSubscriptions({ broker, query }: ApiContext): unknown {
   const clientId = query.get('clientId');
   const q = query.get('q') ?? '';
-  const source =
-    clientId !== null && clientId !== ''
-      ? (broker.sessions.get(clientId)?.subscriptions.values() ?? [])
-      : allSubscriptions(broker);
+  let source: Iterable<SubscriptionRecord>;
+  if (clientId !== null && clientId !== '') {
+    const s = broker.sessions.get(clientId);
+    source = s !== undefined && s.subscriptionCount > 0 ? s.subscriptions.values() : [];
+  } else {
+    source = allSubscriptions(broker);
+  }
   return paginate(source, query, (r) => q === '' || r.filter.includes(q), subscriptionView);
 }
 

@@ -29,8 +29,8 @@ export function sessionTotals(broker: Broker): SessionTotals {
   for (const s of broker.sessions.values()) {
     if (s.channel !== undefined) t.online++;
     else t.offline++;
-    t.subscriptions += s.subscriptions.size;
-    t.inflight += s.inflight.size;
+    t.subscriptions += s.subscriptionCount;
+    t.inflight += s.inflightCount;
     t.queued += s.queuedCount;
     t.queuedBytes += s.queuedBytes;
   }

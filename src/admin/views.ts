@@ -85,8 +85,8 @@ export function clientView(ch: Channel): ClientView {
     keepalive: ch.keepalive,
     connectedAt: new Date(ch.openedAt).toISOString(),
     sessionExpiry: expiry(s.expiryInterval),
-    subscriptions: s.subscriptions.size,
-    inflight: s.inflight.size,
+    subscriptions: s.subscriptionCount,
+    inflight: s.inflightCount,
     queued: s.queuedCount,
   };
 }
@@ -106,8 +106,8 @@ export function sessionView(s: Session): SessionView {
       away && s.expiryInterval !== SESSION_NEVER_EXPIRES
         ? new Date(s.disconnectedAt + s.expiryInterval * 1000).toISOString()
         : null,
-    subscriptions: s.subscriptions.size,
-    inflight: s.inflight.size,
+    subscriptions: s.subscriptionCount,
+    inflight: s.inflightCount,
     queued: s.queuedCount,
     queuedBytes: s.queuedBytes,
   };
