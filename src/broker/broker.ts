@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
+import { Cluster } from '../cluster/cluster.js';
 import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type {
@@ -28,6 +29,7 @@ import {
 } from './options.js';
 import { RetainedIndex } from './retained-index.js';
 import {
+  type DeliverySink,
   DropReason,
   SESSION_NEVER_EXPIRES,
   Session,
@@ -106,6 +108,8 @@ export class Broker extends EventEmitter {
   responseInformation: string | undefined;
   /** Durable storage, when the `persistence` option is set. */
   readonly persistence: Persistence | undefined;
+  /** Membership in a Redis cluster, when the `cluster` option is set. */
+  readonly cluster: Cluster | undefined;
   /** Next message id; restored from the store so ids stay unique across restarts. */
   nextMessageId = 1;
   /** Ids below this are reserved in the store; crossing it reserves the next block. */
@@ -131,6 +135,7 @@ export class Broker extends EventEmitter {
     this.access = new AccessControl(this.options);
     const po = options.persistence;
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
+    this.cluster = options.cluster !== undefined ? new Cluster(this, options.cluster) : undefined;
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
@@ -156,7 +161,7 @@ export class Broker extends EventEmitter {
    * when the store cannot be used.
    */
   ready(): Promise<void> {
-    this.readying ??= this.restore();
+    this.readying ??= this.restore().then(() => this.cluster?.start());
     return this.readying;
   }
 
@@ -214,6 +219,7 @@ export class Broker extends EventEmitter {
       ch.disconnectWith(ReasonCode.ServerShuttingDown, 'server shutting down');
     }
     await Promise.all([...closing, ...waits]);
+    await this.cluster?.stop();
     if (this.persistence !== undefined && this.readying !== undefined) {
       await this.readying.catch(() => {});
       await this.persistence.close();
@@ -321,10 +327,16 @@ export class Broker extends EventEmitter {
 
   /** Runs the authentication chain; resolves to a v5 reason code (0 = accepted). */
   authenticate(ch: Channel, p: ConnectPacket, will: Will | undefined): Promise<number> {
-    return this.access.authenticate(
+    const auth = this.access.authenticate(
       { ...ch.client!, password: p.password, properties: p.properties },
       ch.info.certificateAsUsername === true,
       will,
+    );
+    const c = this.cluster;
+    if (c === undefined) return auth;
+    // In a cluster the client id is claimed (and its session fetched) before CONNACK.
+    return auth.then((code) =>
+      code === 0 ? c.claim(ch.clientId, p.clean).then(() => code) : code,
     );
   }
 
@@ -425,7 +437,7 @@ export class Broker extends EventEmitter {
     const c = ch.client!;
     if (this.options.connectionMessages)
       this.log?.info(
-        `New client connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
+        `New ${ch.bridge ? 'bridge' : 'client'} connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
       );
     if (this.listenerCount('clientConnected') > 0)
       this.emit('clientConnected', c, ch.session!.subscriptions.size > 0);
@@ -463,6 +475,7 @@ export class Broker extends EventEmitter {
   /** Removes a session with its subscriptions and messages; a delayed will is published now. */
   destroySession(session: Session): void {
     this.persistence?.sessionDestroyed(session);
+    this.cluster?.sessionEnded(session.clientId);
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     for (const sub of session.subscriptions.values()) this.removeRoute(sub);
     session.subscriptions.clear();
@@ -518,7 +531,8 @@ export class Broker extends EventEmitter {
 
   // ---------------------------------------------------------------- publish
 
-  private makeMessage(
+  /** A new message with the next message id (expiry from its properties). */
+  makeMessage(
     topic: string,
     payload: Buffer,
     qos: QoS,
@@ -570,12 +584,63 @@ export class Broker extends EventEmitter {
     );
   }
 
+  /**
+   * Creates an in-process session whose deliveries go to `sink` (a bridge's local
+   * side). It is not in `sessions`, so no client takes it over, and it is never persisted.
+   */
+  createInternalSession(clientId: string, sink: DeliverySink): Session {
+    const s = new Session(clientId, 5, 0, this.sessionLimits());
+    s.sink = sink;
+    return s;
+  }
+
+  /** Subscribes an internal session with No Local and Retain As Published; sends no retained messages. */
+  subscribeInternal(session: Session, filter: string, qos: QoS): void {
+    const existing = session.subscriptions.get(filter);
+    if (existing !== undefined) this.removeRoute(existing);
+    const rec: SubscriptionRecord = {
+      session,
+      filter,
+      topicFilter: filter,
+      shareGroup: undefined,
+      qos,
+      noLocal: true,
+      retainAsPublished: true,
+      retainHandling: 2,
+      subscriptionId: undefined,
+    };
+    session.subscriptions.set(filter, rec);
+    this.addRoute(rec);
+  }
+
+  /** Removes every subscription of an internal session. */
+  unsubscribeInternal(session: Session): void {
+    for (const rec of session.subscriptions.values()) this.removeRoute(rec);
+    session.subscriptions.clear();
+  }
+
+  /** Publishes on behalf of a session (a bridge's): its No Local subscriptions skip the message. */
+  publishAs(session: Session, message: PublishedMessage): number {
+    return this.publishMessage(
+      this.makeMessage(
+        message.topic,
+        message.payload,
+        message.qos,
+        message.retain,
+        message.properties,
+        session.clientId,
+      ),
+      undefined,
+    );
+  }
+
   /** Stores (if retained) and routes one message. */
   publishMessage(msg: Message, client: ClientInfo | undefined): number {
     if (msg.retain) {
       if (msg.payload.length === 0) this.retained.delete(msg.topic);
       else this.retained.set(msg.topic, msg);
       this.persistence?.retainedChanged(msg);
+      this.cluster?.retainedChanged(msg);
     }
     if (this.listenerCount('publish') > 0) {
       this.emit(
@@ -590,16 +655,19 @@ export class Broker extends EventEmitter {
         client,
       );
     }
-    return this.route(msg);
+    const reached = this.route(msg);
+    this.cluster?.forward(msg);
+    return reached;
   }
 
   /**
    * The routing loop: finds matching subscriptions, keeps one delivery per
    * session at the highest granted QoS (overlapping subscriptions), picks one
    * member per shared group, and hands each session its delivery. Allocation
-   * free unless subscription identifiers are in play.
+   * free unless subscription identifiers are in play. `shares` (messages from
+   * another cluster node) limits shared groups to those that node assigned here.
    */
-  route(msg: Message): number {
+  route(msg: Message, shares?: ReadonlySet<string>): number {
     const out = this.matchScratch;
     const n = this.router.matchInto(msg.topic, out);
     this.lastRouteQueueFull = 0;
@@ -614,6 +682,7 @@ export class Broker extends EventEmitter {
     for (let i = 0; i < n; i++) {
       const e = out[i]!;
       if (e instanceof SharedGroup) {
+        if (shares !== undefined && !shares.has(`${e.name}/${e.filter}`)) continue;
         const member =
           e.pick(msg.topic, msg.origin, isOnlineMember) ?? e.pick(msg.topic, msg.origin);
         if (member === undefined) continue;
@@ -778,8 +847,9 @@ export class Broker extends EventEmitter {
         topicFilter,
         shareGroup: group,
         qos,
-        noLocal: sub.noLocal,
-        retainAsPublished: sub.retainAsPublished,
+        // Like Mosquitto, an announced v3 bridge never gets its own messages back, retain flags intact.
+        noLocal: sub.noLocal || ch.bridge,
+        retainAsPublished: sub.retainAsPublished || ch.bridge,
         retainHandling: sub.retainHandling,
         subscriptionId: subId,
       };
@@ -839,6 +909,7 @@ export class Broker extends EventEmitter {
 
   /** Adds a subscription to the router (also used when restoring from the store). */
   addRoute(rec: SubscriptionRecord): void {
+    this.cluster?.routeAdded(rec);
     if (rec.shareGroup === undefined) {
       this.router.add(rec.topicFilter, rec.session.clientId, rec);
       return;
@@ -860,8 +931,10 @@ export class Broker extends EventEmitter {
 
   private removeRoute(rec: SubscriptionRecord): void {
     if (rec.shareGroup === undefined) {
-      if (this.router.get(rec.topicFilter, rec.session.clientId) === rec)
+      if (this.router.get(rec.topicFilter, rec.session.clientId) === rec) {
         this.router.remove(rec.topicFilter, rec.session.clientId);
+        this.cluster?.routeRemoved(rec);
+      }
       return;
     }
     const key = `$share/${rec.shareGroup}`;
@@ -869,7 +942,7 @@ export class Broker extends EventEmitter {
       | SharedGroup<SubscriptionRecord>
       | undefined;
     if (group === undefined) return;
-    group.remove(rec.session.clientId);
+    if (group.remove(rec.session.clientId)) this.cluster?.routeRemoved(rec);
     if (group.size === 0) this.router.remove(rec.topicFilter, key);
   }
 

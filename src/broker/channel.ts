@@ -105,6 +105,8 @@ export class Channel implements PacketSink {
   username: string | undefined;
   /** Keep alive in seconds as granted (0 = none). */
   keepalive = 0;
+  /** A 3.1/3.1.1 bridge that announced itself (try_private): its subscriptions get No Local and Retain As Published. */
+  bridge = false;
   /** Time of the last byte received (ms). */
   lastActivity: number;
   /** When the socket was accepted (ms). */
@@ -266,6 +268,7 @@ export class Channel implements PacketSink {
     const b = this.broker;
     const o = b.options;
     this.version = p.protocolVersion;
+    this.bridge = p.bridge === true;
     this.state = State.Authenticating;
     const v5 = p.protocolVersion === 5;
     const props = p.properties;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AclFile, AclSubscribeMode } from '../auth/acl.js';
 import type { PasswordFile } from '../auth/password-file.js';
+import type { ClusterOptions } from '../cluster/options.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
@@ -176,6 +177,8 @@ export interface BrokerOptions {
   redirect?: RedirectOptions;
   /** v5 enhanced authentication methods by name (see enhanced-auth.ts), e.g. { 'SCRAM-SHA-256': scramSha256(...) }. */
   authMethods?: Record<string, AuthMethod>;
+  /** Join a Redis-backed cluster of Heron nodes (default: a single node). See docs/cluster.md. */
+  cluster?: ClusterOptions;
 }
 
 /** BrokerOptions with every default filled in. */
@@ -191,9 +194,11 @@ export type ResolvedBrokerOptions = Required<
     | 'responseInformation'
     | 'redirect'
     | 'authMethods'
+    | 'cluster'
   >
 > & {
   persistence: PersistenceOptions | undefined;
+  cluster: ClusterOptions | undefined;
   hooks: BrokerHooks;
   logger: Logger | undefined;
   listeners: ListenerOptions[];
@@ -211,6 +216,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     hooks: o.hooks ?? {},
     logger: o.logger,
     persistence: o.persistence,
+    cluster: o.cluster,
     allowAnonymous: o.allowAnonymous ?? true,
     allowZeroLengthClientId: o.allowZeroLengthClientId ?? true,
     autoIdPrefix: o.autoIdPrefix ?? 'auto-',

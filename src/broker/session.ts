@@ -80,6 +80,15 @@ export const DropReason = {
 /** One of the DropReason values. */
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
+/**
+ * Where an in-process session (a bridge) takes its deliveries instead of a Channel:
+ * called synchronously from the routing loop, so it must not block.
+ */
+export interface DeliverySink {
+  /** One routed message at QoS `qos` with the RETAIN flag to forward; returns a DropReason. */
+  deliver(msg: Message, qos: QoS, retain: boolean): DropReason;
+}
+
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
 export const SESSION_NEVER_EXPIRES = 0xffffffff;
 
@@ -135,6 +144,8 @@ export class Session {
   dropped = 0;
   /** Durable storage of this session, when the broker persists it. */
   persist: SessionPersistence | undefined = undefined;
+  /** Set on in-process sessions (bridges): deliveries go here, never to a channel or queue. */
+  sink: DeliverySink | undefined = undefined;
   private nextPacketId = 1;
 
   // Routing scratch space: lets the router dedupe overlapping subscriptions
@@ -199,6 +210,7 @@ export class Session {
     subIds: number[] | undefined,
     group?: SharedGroup<SubscriptionRecord>,
   ): DropReason {
+    if (this.sink !== undefined) return this.sink.deliver(msg, qos, retain);
     const ch = this.channel;
     if (qos === 0) {
       if (ch !== undefined) return ch.sendPublish(msg, 0, retain, 0, false, subIds);

@@ -141,6 +141,16 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     sharedSubscriptionStrategy: cfg.sharedSubscriptionStrategy,
     connectionRateLimit: cfg.connectionRateLimit,
     connectionMessages: cfg.log.connectionMessages,
+    receiveMaximum: cfg.receiveMaximum,
+    subscribeDeniedReasonCode: cfg.subscribeDeniedReasonCode,
+    ...(cfg.serverRedirect !== 'off' && cfg.serverReference !== undefined
+      ? {
+          redirect: {
+            serverReference: cfg.serverReference,
+            permanent: cfg.serverRedirect === 'server_moved',
+          },
+        }
+      : {}),
     version,
     // persistence_location + persistence_file name the store's directory (LMDB keeps data.mdb in it).
     persistence: cfg.persistence
@@ -154,6 +164,14 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
           syncInterval: cfg.persistenceSyncInterval,
         }
       : undefined,
+    ...(cfg.cluster !== undefined
+      ? {
+          cluster: {
+            redisUrl: cfg.cluster.redisUrl,
+            ...(cfg.cluster.nodeId !== undefined ? { nodeId: cfg.cluster.nodeId } : {}),
+          },
+        }
+      : {}),
   };
 }
 

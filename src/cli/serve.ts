@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { type AdminServer, startAdmin } from '../admin/server.js';
+import { type BridgeHandle, startBridges, stopBridges } from '../bridge/index.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
 import { listenerSummary } from '../config/listener-info.js';
@@ -113,6 +114,7 @@ export async function startFromConfig(
     }
     log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
   }
+  const bridges: BridgeHandle[] = startBridges(broker, config.bridges, log);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
   const running: RunningBroker = {
     broker,
@@ -148,6 +150,7 @@ export async function startFromConfig(
     },
     async stop() {
       log.info('heron version %s terminating', VERSION);
+      await stopBridges(bridges);
       await admin?.close();
       await broker.close();
       if (config.pidFile !== undefined) {
