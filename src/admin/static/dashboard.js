@@ -141,6 +141,9 @@ function renderStats(s) {
       setText('bytes-out-rate', `${fmtBytes(bOut)}/s`);
     }
   }
+  if (state.last !== undefined && state.last.s.connections.current !== s.connections.current) {
+    refreshListeners();
+  }
   state.last = { at: now, s };
   setText('version', s.version);
   setText('uptime', fmtDuration(s.uptime));
