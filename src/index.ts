@@ -1,5 +1,12 @@
 /** Heron's public API: the broker, its options and hooks, the MQTT codec, and configuration. */
 
+export { BrokerMetrics } from './admin/metrics.js';
+export {
+  type AdminAddress,
+  type AdminOptions,
+  type AdminServer,
+  startAdmin,
+} from './admin/server.js';
 export {
   type AclAccess,
   type AclChecker,

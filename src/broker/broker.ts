@@ -293,6 +293,21 @@ export class Broker extends EventEmitter {
     return this.openListeners;
   }
 
+  /**
+   * Disconnects a connected client (v5 clients first get DISCONNECT with
+   * `reasonCode`, default 0x98 administrative action). Its will is published as
+   * for any server-side close. Returns false when no such client is connected.
+   */
+  disconnectClient(
+    clientId: string,
+    reasonCode: number = ReasonCode.AdministrativeAction,
+  ): boolean {
+    const ch = this.sessions.get(clientId)?.channel;
+    if (ch === undefined) return false;
+    ch.disconnectWith(reasonCode, 'disconnected by an administrator');
+    return true;
+  }
+
   /** Called by a channel once its socket has closed. */
   channelClosed(ch: Channel): void {
     this.channels.delete(ch);

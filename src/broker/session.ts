@@ -171,6 +171,16 @@ export class Session {
     this.limits = limits;
   }
 
+  /** Number of subscriptions, without creating the map of a session that has none. */
+  get subscriptionCount(): number {
+    return this.subscriptionMap?.size ?? 0;
+  }
+
+  /** Number of deliveries in flight, without creating the map of a session that has none. */
+  get inflightCount(): number {
+    return this.inflightMap?.size ?? 0;
+  }
+
   /** Number of deliveries queued (not in flight). */
   get queuedCount(): number {
     return this.queue.length - this.queueHead;

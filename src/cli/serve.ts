@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { type AdminServer, startAdmin } from '../admin/server.js';
 import { type BridgeHandle, startBridges, stopBridges } from '../bridge/index.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
@@ -19,6 +20,8 @@ export interface RunningBroker {
   broker: Broker;
   config: HeronConfig;
   log: Logger;
+  /** The admin HTTP server, when `admin_listener` is configured. */
+  admin: AdminServer | undefined;
   /** Re-reads what Mosquitto re-reads on SIGHUP (TLS certificates, password/ACL files, logging). */
   reload(): Promise<void>;
   /** Graceful stop. */
@@ -98,12 +101,28 @@ export async function startFromConfig(
     throw e;
   }
   for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
+  let admin: AdminServer | undefined;
+  if (config.admin !== undefined) {
+    try {
+      admin = await startAdmin(broker, {
+        port: config.admin.port,
+        host: config.admin.bindAddress,
+        token: config.admin.token,
+      });
+    } catch (e) {
+      log.error(`Error: unable to open the admin listener: ${(e as Error).message}`);
+      await broker.close();
+      throw e;
+    }
+    log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
+  }
   const bridges: BridgeHandle[] = startBridges(broker, config.bridges, log);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
   const running: RunningBroker = {
     broker,
     config,
     log,
+    admin,
     async reload() {
       log.info('Reloading config.');
       try {
@@ -134,6 +153,7 @@ export async function startFromConfig(
     async stop() {
       log.info('heron version %s terminating', VERSION);
       await stopBridges(bridges);
+      await admin?.close();
       await broker.close();
       if (config.pidFile !== undefined) {
         try {

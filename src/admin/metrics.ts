@@ -1,0 +1,198 @@
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { Broker } from '../broker/broker.js';
+import type { BrokerStats } from '../broker/stats.js';
+import { type SessionTotals, sessionTotals } from './snapshot.js';
+
+/** Prefix of every metric Heron exports. */
+export const METRIC_PREFIX = 'heron_';
+
+/** Monotonic counters read straight from broker.stats: [metric name without prefix, field, help]. */
+const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [
+  ['connections_total', 'connectionsTotal', 'Client connections accepted (CONNACK 0) since start.'],
+  [
+    'connections_refused_total',
+    'connectionsRefused',
+    'Connections refused before MQTT (max_connections, connection rate limit).',
+  ],
+  ['packets_received_total', 'packetsReceived', 'MQTT packets received, all types.'],
+  ['packets_sent_total', 'packetsSent', 'MQTT packets sent, all types.'],
+  ['messages_received_total', 'publishReceived', 'PUBLISH packets received from clients.'],
+  ['messages_sent_total', 'publishSent', 'PUBLISH packets sent to clients.'],
+  [
+    'messages_dropped_total',
+    'publishDropped',
+    'Deliveries dropped: queue full, slow consumer, too large, expired, offline QoS 0.',
+  ],
+  ['bytes_received_total', 'bytesReceived', 'Bytes read from client connections.'],
+  ['bytes_sent_total', 'bytesSent', 'Bytes written to client connections.'],
+  [
+    'protocol_errors_total',
+    'protocolErrors',
+    'Connections closed for a malformed packet or protocol violation.',
+  ],
+  ['auth_failures_total', 'authFailures', 'CONNECTs refused for bad credentials or authorization.'],
+  ['authz_denied_total', 'authzDenied', 'PUBLISH/SUBSCRIBE refused by authorization.'],
+  [
+    'keepalive_timeouts_total',
+    'keepaliveTimeouts',
+    'Connections closed because keep alive expired.',
+  ],
+  [
+    'connect_timeouts_total',
+    'connectTimeouts',
+    'Connections closed for sending no CONNECT in time.',
+  ],
+  ['packets_too_large_total', 'packetsTooLarge', 'Packets refused for exceeding max_packet_size.'],
+  [
+    'messages_too_large_total',
+    'messagesTooLarge',
+    'PUBLISH payloads refused for exceeding message_size_limit.',
+  ],
+  ['publish_rate_limited_total', 'publishRateLimited', 'PUBLISH refused by publish_rate_limit.'],
+  [
+    'publish_quota_exceeded_total',
+    'publishQuotaExceeded',
+    'PUBLISH refused by publish_byte_rate_limit.',
+  ],
+  [
+    'subscriptions_refused_total',
+    'subscriptionsRefused',
+    'Subscriptions refused by max_subscriptions_per_client.',
+  ],
+  [
+    'topic_levels_exceeded_total',
+    'topicLevelsExceeded',
+    'Topics or filters refused for exceeding max_topic_levels.',
+  ],
+  [
+    'internal_errors_total',
+    'internalErrors',
+    'Exceptions caught while handling a client (that client was closed).',
+  ],
+];
+
+/** Gauges derived from the session walk: [metric name without prefix, field, help]. */
+const SESSION_GAUGES: ReadonlyArray<readonly [string, keyof SessionTotals, string]> = [
+  ['subscriptions', 'subscriptions', 'Subscriptions across all sessions.'],
+  ['messages_inflight', 'inflight', 'Outgoing QoS 1/2 deliveries awaiting acknowledgement.'],
+  ['messages_queued', 'queued', 'Deliveries queued for clients (window full or client offline).'],
+  ['messages_queued_bytes', 'queuedBytes', 'Payload bytes queued for clients.'],
+];
+
+/**
+ * Prometheus metrics of one broker, in their own registry. Every broker figure
+ * is read from broker.stats when scraped: nothing is counted per message.
+ */
+export class BrokerMetrics {
+  /** The prom-client registry holding broker and process metrics. */
+  readonly registry = new Registry();
+  private readonly broker: Broker;
+  /** The session walk of the scrape in progress, shared by the gauges that need it. */
+  private scrape: SessionTotals | undefined;
+
+  constructor(broker: Broker, options: { defaultMetrics?: boolean } = {}) {
+    this.broker = broker;
+    const reg = this.registry;
+    const stats = broker.stats;
+    const totals = (): SessionTotals => (this.scrape ??= sessionTotals(broker));
+    for (const [name, field, help] of COUNTERS) {
+      new Counter({
+        name: METRIC_PREFIX + name,
+        help,
+        registers: [reg],
+        collect() {
+          this.reset();
+          this.inc(stats[field] as number);
+        },
+      });
+    }
+    new Gauge({
+      name: `${METRIC_PREFIX}info`,
+      help: 'Broker version (always 1).',
+      labelNames: ['version'],
+      registers: [reg],
+      collect() {
+        this.set({ version: broker.options.version }, 1);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}uptime_seconds`,
+      help: 'Seconds since the broker started.',
+      registers: [reg],
+      collect() {
+        this.set((Date.now() - stats.startedAt) / 1000);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}clients_connected`,
+      help: 'Clients currently connected.',
+      registers: [reg],
+      collect() {
+        this.set(stats.connected);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}clients_maximum`,
+      help: 'Most clients connected at once since start.',
+      registers: [reg],
+      collect() {
+        this.set(stats.maximumConnected);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}connections_open`,
+      help: 'Open network connections, including those not yet past CONNECT.',
+      registers: [reg],
+      collect() {
+        this.set(broker.channels.size);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}retained_messages`,
+      help: 'Retained messages stored.',
+      registers: [reg],
+      collect() {
+        this.set(broker.retained.size);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}sessions`,
+      help: 'Sessions by state: online (connected) or offline (persistent, client away).',
+      labelNames: ['state'],
+      registers: [reg],
+      collect() {
+        const t = totals();
+        this.set({ state: 'online' }, t.online);
+        this.set({ state: 'offline' }, t.offline);
+      },
+    });
+    for (const [name, field, help] of SESSION_GAUGES) {
+      new Gauge({
+        name: METRIC_PREFIX + name,
+        help,
+        registers: [reg],
+        collect() {
+          this.set(totals()[field]);
+        },
+      });
+    }
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: reg, prefix: METRIC_PREFIX });
+    }
+  }
+
+  /** Content-Type of the exposition format. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Renders every metric in the Prometheus text format, walking the sessions once. */
+  async render(): Promise<string> {
+    this.scrape = sessionTotals(this.broker);
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.scrape = undefined;
+    }
+  }
+}

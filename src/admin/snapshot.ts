@@ -1,0 +1,112 @@
+import type { Broker } from '../broker/broker.js';
+
+/** Figures that need a walk over every session, taken once per API call or scrape. */
+export interface SessionTotals {
+  /** Sessions with a live connection. */
+  online: number;
+  /** Persistent sessions whose client is away. */
+  offline: number;
+  /** Subscriptions across all sessions. */
+  subscriptions: number;
+  /** Outgoing QoS 1/2 deliveries awaiting acknowledgement. */
+  inflight: number;
+  /** Deliveries queued (waiting for the window or for the client to return). */
+  queued: number;
+  /** Payload bytes in those queues. */
+  queuedBytes: number;
+}
+
+/** Walks the sessions once; O(sessions), so it runs at request time, never per message. */
+export function sessionTotals(broker: Broker): SessionTotals {
+  const t: SessionTotals = {
+    online: 0,
+    offline: 0,
+    subscriptions: 0,
+    inflight: 0,
+    queued: 0,
+    queuedBytes: 0,
+  };
+  for (const s of broker.sessions.values()) {
+    if (s.channel !== undefined) t.online++;
+    else t.offline++;
+    t.subscriptions += s.subscriptionCount;
+    t.inflight += s.inflightCount;
+    t.queued += s.queuedCount;
+    t.queuedBytes += s.queuedBytes;
+  }
+  return t;
+}
+
+/** The body of GET /api/v1/stats. */
+export interface StatsView {
+  version: string;
+  /** Seconds since the broker started. */
+  uptime: number;
+  startedAt: string;
+  connections: { current: number; maximum: number; total: number; refused: number };
+  /** PUBLISH packets (application messages). */
+  messages: { received: number; sent: number; dropped: number };
+  /** All MQTT packets. */
+  packets: { received: number; sent: number };
+  bytes: { received: number; sent: number };
+  errors: {
+    protocol: number;
+    authentication: number;
+    authorization: number;
+    keepaliveTimeouts: number;
+    connectTimeouts: number;
+    packetsTooLarge: number;
+    messagesTooLarge: number;
+    publishRateLimited: number;
+    publishQuotaExceeded: number;
+    subscriptionsRefused: number;
+    topicLevelsExceeded: number;
+    internal: number;
+  };
+  retained: number;
+  sessions: { total: number; online: number; offline: number };
+  subscriptions: number;
+  inflight: number;
+  queued: number;
+  queuedBytes: number;
+}
+
+/** Reads broker.stats and walks the sessions: the current state, as the stats endpoint shows it. */
+export function statsView(broker: Broker, now = Date.now()): StatsView {
+  const s = broker.stats;
+  const t = sessionTotals(broker);
+  return {
+    version: broker.options.version,
+    uptime: Math.floor((now - s.startedAt) / 1000),
+    startedAt: new Date(s.startedAt).toISOString(),
+    connections: {
+      current: s.connected,
+      maximum: s.maximumConnected,
+      total: s.connectionsTotal,
+      refused: s.connectionsRefused,
+    },
+    messages: { received: s.publishReceived, sent: s.publishSent, dropped: s.publishDropped },
+    packets: { received: s.packetsReceived, sent: s.packetsSent },
+    bytes: { received: s.bytesReceived, sent: s.bytesSent },
+    errors: {
+      protocol: s.protocolErrors,
+      authentication: s.authFailures,
+      authorization: s.authzDenied,
+      keepaliveTimeouts: s.keepaliveTimeouts,
+      connectTimeouts: s.connectTimeouts,
+      packetsTooLarge: s.packetsTooLarge,
+      messagesTooLarge: s.messagesTooLarge,
+      publishRateLimited: s.publishRateLimited,
+      publishQuotaExceeded: s.publishQuotaExceeded,
+      subscriptionsRefused: s.subscriptionsRefused,
+      topicLevelsExceeded: s.topicLevelsExceeded,
+      internal: s.internalErrors,
+    },
+    retained: broker.retained.size,
+    sessions: { total: t.online + t.offline, online: t.online, offline: t.offline },
+    subscriptions: t.subscriptions,
+    inflight: t.inflight,
+    queued: t.queued,
+    queuedBytes: t.queuedBytes,
+  };
+}

@@ -1,0 +1,91 @@
+// /metrics in the Prometheus text format, read back and checked against real MQTT activity.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type AdminFixture, startAdminFixture, until } from './admin-fixture.js';
+
+interface Scrape {
+  values: Map<string, number>;
+  types: Map<string, string>;
+}
+
+/** Parses the text exposition format: `name{labels} value` lines plus `# TYPE` lines. */
+function parse(text: string): Scrape {
+  const values = new Map<string, number>();
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# TYPE ')) {
+      const [, , name, type] = line.split(' ');
+      types.set(name!, type!);
+    } else if (line !== '' && !line.startsWith('#')) {
+      const at = line.lastIndexOf(' ');
+      values.set(line.slice(0, at), Number(line.slice(at + 1)));
+    }
+  }
+  return { values, types };
+}
+
+describe('Prometheus metrics', () => {
+  let f: AdminFixture;
+  const scrape = async (): Promise<Scrape> => {
+    const res = await f.http('metrics');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
+    return parse(await res.text());
+  };
+  before(async () => {
+    f = await startAdminFixture({}, { defaultMetrics: true });
+  });
+  after(async () => {
+    await f.close();
+  });
+
+  test('broker figures match MQTT activity', async () => {
+    const first = await scrape();
+    assert.equal(first.values.get('heron_clients_connected'), 0);
+    assert.equal(first.values.get('heron_messages_received_total'), 0);
+
+    const sub = await f.client('m-sub');
+    await sub.subscribeAsync(['m/a', 'm/b/#'], { qos: 1 });
+    const away = await f.client('m-away', {
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+    });
+    await away.subscribeAsync('m/a', { qos: 1 });
+    await away.endAsync();
+    const pub = await f.client('m-pub');
+    let received = 0;
+    sub.on('message', () => received++);
+    for (let i = 0; i < 5; i++) await pub.publishAsync('m/a', `msg ${i}`, { qos: 1 });
+    await pub.publishAsync('m/b/c', 'kept', { qos: 0, retain: true });
+    await until(() => received === 6);
+
+    const s = f.tb.broker.stats;
+    const { values, types } = await scrape();
+    assert.equal(values.get('heron_clients_connected'), 2);
+    assert.equal(values.get('heron_clients_maximum'), 2, 'm-away left before m-pub came');
+    assert.equal(values.get('heron_connections_total'), 3);
+    assert.equal(values.get('heron_messages_received_total'), 6);
+    assert.equal(values.get('heron_messages_sent_total'), 6);
+    assert.equal(values.get('heron_sessions{state="online"}'), 2);
+    assert.equal(values.get('heron_sessions{state="offline"}'), 1);
+    assert.equal(values.get('heron_subscriptions'), 3);
+    assert.equal(values.get('heron_retained_messages'), 1);
+    // m-away is offline with QoS 1 subscriptions: its five messages wait in its queue.
+    assert.equal(values.get('heron_messages_queued'), 5);
+    assert.equal(values.get('heron_bytes_received_total'), s.bytesReceived);
+    assert.equal(values.get('heron_packets_received_total'), s.packetsReceived);
+    assert.equal(values.get('heron_protocol_errors_total'), 0);
+    assert.ok(values.get('heron_uptime_seconds')! >= 0);
+    assert.equal(values.get('heron_info{version="heron"}'), 1);
+    assert.equal(types.get('heron_messages_received_total'), 'counter');
+    assert.equal(types.get('heron_clients_connected'), 'gauge');
+  });
+
+  test('every metric is prefixed heron_ and process metrics are included', async () => {
+    const { types, values } = await scrape();
+    for (const name of types.keys()) assert.match(name, /^heron_/, name);
+    assert.ok(values.get('heron_process_cpu_user_seconds_total')! > 0);
+    assert.ok(values.get('heron_process_resident_memory_bytes')! > 0);
+    assert.ok(types.has('heron_nodejs_eventloop_lag_seconds'));
+  });
+});

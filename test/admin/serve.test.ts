@@ -1,0 +1,67 @@
+// `heron` started from a configuration with admin_listener / admin_token runs the
+// admin server, logs its address, and stops it on shutdown.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startFromConfig } from '../../src/cli/serve.js';
+import { parseConfigText } from '../../src/config/parse.js';
+import { until } from './admin-fixture.js';
+
+/** A port that was free a moment ago (`listener 0` means a unix socket in mosquitto.conf). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+test('admin_listener and admin_token start a token-protected admin server that stops with the broker', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'heron-admin-serve-'));
+  const logFile = join(dir, 'heron.log');
+  try {
+    const config = parseConfigText(
+      `listener ${await freePort()} 127.0.0.1\nadmin_listener 0 127.0.0.1\nadmin_token hunter2\nlog_dest file ${logFile}\n`,
+      'admin.conf',
+      { cwd: dir },
+    );
+    const running = await startFromConfig(config);
+    let url: string;
+    try {
+      const admin = running.admin;
+      assert.ok(admin !== undefined, 'the admin server runs');
+      url = admin.address().url;
+      assert.equal(admin.address().host, '127.0.0.1');
+      assert.equal((await fetch(`${url}api/v1/stats`)).status, 401);
+      const ok = await fetch(`${url}api/v1/listeners`, {
+        headers: { authorization: 'Bearer hunter2' },
+      });
+      assert.equal(ok.status, 200);
+      const { items } = (await ok.json()) as { items: Array<{ port: number }> };
+      assert.equal(items[0]!.port, config.listeners[0]!.port);
+      await until(() => existsSync(logFile) && readFileSync(logFile, 'utf8').includes(url), 3000);
+    } finally {
+      await running.stop();
+    }
+    await assert.rejects(fetch(`${url}healthz`), 'the admin server is closed');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('without admin_listener no admin server runs', async () => {
+  const config = parseConfigText(
+    `listener ${await freePort()} 127.0.0.1\nlog_dest none\n`,
+    'plain.conf',
+  );
+  const running = await startFromConfig(config);
+  try {
+    assert.equal(running.admin, undefined);
+  } finally {
+    await running.stop();
+  }
+});
