@@ -418,7 +418,7 @@ export class Broker extends EventEmitter {
     const c = ch.client!;
     this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
     // Shared-subscription messages this member had not completed go to another member.
-    if (session.inflight.size > 0 || session.queuedCount > 0) this.handOverShared(session);
+    if (session.inflightCount > 0 || session.queuedCount > 0) this.handOverShared(session);
     if (will !== undefined) {
       const delay = will.properties?.willDelayInterval ?? 0;
       if (delay > 0 && session.expiryInterval > 0) {
