@@ -68,12 +68,12 @@ function resumeReading(ch: Channel): void {
 const FAIR_CHUNK = 16 * 1024;
 
 /**
- * Deliveries one connection's input may trigger per event-loop turn (a few ms of
+ * Deliveries one connection's input may trigger per event-loop turn (about 10 ms of
  * work): past it, decoding stops at the next packet and the rest of the chunk waits
  * for the next turn, so a publisher fanning out to many subscribers can't hold
  * up other clients (their PINGRESPs) for a whole chunk's worth of deliveries.
  */
-const DELIVERY_BUDGET = 8192;
+const DELIVERY_BUDGET = 32_768;
 
 /** The channel reading a socket: socket events go to shared functions, not three closures per connection. */
 const kChannel = Symbol('heron.channel');

@@ -9,8 +9,8 @@ import type { Packet, PublishPacket } from '../../src/protocol/packets.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { connectRaw, delay, type RawClient } from '../helpers/raw-client.js';
 
-const SUBSCRIBERS = 25;
-const MESSAGES = 800; // 25 × 800 = 20,000 deliveries from one write: several turns' worth
+const SUBSCRIBERS = 40;
+const MESSAGES = 1000; // 40 × 1000 = 40,000 deliveries from one write: more than one turn may spend
 
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
