@@ -89,16 +89,28 @@ while (broker.stats.connected < count) {
 }
 const connectMs = Date.now() - t0;
 const grown = sample();
-await new Promise((r) => setTimeout(r, 2000));
+// What bench:compare reads: RSS 4 s after the last CONNACK, before any forced GC.
+await new Promise((r) => setTimeout(r, 4000));
+const idle = sample();
+const spaces = v8
+  .getHeapSpaceStatistics()
+  .filter((s) => s.space_size > 4 * 2 ** 20)
+  .map(
+    (s) =>
+      `${s.space_name} ${(s.space_size / 2 ** 20).toFixed(0)}/${(s.space_used_size / 2 ** 20).toFixed(0)} MB`,
+  );
 settle();
 const after = sample();
 const per = (a: number, b: number): string => `${((a - b) / count).toFixed(0)} B`;
 console.log(
   `${count} idle connections in ${connectMs} ms (${((count * 1000) / connectMs).toFixed(0)}/s)`,
 );
+console.log(
+  `RSS after 4 s   ${per(idle.rss, before.rss)} per connection (${spaces.join(', ')}: size/used)`,
+);
 console.log(`heap after GC   ${per(after.heap, before.heap)} per connection`);
 console.log(`external        ${per(after.external, before.external)} per connection`);
-console.log(`RSS             ${per(after.rss, before.rss)} per connection`);
+console.log(`RSS after GC    ${per(after.rss, before.rss)} per connection`);
 console.log(
   `new space       ${(before.newSpace / 2 ** 20).toFixed(1)} → ${(grown.newSpace / 2 ** 20).toFixed(1)} MB during the storm, ${(after.newSpace / 2 ** 20).toFixed(1)} MB after GC`,
 );
