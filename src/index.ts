@@ -10,6 +10,15 @@ export {
 export { AuthFileError } from './auth/auth-file-error.js';
 export { PasswordFile } from './auth/password-file.js';
 export {
+  Bridge,
+  type BridgeHandle,
+  type BridgeState,
+  type BridgeStats,
+  type BridgeTuning,
+  startBridges,
+  stopBridges,
+} from './bridge/index.js';
+export {
   Broker,
   type BrokerEvents,
   createBroker,
@@ -28,6 +37,9 @@ export type {
 export { BrokerStats } from './broker/stats.js';
 export { brokerOptionsFromConfig } from './cli/broker-options.js';
 export * from './client/index.js';
+export { Cluster, type ClusterStats } from './cluster/cluster.js';
+export { ClusterError } from './cluster/cluster-error.js';
+export type { ClusterOptions } from './cluster/options.js';
 export {
   ConfigError,
   type HeronConfig,

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
+import { Cluster } from '../cluster/cluster.js';
 import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type {
@@ -28,6 +29,7 @@ import {
 } from './options.js';
 import { RetainedIndex } from './retained-index.js';
 import {
+  type DeliverySink,
   DropReason,
   SESSION_NEVER_EXPIRES,
   Session,
@@ -106,6 +108,8 @@ export class Broker extends EventEmitter {
   responseInformation: string | undefined;
   /** Durable storage, when the `persistence` option is set. */
   readonly persistence: Persistence | undefined;
+  /** Membership in a Redis cluster, when the `cluster` option is set. */
+  readonly cluster: Cluster | undefined;
   /** Next message id; restored from the store so ids stay unique across restarts. */
   nextMessageId = 1;
   /** Ids below this are reserved in the store; crossing it reserves the next block. */
@@ -118,6 +122,8 @@ export class Broker extends EventEmitter {
   private readonly matchScratch: RouteEntry[] = [];
   private readonly targetScratch: Session[] = [];
   private closing = false;
+  /** Deliveries of the last `route()` that a full queue refused (for PUBACK 0x97). */
+  lastRouteQueueFull = 0;
   private rateSecond = 0;
   private readonly rateCounts = new Map<string, number>();
 
@@ -125,9 +131,11 @@ export class Broker extends EventEmitter {
     super();
     this.options = resolveBrokerOptions(options);
     this.setLogger(this.options.logger);
+    this.responseInformation = this.options.responseInformation;
     this.access = new AccessControl(this.options);
     const po = options.persistence;
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
+    this.cluster = options.cluster !== undefined ? new Cluster(this, options.cluster) : undefined;
     this.sys = new SysTopics(this);
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
@@ -153,7 +161,7 @@ export class Broker extends EventEmitter {
    * when the store cannot be used.
    */
   ready(): Promise<void> {
-    this.readying ??= this.restore();
+    this.readying ??= this.restore().then(() => this.cluster?.start());
     return this.readying;
   }
 
@@ -211,6 +219,7 @@ export class Broker extends EventEmitter {
       ch.disconnectWith(ReasonCode.ServerShuttingDown, 'server shutting down');
     }
     await Promise.all([...closing, ...waits]);
+    await this.cluster?.stop();
     if (this.persistence !== undefined && this.readying !== undefined) {
       await this.readying.catch(() => {});
       await this.persistence.close();
@@ -296,17 +305,23 @@ export class Broker extends EventEmitter {
     return `${this.options.autoIdPrefix}${randomBytes(12).toString('hex')}`;
   }
 
-  /** Whether an enhanced-authentication method is available (none yet). */
-  supportsAuthMethod(_method: string): boolean {
-    return false;
+  /** Whether an enhanced-authentication method is registered under this name. */
+  supportsAuthMethod(method: string): boolean {
+    return Object.hasOwn(this.options.authMethods, method);
   }
 
   /** Runs the authentication chain; resolves to a v5 reason code (0 = accepted). */
   authenticate(ch: Channel, p: ConnectPacket, will: Will | undefined): Promise<number> {
-    return this.access.authenticate(
+    const auth = this.access.authenticate(
       { ...ch.client!, password: p.password, properties: p.properties },
       ch.info.certificateAsUsername === true,
       will,
+    );
+    const c = this.cluster;
+    if (c === undefined) return auth;
+    // In a cluster the client id is claimed (and its session fetched) before CONNACK.
+    return auth.then((code) =>
+      code === 0 ? c.claim(ch.clientId, p.clean).then(() => code) : code,
     );
   }
 
@@ -329,6 +344,9 @@ export class Broker extends EventEmitter {
     props.topicAliasMaximum = o.maxTopicAlias;
     if (o.maxQos < 2) props.maximumQoS = o.maxQos;
     if (!o.retainAvailable) props.retainAvailable = 0;
+    if (!o.wildcardSubscriptionAvailable) props.wildcardSubscriptionAvailable = 0;
+    if (!o.subscriptionIdentifiersAvailable) props.subscriptionIdentifiersAvailable = 0;
+    if (!o.sharedSubscriptionAvailable) props.sharedSubscriptionAvailable = 0;
     return props;
   }
 
@@ -402,9 +420,10 @@ export class Broker extends EventEmitter {
     s.connectionsTotal++;
     if (s.connected > s.maximumConnected) s.maximumConnected = s.connected;
     const c = ch.client!;
-    this.log?.info(
-      `New client connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
-    );
+    if (this.options.connectionMessages)
+      this.log?.info(
+        `New ${ch.bridge ? 'bridge' : 'client'} connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
+      );
     if (this.listenerCount('clientConnected') > 0)
       this.emit('clientConnected', c, ch.session!.subscriptions.size > 0);
   }
@@ -416,9 +435,11 @@ export class Broker extends EventEmitter {
     this.stats.connected--;
     const now = this.now;
     const c = ch.client!;
-    this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
+    if (this.options.connectionMessages)
+      this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
     // Shared-subscription messages this member had not completed go to another member.
-    if (session.inflightCount > 0 || session.queuedCount > 0) this.handOverShared(session);
+    if (session.inflightCount > 0 || session.queuedCount > 0)
+      this.handOverShared(session, session.expiryInterval !== 0);
     if (will !== undefined) {
       const delay = will.properties?.willDelayInterval ?? 0;
       if (delay > 0 && session.expiryInterval > 0) {
@@ -439,10 +460,11 @@ export class Broker extends EventEmitter {
   /** Removes a session with its subscriptions and messages; a delayed will is published now. */
   destroySession(session: Session): void {
     this.persistence?.sessionDestroyed(session);
+    this.cluster?.sessionEnded(session.clientId);
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     for (const sub of session.subscriptions.values()) this.removeRoute(sub);
     session.subscriptions.clear();
-    this.handOverShared(session);
+    this.handOverShared(session, false);
     session.clearMessages();
     if (session.pendingWill !== undefined) {
       const will = session.pendingWill;
@@ -451,14 +473,25 @@ export class Broker extends EventEmitter {
     }
   }
 
-  private handOverShared(session: Session): void {
+  /**
+   * Gives the shared-subscription deliveries a leaving member had not completed to
+   * another member of the same group, online ones first. When no other member
+   * exists, a session that `survives` keeps them for its own return.
+   */
+  private handOverShared(session: Session, survives: boolean): void {
     const moved = session.takeShared();
+    const other = (m: SubscriptionRecord): boolean => m.session !== session;
+    const otherOnline = (m: SubscriptionRecord): boolean =>
+      m.session !== session && isOnlineMember(m);
     for (const d of moved) {
       const group = d.group!;
       const member =
-        group.pick(d.msg.topic, d.msg.origin, isOnlineMember) ??
-        group.pick(d.msg.topic, d.msg.origin);
-      if (member === undefined || member.session === session) continue;
+        group.pick(d.msg.topic, d.msg.origin, otherOnline) ??
+        group.pick(d.msg.topic, d.msg.origin, other);
+      if (member === undefined) {
+        if (survives) session.redeliver(d);
+        continue;
+      }
       const qos = (d.msg.qos < member.qos ? d.msg.qos : member.qos) as QoS;
       d.qos = qos;
       member.session.redeliver(d);
@@ -483,7 +516,8 @@ export class Broker extends EventEmitter {
 
   // ---------------------------------------------------------------- publish
 
-  private makeMessage(
+  /** A new message with the next message id (expiry from its properties). */
+  makeMessage(
     topic: string,
     payload: Buffer,
     qos: QoS,
@@ -535,12 +569,63 @@ export class Broker extends EventEmitter {
     );
   }
 
+  /**
+   * Creates an in-process session whose deliveries go to `sink` (a bridge's local
+   * side). It is not in `sessions`, so no client takes it over, and it is never persisted.
+   */
+  createInternalSession(clientId: string, sink: DeliverySink): Session {
+    const s = new Session(clientId, 5, 0, this.sessionLimits());
+    s.sink = sink;
+    return s;
+  }
+
+  /** Subscribes an internal session with No Local and Retain As Published; sends no retained messages. */
+  subscribeInternal(session: Session, filter: string, qos: QoS): void {
+    const existing = session.subscriptions.get(filter);
+    if (existing !== undefined) this.removeRoute(existing);
+    const rec: SubscriptionRecord = {
+      session,
+      filter,
+      topicFilter: filter,
+      shareGroup: undefined,
+      qos,
+      noLocal: true,
+      retainAsPublished: true,
+      retainHandling: 2,
+      subscriptionId: undefined,
+    };
+    session.subscriptions.set(filter, rec);
+    this.addRoute(rec);
+  }
+
+  /** Removes every subscription of an internal session. */
+  unsubscribeInternal(session: Session): void {
+    for (const rec of session.subscriptions.values()) this.removeRoute(rec);
+    session.subscriptions.clear();
+  }
+
+  /** Publishes on behalf of a session (a bridge's): its No Local subscriptions skip the message. */
+  publishAs(session: Session, message: PublishedMessage): number {
+    return this.publishMessage(
+      this.makeMessage(
+        message.topic,
+        message.payload,
+        message.qos,
+        message.retain,
+        message.properties,
+        session.clientId,
+      ),
+      undefined,
+    );
+  }
+
   /** Stores (if retained) and routes one message. */
   publishMessage(msg: Message, client: ClientInfo | undefined): number {
     if (msg.retain) {
       if (msg.payload.length === 0) this.retained.delete(msg.topic);
       else this.retained.set(msg.topic, msg);
       this.persistence?.retainedChanged(msg);
+      this.cluster?.retainedChanged(msg);
     }
     if (this.listenerCount('publish') > 0) {
       this.emit(
@@ -555,18 +640,22 @@ export class Broker extends EventEmitter {
         client,
       );
     }
-    return this.route(msg);
+    const reached = this.route(msg);
+    this.cluster?.forward(msg);
+    return reached;
   }
 
   /**
    * The routing loop: finds matching subscriptions, keeps one delivery per
    * session at the highest granted QoS (overlapping subscriptions), picks one
    * member per shared group, and hands each session its delivery. Allocation
-   * free unless subscription identifiers are in play.
+   * free unless subscription identifiers are in play. `shares` (messages from
+   * another cluster node) limits shared groups to those that node assigned here.
    */
-  route(msg: Message): number {
+  route(msg: Message, shares?: ReadonlySet<string>): number {
     const out = this.matchScratch;
     const n = this.router.matchInto(msg.topic, out);
+    this.lastRouteQueueFull = 0;
     if (n === 0) return 0;
     const stamp = ++this.routeStamp;
     // Scratch arrays are reused without truncation (truncating frees their backing store in V8).
@@ -574,16 +663,19 @@ export class Broker extends EventEmitter {
     let nt = 0;
     const guarded = this.access.readsGuarded;
     let reached = 0;
+    let full = 0;
     for (let i = 0; i < n; i++) {
       const e = out[i]!;
       if (e instanceof SharedGroup) {
+        if (shares !== undefined && !shares.has(`${e.name}/${e.filter}`)) continue;
         const member =
           e.pick(msg.topic, msg.origin, isOnlineMember) ?? e.pick(msg.topic, msg.origin);
         if (member === undefined) continue;
         if (guarded && !this.access.mayRead(member.session, msg.topic)) continue;
         const q = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
         const subIds = member.subscriptionId !== undefined ? [member.subscriptionId] : undefined;
-        this.deliverCounted(member.session, msg, q, false, subIds, e);
+        if (this.deliverCounted(member.session, msg, q, false, subIds, e) === DropReason.QueueFull)
+          full++;
         reached++;
         continue;
       }
@@ -607,9 +699,11 @@ export class Broker extends EventEmitter {
       const q = (msg.qos < s.routeQos ? msg.qos : s.routeQos) as QoS;
       // [MQTT-3.3.1-9] forwarded to existing subscriptions with RETAIN 0, unless v5 Retain As Published.
       const r = s.routeRetainAsPublished && msg.retain;
-      this.deliverCounted(s, msg, q, r, s.routeSubIds, undefined);
+      if (this.deliverCounted(s, msg, q, r, s.routeSubIds, undefined) === DropReason.QueueFull)
+        full++;
       reached++;
     }
+    this.lastRouteQueueFull = full;
     return reached;
   }
 
@@ -625,11 +719,12 @@ export class Broker extends EventEmitter {
     r: boolean,
     subIds: number[] | undefined,
     group: SharedGroup<SubscriptionRecord> | undefined,
-  ): void {
+  ): DropReason {
     const before = s.dropped;
     const res = s.deliver(msg, q, r, subIds, group);
     if (res === DropReason.Offline) this.stats.publishDropped++;
     else this.stats.publishDropped += s.dropped - before;
+    return res;
   }
 
   // ---------------------------------------------------------------- subscribe
@@ -656,7 +751,7 @@ export class Broker extends EventEmitter {
       return;
     }
     return (async () => {
-      const verdicts: Array<boolean | QoS | undefined> = [];
+      const verdicts: Array<boolean | number | undefined> = [];
       for (const sub of p.subscriptions) verdicts.push(await hook(ch.client!, sub));
       if (ch.session?.channel !== ch) return;
       this.completeSubscribe(ch, p, verdicts);
@@ -666,7 +761,7 @@ export class Broker extends EventEmitter {
   private completeSubscribe(
     ch: Channel,
     p: SubscribePacket,
-    verdicts: Array<boolean | QoS | undefined> | undefined,
+    verdicts: Array<boolean | number | undefined> | undefined,
   ): void {
     const session = ch.session!;
     const v5 = ch.version === 5;
@@ -684,6 +779,11 @@ export class Broker extends EventEmitter {
       const shared = parseSharedSubscription(filter);
       if (shared === 'invalid') {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
+        continue;
+      }
+      const unsupported = this.unsupportedFeature(sub.topic, shared !== undefined, subId);
+      if (unsupported !== 0) {
+        codes.push(v5 ? unsupported : 0x80);
         continue;
       }
       if (shared !== undefined) {
@@ -707,9 +807,10 @@ export class Broker extends EventEmitter {
         continue;
       }
       if (verdict === undefined && !this.access.maySubscribe(session.acl, filter)) verdict = false;
-      if (verdict === false) {
+      if (verdict === false || (typeof verdict === 'number' && verdict >= 0x80)) {
         this.stats.authzDenied++;
-        codes.push(v5 ? ReasonCode.NotAuthorized : 0x80);
+        const code = typeof verdict === 'number' ? verdict : o.subscribeDeniedReasonCode;
+        codes.push(v5 ? code : 0x80);
         continue;
       }
       const existing = session.subscriptions.get(filter);
@@ -724,15 +825,16 @@ export class Broker extends EventEmitter {
       }
       let qos = sub.qos;
       if (qos > o.maxQos) qos = o.maxQos;
-      if (typeof verdict === 'number' && verdict < qos) qos = verdict;
+      if (typeof verdict === 'number' && verdict < qos) qos = verdict as QoS;
       const rec: SubscriptionRecord = {
         session,
         filter,
         topicFilter,
         shareGroup: group,
         qos,
-        noLocal: sub.noLocal,
-        retainAsPublished: sub.retainAsPublished,
+        // Like Mosquitto, an announced v3 bridge never gets its own messages back, retain flags intact.
+        noLocal: sub.noLocal || ch.bridge,
+        retainAsPublished: sub.retainAsPublished || ch.bridge,
         retainHandling: sub.retainHandling,
         subscriptionId: subId,
       };
@@ -752,6 +854,17 @@ export class Broker extends EventEmitter {
     if (this.listenerCount('subscribe') > 0)
       this.emit('subscribe', ch.client!, p.subscriptions, codes);
     if (retainedFor.length > 0) this.sendRetained(session, retainedFor);
+  }
+
+  /** SUBACK code for a subscription using a feature this broker has switched off, or 0. */
+  private unsupportedFeature(filter: string, shared: boolean, subId: number | undefined): number {
+    const o = this.options;
+    if (shared && !o.sharedSubscriptionAvailable) return ReasonCode.SharedSubscriptionsNotSupported;
+    if (subId !== undefined && !o.subscriptionIdentifiersAvailable)
+      return ReasonCode.SubscriptionIdentifiersNotSupported;
+    if (!o.wildcardSubscriptionAvailable && (filter.includes('+') || filter.includes('#')))
+      return ReasonCode.WildcardSubscriptionsNotSupported;
+    return 0;
   }
 
   private sendRetained(session: Session, recs: Array<[SubscriptionRecord, boolean]>): void {
@@ -781,6 +894,7 @@ export class Broker extends EventEmitter {
 
   /** Adds a subscription to the router (also used when restoring from the store). */
   addRoute(rec: SubscriptionRecord): void {
+    this.cluster?.routeAdded(rec);
     if (rec.shareGroup === undefined) {
       this.router.add(rec.topicFilter, rec.session.clientId, rec);
       return;
@@ -802,8 +916,10 @@ export class Broker extends EventEmitter {
 
   private removeRoute(rec: SubscriptionRecord): void {
     if (rec.shareGroup === undefined) {
-      if (this.router.get(rec.topicFilter, rec.session.clientId) === rec)
+      if (this.router.get(rec.topicFilter, rec.session.clientId) === rec) {
         this.router.remove(rec.topicFilter, rec.session.clientId);
+        this.cluster?.routeRemoved(rec);
+      }
       return;
     }
     const key = `$share/${rec.shareGroup}`;
@@ -811,7 +927,7 @@ export class Broker extends EventEmitter {
       | SharedGroup<SubscriptionRecord>
       | undefined;
     if (group === undefined) return;
-    group.remove(rec.session.clientId);
+    if (group.remove(rec.session.clientId)) this.cluster?.routeRemoved(rec);
     if (group.size === 0) this.router.remove(rec.topicFilter, key);
   }
 
@@ -821,6 +937,10 @@ export class Broker extends EventEmitter {
     const mp = session.channel?.info.mountPoint;
     for (const f of filters) {
       let filter = f;
+      if (parseSharedSubscription(f) === 'invalid') {
+        codes.push(ReasonCode.TopicFilterInvalid);
+        continue;
+      }
       if (mp !== undefined) {
         const shared = parseSharedSubscription(f);
         filter =

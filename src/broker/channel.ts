@@ -25,10 +25,13 @@ import type {
 import type { Properties } from '../protocol/properties.js';
 import { publishAllowed } from './access-control.js';
 import type { Broker } from './broker.js';
+import { AuthExchange, type AuthStep, ExchangePhase } from './enhanced-auth.js';
 import { type Message, shapeIndex } from './message.js';
 import type { ClientInfo } from './options.js';
 import { describePacket, describePublishOut } from './packet-log.js';
 import { PublishQuota } from './publish-quota.js';
+import { reasonString } from './reason-strings.js';
+import { redirectConnack } from './redirect.js';
 import { DropReason, type Session } from './session.js';
 
 /** Connection facts a transport hands to the broker with each new byte stream. */
@@ -110,6 +113,8 @@ export class Channel implements PacketSink {
   username: string | undefined;
   /** Keep alive in seconds as granted (0 = none). */
   keepalive = 0;
+  /** A 3.1/3.1.1 bridge that announced itself (try_private): its subscriptions get No Local and Retain As Published. */
+  bridge = false;
   /** Time of the last byte received (ms). */
   lastActivity: number;
   /** When the socket was accepted (ms). */
@@ -135,6 +140,9 @@ export class Channel implements PacketSink {
   private closeReason = 'connection closed';
   /** Whether the client ended with DISCONNECT (no will). */
   private graceful = false;
+  /** v5 enhanced authentication: the method used at CONNECT and the exchange in progress. */
+  private authMethod: string | undefined;
+  private auth: AuthExchange | undefined;
   /** Publish rate limits, when configured. */
   private quota: PublishQuota | undefined;
 
@@ -203,7 +211,11 @@ export class Channel implements PacketSink {
     this.broker.stats.packetsReceived++;
     if (this.broker.packetLog)
       this.broker.log?.debug(describePacket('Received', this.clientId || '(unknown)', packet));
-    if (this.backlog !== undefined) {
+    // AUTH packets drive a running exchange, so they never wait in the backlog.
+    if (
+      this.backlog !== undefined &&
+      !(packet.type === PacketType.AUTH && this.auth !== undefined)
+    ) {
       this.backlog.push(packet);
       return;
     }
@@ -284,9 +296,27 @@ export class Channel implements PacketSink {
     const b = this.broker;
     const o = b.options;
     this.version = p.protocolVersion;
+    this.bridge = p.bridge === true;
     this.state = State.Authenticating;
     const v5 = p.protocolVersion === 5;
     const props = p.properties;
+    if (o.redirect !== undefined) {
+      const r = redirectConnack(o.redirect, v5);
+      this.refuse(r.reasonCode, `redirected to ${o.redirect.serverReference}`, r.properties);
+      return;
+    }
+    if (p.will !== undefined && v5) {
+      if (p.will.qos > o.maxQos) {
+        // [MQTT-3.2.2-12] a will QoS above Maximum QoS is refused.
+        this.refuse(ReasonCode.QoSNotSupported, `will QoS ${p.will.qos} not supported`);
+        return;
+      }
+      if (p.will.retain && !o.retainAvailable) {
+        // [MQTT-3.2.2-13] a retained will without retain support is refused.
+        this.refuse(ReasonCode.RetainNotSupported, 'retained will not supported');
+        return;
+      }
+    }
     let clientId = p.clientId;
     let assigned = false;
     if (clientId.length === 0) {
@@ -344,15 +374,16 @@ export class Channel implements PacketSink {
       if (props.topicAliasMaximum !== undefined)
         this.clientTopicAliasMaximum = props.topicAliasMaximum;
       if (props.requestProblemInformation === 0) this.problemInformation = false;
-      if (
-        props.authenticationMethod !== undefined &&
-        !b.supportsAuthMethod(props.authenticationMethod)
-      ) {
-        this.refuse(
-          ReasonCode.BadAuthenticationMethod,
-          `unsupported authentication method ${props.authenticationMethod}`,
-        );
-        return;
+      if (props.authenticationMethod !== undefined) {
+        if (!b.supportsAuthMethod(props.authenticationMethod)) {
+          // [MQTT-4.12.0-1] an unknown method: CONNACK 0x8C and close.
+          this.refuse(
+            ReasonCode.BadAuthenticationMethod,
+            `unsupported authentication method ${props.authenticationMethod}`,
+          );
+          return;
+        }
+        this.authMethod = props.authenticationMethod;
       }
     }
     this.client = {
@@ -367,6 +398,10 @@ export class Channel implements PacketSink {
     // Hold further packets until authentication settles, so that they are
     // handled in order and only for an accepted client.
     this.backlog = [];
+    if (this.authMethod !== undefined) {
+      this.startExchange(p, assigned, serverKeepAlive, props?.authenticationData, false);
+      return;
+    }
     b.authenticate(this, p, this.will).then(
       (code) => {
         if (this.state !== State.Authenticating) return;
@@ -389,6 +424,83 @@ export class Channel implements PacketSink {
     );
   }
 
+  /** Starts an enhanced authentication exchange (at CONNECT, or AUTH 0x19 later). */
+  private startExchange(
+    p: ConnectPacket | undefined,
+    assigned: boolean,
+    serverKeepAlive: number | undefined,
+    data: Buffer | undefined,
+    reauth: boolean,
+  ): void {
+    const method = this.authMethod!;
+    const ex = new AuthExchange(this.broker.options.authMethods[method]!, {
+      client: this.client!,
+      method,
+      username: this.username,
+      password: p?.password,
+      properties: p?.properties,
+      reauthentication: reauth,
+    });
+    this.auth = ex;
+    if (p !== undefined) this.pendingConnect = { p, assigned, serverKeepAlive };
+    ex.start(data).then(
+      (step) => this.authStep(ex, step),
+      (err) => this.onError(err),
+    );
+  }
+
+  /** The CONNECT waiting for its enhanced authentication to finish. */
+  private pendingConnect:
+    | { p: ConnectPacket; assigned: boolean; serverKeepAlive: number | undefined }
+    | undefined;
+
+  /** Acts on one step of an authentication exchange. */
+  private authStep(ex: AuthExchange, step: AuthStep): void {
+    if (this.auth !== ex || this.state === State.Closed) return;
+    const method = ex.method;
+    if (step.status === 'continue') {
+      // [MQTT-4.12.0-2] more data needed: AUTH 0x18 with the method [MQTT-4.12.0-5].
+      this.send({
+        type: PacketType.AUTH,
+        reasonCode: ReasonCode.ContinueAuthentication,
+        properties: { authenticationMethod: method, authenticationData: step.data },
+      });
+      return;
+    }
+    this.auth = undefined;
+    if (step.status === 'failure') {
+      const code = step.reasonCode ?? ReasonCode.NotAuthorized;
+      this.broker.stats.authFailures++;
+      if (ex.reauthentication) {
+        // [MQTT-4.12.1-2] a failed re-authentication closes the connection.
+        this.disconnectWith(code, step.reason ?? 're-authentication failed');
+      } else {
+        // [MQTT-4.12.0-4] a refused authentication closes the connection.
+        this.refuse(code, step.reason ?? 'enhanced authentication failed');
+      }
+      return;
+    }
+    if (step.username !== undefined) {
+      this.username = step.username;
+      this.client = { ...this.client!, username: step.username };
+    }
+    if (ex.reauthentication) {
+      this.send({
+        type: PacketType.AUTH,
+        reasonCode: ReasonCode.Success,
+        properties: { authenticationMethod: method, authenticationData: step.data },
+      });
+      return;
+    }
+    const pc = this.pendingConnect!;
+    this.pendingConnect = undefined;
+    this.authData = step.data;
+    this.accept(pc.p, pc.assigned, pc.serverKeepAlive);
+  }
+
+  /** Authentication Data for the CONNACK of a successful enhanced authentication. */
+  private authData: Buffer | undefined;
+
   private accept(p: ConnectPacket, assigned: boolean, serverKeepAlive: number | undefined): void {
     const b = this.broker;
     const v5 = this.version === 5;
@@ -402,6 +514,12 @@ export class Channel implements PacketSink {
       if (serverKeepAlive !== undefined) props.serverKeepAlive = serverKeepAlive;
       if (p.properties?.requestResponseInformation === 1 && b.responseInformation !== undefined) {
         props.responseInformation = b.responseInformation;
+      }
+      if (this.authMethod !== undefined) {
+        // [MQTT-4.12.0-5] a successful CONNACK repeats the Authentication Method.
+        props.authenticationMethod = this.authMethod;
+        if (this.authData !== undefined) props.authenticationData = this.authData;
+        this.authData = undefined;
       }
       if (Object.keys(props).length === 0) props = undefined;
     }
@@ -432,8 +550,8 @@ export class Channel implements PacketSink {
   }
 
   /** Sends a refusing CONNACK and closes. `code` is already in the client's version's terms. */
-  private refuse(code: number, why: string): void {
-    this.send({ type: PacketType.CONNACK, sessionPresent: false, reasonCode: code });
+  private refuse(code: number, why: string, properties?: Properties): void {
+    this.send({ type: PacketType.CONNACK, sessionPresent: false, reasonCode: code, properties });
     this.broker.log?.info(
       { clientId: this.clientId, remote: this.info.remoteAddress, code },
       `connection refused: ${why}`,
@@ -449,6 +567,16 @@ export class Channel implements PacketSink {
     const v5 = this.version === 5;
     let topic = p.topic;
     const props = p.properties;
+    if (props?.subscriptionIdentifiers !== undefined) {
+      this.violation(
+        new ProtocolError(
+          ReasonCode.ProtocolError,
+          'subscription identifier in a PUBLISH from a client',
+          'MQTT-3.3.4-6',
+        ),
+      );
+      return;
+    }
     if (v5 && props !== undefined && props.topicAlias !== undefined) {
       const alias = props.topicAlias;
       if (alias === 0 || alias > b.options.maxTopicAlias) {
@@ -493,6 +621,11 @@ export class Channel implements PacketSink {
       return;
     }
     b.stats.publishReceived++;
+    if (p.qos === 1 && this.session!.incomingQos2.has(p.packetId)) {
+      // The id still belongs to an unreleased QoS 2 exchange.
+      this.publishRefused(p, ReasonCode.PacketIdentifierInUse);
+      return;
+    }
     if (
       this.quota !== undefined ||
       b.options.publishRateLimit > 0 ||
@@ -616,20 +749,22 @@ export class Channel implements PacketSink {
     const b = this.broker;
     const matched = b.publishFrom(this.session!, topic, p);
     if ((this.work += matched) >= DELIVERY_BUDGET) this.yieldTurn();
+    if (p.qos === 0) return;
+    // 0x97: every subscriber's queue was full, so nobody will get it.
+    const code =
+      matched === 0
+        ? ReasonCode.NoMatchingSubscribers
+        : b.lastRouteQueueFull === matched
+          ? ReasonCode.QuotaExceeded
+          : 0;
     if (p.qos === 1) {
-      this.sendAck(
-        PacketType.PUBACK,
-        p.packetId,
-        matched === 0 ? ReasonCode.NoMatchingSubscribers : 0,
-      );
-    } else if (p.qos === 2) {
-      this.session!.incomingQos2.add(p.packetId);
-      this.session!.persist?.incoming(p.packetId, true);
-      this.sendAck(
-        PacketType.PUBREC,
-        p.packetId,
-        matched === 0 ? ReasonCode.NoMatchingSubscribers : 0,
-      );
+      this.sendAck(PacketType.PUBACK, p.packetId, code);
+    } else {
+      if (code < 0x80) {
+        this.session!.incomingQos2.add(p.packetId);
+        this.session!.persist?.incoming(p.packetId, true);
+      }
+      this.sendAck(PacketType.PUBREC, p.packetId, code);
     }
   }
 
@@ -698,9 +833,46 @@ export class Channel implements PacketSink {
     this.close('client disconnected');
   }
 
-  private onAuth(_p: AuthPacket): void {
+  private onAuth(p: AuthPacket): void {
+    const method = p.properties?.authenticationMethod;
+    if (this.authMethod === undefined || method !== this.authMethod) {
+      // [MQTT-4.12.0-7] [MQTT-4.12.1-1] AUTH needs the method chosen at CONNECT.
+      this.violation(
+        new ProtocolError(
+          ReasonCode.ProtocolError,
+          this.authMethod === undefined
+            ? 'AUTH without an authentication method'
+            : 'AUTH with a different authentication method',
+          'MQTT-4.12.0-7',
+        ),
+      );
+      return;
+    }
+    const data = p.properties?.authenticationData;
+    const ex = this.auth;
+    if (p.reasonCode === ReasonCode.ContinueAuthentication) {
+      if (ex === undefined || ex.phase !== ExchangePhase.WaitingForClient) {
+        this.violation(new ProtocolError(ReasonCode.ProtocolError, 'unexpected AUTH 0x18'));
+        return;
+      }
+      ex.continue(data).then(
+        (step) => this.authStep(ex, step),
+        (err) => this.onError(err),
+      );
+      return;
+    }
+    if (p.reasonCode === ReasonCode.ReAuthenticate && this.state === State.Connected) {
+      if (ex !== undefined) {
+        this.violation(
+          new ProtocolError(ReasonCode.ProtocolError, 're-authentication in progress'),
+        );
+        return;
+      }
+      this.startExchange(undefined, false, undefined, data, true);
+      return;
+    }
     this.violation(
-      new ProtocolError(ReasonCode.ProtocolError, 'AUTH without an authentication method'),
+      new ProtocolError(ReasonCode.ProtocolError, `AUTH with reason code ${p.reasonCode}`),
     );
   }
 
@@ -744,7 +916,13 @@ export class Channel implements PacketSink {
   /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (the store calls it once the commit is durable). */
   writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
     if (this.version !== 5) reasonCode = 0;
-    const p = { type, packetId, reasonCode } as Packet;
+    // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information.
+    // [MQTT-3.4.2-2] and siblings: never grow an ack past a small client Maximum Packet Size.
+    const roomy = this.clientMaximumPacketSize === 0 || this.clientMaximumPacketSize >= 64;
+    const why =
+      reasonCode >= 0x80 && this.problemInformation && roomy ? reasonString(reasonCode) : undefined;
+    const properties = why === undefined ? undefined : { reasonString: why };
+    const p = { type, packetId, reasonCode, properties } as Packet;
     if (this.broker.packetLog) this.broker.log?.debug(describePacket('Sending', this.clientId, p));
     this.write(encode(p, this.version));
   }

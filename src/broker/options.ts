@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
 import type { AclFile, AclSubscribeMode } from '../auth/acl.js';
 import type { PasswordFile } from '../auth/password-file.js';
+import type { ClusterOptions } from '../cluster/options.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import type { PersistenceOptions } from '../store/store.js';
+import type { AuthMethod } from './enhanced-auth.js';
+import type { RedirectOptions } from './redirect.js';
 
 /** What the broker knows about a connected (or connecting) client, passed to hooks and events. */
 export interface ClientInfo {
@@ -47,12 +50,13 @@ export interface BrokerHooks {
   ): boolean | number | undefined | Promise<boolean | number | undefined>;
   /**
    * Decides whether a client may subscribe. Return false to refuse (0x80 / 0x87),
-   * a QoS to grant at most that QoS, or true/undefined to allow as asked.
+   * a QoS to grant at most that QoS, a v5 reason code >= 0x80 to refuse with it,
+   * or true/undefined to allow as asked.
    */
   authorizeSubscribe?(
     client: ClientInfo,
     subscription: Subscription,
-  ): boolean | QoS | undefined | Promise<boolean | QoS | undefined>;
+  ): boolean | number | undefined | Promise<boolean | number | undefined>;
   /**
    * Synchronous check on delivery: may this client read a message on this topic?
    * Runs on the routing hot path, so it must not do I/O; return false to skip,
@@ -141,6 +145,8 @@ export interface BrokerOptions {
   sharedSubscriptionStrategy?: 'round_robin' | 'random' | 'sticky' | 'hash_clientid' | 'hash_topic';
   /** Version string published on $SYS/broker/version. */
   version?: string;
+  /** Log each client connect and disconnect (connection_messages). Default true. */
+  connectionMessages?: boolean;
   /** New connections per second accepted from one source address (0 = unlimited). */
   connectionRateLimit?: number;
   /** password_file: a Mosquitto password file (path, loaded by listen()/reloadSecurity(), or loaded object). */
@@ -157,18 +163,50 @@ export interface BrokerOptions {
   publishByteRateLimit?: number;
   /** Durable storage of sessions and messages (default: none, everything in memory). */
   persistence?: PersistenceOptions;
+  /** v5 Response Information sent to clients that ask for it (Request Response Information 1). */
+  responseInformation?: string;
+  /** Whether wildcard subscriptions are allowed (else SUBACK 0xA2). Default true. */
+  wildcardSubscriptionAvailable?: boolean;
+  /** Whether v5 subscription identifiers are allowed (else SUBACK 0xA1). Default true. */
+  subscriptionIdentifiersAvailable?: boolean;
+  /** Whether `$share/` subscriptions are allowed (else SUBACK 0x9E). Default true. */
+  sharedSubscriptionAvailable?: boolean;
+  /** SUBACK code for a subscription the authorizer refuses (v5; v3 always gets 0x80). Default 0x87. */
+  subscribeDeniedReasonCode?: number;
+  /** Send every client to another server (CONNACK 0x9C / 0x9D with Server Reference). */
+  redirect?: RedirectOptions;
+  /** v5 enhanced authentication methods by name (see enhanced-auth.ts), e.g. { 'SCRAM-SHA-256': scramSha256(...) }. */
+  authMethods?: Record<string, AuthMethod>;
+  /** Join a Redis-backed cluster of Heron nodes (default: a single node). See docs/cluster.md. */
+  cluster?: ClusterOptions;
 }
 
 /** BrokerOptions with every default filled in. */
 export type ResolvedBrokerOptions = Required<
-  Omit<BrokerOptions, 'hooks' | 'logger' | 'listeners' | 'persistence' | 'passwordFile' | 'aclFile'>
+  Omit<
+    BrokerOptions,
+    | 'hooks'
+    | 'logger'
+    | 'listeners'
+    | 'persistence'
+    | 'passwordFile'
+    | 'aclFile'
+    | 'responseInformation'
+    | 'redirect'
+    | 'authMethods'
+    | 'cluster'
+  >
 > & {
   persistence: PersistenceOptions | undefined;
+  cluster: ClusterOptions | undefined;
   hooks: BrokerHooks;
   logger: Logger | undefined;
   listeners: ListenerOptions[];
   passwordFile: string | PasswordFile | undefined;
   aclFile: string | AclFile | undefined;
+  responseInformation: string | undefined;
+  redirect: RedirectOptions | undefined;
+  authMethods: Record<string, AuthMethod>;
 };
 
 /** Fills in defaults for every broker option. */
@@ -178,6 +216,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     hooks: o.hooks ?? {},
     logger: o.logger,
     persistence: o.persistence,
+    cluster: o.cluster,
     allowAnonymous: o.allowAnonymous ?? true,
     allowZeroLengthClientId: o.allowZeroLengthClientId ?? true,
     autoIdPrefix: o.autoIdPrefix ?? 'auto-',
@@ -202,11 +241,19 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     sharedSubscriptionStrategy: o.sharedSubscriptionStrategy ?? 'round_robin',
     version: o.version ?? 'heron',
     connectionRateLimit: o.connectionRateLimit ?? 0,
+    connectionMessages: o.connectionMessages ?? true,
     passwordFile: o.passwordFile,
     aclFile: o.aclFile,
     aclSubscribeMode: o.aclSubscribeMode ?? 'mosquitto',
     authOrder: o.authOrder ?? 'hooks_first',
     publishRateLimit: o.publishRateLimit ?? 0,
     publishByteRateLimit: o.publishByteRateLimit ?? 0,
+    responseInformation: o.responseInformation,
+    wildcardSubscriptionAvailable: o.wildcardSubscriptionAvailable ?? true,
+    subscriptionIdentifiersAvailable: o.subscriptionIdentifiersAvailable ?? true,
+    sharedSubscriptionAvailable: o.sharedSubscriptionAvailable ?? true,
+    subscribeDeniedReasonCode: o.subscribeDeniedReasonCode ?? 0x87,
+    redirect: o.redirect,
+    authMethods: o.authMethods ?? {},
   };
 }

@@ -80,6 +80,15 @@ export const DropReason = {
 /** One of the DropReason values. */
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
+/**
+ * Where an in-process session (a bridge) takes its deliveries instead of a Channel:
+ * called synchronously from the routing loop, so it must not block.
+ */
+export interface DeliverySink {
+  /** One routed message at QoS `qos` with the RETAIN flag to forward; returns a DropReason. */
+  deliver(msg: Message, qos: QoS, retain: boolean): DropReason;
+}
+
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
 export const SESSION_NEVER_EXPIRES = 0xffffffff;
 
@@ -139,6 +148,8 @@ export class Session {
   dropped = 0;
   /** Durable storage of this session, when the broker persists it. */
   persist: SessionPersistence | undefined = undefined;
+  /** Set on in-process sessions (bridges): deliveries go here, never to a channel or queue. */
+  sink: DeliverySink | undefined = undefined;
   private nextPacketId = 1;
 
   // Routing scratch space: lets the router dedupe overlapping subscriptions
@@ -193,6 +204,7 @@ export class Session {
     subIds: number[] | undefined,
     group?: SharedGroup<SubscriptionRecord>,
   ): DropReason {
+    if (this.sink !== undefined) return this.sink.deliver(msg, qos, retain);
     const ch = this.channel;
     if (qos === 0) {
       if (ch !== undefined) return ch.sendPublish(msg, 0, retain, 0, false, subIds);
@@ -380,12 +392,13 @@ export class Session {
    * Removes and returns the deliveries that a shared subscription group chose
    * this session for and that the client has not completed, so the broker can
    * hand them to another member when this one leaves. QoS 2 deliveries already
-   * PUBREC'd stay: the client has them.
+   * sent stay: they are completed with this client or not at all [MQTT-4.8.2-4]
+   * [MQTT-4.8.2-5].
    */
   takeShared(): Delivery[] {
     const out: Delivery[] = [];
     for (const [pid, d] of this.inflight) {
-      if (d.group !== undefined && !d.released) {
+      if (d.group !== undefined && d.qos === 1) {
         this.inflight.delete(pid);
         this.persist?.removed(d);
         d.packetId = 0;

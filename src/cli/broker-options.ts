@@ -5,7 +5,7 @@ import type tls from 'node:tls';
 import type { BrokerOptions, ListenerOptions } from '../broker/options.js';
 import { ConfigError } from '../config/config-error.js';
 import type { HeronConfig, ListenerConfig, SecurityConfig, TlsConfig } from '../config/types.js';
-import type { LogSettings } from '../log/logger.js';
+import type { LogSettings, TopicLogSink } from '../log/logger.js';
 
 function readPem(path: string, option: string): Buffer {
   try {
@@ -140,6 +140,17 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     maxTopicAlias: maxTopicAlias > 0 ? maxTopicAlias : 10,
     sharedSubscriptionStrategy: cfg.sharedSubscriptionStrategy,
     connectionRateLimit: cfg.connectionRateLimit,
+    connectionMessages: cfg.log.connectionMessages,
+    receiveMaximum: cfg.receiveMaximum,
+    subscribeDeniedReasonCode: cfg.subscribeDeniedReasonCode,
+    ...(cfg.serverRedirect !== 'off' && cfg.serverReference !== undefined
+      ? {
+          redirect: {
+            serverReference: cfg.serverReference,
+            permanent: cfg.serverRedirect === 'server_moved',
+          },
+        }
+      : {}),
     version,
     // persistence_location + persistence_file name the store's directory (LMDB keeps data.mdb in it).
     persistence: cfg.persistence
@@ -153,11 +164,23 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
           syncInterval: cfg.persistenceSyncInterval,
         }
       : undefined,
+    ...(cfg.cluster !== undefined
+      ? {
+          cluster: {
+            redisUrl: cfg.cluster.redisUrl,
+            ...(cfg.cluster.nodeId !== undefined ? { nodeId: cfg.cluster.nodeId } : {}),
+          },
+        }
+      : {}),
   };
 }
 
-/** Log settings from log_dest / log_type / log_timestamp and -v. */
-export function logSettingsFromConfig(cfg: HeronConfig, isTty: boolean): LogSettings {
+/** Log settings from log_dest / log_type / log_timestamp and -v; `topicSink` receives log_dest topic lines. */
+export function logSettingsFromConfig(
+  cfg: HeronConfig,
+  isTty: boolean,
+  topicSink?: TopicLogSink,
+): LogSettings {
   const types = new Set(cfg.log.types);
   let level: LogSettings['level'] = 'silent';
   if (types.has('error')) level = 'error';
@@ -169,11 +192,15 @@ export function logSettingsFromConfig(cfg: HeronConfig, isTty: boolean): LogSett
     if (d === 'stdout' || d === 'stderr') destinations.push({ kind: d });
     else if (d === 'file' && cfg.log.file !== undefined)
       destinations.push({ kind: 'file', path: cfg.log.file });
+    else if (d === 'syslog') destinations.push({ kind: 'syslog', facility: cfg.log.facility });
+    else if (d === 'topic' && topicSink !== undefined)
+      destinations.push({ kind: 'topic', sink: topicSink });
   }
   return {
     level,
     destinations,
     format: cfg.verbose || isTty ? 'text' : 'json',
     timestamp: cfg.log.timestamp,
+    timestampFormat: cfg.log.timestampFormat,
   };
 }

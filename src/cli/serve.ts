@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { type BridgeHandle, startBridges, stopBridges } from '../bridge/index.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
 import { listenerSummary } from '../config/listener-info.js';
 import type { HeronConfig } from '../config/types.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, TopicLogSink } from '../log/logger.js';
 import {
   brokerOptionsFromConfig,
   listenerOptions,
@@ -62,7 +63,10 @@ export async function startFromConfig(
   config: HeronConfig,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<RunningBroker> {
-  let log = createLogger(logSettingsFromConfig(config, Boolean((err as NodeJS.WriteStream).isTTY)));
+  const isTty = Boolean((err as NodeJS.WriteStream).isTTY);
+  // log_dest topic: log lines become $SYS/broker/log/<X> messages once the broker exists.
+  const topicSink = new TopicLogSink();
+  let log = createLogger(logSettingsFromConfig(config, isTty, topicSink));
   log.info(`heron version ${VERSION} starting`);
   for (const w of config.warnings)
     log.warn(`${w.file ? `${w.file}:${w.line}: ` : ''}${w.option}: ${w.message}`);
@@ -77,15 +81,22 @@ export async function startFromConfig(
   const options = brokerOptionsFromConfig(config, VERSION);
   options.logger = log;
   const broker = createBroker(options);
+  topicSink.publish = (topic, line) =>
+    broker.publish({ topic, payload: Buffer.from(line), qos: 0, retain: false });
   try {
     await broker.listen();
   } catch (e) {
     const x = e as NodeJS.ErrnoException;
-    log.error(`Error: unable to open listener: ${x.message}`);
+    const what =
+      x.syscall === 'listen' || x.code === 'EADDRINUSE' || x.code === 'EACCES'
+        ? 'unable to open listener'
+        : 'unable to start';
+    log.error(`Error: ${what}: ${x.message}`);
     await broker.close();
     throw e;
   }
   for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
+  const bridges: BridgeHandle[] = startBridges(broker, config.bridges, log);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
   const running: RunningBroker = {
     broker,
@@ -105,9 +116,7 @@ export async function startFromConfig(
                 version: false,
               })
             : config;
-        log = createLogger(
-          logSettingsFromConfig(fresh, Boolean((err as NodeJS.WriteStream).isTTY)),
-        );
+        log = createLogger(logSettingsFromConfig(fresh, isTty, topicSink));
         broker.setLogger(log);
         fresh.listeners
           .filter((l) => l.unixSocketPath === undefined)
@@ -122,6 +131,7 @@ export async function startFromConfig(
     },
     async stop() {
       log.info('heron version %s terminating', VERSION);
+      await stopBridges(bridges);
       await broker.close();
       if (config.pidFile !== undefined) {
         try {

@@ -488,6 +488,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
       username: o.username,
       password: o.password,
       properties: v === 5 ? o.properties : undefined,
+      bridge: o.bridge,
     });
   }
 

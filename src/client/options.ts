@@ -61,6 +61,10 @@ export interface ClientOptions {
   tls?: TlsConnectionOptions;
   /** Called with every packet sent and received (for debugging tools); leave unset in production. */
   trace?: (direction: 'send' | 'receive', packet: Packet) => void;
+  /** 3.1/3.1.1: announce a bridge (protocol level | 0x80, Mosquitto's try_private). Default false. */
+  bridge?: boolean;
+  /** Local address to connect from (a bridge's bridge_bind_address). */
+  localAddress?: string;
 }
 
 /** ClientOptions with defaults filled in. */
@@ -83,6 +87,8 @@ export interface ResolvedClientOptions {
   maxInflight: number;
   tls: TlsConnectionOptions | undefined;
   trace: ((direction: 'send' | 'receive', packet: Packet) => void) | undefined;
+  bridge: boolean;
+  localAddress: string | undefined;
 }
 
 const DEFAULT_PORTS: Record<ClientScheme, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
@@ -147,5 +153,7 @@ export function resolveClientOptions(input: string | ClientOptions): ResolvedCli
     maxInflight: Math.max(1, Math.min(o.maxInflight ?? 65535, 65535)),
     tls: o.tls,
     trace: o.trace,
+    bridge: o.bridge === true && version !== 5,
+    localAddress: o.localAddress,
   };
 }

@@ -90,13 +90,18 @@ class SocketTransport extends ClientTransport {
     const secure = o.scheme === 'mqtts';
     let socket: net.Socket;
     if (secure) {
-      const opts: tls.ConnectionOptions = { host: o.host, port: o.port, ...o.tls };
+      // tls.connect hands net options such as localAddress to the socket it opens.
+      const opts: tls.ConnectionOptions & { localAddress?: string } = {
+        host: o.host,
+        port: o.port,
+        localAddress: o.localAddress,
+        ...o.tls,
+      };
       if (opts.servername === undefined && net.isIP(o.host) === 0) opts.servername = o.host;
       socket = tls.connect(opts, () => handler.onTransportOpen());
     } else {
-      socket = net.connect({ host: o.host, port: o.port, noDelay: true }, () =>
-        handler.onTransportOpen(),
-      );
+      const opts = { host: o.host, port: o.port, noDelay: true, localAddress: o.localAddress };
+      socket = net.connect(opts, () => handler.onTransportOpen());
     }
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => handler.onTransportData(chunk));

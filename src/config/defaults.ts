@@ -108,6 +108,8 @@ export function defaultConfig(): HeronConfig {
     security,
     authOrder: 'hooks_first',
     aclSubscribe: 'mosquitto',
+    receiveMaximum: 65535,
+    subscribeDeniedReasonCode: 0x87,
     checkRetainSource: true,
     allowDuplicateMessages: true,
     connectTimeout: 10,

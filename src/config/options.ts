@@ -841,6 +841,22 @@ global(
   H,
 );
 global('sys_topics', 'sysTopics', b, H);
+global('receive_maximum', 'receiveMaximum', n({ min: 1, max: 65535 }), H);
+global(
+  'subscribe_denied_reason_code',
+  'subscribeDeniedReasonCode',
+  (ctx, l) => {
+    const w = word(l, '0x80 or 0x87', ctx.warn);
+    const v = /^0x[0-9a-f]+$/i.test(w)
+      ? Number.parseInt(w, 16)
+      : /^\d+$/.test(w)
+        ? Number(w)
+        : Number.NaN;
+    if (v !== 0x80 && v !== 0x87) throw lineError(l, `expected 0x80 or 0x87, got '${w}'`);
+    return v;
+  },
+  H,
+);
 global('acl_subscribe', 'aclSubscribe', (ctx, l) => oneOf(l, ['mosquitto', 'strict'], ctx.warn), H);
 global(
   'auth_order',

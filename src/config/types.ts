@@ -359,6 +359,10 @@ export interface HeronConfig {
    * Default 'mosquitto'.
    */
   aclSubscribe: 'mosquitto' | 'strict';
+  /** receive_maximum (Heron): v5 Receive Maximum advertised to clients (incoming QoS 1/2 in flight). Default 65535. */
+  receiveMaximum: number;
+  /** subscribe_denied_reason_code (Heron): v5 SUBACK code for a refused filter, 0x80 or 0x87. Default 0x87. */
+  subscribeDeniedReasonCode: number;
   /** check_retain_source. Default true. */
   checkRetainSource: boolean;
   /** clientid_prefixes (deprecated): only client ids with this prefix may connect. */

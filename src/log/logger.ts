@@ -1,19 +1,28 @@
+import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { strftime } from './strftime.js';
 
 /** Where and how the broker logs, resolved from log_dest / log_type / -v. */
 export interface LogSettings {
   /** Lowest pino level written: 'debug' with -v or log_type all/debug, else 'info'. */
   level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
-  /** Destinations: stdout, stderr, a file path. Default stderr like Mosquitto. */
-  destinations: Array<{ kind: 'stdout' | 'stderr' } | { kind: 'file'; path: string }>;
+  /** Destinations. Default stderr like Mosquitto. */
+  destinations: Array<
+    | { kind: 'stdout' | 'stderr' }
+    | { kind: 'file'; path: string }
+    | { kind: 'syslog'; facility?: number | undefined }
+    | { kind: 'topic'; sink: TopicLogSink }
+  >;
   /**
    * 'text' writes Mosquitto-style lines ("1700000000: New client connected ..."),
    * 'json' writes pino's JSON lines. Default: text on a TTY or with -v, json otherwise.
    */
   format: 'text' | 'json';
-  /** Prefix text lines with a Unix timestamp (log_timestamp). Default true. */
+  /** Prefix text lines with a timestamp (log_timestamp). Default true. */
   timestamp: boolean;
+  /** strftime format of the timestamp (log_timestamp_format); default Unix seconds. */
+  timestampFormat?: string | undefined;
 }
 
 const LEVEL_NAMES: Record<number, string> = {
@@ -25,29 +34,71 @@ const LEVEL_NAMES: Record<number, string> = {
   60: 'fatal',
 };
 
+/** Mosquitto's $SYS/broker/log/<X> letter for a pino level. */
+const TOPIC_LETTER: Record<number, string> = {
+  10: 'D',
+  20: 'D',
+  30: 'N',
+  40: 'W',
+  50: 'E',
+  60: 'E',
+};
+
+/**
+ * log_dest topic: log lines published on $SYS/broker/log/<E|W|N|D>. The broker
+ * is attached after it is created (the logger exists first).
+ */
+export class TopicLogSink {
+  /** Publishes one log line; set by whoever owns the broker. */
+  publish: ((topic: string, line: string) => void) | undefined;
+  private busy = false;
+
+  write(line: string): boolean {
+    if (this.publish === undefined || this.busy) return true;
+    this.busy = true; // a publish that logs must not recurse
+    try {
+      const rec = JSON.parse(line) as { level?: number; msg?: string };
+      this.publish(
+        `$SYS/broker/log/${TOPIC_LETTER[rec.level ?? 30] ?? 'N'}`,
+        String(rec.msg ?? ''),
+      );
+    } catch {
+      // not JSON: ignore
+    } finally {
+      this.busy = false;
+    }
+    return true;
+  }
+}
+
 /** A write stream that turns pino's JSON lines into Mosquitto-style text lines. */
 class TextLines {
   private readonly out: NodeJS.WritableStream;
   private readonly timestamp: boolean;
+  private readonly format: string | undefined;
 
-  constructor(out: NodeJS.WritableStream, timestamp: boolean) {
+  constructor(out: NodeJS.WritableStream, timestamp: boolean, format: string | undefined) {
     this.out = out;
     this.timestamp = timestamp;
+    this.format = format;
   }
 
   write(line: string): boolean {
     let text = line;
     try {
       const rec = JSON.parse(line) as Record<string, unknown>;
-      const t =
-        typeof rec.time === 'number' ? Math.floor(rec.time / 1000) : Math.floor(Date.now() / 1000);
+      const ms = typeof rec.time === 'number' ? rec.time : Date.now();
       let msg = String(rec.msg ?? '');
       const level = typeof rec.level === 'number' ? rec.level : 30;
       if (level >= 40 && !/^(Error|Warning)/.test(msg))
         msg = `${LEVEL_NAMES[level] === 'warning' ? 'Warning' : 'Error'}: ${msg}`;
       const err = rec.err as { message?: string } | undefined;
       if (err?.message !== undefined && !msg.includes(err.message)) msg += ` (${err.message})`;
-      text = `${this.timestamp ? `${t}: ` : ''}${msg}\n`;
+      const stamp =
+        this.format !== undefined
+          ? strftime(this.format, new Date(ms))
+          : String(Math.floor(ms / 1000));
+      text = `${this.timestamp ? `${stamp}: ` : ''}${msg}\n`;
     } catch {
       // Not JSON: pass through.
     }
@@ -55,18 +106,46 @@ class TextLines {
   }
 }
 
+/** Syslog through the system's `logger` command (Node has no datagram Unix sockets). */
+function syslogStream(facility: number | undefined): NodeJS.WritableStream {
+  const fac = facility === undefined ? 'daemon' : `local${facility}`;
+  const child = spawn('logger', ['-t', 'heron', '-p', `${fac}.info`], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  child.on('error', () => {
+    process.stderr.write(
+      'Warning: log_dest syslog: the logger command is not available; syslog output disabled.\n',
+    );
+  });
+  child.stdin.on('error', () => {});
+  child.unref();
+  return child.stdin;
+}
+
 /** Creates the broker's pino logger from log settings. */
 export function createLogger(settings: LogSettings): Logger {
   if (settings.level === 'silent' || settings.destinations.length === 0)
     return pino({ level: 'silent' });
-  const streams: Array<{ stream: NodeJS.WritableStream | TextLines; level: string }> = [];
+  const streams: Array<{
+    stream: NodeJS.WritableStream | TextLines | TopicLogSink;
+    level: string;
+  }> = [];
   for (const d of settings.destinations) {
+    if (d.kind === 'topic') {
+      streams.push({ stream: d.sink, level: settings.level });
+      continue;
+    }
     let base: NodeJS.WritableStream;
     if (d.kind === 'stdout') base = process.stdout;
     else if (d.kind === 'stderr') base = process.stderr;
     else if (d.kind === 'file') base = createWriteStream(d.path, { flags: 'a' }) as WriteStream;
+    else if (d.kind === 'syslog') base = syslogStream(d.facility);
     else continue;
-    const stream = settings.format === 'text' ? new TextLines(base, settings.timestamp) : base;
+    // Syslog adds its own timestamp.
+    const text = settings.format === 'text' || d.kind === 'syslog';
+    const stream = text
+      ? new TextLines(base, settings.timestamp && d.kind !== 'syslog', settings.timestampFormat)
+      : base;
     streams.push({ stream, level: settings.level });
   }
   return pino(

@@ -285,7 +285,7 @@ function encodeConnect(packet: ConnectPacket, version: ProtocolVersion): Buffer 
   const buf = allocPacket(0x10, remaining);
   let pos = bodyOffset(buf, remaining);
   pos = writeString(buf, pos, name);
-  buf[pos++] = version;
+  buf[pos++] = packet.bridge === true && !v5 ? version | 0x80 : version;
   buf[pos++] = flags;
   buf[pos++] = packet.keepalive >> 8;
   buf[pos++] = packet.keepalive & 0xff;

@@ -409,7 +409,10 @@ function parsePublish(flags: number): PublishPacket {
 
 function parseConnect(): ConnectPacket {
   const protocolName = readString('protocol name');
-  const level = readByte('protocol level');
+  let level = readByte('protocol level');
+  // Bit 0x80 on a 3.1/3.1.1 level is Mosquitto's bridge announcement (try_private).
+  const bridge = (level & 0x80) !== 0 && ((level & 0x7f) === 3 || (level & 0x7f) === 4);
+  if (bridge) level &= 0x7f;
   if (protocolName === 'MQTT') {
     if (level !== 4 && level !== 5) {
       throw new ProtocolError(
@@ -482,6 +485,7 @@ function parseConnect(): ConnectPacket {
   if (username !== undefined) packet.username = username;
   if (password !== undefined) packet.password = password;
   if (properties !== undefined) packet.properties = properties;
+  if (bridge) packet.bridge = true;
   return packet;
 }
 

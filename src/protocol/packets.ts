@@ -25,6 +25,11 @@ export interface ConnectPacket {
   username?: string;
   password?: Buffer;
   properties?: Properties;
+  /**
+   * 3.1/3.1.1 only: the protocol level carried bit 0x80, Mosquitto's `try_private`
+   * announcement that the client is a bridge (it then gets No Local and Retain As Published).
+   */
+  bridge?: boolean;
 }
 
 /** CONNACK: the server's answer to CONNECT. `reasonCode` is the v3 return code for levels 3-4. */

@@ -52,11 +52,13 @@ async function startHeron(
   return { child, output: () => out };
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
+async function stop(child: ChildProcess): Promise<number | string | null> {
   if (child.exitCode !== null) return child.exitCode;
+  if (child.signalCode !== null) return child.signalCode;
+  const exited = once(child, 'exit');
   child.kill('SIGTERM');
-  const [code] = await once(child, 'exit');
-  return code as number | null;
+  const [code, signal] = await exited;
+  return (code as number | null) ?? (signal as string | null);
 }
 
 /** mosquitto_pub's exit code for one message. */
@@ -181,4 +183,50 @@ test('heron --version and --help', T, async () => {
   assert.match(v.stdout, /^heron version \d+\.\d+\.\d+/);
   const h = await run(process.execPath, [HERON, '--help']);
   assert.match(h.stdout, /Usage: heron \[-c config_file\]/);
+});
+
+test('log_dest topic, log_timestamp_format and connection_messages false', T, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'heron-log-'));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'heron.conf'),
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'log_dest topic',
+      'log_dest stdout',
+      'log_type all',
+      'log_timestamp_format %Y-%m-%dT%H:%M:%S',
+      'connection_messages false',
+      '',
+    ].join('\n'),
+  );
+  const { child, output } = await startHeron(['-c', join(dir, 'heron.conf'), '-v'], port);
+  try {
+    // The subscriber's own SUBSCRIBE is logged (debug, "D") and published on $SYS/broker/log/D.
+    const { stdout } = await run(
+      'mosquitto_sub',
+      [
+        '-p',
+        String(port),
+        '-h',
+        '127.0.0.1',
+        '-t',
+        '$SYS/broker/log/#',
+        '-v',
+        '-C',
+        '1',
+        '-W',
+        '5',
+      ],
+      { timeout: 8000 },
+    );
+    assert.match(stdout, /^\$SYS\/broker\/log\/D .*SUB(SCRIBE|ACK)/);
+    assert.match(output(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d: /m);
+    assert.doesNotMatch(output(), /New client connected/);
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
+  assert.equal(await stop(child), 0);
 });

@@ -12,6 +12,12 @@ export interface MosquittoProcess {
   url: string;
   /** Kills and starts the same broker again on the same ports (sessions are lost unless persisted). */
   restart(): Promise<void>;
+  /** Kills the broker but keeps its ports and configuration for `start()`. */
+  kill(): Promise<void>;
+  /** Starts a killed broker again on the same ports. */
+  start(): Promise<void>;
+  /** Everything mosquitto printed so far. */
+  readonly log: string;
   stop(): Promise<void>;
 }
 
@@ -84,6 +90,11 @@ export async function startMosquitto(
     async restart() {
       await kill();
       await launch();
+    },
+    kill,
+    start: launch,
+    get log() {
+      return log;
     },
     async stop() {
       await kill();

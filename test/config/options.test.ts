@@ -583,6 +583,13 @@ const rows: Row[] = [
     want: 'server_moved',
   },
   { option: 'sys_topics', line: 'sys_topics false', get: (c) => c.sysTopics, want: false },
+  { option: 'receive_maximum', line: 'receive_maximum 20', get: (c) => c.receiveMaximum, want: 20 },
+  {
+    option: 'subscribe_denied_reason_code',
+    line: 'subscribe_denied_reason_code 0x80',
+    get: (c) => c.subscribeDeniedReasonCode,
+    want: 0x80,
+  },
   {
     option: 'acl_subscribe',
     line: 'acl_subscribe strict',

@@ -1,0 +1,138 @@
+import { PacketType, type QoS } from '../protocol/constants.js';
+import { encode } from '../protocol/encoder.js';
+import { parsePacket } from '../protocol/packet-parser.js';
+import type { PublishPacket } from '../protocol/packets.js';
+import type { Properties } from '../protocol/properties.js';
+
+/**
+ * Binary frames for messages that travel between nodes (forwarded publishes,
+ * retained updates). The message itself is an MQTT 5 PUBLISH packet encoded by
+ * our own codec, so topic, payload and every v5 property cross Redis byte for
+ * byte; a small header in front adds what MQTT does not carry:
+ *
+ * ```
+ * u8  version (1)
+ * f64 expiresAt (ms since epoch, 0 = never)
+ * u16 len + utf8  node id of the sender
+ * u16 len + utf8  origin client id (for No Local)
+ * u16 count, then count × (u16 len + utf8)  shared groups assigned to the receiver ("group/filter")
+ * ... MQTT 5 PUBLISH packet (fixed header included)
+ * ```
+ */
+
+const VERSION = 1;
+
+/** What a frame carries, decoded. The payload is a slice of the frame (no copy). */
+export interface ClusterFrame {
+  node: string;
+  origin: string;
+  expiresAt: number;
+  shares: string[];
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: Properties | undefined;
+}
+
+/** The frame's fields other than the shared-group list. */
+export interface FrameMessage {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: Properties | undefined;
+  expiresAt: number;
+  origin: string;
+}
+
+/** A frame that cannot be decoded (another version, or corrupted). */
+export class ClusterFrameError extends Error {
+  override readonly name = 'ClusterFrameError';
+}
+
+/** The MQTT part of a frame; encode once, then `frame()` per receiver. */
+export function encodeMessage(m: FrameMessage): Buffer {
+  const p: PublishPacket = {
+    type: PacketType.PUBLISH,
+    topic: m.topic,
+    payload: m.payload,
+    qos: m.qos,
+    retain: m.retain,
+    dup: false,
+    packetId: m.qos > 0 ? 1 : 0,
+  };
+  if (m.properties !== undefined) p.properties = m.properties;
+  return encode(p, 5);
+}
+
+/** A complete frame: header for `node`, `origin`, `shares`, then the encoded packet. */
+export function frame(
+  node: string,
+  origin: string,
+  expiresAt: number,
+  shares: readonly string[] | undefined,
+  packet: Buffer,
+): Buffer {
+  let size = 1 + 8 + 2 + Buffer.byteLength(node) + 2 + Buffer.byteLength(origin) + 2;
+  if (shares !== undefined) for (const s of shares) size += 2 + Buffer.byteLength(s);
+  const buf = Buffer.allocUnsafe(size + packet.length);
+  buf[0] = VERSION;
+  buf.writeDoubleBE(expiresAt, 1);
+  let pos = writeStr(buf, 9, node);
+  pos = writeStr(buf, pos, origin);
+  buf.writeUInt16BE(shares?.length ?? 0, pos);
+  pos += 2;
+  if (shares !== undefined) for (const s of shares) pos = writeStr(buf, pos, s);
+  packet.copy(buf, pos);
+  return buf;
+}
+
+function writeStr(buf: Buffer, pos: number, s: string): number {
+  const n = buf.write(s, pos + 2, 'utf8');
+  buf.writeUInt16BE(n, pos);
+  return pos + 2 + n;
+}
+
+/** Decodes a frame; throws ClusterFrameError (or ProtocolError for a bad packet). */
+export function decodeFrame(buf: Buffer): ClusterFrame {
+  if (buf.length < 15 || buf[0] !== VERSION) throw new ClusterFrameError('unknown cluster frame');
+  const expiresAt = buf.readDoubleBE(1);
+  let pos = 9;
+  const readStr = (): string => {
+    const n = buf.readUInt16BE(pos);
+    const s = buf.toString('utf8', pos + 2, pos + 2 + n);
+    pos += 2 + n;
+    return s;
+  };
+  const node = readStr();
+  const origin = readStr();
+  const count = buf.readUInt16BE(pos);
+  pos += 2;
+  const shares: string[] = [];
+  for (let i = 0; i < count; i++) shares.push(readStr());
+  const first = buf[pos++]!;
+  let len = 0;
+  let mul = 1;
+  for (;;) {
+    if (pos >= buf.length) throw new ClusterFrameError('truncated cluster frame');
+    const b = buf[pos++]!;
+    len += (b & 0x7f) * mul;
+    if ((b & 0x80) === 0) break;
+    mul *= 128;
+  }
+  if (pos + len > buf.length) throw new ClusterFrameError('truncated cluster frame');
+  const p = parsePacket(buf, pos, pos + len, first, 5);
+  if (p.type !== PacketType.PUBLISH) throw new ClusterFrameError('cluster frame without a PUBLISH');
+  return {
+    node,
+    origin,
+    expiresAt,
+    shares,
+    topic: p.topic,
+    payload: p.payload,
+    qos: p.qos,
+    retain: p.retain,
+    properties: p.properties,
+  };
+}

@@ -1,0 +1,128 @@
+import type { Broker } from '../broker/broker.js';
+import type { Delivery, Session } from '../broker/session.js';
+import { Session as SessionClass } from '../broker/session.js';
+import { messageRecord, sessionRecord, subscriptionData } from '../store/persistence.js';
+import type { MessageRecord, SessionRecord, SubscriptionData } from '../store/store.js';
+
+/**
+ * A persistent session on its way from the node that held it to the node its
+ * client reconnected to: everything `Session` keeps that must survive, in the
+ * same shapes the Store uses (so one definition of "what a session is" serves
+ * both disk and network). Messages are listed once and referenced by index.
+ */
+export interface SessionHandover {
+  record: SessionRecord;
+  subscriptions: SubscriptionData[];
+  messages: MessageRecord[];
+  /** In-flight deliveries first (send order), then queued ones (queue order). */
+  deliveries: Array<{
+    m: number;
+    qos: 0 | 1 | 2;
+    retain: boolean;
+    subIds: number[] | undefined;
+    packetId: number;
+    released: boolean;
+  }>;
+  incoming: number[];
+}
+
+/** Captures a session's state for another node. */
+export function captureSession(s: Session): SessionHandover {
+  const messages: MessageRecord[] = [];
+  const index = new Map<number, number>();
+  const deliveries: SessionHandover['deliveries'] = [];
+  const add = (d: Delivery): void => {
+    let m = index.get(d.msg.id);
+    if (m === undefined) {
+      m = messages.length;
+      index.set(d.msg.id, m);
+      messages.push(messageRecord(d.msg));
+    }
+    deliveries.push({
+      m,
+      qos: d.qos,
+      retain: d.retain,
+      subIds: d.subIds,
+      packetId: d.packetId,
+      released: d.released,
+    });
+  };
+  for (const d of s.inflight.values()) add(d);
+  for (const d of s.queued()) add(d);
+  return {
+    record: sessionRecord(s, undefined),
+    subscriptions: [...s.subscriptions.values()].map(subscriptionData),
+    messages,
+    deliveries,
+    incoming: [...s.incomingQos2],
+  };
+}
+
+/**
+ * Installs a handed-over session as an offline session of this broker (routes
+ * added, stored if the broker persists), so that the connecting client resumes
+ * it with session present = 1 and gets its in-flight and queued messages.
+ */
+export function installSession(broker: Broker, h: SessionHandover): Session {
+  const r = h.record;
+  const s = new SessionClass(
+    r.clientId,
+    r.protocolVersion,
+    r.expiryInterval,
+    broker.sessionLimits(),
+  );
+  s.username = r.username;
+  s.disconnectedAt = Date.now();
+  broker.sessions.set(s.clientId, s);
+  const p = broker.persistence;
+  p?.sessionAttached(s, undefined);
+  for (const data of h.subscriptions) {
+    const rec = { ...data, session: s };
+    s.subscriptions.set(rec.filter, rec);
+    broker.addRoute(rec);
+    p?.subscribed(rec);
+  }
+  const msgs = h.messages.map((m) => {
+    const msg = broker.makeMessage(m.topic, m.payload, m.qos, m.retain, m.properties, m.origin);
+    msg.expiresAt = m.expiresAt;
+    return msg;
+  });
+  for (const x of h.deliveries) {
+    const d: Delivery = {
+      msg: msgs[x.m]!,
+      qos: x.qos,
+      retain: x.retain,
+      subIds: x.subIds,
+      packetId: x.packetId,
+      released: x.released,
+      group: undefined,
+      seq: 0,
+      held: false,
+    };
+    s.restore(d);
+    s.persist?.stored(d);
+  }
+  for (const pid of h.incoming) {
+    s.incomingQos2.add(pid);
+    s.persist?.incoming(pid, true);
+  }
+  return s;
+}
+
+/** JSON with Buffers as base64 (`{"$b": "..."}`), for control messages between nodes. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const raw = key === '' ? v : this[key];
+    return Buffer.isBuffer(raw) ? { $b: raw.toString('base64') } : v;
+  });
+}
+
+/** Parses {@link toJson} output, turning `{"$b": ...}` back into Buffers. */
+export function fromJson(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (v !== null && typeof v === 'object' && typeof (v as { $b?: unknown }).$b === 'string') {
+      return Buffer.from((v as { $b: string }).$b, 'base64');
+    }
+    return v;
+  });
+}

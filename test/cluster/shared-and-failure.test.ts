@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { brokerOptionsFromConfig } from '../../src/cli/broker-options.js';
+import { parseConfigText } from '../../src/config/index.js';
+import type { TestBroker } from '../helpers/broker.js';
+import { connectRecorder, settle } from './support/clients.js';
+import {
+  freshPrefix,
+  knowsRoute,
+  NODE_TTL,
+  spawnNode,
+  startNode,
+  waitFor,
+} from './support/nodes.js';
+import { startRedis, type TestRedis } from './support/redis.js';
+
+describe('cluster shared subscriptions and node failure', () => {
+  let redis: TestRedis;
+  let a: TestBroker;
+  let b: TestBroker;
+  let prefix: string;
+
+  before(async () => {
+    redis = await startRedis();
+    prefix = freshPrefix();
+    [a, b] = await Promise.all([
+      startNode(redis.url, prefix, 'A'),
+      startNode(redis.url, prefix, 'B'),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await redis?.stop();
+  });
+
+  test('a shared group with members on two nodes gets each message once cluster-wide', async () => {
+    const c = await startNode(redis.url, prefix, 'C');
+    try {
+      const m1 = await connectRecorder(a.url, { protocolVersion: 5, clientId: 'w1' });
+      const m2 = await connectRecorder(b.url, { protocolVersion: 5, clientId: 'w2' });
+      const m3 = await connectRecorder(b.url, { protocolVersion: 4, clientId: 'w3' });
+      for (const m of [m1, m2, m3])
+        await m.client.subscribeAsync('$share/workers/tasks/#', { qos: 1 });
+      await waitFor(
+        () =>
+          knowsRoute(c, 'A', '$share/workers/tasks/#') &&
+          knowsRoute(c, 'B', '$share/workers/tasks/#'),
+        3000,
+        'group routes on C',
+      );
+      // Published where no member is: spread over the nodes that have members.
+      const pubC = await connectRecorder(c.url, { clientId: 'tasks-c' });
+      for (let i = 0; i < 20; i++)
+        await pubC.client.publishAsync(`tasks/${i}`, `c${i}`, { qos: 1 });
+      // Published on a node with a member: that member's node serves it.
+      const pubA = await connectRecorder(a.url, { clientId: 'tasks-a' });
+      for (let i = 0; i < 10; i++)
+        await pubA.client.publishAsync(`tasks/${i}`, `a${i}`, { qos: 1 });
+      const all = () => [...m1.got, ...m2.got, ...m3.got];
+      await waitFor(() => all().length >= 30, 3000, 'all tasks');
+      await settle();
+      const payloads = all()
+        .map((m) => m.payload)
+        .sort();
+      assert.equal(payloads.length, 30);
+      assert.equal(new Set(payloads).size, 30);
+      assert.ok(
+        m1.got.some((m) => m.payload.startsWith('c')),
+        'A got some of C’s messages',
+      );
+      assert.ok(m2.got.length + m3.got.length >= 10, 'B got its share');
+      assert.ok(
+        m1.got.filter((m) => m.payload.startsWith('a')).length === 10,
+        'local member first',
+      );
+      for (const m of [m1, m2, m3, pubC, pubA]) await m.client.endAsync();
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a killed node stops receiving forwards after its TTL, and its client ids can be claimed', async () => {
+    const dead = await spawnNode(redis.url, prefix, 'K');
+    const sub = await connectRecorder(dead.url, {
+      protocolVersion: 4,
+      clientId: 'on-k',
+      clean: false,
+    });
+    await sub.client.subscribeAsync('k/#', { qos: 1 });
+    await waitFor(() => knowsRoute(a, 'K', 'k/#'), 3000, 'route of K on A');
+    const pub = await connectRecorder(a.url, { clientId: 'k-pub' });
+    const before = a.broker.cluster!.stats.forwarded;
+    await pub.client.publishAsync('k/1', 'x', { qos: 1 });
+    assert.equal(a.broker.cluster!.stats.forwarded, before + 1);
+
+    await dead.kill();
+    sub.client.end(true);
+    const killedAt = Date.now();
+    await waitFor(() => !a.broker.cluster!.remote.nodes.has('K'), NODE_TTL * 4, 'K dropped on A');
+    assert.ok(Date.now() - killedAt >= NODE_TTL / 3, 'dropped by TTL, not at once');
+    await pub.client.publishAsync('k/2', 'y', { qos: 1 });
+    assert.equal(a.broker.cluster!.stats.forwarded, before + 1);
+
+    // K still "owns" on-k in Redis, but it is dead: B claims the id without waiting for it.
+    const t0 = Date.now();
+    const back = await connectRecorder(b.url, {
+      protocolVersion: 4,
+      clientId: 'on-k',
+      clean: false,
+    });
+    assert.ok(Date.now() - t0 < 900, 'no handover wait for a dead node');
+    assert.equal(back.sessionPresent, false);
+    await back.client.endAsync();
+    await pub.client.endAsync();
+  });
+
+  test('cluster_redis_url and cluster_node_id become BrokerOptions.cluster', () => {
+    const cfg = parseConfigText(
+      'listener 1883\ncluster_redis_url redis://127.0.0.1:6390\ncluster_node_id n1\n',
+      'test.conf',
+    );
+    const o = brokerOptionsFromConfig(cfg, 'test');
+    assert.deepEqual(o.cluster, { redisUrl: 'redis://127.0.0.1:6390', nodeId: 'n1' });
+    assert.equal(
+      brokerOptionsFromConfig(parseConfigText('listener 1883\n', 'test.conf'), 'test').cluster,
+      undefined,
+    );
+  });
+
+  test('an unreachable Redis fails listen() with a ClusterError', async () => {
+    const { createBroker } = await import('../../src/broker/broker.js');
+    const broker = createBroker({
+      sysInterval: 0,
+      listeners: [{ port: 0, host: '127.0.0.1' }],
+      cluster: { redisUrl: 'redis://127.0.0.1:1', nodeId: 'x' },
+    });
+    await assert.rejects(broker.listen(), { name: 'ClusterError' });
+    await broker.close();
+  });
+});

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { BrokerOptions } from '../../../src/broker/options.js';
+import type { ClusterOptions } from '../../../src/cluster/options.js';
+import { startBroker, type TestBroker } from '../../helpers/broker.js';
+
+/** Short TTLs so that node failure shows within a test. */
+export const NODE_TTL = 900;
+
+let prefixes = 0;
+
+/** A key prefix of its own for each test, so tests sharing one Redis never see each other. */
+export function freshPrefix(): string {
+  return `t${process.pid}-${++prefixes}:`;
+}
+
+/** Starts an in-process broker that joins the cluster under `prefix` as `nodeId`. */
+export function startNode(
+  redisUrl: string,
+  prefix: string,
+  nodeId: string,
+  options: BrokerOptions = {},
+  cluster: Partial<ClusterOptions> = {},
+): Promise<TestBroker> {
+  return startBroker({
+    ...options,
+    cluster: {
+      redisUrl,
+      keyPrefix: prefix,
+      nodeId,
+      nodeTtl: NODE_TTL,
+      handoverTimeout: 1000,
+      ...cluster,
+    },
+  });
+}
+
+/** A node in a child process; `kill()` is kill -9. */
+export async function spawnNode(
+  redisUrl: string,
+  prefix: string,
+  nodeId: string,
+): Promise<{ url: string; kill(): Promise<void> }> {
+  const script = fileURLToPath(new URL('./node-process.js', import.meta.url));
+  const child = spawn(process.execPath, [script, redisUrl, prefix, nodeId, String(NODE_TTL)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.on('exit', () => child.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`node process exited with ${code}`)));
+  });
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
+/** Polls until `cond()` holds (or fails after `ms`). */
+export async function waitFor(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Whether node `on` knows that node `of` has route `key`. */
+export function knowsRoute(on: TestBroker, of: string, key: string): boolean {
+  return on.broker.cluster!.remote.nodes.get(of)?.keys.has(key) === true;
+}

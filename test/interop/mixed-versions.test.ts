@@ -1,0 +1,77 @@
+/** v3.1.1 and v5 clients side by side on one broker (MQTT.js for both). */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import mqtt, { type MqttClient } from 'mqtt';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+
+function connect(url: string, protocolVersion: 4 | 5): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { protocolVersion, reconnectPeriod: 0 });
+    c.once('connect', () => resolve(c));
+    c.once('error', reject);
+  });
+}
+
+function nextMessage(
+  c: MqttClient,
+): Promise<{ topic: string; payload: Buffer; packet: mqtt.IPublishPacket }> {
+  return new Promise((resolve) =>
+    c.once('message', (topic, payload, packet) => resolve({ topic, payload, packet })),
+  );
+}
+
+describe('mixed MQTT versions', () => {
+  let tb: TestBroker;
+  before(async () => {
+    tb = await startBroker();
+  });
+  after(() => tb.close());
+
+  test('v3.1.1 publisher to v5 subscriber', async () => {
+    const sub = await connect(tb.url, 5);
+    const pub = await connect(tb.url, 4);
+    await sub.subscribeAsync('mix/a', { qos: 2, properties: { subscriptionIdentifier: 9 } });
+    const got = nextMessage(sub);
+    await pub.publishAsync('mix/a', 'from v3', { qos: 1 });
+    const m = await got;
+    assert.equal(m.payload.toString(), 'from v3');
+    assert.equal(m.packet.qos, 1);
+    assert.equal(m.packet.properties?.subscriptionIdentifier, 9);
+    await sub.endAsync();
+    await pub.endAsync();
+  });
+
+  test('v5 publisher (with properties) to v3.1.1 subscriber: payload arrives, properties dropped', async () => {
+    const sub = await connect(tb.url, 4);
+    const pub = await connect(tb.url, 5);
+    await sub.subscribeAsync('mix/b', { qos: 1 });
+    const got = nextMessage(sub);
+    await pub.publishAsync('mix/b', 'from v5', {
+      qos: 2,
+      properties: { userProperties: { a: 'b' }, messageExpiryInterval: 60 },
+    });
+    const m = await got;
+    assert.equal(m.payload.toString(), 'from v5');
+    assert.equal(m.packet.qos, 1);
+    assert.equal(m.packet.properties, undefined);
+    await sub.endAsync();
+    await pub.endAsync();
+  });
+
+  test('a shared subscription spanning a v3.1.1 and a v5 member', async () => {
+    const a = await connect(tb.url, 4);
+    const b = await connect(tb.url, 5);
+    const p = await connect(tb.url, 5);
+    let na = 0;
+    let nb = 0;
+    a.on('message', () => na++);
+    b.on('message', () => nb++);
+    await a.subscribeAsync('$share/mix/jobs', { qos: 1 });
+    await b.subscribeAsync('$share/mix/jobs', { qos: 1 });
+    for (let i = 0; i < 8; i++) await p.publishAsync('jobs', String(i), { qos: 1 });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(na, 4);
+    assert.equal(nb, 4);
+    for (const c of [a, b, p]) await c.endAsync();
+  });
+});
