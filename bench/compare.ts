@@ -5,6 +5,7 @@
  *
  * Flags: --brokers heron,mosquitto,aedes  --scenarios 1,2,3,4,5,6a,6b,7
  *        --duration S (default 5)  --warmup S (default 1)  --no-write
+ *        --heron-node-flags '--flag ...' (extra node flags for Heron's process, to compare settings)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const scenarios = SCENARIOS.filter((s) => wanted.includes(s.id) || wanted.includ
 const seconds = Number(flag('--duration') ?? 5);
 const warmup = Number(flag('--warmup') ?? 1);
 const write = !process.argv.includes('--no-write');
+const heronNodeFlags = (flag('--heron-node-flags') ?? '').split(' ').filter((f) => f !== '');
 const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 /** How long idle connections sit before the broker's RSS is read (scenario 7). */
 const IDLE_SETTLE_MS = 4000;
@@ -76,7 +78,13 @@ function brokerConfig(port: number): string {
 
 function startBroker(name: BrokerName, port: number): ChildProcess {
   if (name === 'heron')
-    return spawnPinned(0, [process.execPath, join(root, 'bin/heron.js'), '-c', brokerConfig(port)]);
+    return spawnPinned(0, [
+      process.execPath,
+      ...heronNodeFlags,
+      join(root, 'bin/heron.js'),
+      '-c',
+      brokerConfig(port),
+    ]);
   if (name === 'mosquitto') return spawnPinned(0, ['mosquitto', '-c', brokerConfig(port)]);
   return spawnPinned(0, [process.execPath, join(here, 'aedes-server.js'), String(port)]);
 }

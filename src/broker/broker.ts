@@ -453,7 +453,7 @@ export class Broker extends EventEmitter {
     if (this.options.connectionMessages)
       this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
     // Shared-subscription messages this member had not completed go to another member.
-    if (session.inflight.size > 0 || session.queuedCount > 0)
+    if (session.inflightCount > 0 || session.queuedCount > 0)
       this.handOverShared(session, session.expiryInterval !== 0);
     if (will !== undefined) {
       const delay = will.properties?.willDelayInterval ?? 0;

@@ -70,6 +70,14 @@ function resumeReading(ch: Channel): void {
 /** A chunk this large means the client has more queued: yield to other sockets after it. */
 const FAIR_CHUNK = 16 * 1024;
 
+/**
+ * Deliveries one connection's input may trigger per event-loop turn (about 10 ms of
+ * work): past it, decoding stops at the next packet and the rest of the chunk waits
+ * for the next turn, so a publisher fanning out to many subscribers can't hold
+ * up other clients (their PINGRESPs) for a whole chunk's worth of deliveries.
+ */
+const DELIVERY_BUDGET = 32_768;
+
 /** The channel reading a socket: socket events go to shared functions, not three closures per connection. */
 const kChannel = Symbol('heron.channel');
 type ChannelSocket = Duplex & { [kChannel]: Channel };
@@ -127,6 +135,8 @@ export class Channel implements PacketSink {
   private backlog: Packet[] | undefined;
   private corked = false;
   private readPaused = false;
+  /** Deliveries triggered by this connection's input in this turn (see DELIVERY_BUDGET). */
+  private work = 0;
   private closeReason = 'connection closed';
   /** Whether the client ended with DISCONNECT (no will). */
   private graceful = false;
@@ -158,6 +168,7 @@ export class Channel implements PacketSink {
     this.lastActivity = this.broker.now;
     this.broker.stats.bytesReceived += chunk.length;
     if (this.state === State.Closed) return;
+    this.work = 0;
     try {
       this.decoder.feed(chunk);
     } catch (err) {
@@ -172,10 +183,27 @@ export class Channel implements PacketSink {
     }
   }
 
-  /** Resumes a socket paused by the fairness rule in onData. */
+  /** Resumes a socket paused by a fairness rule: first the packets the decoder held back. */
   resumeReading(): void {
     this.readPaused = false;
-    if (this.state !== State.Closed) this.socket.resume();
+    this.work = 0;
+    if (this.state === State.Closed) return;
+    try {
+      this.decoder.resume();
+    } catch (err) {
+      this.onError(err);
+    }
+    // The held-back packets may have spent the budget again (then reading stays paused).
+    if (!this.readPaused && (this.state as State) !== State.Closed) this.socket.resume();
+  }
+
+  /** Stops decoding after the current packet until the next loop turn (DELIVERY_BUDGET). */
+  private yieldTurn(): void {
+    this.decoder.pause();
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.socket.pause();
+    setImmediate(resumeReading, this);
   }
 
   /** Decoder callback: one whole packet. */
@@ -720,6 +748,7 @@ export class Channel implements PacketSink {
   private publishAccepted(p: PublishPacket, topic: string): void {
     const b = this.broker;
     const matched = b.publishFrom(this.session!, topic, p);
+    if ((this.work += matched) >= DELIVERY_BUDGET) this.yieldTurn();
     if (p.qos === 0) return;
     // 0x97: every subscriber's queue was full, so nobody will get it.
     const code =

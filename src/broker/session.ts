@@ -116,6 +116,10 @@ export class Session {
   get inflight(): Map<number, Delivery> {
     return (this.inflightMap ??= new Map());
   }
+  /** Deliveries in flight, without creating the map for a session that never had any. */
+  get inflightCount(): number {
+    return this.inflightMap === undefined ? 0 : this.inflightMap.size;
+  }
   /** Deliveries waiting for the window or for the client to come back. */
   private queue: Delivery[] = [];
   private queueHead = 0;
@@ -369,12 +373,14 @@ export class Session {
   resume(now: number): void {
     const ch = this.channel;
     if (ch === undefined) return;
-    for (const [pid, d] of this.inflight) {
-      // A held QoS 2 PUBLISH goes out when its record is committed (sendHeld).
-      if (d.held) continue;
-      if (d.released) ch.sendPubrel(pid);
-      else ch.sendPublish(d.msg, d.qos, d.retain, pid, true, d.subIds);
-    }
+    // A new session has nothing in flight: don't create its map just to find that out.
+    if (this.inflightMap !== undefined)
+      for (const [pid, d] of this.inflightMap) {
+        // A held QoS 2 PUBLISH goes out when its record is committed (sendHeld).
+        if (d.held) continue;
+        if (d.released) ch.sendPubrel(pid);
+        else ch.sendPublish(d.msg, d.qos, d.retain, pid, true, d.subIds);
+      }
     this.drain(now);
   }
 
@@ -383,8 +389,8 @@ export class Session {
     this.queue = [];
     this.queueHead = 0;
     this.queuedBytes = 0;
-    this.inflight.clear();
-    this.incomingQos2.clear();
+    this.inflightMap?.clear();
+    this.incomingQos2Set?.clear();
   }
 
   /** Iterates the queued deliveries, oldest first (for persistence and shared-subscription handover). */

@@ -83,7 +83,7 @@ export class SysTopics {
     let stored = 0;
     for (const session of b.sessions.values()) {
       subscriptions += session.subscriptions.size;
-      stored += session.queuedCount + session.inflight.size;
+      stored += session.queuedCount + session.inflightCount;
     }
     const total = b.sessions.size;
     this.put('$SYS/broker/version', `heron version ${b.options.version}`);

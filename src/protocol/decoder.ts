@@ -39,6 +39,11 @@ export class Decoder {
   private pending: Buffer | undefined = undefined;
   private pendingFilled = 0;
   private pendingHeaderLength = 0;
+  /** Set by pause(): stop at the next packet boundary and keep the rest of the chunk. */
+  private stopped = false;
+  /** Undecoded rest of a chunk, kept while paused, and where it starts. */
+  private rest: Buffer | undefined = undefined;
+  private restPos = 0;
 
   constructor(sink: PacketSink, options?: DecoderOptions) {
     this.sink = sink;
@@ -57,8 +62,41 @@ export class Decoder {
    */
   feed(chunk: Buffer): void {
     if (this.dead) return;
+    if (this.rest !== undefined) {
+      // Input while paused (the caller did not stop reading): keep it behind the rest, in order.
+      this.rest = Buffer.concat([this.rest.subarray(this.restPos), chunk]);
+      this.restPos = 0;
+      return;
+    }
     try {
-      this.consume(chunk);
+      this.consume(chunk, 0);
+    } catch (err) {
+      this.destroy();
+      throw err;
+    }
+  }
+
+  /**
+   * Called by the sink from onPacket: decode no further packet until resume().
+   * Lets a connection whose packets trigger a lot of work give other connections a turn.
+   */
+  pause(): void {
+    this.stopped = true;
+  }
+
+  /** Whether pause() was called and resume() has not been yet. */
+  get paused(): boolean {
+    return this.stopped;
+  }
+
+  /** Decodes what pause() held back (the sink may pause again). Throws like feed(). */
+  resume(): void {
+    this.stopped = false;
+    const rest = this.rest;
+    if (rest === undefined || this.dead) return;
+    this.rest = undefined;
+    try {
+      this.consume(rest, this.restPos);
     } catch (err) {
       this.destroy();
       throw err;
@@ -71,19 +109,25 @@ export class Decoder {
     this.pending = undefined;
     this.pendingFilled = 0;
     this.headCount = 0;
+    this.rest = undefined;
   }
 
-  private consume(chunk: Buffer): void {
+  private consume(chunk: Buffer, from: number): void {
     const len = chunk.length;
-    let pos = 0;
+    let pos = from;
     if (this.pending !== undefined) {
-      pos = this.fillPending(chunk, 0);
+      pos = this.fillPending(chunk, pos);
       if (this.pending !== undefined || this.dead) return;
     } else if (this.headCount > 0) {
       pos = this.continueHeader(chunk);
       if (pos < 0 || this.dead) return;
     }
     while (pos < len) {
+      if (this.stopped) {
+        this.rest = chunk;
+        this.restPos = pos;
+        return;
+      }
       const first = chunk[pos];
       if (first < 0x10) throw malformed('reserved packet type 0');
       // Remaining length, inlined for the common case of a whole header in this chunk.

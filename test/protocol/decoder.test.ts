@@ -233,4 +233,55 @@ describe('lifecycle', () => {
     assert.equal(sink.packets.length, 1);
     assert.equal((sink.packets[0] as Packet & { type: 3 }).payload.length, 20_000);
   });
+
+  test('pause() inside onPacket holds the rest of the chunk until resume(), in order', () => {
+    const ids: number[] = [];
+    const decoder: Decoder = new Decoder({
+      onPacket: (p) => {
+        ids.push((p as Packet & { packetId: number }).packetId);
+        if (ids.length % 2 === 1) decoder.pause();
+      },
+    });
+    // Five PUBACKs (ids 1..5) in one chunk, then a sixth fed while paused.
+    const acks = [1, 2, 3, 4, 5].map((id) => Buffer.from([0x40, 2, 0, id]));
+    decoder.feed(Buffer.concat(acks));
+    assert.deepEqual(ids, [1]);
+    assert.ok(decoder.paused);
+    decoder.feed(Buffer.from([0x40, 2, 0, 6]));
+    assert.deepEqual(ids, [1]);
+    decoder.resume();
+    assert.deepEqual(ids, [1, 2, 3]);
+    decoder.resume();
+    assert.deepEqual(ids, [1, 2, 3, 4, 5]);
+    decoder.resume();
+    assert.deepEqual(ids, [1, 2, 3, 4, 5, 6]);
+    decoder.resume();
+    assert.deepEqual(ids, [1, 2, 3, 4, 5, 6]);
+    assert.equal(decoder.paused, false);
+  });
+
+  test('a packet split across chunks after a pause is assembled once resumed', () => {
+    const sink = new Collect();
+    const bytes = encode(
+      {
+        type: 3,
+        topic: 't',
+        payload: Buffer.alloc(300, 7),
+        qos: 0,
+        retain: false,
+        dup: false,
+        packetId: 0,
+      },
+      4,
+    );
+    const decoder = new Decoder(sink);
+    decoder.pause();
+    decoder.feed(Buffer.concat([Buffer.from([0xc0, 0]), bytes.subarray(0, 100)]));
+    assert.equal(sink.packets.length, 0);
+    decoder.resume();
+    assert.equal(sink.packets.length, 1);
+    decoder.feed(bytes.subarray(100));
+    assert.equal(sink.packets.length, 2);
+    assert.equal((sink.packets[1] as Packet & { type: 3 }).payload.length, 300);
+  });
 });
