@@ -116,10 +116,6 @@ export class Session {
   get inflight(): Map<number, Delivery> {
     return (this.inflightMap ??= new Map());
   }
-  /** Deliveries in flight, without creating the map for a session that never had any. */
-  get inflightCount(): number {
-    return this.inflightMap === undefined ? 0 : this.inflightMap.size;
-  }
   /** Deliveries waiting for the window or for the client to come back. */
   private queue: Delivery[] = [];
   private queueHead = 0;

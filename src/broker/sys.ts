@@ -82,7 +82,7 @@ export class SysTopics {
     let subscriptions = 0;
     let stored = 0;
     for (const session of b.sessions.values()) {
-      subscriptions += session.subscriptions.size;
+      subscriptions += session.subscriptionCount;
       stored += session.queuedCount + session.inflightCount;
     }
     const total = b.sessions.size;
