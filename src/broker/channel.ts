@@ -94,6 +94,10 @@ function onSocketClosed(this: ChannelSocket): void {
   this[kChannel].onSocketClose();
 }
 
+function onSocketDrained(this: ChannelSocket): void {
+  this[kChannel].onOutputDrained();
+}
+
 /**
  * One network connection speaking MQTT: the CONNECT handshake, keep alive,
  * topic aliases, flow control and reason codes. It holds nothing that must
@@ -135,6 +139,8 @@ export class Channel implements PacketSink {
   private backlog: Packet[] | undefined;
   private corked = false;
   private readPaused = false;
+  /** Reading stopped until the client reads what we owe it (see onData). */
+  private outputBlocked = false;
   /** Deliveries triggered by this connection's input in this turn (see DELIVERY_BUDGET). */
   private work = 0;
   private closeReason = 'connection closed';
@@ -174,6 +180,18 @@ export class Channel implements PacketSink {
     } catch (err) {
       this.onError(err);
     }
+    if (
+      this.socket.writableLength > this.broker.options.maxPendingBytes &&
+      !this.outputBlocked &&
+      (this.state as State) !== State.Closed
+    ) {
+      // A client that sends but never reads (PINGREQ, QoS 1 floods...) would make us
+      // buffer its answers without bound: stop reading it until it drains them.
+      this.outputBlocked = true;
+      this.socket.pause();
+      this.socket.once('drain', onSocketDrained);
+      return;
+    }
     if (chunk.length >= FAIR_CHUNK && !this.readPaused && (this.state as State) !== State.Closed) {
       // A flooding client: read its next chunk on the next loop turn, after every
       // other socket had its turn, so that nobody waits behind its backlog.
@@ -194,7 +212,14 @@ export class Channel implements PacketSink {
       this.onError(err);
     }
     // The held-back packets may have spent the budget again (then reading stays paused).
-    if (!this.readPaused && (this.state as State) !== State.Closed) this.socket.resume();
+    if (!this.readPaused && !this.outputBlocked && (this.state as State) !== State.Closed)
+      this.socket.resume();
+  }
+
+  /** Socket `drain` handler after onData stopped reading for unread output. */
+  onOutputDrained(): void {
+    this.outputBlocked = false;
+    if (!this.readPaused && this.state !== State.Closed) this.socket.resume();
   }
 
   /** Stops decoding after the current packet until the next loop turn (DELIVERY_BUDGET). */

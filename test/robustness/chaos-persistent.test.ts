@@ -13,7 +13,7 @@ test('chaos with LMDB persistence: durable state survives the abuse', {
   timeout: 30_000,
 }, async () => {
   await runChaos({
-    seed: 0x5707e,
+    seed: Number(process.env.CHAOS_SEED ?? 0x5707e),
     durationMs: 4000,
     scenarios: ['garbage', 'violations', 'abrupt', 'takeover', 'churn'],
     broker: { persistence: { backend: 'lmdb', location: dir } },
