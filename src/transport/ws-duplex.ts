@@ -25,7 +25,9 @@ export class WebSocketDuplex extends Duplex {
         : Buffer.isBuffer(data)
           ? data
           : Buffer.from(data);
-      this.push(chunk);
+      // Honour backpressure: a paused channel (a client that floods or never reads its
+      // answers) must stop the frames too, or they pile up here without bound.
+      if (!this.push(chunk)) ws.pause();
     });
     ws.on('close', () => {
       this.push(null);
@@ -35,7 +37,8 @@ export class WebSocketDuplex extends Duplex {
   }
 
   override _read(): void {
-    // Data is pushed as frames arrive.
+    // Data is pushed as frames arrive; this is the signal to take more.
+    if (this.ws.isPaused) this.ws.resume();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {

@@ -1,6 +1,7 @@
 // Regression tests for bugs the chaos runs found, each reduced to its trigger.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import WebSocket from 'ws';
 import { PacketType } from '../../src/protocol/constants.js';
 import { encode } from '../../src/protocol/encoder.js';
 import type { Packet } from '../../src/protocol/packets.js';
@@ -69,3 +70,60 @@ for (const [name, packet, answer] of [
     }
   });
 }
+
+test('a WebSocket client flooding PINGREQs without reading cannot make the broker buffer its input or output', async () => {
+  const maxPendingBytes = 64 * 1024;
+  const tb = await startBroker({
+    maxPendingBytes,
+    listeners: [{ port: 0, host: '127.0.0.1', protocol: 'websockets' }],
+  });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${tb.port}/mqtt`, 'mqtt');
+    await new Promise((r) => ws.once('open', r));
+    const got: Buffer[] = [];
+    ws.on('message', (d: Buffer) => got.push(d));
+    ws.send(
+      encode(
+        {
+          type: PacketType.CONNECT,
+          protocolName: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          keepalive: 60,
+          clientId: 'ws-deaf',
+        },
+        4,
+      ),
+    );
+    const deadline = Date.now() + 2000;
+    while (got.length === 0 && Date.now() < deadline) await sleep(10);
+    // Stop reading: ws exposes its socket only as a private field.
+    (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const pings = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < pings.length; i += 2) pings[i] = 0xc0;
+    let sent = 0;
+    const end = Date.now() + 1500;
+    while (Date.now() < end) {
+      if (ws.bufferedAmount < 1 << 20) {
+        ws.send(pings);
+        sent += pings.length;
+      } else await sleep(20);
+      if (sent % (1 << 20) === 0) await sleep(0);
+    }
+    await sleep(200);
+    const ch = [...tb.broker.channels][0]!;
+    assert.ok(sent > 16 * maxPendingBytes, `only ${sent} bytes sent`);
+    // Before the fix the WebSocket adapter ignored backpressure: hundreds of MB read ahead.
+    const held = ch.socket.readableLength + ch.socket.writableLength;
+    assert.ok(held < 4 * maxPendingBytes + 2 * pings.length, `broker holds ${held} bytes`);
+    (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const before = got.length;
+    const until = Date.now() + 2000;
+    while (got.length === before && Date.now() < until) await sleep(10);
+    assert.ok(got.length > before, 'answers flow again once the client reads');
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    ws.terminate();
+  } finally {
+    await tb.close();
+  }
+});
