@@ -520,6 +520,16 @@ export async function slowConsumers(ctx: ChaosContext): Promise<Peer[]> {
     p.socket.pause();
     slow.push(p);
   }
+  // A client that floods PINGREQs and never reads the PINGRESPs.
+  const deaf = await Peer.tcp(ctx.port, 4);
+  await deaf.connect({ clientId: 'deaf' });
+  deaf.socket.pause();
+  slow.push(deaf);
+  const pings = Buffer.alloc(32 * 1024);
+  for (let i = 0; i < pings.length; i += 2) pings[i] = 0xc0;
+  const deafTimer = setInterval(() => {
+    if (deaf.socket.writableLength < 1 << 20) deaf.raw(pings);
+  }, 2);
   const flooder = await Peer.tcp(ctx.port, 4);
   await flooder.connect({ clientId: 'flooder' });
   const payload = Buffer.alloc(16 * 1024, 0x61);
@@ -533,6 +543,7 @@ export async function slowConsumers(ctx: ChaosContext): Promise<Peer[]> {
       await new Promise((r) => flooder.socket.once('drain', r));
     else if (id % 16 === 0) await new Promise((r) => setImmediate(r));
   }
+  clearInterval(deafTimer);
   if (flooder.closed) ctx.findings.push('the flooding (but legal) publisher was disconnected');
   flooder.destroy();
   return slow;

@@ -119,6 +119,11 @@ export async function runChaos(o: ChaosOptions): Promise<TestBroker['broker']['s
         `${session.clientId} inflight ${session.inflightCount}`,
       );
     }
+    for (const ch of broker.channels) {
+      // Unread output and read-ahead input stay near maxPendingBytes per connection.
+      const held = ch.socket.writableLength + ch.socket.readableLength;
+      assert.ok(held <= LIMITS.maxPendingBytes + (1 << 20), `${ch.clientId} holds ${held} bytes`);
+    }
     for (const p of slow) p.destroy();
 
     for (const w of pairs) await w.stop();
