@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { type Broker, createBroker } from '../../src/broker/broker.js';
 import type { BrokerOptions } from '../../src/broker/options.js';
 
@@ -19,4 +20,32 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
   const [addr] = await broker.listen();
   const port = addr!.port;
   return { broker, port, url: `mqtt://127.0.0.1:${port}`, close: () => broker.close() };
+}
+
+/**
+ * Starts a broker before the enclosing suite's tests and closes it after them (node:test
+ * hooks); the returned view reads the running broker, so use it inside tests only.
+ */
+export function suiteBroker(options: BrokerOptions = {}): TestBroker {
+  let tb: TestBroker | undefined;
+  before(async () => {
+    tb = await startBroker(options);
+  });
+  after(() => tb?.close());
+  const live = (): TestBroker => {
+    if (tb === undefined) throw new Error('suiteBroker used outside its suite');
+    return tb;
+  };
+  return {
+    get broker() {
+      return live().broker;
+    },
+    get port() {
+      return live().port;
+    },
+    get url() {
+      return live().url;
+    },
+    close: () => live().close(),
+  };
 }
