@@ -25,11 +25,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
 /**
  * Starts a broker before the enclosing suite's tests and closes it after them (node:test
  * hooks); the returned view reads the running broker, so use it inside tests only.
+ * Pass a function for options that depend on what an earlier `before` hook set up.
  */
-export function suiteBroker(options: BrokerOptions = {}): TestBroker {
+export function suiteBroker(options: BrokerOptions | (() => BrokerOptions) = {}): TestBroker {
   let tb: TestBroker | undefined;
   before(async () => {
-    tb = await startBroker(options);
+    tb = await startBroker(typeof options === 'function' ? options() : options);
   });
   after(() => tb?.close());
   const live = (): TestBroker => {

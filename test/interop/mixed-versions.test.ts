@@ -1,8 +1,8 @@
 /** v3.1.1 and v5 clients side by side on one broker (MQTT.js for both). */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { suiteBroker } from '../helpers/broker.js';
 
 function connect(url: string, protocolVersion: 4 | 5): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
@@ -21,11 +21,7 @@ function nextMessage(
 }
 
 describe('mixed MQTT versions', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker();
-  });
-  after(() => tb.close());
+  const tb = suiteBroker();
 
   test('v3.1.1 publisher to v5 subscriber', async () => {
     const sub = await connect(tb.url, 5);

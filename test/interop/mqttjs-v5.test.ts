@@ -1,8 +1,8 @@
 /** MQTT.js (protocolVersion 5) against Heron: the v5 features a real client library uses. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { suiteBroker } from '../helpers/broker.js';
 
 function connect(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
@@ -21,11 +21,7 @@ function nextMessage(
 }
 
 describe('MQTT.js v5 interop', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker({ responseInformation: 'resp/' });
-  });
-  after(() => tb.close());
+  const tb = suiteBroker({ responseInformation: 'resp/' });
 
   test('request/response with properties, subscription identifiers and user properties', async () => {
     const a = await connect(tb.url);
