@@ -33,8 +33,14 @@ export function suiteBroker(options: BrokerOptions | (() => BrokerOptions) = {})
     tb = await startBroker(typeof options === 'function' ? options() : options);
   });
   after(() => tb?.close());
+  return lateBroker(() => tb, 'suiteBroker used outside its suite');
+}
+
+/** A TestBroker that reads whichever broker `get` returns when used (one a hook starts later). */
+export function lateBroker(get: () => TestBroker | undefined, notYet: string): TestBroker {
   const live = (): TestBroker => {
-    if (tb === undefined) throw new Error('suiteBroker used outside its suite');
+    const tb = get();
+    if (tb === undefined) throw new Error(notYet);
     return tb;
   };
   return {
