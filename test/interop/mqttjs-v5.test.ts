@@ -1,24 +1,9 @@
 /** MQTT.js (protocolVersion 5) against Heron: the v5 features a real client library uses. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { suiteBroker } from '../helpers/broker.js';
-
-function connect(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, ...opts });
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-  });
-}
-
-function nextMessage(
-  c: MqttClient,
-): Promise<{ topic: string; payload: Buffer; packet: mqtt.IPublishPacket }> {
-  return new Promise((resolve) =>
-    c.once('message', (topic, payload, packet) => resolve({ topic, payload, packet })),
-  );
-}
+import { connect, nextMessage } from './mqttjs-helpers.js';
 
 describe('MQTT.js v5 interop', () => {
   const tb = suiteBroker({ responseInformation: 'resp/' });
