@@ -172,7 +172,7 @@ function dropPrivileges(config: HeronConfig, log: Logger): void {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
   // Only when `user` is written in the file: dropping to the default 'mosquitto'
   // user would make a data directory created by root unwritable.
-  if (config.user === 'mosquitto') return;
+  if (!config.userExplicit) return;
   try {
     process.setgid?.(config.user);
     process.setuid?.(config.user);

@@ -151,6 +151,7 @@ export function defaultConfig(): HeronConfig {
       connectionMessages: true,
     },
     user: 'mosquitto',
+    userExplicit: false,
     daemon: false,
     verbose: false,
     websocketsLogLevel: 0,

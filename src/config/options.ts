@@ -391,7 +391,10 @@ global(
 );
 global('memory_limit', 'memoryLimit', n(NON_NEGATIVE), { unimplemented: true });
 global('pid_file', 'pidFile', p('a file path'), { single: true });
-global('user', 'user', (_c, l) => text(l, 'a user name'));
+global('user', 'user', (ctx, l) => {
+  ctx.st.cfg.userExplicit = true;
+  return text(l, 'a user name');
+});
 global('websockets_log_level', 'websocketsLogLevel', n(NON_NEGATIVE), { unimplemented: true });
 global('websockets_headers_size', 'websocketsHeadersSize', n(UINT16));
 def('per_listener_settings', 'global', (ctx, l) => {

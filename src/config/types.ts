@@ -451,6 +451,8 @@ export interface HeronConfig {
   pidFile?: string;
   /** user to switch to when started as root. Default 'mosquitto'. */
   user: string;
+  /** Whether `user` was written in the file (Heron drops privileges only then). */
+  userExplicit: boolean;
   /** `-d`: run in the background. */
   daemon: boolean;
   /** `-v`: log everything. */
