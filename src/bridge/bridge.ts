@@ -19,6 +19,7 @@ import { PublishError } from '../client/errors.js';
 import type { ClientOptions } from '../client/options.js';
 import type { BridgeConfig } from '../config/types.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
+import { forwardableProperties } from '../protocol/hop-properties.js';
 import type { ConnackPacket, PublishPacket } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { bridgeTlsOptions } from './bridge-tls.js';
@@ -528,16 +529,7 @@ export class Bridge implements DeliverySink {
     if (rule === undefined) return;
     this.lastActivity = Date.now();
     this.stats.received++;
-    let props = p.properties;
-    if (
-      props !== undefined &&
-      (props.topicAlias !== undefined || props.subscriptionIdentifiers !== undefined)
-    ) {
-      props = { ...props };
-      delete props.topicAlias;
-      delete props.subscriptionIdentifiers;
-      if (Object.keys(props).length === 0) props = undefined;
-    }
+    const props = forwardableProperties(p.properties);
     this.broker.publishAs(this.session, {
       topic: toLocal(rule, topic),
       payload,

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { Cluster } from '../cluster/cluster.js';
 import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
+import { forwardableProperties } from '../protocol/hop-properties.js';
 import type {
   ConnectPacket,
   PublishPacket,
@@ -551,17 +552,7 @@ export class Broker extends EventEmitter {
 
   /** Routes a PUBLISH received from a client; returns how many sessions it reached. */
   publishFrom(session: Session, topic: string, p: PublishPacket): number {
-    let props = p.properties;
-    if (
-      props !== undefined &&
-      (props.topicAlias !== undefined || props.subscriptionIdentifiers !== undefined)
-    ) {
-      // Topic aliases are per connection and subscription ids are per subscriber: never forwarded.
-      props = { ...props };
-      delete props.topicAlias;
-      delete props.subscriptionIdentifiers;
-      if (Object.keys(props).length === 0) props = undefined;
-    }
+    const props = forwardableProperties(p.properties);
     const msg = this.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
     return this.publishMessage(msg, session.channel?.client);
   }
@@ -571,17 +562,7 @@ export class Broker extends EventEmitter {
    * Returns how many sessions it reached.
    */
   publish(message: PublishedMessage): number {
-    return this.publishMessage(
-      this.makeMessage(
-        message.topic,
-        message.payload,
-        message.qos,
-        message.retain,
-        message.properties,
-        '',
-      ),
-      undefined,
-    );
+    return this.publishWithOrigin(message, '');
   }
 
   /**
@@ -621,15 +602,13 @@ export class Broker extends EventEmitter {
 
   /** Publishes on behalf of a session (a bridge's): its No Local subscriptions skip the message. */
   publishAs(session: Session, message: PublishedMessage): number {
+    return this.publishWithOrigin(message, session.clientId);
+  }
+
+  private publishWithOrigin(message: PublishedMessage, origin: string): number {
+    const { topic, payload, qos, retain, properties } = message;
     return this.publishMessage(
-      this.makeMessage(
-        message.topic,
-        message.payload,
-        message.qos,
-        message.retain,
-        message.properties,
-        session.clientId,
-      ),
+      this.makeMessage(topic, payload, qos, retain, properties, origin),
       undefined,
     );
   }

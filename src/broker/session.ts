@@ -216,24 +216,7 @@ export class Session {
       if (ch !== undefined) return ch.sendPublish(msg, 0, retain, 0, false, subIds);
       if (!this.limits.queueQos0) return DropReason.Offline;
     }
-    if (
-      ch !== undefined &&
-      this.queueHead === this.queue.length &&
-      this.inflight.size < this.window()
-    ) {
-      return this.sendNew({
-        msg,
-        qos,
-        retain,
-        subIds,
-        packetId: 0,
-        released: false,
-        group,
-        seq: 0,
-        held: false,
-      });
-    }
-    return this.enqueue({
+    const d: Delivery = {
       msg,
       qos,
       retain,
@@ -243,7 +226,15 @@ export class Session {
       group,
       seq: 0,
       held: false,
-    });
+    };
+    if (
+      ch !== undefined &&
+      this.queueHead === this.queue.length &&
+      this.inflight.size < this.window()
+    ) {
+      return this.sendNew(d);
+    }
+    return this.enqueue(d);
   }
 
   private enqueue(d: Delivery): DropReason {

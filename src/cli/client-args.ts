@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import type { OutputStyle } from '../client/format.js';
 import type { ClientOptions, ClientScheme } from '../client/options.js';
-import { PacketType, type ProtocolVersion, type QoS } from '../protocol/constants.js';
+import {
+  PacketType,
+  PacketTypeName,
+  type ProtocolVersion,
+  type QoS,
+} from '../protocol/constants.js';
 import type { Packet } from '../protocol/packets.js';
 import {
   PROPERTY_DEFINITIONS,
@@ -691,7 +696,7 @@ export function debugTracer(
       case PacketType.PUBREC:
       case PacketType.PUBREL:
       case PacketType.PUBCOMP:
-        write(`${who} ${PACKET_NAMES[p.type]} (m${p.packetId}, rc${p.reasonCode})\n`);
+        write(`${who} ${PacketTypeName[p.type]} (m${p.packetId}, rc${p.reasonCode})\n`);
         break;
       case PacketType.SUBACK:
         write(`${who} SUBACK\nSubscribed (mid: ${p.packetId}): ${p.reasonCodes.join(', ')}\n`);
@@ -700,29 +705,10 @@ export function debugTracer(
         for (const t of p.topics) write(`${who} UNSUBSCRIBE (Mid: ${p.packetId}, Topic: ${t})\n`);
         break;
       default:
-        write(`${who} ${PACKET_NAMES[p.type]}\n`);
+        write(`${who} ${PacketTypeName[p.type]}\n`);
     }
   };
 }
-
-const PACKET_NAMES = [
-  '',
-  'CONNECT',
-  'CONNACK',
-  'PUBLISH',
-  'PUBACK',
-  'PUBREC',
-  'PUBREL',
-  'PUBCOMP',
-  'SUBSCRIBE',
-  'SUBACK',
-  'UNSUBSCRIBE',
-  'UNSUBACK',
-  'PINGREQ',
-  'PINGRESP',
-  'DISCONNECT',
-  'AUTH',
-];
 
 /** Output streams of a tool run, with the process's as defaults. */
 export function toolStreams(io: ToolIO): {

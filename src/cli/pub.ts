@@ -1,5 +1,4 @@
 /** `heron pub`: publish one message, a file, stdin or stdin lines, like mosquitto_pub. */
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { connect, type MqttClient, type PublishOptions } from '../client/client.js';
 import {
@@ -12,6 +11,7 @@ import {
   type ToolIO,
   toolStreams,
 } from './client-args.js';
+import { readPayload } from './message-source.js';
 
 const USAGE = `heron pub: publish a message and exit.
 
@@ -28,15 +28,6 @@ Usage: heron pub {-h host -p port -t topic | -L URL} {-m message | -f file | -s 
   -M N         most QoS 1/2 messages in flight
 ${COMMON_USAGE}`;
 
-function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer | string) => chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c)));
-    stream.once('end', () => resolve(Buffer.concat(chunks)));
-    stream.once('error', reject);
-  });
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `heron pub` with argv (flags only); resolves to the exit code. */
@@ -47,12 +38,8 @@ export async function pubMain(argv: string[], io: ToolIO = {}): Promise<number> 
   const { out, err } = toolStreams(io);
   const stdin = io.stdin ?? process.stdin;
   let payload: Buffer | undefined;
-  const source = cfg.message!;
   try {
-    if (source.kind === 'message') payload = source.payload;
-    else if (source.kind === 'null') payload = Buffer.alloc(0);
-    else if (source.kind === 'file') payload = readFileSync(source.path);
-    else if (source.kind === 'stdin') payload = await readAll(stdin);
+    payload = await readPayload(cfg.message!, stdin);
   } catch (e) {
     if (!cfg.quiet) err(`Error: Unable to read message: ${(e as Error).message}\n`);
     return 1;

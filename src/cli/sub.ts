@@ -1,5 +1,4 @@
 /** `heron sub`: subscribe and print messages, like mosquitto_sub (same output formats and exit codes). */
-import { connect, type MqttClient } from '../client/client.js';
 import { renderMessage } from '../client/format.js';
 import type { PublishPacket } from '../protocol/packets.js';
 import { topicMatches } from '../protocol/topic.js';
@@ -7,15 +6,12 @@ import {
   type ClientToolConfig,
   COMMON_USAGE,
   clientOptionsFor,
-  connectErrorText,
   debugTracer,
   parseOrReport,
   type ToolIO,
   toolStreams,
 } from './client-args.js';
-
-/** Exit code when -W expires (mosquitto_sub's). */
-export const TIMEOUT_EXIT_CODE = 27;
+import { WaitingRun } from './waiting-run.js';
 
 const USAGE = `heron sub: subscribe to topics and print the messages received.
 
@@ -45,51 +41,18 @@ export async function subMain(argv: string[], io: ToolIO = {}): Promise<number> 
 
 async function runSubscriber(cfg: ClientToolConfig, io: ToolIO): Promise<number> {
   const { out, err } = toolStreams(io);
-  let client: MqttClient | undefined;
-  const trace = cfg.debug ? debugTracer(out, () => client?.clientId ?? '') : undefined;
+  const run = new WaitingRun(cfg, io.signal, err);
+  const trace = cfg.debug ? debugTracer(out, () => run.client?.clientId ?? '') : undefined;
   const options = clientOptionsFor(cfg, trace);
   // mosquitto_sub keeps reconnecting after the first connection.
   options.reconnect = { initialDelay: 1000, maxDelay: 30_000, factor: 2 };
-  let finished = false;
-  let resolveExit: (code: number) => void = () => {};
-  const exit = new Promise<number>((r) => (resolveExit = r));
-  const finish = (code: number): void => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(timer);
-    io.signal?.removeEventListener('abort', onAbort);
-    const c = client;
-    if (c === undefined) resolveExit(code);
-    else c.end({ properties: cfg.properties.disconnect }).then(() => resolveExit(code));
-  };
-  const onAbort = (): void => finish(0);
-  io.signal?.addEventListener('abort', onAbort);
-  const timer =
-    cfg.timeout > 0
-      ? setTimeout(() => {
-          if (!cfg.quiet) err('Timed out\n');
-          finish(TIMEOUT_EXIT_CODE);
-        }, cfg.timeout * 1000)
-      : undefined;
-  try {
-    client = await connect(options);
-  } catch (e) {
-    if (finished) return exit;
-    if (!cfg.quiet) err(connectErrorText(e));
-    finish(1);
-    return exit;
-  }
-  const c = client;
-  if (finished) {
-    finish(0);
-    await c.end();
-    return exit;
-  }
+  const c = await run.connect(options);
+  if (c === undefined) return run.exit;
   let printed = 0;
   c.on('message', (topic: string, _payload: Buffer, packet: PublishPacket) => {
-    if (finished) return;
+    if (run.finished) return;
     if (cfg.retainedOnly && !packet.retain) {
-      finish(0);
+      run.finish(0);
       return;
     }
     if (cfg.noRetained && packet.retain) return;
@@ -99,26 +62,21 @@ async function runSubscriber(cfg: ClientToolConfig, io: ToolIO): Promise<number>
     }
     out(renderMessage(cfg.output, packet));
     printed++;
-    if (cfg.count > 0 && printed >= cfg.count) finish(0);
+    if (cfg.count > 0 && printed >= cfg.count) run.finish(0);
   });
-  c.on('end', () => finish(1));
+  c.on('end', () => run.finish(1));
   try {
     const codes = await c.subscribe(
       cfg.topics.map((topic) => ({ topic, qos: cfg.qos })),
       { properties: cfg.properties.subscribe },
     );
-    if (codes.every((code) => code >= 0x80)) {
-      if (!cfg.quiet) err('All subscription requests were denied.\n');
-      finish(1);
-      return exit;
-    }
+    if (run.allDenied(codes)) return run.exit;
     if (cfg.unsubscribeTopics.length > 0) {
       await c.unsubscribe(cfg.unsubscribeTopics, cfg.properties.unsubscribe);
     }
-    if (cfg.exitAfterSubscribe) finish(0);
+    if (cfg.exitAfterSubscribe) run.finish(0);
   } catch (e) {
-    if (!finished && !cfg.quiet) err(`Error: ${(e as Error).message}\n`);
-    finish(1);
+    run.fail(e);
   }
-  return exit;
+  return run.exit;
 }

@@ -1,31 +1,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Broker, ListenerAddress } from '../broker/broker.js';
+import type { Broker } from '../broker/broker.js';
 import type { ListenerOptions } from '../broker/options.js';
+import { bindListener } from './bound-listener.js';
+import { connectionInfo } from './connection-info.js';
+import { ConnectionLimit } from './connection-limit.js';
 import type { Listener } from './listener.js';
 import { readProxyHeader } from './proxy-reader.js';
-
-/**
- * TLS peer identity: the certificate's CN, or its whole subject when asked for.
- * Only a certificate that verified against the listener's CAs counts (with
- * `rejectUnauthorized: false` an unverified one could claim any name).
- */
-export function certificateIdentity(
-  socket: tls.TLSSocket,
-  wholeSubject: boolean,
-): string | undefined {
-  if (!socket.authorized) return undefined;
-  const cert = socket.getPeerCertificate();
-  if (cert === null || cert === undefined || cert.subject === undefined) return undefined;
-  if (wholeSubject) {
-    return Object.entries(cert.subject)
-      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
-      .join(',');
-  }
-  const cn = cert.subject.CN;
-  if (cn === undefined) return undefined;
-  return Array.isArray(cn) ? cn[0] : cn;
-}
 
 /** Opens a TCP (or, with `tls` options, TLS) listener feeding sockets to the broker. */
 export function openTcpListener(broker: Broker, options: ListenerOptions): Promise<Listener> {
@@ -33,26 +14,17 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
   const protocol = secure ? 'mqtts' : 'mqtt';
   const name = options.name ?? `${protocol}:${options.port}`;
   const max = options.maxConnections ?? -1;
-  let open = 0;
+  const limit = new ConnectionLimit(max);
   // TLS behind a PROXY header: the header comes before the handshake, so the
   // server is plain TCP and each socket is wrapped after the header is read.
   const wrapTls = secure && options.proxyProtocol === true;
   let secureContext = wrapTls ? tls.createSecureContext(options.tls) : undefined;
   const accept = (socket: net.Socket, remoteAddress: string, remotePort: number): void => {
-    let subject: string | undefined;
-    if (secure)
-      subject = certificateIdentity(
-        socket as tls.TLSSocket,
-        options.certificateUsername === 'subject',
-      );
-    broker.handleConnection(socket, {
-      remoteAddress,
-      remotePort,
-      listener: name,
-      mountPoint: options.mountPoint,
-      certificateSubject: subject,
-      certificateAsUsername: options.certificateUsername !== undefined,
-    });
+    const tlsSocket = secure ? (socket as tls.TLSSocket) : undefined;
+    broker.handleConnection(
+      socket,
+      connectionInfo(name, options, tlsSocket, remoteAddress, remotePort),
+    );
     // Left paused by the PROXY header reader until the channel listens.
     if (socket.isPaused()) socket.resume();
   };
@@ -79,19 +51,13 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
   const onSocketError = (err: Error): void =>
     broker.log?.debug(`socket error on ${name}: ${err.message}`);
   const onSocket = (socket: net.Socket): void => {
-    if (max >= 0 && open >= max) {
+    if (limit.full) {
       broker.log?.warn(`Refusing connection on ${name}: max_connections ${max} reached.`);
       broker.stats.connectionsRefused++;
       socket.destroy();
       return;
     }
-    if (max >= 0) {
-      // Counting open sockets costs a listener per connection: only when there is a limit.
-      open++;
-      socket.once('close', () => {
-        open--;
-      });
-    }
+    limit.track(socket);
     socket.on('error', onSocketError);
     socket.setNoDelay(true);
     if (!broker.admitConnection(socket.remoteAddress ?? '')) {
@@ -128,24 +94,14 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
       broker.log?.info(`TLS handshake failed on ${name}: ${err.message}`),
     );
   }
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port, host: options.host, ipv6Only: options.ipv6Only }, () => {
-      server.off('error', reject);
-      resolve({
-        address(): ListenerAddress {
-          const a = server.address() as net.AddressInfo;
-          return { name, protocol, host: a.address, port: a.port };
-        },
-        close(): Promise<void> {
-          return new Promise((res) => server.close(() => res()));
-        },
-        reloadTls(tlsOptions: tls.SecureContextOptions): void {
-          // New handshakes use the new certificates; established connections are kept.
-          if (wrapTls) secureContext = tls.createSecureContext(tlsOptions);
-          else if (secure) (server as tls.Server).setSecureContext(tlsOptions);
-        },
-      });
-    });
+  return bindListener(server, options, name, protocol, {
+    close(): Promise<void> {
+      return new Promise((res) => server.close(() => res()));
+    },
+    reloadTls(tlsOptions: tls.SecureContextOptions): void {
+      // New handshakes use the new certificates; established connections are kept.
+      if (wrapTls) secureContext = tls.createSecureContext(tlsOptions);
+      else if (secure) (server as tls.Server).setSecureContext(tlsOptions);
+    },
   });
 }

@@ -3,10 +3,12 @@ import https from 'node:https';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { WebSocketServer } from 'ws';
-import type { Broker, ListenerAddress } from '../broker/broker.js';
+import type { Broker } from '../broker/broker.js';
 import type { ListenerOptions } from '../broker/options.js';
+import { bindListener } from './bound-listener.js';
+import { connectionInfo } from './connection-info.js';
+import { ConnectionLimit } from './connection-limit.js';
 import type { Listener } from './listener.js';
-import { certificateIdentity } from './tcp.js';
 import { WebSocketDuplex } from './ws-duplex.js';
 
 /** Subprotocols MQTT clients ask for: "mqtt" (3.1.1 and 5) and "mqttv3.1". */
@@ -17,8 +19,7 @@ export function openWebSocketListener(broker: Broker, options: ListenerOptions):
   const secure = options.tls !== undefined;
   const protocol = secure ? 'wss' : 'ws';
   const name = options.name ?? `${protocol}:${options.port}`;
-  const max = options.maxConnections ?? -1;
-  let open = 0;
+  const limit = new ConnectionLimit(options.maxConnections ?? -1);
   const server = secure ? https.createServer(options.tls!) : http.createServer();
   server.on('request', (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' });
@@ -37,7 +38,7 @@ export function openWebSocketListener(broker: Broker, options: ListenerOptions):
     },
   });
   wss.on('connection', (ws, req) => {
-    if (max >= 0 && open >= max) {
+    if (limit.full) {
       broker.stats.connectionsRefused++;
       ws.terminate();
       return;
@@ -55,43 +56,25 @@ export function openWebSocketListener(broker: Broker, options: ListenerOptions):
       ws.terminate();
       return;
     }
-    open++;
-    ws.once('close', () => {
-      open--;
-    });
+    limit.track(ws);
     sock.setNoDelay(true);
     const stream = new WebSocketDuplex(ws);
-    broker.handleConnection(stream, {
-      remoteAddress,
-      remotePort,
-      listener: name,
-      mountPoint: options.mountPoint,
-      certificateSubject: secure
-        ? certificateIdentity(sock as tls.TLSSocket, options.certificateUsername === 'subject')
-        : undefined,
-      certificateAsUsername: options.certificateUsername !== undefined,
-    });
+    const tlsSocket = secure ? (sock as tls.TLSSocket) : undefined;
+    broker.handleConnection(
+      stream,
+      connectionInfo(name, options, tlsSocket, remoteAddress, remotePort),
+    );
   });
   wss.on('error', (err) => broker.log?.error({ err }, `listener ${name} error`));
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port, host: options.host, ipv6Only: options.ipv6Only }, () => {
-      server.off('error', reject);
-      resolve({
-        address(): ListenerAddress {
-          const a = server.address() as net.AddressInfo;
-          return { name, protocol, host: a.address, port: a.port };
-        },
-        close(): Promise<void> {
-          return new Promise((res) => {
-            wss.close();
-            server.close(() => res());
-          });
-        },
-        reloadTls(tlsOptions: tls.SecureContextOptions): void {
-          if (secure) (server as https.Server).setSecureContext(tlsOptions);
-        },
+  return bindListener(server, options, name, protocol, {
+    close(): Promise<void> {
+      return new Promise((res) => {
+        wss.close();
+        server.close(() => res());
       });
-    });
+    },
+    reloadTls(tlsOptions: tls.SecureContextOptions): void {
+      if (secure) (server as https.Server).setSecureContext(tlsOptions);
+    },
   });
 }

@@ -2,16 +2,16 @@
 // a broker with MQTT.js clients. Chromium missing is a failure, never a skip.
 // HERON_DASHBOARD_SCREENSHOT=path saves a screenshot for a human to look at.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { IDisconnectPacket } from 'mqtt';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import {
+  assertChromiumInstalled,
+  type HeadlessChromium,
+  launchChromium,
+} from '../helpers/chromium.js';
 import { type AdminFixture, startAdminFixture } from './admin-fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'dash-token';
 
 /** Counts painted pixels inside the sparkline's plot, away from its baseline, grid line and labels. */
@@ -28,40 +28,22 @@ const PLOT_INK = `(() => {
 
 describe('admin dashboard in headless Chromium', () => {
   let f: AdminFixture;
-  let context: BrowserContext;
+  let chrome: HeadlessChromium | undefined;
   let page: Page;
-  let profile: string;
 
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`,
-    );
+    assertChromiumInstalled();
     f = await startAdminFixture({}, { token: TOKEN });
-    profile = await mkdtemp(join(tmpdir(), 'heron-dashboard-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
+    chrome = await launchChromium('heron-dashboard-', {
       viewport: { width: 1280, height: 900 },
       // The page's CSP forbids eval; Playwright's string predicates need it.
       bypassCSP: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
     });
-    page = context.pages()[0] ?? (await context.newPage());
+    page = chrome.page;
   });
 
   after(async () => {
-    await context?.close();
-    if (profile !== undefined) await rm(profile, { recursive: true, force: true });
+    await chrome?.close();
     await f?.close();
   });
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AclFile } from '../../src/auth/acl.js';
 import { PacketType } from '../../src/protocol/constants.js';
 import type {
@@ -14,7 +14,7 @@ import type {
   PublishPacket,
   SubackPacket,
 } from '../../src/protocol/packets.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { startBroker, suiteBroker } from '../helpers/broker.js';
 import { connectRaw, delay, RawClient } from '../helpers/raw-client.js';
 import { ACL_TEXT, type MatrixSubject, SUBJECTS, TOPICS } from './acl-fixture.js';
 import { scratchDir } from './mosquitto-helpers.js';
@@ -53,11 +53,7 @@ function label(s: MatrixSubject): string {
 
 describe('ACL matrix through the broker', () => {
   const acl = AclFile.parse(ACL_TEXT, 'acl');
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker({ aclFile: acl, allowAnonymous: true });
-  });
-  after(() => tb.close());
+  const tb = suiteBroker({ aclFile: acl, allowAnonymous: true });
 
   test('spot checks against hand-written expectations (patterns %c and %u included)', () => {
     const alice = { username: 'alice', clientId: 'alice-1' };

@@ -9,7 +9,7 @@ import { connectAsync } from 'mqtt';
 import { PacketType } from '../../src/protocol/constants.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { publish, run, scratchDir } from './mosquitto-helpers.js';
+import { publish, publishAs, run, scratchDir } from './mosquitto-helpers.js';
 
 async function connackCode(
   port: number,
@@ -44,9 +44,9 @@ describe('broker with a mosquitto_passwd password file', () => {
   });
 
   test('mosquitto_pub -u/-P: right password accepted, wrong/unknown/anonymous refused (CONNACK 5)', async () => {
-    const ok = await publish(tb.port, ['-u', 'alice', '-P', 'secret', '-t', 't', '-m', 'x']);
+    const ok = await publishAs(tb.port, 'alice', 'secret');
     assert.equal(ok.code, 0, ok.stderr);
-    const ok2 = await publish(tb.port, ['-u', 'bob', '-P', 'b0b pass', '-t', 't', '-m', 'x']);
+    const ok2 = await publishAs(tb.port, 'bob', 'b0b pass');
     assert.equal(ok2.code, 0, ok2.stderr);
     for (const args of [['-u', 'alice', '-P', 'wrong'], ['-u', 'mallory', '-P', 'secret'], []]) {
       const res = await publish(tb.port, [...args, '-t', 't', '-m', 'x']);
@@ -56,18 +56,7 @@ describe('broker with a mosquitto_passwd password file', () => {
   });
 
   test('mosquitto_pub -V 5: a bad password is refused with 0x87', async () => {
-    const res = await publish(tb.port, [
-      '-V',
-      '5',
-      '-u',
-      'alice',
-      '-P',
-      'nope',
-      '-t',
-      't',
-      '-m',
-      'x',
-    ]);
+    const res = await publishAs(tb.port, 'alice', 'nope', 5);
     assert.equal(res.code, 0x87, res.stderr);
   });
 

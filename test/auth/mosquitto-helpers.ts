@@ -166,3 +166,14 @@ export async function subscribe(port: number, args: string[], filter: string): P
 export function publish(port: number, args: string[]): Promise<RunResult> {
   return run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), ...args]);
 }
+
+/** mosquitto_pub logging in as `user` (MQTT 3.1.1, or 5 with `version`) to publish "x" to "t". */
+export function publishAs(
+  port: number,
+  user: string,
+  password: string,
+  version?: 5,
+): Promise<RunResult> {
+  const v = version === undefined ? [] : ['-V', String(version)];
+  return publish(port, [...v, '-u', user, '-P', password, '-t', 't', '-m', 'x']);
+}

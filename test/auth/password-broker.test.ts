@@ -8,7 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { PasswordFile } from '../../src/auth/password-file.js';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { passwdMain } from '../../src/cli/passwd.js';
-import { type MosquittoBroker, publish, scratchDir, startMosquitto } from './mosquitto-helpers.js';
+import {
+  type MosquittoBroker,
+  publishAs,
+  scratchDir,
+  startMosquitto,
+} from './mosquitto-helpers.js';
 
 async function heronPasswd(argv: string[]): Promise<number> {
   const sink = new PassThrough();
@@ -63,7 +68,7 @@ describe('password files written by heron passwd in a real mosquitto broker', ()
 
   test('mosquitto_pub -u/-P succeeds exactly when PasswordFile.verify says so', async () => {
     for (const [user, password] of attempts) {
-      const res = await publish(broker.port, ['-u', user, '-P', password, '-t', 't', '-m', 'x']);
+      const res = await publishAs(broker.port, user, password);
       const heron = await pw.verify(user, password);
       assert.equal(
         res.code === 0,
@@ -81,31 +86,9 @@ describe('password files written by heron passwd in a real mosquitto broker', ()
   });
 
   test('MQTT v5 clients are refused with reason code 135 (Not authorized)', async () => {
-    const res = await publish(broker.port, [
-      '-V',
-      '5',
-      '-u',
-      'alice',
-      '-P',
-      'nope',
-      '-t',
-      't',
-      '-m',
-      'x',
-    ]);
+    const res = await publishAs(broker.port, 'alice', 'nope', 5);
     assert.equal(res.code, 135, res.stderr);
-    const ok = await publish(broker.port, [
-      '-V',
-      '5',
-      '-u',
-      'alice',
-      '-P',
-      'secret',
-      '-t',
-      't',
-      '-m',
-      'x',
-    ]);
+    const ok = await publishAs(broker.port, 'alice', 'secret', 5);
     assert.equal(ok.code, 0, ok.stderr);
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { benchMain } from '../../src/cli/bench.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { suiteBroker } from '../helpers/broker.js';
 
 /** Collects what a command writes. */
 class Capture extends Writable {
@@ -27,11 +27,7 @@ function count(text: string, label: string): number {
   return Number(m[1]!.replaceAll(',', ''));
 }
 
-let b: TestBroker;
-before(async () => {
-  b = await startBroker();
-});
-after(() => b.close());
+const b = suiteBroker();
 
 test('bench sub and pub: messages flow from publishers to subscribers and both print a summary', async () => {
   const port = String(b.port);

@@ -2,11 +2,11 @@
 // may spend (the channel's delivery budget) is decoded over several turns:
 // nothing may be lost, reordered or left undecoded when it resumes.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PacketType } from '../../src/protocol/constants.js';
 import { encode } from '../../src/protocol/encoder.js';
 import type { Packet, PublishPacket } from '../../src/protocol/packets.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { suiteBroker } from '../helpers/broker.js';
 import { connectRaw, delay, type RawClient } from '../helpers/raw-client.js';
 
 const SUBSCRIBERS = 40;
@@ -24,11 +24,7 @@ const publishes = (c: RawClient): PublishPacket[] =>
   c.received.filter((p): p is PublishPacket => p.type === PacketType.PUBLISH);
 
 describe('fan-out spread over event-loop turns', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker();
-  });
-  after(() => tb.close());
+  const tb = suiteBroker();
 
   test('every subscriber gets every message in order, and the packets after them are handled', async () => {
     const subs: RawClient[] = [];

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { rrMain } from '../../src/cli/rr.js';
 import { connect } from '../../src/client/client.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { suiteBroker } from '../helpers/broker.js';
 import { capture } from './capture.js';
 
-let heron: TestBroker;
-before(async () => {
-  heron = await startBroker();
-});
-after(() => heron.close());
+const heron = suiteBroker();
 
 test('heron rr publishes with a v5 Response Topic and prints the first response', async () => {
   const responder = await connect({ url: heron.url, protocolVersion: 5, reconnect: false });

@@ -1,30 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { TestBroker } from '../helpers/broker.js';
+import { describe, test } from 'node:test';
 import { connectRecorder, settle } from './support/clients.js';
-import { freshPrefix, knowsRoute, startNode, waitFor } from './support/nodes.js';
-import { startRedis, type TestRedis } from './support/redis.js';
+import { knowsRoute, startNode, suiteCluster, waitFor } from './support/nodes.js';
 
 describe('cluster routing', () => {
-  let redis: TestRedis;
-  let a: TestBroker;
-  let b: TestBroker;
-  let c: TestBroker;
-
-  before(async () => {
-    redis = await startRedis();
-    const prefix = freshPrefix();
-    [a, b, c] = await Promise.all([
-      startNode(redis.url, prefix, 'A'),
-      startNode(redis.url, prefix, 'B'),
-      startNode(redis.url, prefix, 'C'),
-    ]);
-  });
-
-  after(async () => {
-    await Promise.all([a?.close(), b?.close(), c?.close()]);
-    await redis?.stop();
-  });
+  const cluster = suiteCluster(['A', 'B', 'C']);
+  const [a, b, c] = cluster.nodes;
 
   test('a message published on A reaches v3 and v5 subscribers on B and C once, at QoS 0/1/2, through wildcards', async () => {
     const onB = await connectRecorder(b.url, { protocolVersion: 4, clientId: 'r-b' });
@@ -153,7 +134,7 @@ describe('cluster routing', () => {
     await pub.client.publishAsync('late/ret', 'kept', { qos: 1, retain: true });
     await waitFor(() => knowsRoute(b, 'A', 'late/+'), 3000, 'route on B');
     const prefix = a.broker.cluster!.options.keyPrefix;
-    const d = await startNode(redis.url, prefix, 'D');
+    const d = await startNode(cluster.redisUrl, prefix, 'D');
     try {
       assert.ok(knowsRoute(d, 'A', 'late/+'));
       assert.equal(d.broker.retained.get('late/ret')?.payload.toString(), 'kept');

@@ -1,30 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { TestBroker } from '../helpers/broker.js';
+import { describe, test } from 'node:test';
 import { connectRecorder, settle } from './support/clients.js';
-import { freshPrefix, knowsRoute, startNode, waitFor } from './support/nodes.js';
-import { startRedis, type TestRedis } from './support/redis.js';
+import { knowsRoute, suiteCluster, waitFor } from './support/nodes.js';
 
 describe('cluster sessions', () => {
-  let redis: TestRedis;
-  let a: TestBroker;
-  let b: TestBroker;
-  let c: TestBroker;
-
-  before(async () => {
-    redis = await startRedis();
-    const prefix = freshPrefix();
-    [a, b, c] = await Promise.all([
-      startNode(redis.url, prefix, 'A'),
-      startNode(redis.url, prefix, 'B'),
-      startNode(redis.url, prefix, 'C'),
-    ]);
-  });
-
-  after(async () => {
-    await Promise.all([a?.close(), b?.close(), c?.close()]);
-    await redis?.stop();
-  });
+  const cluster = suiteCluster(['A', 'B', 'C']);
+  const [a, b, c] = cluster.nodes;
 
   test('[MQTT-3.1.4-2] a client id connecting on B closes its connection on A with DISCONNECT 0x8E; the will is published', async () => {
     const watcher = await connectRecorder(c.url, { clientId: 'to-watch' });

@@ -1,41 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { brokerOptionsFromConfig } from '../../src/cli/broker-options.js';
 import { parseConfigText } from '../../src/config/index.js';
-import type { TestBroker } from '../helpers/broker.js';
 import { connectRecorder, settle } from './support/clients.js';
 import {
-  freshPrefix,
   knowsRoute,
   NODE_TTL,
   spawnNode,
   startNode,
+  suiteCluster,
   waitFor,
 } from './support/nodes.js';
-import { startRedis, type TestRedis } from './support/redis.js';
 
 describe('cluster shared subscriptions and node failure', () => {
-  let redis: TestRedis;
-  let a: TestBroker;
-  let b: TestBroker;
-  let prefix: string;
-
-  before(async () => {
-    redis = await startRedis();
-    prefix = freshPrefix();
-    [a, b] = await Promise.all([
-      startNode(redis.url, prefix, 'A'),
-      startNode(redis.url, prefix, 'B'),
-    ]);
-  });
-
-  after(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await redis?.stop();
-  });
+  const cluster = suiteCluster(['A', 'B']);
+  const [a, b] = cluster.nodes;
 
   test('a shared group with members on two nodes gets each message once cluster-wide', async () => {
-    const c = await startNode(redis.url, prefix, 'C');
+    const c = await startNode(cluster.redisUrl, cluster.prefix, 'C');
     try {
       const m1 = await connectRecorder(a.url, { protocolVersion: 5, clientId: 'w1' });
       const m2 = await connectRecorder(b.url, { protocolVersion: 5, clientId: 'w2' });
@@ -81,7 +63,7 @@ describe('cluster shared subscriptions and node failure', () => {
   });
 
   test('a killed node stops receiving forwards after its TTL, and its client ids can be claimed', async () => {
-    const dead = await spawnNode(redis.url, prefix, 'K');
+    const dead = await spawnNode(cluster.redisUrl, cluster.prefix, 'K');
     const sub = await connectRecorder(dead.url, {
       protocolVersion: 4,
       clientId: 'on-k',

@@ -1,35 +1,15 @@
 /** v3.1.1 and v5 clients side by side on one broker (MQTT.js for both). */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import mqtt, { type MqttClient } from 'mqtt';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-
-function connect(url: string, protocolVersion: 4 | 5): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { protocolVersion, reconnectPeriod: 0 });
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-  });
-}
-
-function nextMessage(
-  c: MqttClient,
-): Promise<{ topic: string; payload: Buffer; packet: mqtt.IPublishPacket }> {
-  return new Promise((resolve) =>
-    c.once('message', (topic, payload, packet) => resolve({ topic, payload, packet })),
-  );
-}
+import { describe, test } from 'node:test';
+import { suiteBroker } from '../helpers/broker.js';
+import { connect, nextMessage } from './mqttjs-helpers.js';
 
 describe('mixed MQTT versions', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker();
-  });
-  after(() => tb.close());
+  const tb = suiteBroker();
 
   test('v3.1.1 publisher to v5 subscriber', async () => {
-    const sub = await connect(tb.url, 5);
-    const pub = await connect(tb.url, 4);
+    const sub = await connect(tb.url, { protocolVersion: 5 });
+    const pub = await connect(tb.url, { protocolVersion: 4 });
     await sub.subscribeAsync('mix/a', { qos: 2, properties: { subscriptionIdentifier: 9 } });
     const got = nextMessage(sub);
     await pub.publishAsync('mix/a', 'from v3', { qos: 1 });
@@ -42,8 +22,8 @@ describe('mixed MQTT versions', () => {
   });
 
   test('v5 publisher (with properties) to v3.1.1 subscriber: payload arrives, properties dropped', async () => {
-    const sub = await connect(tb.url, 4);
-    const pub = await connect(tb.url, 5);
+    const sub = await connect(tb.url, { protocolVersion: 4 });
+    const pub = await connect(tb.url, { protocolVersion: 5 });
     await sub.subscribeAsync('mix/b', { qos: 1 });
     const got = nextMessage(sub);
     await pub.publishAsync('mix/b', 'from v5', {
@@ -59,9 +39,9 @@ describe('mixed MQTT versions', () => {
   });
 
   test('a shared subscription spanning a v3.1.1 and a v5 member', async () => {
-    const a = await connect(tb.url, 4);
-    const b = await connect(tb.url, 5);
-    const p = await connect(tb.url, 5);
+    const a = await connect(tb.url, { protocolVersion: 4 });
+    const b = await connect(tb.url, { protocolVersion: 5 });
+    const p = await connect(tb.url, { protocolVersion: 5 });
     let na = 0;
     let nb = 0;
     a.on('message', () => na++);

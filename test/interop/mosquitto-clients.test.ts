@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { suiteBroker, type TestBroker } from '../helpers/broker.js';
 
 const run = promisify(execFile);
 
@@ -59,11 +59,7 @@ async function subscribed(tb: TestBroker, clientId?: string): Promise<void> {
 }
 
 describe('Debian mosquitto_pub / mosquitto_sub against Heron', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker();
-  });
-  after(() => tb.close());
+  const tb = suiteBroker();
 
   for (const version of ['mqttv311', 'mqttv31']) {
     for (const qos of ['0', '1', '2']) {

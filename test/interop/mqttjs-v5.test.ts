@@ -1,31 +1,12 @@
 /** MQTT.js (protocolVersion 5) against Heron: the v5 features a real client library uses. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import mqtt, { type MqttClient } from 'mqtt';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-
-function connect(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, ...opts });
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-  });
-}
-
-function nextMessage(
-  c: MqttClient,
-): Promise<{ topic: string; payload: Buffer; packet: mqtt.IPublishPacket }> {
-  return new Promise((resolve) =>
-    c.once('message', (topic, payload, packet) => resolve({ topic, payload, packet })),
-  );
-}
+import { describe, test } from 'node:test';
+import mqtt from 'mqtt';
+import { suiteBroker } from '../helpers/broker.js';
+import { connect, nextMessage } from './mqttjs-helpers.js';
 
 describe('MQTT.js v5 interop', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker({ responseInformation: 'resp/' });
-  });
-  after(() => tb.close());
+  const tb = suiteBroker({ responseInformation: 'resp/' });
 
   test('request/response with properties, subscription identifiers and user properties', async () => {
     const a = await connect(tb.url);

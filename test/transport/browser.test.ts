@@ -2,18 +2,14 @@
 // connects MQTT.js's browser bundle over ws:// to Heron and receives a message
 // published over TCP. Chromium missing is a failure, never a skip.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { createBroker } from '../../src/broker/broker.js';
+import { assertChromiumInstalled, launchChromium } from '../helpers/chromium.js';
 import { connectRaw } from '../helpers/raw-client.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><script src="/mqtt.min.js"></script></head>
@@ -37,10 +33,7 @@ const PAGE = `<!doctype html>
 </script></body></html>`;
 
 test('MQTT.js in headless Chromium receives over ws:// a message published over TCP', async () => {
-  assert.ok(
-    existsSync(CHROMIUM),
-    `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`,
-  );
+  assertChromiumInstalled();
   const bundle = await readFile(join('node_modules', 'mqtt', 'dist', 'mqtt.min.js'));
   const broker = createBroker({
     sysInterval: 0,
@@ -61,23 +54,9 @@ test('MQTT.js in headless Chromium receives over ws:// a message published over 
   });
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
   const webPort = (web.address() as AddressInfo).port;
-  const profile = await mkdtemp(join(tmpdir(), 'heron-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const chrome = await launchChromium('heron-chromium-');
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
+    const page = chrome.page;
     await page.goto(`http://127.0.0.1:${webPort}/?port=${ws!.port}`);
     // Expressions as strings: they run in the page (this project compiles without DOM types).
     await page.waitForFunction('window.subscribed === true', undefined, { timeout: 10_000 });
@@ -98,8 +77,7 @@ test('MQTT.js in headless Chromium receives over ws:// a message published over 
     assert.equal(await page.textContent('#log li'), 'browser/news hello browser');
     pub.destroy();
   } finally {
-    await context.close();
-    await rm(profile, { recursive: true, force: true });
+    await chrome.close();
     await new Promise((r) => web.close(r));
     await broker.close();
   }

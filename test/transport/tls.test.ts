@@ -13,7 +13,7 @@ import { Decoder } from '../../src/protocol/decoder.js';
 import { encode } from '../../src/protocol/encoder.js';
 import type { Packet } from '../../src/protocol/packets.js';
 import { publish } from '../auth/mosquitto-helpers.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { startBroker, suiteBroker, type TestBroker } from '../helpers/broker.js';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
 
 /** A tiny MQTT client over a TLS socket using our codec. */
@@ -105,15 +105,11 @@ describe('TLS listeners', () => {
   });
 
   describe('server certificate only', () => {
-    let tb: TestBroker;
-    before(async () => {
-      tb = await startBroker({
-        listeners: [
-          { port: 0, host: '127.0.0.1', tls: { cert: certs.serverCert, key: certs.serverKey } },
-        ],
-      });
-    });
-    after(() => tb.close());
+    const tb = suiteBroker(() => ({
+      listeners: [
+        { port: 0, host: '127.0.0.1', tls: { cert: certs.serverCert, key: certs.serverKey } },
+      ],
+    }));
 
     test('mosquitto_pub --cafile publishes over TLS', async () => {
       const got = new Promise<string>((resolve) =>

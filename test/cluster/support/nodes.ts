@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrokerOptions } from '../../../src/broker/options.js';
 import type { ClusterOptions } from '../../../src/cluster/options.js';
-import { startBroker, type TestBroker } from '../../helpers/broker.js';
+import { lateBroker, startBroker, type TestBroker } from '../../helpers/broker.js';
+import { startRedis, type TestRedis } from './redis.js';
 
 /** Short TTLs so that node failure shows within a test. */
 export const NODE_TTL = 900;
@@ -33,6 +35,49 @@ export function startNode(
       ...cluster,
     },
   });
+}
+
+/** A Redis and in-process nodes on one key prefix, for the tests of one suite. */
+export interface SuiteCluster {
+  /** The Redis the nodes share (read inside tests). */
+  readonly redisUrl: string;
+  /** The nodes' key prefix (read inside tests). */
+  readonly prefix: string;
+  /** One node per id asked for, in that order. */
+  readonly nodes: TestBroker[];
+}
+
+/**
+ * Starts a Redis and one node per id (on a fresh prefix) before the enclosing suite's
+ * tests, and stops them after; read the fields inside tests only.
+ */
+export function suiteCluster(nodeIds: readonly string[]): SuiteCluster {
+  let redis: TestRedis | undefined;
+  let prefix: string | undefined;
+  let started: TestBroker[] = [];
+  before(async () => {
+    redis = await startRedis();
+    const p = freshPrefix();
+    prefix = p;
+    const url = redis.url;
+    started = await Promise.all(nodeIds.map((id) => startNode(url, p, id)));
+  });
+  after(async () => {
+    await Promise.all(started.map((n) => n.close()));
+    await redis?.stop();
+  });
+  const notYet = 'suiteCluster used outside its suite';
+  return {
+    get redisUrl() {
+      if (redis === undefined) throw new Error(notYet);
+      return redis.url;
+    },
+    get prefix() {
+      if (prefix === undefined) throw new Error(notYet);
+      return prefix;
+    },
+    nodes: nodeIds.map((_, i) => lateBroker(() => started[i], notYet)),
+  };
 }
 
 /** A node in a child process; `kill()` is kill -9. */

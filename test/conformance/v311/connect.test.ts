@@ -1,42 +1,37 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PacketType } from '../../../src/protocol/constants.js';
 import {
   assertClosed,
   assertOpen,
   delay,
   frame,
-  type Harness,
-  harness,
   nextPublish,
   noPublish,
   publish,
   rawConnect,
   str,
   subscribe,
+  suiteHarness,
   types,
   uid,
 } from './support.js';
 
 describe('MQTT 3.1.1 CONNECT / CONNACK', () => {
-  let h: Harness;
   const seen: Array<{ user: string | undefined; pass: string | undefined }> = [];
-  before(async () => {
-    h = await harness({
-      allowZeroLengthClientId: true,
-      connectTimeout: 0.5,
-      hooks: {
-        authenticate(req) {
-          seen.push({ user: req.username, pass: req.password?.toString() });
-          if (req.username === 'bad') return false;
-          if (req.username === 'denied') return 0x87;
-          if (req.username === 'boom') throw new Error('hook failure');
-          return undefined;
-        },
+  const h = suiteHarness({
+    allowZeroLengthClientId: true,
+    connectTimeout: 0.5,
+    hooks: {
+      authenticate(req) {
+        seen.push({ user: req.username, pass: req.password?.toString() });
+        if (req.username === 'bad') return false;
+        if (req.username === 'denied') return 0x87;
+        if (req.username === 'boom') throw new Error('hook failure');
+        return undefined;
       },
-    });
+    },
   });
-  after(() => h.close());
 
   test('[MQTT-3.1.0-1] a first packet other than CONNECT closes the connection', async () => {
     const c = await h.socket();
@@ -327,11 +322,7 @@ describe('MQTT 3.1.1 CONNECT / CONNACK', () => {
 });
 
 describe('MQTT 3.1.1 CONNECT refusals by configuration', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness({ allowZeroLengthClientId: false, allowAnonymous: false });
-  });
-  after(() => h.close());
+  const h = suiteHarness({ allowZeroLengthClientId: false, allowAnonymous: false });
 
   test('[MQTT-3.1.3-9] a client id the server rejects: CONNACK 0x02 and closed', async () => {
     const { c, ack } = await h.connack({ clientId: '', clean: true, username: 'u' });
@@ -349,11 +340,7 @@ describe('MQTT 3.1.1 CONNECT refusals by configuration', () => {
 });
 
 describe('MQTT 3.1 (protocol level 3, MQIsdp)', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness();
-  });
-  after(() => h.close());
+  const h = suiteHarness();
 
   test('MQIsdp level 3 CONNECT is accepted and can publish and subscribe at every QoS', async () => {
     const sub = await h.connect({}, 3);

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PacketType } from '../../../src/protocol/constants.js';
-import { assertClosed, delay, type Harness, harness } from './support.js';
+import { assertClosed, delay, suiteHarness } from './support.js';
 
 describe('MQTT 3.1.1 keep alive and PINGREQ', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness();
-  });
-  after(() => h.close());
+  const h = suiteHarness();
 
   test('[MQTT-3.12.4-1] PINGREQ is answered with PINGRESP', async () => {
     const c = await h.connect();

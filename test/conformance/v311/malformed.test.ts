@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PacketType } from '../../../src/protocol/constants.js';
 import {
   assertClosed,
@@ -7,20 +7,15 @@ import {
   collect,
   delay,
   frame,
-  type Harness,
-  harness,
   nextPublish,
   publish,
   str,
   subscribe,
+  suiteHarness,
 } from './support.js';
 
 describe('MQTT 3.1.1 malformed packets and robustness', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness({ maxPacketSize: 1024, maxPendingBytes: 64 * 1024 });
-  });
-  after(() => h.close());
+  const h = suiteHarness({ maxPacketSize: 1024, maxPendingBytes: 64 * 1024 });
 
   const badFlags: Array<[string, number[]]> = [
     ['PUBACK', [0x41, 0x02, 0x00, 0x01]],
@@ -108,11 +103,7 @@ describe('MQTT 3.1.1 malformed packets and robustness', () => {
 });
 
 describe('slow consumers', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness({ maxPendingBytes: 256 * 1024 });
-  });
-  after(() => h.close());
+  const h = suiteHarness({ maxPendingBytes: 256 * 1024 });
 
   test('a slow subscriber that does not read loses QoS 0 past maxPendingBytes and does not stall others', async () => {
     const slow = await h.connect();

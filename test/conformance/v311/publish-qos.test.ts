@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PacketType } from '../../../src/protocol/constants.js';
 import type { PublishPacket } from '../../../src/protocol/packets.js';
 import {
@@ -9,13 +9,12 @@ import {
   collect,
   delay,
   frame,
-  type Harness,
-  harness,
   nextPublish,
   noPublish,
   publish,
   str,
   subscribe,
+  suiteHarness,
 } from './support.js';
 
 function pubBytes(flags: number, topic: string, id: number | undefined, payload: string): Buffer {
@@ -26,20 +25,16 @@ function pubBytes(flags: number, topic: string, id: number | undefined, payload:
 }
 
 describe('MQTT 3.1.1 PUBLISH and QoS flows', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness({
-      maxInflightMessages: 3,
-      hooks: {
-        authorizePublish: (_c, topic) => {
-          if (topic === 'forbidden/topic') return false;
-          if (topic === 'explode/now') throw new Error('hook failure');
-          return true;
-        },
+  const h = suiteHarness({
+    maxInflightMessages: 3,
+    hooks: {
+      authorizePublish: (_c, topic) => {
+        if (topic === 'forbidden/topic') return false;
+        if (topic === 'explode/now') throw new Error('hook failure');
+        return true;
       },
-    });
+    },
   });
-  after(() => h.close());
 
   test('[MQTT-3.3.4-1] [MQTT-4.3.1-1] QoS 0: no acknowledgement, delivered with QoS 0 and DUP 0', async () => {
     const s = await h.connect();

@@ -1,24 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ack,
   collect,
   delay,
-  type Harness,
-  harness,
   nextPublish,
   noPublish,
   publish,
   subscribe,
+  suiteHarness,
   uid,
 } from './support.js';
 
 describe('MQTT 3.1.1 retained messages', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness();
-  });
-  after(() => h.close());
+  const h = suiteHarness();
 
   test('[MQTT-3.3.1-5] [MQTT-3.3.1-6] [MQTT-3.3.1-8] a retained message is stored with its QoS and sent with RETAIN 1 to new subscribers', async () => {
     const p = await h.connect();

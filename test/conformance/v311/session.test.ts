@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PacketType } from '../../../src/protocol/constants.js';
 import type { PublishPacket } from '../../../src/protocol/packets.js';
 import {
@@ -7,12 +7,12 @@ import {
   collect,
   delay,
   type Harness,
-  harness,
   nextPublish,
   noPublish,
   publish,
   type RawClient,
   subscribe,
+  suiteHarness,
   uid,
 } from './support.js';
 
@@ -30,11 +30,7 @@ async function goOffline(c: RawClient): Promise<void> {
 }
 
 describe('MQTT 3.1.1 sessions (clean session 0)', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness({ maxInflightMessages: 2, maxQueuedMessages: 5 });
-  });
-  after(() => h.close());
+  const h = suiteHarness({ maxInflightMessages: 2, maxQueuedMessages: 5 });
 
   test('[MQTT-3.1.2-4] [MQTT-3.1.3-2] [MQTT-4.1.0-1] subscriptions survive a disconnect with clean session 0', async () => {
     const id = uid();
@@ -204,16 +200,12 @@ describe('MQTT 3.1.1 sessions (clean session 0)', () => {
 });
 
 describe('MQTT 3.1.1 sessions: queue bounds (oldest dropped, bytes)', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness({
-      maxInflightMessages: 10,
-      maxQueuedMessages: 3,
-      maxQueuedBytes: 10,
-      maxQueuedDrop: 'oldest',
-    });
+  const h = suiteHarness({
+    maxInflightMessages: 10,
+    maxQueuedMessages: 3,
+    maxQueuedBytes: 10,
+    maxQueuedDrop: 'oldest',
   });
-  after(() => h.close());
 
   test('max_queued_messages with maxQueuedDrop oldest: the oldest are dropped and counted', async () => {
     const id = uid();

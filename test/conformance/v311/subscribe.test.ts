@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PacketType } from '../../../src/protocol/constants.js';
 import type { SubackPacket } from '../../../src/protocol/packets.js';
 import {
@@ -8,13 +8,12 @@ import {
   assertOpen,
   collect,
   frame,
-  type Harness,
-  harness,
   nextPublish,
   noPublish,
   publish,
   str,
   subscribe,
+  suiteHarness,
 } from './support.js';
 
 function subBytes(flags: number, id: number, entries: Array<[string | Buffer, number]>): Buffer {
@@ -24,21 +23,17 @@ function subBytes(flags: number, id: number, entries: Array<[string | Buffer, nu
 }
 
 describe('MQTT 3.1.1 SUBSCRIBE / SUBACK', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness({
-      maxTopicLevels: 8,
-      hooks: {
-        authorizeSubscribe: (_c, sub) => {
-          if (sub.topic === 'test/nosubscribe') return false;
-          if (sub.topic.startsWith('capped/')) return 1;
-          if (sub.topic === 'throw/please') throw new Error('hook failure');
-          return true;
-        },
+  const h = suiteHarness({
+    maxTopicLevels: 8,
+    hooks: {
+      authorizeSubscribe: (_c, sub) => {
+        if (sub.topic === 'test/nosubscribe') return false;
+        if (sub.topic.startsWith('capped/')) return 1;
+        if (sub.topic === 'throw/please') throw new Error('hook failure');
+        return true;
       },
-    });
+    },
   });
-  after(() => h.close());
 
   test('[MQTT-3.8.1-1] [MQTT-2.2.2-2] SUBSCRIBE with fixed header flags other than 0010: closed', async () => {
     const c = await h.connect();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { BrokerOptions } from '../../../src/broker/options.js';
 import { PacketType, type ProtocolVersion, type QoS } from '../../../src/protocol/constants.js';
 import type {
@@ -67,6 +68,37 @@ export async function harness(options: BrokerOptions = {}): Promise<Harness> {
     },
   };
   return h;
+}
+
+/**
+ * A harness started before the enclosing suite's tests and closed after them; the
+ * returned view reads the running one, so use it inside tests only.
+ */
+export function suiteHarness(options: BrokerOptions = {}): Harness {
+  let h: Harness | undefined;
+  before(async () => {
+    h = await harness(options);
+  });
+  after(() => h?.close());
+  const live = (): Harness => {
+    if (h === undefined) throw new Error('suiteHarness used outside its suite');
+    return h;
+  };
+  return {
+    get tb() {
+      return live().tb;
+    },
+    get port() {
+      return live().port;
+    },
+    get clients() {
+      return live().clients;
+    },
+    socket: (version) => live().socket(version),
+    connect: (fields, version) => live().connect(fields, version),
+    connack: (fields, version) => live().connack(fields, version),
+    close: () => live().close(),
+  };
 }
 
 let pid = 0;

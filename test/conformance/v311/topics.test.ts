@@ -1,24 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   assertClosed,
   assertOpen,
   frame,
-  type Harness,
-  harness,
   nextPublish,
   noPublish,
   publish,
   str,
   subscribe,
+  suiteHarness,
 } from './support.js';
 
 describe('MQTT 3.1.1 topic names, filters and $ topics', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness({ sysInterval: 1, maxTopicLevels: 10 });
-  });
-  after(() => h.close());
+  const h = suiteHarness({ sysInterval: 1, maxTopicLevels: 10 });
 
   test('[MQTT-4.7.2-1] filters starting with a wildcard do not match $ topics', async () => {
     const c = await h.connect();

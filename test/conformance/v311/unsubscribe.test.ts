@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PacketType } from '../../../src/protocol/constants.js';
 import {
   assertClosed,
   delay,
   frame,
-  type Harness,
-  harness,
   nextPublish,
   noPublish,
   publish,
   str,
   subscribe,
+  suiteHarness,
   uid,
   unsubscribe,
 } from './support.js';
@@ -24,11 +23,7 @@ function unsubBytes(flags: number, id: number, topics: Array<string | Buffer>): 
 }
 
 describe('MQTT 3.1.1 UNSUBSCRIBE / UNSUBACK', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness();
-  });
-  after(() => h.close());
+  const h = suiteHarness();
 
   test('[MQTT-3.10.1-1] UNSUBSCRIBE with fixed header flags other than 0010: closed', async () => {
     const c = await h.connect();

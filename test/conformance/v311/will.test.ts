@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { QoS } from '../../../src/protocol/constants.js';
-import { PacketType } from '../../../src/protocol/constants.js';
+import { describe, test } from 'node:test';
+import { PacketType, type QoS } from '../../../src/protocol/constants.js';
 import type { ConnectPacket } from '../../../src/protocol/packets.js';
 import {
   ack,
   assertClosed,
   delay,
   frame,
-  type Harness,
-  harness,
   nextPublish,
   noPublish,
   subscribe,
+  suiteHarness,
   uid,
 } from './support.js';
 
@@ -26,11 +24,7 @@ function will(
 }
 
 describe('MQTT 3.1.1 will messages', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness({ hooks: { authenticate: (r) => r.username !== 'bad' } });
-  });
-  after(() => h.close());
+  const h = suiteHarness({ hooks: { authenticate: (r) => r.username !== 'bad' } });
 
   test('[MQTT-3.1.2-8] the will is published when the network connection closes without DISCONNECT', async () => {
     const s = await h.connect();

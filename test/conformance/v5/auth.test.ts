@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { scramCredentialsFromUsers, scramSha256 } from '../../../src/broker/scram-auth.js';
 import { ReasonCode } from '../../../src/protocol/constants.js';
 import type { Packet } from '../../../src/protocol/packets.js';
-import { startBroker, type TestBroker } from '../../helpers/broker.js';
+import { startBroker, suiteBroker } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { serverDisconnect, v5, v5Connack } from './support.js';
 
@@ -69,15 +69,11 @@ async function scramConnect(port: number, user: string, password: string) {
 }
 
 describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker({
-      authMethods: {
-        [M]: scramSha256({ credentials: scramCredentialsFromUsers({ alice: 'wonderland' }, 4096) }),
-      },
-    });
+  const tb = suiteBroker({
+    authMethods: {
+      [M]: scramSha256({ credentials: scramCredentialsFromUsers({ alice: 'wonderland' }, 4096) }),
+    },
   });
-  after(() => tb.close());
 
   test('[MQTT-4.12.0-2] [MQTT-4.12.0-3] [MQTT-4.12.0-5] a SCRAM exchange: AUTH 0x18 challenge, CONNACK 0 with the method and a verifiable server signature', async () => {
     const { c, sc, challenge } = await scramConnect(tb.port, 'alice', 'wonderland');

@@ -3,10 +3,10 @@
  * the raw-bytes client. Test names carry the normative statement id.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ReasonCode } from '../../../src/protocol/constants.js';
 import type { Packet } from '../../../src/protocol/packets.js';
-import { startBroker, type TestBroker } from '../../helpers/broker.js';
+import { startBroker, suiteBroker } from '../../helpers/broker.js';
 import { delay, RawClient } from '../../helpers/raw-client.js';
 import {
   nextPublish,
@@ -41,17 +41,13 @@ function rawConnect(flags: number, payload: number[], level = 5): number[] {
 const id = (s: string): number[] => [0, s.length, ...Buffer.from(s)];
 
 describe('MQTT 5 CONNECT and CONNACK', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker({
-      responseInformation: 'reply/here',
-      hooks: {
-        authenticate: (req) =>
-          req.username === 'bad' ? ReasonCode.BadUserNameOrPassword : undefined,
-      },
-    });
+  const tb = suiteBroker({
+    responseInformation: 'reply/here',
+    hooks: {
+      authenticate: (req) =>
+        req.username === 'bad' ? ReasonCode.BadUserNameOrPassword : undefined,
+    },
   });
-  after(() => tb.close());
 
   test('[MQTT-3.1.0-1] a first packet other than CONNECT closes the connection', async () => {
     const c = await RawClient.connect(tb.port, 5);
@@ -448,20 +444,16 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
   });
 
   describe('limits advertised in CONNACK', () => {
-    let lim: TestBroker;
-    before(async () => {
-      lim = await startBroker({
-        maxQos: 1,
-        retainAvailable: false,
-        maxPacketSize: 200,
-        maxTopicAlias: 2,
-        receiveMaximum: 5,
-        wildcardSubscriptionAvailable: false,
-        subscriptionIdentifiersAvailable: false,
-        sharedSubscriptionAvailable: false,
-      });
+    const lim = suiteBroker({
+      maxQos: 1,
+      retainAvailable: false,
+      maxPacketSize: 200,
+      maxTopicAlias: 2,
+      receiveMaximum: 5,
+      wildcardSubscriptionAvailable: false,
+      subscriptionIdentifiersAvailable: false,
+      sharedSubscriptionAvailable: false,
     });
-    after(() => lim.close());
 
     test('[MQTT-3.2.2-9] Maximum QoS, Retain Available, Maximum Packet Size, Topic Alias Maximum, Receive Maximum and feature flags are sent', async () => {
       const { c, ack } = await v5Connack(lim.port);

@@ -3,10 +3,10 @@
  * 4.9, 4.13) over real TCP with the raw-bytes client.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ReasonCode } from '../../../src/protocol/constants.js';
 import type { Packet, PublishPacket } from '../../../src/protocol/packets.js';
-import { startBroker, type TestBroker } from '../../helpers/broker.js';
+import { startBroker, suiteBroker } from '../../helpers/broker.js';
 import { delay, RawClient } from '../../helpers/raw-client.js';
 import { nextPublish, publish, serverDisconnect, subscribe, uniq, v5 } from './support.js';
 
@@ -29,11 +29,7 @@ const pub = (
 });
 
 describe('MQTT 5 PUBLISH', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker({ receiveMaximum: 3, maxQueuedMessages: 2 });
-  });
-  after(() => tb.close());
+  const tb = suiteBroker({ receiveMaximum: 3, maxQueuedMessages: 2 });
 
   test('[MQTT-3.3.1-1] [MQTT-4.4.0-1] unacknowledged messages are re-sent on resume with DUP 1 and the same packet id', async () => {
     const t = uniq('dup');

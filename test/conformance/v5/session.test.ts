@@ -3,10 +3,10 @@
  * (spec 3.1.2.11.2, 3.1.3.2.2, 3.14, 4.1) over real TCP. Short expiries keep it fast.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ReasonCode } from '../../../src/protocol/constants.js';
 import type { Packet } from '../../../src/protocol/packets.js';
-import { startBroker, type TestBroker } from '../../helpers/broker.js';
+import { startBroker, suiteBroker } from '../../helpers/broker.js';
 import { delay } from '../../helpers/raw-client.js';
 import {
   nextPublish,
@@ -19,11 +19,7 @@ import {
 } from './support.js';
 
 describe('MQTT 5 sessions, wills and DISCONNECT', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker();
-  });
-  after(() => tb.close());
+  const tb = suiteBroker();
 
   test('[MQTT-4.1.0-2] a session with expiry 1 s is removed with its queued messages after 1 s', async () => {
     const t = uniq('sexp');

@@ -3,10 +3,10 @@
  * subscriptions (spec 3.8-3.11, 4.7, 4.8) over real TCP.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ReasonCode } from '../../../src/protocol/constants.js';
 import type { PublishPacket } from '../../../src/protocol/packets.js';
-import { startBroker, type TestBroker } from '../../helpers/broker.js';
+import { startBroker, suiteBroker } from '../../helpers/broker.js';
 import { delay } from '../../helpers/raw-client.js';
 import {
   nextPublish,
@@ -21,14 +21,10 @@ import {
 const count = (ps: Array<{ type: number }>): number => ps.filter((p) => p.type === 3).length;
 
 describe('MQTT 5 SUBSCRIBE and UNSUBSCRIBE', () => {
-  let tb: TestBroker;
-  before(async () => {
-    tb = await startBroker({
-      maxSubscriptionsPerClient: 3,
-      hooks: { authorizeSubscribe: (_c, s) => !s.topic.startsWith('secret/') },
-    });
+  const tb = suiteBroker({
+    maxSubscriptionsPerClient: 3,
+    hooks: { authorizeSubscribe: (_c, s) => !s.topic.startsWith('secret/') },
   });
-  after(() => tb.close());
 
   test('[MQTT-3.8.1-1] SUBSCRIBE with reserved header bits other than 0010 is malformed', async () => {
     const c = await v5(tb.port);

@@ -1,0 +1,50 @@
+/** What a transport tells the broker about a new connection (peer address, listener, TLS identity). */
+import type tls from 'node:tls';
+import type { ConnectionInfo } from '../broker/channel.js';
+import type { ListenerOptions } from '../broker/options.js';
+
+/**
+ * TLS peer identity: the certificate's CN, or its whole subject when asked for.
+ * Only a certificate that verified against the listener's CAs counts (with
+ * `rejectUnauthorized: false` an unverified one could claim any name).
+ */
+export function certificateIdentity(
+  socket: tls.TLSSocket,
+  wholeSubject: boolean,
+): string | undefined {
+  if (!socket.authorized) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (cert === null || cert === undefined || cert.subject === undefined) return undefined;
+  if (wholeSubject) {
+    return Object.entries(cert.subject)
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
+      .join(',');
+  }
+  const cn = cert.subject.CN;
+  if (cn === undefined) return undefined;
+  return Array.isArray(cn) ? cn[0] : cn;
+}
+
+/**
+ * The ConnectionInfo for a connection accepted on a listener; `tlsSocket` is the
+ * TLS socket on secure listeners (its certificate may name the user), else undefined.
+ */
+export function connectionInfo(
+  name: string,
+  options: ListenerOptions,
+  tlsSocket: tls.TLSSocket | undefined,
+  remoteAddress: string,
+  remotePort: number,
+): ConnectionInfo {
+  return {
+    remoteAddress,
+    remotePort,
+    listener: name,
+    mountPoint: options.mountPoint,
+    certificateSubject:
+      tlsSocket === undefined
+        ? undefined
+        : certificateIdentity(tlsSocket, options.certificateUsername === 'subject'),
+    certificateAsUsername: options.certificateUsername !== undefined,
+  };
+}
