@@ -540,7 +540,11 @@ export async function slowConsumers(ctx: ChaosContext): Promise<Peer[]> {
     flooder.send(pub('flood/x', qos, qos === 0 ? 0 : id, undefined, payload));
     id = (id % 60000) + 1;
     if (flooder.socket.writableLength > 256 * 1024)
-      await new Promise((r) => flooder.socket.once('drain', r));
+      // Bounded: a closed socket never drains.
+      await new Promise((r) => {
+        flooder.socket.once('drain', r).once('close', r);
+        setTimeout(r, 100);
+      });
     else if (id % 16 === 0) await new Promise((r) => setImmediate(r));
   }
   clearInterval(deafTimer);

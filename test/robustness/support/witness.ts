@@ -42,6 +42,7 @@ export class WitnessPair {
         resolve(c);
       });
       c.once('error', reject);
+      c.once('close', () => reject(new Error(`witness ${role}: closed before CONNACK`)));
     });
   }
 
@@ -78,7 +79,12 @@ export class WitnessPair {
   /** Stops publishing and waits until every publish completed and the last ones arrived. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    if (this.pending > 0) await new Promise<void>((r) => (this.idle = r));
+    if (this.pending > 0)
+      await new Promise<void>((r) => {
+        this.idle = r;
+        setTimeout(r, 8000);
+      });
+    if (this.pending > 0) this.problems.push(`pub: ${this.pending} publishes never completed`);
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && this.received.some((r, q) => r.length < this.sent[q]!))
       await new Promise((r) => setTimeout(r, 20));
