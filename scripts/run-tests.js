@@ -21,7 +21,9 @@ if (selected.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...selected], {
+// A safety net, not a performance bound: a test that hangs fails after 4 minutes
+// instead of holding CI until its overall limit.
+const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=240000', ...selected], {
   stdio: 'inherit',
 });
 process.exit(res.status ?? 1);
