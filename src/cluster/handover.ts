@@ -1,51 +1,47 @@
 import type { Broker } from '../broker/broker.js';
+import type { Message } from '../broker/message.js';
 import type { Delivery, Session } from '../broker/session.js';
 import { Session as SessionClass } from '../broker/session.js';
-import { messageRecord, sessionRecord, subscriptionData } from '../store/persistence.js';
-import type { MessageRecord, SessionRecord, SubscriptionData } from '../store/store.js';
+import {
+  deliveryRecord,
+  messageRecord,
+  sessionRecord,
+  subscriptionData,
+} from '../store/persistence.js';
+import { restoredDelivery } from '../store/restore.js';
+import type {
+  DeliveryRecord,
+  MessageRecord,
+  SessionRecord,
+  SubscriptionData,
+} from '../store/store.js';
 
 /**
  * A persistent session on its way from the node that held it to the node its
  * client reconnected to: everything `Session` keeps that must survive, in the
  * same shapes the Store uses (so one definition of "what a session is" serves
- * both disk and network). Messages are listed once and referenced by index.
+ * both disk and network). Messages are listed once and referenced by id.
  */
 export interface SessionHandover {
   record: SessionRecord;
   subscriptions: SubscriptionData[];
   messages: MessageRecord[];
   /** In-flight deliveries first (send order), then queued ones (queue order). */
-  deliveries: Array<{
-    m: number;
-    qos: 0 | 1 | 2;
-    retain: boolean;
-    subIds: number[] | undefined;
-    packetId: number;
-    released: boolean;
-  }>;
+  deliveries: DeliveryRecord[];
   incoming: number[];
 }
 
 /** Captures a session's state for another node. */
 export function captureSession(s: Session): SessionHandover {
   const messages: MessageRecord[] = [];
-  const index = new Map<number, number>();
-  const deliveries: SessionHandover['deliveries'] = [];
+  const listed = new Set<number>();
+  const deliveries: DeliveryRecord[] = [];
   const add = (d: Delivery): void => {
-    let m = index.get(d.msg.id);
-    if (m === undefined) {
-      m = messages.length;
-      index.set(d.msg.id, m);
+    if (!listed.has(d.msg.id)) {
+      listed.add(d.msg.id);
       messages.push(messageRecord(d.msg));
     }
-    deliveries.push({
-      m,
-      qos: d.qos,
-      retain: d.retain,
-      subIds: d.subIds,
-      packetId: d.packetId,
-      released: d.released,
-    });
+    deliveries.push(deliveryRecord(d));
   };
   for (const d of s.inflight.values()) add(d);
   for (const d of s.queued()) add(d);
@@ -82,23 +78,15 @@ export function installSession(broker: Broker, h: SessionHandover): Session {
     broker.addRoute(rec);
     p?.subscribed(rec);
   }
-  const msgs = h.messages.map((m) => {
+  // Messages get ids of this broker; deliveries find them by the sender's id.
+  const msgs = new Map<number, Message>();
+  for (const m of h.messages) {
     const msg = broker.makeMessage(m.topic, m.payload, m.qos, m.retain, m.properties, m.origin);
     msg.expiresAt = m.expiresAt;
-    return msg;
-  });
-  for (const x of h.deliveries) {
-    const d: Delivery = {
-      msg: msgs[x.m]!,
-      qos: x.qos,
-      retain: x.retain,
-      subIds: x.subIds,
-      packetId: x.packetId,
-      released: x.released,
-      group: undefined,
-      seq: 0,
-      held: false,
-    };
+    msgs.set(m.id, msg);
+  }
+  for (const r of h.deliveries) {
+    const d = restoredDelivery(msgs.get(r.messageId)!, r, 0);
     s.restore(d);
     s.persist?.stored(d);
   }

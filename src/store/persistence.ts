@@ -46,7 +46,8 @@ export function messageRecord(m: Message): MessageRecord {
   };
 }
 
-function deliveryRecord(d: Delivery): DeliveryRecord {
+/** The stored form of a delivery (its message is stored on its own, by id). */
+export function deliveryRecord(d: Delivery): DeliveryRecord {
   return {
     messageId: d.msg.id,
     qos: d.qos,

@@ -3,7 +3,7 @@ import { Message } from '../broker/message.js';
 import { type Delivery, SESSION_NEVER_EXPIRES, Session } from '../broker/session.js';
 import type { Will } from '../protocol/packets.js';
 import { type Persistence, SessionStoreState, sessionRecord } from './persistence.js';
-import { type MessageRecord, type StoredState, StoreError } from './store.js';
+import { type DeliveryRecord, type MessageRecord, type StoredState, StoreError } from './store.js';
 
 function toMessage(r: MessageRecord): Message {
   return new Message(
@@ -16,6 +16,21 @@ function toMessage(r: MessageRecord): Message {
     r.expiresAt,
     r.origin,
   );
+}
+
+/** A delivery brought back from its record (the store's, or a session handed over by another node). */
+export function restoredDelivery(msg: Message, r: DeliveryRecord, seq: number): Delivery {
+  return {
+    msg,
+    qos: r.qos,
+    retain: r.retain,
+    subIds: r.subIds,
+    packetId: r.packetId,
+    released: r.released,
+    group: undefined,
+    seq,
+    held: false,
+  };
 }
 
 /**
@@ -99,18 +114,7 @@ export function restoreState(
     }
     msg.storeRefs++;
     if (seq > st.nextSeq) st.nextSeq = seq;
-    const d: Delivery = {
-      msg,
-      qos: data.qos,
-      retain: data.retain,
-      subIds: data.subIds,
-      packetId: data.packetId,
-      released: data.released,
-      group: undefined,
-      seq,
-      held: false,
-    };
-    s.restore(d);
+    s.restore(restoredDelivery(msg, data, seq));
   }
   for (const { clientId, packetId } of state.incoming) {
     const s = broker.sessions.get(clientId);
