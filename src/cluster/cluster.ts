@@ -112,6 +112,11 @@ export class Cluster {
   private readonly targets: RemoteNode[] = [];
   private readonly shareCursor = new Map<string, number>();
   private readonly p: string;
+  /** The channels this node listens on, named once rather than per received message. */
+  private readonly inbox: string;
+  private readonly control: string;
+  private readonly routesChannel: string;
+  private readonly retainedChannel: string;
 
   constructor(broker: Broker, o: ClusterOptions) {
     this.broker = broker;
@@ -125,6 +130,10 @@ export class Cluster {
     this.nodeId = this.options.nodeId;
     this.p = this.options.keyPrefix;
     this.remote = new RemoteRoutes((id) => `${this.p}msg:${id}`);
+    this.inbox = `${this.p}msg:${this.nodeId}`;
+    this.control = this.ctlChannel(this.nodeId);
+    this.routesChannel = `${this.p}routes`;
+    this.retainedChannel = `${this.p}retained`;
   }
 
   private nodeKey(id: string): string {
@@ -153,13 +162,7 @@ export class Cluster {
     try {
       await Promise.all([cmd.connect(), sub.connect()]);
       sub.on('messageBuffer', (ch: Buffer, msg: Buffer) => this.onMessage(ch.toString(), msg));
-      const p = this.p;
-      await sub.subscribe(
-        `${p}msg:${this.nodeId}`,
-        this.ctlChannel(this.nodeId),
-        `${p}routes`,
-        `${p}retained`,
-      );
+      await sub.subscribe(this.inbox, this.control, this.routesChannel, this.retainedChannel);
       await this.sync();
     } catch (err) {
       cmd.disconnect();
@@ -484,13 +487,11 @@ export class Cluster {
   }
 
   private onMessage(channel: string, buf: Buffer): void {
-    const p = this.p;
     try {
-      if (channel === `${p}msg:${this.nodeId}`) this.onForwarded(buf);
-      else if (channel === `${p}retained`) this.applyRetained(decodeFrame(buf));
-      else if (channel === `${p}routes`) this.onRouteChange(JSON.parse(buf.toString()));
-      else if (channel === this.ctlChannel(this.nodeId))
-        this.onControl(fromJson(buf.toString()) as Control);
+      if (channel === this.inbox) this.onForwarded(buf);
+      else if (channel === this.retainedChannel) this.applyRetained(decodeFrame(buf));
+      else if (channel === this.routesChannel) this.onRouteChange(JSON.parse(buf.toString()));
+      else if (channel === this.control) this.onControl(fromJson(buf.toString()) as Control);
     } catch (err) {
       this.broker.log?.warn({ err, channel }, 'cluster: bad message');
     }
