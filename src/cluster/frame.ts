@@ -22,20 +22,7 @@ import type { Properties } from '../protocol/properties.js';
 
 const VERSION = 1;
 
-/** What a frame carries, decoded. The payload is a slice of the frame (no copy). */
-export interface ClusterFrame {
-  node: string;
-  origin: string;
-  expiresAt: number;
-  shares: string[];
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  properties: Properties | undefined;
-}
-
-/** The frame's fields other than the shared-group list. */
+/** The message a frame carries: what the receiving node needs to route it as the sender would. */
 export interface FrameMessage {
   topic: string;
   payload: Buffer;
@@ -44,6 +31,12 @@ export interface FrameMessage {
   properties: Properties | undefined;
   expiresAt: number;
   origin: string;
+}
+
+/** What a frame carries, decoded. The payload is a slice of the frame (no copy). */
+export interface ClusterFrame extends FrameMessage {
+  node: string;
+  shares: string[];
 }
 
 /** A frame that cannot be decoded (another version, or corrupted). */
