@@ -1,4 +1,5 @@
 import { TopicTrie } from '../broker/topic-trie.js';
+import { parseSharedSubscription } from '../protocol/topic.js';
 
 /** One other node of the cluster, as this node knows it. */
 export class RemoteNode {
@@ -86,18 +87,17 @@ function trieKey(n: RemoteNode, group: string | undefined): string {
 }
 
 function parseKey(node: RemoteNode, key: string): RemoteRoute | undefined {
-  if (!key.startsWith('$share/')) {
+  const shared = parseSharedSubscription(key);
+  if (shared === undefined) {
     return { node, topicFilter: key, group: undefined, localKey: '', shareKey: '' };
   }
-  const slash = key.indexOf('/', 7);
-  if (slash < 0) return undefined;
-  const group = key.slice(7, slash);
-  const topicFilter = key.slice(slash + 1);
+  if (shared === 'invalid') return undefined;
+  const { group, filter } = shared;
   return {
     node,
-    topicFilter,
+    topicFilter: filter,
     group,
     localKey: `$share/${group}`,
-    shareKey: `${group}/${topicFilter}`,
+    shareKey: `${group}/${filter}`,
   };
 }
