@@ -429,8 +429,8 @@ export class Broker extends EventEmitter {
     return { session, present };
   }
 
-  /** Called by a channel after CONNACK 0. */
-  onClientConnected(ch: Channel): void {
+  /** Called by a channel after CONNACK 0, with the Session Present flag it sent. */
+  onClientConnected(ch: Channel, sessionPresent: boolean): void {
     const s = this.stats;
     s.connected++;
     s.connectionsTotal++;
@@ -440,8 +440,7 @@ export class Broker extends EventEmitter {
       this.log?.info(
         `New ${ch.bridge ? 'bridge' : 'client'} connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
       );
-    if (this.listenerCount('clientConnected') > 0)
-      this.emit('clientConnected', c, ch.session!.subscriptions.size > 0);
+    if (this.listenerCount('clientConnected') > 0) this.emit('clientConnected', c, sessionPresent);
   }
 
   /** Called by a channel whose connection ended; `will` is set unless the client disconnected normally. */
