@@ -78,6 +78,20 @@ export interface ListenerAddress {
   port: number;
 }
 
+/**
+ * A filter as a session keys it on a listener with a mount point: the prefix
+ * goes in front of the topic filter, inside a `$share/group/` when shared.
+ */
+function mountedFilter(
+  mountPoint: string,
+  shared: { group: string; filter: string } | undefined,
+  filter: string,
+): string {
+  return shared !== undefined
+    ? `$share/${shared.group}/${mountPoint}${shared.filter}`
+    : mountPoint + filter;
+}
+
 function isOnlineMember(m: SubscriptionRecord): boolean {
   return m.session.channel !== undefined;
 }
@@ -761,7 +775,7 @@ export class Broker extends EventEmitter {
     const o = this.options;
     const codes: number[] = [];
     const subId = p.properties?.subscriptionIdentifiers?.[0];
-    const retainedFor: Array<[SubscriptionRecord, boolean]> = [];
+    const retainedFor: SubscriptionRecord[] = [];
     const mp = ch.info.mountPoint;
     for (let i = 0; i < p.subscriptions.length; i++) {
       const sub = p.subscriptions[i]!;
@@ -793,7 +807,7 @@ export class Broker extends EventEmitter {
       }
       if (mp !== undefined) {
         topicFilter = mp + topicFilter;
-        filter = group !== undefined ? `$share/${group}/${topicFilter}` : topicFilter;
+        filter = mountedFilter(mp, shared, filter);
       }
       if (this.topicTooDeep(topicFilter)) {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
@@ -840,7 +854,7 @@ export class Broker extends EventEmitter {
         group === undefined &&
         (sub.retainHandling === 0 || (sub.retainHandling === 1 && existing === undefined))
       ) {
-        retainedFor.push([rec, true]);
+        retainedFor.push(rec);
       }
     }
     ch.send({ type: PacketType.SUBACK, packetId: p.packetId, reasonCodes: codes });
@@ -860,11 +874,11 @@ export class Broker extends EventEmitter {
     return 0;
   }
 
-  private sendRetained(session: Session, recs: Array<[SubscriptionRecord, boolean]>): void {
+  private sendRetained(session: Session, recs: SubscriptionRecord[]): void {
     const now = this.now;
     const found: Message[] = [];
     const guarded = this.access.readsGuarded;
-    for (const [rec] of recs) {
+    for (const rec of recs) {
       found.length = 0;
       this.retained.match(rec.topicFilter, found);
       for (const msg of found) {
@@ -929,18 +943,12 @@ export class Broker extends EventEmitter {
     const codes: number[] = [];
     const mp = session.channel?.info.mountPoint;
     for (const f of filters) {
-      let filter = f;
-      if (parseSharedSubscription(f) === 'invalid') {
+      const shared = parseSharedSubscription(f);
+      if (shared === 'invalid') {
         codes.push(ReasonCode.TopicFilterInvalid);
         continue;
       }
-      if (mp !== undefined) {
-        const shared = parseSharedSubscription(f);
-        filter =
-          shared !== undefined && shared !== 'invalid'
-            ? `$share/${shared.group}/${mp}${shared.filter}`
-            : mp + f;
-      }
+      const filter = mp === undefined ? f : mountedFilter(mp, shared, f);
       const rec = session.subscriptions.get(filter);
       if (rec === undefined) {
         codes.push(ReasonCode.NoSubscriptionExisted);
