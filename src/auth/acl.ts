@@ -109,8 +109,6 @@ class CompiledAcl implements AclChecker {
   readonly #user: RuleSet | undefined;
   readonly #patternDeny: TopicRule[];
   readonly #patternAllow: TopicRule[];
-  readonly #hasPatterns: boolean;
-  readonly #dangerous: boolean;
   readonly #strictSubscribe: boolean;
 
   constructor(
@@ -121,14 +119,15 @@ class CompiledAcl implements AclChecker {
   ) {
     this.#user = user;
     this.#strictSubscribe = strictSubscribe;
-    this.#hasPatterns = patterns.length > 0;
     const username = subject.username ?? undefined;
-    // Mosquitto refuses pattern access to ids/usernames with wildcards, which could
-    // otherwise widen a pattern such as `pattern readwrite devices/%c/#` to everything.
-    this.#dangerous =
-      /[+#]/.test(subject.clientId) || (username !== undefined && /[+#]/.test(username));
     this.#patternDeny = [];
     this.#patternAllow = [];
+    // Mosquitto refuses pattern access to ids/usernames with wildcards, which could
+    // otherwise widen a pattern such as `pattern readwrite devices/%c/#` to everything:
+    // such a client gets no pattern rules at all.
+    const dangerous =
+      /[+#]/.test(subject.clientId) || (username !== undefined && /[+#]/.test(username));
+    if (dangerous) return;
     for (const p of patterns) {
       if (p.usesUsername && username === undefined) continue;
       const topic = substitute(p.topic, subject.clientId, username);
@@ -154,14 +153,12 @@ class CompiledAcl implements AclChecker {
     matches: (levels: readonly string[], topic: string) => boolean,
   ): boolean {
     const user = this.#user;
-    if (user === undefined && !this.#hasPatterns) return false;
     if (user !== undefined) {
       for (const rule of user.deny) if (matches(rule.levels, topic)) return false;
       for (const rule of user.allow) {
         if ((rule.access & bit) !== 0 && matches(rule.levels, topic)) return true;
       }
     }
-    if (!this.#hasPatterns || this.#dangerous) return false;
     for (const rule of this.#patternDeny) if (matches(rule.levels, topic)) return false;
     for (const rule of this.#patternAllow) {
       if ((rule.access & bit) !== 0 && matches(rule.levels, topic)) return true;
