@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { aclTopicProblem, levelsCoverFilter, levelsMatchTopic } from './acl-topic.js';
 import { AuthFileError } from './auth-file-error.js';
 import { dollarTopicAllowed } from './dollar-topics.js';
+import { trimBlanks } from './trim-blanks.js';
 
 /** What a client wants to do with a topic: receive a message, publish one, or subscribe with a filter. */
 export type AclAccess = 'read' | 'write' | 'subscribe';
@@ -57,10 +58,6 @@ const ACCESS_WORDS = new Map<string, number>([
 ]);
 
 const CACHE_LIMIT = 4096;
-
-function trimBlanks(s: string): string {
-  return s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
-}
 
 function accessBit(access: 'read' | 'write'): number {
   return access === 'read' ? READ : WRITE;
