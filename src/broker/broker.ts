@@ -78,6 +78,20 @@ export interface ListenerAddress {
   port: number;
 }
 
+/**
+ * A filter as a session keys it on a listener with a mount point: the prefix
+ * goes in front of the topic filter, inside a `$share/group/` when shared.
+ */
+function mountedFilter(
+  mountPoint: string,
+  shared: { group: string; filter: string } | undefined,
+  filter: string,
+): string {
+  return shared !== undefined
+    ? `$share/${shared.group}/${mountPoint}${shared.filter}`
+    : mountPoint + filter;
+}
+
 function isOnlineMember(m: SubscriptionRecord): boolean {
   return m.session.channel !== undefined;
 }
@@ -429,8 +443,8 @@ export class Broker extends EventEmitter {
     return { session, present };
   }
 
-  /** Called by a channel after CONNACK 0. */
-  onClientConnected(ch: Channel): void {
+  /** Called by a channel after CONNACK 0, with the Session Present flag it sent. */
+  onClientConnected(ch: Channel, sessionPresent: boolean): void {
     const s = this.stats;
     s.connected++;
     s.connectionsTotal++;
@@ -440,8 +454,7 @@ export class Broker extends EventEmitter {
       this.log?.info(
         `New ${ch.bridge ? 'bridge' : 'client'} connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
       );
-    if (this.listenerCount('clientConnected') > 0)
-      this.emit('clientConnected', c, ch.session!.subscriptions.size > 0);
+    if (this.listenerCount('clientConnected') > 0) this.emit('clientConnected', c, sessionPresent);
   }
 
   /** Called by a channel whose connection ended; `will` is set unless the client disconnected normally. */
@@ -762,7 +775,7 @@ export class Broker extends EventEmitter {
     const o = this.options;
     const codes: number[] = [];
     const subId = p.properties?.subscriptionIdentifiers?.[0];
-    const retainedFor: Array<[SubscriptionRecord, boolean]> = [];
+    const retainedFor: SubscriptionRecord[] = [];
     const mp = ch.info.mountPoint;
     for (let i = 0; i < p.subscriptions.length; i++) {
       const sub = p.subscriptions[i]!;
@@ -794,7 +807,7 @@ export class Broker extends EventEmitter {
       }
       if (mp !== undefined) {
         topicFilter = mp + topicFilter;
-        filter = group !== undefined ? `$share/${group}/${topicFilter}` : topicFilter;
+        filter = mountedFilter(mp, shared, filter);
       }
       if (this.topicTooDeep(topicFilter)) {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
@@ -841,7 +854,7 @@ export class Broker extends EventEmitter {
         group === undefined &&
         (sub.retainHandling === 0 || (sub.retainHandling === 1 && existing === undefined))
       ) {
-        retainedFor.push([rec, true]);
+        retainedFor.push(rec);
       }
     }
     ch.send({ type: PacketType.SUBACK, packetId: p.packetId, reasonCodes: codes });
@@ -861,11 +874,11 @@ export class Broker extends EventEmitter {
     return 0;
   }
 
-  private sendRetained(session: Session, recs: Array<[SubscriptionRecord, boolean]>): void {
+  private sendRetained(session: Session, recs: SubscriptionRecord[]): void {
     const now = this.now;
     const found: Message[] = [];
     const guarded = this.access.readsGuarded;
-    for (const [rec] of recs) {
+    for (const rec of recs) {
       found.length = 0;
       this.retained.match(rec.topicFilter, found);
       for (const msg of found) {
@@ -930,18 +943,12 @@ export class Broker extends EventEmitter {
     const codes: number[] = [];
     const mp = session.channel?.info.mountPoint;
     for (const f of filters) {
-      let filter = f;
-      if (parseSharedSubscription(f) === 'invalid') {
+      const shared = parseSharedSubscription(f);
+      if (shared === 'invalid') {
         codes.push(ReasonCode.TopicFilterInvalid);
         continue;
       }
-      if (mp !== undefined) {
-        const shared = parseSharedSubscription(f);
-        filter =
-          shared !== undefined && shared !== 'invalid'
-            ? `$share/${shared.group}/${mp}${shared.filter}`
-            : mp + f;
-      }
+      const filter = mp === undefined ? f : mountedFilter(mp, shared, f);
       const rec = session.subscriptions.get(filter);
       if (rec === undefined) {
         codes.push(ReasonCode.NoSubscriptionExisted);

@@ -554,7 +554,7 @@ export class Channel implements PacketSink {
       reasonCode: 0,
       properties: props,
     });
-    b.onClientConnected(this);
+    b.onClientConnected(this, present);
     session.resume(b.now);
     this.releaseBacklog();
   }

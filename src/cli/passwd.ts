@@ -251,6 +251,13 @@ function parseArgs(argv: string[], io: PasswdIO): PasswdArgs | number {
   return args;
 }
 
+/** The -b password, or the one typed at the prompt; a number is the exit status when none was. */
+async function givenOrPrompted(args: PasswdArgs, io: PasswdIO): Promise<string | number> {
+  if (args.password !== undefined) return args.password;
+  const answer = await promptPassword(io);
+  return answer.password ?? answer.code;
+}
+
 function errorText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e.code === 'ENOENT' ? 'no such file' : e.message;
@@ -270,12 +277,8 @@ export async function passwdMain(
     hashPassword(password, { algorithm: args.algorithm, iterations: args.iterations });
 
   if (args.create) {
-    let password = args.password;
-    if (password === undefined) {
-      const answer = await promptPassword(io);
-      if (answer.password === undefined) return answer.code;
-      password = answer.password;
-    }
+    const password = await givenOrPrompted(args, io);
+    if (typeof password === 'number') return password;
     try {
       await writeFileAtomic(args.file, `${args.username}:${hash(password)}\n`);
     } catch (err) {
@@ -306,12 +309,8 @@ export async function passwdMain(
   } else if (args.upgrade) {
     edit.hashPlainText(hash);
   } else {
-    let password = args.password;
-    if (password === undefined) {
-      const answer = await promptPassword(io);
-      if (answer.password === undefined) return answer.code;
-      password = answer.password;
-    }
+    const password = await givenOrPrompted(args, io);
+    if (typeof password === 'number') return password;
     edit.setPassword(args.username!, () => hash(password));
   }
   try {

@@ -23,6 +23,7 @@ import type {
   Subscription,
   UnsubackPacket,
   UnsubscribePacket,
+  Will,
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { isValidTopicFilter, isValidTopicName } from '../protocol/topic.js';
@@ -171,6 +172,8 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     | { resolve: (c: MqttClient) => void; reject: (e: Error) => void }
     | undefined;
   private endWaiters: Array<() => void> = [];
+  /** The will as every CONNECT carries it (built once, not per reconnect). */
+  private readonly will: Will | undefined;
 
   constructor(options: string | ClientOptions) {
     super();
@@ -179,6 +182,20 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     this.clientId = this.options.clientId;
     this.quota = this.options.maxInflight;
     this.decoder = new Decoder(this, { protocolVersion: this.protocolVersion });
+    const will = this.options.will;
+    this.will =
+      will === undefined
+        ? undefined
+        : {
+            topic: will.topic,
+            payload:
+              typeof will.payload === 'string'
+                ? Buffer.from(will.payload)
+                : (will.payload ?? Buffer.alloc(0)),
+            qos: will.qos ?? 0,
+            retain: will.retain === true,
+            properties: this.protocolVersion === 5 ? will.properties : undefined,
+          };
   }
 
   /** Opens the first connection; resolves on a successful CONNACK, rejects if it fails. */
@@ -464,7 +481,6 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     const v = this.protocolVersion;
     // A reconnect keeps the session the first connect created: v5 asks to resume it.
     const clean = this.connectedOnce && v === 5 ? false : o.clean;
-    const will = o.will;
     this.sendPacket({
       type: PacketType.CONNECT,
       protocolName: v === 3 ? 'MQIsdp' : 'MQTT',
@@ -472,19 +488,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
       clean,
       keepalive: o.keepalive,
       clientId: this.clientId,
-      will:
-        will === undefined
-          ? undefined
-          : {
-              topic: will.topic,
-              payload:
-                typeof will.payload === 'string'
-                  ? Buffer.from(will.payload)
-                  : (will.payload ?? Buffer.alloc(0)),
-              qos: will.qos ?? 0,
-              retain: will.retain === true,
-              properties: v === 5 ? will.properties : undefined,
-            },
+      will: this.will,
       username: o.username,
       password: o.password,
       properties: v === 5 ? o.properties : undefined,

@@ -3,6 +3,8 @@
  * verbose ("topic payload") or a -F format string with %-parameters,
  * @-strftime sequences and \-escapes (see docs/client.md for the list).
  */
+
+import { strftimeConversion } from '../log/strftime.js';
 import type { PublishPacket } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 
@@ -93,7 +95,7 @@ export function formatMessage(format: string, p: PublishPacket, now: Date = new 
       const t = format[++i];
       if (t === '@') out.push('@');
       else if (t === 'N') out.push(String(nanosOf(now)).padStart(9, '0'));
-      else out.push(strftime(t, now));
+      else out.push(strftimeConversion(t, now));
     } else if (c === '\\' && i + 1 < n) {
       const e = format[++i];
       out.push(ESCAPES[e] ?? `\\${e}`);
@@ -156,7 +158,7 @@ function parameter(conv: string, p: PublishPacket, now: Date): string | Buffer |
     case 'X':
       return p.payload.toString('hex').toUpperCase();
     case 'I':
-      return `${strftime('F', now)}T${strftime('T', now)}${strftime('z', now)}`;
+      return `${strftimeConversion('F', now)}T${strftimeConversion('T', now)}${strftimeConversion('z', now)}`;
     case 'U':
       return `${Math.floor(now.getTime() / 1000)}.${String(nanosOf(now)).padStart(9, '0')}`;
     case 'j':
@@ -186,7 +188,7 @@ const JSON_NAMES: Partial<Record<keyof Properties, string>> = {
 
 function jsonMessage(p: PublishPacket, now: Date, rawPayload: boolean): string {
   const micros = String((now.getTime() % 1000) * 1000).padStart(6, '0');
-  const tst = `${strftime('F', now)}T${strftime('T', now)}.${micros}Z${strftime('z', now)}`;
+  const tst = `${strftimeConversion('F', now)}T${strftimeConversion('T', now)}.${micros}Z${strftimeConversion('z', now)}`;
   let s = `{"tst":${JSON.stringify(tst)},"topic":${JSON.stringify(p.topic)},"qos":${p.qos},"retain":${p.retain ? 1 : 0},"payloadlen":${p.payload.length}`;
   if (p.qos > 0) s += `,"mid":${p.packetId}`;
   const props = p.properties;
@@ -214,96 +216,4 @@ function jsonMessage(p: PublishPacket, now: Date, rawPayload: boolean): string {
   const payload = p.payload.toString();
   s += `,"payload":${rawPayload ? payload : JSON.stringify(payload)}}`;
   return s;
-}
-
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
-function two(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
-
-/** The common strftime(3) conversions, in local time. */
-export function strftime(conv: string, d: Date): string {
-  switch (conv) {
-    case 'Y':
-      return String(d.getFullYear());
-    case 'y':
-      return two(d.getFullYear() % 100);
-    case 'm':
-      return two(d.getMonth() + 1);
-    case 'd':
-      return two(d.getDate());
-    case 'e':
-      return String(d.getDate()).padStart(2, ' ');
-    case 'H':
-      return two(d.getHours());
-    case 'I':
-      return two(d.getHours() % 12 || 12);
-    case 'M':
-      return two(d.getMinutes());
-    case 'S':
-      return two(d.getSeconds());
-    case 'p':
-      return d.getHours() < 12 ? 'AM' : 'PM';
-    case 'j': {
-      const start = new Date(d.getFullYear(), 0, 1);
-      return String(Math.floor((d.getTime() - start.getTime()) / 86_400_000) + 1).padStart(3, '0');
-    }
-    case 'a':
-      return DAYS[d.getDay()].slice(0, 3);
-    case 'A':
-      return DAYS[d.getDay()];
-    case 'b':
-    case 'h':
-      return MONTHS[d.getMonth()].slice(0, 3);
-    case 'B':
-      return MONTHS[d.getMonth()];
-    case 'u':
-      return String(d.getDay() || 7);
-    case 'w':
-      return String(d.getDay());
-    case 's':
-      return String(Math.floor(d.getTime() / 1000));
-    case 'F':
-      return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
-    case 'T':
-      return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-    case 'R':
-      return `${two(d.getHours())}:${two(d.getMinutes())}`;
-    case 'D':
-      return `${two(d.getMonth() + 1)}/${two(d.getDate())}/${two(d.getFullYear() % 100)}`;
-    case 'z': {
-      const off = -d.getTimezoneOffset();
-      const a = Math.abs(off);
-      return `${off < 0 ? '-' : '+'}${two(Math.floor(a / 60))}${two(a % 60)}`;
-    }
-    case 'Z':
-      return (
-        Intl.DateTimeFormat('en', { timeZoneName: 'short' })
-          .formatToParts(d)
-          .find((x) => x.type === 'timeZoneName')?.value ?? ''
-      );
-    case 'n':
-      return '\n';
-    case 't':
-      return '\t';
-    case '%':
-      return '%';
-    default:
-      return `%${conv}`;
-  }
 }

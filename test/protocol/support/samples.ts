@@ -1,6 +1,6 @@
 // Hand-written packets covering every packet type, every optional field and every
 // property, per protocol version. Shared by the round-trip and chunking tests.
-import type { Packet, ProtocolVersion } from '../../../src/protocol/index.js';
+import { type Packet, PacketType, type ProtocolVersion } from '../../../src/protocol/index.js';
 import type { Properties } from '../../../src/protocol/properties.js';
 
 const b = (s: string) => Buffer.from(s);
@@ -73,24 +73,6 @@ const publishProps: Properties = {
 
 const ackProps: Properties = { reasonString: 'because', userProperties: [['x', 'y']] };
 
-const P = {
-  CONNECT: 1,
-  CONNACK: 2,
-  PUBLISH: 3,
-  PUBACK: 4,
-  PUBREC: 5,
-  PUBREL: 6,
-  PUBCOMP: 7,
-  SUBSCRIBE: 8,
-  SUBACK: 9,
-  UNSUBSCRIBE: 10,
-  UNSUBACK: 11,
-  PINGREQ: 12,
-  PINGRESP: 13,
-  DISCONNECT: 14,
-  AUTH: 15,
-} as const;
-
 /** Named sample packets valid in `version`, as the decoder returns them. */
 export function samplePackets(version: ProtocolVersion): Array<[string, Packet]> {
   const v5 = version === 5;
@@ -99,7 +81,7 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
   const add = (label: string, p: Packet) => out.push([label, p]);
 
   add('CONNECT minimal', {
-    type: P.CONNECT,
+    type: PacketType.CONNECT,
     protocolName: name,
     protocolVersion: version,
     clean: true,
@@ -107,7 +89,7 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
     clientId: 'c1',
   });
   add('CONNECT empty client id, no clean', {
-    type: P.CONNECT,
+    type: PacketType.CONNECT,
     protocolName: name,
     protocolVersion: version,
     clean: false,
@@ -115,7 +97,7 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
     clientId: '',
   });
   add('CONNECT with will, user name and password', {
-    type: P.CONNECT,
+    type: PacketType.CONNECT,
     protocolName: name,
     protocolVersion: version,
     clean: true,
@@ -133,7 +115,7 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
     ...(v5 ? { properties: connectProps } : {}),
   });
   add('CONNECT will QoS 1 empty payload, user name only', {
-    type: P.CONNECT,
+    type: PacketType.CONNECT,
     protocolName: name,
     protocolVersion: version,
     clean: false,
@@ -144,7 +126,7 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
   });
   if (v5) {
     add('CONNECT password without user name (v5)', {
-      type: P.CONNECT,
+      type: PacketType.CONNECT,
       protocolName: name,
       protocolVersion: 5,
       clean: true,
@@ -154,12 +136,16 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
     });
   }
 
-  add('CONNACK accepted', { type: P.CONNACK, sessionPresent: false, reasonCode: 0 });
-  add('CONNACK session present', { type: P.CONNACK, sessionPresent: true, reasonCode: 0 });
-  add('CONNACK refused', { type: P.CONNACK, sessionPresent: false, reasonCode: v5 ? 0x87 : 5 });
+  add('CONNACK accepted', { type: PacketType.CONNACK, sessionPresent: false, reasonCode: 0 });
+  add('CONNACK session present', { type: PacketType.CONNACK, sessionPresent: true, reasonCode: 0 });
+  add('CONNACK refused', {
+    type: PacketType.CONNACK,
+    sessionPresent: false,
+    reasonCode: v5 ? 0x87 : 5,
+  });
   if (v5) {
     add('CONNACK all properties', {
-      type: P.CONNACK,
+      type: PacketType.CONNACK,
       sessionPresent: true,
       reasonCode: 0,
       properties: connackProps,
@@ -168,7 +154,7 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
 
   const pub = (label: string, fields: Partial<Packet & { type: 3 }>) =>
     add(label, {
-      type: P.PUBLISH,
+      type: PacketType.PUBLISH,
       topic: 'a/b',
       payload: b('hello'),
       qos: 0,
@@ -197,10 +183,10 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
   }
 
   for (const [t, n] of [
-    [P.PUBACK, 'PUBACK'],
-    [P.PUBREC, 'PUBREC'],
-    [P.PUBREL, 'PUBREL'],
-    [P.PUBCOMP, 'PUBCOMP'],
+    [PacketType.PUBACK, 'PUBACK'],
+    [PacketType.PUBREC, 'PUBREC'],
+    [PacketType.PUBREL, 'PUBREL'],
+    [PacketType.PUBCOMP, 'PUBCOMP'],
   ] as const) {
     add(`${n}`, { type: t, packetId: 42, reasonCode: 0 } as Packet);
     if (v5) {
@@ -208,7 +194,7 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
       add(`${n} reason code and properties`, {
         type: t,
         packetId: 44,
-        reasonCode: t === P.PUBREL || t === P.PUBCOMP ? 0x92 : 0x10,
+        reasonCode: t === PacketType.PUBREL || t === PacketType.PUBCOMP ? 0x92 : 0x10,
         properties: ackProps,
       } as Packet);
       add(`${n} success with properties`, {
@@ -228,15 +214,19 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
     retainHandling: 0 as const,
     ...more,
   });
-  add('SUBSCRIBE one filter', { type: P.SUBSCRIBE, packetId: 1, subscriptions: [sub('a/+', 1)] });
+  add('SUBSCRIBE one filter', {
+    type: PacketType.SUBSCRIBE,
+    packetId: 1,
+    subscriptions: [sub('a/+', 1)],
+  });
   add('SUBSCRIBE several filters', {
-    type: P.SUBSCRIBE,
+    type: PacketType.SUBSCRIBE,
     packetId: 2,
     subscriptions: [sub('#', 0), sub('+/+/x', 2), sub('$SYS/#', 1), sub('a/b/ü', 0)],
   });
   if (v5) {
     add('SUBSCRIBE options and properties', {
-      type: P.SUBSCRIBE,
+      type: PacketType.SUBSCRIBE,
       packetId: 3,
       subscriptions: [
         sub('a', 2, { noLocal: true, retainAsPublished: true, retainHandling: 2 }),
@@ -247,45 +237,45 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
   }
 
   add('SUBACK', {
-    type: P.SUBACK,
+    type: PacketType.SUBACK,
     packetId: 1,
     reasonCodes: [0, 1, 2, 0x80],
   });
   if (v5) {
     add('SUBACK v5 codes and properties', {
-      type: P.SUBACK,
+      type: PacketType.SUBACK,
       packetId: 2,
       reasonCodes: [0x00, 0x8f, 0x97, 0xa1],
       properties: ackProps,
     });
   }
 
-  add('UNSUBSCRIBE', { type: P.UNSUBSCRIBE, packetId: 5, topics: ['a/+', '#'] });
+  add('UNSUBSCRIBE', { type: PacketType.UNSUBSCRIBE, packetId: 5, topics: ['a/+', '#'] });
   if (v5) {
     add('UNSUBSCRIBE with properties', {
-      type: P.UNSUBSCRIBE,
+      type: PacketType.UNSUBSCRIBE,
       packetId: 6,
       topics: ['x'],
       properties: { userProperties: [['u', 'v']] },
     });
   }
-  add('UNSUBACK', { type: P.UNSUBACK, packetId: 5, reasonCodes: v5 ? [0, 0x11] : [] });
+  add('UNSUBACK', { type: PacketType.UNSUBACK, packetId: 5, reasonCodes: v5 ? [0, 0x11] : [] });
   if (v5) {
     add('UNSUBACK with properties', {
-      type: P.UNSUBACK,
+      type: PacketType.UNSUBACK,
       packetId: 6,
       reasonCodes: [0x87],
       properties: ackProps,
     });
   }
 
-  add('PINGREQ', { type: P.PINGREQ });
-  add('PINGRESP', { type: P.PINGRESP });
-  add('DISCONNECT', { type: P.DISCONNECT, reasonCode: 0 });
+  add('PINGREQ', { type: PacketType.PINGREQ });
+  add('PINGRESP', { type: PacketType.PINGRESP });
+  add('DISCONNECT', { type: PacketType.DISCONNECT, reasonCode: 0 });
   if (v5) {
-    add('DISCONNECT reason only', { type: P.DISCONNECT, reasonCode: 0x04 });
+    add('DISCONNECT reason only', { type: PacketType.DISCONNECT, reasonCode: 0x04 });
     add('DISCONNECT with properties', {
-      type: P.DISCONNECT,
+      type: PacketType.DISCONNECT,
       reasonCode: 0x9c,
       properties: {
         sessionExpiryInterval: 0,
@@ -294,9 +284,9 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
         serverReference: 'elsewhere',
       },
     });
-    add('AUTH short form', { type: P.AUTH, reasonCode: 0 });
+    add('AUTH short form', { type: PacketType.AUTH, reasonCode: 0 });
     add('AUTH continue', {
-      type: P.AUTH,
+      type: PacketType.AUTH,
       reasonCode: 0x18,
       properties: {
         authenticationMethod: 'SCRAM-SHA-1',
