@@ -94,7 +94,9 @@ export class BrokerMetrics {
     this.broker = broker;
     const reg = this.registry;
     const stats = broker.stats;
-    const totals = (): SessionTotals => (this.scrape ??= sessionTotals(broker));
+    // Outside render() (the registry scraped directly) each gauge walks afresh:
+    // caching here would serve that first walk forever.
+    const totals = (): SessionTotals => this.scrape ?? sessionTotals(broker);
     for (const [name, field, help] of COUNTERS) {
       new Counter({
         name: METRIC_PREFIX + name,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { aclTopicProblem, levelsCoverFilter, levelsMatchTopic } from './acl-topic.js';
 import { AuthFileError } from './auth-file-error.js';
 import { dollarTopicAllowed } from './dollar-topics.js';
+import { trimBlanks } from './trim-blanks.js';
 
 /** What a client wants to do with a topic: receive a message, publish one, or subscribe with a filter. */
 export type AclAccess = 'read' | 'write' | 'subscribe';
@@ -58,10 +59,6 @@ const ACCESS_WORDS = new Map<string, number>([
 
 const CACHE_LIMIT = 4096;
 
-function trimBlanks(s: string): string {
-  return s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
-}
-
 function accessBit(access: 'read' | 'write'): number {
   return access === 'read' ? READ : WRITE;
 }
@@ -109,8 +106,6 @@ class CompiledAcl implements AclChecker {
   readonly #user: RuleSet | undefined;
   readonly #patternDeny: TopicRule[];
   readonly #patternAllow: TopicRule[];
-  readonly #hasPatterns: boolean;
-  readonly #dangerous: boolean;
   readonly #strictSubscribe: boolean;
 
   constructor(
@@ -121,14 +116,15 @@ class CompiledAcl implements AclChecker {
   ) {
     this.#user = user;
     this.#strictSubscribe = strictSubscribe;
-    this.#hasPatterns = patterns.length > 0;
     const username = subject.username ?? undefined;
-    // Mosquitto refuses pattern access to ids/usernames with wildcards, which could
-    // otherwise widen a pattern such as `pattern readwrite devices/%c/#` to everything.
-    this.#dangerous =
-      /[+#]/.test(subject.clientId) || (username !== undefined && /[+#]/.test(username));
     this.#patternDeny = [];
     this.#patternAllow = [];
+    // Mosquitto refuses pattern access to ids/usernames with wildcards, which could
+    // otherwise widen a pattern such as `pattern readwrite devices/%c/#` to everything:
+    // such a client gets no pattern rules at all.
+    const dangerous =
+      /[+#]/.test(subject.clientId) || (username !== undefined && /[+#]/.test(username));
+    if (dangerous) return;
     for (const p of patterns) {
       if (p.usesUsername && username === undefined) continue;
       const topic = substitute(p.topic, subject.clientId, username);
@@ -154,14 +150,12 @@ class CompiledAcl implements AclChecker {
     matches: (levels: readonly string[], topic: string) => boolean,
   ): boolean {
     const user = this.#user;
-    if (user === undefined && !this.#hasPatterns) return false;
     if (user !== undefined) {
       for (const rule of user.deny) if (matches(rule.levels, topic)) return false;
       for (const rule of user.allow) {
         if ((rule.access & bit) !== 0 && matches(rule.levels, topic)) return true;
       }
     }
-    if (!this.#hasPatterns || this.#dangerous) return false;
     for (const rule of this.#patternDeny) if (matches(rule.levels, topic)) return false;
     for (const rule of this.#patternAllow) {
       if ((rule.access & bit) !== 0 && matches(rule.levels, topic)) return true;

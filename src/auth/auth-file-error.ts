@@ -1,3 +1,5 @@
+import { formatLocation } from '../config/config-error.js';
+
 /**
  * A password or ACL file that cannot be read or has a line Heron cannot use.
  * Names the file and, where one is to blame, the 1-based line, so that an
@@ -10,7 +12,7 @@ export class AuthFileError extends Error {
   readonly line: number | undefined;
 
   constructor(file: string, line: number | undefined, message: string, options?: ErrorOptions) {
-    super(line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`, options);
+    super(formatLocation(file, line) + message, options);
     this.name = 'AuthFileError';
     this.file = file;
     this.line = line;

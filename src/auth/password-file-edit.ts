@@ -1,5 +1,6 @@
 import { AuthFileError } from './auth-file-error.js';
 import { isPasswordHash } from './password-hash.js';
+import { trimBlanks } from './trim-blanks.js';
 
 /** One line of a password file being edited: kept verbatim unless it is the entry being changed. */
 interface EditLine {
@@ -9,10 +10,6 @@ interface EditLine {
   readonly username: string | undefined;
   /** The second field, trimmed: a hash, or a plain-text password awaiting conversion. */
   readonly secret: string | undefined;
-}
-
-function trimBlanks(s: string): string {
-  return s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   parsePasswordHash,
   verifyPasswordHash,
 } from './password-hash.js';
+import { trimBlanks } from './trim-blanks.js';
 
 /** Options for PasswordFile.parse / load. */
 export interface PasswordFileOptions {
@@ -21,11 +22,6 @@ export interface PasswordFileOptions {
 }
 
 const MAX_FIELD = 65535;
-
-/** Trims what C's isspace() calls blank, as Mosquitto trims username and hash fields. */
-function trimBlanks(s: string): string {
-  return s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
-}
 
 /** A fixed hash checked for unknown users, so a miss costs as long as a wrong password. */
 const DECOY: PasswordHashInfo = {

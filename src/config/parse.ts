@@ -14,8 +14,6 @@ import {
 import type { ConfigWarningKind, HeronConfig } from './types.js';
 import { type ConfigLine, lineError, splitWords, text as textValue } from './values.js';
 
-export { defaultConfig } from './defaults.js';
-
 /** Knobs for parsing; the defaults match running the broker. */
 export interface ParseOptions {
   /** Directory relative paths (and include_dir) are resolved against. Default: process.cwd(). */
@@ -60,9 +58,7 @@ export async function loadConfigFile(
       file: path,
     });
   }
-  const st = newParseState(cwd);
-  readText(st, content, path, 0, path);
-  return finalizeConfig(st, options.commandLinePorts ?? []);
+  return parseConfigText(content, path, { ...options, cwd });
 }
 
 /** "no such file or directory" rather than a stack-laden Node error. */

@@ -81,6 +81,16 @@ describe('Prometheus metrics', () => {
     assert.equal(types.get('heron_clients_connected'), 'gauge');
   });
 
+  test('scraping the registry directly reads the sessions afresh each time', async () => {
+    const read = async () => parse(await f.admin.metrics.registry.metrics()).values;
+    const before = (await read()).get('heron_sessions{state="online"}')!;
+    const extra = await f.client('m-direct');
+    assert.equal((await read()).get('heron_sessions{state="online"}'), before + 1);
+    await extra.endAsync();
+    await until(() => f.tb.broker.sessions.get('m-direct') === undefined);
+    assert.equal((await read()).get('heron_sessions{state="online"}'), before);
+  });
+
   test('every metric is prefixed heron_ and process metrics are included', async () => {
     const { types, values } = await scrape();
     for (const name of types.keys()) assert.match(name, /^heron_/, name);
