@@ -545,7 +545,11 @@ export class Broker extends EventEmitter {
 
   // ---------------------------------------------------------------- publish
 
-  /** A new message with the next message id (expiry from its properties). */
+  /**
+   * A new message with the next message id. Its expiry comes from its properties,
+   * unless `expiresAt` (absolute, ms; 0 = never) carries one already set elsewhere
+   * (a message from another cluster node or handed over with a session).
+   */
   makeMessage(
     topic: string,
     payload: Buffer,
@@ -553,10 +557,13 @@ export class Broker extends EventEmitter {
     retain: boolean,
     props: Properties | undefined,
     origin: string,
+    expiresAt?: number,
   ): Message {
-    let expiresAt = 0;
-    if (props !== undefined && props.messageExpiryInterval !== undefined) {
-      expiresAt = this.now + props.messageExpiryInterval * 1000;
+    if (expiresAt === undefined) {
+      expiresAt = 0;
+      if (props !== undefined && props.messageExpiryInterval !== undefined) {
+        expiresAt = this.now + props.messageExpiryInterval * 1000;
+      }
     }
     const id = this.nextMessageId++;
     if (id >= this.messageIdLimit) this.messageIdLimit = this.persistence!.reserveMessageIds(id);

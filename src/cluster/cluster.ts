@@ -464,8 +464,7 @@ export class Cluster {
     ) {
       return;
     }
-    const msg = b.makeMessage(f.topic, f.payload, f.qos, true, f.properties, f.origin);
-    msg.expiresAt = f.expiresAt;
+    const msg = b.makeMessage(f.topic, f.payload, f.qos, true, f.properties, f.origin, f.expiresAt);
     if (f.payload.length > 0) b.retained.set(f.topic, msg);
     b.persistence?.retainedChanged(msg);
   }
@@ -480,8 +479,15 @@ export class Cluster {
     }
     this.stats.received++;
     const b = this.broker;
-    const msg = b.makeMessage(f.topic, f.payload, f.qos, f.retain, f.properties, f.origin);
-    msg.expiresAt = f.expiresAt;
+    const msg = b.makeMessage(
+      f.topic,
+      f.payload,
+      f.qos,
+      f.retain,
+      f.properties,
+      f.origin,
+      f.expiresAt,
+    );
     if (msg.isExpired(b.now)) return;
     b.route(msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares));
   }

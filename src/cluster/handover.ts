@@ -81,8 +81,15 @@ export function installSession(broker: Broker, h: SessionHandover): Session {
   // Messages get ids of this broker; deliveries find them by the sender's id.
   const msgs = new Map<number, Message>();
   for (const m of h.messages) {
-    const msg = broker.makeMessage(m.topic, m.payload, m.qos, m.retain, m.properties, m.origin);
-    msg.expiresAt = m.expiresAt;
+    const msg = broker.makeMessage(
+      m.topic,
+      m.payload,
+      m.qos,
+      m.retain,
+      m.properties,
+      m.origin,
+      m.expiresAt,
+    );
     msgs.set(m.id, msg);
   }
   for (const r of h.deliveries) {
