@@ -431,17 +431,3 @@ export class TopicTrie<V> {
     }
   }
 }
-
-/** Reference matcher by the spec's rules, used by tests and for one-off checks outside the hot path. */
-export function filterMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  if (topic.charCodeAt(0) === DOLLAR && (f[0] === '+' || f[0] === '#')) return false;
-  for (let i = 0; i < f.length; i++) {
-    const lvl = f[i]!;
-    if (lvl === '#') return true;
-    if (i >= t.length) return false;
-    if (lvl !== '+' && lvl !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
