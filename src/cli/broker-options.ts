@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
@@ -6,6 +6,7 @@ import type { BrokerOptions, ListenerOptions } from '../broker/options.js';
 import { ConfigError } from '../config/config-error.js';
 import type { HeronConfig, ListenerConfig, SecurityConfig, TlsConfig } from '../config/types.js';
 import type { LogSettings, TopicLogSink } from '../log/logger.js';
+import { readCaBundle, secureVersion } from '../transport/tls-material.js';
 
 function readPem(path: string, option: string): Buffer {
   try {
@@ -21,22 +22,13 @@ export function tlsServerOptions(t: TlsConfig): tls.TlsOptions {
     cert: readPem(t.certfile, 'certfile'),
     key: readPem(t.keyfile, 'keyfile'),
   };
-  const ca: Buffer[] = [];
-  if (t.cafile !== undefined) ca.push(readPem(t.cafile, 'cafile'));
-  if (t.capath !== undefined) {
-    for (const f of readdirSync(t.capath)) {
-      if (/\.(pem|crt)$/i.test(f)) ca.push(readPem(join(t.capath, f), 'capath'));
-    }
-  }
+  const ca = readCaBundle(t.cafile, t.capath, readPem);
   if (ca.length > 0) opts.ca = ca;
   if (t.requireCertificate || t.useIdentityAsUsername || t.useSubjectAsUsername) {
     opts.requestCert = true;
     opts.rejectUnauthorized = t.requireCertificate;
   }
-  if (t.tlsVersion !== undefined) {
-    opts.minVersion =
-      t.tlsVersion === 'tlsv1.3' ? 'TLSv1.3' : t.tlsVersion === 'tlsv1.2' ? 'TLSv1.2' : 'TLSv1.1';
-  }
+  if (t.tlsVersion !== undefined) opts.minVersion = secureVersion(t.tlsVersion);
   const ciphers = [t.ciphers, t.ciphersTls13].filter((c) => c !== undefined).join(':');
   if (ciphers.length > 0) opts.ciphers = ciphers;
   if (t.crlfile !== undefined) opts.crl = readPem(t.crlfile, 'crlfile');
