@@ -3,6 +3,7 @@ import { PasswordFile } from '../auth/password-file.js';
 import type { QoS } from '../protocol/constants.js';
 import { ReasonCode } from '../protocol/constants.js';
 import type { Will } from '../protocol/packets.js';
+import type { Properties } from '../protocol/properties.js';
 import type { AuthenticateRequest, ClientInfo, ResolvedBrokerOptions } from './options.js';
 import type { Session } from './session.js';
 
@@ -69,12 +70,41 @@ export class AccessControl {
   }
 
   /**
-   * Runs the authentication chain for a CONNECT; resolves to a v5 reason code
+   * Runs the authentication chain for a CONNECT; answers a v5 reason code
    * (0 = accepted). `byCertificate` is true when the listener takes the user
    * name from the TLS certificate (the certificate then replaces the password
-   * file); `will` is checked for write access as Mosquitto does.
+   * file); `will` is checked for write access as Mosquitto does. Without an
+   * authenticate hook or a password to verify the answer is synchronous: no
+   * promise, request object or closure per CONNECT (connect storms make
+   * garbage that would otherwise stay in the heap as RSS).
    */
-  async authenticate(
+  authenticate(
+    client: ClientInfo,
+    password: Buffer | undefined,
+    properties: Properties | undefined,
+    byCertificate: boolean,
+    will: Will | undefined,
+  ): number | Promise<number> {
+    if (
+      this.o.hooks.authenticate !== undefined ||
+      (!byCertificate && this.passwordFile !== undefined && client.username !== undefined)
+    ) {
+      return this.authenticateAsync({ ...client, password, properties }, byCertificate, will);
+    }
+    const code = byCertificate ? certificateCode(client) : this.anonymousCode(client.username);
+    if (code !== ReasonCode.Success || will === undefined) return code;
+    const allowed = this.authorizePublish(
+      client,
+      this.checkerFor(client),
+      will.topic,
+      will.qos,
+      will.retain,
+    );
+    return allowed instanceof Promise ? allowed.then(willCode) : willCode(allowed);
+  }
+
+  /** The chain with a hook or a password check in it. */
+  private async authenticateAsync(
     req: AuthenticateRequest,
     byCertificate: boolean,
     will: Will | undefined,
@@ -85,31 +115,25 @@ export class AccessControl {
     if (code === undefined) code = await this.fileCode(req, byCertificate);
     if (code === undefined && !this.hooksFirst && hook !== undefined)
       code = hookCode(await hook(req));
-    if (code === undefined) {
-      code =
-        req.username === undefined && !this.o.allowAnonymous
-          ? ReasonCode.NotAuthorized
-          : ReasonCode.Success;
-    }
+    if (code === undefined) code = this.anonymousCode(req.username);
     if (code !== ReasonCode.Success || will === undefined) return code;
-    const allowed = await this.authorizePublish(
-      req,
-      this.checkerFor(req),
-      will.topic,
-      will.qos,
-      will.retain,
+    return willCode(
+      await this.authorizePublish(req, this.checkerFor(req), will.topic, will.qos, will.retain),
     );
-    return publishAllowed(allowed) ? ReasonCode.Success : ReasonCode.NotAuthorized;
+  }
+
+  /** Nobody decided: anonymous clients per allow_anonymous, named ones accepted. */
+  private anonymousCode(username: string | undefined): number {
+    return username === undefined && !this.o.allowAnonymous
+      ? ReasonCode.NotAuthorized
+      : ReasonCode.Success;
   }
 
   private async fileCode(
     req: AuthenticateRequest,
     byCertificate: boolean,
   ): Promise<number | undefined> {
-    if (byCertificate) {
-      // use_identity_as_username: the certificate is the credential; no certificate, no entry.
-      return req.certificateSubject !== undefined ? ReasonCode.Success : ReasonCode.NotAuthorized;
-    }
+    if (byCertificate) return certificateCode(req);
     const pw = this.passwordFile;
     if (pw === undefined || req.username === undefined) return undefined;
     const ok = await pw.verify(req.username, req.password ?? Buffer.alloc(0));
@@ -172,6 +196,16 @@ export class AccessControl {
     }
     return acl === undefined || acl.check(topic, 'read');
   }
+}
+
+/** use_identity_as_username: the certificate is the credential; no certificate, no entry. */
+function certificateCode(client: ClientInfo): number {
+  return client.certificateSubject !== undefined ? ReasonCode.Success : ReasonCode.NotAuthorized;
+}
+
+/** A will the client may not publish refuses the connection (as Mosquitto does). */
+function willCode(allowed: PublishVerdict): number {
+  return publishAllowed(allowed) ? ReasonCode.Success : ReasonCode.NotAuthorized;
 }
 
 /** Maps an authenticate hook result to a reason code, or undefined to defer. */

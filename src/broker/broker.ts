@@ -340,17 +340,22 @@ export class Broker extends EventEmitter {
     return Object.hasOwn(this.options.authMethods, method);
   }
 
-  /** Runs the authentication chain; resolves to a v5 reason code (0 = accepted). */
-  authenticate(ch: Channel, p: ConnectPacket, will: Will | undefined): Promise<number> {
+  /**
+   * Runs the authentication chain; answers a v5 reason code (0 = accepted),
+   * synchronously when no hook, password check or cluster claim has to wait.
+   */
+  authenticate(ch: Channel, p: ConnectPacket, will: Will | undefined): number | Promise<number> {
     const auth = this.access.authenticate(
-      { ...ch.client!, password: p.password, properties: p.properties },
+      ch.client!,
+      p.password,
+      p.properties,
       ch.info.certificateAsUsername === true,
       will,
     );
     const c = this.cluster;
     if (c === undefined) return auth;
     // In a cluster the client id is claimed (and its session fetched) before CONNACK.
-    return auth.then((code) =>
+    return Promise.resolve(auth).then((code) =>
       code === 0 ? c.claim(ch.clientId, p.clean).then(() => code) : code,
     );
   }

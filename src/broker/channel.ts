@@ -422,31 +422,55 @@ export class Channel implements PacketSink {
     };
     // Hold further packets until authentication settles, so that they are
     // handled in order and only for an accepted client.
-    this.backlog = [];
     if (this.authMethod !== undefined) {
+      this.backlog = [];
       this.startExchange(p, assigned, serverKeepAlive, props?.authenticationData, false);
       return;
     }
-    b.authenticate(this, p, this.will).then(
-      (code) => {
-        if (this.state !== State.Authenticating) return;
-        if (code !== ReasonCode.Success) {
-          b.stats.authFailures++;
-          this.refuse(v5 ? code : connackCodeForV3(code), 'authentication failed');
-          return;
-        }
-        this.accept(p, assigned, serverKeepAlive);
-      },
-      (err) => {
-        b.stats.internalErrors++;
-        b.log?.error({ err, clientId }, 'authentication hook failed');
-        if (this.state === State.Authenticating)
-          this.refuse(
-            v5 ? ReasonCode.UnspecifiedError : ConnackReturnCode.ServerUnavailable,
-            'authentication error',
-          );
-      },
+    let verdict: number | Promise<number>;
+    try {
+      verdict = b.authenticate(this, p, this.will);
+    } catch (err) {
+      this.authError(err);
+      return;
+    }
+    if (typeof verdict === 'number') {
+      this.authenticated(verdict, p, assigned, serverKeepAlive);
+      return;
+    }
+    this.backlog = [];
+    verdict.then(
+      (code) => this.authenticated(code, p, assigned, serverKeepAlive),
+      (err) => this.authError(err),
     );
+  }
+
+  /** Acts on the authentication chain's answer to a CONNECT. */
+  private authenticated(
+    code: number,
+    p: ConnectPacket,
+    assigned: boolean,
+    serverKeepAlive: number | undefined,
+  ): void {
+    if (this.state !== State.Authenticating) return;
+    if (code !== ReasonCode.Success) {
+      this.broker.stats.authFailures++;
+      this.refuse(this.version === 5 ? code : connackCodeForV3(code), 'authentication failed');
+      return;
+    }
+    this.accept(p, assigned, serverKeepAlive);
+  }
+
+  /** An authentication hook threw or rejected: the client gets "unspecified error" / "server unavailable". */
+  private authError(err: unknown): void {
+    const b = this.broker;
+    b.stats.internalErrors++;
+    b.log?.error({ err, clientId: this.clientId }, 'authentication hook failed');
+    if (this.state === State.Authenticating)
+      this.refuse(
+        this.version === 5 ? ReasonCode.UnspecifiedError : ConnackReturnCode.ServerUnavailable,
+        'authentication error',
+      );
   }
 
   /** Starts an enhanced authentication exchange (at CONNECT, or AUTH 0x19 later). */
