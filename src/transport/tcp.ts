@@ -47,7 +47,8 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
     // The socket was paused by the header reader; the TLS layer reads from it now.
     raw.resume();
   };
-  // One handler for every socket of this listener (no closure per connection).
+  // One handler for every socket of this listener (no closure per connection),
+  // needed only while a PROXY header is read: a channel handles its socket's errors.
   const onSocketError = (err: Error): void =>
     broker.log?.debug(`socket error on ${name}: ${err.message}`);
   const onSocket = (socket: net.Socket): void => {
@@ -58,13 +59,13 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
       return;
     }
     limit.track(socket);
-    socket.on('error', onSocketError);
     socket.setNoDelay(true);
     if (!broker.admitConnection(socket.remoteAddress ?? '')) {
       socket.destroy();
       return;
     }
     if (options.proxyProtocol) {
+      socket.on('error', onSocketError);
       readProxyHeader(socket, broker.options.connectTimeout * 1000).then(
         (h) =>
           (wrapTls ? acceptTls : accept)(
