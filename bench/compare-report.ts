@@ -26,6 +26,8 @@ export interface ReportInfo {
   warmup: number;
   pinned: boolean;
   node: string;
+  /** The node flags Heron ran with (the launcher's defaults or --heron-node-flags). */
+  heronNodeFlags: string;
   mosquitto: string;
 }
 
@@ -107,7 +109,7 @@ export function renderReport(
   lines.push(`# Broker comparison, ${info.date} on ${info.host}`);
   lines.push('');
   lines.push(
-    `Node ${info.node}, Mosquitto ${info.mosquitto}; ${info.seconds} s measured after ${info.warmup} s warm-up per scenario; ${info.pinned ? 'broker pinned to CPU 0, load generator to CPU 1' : 'not pinned (no taskset)'}. Ratios are Heron ÷ other: above 1 is better for throughput, below 1 is better for latency and memory.`,
+    `Node ${info.node} (Heron: bin/heron.js, node flags ${info.heronNodeFlags === '' ? 'none' : `\`${info.heronNodeFlags}\``}), Mosquitto ${info.mosquitto}; ${info.seconds} s measured after ${info.warmup} s warm-up per scenario; ${info.pinned ? 'broker pinned to CPU 0, load generator to CPU 1' : 'not pinned (no taskset)'}. Ratios are Heron ÷ other: above 1 is better for throughput, below 1 is better for latency and memory.`,
   );
   lines.push('');
   const head = ['#', 'Scenario', 'Metric', ...brokers, ...others.map((o) => `Heron ÷ ${o}`)];

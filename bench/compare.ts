@@ -5,7 +5,8 @@
  *
  * Flags: --brokers heron,mosquitto,aedes  --scenarios 1,2,3,4,5,6a,6b,7
  *        --duration S (default 5)  --warmup S (default 1)  --no-write
- *        --heron-node-flags '--flag ...' (extra node flags for Heron's process, to compare settings)
+ *        --heron-node-flags '--flag ...' (node flags for Heron's process instead of the
+ *        launcher's defaults, to compare V8 settings; '' for Node's own defaults)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,8 @@ const scenarios = SCENARIOS.filter((s) => wanted.includes(s.id) || wanted.includ
 const seconds = Number(flag('--duration') ?? 5);
 const warmup = Number(flag('--warmup') ?? 1);
 const write = !process.argv.includes('--no-write');
-const heronNodeFlags = (flag('--heron-node-flags') ?? '').split(' ').filter((f) => f !== '');
+/** Passed to bin/heron.js as HERON_NODE_FLAGS (which replaces its default node flags). */
+const heronNodeFlags = flag('--heron-node-flags');
 const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 /** How long idle connections sit before the broker's RSS is read (scenario 7). */
 const IDLE_SETTLE_MS = 4000;
@@ -52,10 +54,16 @@ function freePort(): Promise<number> {
 }
 
 /** Runs a command with a 20,000 file limit, pinned to one CPU when taskset exists. */
-function spawnPinned(cpu: number, argv: string[]): ChildProcess {
+/** The node flags bin/heron.js starts Heron with by default (its second line). */
+function launcherNodeFlags(): string {
+  const line = readFileSync(join(root, 'bin/heron.js'), 'utf8').split('\n')[1] ?? '';
+  return /HERON_NODE_FLAGS-"([^"]*)"/.exec(line)?.[1] ?? '';
+}
+
+function spawnPinned(cpu: number, argv: string[], env?: NodeJS.ProcessEnv): ChildProcess {
   const quoted = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const cmd = `ulimit -n 20000; exec ${pinned ? `taskset -c ${cpu} ` : ''}${quoted}`;
-  return spawn('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root });
+  return spawn('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env });
 }
 
 function brokerConfig(port: number): string {
@@ -78,13 +86,14 @@ function brokerConfig(port: number): string {
 
 function startBroker(name: BrokerName, port: number): ChildProcess {
   if (name === 'heron')
-    return spawnPinned(0, [
-      process.execPath,
-      ...heronNodeFlags,
-      join(root, 'bin/heron.js'),
-      '-c',
-      brokerConfig(port),
-    ]);
+    // Started as users start it: the launcher script, with its node flags.
+    return spawnPinned(
+      0,
+      [join(root, 'bin/heron.js'), '-c', brokerConfig(port)],
+      heronNodeFlags === undefined
+        ? process.env
+        : { ...process.env, HERON_NODE_FLAGS: heronNodeFlags },
+    );
   if (name === 'mosquitto') return spawnPinned(0, ['mosquitto', '-c', brokerConfig(port)]);
   return spawnPinned(0, [process.execPath, join(here, 'aedes-server.js'), String(port)]);
 }
@@ -247,6 +256,7 @@ async function main(): Promise<void> {
     warmup,
     pinned,
     node: process.version,
+    heronNodeFlags: heronNodeFlags ?? launcherNodeFlags(),
     mosquitto: mosquittoVersion(),
   });
   process.stdout.write(`${report}\n`);

@@ -29,7 +29,19 @@ async function startHeron(
   port: number,
   ...morePorts: number[]
 ): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [HERON, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return waitForHeron(
+    spawn(process.execPath, [HERON, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    port,
+    ...morePorts,
+  );
+}
+
+/** Waits until a started `heron` process accepts connections on every port. */
+async function waitForHeron(
+  child: ChildProcess,
+  port: number,
+  ...morePorts: number[]
+): Promise<{ child: ChildProcess; output: () => string }> {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -74,6 +86,49 @@ async function mosquittoPub(port: number, extra: string[]): Promise<number> {
     return (err as { code?: number }).code ?? 1;
   }
 }
+
+test(
+  'run as a program, bin/heron.js becomes node with the broker V8 flags in the same process; HERON_NODE_FLAGS replaces them',
+  T,
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'heron-launcher-'));
+    const cases: [NodeJS.ProcessEnv, string[]][] = [
+      [{}, ['--max-semi-space-size=4']],
+      [
+        { HERON_NODE_FLAGS: '--max-old-space-size=512 --stack-size=2000' },
+        ['--max-old-space-size=512', '--stack-size=2000'],
+      ],
+      [{ HERON_NODE_FLAGS: '' }, []],
+    ];
+    for (const [env, flags] of cases) {
+      const port = await freePort();
+      const pidFile = join(dir, `${port}.pid`);
+      writeFileSync(
+        join(dir, `${port}.conf`),
+        `listener ${port} 127.0.0.1\nallow_anonymous true\npid_file ${pidFile}\n`,
+      );
+      const started = spawn(HERON, ['-c', join(dir, `${port}.conf`)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
+      });
+      const { child, output } = await waitForHeron(started, port);
+      try {
+        // exec keeps the process id: the pid file, signals and service managers see one process.
+        for (let i = 0; i < 100 && !existsSync(pidFile); i++)
+          await new Promise((r) => setTimeout(r, 50));
+        assert.equal(readFileSync(pidFile, 'utf8').trim(), String(child.pid), output());
+        const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+        assert.match(argv[0]!, /node$/);
+        assert.deepEqual(argv.slice(1, 1 + flags.length), flags);
+        assert.equal(argv[1 + flags.length], HERON);
+        assert.equal(await mosquittoPub(port, ['-t', 'launcher', '-m', 'up']), 0);
+      } finally {
+        assert.equal(await stop(child), 0);
+      }
+      assert.match(output(), /terminating/);
+    }
+  },
+);
 
 test(
   "Debian's stock mosquitto.conf layout: pid_file, persistence, log file, include_dir with TCP and WebSocket listeners",
