@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
-import type { BrokerOptions, ListenerOptions } from '../broker/options.js';
+import type { BrokerOptions, ListenerOptions, ListenerSecurityOptions } from '../broker/options.js';
 import { ConfigError } from '../config/config-error.js';
 import type { HeronConfig, ListenerConfig, SecurityConfig, TlsConfig } from '../config/types.js';
 import type { LogSettings, TopicLogSink } from '../log/logger.js';
@@ -68,42 +68,57 @@ export function listenerOptions(l: ListenerConfig): ListenerOptions {
   return out;
 }
 
+/** The parts of a security block that decide who gets in and what they may do. */
+function securityKey(s: SecurityConfig): string {
+  return JSON.stringify([
+    s.allowAnonymous,
+    s.passwordFile,
+    s.aclFile,
+    s.allowZeroLengthClientid,
+    s.autoIdPrefix,
+  ]);
+}
+
 /**
- * The security settings the broker applies. With per_listener_settings the
- * broker still has one set for all listeners, so the listeners must agree;
- * different settings per listener are refused rather than silently merged
- * (which could open a listener meant to be closed).
+ * The broker-level security, and with per_listener_settings the opened
+ * listeners' own blocks. Listeners that all agree need no blocks (one set of
+ * files, as without per_listener_settings).
  */
-function effectiveSecurity(cfg: HeronConfig): SecurityConfig {
-  if (!cfg.perListenerSettings) return cfg.security;
-  const sets = cfg.listeners.map((l) => l.security ?? cfg.security);
-  const key = (s: SecurityConfig) =>
-    JSON.stringify([
-      s.allowAnonymous,
-      s.passwordFile,
-      s.aclFile,
-      s.allowZeroLengthClientid,
-      s.autoIdPrefix,
-    ]);
+function securityPlan(
+  cfg: HeronConfig,
+  opened: ListenerConfig[],
+): { global: SecurityConfig; perListener: boolean } {
+  if (!cfg.perListenerSettings) return { global: cfg.security, perListener: false };
+  const sets = opened.map((l) => l.security ?? cfg.security);
   const first = sets[0] ?? cfg.security;
-  for (const s of sets) {
-    if (key(s) !== key(first)) {
-      throw new ConfigError(
-        'per_listener_settings true with different allow_anonymous/password_file/acl_file per listener is not supported yet; give every listener the same security settings or use separate Heron processes',
-        { option: 'per_listener_settings' },
-      );
-    }
-  }
-  return first;
+  const key = securityKey(first);
+  if (sets.every((s) => securityKey(s) === key)) return { global: first, perListener: false };
+  return { global: cfg.security, perListener: true };
+}
+
+/** A listener's security block for the broker; files it lacks are explicitly none (null). */
+function listenerSecurity(s: SecurityConfig): ListenerSecurityOptions {
+  return {
+    allowAnonymous: s.allowAnonymous,
+    passwordFile: s.passwordFile ?? null,
+    aclFile: s.aclFile ?? null,
+    allowZeroLengthClientId: s.allowZeroLengthClientid,
+    autoIdPrefix: s.autoIdPrefix,
+  };
 }
 
 /** Turns the typed configuration into createBroker() options. */
 export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): BrokerOptions {
-  const sec = effectiveSecurity(cfg);
+  const opened = cfg.listeners.filter((l) => l.unixSocketPath === undefined);
+  const { global: sec, perListener } = securityPlan(cfg, opened);
   const maxQos = cfg.listeners.reduce<0 | 1 | 2>((q, l) => (l.maxQos < q ? l.maxQos : q), 2);
   const maxTopicAlias = cfg.listeners.reduce((m, l) => Math.max(m, l.maxTopicAlias), 0);
   return {
-    listeners: cfg.listeners.filter((l) => l.unixSocketPath === undefined).map(listenerOptions),
+    listeners: opened.map((l) => {
+      const out = listenerOptions(l);
+      if (perListener) out.security = listenerSecurity(l.security ?? cfg.security);
+      return out;
+    }),
     allowAnonymous: sec.allowAnonymous,
     ...(sec.passwordFile !== undefined ? { passwordFile: sec.passwordFile } : {}),
     ...(sec.aclFile !== undefined ? { aclFile: sec.aclFile } : {}),
