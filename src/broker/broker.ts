@@ -746,7 +746,7 @@ export class Broker extends EventEmitter {
    */
   private mayRead(s: Session, topic: string): boolean {
     const a = s.access ?? (s.access = this.accessControls.forListenerName(s.listener));
-    return a !== undefined && a.mayRead(s, topic);
+    return a?.mayRead(s, topic) === true;
   }
 
   /**
