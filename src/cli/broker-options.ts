@@ -97,7 +97,7 @@ function securityPlan(
 }
 
 /** A listener's security block for the broker; files it lacks are explicitly none (null). */
-function listenerSecurity(s: SecurityConfig): ListenerSecurityOptions {
+function brokerListenerSecurity(s: SecurityConfig): ListenerSecurityOptions {
   return {
     allowAnonymous: s.allowAnonymous,
     passwordFile: s.passwordFile ?? null,
@@ -116,7 +116,7 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
   return {
     listeners: opened.map((l) => {
       const out = listenerOptions(l);
-      if (perListener) out.security = listenerSecurity(l.security ?? cfg.security);
+      if (perListener) out.security = brokerListenerSecurity(l.security ?? cfg.security);
       return out;
     }),
     allowAnonymous: sec.allowAnonymous,
