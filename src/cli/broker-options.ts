@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
+import { createDatabaseAuth, type DatabaseAuth } from '../auth/database-auth.js';
+import { MysqlAuthBackend } from '../auth/mysql-backend.js';
+import { mysqlAuthSettings } from '../auth/plugin-options.js';
 import type { BrokerOptions, ListenerOptions } from '../broker/options.js';
 import { ConfigError } from '../config/config-error.js';
 import type { HeronConfig, ListenerConfig, SecurityConfig, TlsConfig } from '../config/types.js';
@@ -108,7 +111,11 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     ...(sec.passwordFile !== undefined ? { passwordFile: sec.passwordFile } : {}),
     ...(sec.aclFile !== undefined ? { aclFile: sec.aclFile } : {}),
     aclSubscribeMode: cfg.aclSubscribe,
-    authOrder: cfg.authOrder,
+    // Mosquitto asks password_file/acl_file before any plugin; a database plugin config gets that order.
+    authOrder:
+      cfg.authOrderExplicit !== true && mysqlAuthSettings(sec.plugins) !== undefined
+        ? 'files_first'
+        : cfg.authOrder,
     publishRateLimit: cfg.publishRateLimit,
     publishByteRateLimit: cfg.publishByteRateLimit,
     allowZeroLengthClientId: sec.allowZeroLengthClientid,
@@ -165,6 +172,18 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
         }
       : {}),
   };
+}
+
+/**
+ * The built-in database backend that `auth_plugin` + `auth_opt_backends mysql`
+ * lines ask for (mosquitto-auth-plug or mosquitto-go-auth options), or
+ * undefined when the configuration names none. Its hooks go in
+ * BrokerOptions.hooks; the caller closes it when the broker stops.
+ */
+export function databaseAuthFromConfig(cfg: HeronConfig): DatabaseAuth | undefined {
+  const settings = mysqlAuthSettings(effectiveSecurity(cfg).plugins);
+  if (settings === undefined) return undefined;
+  return createDatabaseAuth(settings, new MysqlAuthBackend(settings));
 }
 
 /** Log settings from log_dest / log_type / log_timestamp and -v; `topicSink` receives log_dest topic lines. */
