@@ -86,19 +86,20 @@ function anyMatch(rules: string[][], topic: string): boolean {
 }
 
 /**
- * Per-client ACLs. A CONNECT's rows are filed by client id until the
- * connection's first check claims them for its ClientInfo object (the one
- * the broker keeps on the session), after which they live exactly as long as
- * the session does. Unclaimed rows older than a minute are swept.
+ * Per-client ACLs. A CONNECT's rows are filed by client id for a minute; the
+ * connection's checks claim them for its ClientInfo object (the one the broker
+ * keeps on the session), where they then live exactly as long as the session.
+ * The rows stay filed after a claim because the will check at CONNECT asks
+ * with a short-lived copy of the ClientInfo.
  */
 export class ClientAclStore {
   private readonly byClient = new WeakMap<ClientInfo, ClientAcl>();
-  private readonly pending = new Map<string, ClientAcl>();
+  private readonly pending = new Map<string, { acl: ClientAcl; at: number }>();
 
   /** Files the rows a CONNECT loaded. */
-  put(clientId: string, acl: ClientAcl): void {
+  put(clientId: string, acl: ClientAcl, now: number): void {
     this.pending.delete(clientId); // re-insert: the Map stays ordered by age
-    this.pending.set(clientId, acl);
+    this.pending.set(clientId, { acl, at: now });
   }
 
   /** The client's ACL, or undefined when it has to be loaded. */
@@ -106,10 +107,9 @@ export class ClientAclStore {
     const own = this.byClient.get(client);
     if (own !== undefined) return own;
     const p = this.pending.get(client.clientId);
-    if (p === undefined || p.username !== client.username) return undefined;
-    this.pending.delete(client.clientId);
-    this.byClient.set(client, p);
-    return p;
+    if (p === undefined || p.acl.username !== client.username) return undefined;
+    this.byClient.set(client, p.acl);
+    return p.acl;
   }
 
   /** Attaches an ACL loaded later to a client. */
@@ -117,10 +117,10 @@ export class ClientAclStore {
     this.byClient.set(client, acl);
   }
 
-  /** Drops unclaimed rows loaded before `before` (ms since the epoch). */
+  /** Forgets rows filed before `before` (ms since the epoch); claimed ones live on with their client. */
   sweep(before: number): void {
-    for (const [id, acl] of this.pending) {
-      if (acl.loadedAt >= before) break;
+    for (const [id, p] of this.pending) {
+      if (p.at >= before) break;
       this.pending.delete(id);
     }
   }

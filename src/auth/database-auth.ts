@@ -168,7 +168,7 @@ export function createDatabaseAuth(
         stats.unavailable++;
         return ReasonCode.ServerUnavailable;
       }
-      store.put(req.clientId, acl);
+      store.put(req.clientId, acl, Date.now());
       return true;
     },
 

@@ -279,6 +279,32 @@ describe('auth-plug style configuration (auth_opt_host, %s templates)', () => {
     },
   );
 
+  test(
+    'a will needs write access: allowed wills connect, others are refused (v3 5)',
+    T,
+    async () => {
+      const will = (topic: string) => ({
+        will: { topic, payload: Buffer.from('bye'), qos: 0 as const, retain: false },
+      });
+      assert.equal(
+        await connect(port, 'alice', 'alice-pw', { clientId: 'w1', ...will('secret/w') }),
+        5,
+      );
+      const admin = await client(port, 'admin', 'admin-pw');
+      const c = await connect(port, 'alice', 'alice-pw', {
+        clientId: 'w1',
+        ...will('alice/w1/out'),
+      });
+      assert.ok(typeof c !== 'number');
+      const got = collect(c);
+      assert.equal(await subscribe(c, 'sensors/#'), 0);
+      await admin.publishAsync('sensors/w', 'x', { qos: 1 });
+      await settle(c);
+      assert.deepEqual(got, ['sensors/w']);
+      await Promise.all([admin.endAsync(), c.endAsync()]);
+    },
+  );
+
   test('ACL changes in the database apply after acl_cacheseconds', T, async () => {
     const admin = await client(port, 'admin', 'admin-pw');
     const alice = await client(port, 'alice', 'alice-pw');
