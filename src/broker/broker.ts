@@ -729,7 +729,8 @@ export class Broker extends EventEmitter {
   /**
    * Hands a delivery to a session and counts what it dropped: the new message
    * (queue full, offline QoS 0) or older ones evicted to make room. The channel
-   * counts its own drops (slow consumer, too large).
+   * counts its own drops (slow consumer, too large). Routed and retained-on-subscribe
+   * deliveries both go through here so `publishDropped` sees every refusal.
    */
   private deliverCounted(
     s: Session,
@@ -901,12 +902,8 @@ export class Broker extends EventEmitter {
         if (guarded && !this.access.mayRead(session, msg.topic)) continue;
         const q = (msg.qos < rec.qos ? msg.qos : rec.qos) as QoS;
         // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1.
-        session.deliver(
-          msg,
-          q,
-          true,
-          rec.subscriptionId !== undefined ? [rec.subscriptionId] : undefined,
-        );
+        const subIds = rec.subscriptionId !== undefined ? [rec.subscriptionId] : undefined;
+        this.deliverCounted(session, msg, q, true, subIds, undefined);
       }
     }
   }
