@@ -1,6 +1,6 @@
 import type { ClientInfo } from '../broker/options.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
-import { aclTopicProblem, levelsCoverFilter, levelsMatchTopic } from './acl-topic.js';
+import { aclCoversFilter, aclMatchesTopic, aclTopicProblem } from './acl-topic.js';
 import { dollarTopicAllowed } from './dollar-topics.js';
 
 /** What a database ACL query answered for one client, ready for per-message checks. */
@@ -13,8 +13,7 @@ export interface ClientAclRows {
 
 /**
  * One client's database ACL: the rows its queries answered with `%c`/`%u`
- * substituted, pre-split into levels so a per-delivery read check allocates
- * nothing. Rows using `%c`/`%u` are dropped for ids or names containing `+`
+ * substituted once, so a per-delivery read check allocates nothing. Rows using `%c`/`%u` are dropped for ids or names containing `+`
  * or `#`, which would otherwise widen them to other clients' topics.
  */
 export class ClientAcl {
@@ -25,9 +24,9 @@ export class ClientAcl {
   /** A background refresh is running. */
   refreshing = false;
   private superuser = false;
-  private read: string[][] = [];
-  private write: string[][] = [];
-  private subscribe: string[][] = [];
+  private read: string[] = [];
+  private write: string[] = [];
+  private subscribe: string[] = [];
   /** Without an ACL query: allow everything (go-auth) or nothing (auth-plug). */
   private readonly allowAll: boolean;
 
@@ -41,13 +40,13 @@ export class ClientAcl {
     this.superuser = rows.superuser;
     const dangerous = /[+#]/.test(clientId) || /[+#]/.test(username);
     const compile = (filters: string[]) => {
-      const out: string[][] = [];
+      const out: string[] = [];
       for (const f of filters) {
         const uses = f.includes('%c') || f.includes('%u');
         if (uses && dangerous) continue;
         const t = uses ? f.replaceAll('%c', clientId).replaceAll('%u', username) : f;
         if (t.length === 0 || aclTopicProblem(t) !== undefined) continue;
-        out.push(t.split('/'));
+        out.push(t);
       }
       return out;
     };
@@ -75,13 +74,13 @@ export class ClientAcl {
     if (this.superuser || this.allowAll) return true;
     const shared = parseSharedSubscription(filter);
     const f = typeof shared === 'object' ? shared.filter : filter;
-    for (const levels of this.subscribe) if (levelsCoverFilter(levels, f)) return true;
+    for (const acl of this.subscribe) if (aclCoversFilter(acl, f)) return true;
     return false;
   }
 }
 
-function anyMatch(rules: string[][], topic: string): boolean {
-  for (let i = 0; i < rules.length; i++) if (levelsMatchTopic(rules[i]!, topic)) return true;
+function anyMatch(rules: string[], topic: string): boolean {
+  for (let i = 0; i < rules.length; i++) if (aclMatchesTopic(rules[i]!, topic)) return true;
   return false;
 }
 
