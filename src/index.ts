@@ -40,6 +40,7 @@ export type {
   BrokerOptions,
   ClientInfo,
   ListenerOptions,
+  ListenerSecurityOptions,
 } from './broker/options.js';
 export { BrokerStats } from './broker/stats.js';
 export { brokerOptionsFromConfig } from './cli/broker-options.js';

@@ -1,7 +1,8 @@
 /**
- * Topic matching for ACL entries. An ACL topic is kept pre-split into levels so
- * a check walks the topic string once with indexOf, allocating nothing.
+ * Topic matching for ACL entries: the broker's own filter matching, plus the
+ * checks only an ACL file needs (entry validity, filter coverage).
  */
+import { topicMatches } from '../protocol/topic.js';
 
 /** Deepest ACL topic Mosquitto accepts (its TOPIC_HIERARCHY_LIMIT, counted in `/` separators). */
 const MAX_SEPARATORS = 200;
@@ -28,27 +29,12 @@ export function aclTopicProblem(topic: string): string | undefined {
 }
 
 /**
- * Whether a topic name matches an ACL topic (a filter given as levels), with
- * MQTT's rule that wildcards at the first level do not match `$` topics.
+ * Whether a topic name matches an ACL topic: the broker's own filter matching
+ * (`topicMatches`, so `$` topics escape leading wildcards alike), except that an
+ * empty topic matches nothing, as Mosquitto's mosquitto_topic_matches_sub answers.
  */
-export function levelsMatchTopic(levels: readonly string[], topic: string): boolean {
-  if (topic.length === 0) return false;
-  const first = levels[0]!;
-  if ((topic.charCodeAt(0) === 36) !== (first.charCodeAt(0) === 36)) return false;
-  let pos = 0;
-  const n = levels.length;
-  for (let i = 0; i < n; i++) {
-    const level = levels[i]!;
-    if (level === '#') return true;
-    if (pos > topic.length) return false;
-    let end = topic.indexOf('/', pos);
-    if (end === -1) end = topic.length;
-    if (level !== '+' && (end - pos !== level.length || !topic.startsWith(level, pos))) {
-      return false;
-    }
-    pos = end + 1;
-  }
-  return pos === topic.length + 1;
+export function aclMatchesTopic(aclTopic: string, topic: string): boolean {
+  return topic.length !== 0 && topicMatches(aclTopic, topic);
 }
 
 /**
@@ -56,10 +42,10 @@ export function levelsMatchTopic(levels: readonly string[], topic: string): bool
  * ACL topic, i.e. the filter lies within it (`a/+/c` lies within `a/#`, `a/#`
  * does not lie within `a/+`).
  */
-export function levelsCoverFilter(levels: readonly string[], filter: string): boolean {
+export function aclCoversFilter(aclTopic: string, filter: string): boolean {
   if (filter.length === 0) return false;
-  const first = levels[0]!;
-  if ((filter.charCodeAt(0) === 36) !== (first.charCodeAt(0) === 36)) return false;
+  if ((filter.charCodeAt(0) === 36) !== (aclTopic.charCodeAt(0) === 36)) return false;
+  const levels = aclTopic.split('/');
   const parts = filter.split('/');
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i]!;

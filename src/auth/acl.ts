@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { aclTopicProblem, levelsCoverFilter, levelsMatchTopic } from './acl-topic.js';
+import { aclCoversFilter, aclMatchesTopic, aclTopicProblem } from './acl-topic.js';
 import { AuthFileError } from './auth-file-error.js';
 import { dollarTopicAllowed } from './dollar-topics.js';
 import { trimBlanks } from './trim-blanks.js';
@@ -31,10 +31,10 @@ const DENY = 0;
 const READ = 1;
 const WRITE = 2;
 
-/** One `topic` entry, its filter split into levels once at load time. */
+/** One `topic` entry (or a pattern substituted for one client). */
 interface TopicRule {
   readonly access: number;
-  readonly levels: readonly string[];
+  readonly topic: string;
 }
 
 /** One `pattern` entry, substituted per client. */
@@ -129,7 +129,7 @@ class CompiledAcl implements AclChecker {
       if (p.usesUsername && username === undefined) continue;
       const topic = substitute(p.topic, subject.clientId, username);
       if (topic.length === 0) continue;
-      const rule = { access: p.access, levels: topic.split('/') };
+      const rule = { access: p.access, topic };
       (p.access === DENY ? this.#patternDeny : this.#patternAllow).push(rule);
     }
   }
@@ -138,27 +138,27 @@ class CompiledAcl implements AclChecker {
     if (!dollarTopicAllowed(topic, access)) return false;
     if (access === 'subscribe') {
       return this.#strictSubscribe
-        ? this.#judge(shareStripped(topic), READ, levelsCoverFilter)
+        ? this.#judge(shareStripped(topic), READ, aclCoversFilter)
         : true;
     }
-    return this.#judge(topic, accessBit(access), levelsMatchTopic);
+    return this.#judge(topic, accessBit(access), aclMatchesTopic);
   }
 
   #judge(
     topic: string,
     bit: number,
-    matches: (levels: readonly string[], topic: string) => boolean,
+    matches: (aclTopic: string, topic: string) => boolean,
   ): boolean {
     const user = this.#user;
     if (user !== undefined) {
-      for (const rule of user.deny) if (matches(rule.levels, topic)) return false;
+      for (const rule of user.deny) if (matches(rule.topic, topic)) return false;
       for (const rule of user.allow) {
-        if ((rule.access & bit) !== 0 && matches(rule.levels, topic)) return true;
+        if ((rule.access & bit) !== 0 && matches(rule.topic, topic)) return true;
       }
     }
-    for (const rule of this.#patternDeny) if (matches(rule.levels, topic)) return false;
+    for (const rule of this.#patternDeny) if (matches(rule.topic, topic)) return false;
     for (const rule of this.#patternAllow) {
-      if ((rule.access & bit) !== 0 && matches(rule.levels, topic)) return true;
+      if ((rule.access & bit) !== 0 && matches(rule.topic, topic)) return true;
     }
     return false;
   }
@@ -278,7 +278,7 @@ export class AclFile {
           users.set(user, set);
         }
       }
-      (access === DENY ? set.deny : set.allow).push({ access, levels: topic.split('/') });
+      (access === DENY ? set.deny : set.allow).push({ access, topic });
     }
     return new AclFile(anonymous, users, patterns, options.subscribe === 'strict', warnings);
   }

@@ -1,7 +1,7 @@
 import type { AclAccess } from './acl.js';
-import { levelsMatchTopic } from './acl-topic.js';
+import { aclMatchesTopic } from './acl-topic.js';
 
-const BRIDGE_STATE = ['$SYS', 'broker', 'connection', '+', 'state'];
+const BRIDGE_STATE = '$SYS/broker/connection/+/state';
 
 /**
  * The fixed rules Mosquitto applies to `$` topics before any ACL file or plugin:
@@ -13,7 +13,7 @@ const BRIDGE_STATE = ['$SYS', 'broker', 'connection', '+', 'state'];
 export function dollarTopicAllowed(topic: string, access: AclAccess): boolean {
   if (topic.charCodeAt(0) !== 36 /* $ */) return true;
   if (topic.startsWith('$SYS')) {
-    return access !== 'write' || levelsMatchTopic(BRIDGE_STATE, topic);
+    return access !== 'write' || aclMatchesTopic(BRIDGE_STATE, topic);
   }
   if (topic.startsWith('$share')) return access === 'subscribe';
   return true;

@@ -4,7 +4,12 @@ import type { QoS } from '../protocol/constants.js';
 import { ReasonCode } from '../protocol/constants.js';
 import type { Will } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
-import type { AuthenticateRequest, ClientInfo, ResolvedBrokerOptions } from './options.js';
+import type {
+  AuthenticateRequest,
+  ClientInfo,
+  ListenerSecurityOptions,
+  ResolvedBrokerOptions,
+} from './options.js';
 import type { Session } from './session.js';
 
 /** What a publish authorization may answer: allow, refuse (false or a v5 reason code) or defer. */
@@ -14,7 +19,8 @@ export type PublishVerdict = boolean | number | undefined;
  * The broker's authentication and authorization chain: embedding hooks and
  * Mosquitto's password and ACL files, asked in `authOrder`; the first
  * decisive answer wins (a hook answering `undefined` defers to the files, and
- * the files defer to the hooks only when absent).
+ * the files defer to the hooks only when absent). A broker has one for its
+ * broker-level settings and one per listener with its own `security` block.
  */
 export class AccessControl {
   /** The password file in effect, if any. */
@@ -26,12 +32,24 @@ export class AccessControl {
   private readonly o: ResolvedBrokerOptions;
   private readonly hooksFirst: boolean;
 
-  constructor(options: ResolvedBrokerOptions) {
-    this.o = options;
+  /** `security` (a listener's own block) overrides the broker-level settings it names. */
+  constructor(options: ResolvedBrokerOptions, security?: ListenerSecurityOptions) {
+    this.o = security === undefined ? options : withListenerSecurity(options, security);
+    options = this.o;
     this.hooksFirst = options.authOrder !== 'files_first';
     if (typeof options.passwordFile === 'object') this.passwordFile = options.passwordFile;
     if (typeof options.aclFile === 'object') this.aclFile = options.aclFile;
     this.readsGuarded = this.computeReadsGuarded();
+  }
+
+  /** Whether an empty client id is accepted (and an id assigned). */
+  get allowZeroLengthClientId(): boolean {
+    return this.o.allowZeroLengthClientId;
+  }
+
+  /** Prefix of assigned client ids. */
+  get autoIdPrefix(): string {
+    return this.o.autoIdPrefix;
   }
 
   /** Whether files named by path still have to be read. */
@@ -196,6 +214,21 @@ export class AccessControl {
     }
     return acl === undefined || acl.check(topic, 'read');
   }
+}
+
+/** Broker options with a listener's security block laid over them (fields it leaves out are kept). */
+function withListenerSecurity(
+  o: ResolvedBrokerOptions,
+  s: ListenerSecurityOptions,
+): ResolvedBrokerOptions {
+  return {
+    ...o,
+    allowAnonymous: s.allowAnonymous ?? o.allowAnonymous,
+    passwordFile: s.passwordFile === undefined ? o.passwordFile : (s.passwordFile ?? undefined),
+    aclFile: s.aclFile === undefined ? o.aclFile : (s.aclFile ?? undefined),
+    allowZeroLengthClientId: s.allowZeroLengthClientId ?? o.allowZeroLengthClientId,
+    autoIdPrefix: s.autoIdPrefix ?? o.autoIdPrefix,
+  };
 }
 
 /** use_identity_as_username: the certificate is the credential; no certificate, no entry. */

@@ -20,7 +20,8 @@ import { parseSharedSubscription } from '../protocol/topic.js';
 import { Persistence } from '../store/persistence.js';
 import { restoreState } from '../store/restore.js';
 import { type Listener, openListener } from '../transport/listener.js';
-import { AccessControl, type PublishVerdict } from './access-control.js';
+import type { AccessControl, PublishVerdict } from './access-control.js';
+import { AccessControls } from './access-controls.js';
 import { Channel, type ConnectionInfo } from './channel.js';
 import { Message } from './message.js';
 import {
@@ -118,8 +119,10 @@ export class Broker extends EventEmitter {
   readonly router = new TopicTrie<RouteEntry>();
   /** Retained messages by topic. */
   readonly retained = new RetainedIndex<Message>();
-  /** Authentication and authorization chain: hooks, password file, ACL file. */
+  /** Authentication and authorization chain of the broker-level settings: hooks, password file, ACL file. */
   readonly access: AccessControl;
+  /** That chain and one per listener with its own `security` block. */
+  readonly accessControls: AccessControls;
   /** Response Information returned to v5 clients that request it. */
   responseInformation: string | undefined;
   /** Durable storage, when the `persistence` option is set. */
@@ -148,7 +151,8 @@ export class Broker extends EventEmitter {
     this.options = resolveBrokerOptions(options);
     this.setLogger(this.options.logger);
     this.responseInformation = this.options.responseInformation;
-    this.access = new AccessControl(this.options);
+    this.accessControls = new AccessControls(this.options);
+    this.access = this.accessControls.global;
     const po = options.persistence;
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     this.cluster = options.cluster !== undefined ? new Cluster(this, options.cluster) : undefined;
@@ -194,7 +198,7 @@ export class Broker extends EventEmitter {
 
   /** Opens every configured listener; resolves once all are bound. */
   async listen(): Promise<ListenerAddress[]> {
-    if (this.access.needsLoading) await this.access.load();
+    if (this.accessControls.needsLoading) await this.accessControls.load();
     await this.ready();
     for (const l of this.options.listeners) {
       const listener = await openListener(this, l);
@@ -278,15 +282,21 @@ export class Broker extends EventEmitter {
   }
 
   /**
-   * Re-reads the password and ACL files given by path (SIGHUP). Connected
-   * clients stay connected; their next checks use the new files. On a broken
-   * file the previous files stay in effect and the error is thrown.
+   * Re-reads the password and ACL files given by path (SIGHUP), the
+   * broker-level ones and every listener's. Connected clients stay connected;
+   * their next checks use the new files. Where a file is broken, the previous
+   * files of that listener (or of the broker level) stay in effect, the others
+   * are reloaded, and the error is thrown.
    */
   async reloadSecurity(): Promise<void> {
-    await this.access.load();
-    for (const s of this.sessions.values()) {
-      // Restored sessions without a ClientInfo recompile lazily on their next delivery.
-      s.acl = s.client !== undefined ? this.access.checkerFor(s.client) : undefined;
+    try {
+      await this.accessControls.load();
+    } finally {
+      for (const s of this.sessions.values()) {
+        // Restored sessions without a ClientInfo recompile lazily on their next delivery.
+        const a = s.access;
+        s.acl = s.client !== undefined && a !== undefined ? a.checkerFor(s.client) : undefined;
+      }
     }
   }
 
@@ -332,8 +342,8 @@ export class Broker extends EventEmitter {
   // ---------------------------------------------------------------- connect
 
   /** Generates a client id for a client that sent an empty one. */
-  assignClientId(): string {
-    return `${this.options.autoIdPrefix}${randomBytes(12).toString('hex')}`;
+  assignClientId(prefix: string = this.options.autoIdPrefix): string {
+    return `${prefix}${randomBytes(12).toString('hex')}`;
   }
 
   /** Whether an enhanced-authentication method is registered under this name. */
@@ -346,7 +356,7 @@ export class Broker extends EventEmitter {
    * synchronously when no hook, password check or cluster claim has to wait.
    */
   authenticate(ch: Channel, p: ConnectPacket, will: Will | undefined): number | Promise<number> {
-    const auth = this.access.authenticate(
+    const auth = ch.access.authenticate(
       ch.client!,
       p.password,
       p.properties,
@@ -368,7 +378,7 @@ export class Broker extends EventEmitter {
     qos: QoS,
     retain: boolean,
   ): PublishVerdict | Promise<PublishVerdict> {
-    return this.access.authorizePublish(ch.client!, ch.session!.acl, topic, qos, retain);
+    return ch.access.authorizePublish(ch.client!, ch.session!.acl, topic, qos, retain);
   }
 
   /** v5 CONNACK properties describing this broker's limits (a fresh object). */
@@ -442,7 +452,9 @@ export class Broker extends EventEmitter {
     }
     session.username = ch.username;
     session.client = ch.client;
-    session.acl = this.access.checkerFor(ch.client!);
+    session.access = ch.access;
+    session.listener = ch.info.listener;
+    session.acl = ch.access.checkerFor(ch.client!);
     session.channel = ch;
     session.disconnectedAt = 0;
     this.persistence?.sessionAttached(session, p.will);
@@ -598,6 +610,7 @@ export class Broker extends EventEmitter {
   createInternalSession(clientId: string, sink: DeliverySink): Session {
     const s = new Session(clientId, 5, 0, this.sessionLimits());
     s.sink = sink;
+    s.access = this.access;
     return s;
   }
 
@@ -681,7 +694,7 @@ export class Broker extends EventEmitter {
     // Scratch arrays are reused without truncation (truncating frees their backing store in V8).
     const targets = this.targetScratch;
     let nt = 0;
-    const guarded = this.access.readsGuarded;
+    const guarded = this.accessControls.readsGuarded;
     let reached = 0;
     let full = 0;
     for (let i = 0; i < n; i++) {
@@ -691,7 +704,7 @@ export class Broker extends EventEmitter {
         const member =
           e.pick(msg.topic, msg.origin, isOnlineMember) ?? e.pick(msg.topic, msg.origin);
         if (member === undefined) continue;
-        if (guarded && !this.access.mayRead(member.session, msg.topic)) continue;
+        if (guarded && !this.mayRead(member.session, msg.topic)) continue;
         const q = (msg.qos < member.qos ? msg.qos : member.qos) as QoS;
         const subIds = member.subscriptionId !== undefined ? [member.subscriptionId] : undefined;
         if (this.deliverCounted(member.session, msg, q, false, subIds, e) === DropReason.QueueFull)
@@ -715,7 +728,7 @@ export class Broker extends EventEmitter {
     }
     for (let i = 0; i < nt; i++) {
       const s = targets[i]!;
-      if (guarded && !this.access.mayRead(s, msg.topic)) continue;
+      if (guarded && !this.mayRead(s, msg.topic)) continue;
       const q = (msg.qos < s.routeQos ? msg.qos : s.routeQos) as QoS;
       // [MQTT-3.3.1-9] forwarded to existing subscriptions with RETAIN 0, unless v5 Retain As Published.
       const r = s.routeRetainAsPublished && msg.retain;
@@ -728,9 +741,20 @@ export class Broker extends EventEmitter {
   }
 
   /**
+   * A delivery's read check (only when `readsGuarded`), by the rules of the
+   * listener the session's client came in on; a restored session whose
+   * listener is unknown while listeners have their own rules reads nothing.
+   */
+  private mayRead(s: Session, topic: string): boolean {
+    const a = s.access ?? (s.access = this.accessControls.forListenerName(s.listener));
+    return a?.mayRead(s, topic) === true;
+  }
+
+  /**
    * Hands a delivery to a session and counts what it dropped: the new message
    * (queue full, offline QoS 0) or older ones evicted to make room. The channel
-   * counts its own drops (slow consumer, too large).
+   * counts its own drops (slow consumer, too large). Routed and retained-on-subscribe
+   * deliveries both go through here so `publishDropped` sees every refusal.
    */
   private deliverCounted(
     s: Session,
@@ -766,7 +790,7 @@ export class Broker extends EventEmitter {
   /** Handles a SUBSCRIBE: authorizes, records, sends SUBACK, then matching retained messages. */
   subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
     const hook = this.options.hooks.authorizeSubscribe;
-    if (hook === undefined || !this.access.asksSubscribeHook(ch.session!.acl)) {
+    if (hook === undefined || !ch.access.asksSubscribeHook(ch.session!.acl)) {
       this.completeSubscribe(ch, p, undefined);
       return;
     }
@@ -826,7 +850,7 @@ export class Broker extends EventEmitter {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }
-      if (verdict === undefined && !this.access.maySubscribe(session.acl, filter)) verdict = false;
+      if (verdict === undefined && !ch.access.maySubscribe(session.acl, filter)) verdict = false;
       if (verdict === false || (typeof verdict === 'number' && verdict >= 0x80)) {
         this.stats.authzDenied++;
         const code = typeof verdict === 'number' ? verdict : o.subscribeDeniedReasonCode;
@@ -898,7 +922,7 @@ export class Broker extends EventEmitter {
   sendRetained(session: Session, recs: SubscriptionRecord[]): void {
     const now = this.now;
     const found: Message[] = [];
-    const guarded = this.access.readsGuarded;
+    const guarded = this.accessControls.readsGuarded;
     for (const rec of recs) {
       found.length = 0;
       this.retained.match(rec.topicFilter, found);
@@ -907,15 +931,11 @@ export class Broker extends EventEmitter {
           this.retained.delete(msg.topic);
           continue;
         }
-        if (guarded && !this.access.mayRead(session, msg.topic)) continue;
+        if (guarded && !this.mayRead(session, msg.topic)) continue;
         const q = (msg.qos < rec.qos ? msg.qos : rec.qos) as QoS;
         // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1.
-        session.deliver(
-          msg,
-          q,
-          true,
-          rec.subscriptionId !== undefined ? [rec.subscriptionId] : undefined,
-        );
+        const subIds = rec.subscriptionId !== undefined ? [rec.subscriptionId] : undefined;
+        this.deliverCounted(session, msg, q, true, subIds, undefined);
       }
     }
   }

@@ -24,11 +24,11 @@ import type {
   Will,
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
-import { publishAllowed } from './access-control.js';
+import { type AccessControl, publishAllowed } from './access-control.js';
 import type { Broker } from './broker.js';
 import { AuthExchange, type AuthStep, ExchangePhase } from './enhanced-auth.js';
 import { type Message, shapeIndex } from './message.js';
-import type { ClientInfo } from './options.js';
+import type { ClientInfo, ListenerSecurityOptions } from './options.js';
 import { describePacket, describePublishOut } from './packet-log.js';
 import { PublishQuota } from './publish-quota.js';
 import { reasonString } from './reason-strings.js';
@@ -47,6 +47,8 @@ export interface ConnectionInfo {
   certificateSubject?: string | undefined;
   /** Use the certificate identity as the user name (use_identity_as_username). */
   certificateAsUsername?: boolean | undefined;
+  /** The listener's own security block, if it has one (must be one of the broker's listeners'). */
+  security?: ListenerSecurityOptions | undefined;
 }
 
 enum State {
@@ -109,6 +111,8 @@ export class Channel implements PacketSink {
   readonly socket: Duplex;
   readonly info: ConnectionInfo;
   readonly decoder: Decoder;
+  /** Authentication and ACL of this connection's listener (chosen once, kept by its session). */
+  readonly access: AccessControl;
   private state: State = State.Connecting;
   /** The protocol level from CONNECT (4 until then). */
   version: ProtocolVersion = 4;
@@ -157,6 +161,7 @@ export class Channel implements PacketSink {
     this.broker = broker;
     this.socket = socket;
     this.info = info;
+    this.access = broker.accessControls.forConnection(info);
     this.openedAt = this.lastActivity = Date.now();
     this.decoder = new Decoder(this, { maxPacketSize: broker.options.maxPacketSize });
     (socket as ChannelSocket)[kChannel] = this;
@@ -347,14 +352,14 @@ export class Channel implements PacketSink {
     let assigned = false;
     if (clientId.length === 0) {
       // [MQTT-3.1.3-7/8] an empty id needs clean session in 3.1.1; v5 always may get one assigned.
-      if (p.protocolVersion === 3 || (!v5 && !p.clean) || !o.allowZeroLengthClientId) {
+      if (p.protocolVersion === 3 || (!v5 && !p.clean) || !this.access.allowZeroLengthClientId) {
         this.refuse(
           v5 ? ReasonCode.ClientIdentifierNotValid : ConnackReturnCode.IdentifierRejected,
           'empty client id',
         );
         return;
       }
-      clientId = b.assignClientId();
+      clientId = b.assignClientId(this.access.autoIdPrefix);
       assigned = true;
     }
     if (p.protocolVersion === 3 && clientId.length > 23) {

@@ -65,6 +65,25 @@ export interface BrokerHooks {
   authorizeRead?(client: ClientInfo, topic: string): boolean | undefined;
 }
 
+/**
+ * Security of one listener (Mosquitto's per_listener_settings): each field given
+ * replaces the broker-level option of the same name for clients that connect
+ * on that listener; fields left out take the broker-level value. Hooks stay
+ * broker-wide.
+ */
+export interface ListenerSecurityOptions {
+  /** Whether clients without a user name may connect on this listener. */
+  allowAnonymous?: boolean;
+  /** This listener's password file (path, loaded by listen()/reloadSecurity(), or loaded object); null: none here. */
+  passwordFile?: string | PasswordFile | null;
+  /** This listener's ACL file (path, loaded by listen()/reloadSecurity(), or loaded object); null: none here. */
+  aclFile?: string | AclFile | null;
+  /** Accept an empty client id on this listener (an id is assigned). */
+  allowZeroLengthClientId?: boolean;
+  /** Prefix for client ids assigned on this listener. */
+  autoIdPrefix?: string;
+}
+
 /** One network listener of an embedded broker. */
 export interface ListenerOptions {
   /** TCP port; 0 picks a free one (see `broker.addresses()`). */
@@ -89,6 +108,8 @@ export interface ListenerOptions {
   certificateUsername?: 'cn' | 'subject';
   /** Bind an IPv6 address without also accepting IPv4 (socket_domain ipv6). */
   ipv6Only?: boolean;
+  /** Authentication and ACL for this listener's clients, overriding the broker-level options. */
+  security?: ListenerSecurityOptions;
 }
 
 /** Options of `createBroker()`. Every field has a Mosquitto-compatible default. */

@@ -1,6 +1,7 @@
 import type { AclChecker } from '../auth/acl.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Will } from '../protocol/packets.js';
+import type { AccessControl } from './access-control.js';
 import type { Channel } from './channel.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
@@ -139,6 +140,10 @@ export class Session {
   client: ClientInfo | undefined;
   /** The client's compiled ACL, when an ACL file is in effect. */
   acl: AclChecker | undefined;
+  /** Authentication and ACL of the listener the client last came in on (undefined: not known yet). */
+  access: AccessControl | undefined = undefined;
+  /** Name of that listener (stored, so a restored session is judged by its listener's rules). */
+  listener: string | undefined = undefined;
   limits: SessionLimits;
   /** Deliveries dropped because a bound was reached, by any reason. */
   dropped = 0;

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
-import type { BrokerOptions, ListenerOptions } from '../broker/options.js';
+import { createDatabaseAuth, type DatabaseAuth } from '../auth/database-auth.js';
+import { MysqlAuthBackend } from '../auth/mysql-backend.js';
+import { mysqlAuthSettings } from '../auth/plugin-options.js';
+import type { BrokerOptions, ListenerOptions, ListenerSecurityOptions } from '../broker/options.js';
 import { ConfigError } from '../config/config-error.js';
 import type { HeronConfig, ListenerConfig, SecurityConfig, TlsConfig } from '../config/types.js';
 import type { LogSettings, TopicLogSink } from '../log/logger.js';
@@ -68,47 +71,86 @@ export function listenerOptions(l: ListenerConfig): ListenerOptions {
   return out;
 }
 
+/** The parts of a security block that decide who gets in and what they may do. */
+function securityKey(s: SecurityConfig): string {
+  return JSON.stringify([
+    s.allowAnonymous,
+    s.passwordFile,
+    s.aclFile,
+    s.allowZeroLengthClientid,
+    s.autoIdPrefix,
+  ]);
+}
+
 /**
- * The security settings the broker applies. With per_listener_settings the
- * broker still has one set for all listeners, so the listeners must agree;
- * different settings per listener are refused rather than silently merged
- * (which could open a listener meant to be closed).
+ * The broker-level security, and with per_listener_settings the opened
+ * listeners' own blocks. Listeners that all agree need no blocks (one set of
+ * files, as without per_listener_settings).
  */
-function effectiveSecurity(cfg: HeronConfig): SecurityConfig {
-  if (!cfg.perListenerSettings) return cfg.security;
-  const sets = cfg.listeners.map((l) => l.security ?? cfg.security);
-  const key = (s: SecurityConfig) =>
-    JSON.stringify([
-      s.allowAnonymous,
-      s.passwordFile,
-      s.aclFile,
-      s.allowZeroLengthClientid,
-      s.autoIdPrefix,
-    ]);
+function securityPlan(
+  cfg: HeronConfig,
+  opened: ListenerConfig[],
+): { global: SecurityConfig; perListener: boolean } {
+  if (!cfg.perListenerSettings) return { global: cfg.security, perListener: false };
+  const sets = opened.map((l) => l.security ?? cfg.security);
   const first = sets[0] ?? cfg.security;
-  for (const s of sets) {
-    if (key(s) !== key(first)) {
-      throw new ConfigError(
-        'per_listener_settings true with different allow_anonymous/password_file/acl_file per listener is not supported yet; give every listener the same security settings or use separate Heron processes',
-        { option: 'per_listener_settings' },
-      );
-    }
+  const key = securityKey(first);
+  if (sets.every((s) => securityKey(s) === key)) return { global: first, perListener: false };
+  return { global: cfg.security, perListener: true };
+}
+
+/** A listener's security block for the broker; files it lacks are explicitly none (null). */
+function brokerListenerSecurity(s: SecurityConfig): ListenerSecurityOptions {
+  return {
+    allowAnonymous: s.allowAnonymous,
+    passwordFile: s.passwordFile ?? null,
+    aclFile: s.aclFile ?? null,
+    allowZeroLengthClientId: s.allowZeroLengthClientid,
+    autoIdPrefix: s.autoIdPrefix,
+  };
+}
+
+/**
+ * The plugin lines that configure the database backend. Its hooks are
+ * broker-wide, so with per_listener_settings every opened listener must have
+ * the same database configuration, or none may have one.
+ */
+function databasePlugins(cfg: HeronConfig): SecurityConfig['plugins'] {
+  if (!cfg.perListenerSettings) return cfg.security.plugins;
+  const sets = cfg.listeners
+    .filter((l) => l.unixSocketPath === undefined)
+    .map((l) => l.security ?? cfg.security);
+  const keys = new Set(sets.map((s) => JSON.stringify(mysqlAuthSettings(s.plugins) ?? null)));
+  if (keys.size > 1) {
+    throw new ConfigError(
+      'per_listener_settings true with a database auth_plugin on some listeners only (or different ones) is not supported: the database backend applies to every listener; configure the same auth_opt_* lines on every listener',
+      { option: 'auth_plugin' },
+    );
   }
-  return first;
+  return sets[0]?.plugins ?? cfg.security.plugins;
 }
 
 /** Turns the typed configuration into createBroker() options. */
 export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): BrokerOptions {
-  const sec = effectiveSecurity(cfg);
+  const opened = cfg.listeners.filter((l) => l.unixSocketPath === undefined);
+  const { global: sec, perListener } = securityPlan(cfg, opened);
   const maxQos = cfg.listeners.reduce<0 | 1 | 2>((q, l) => (l.maxQos < q ? l.maxQos : q), 2);
   const maxTopicAlias = cfg.listeners.reduce((m, l) => Math.max(m, l.maxTopicAlias), 0);
   return {
-    listeners: cfg.listeners.filter((l) => l.unixSocketPath === undefined).map(listenerOptions),
+    listeners: opened.map((l) => {
+      const out = listenerOptions(l);
+      if (perListener) out.security = brokerListenerSecurity(l.security ?? cfg.security);
+      return out;
+    }),
     allowAnonymous: sec.allowAnonymous,
     ...(sec.passwordFile !== undefined ? { passwordFile: sec.passwordFile } : {}),
     ...(sec.aclFile !== undefined ? { aclFile: sec.aclFile } : {}),
     aclSubscribeMode: cfg.aclSubscribe,
-    authOrder: cfg.authOrder,
+    // Mosquitto asks password_file/acl_file before any plugin; a database plugin config gets that order.
+    authOrder:
+      cfg.authOrderExplicit !== true && mysqlAuthSettings(databasePlugins(cfg)) !== undefined
+        ? 'files_first'
+        : cfg.authOrder,
     publishRateLimit: cfg.publishRateLimit,
     publishByteRateLimit: cfg.publishByteRateLimit,
     allowZeroLengthClientId: sec.allowZeroLengthClientid,
@@ -165,6 +207,18 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
         }
       : {}),
   };
+}
+
+/**
+ * The built-in database backend that `auth_plugin` + `auth_opt_backends mysql`
+ * lines ask for (mosquitto-auth-plug or mosquitto-go-auth options), or
+ * undefined when the configuration names none. Its hooks go in
+ * BrokerOptions.hooks; the caller closes it when the broker stops.
+ */
+export function databaseAuthFromConfig(cfg: HeronConfig): DatabaseAuth | undefined {
+  const settings = mysqlAuthSettings(databasePlugins(cfg));
+  if (settings === undefined) return undefined;
+  return createDatabaseAuth(settings, new MysqlAuthBackend(settings));
 }
 
 /** Log settings from log_dest / log_type / log_timestamp and -v; `topicSink` receives log_dest topic lines. */

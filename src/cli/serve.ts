@@ -10,6 +10,7 @@ import type { HeronConfig } from '../config/types.js';
 import { createLogger, TopicLogSink } from '../log/logger.js';
 import {
   brokerOptionsFromConfig,
+  databaseAuthFromConfig,
   listenerOptions,
   logSettingsFromConfig,
 } from './broker-options.js';
@@ -85,6 +86,15 @@ export async function startFromConfig(
   if (config.sources.length > 0) log.info(`Config loaded from ${config.sources[0]}.`);
   const options = brokerOptionsFromConfig(config, VERSION);
   options.logger = log;
+  const dbAuth = databaseAuthFromConfig(config);
+  if (dbAuth !== undefined) {
+    options.hooks = dbAuth.hooks;
+    dbAuth.setLogger(log);
+    const s = dbAuth.settings;
+    log.info(
+      `Auth plugin ${s.pluginPath} is not loaded: Heron's built-in mysql backend reads its ${s.flavour} options instead (database ${s.database} at ${s.socketPath ?? `${s.host}:${s.port}`}).`,
+    );
+  }
   const broker = createBroker(options);
   topicSink.publish = (topic, line) =>
     broker.publish({ topic, payload: Buffer.from(line), qos: 0, retain: false });
@@ -98,6 +108,7 @@ export async function startFromConfig(
         : 'unable to start';
     log.error(`Error: ${what}: ${x.message}`);
     await broker.close();
+    await dbAuth?.close();
     throw e;
   }
   for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
@@ -139,6 +150,7 @@ export async function startFromConfig(
             : config;
         log = createLogger(logSettingsFromConfig(fresh, isTty, topicSink));
         broker.setLogger(log);
+        dbAuth?.setLogger(log);
         fresh.listeners
           .filter((l) => l.unixSocketPath === undefined)
           .forEach((l, i) => {
@@ -155,6 +167,7 @@ export async function startFromConfig(
       await stopBridges(bridges);
       await admin?.close();
       await broker.close();
+      await dbAuth?.close();
       if (config.pidFile !== undefined) {
         try {
           unlinkSync(config.pidFile);

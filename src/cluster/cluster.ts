@@ -111,6 +111,14 @@ export class Cluster {
   private readonly scratch: RemoteRoute[] = [];
   private readonly targets: RemoteNode[] = [];
   private readonly shareCursor = new Map<string, number>();
+  /**
+   * The frame retainedChanged() built for `retainedMsg`, which forward() reuses for the
+   * same message right after (publishMessage calls both): a retained update and a plain
+   * forward carry the same header and packet, so they share the bytes.
+   */
+  private retainedMsg: Message | undefined;
+  private retainedPacket: Buffer | undefined;
+  private retainedFrame: Buffer | undefined;
   private readonly p: string;
   /** The channels this node listens on, named once rather than per received message. */
   private readonly inbox: string;
@@ -372,6 +380,16 @@ export class Cluster {
    * Costs one trie lookup and no Redis traffic when no other node matches.
    */
   forward(msg: Message): void {
+    let packet: Buffer | undefined;
+    let plain: Buffer | undefined;
+    if (this.retainedMsg !== undefined) {
+      if (this.retainedMsg === msg) {
+        packet = this.retainedPacket;
+        plain = this.retainedFrame;
+      }
+      // Held for this one call only, so a large payload is not kept alive.
+      this.retainedMsg = this.retainedPacket = this.retainedFrame = undefined;
+    }
     const cmd = this.cmd;
     if (!this.started || cmd === undefined || this.remote.trie.size === 0) return;
     const topic = msg.topic;
@@ -416,8 +434,7 @@ export class Cluster {
       }
     }
     if (nt === 0) return;
-    const packet = encodeMessage(msg);
-    let plain: Buffer | undefined;
+    packet ??= encodeMessage(msg);
     for (let i = 0; i < nt; i++) {
       const node = targets[i]!;
       const f =
@@ -434,7 +451,11 @@ export class Cluster {
     const cmd = this.cmd;
     if (!this.started || cmd === undefined) return;
     if (msg.topic.startsWith('$SYS/')) return;
-    const f = frame(this.nodeId, msg.origin, msg.expiresAt, undefined, encodeMessage(msg));
+    const packet = encodeMessage(msg);
+    const f = frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet);
+    this.retainedMsg = msg;
+    this.retainedPacket = packet;
+    this.retainedFrame = f;
     const key = `${this.p}retained`;
     // One transaction, so the hash and the notifications agree on who wrote last.
     const m = cmd.multi();

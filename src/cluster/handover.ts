@@ -68,6 +68,7 @@ export function installSession(broker: Broker, h: SessionHandover): Session {
     broker.sessionLimits(),
   );
   s.username = r.username;
+  s.listener = r.listener;
   s.disconnectedAt = Date.now();
   broker.sessions.set(s.clientId, s);
   const p = broker.persistence;

@@ -146,6 +146,10 @@ export function finalizeConfig(st: ParseState, commandLinePorts: number[]): Hero
       );
     }
   }
+  for (const { plugin, line } of st.pluginLines) {
+    if (plugin.options.backends === undefined)
+      warn(line, 'unimplemented', 'not implemented by Heron, ignored');
+  }
   if (st.clusterNodeIdLine && !cfg.cluster) {
     warn(st.clusterNodeIdLine, 'ignored', "no 'cluster_redis_url' is configured; ignored");
   }

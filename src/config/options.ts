@@ -466,22 +466,19 @@ def(
   },
   { unimplemented: true },
 );
-def(
-  ['plugin', 'auth_plugin'],
-  'security',
-  (ctx, l) => {
-    const { sec } = currentSecurity(ctx, l);
-    const plugin = {
-      path: pathValue(l, 'a plugin path', ctx.st.cwd),
-      options: {},
-      denySpecialChars: true,
-      source: { file: l.file, line: l.line },
-    };
-    sec.plugins.push(plugin);
-    ctx.st.plugin = plugin;
-  },
-  { unimplemented: true },
-);
+def(['plugin', 'auth_plugin'], 'security', (ctx, l) => {
+  const { sec } = currentSecurity(ctx, l);
+  const plugin = {
+    path: pathValue(l, 'a plugin path', ctx.st.cwd),
+    options: {},
+    denySpecialChars: true,
+    source: { file: l.file, line: l.line },
+  };
+  sec.plugins.push(plugin);
+  ctx.st.plugin = plugin;
+  // Warned about at the end of parsing unless its auth_opt_backends names a built-in backend.
+  ctx.st.pluginLines.push({ plugin, line: l });
+});
 def('auth_plugin_deny_special_chars', 'security', (ctx, l) => {
   if (!ctx.st.plugin) throw lineError(l, "must follow a 'plugin' (or 'auth_plugin') line");
   ctx.st.plugin.denySpecialChars = bool(l, ctx.warn);
@@ -864,7 +861,10 @@ global('acl_subscribe', 'aclSubscribe', (ctx, l) => oneOf(l, ['mosquitto', 'stri
 global(
   'auth_order',
   'authOrder',
-  (ctx, l) => oneOf(l, ['hooks_first', 'files_first'], ctx.warn),
+  (ctx, l) => {
+    ctx.st.cfg.authOrderExplicit = true;
+    return oneOf(l, ['hooks_first', 'files_first'], ctx.warn);
+  },
   H,
 );
 def('admin_listener', 'global', parseAdminListener, H);

@@ -68,6 +68,8 @@ export interface ParseState {
   logTypeSet: boolean;
   /** The most recent plugin line (plugin_opt_* attach to it). */
   plugin?: PluginConfig;
+  /** Every plugin line with the plugin it made (for the end-of-parse warning). */
+  pluginLines: { plugin: PluginConfig; line: ConfigLine }[];
   /** Where single-valued string options were first set, by scope and option. */
   seen: Map<string, SourceLocation>;
   /** Explicit persistence_backend line. */
@@ -123,6 +125,7 @@ export function newParseState(cwd: string): ParseState {
     securitySeen: false,
     logDestSet: false,
     logTypeSet: false,
+    pluginLines: [],
     seen: new Map(),
   };
 }

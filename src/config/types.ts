@@ -75,7 +75,7 @@ export interface LogConfig {
   connectionMessages: boolean;
 }
 
-/** A Mosquitto auth plugin line (`plugin` / `auth_plugin`); Heron records but does not load them. */
+/** A Mosquitto auth plugin line (`plugin` / `auth_plugin`); never loaded, but database backends named by its options are built in (src/auth/plugin-options.ts). */
 export interface PluginConfig {
   /** Path of the shared object. */
   path: string;
@@ -109,7 +109,7 @@ export interface SecurityConfig {
   allowZeroLengthClientid: boolean;
   /** auto_id_prefix for generated client ids. Default 'auto-'. */
   autoIdPrefix: string;
-  /** plugin / auth_plugin lines (not implemented by Heron: recorded with a warning). */
+  /** plugin / auth_plugin lines (database backends built in, others recorded with a warning). */
   plugins: PluginConfig[];
 }
 
@@ -353,6 +353,8 @@ export interface HeronConfig {
   security: SecurityConfig;
   /** auth_order (Heron): whether embedding hooks run before or after password/ACL files. Default 'hooks_first': an embedding application's hooks decide first, the files decide what they leave undecided. */
   authOrder: 'hooks_first' | 'files_first';
+  /** True when auth_order was written (a database auth plugin otherwise gets Mosquitto's files-first order). */
+  authOrderExplicit?: boolean;
   /**
    * acl_subscribe (Heron): 'mosquitto' grants every SUBSCRIBE and filters reads per message
    * (Mosquitto 2); 'strict' also refuses filters that reach outside the client's readable topics.

@@ -52,8 +52,10 @@ export function strftimeConversion(conv: string, d: Date): string {
     case 'p':
       return d.getHours() < 12 ? 'AM' : 'PM';
     case 'j': {
-      const start = new Date(d.getFullYear(), 0, 1);
-      return String(Math.floor((d.getTime() - start.getTime()) / 86_400_000) + 1).padStart(3, '0');
+      // From the local calendar date, not elapsed local time: a DST change makes some local days 23 or 25 hours.
+      const y = d.getFullYear();
+      const day = (Date.UTC(y, d.getMonth(), d.getDate()) - Date.UTC(y, 0, 1)) / 86_400_000 + 1;
+      return String(day).padStart(3, '0');
     }
     case 'a':
       return DAYS[d.getDay()].slice(0, 3);

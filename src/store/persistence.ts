@@ -84,6 +84,7 @@ export function sessionRecord(s: Session, will: Will | undefined): SessionRecord
     pendingWill: s.pendingWill,
     pendingWillAt: s.pendingWillAt,
     username: s.username,
+    listener: s.listener,
   };
 }
 

@@ -70,6 +70,7 @@ export function restoreState(
     st.keepsMessages = r.expiryInterval > 0;
     s.persist = st;
     s.username = r.username;
+    s.listener = r.listener;
     s.pendingWill = r.pendingWill;
     s.pendingWillAt = r.pendingWillAt;
     s.disconnectedAt = r.disconnectedAt;

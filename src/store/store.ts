@@ -17,6 +17,8 @@ export interface SessionRecord {
   pendingWill: Will | undefined;
   pendingWillAt: number;
   username: string | undefined;
+  /** Name of the listener the client last came in on (absent in stores written before it was kept). */
+  listener?: string | undefined;
 }
 
 /** One subscription as stored (the session and routing fields are rebuilt on load). */

@@ -25,6 +25,15 @@ export function certificateIdentity(
   return Array.isArray(cn) ? cn[0] : cn;
 }
 
+/** The name a listener goes by in logs and ClientInfo.listener, e.g. "mqtt:1883". */
+export function listenerName(options: ListenerOptions): string {
+  if (options.name !== undefined) return options.name;
+  const secure = options.tls !== undefined;
+  const kind =
+    options.protocol === 'websockets' ? (secure ? 'wss' : 'ws') : secure ? 'mqtts' : 'mqtt';
+  return `${kind}:${options.port}`;
+}
+
 /**
  * The ConnectionInfo for a connection accepted on a listener; `tlsSocket` is the
  * TLS socket on secure listeners (its certificate may name the user), else undefined.
@@ -46,5 +55,6 @@ export function connectionInfo(
         ? undefined
         : certificateIdentity(tlsSocket, options.certificateUsername === 'subject'),
     certificateAsUsername: options.certificateUsername !== undefined,
+    security: options.security,
   };
 }

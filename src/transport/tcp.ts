@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import type { Broker } from '../broker/broker.js';
 import type { ListenerOptions } from '../broker/options.js';
 import { bindListener } from './bound-listener.js';
-import { connectionInfo } from './connection-info.js';
+import { connectionInfo, listenerName } from './connection-info.js';
 import { ConnectionLimit } from './connection-limit.js';
 import type { Listener } from './listener.js';
 import { readProxyHeader } from './proxy-reader.js';
@@ -12,7 +12,7 @@ import { readProxyHeader } from './proxy-reader.js';
 export function openTcpListener(broker: Broker, options: ListenerOptions): Promise<Listener> {
   const secure = options.tls !== undefined;
   const protocol = secure ? 'mqtts' : 'mqtt';
-  const name = options.name ?? `${protocol}:${options.port}`;
+  const name = listenerName(options);
   const max = options.maxConnections ?? -1;
   const limit = new ConnectionLimit(max);
   // TLS behind a PROXY header: the header comes before the handshake, so the

@@ -6,7 +6,7 @@ import { WebSocketServer } from 'ws';
 import type { Broker } from '../broker/broker.js';
 import type { ListenerOptions } from '../broker/options.js';
 import { bindListener } from './bound-listener.js';
-import { connectionInfo } from './connection-info.js';
+import { connectionInfo, listenerName } from './connection-info.js';
 import { ConnectionLimit } from './connection-limit.js';
 import type { Listener } from './listener.js';
 import { WebSocketDuplex } from './ws-duplex.js';
@@ -18,7 +18,7 @@ const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'];
 export function openWebSocketListener(broker: Broker, options: ListenerOptions): Promise<Listener> {
   const secure = options.tls !== undefined;
   const protocol = secure ? 'wss' : 'ws';
-  const name = options.name ?? `${protocol}:${options.port}`;
+  const name = listenerName(options);
   const limit = new ConnectionLimit(options.maxConnections ?? -1);
   const server = secure ? https.createServer(options.tls!) : http.createServer();
   server.on('request', (_req, res) => {

@@ -127,6 +127,48 @@ describe('cluster routing', () => {
     for (const r of [pub, onB, pubC, late]) await r.client.endAsync();
   });
 
+  test('a retained publish on A reaches live subscribers on B once and is retained on B', async () => {
+    const plain = await connectRecorder(b.url, { protocolVersion: 4, clientId: 'live-b3' });
+    const rap = await connectRecorder(b.url, { protocolVersion: 5, clientId: 'live-b5' });
+    await plain.client.subscribeAsync('live/ret/+', { qos: 1 });
+    await rap.client.subscribeAsync('live/ret/+', { qos: 1, rap: true });
+    await waitFor(() => knowsRoute(a, 'B', 'live/ret/+'), 3000, 'route of B on A');
+    const forwarded = a.broker.cluster!.stats.forwarded;
+    const pub = await connectRecorder(a.url, { protocolVersion: 5, clientId: 'live-pa' });
+    await pub.client.publishAsync('live/ret/1', 'kept', {
+      qos: 1,
+      retain: true,
+      properties: { userProperties: { k: 'v' } },
+    });
+    await waitFor(() => plain.got.length >= 1 && rap.got.length >= 1, 3000, 'deliveries on B');
+    await waitFor(() => b.broker.retained.get('live/ret/1') !== undefined, 3000, 'retained on B');
+    await settle();
+    // [MQTT-3.3.1-9] RETAIN 0 to existing subscriptions, unless Retain As Published.
+    assert.deepEqual(
+      plain.got.map((m) => [m.topic, m.payload, m.retain]),
+      [['live/ret/1', 'kept', false]],
+    );
+    assert.deepEqual(
+      rap.got.map((m) => [m.topic, m.payload, m.retain]),
+      [['live/ret/1', 'kept', true]],
+    );
+    assert.deepEqual({ ...(rap.got[0]!.properties!.userProperties as object) }, { k: 'v' });
+    assert.equal(a.broker.cluster!.stats.forwarded - forwarded, 1);
+    const kept = b.broker.retained.get('live/ret/1')!;
+    assert.equal(kept.payload.toString(), 'kept');
+    assert.deepEqual(kept.properties?.userProperties, [['k', 'v']]);
+
+    const late = await connectRecorder(b.url, { protocolVersion: 5, clientId: 'live-late' });
+    await late.client.subscribeAsync('live/ret/#', { qos: 1 });
+    await waitFor(() => late.got.length >= 1, 3000, 'retained on subscribe at B');
+    await settle();
+    assert.deepEqual(
+      late.got.map((m) => [m.topic, m.payload, m.retain]),
+      [['live/ret/1', 'kept', true]],
+    );
+    for (const r of [plain, rap, pub, late]) await r.client.endAsync();
+  });
+
   test('a node that starts later loads the routes and retained messages already there', async () => {
     const onA = await connectRecorder(a.url, { clientId: 'late-a' });
     await onA.client.subscribeAsync('late/+', { qos: 1 });

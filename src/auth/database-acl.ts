@@ -1,0 +1,126 @@
+import type { ClientInfo } from '../broker/options.js';
+import { parseSharedSubscription } from '../protocol/topic.js';
+import { aclCoversFilter, aclMatchesTopic, aclTopicProblem } from './acl-topic.js';
+import { dollarTopicAllowed } from './dollar-topics.js';
+
+/** What a database ACL query answered for one client, ready for per-message checks. */
+export interface ClientAclRows {
+  superuser: boolean;
+  read: string[];
+  write: string[];
+  subscribe: string[];
+}
+
+/**
+ * One client's database ACL: the rows its queries answered with `%c`/`%u`
+ * substituted once, so a per-delivery read check allocates nothing. Rows using `%c`/`%u` are dropped for ids or names containing `+`
+ * or `#`, which would otherwise widen them to other clients' topics.
+ */
+export class ClientAcl {
+  /** The user name the rows were read for (the client's, or the anonymous name). */
+  readonly username: string | undefined;
+  /** When the rows were read (ms since the epoch). */
+  loadedAt = 0;
+  /** A background refresh is running. */
+  refreshing = false;
+  private superuser = false;
+  private read: string[] = [];
+  private write: string[] = [];
+  private subscribe: string[] = [];
+  /** Without an ACL query: allow everything (go-auth) or nothing (auth-plug). */
+  private readonly allowAll: boolean;
+
+  constructor(username: string | undefined, allowAll: boolean) {
+    this.username = username;
+    this.allowAll = allowAll;
+  }
+
+  /** Replaces the rows (after a load or refresh). */
+  set(rows: ClientAclRows, clientId: string, username: string, now: number): void {
+    this.superuser = rows.superuser;
+    const dangerous = /[+#]/.test(clientId) || /[+#]/.test(username);
+    const compile = (filters: string[]) => {
+      const out: string[] = [];
+      for (const f of filters) {
+        const uses = f.includes('%c') || f.includes('%u');
+        if (uses && dangerous) continue;
+        const t = uses ? f.replaceAll('%c', clientId).replaceAll('%u', username) : f;
+        if (t.length === 0 || aclTopicProblem(t) !== undefined) continue;
+        out.push(t);
+      }
+      return out;
+    };
+    this.read = compile(rows.read);
+    this.write = compile(rows.write);
+    this.subscribe = compile(rows.subscribe);
+    this.loadedAt = now;
+  }
+
+  /** Whether a message on `topic` may be delivered to this client. */
+  mayRead(topic: string): boolean {
+    if (!dollarTopicAllowed(topic, 'read')) return false;
+    return this.superuser || this.allowAll || anyMatch(this.read, topic);
+  }
+
+  /** Whether this client may publish to `topic`. */
+  mayWrite(topic: string): boolean {
+    if (!dollarTopicAllowed(topic, 'write')) return false;
+    return this.superuser || this.allowAll || anyMatch(this.write, topic);
+  }
+
+  /** Whether this client may subscribe with `filter` (a `$share/group/` prefix is judged by its filter). */
+  maySubscribe(filter: string): boolean {
+    if (!dollarTopicAllowed(filter, 'subscribe')) return false;
+    if (this.superuser || this.allowAll) return true;
+    const shared = parseSharedSubscription(filter);
+    const f = typeof shared === 'object' ? shared.filter : filter;
+    for (const acl of this.subscribe) if (aclCoversFilter(acl, f)) return true;
+    return false;
+  }
+}
+
+function anyMatch(rules: string[], topic: string): boolean {
+  for (let i = 0; i < rules.length; i++) if (aclMatchesTopic(rules[i]!, topic)) return true;
+  return false;
+}
+
+/**
+ * Per-client ACLs. A CONNECT's rows are filed by client id for a minute; the
+ * connection's checks claim them for its ClientInfo object (the one the broker
+ * keeps on the session), where they then live exactly as long as the session.
+ * The rows stay filed after a claim because the will check at CONNECT asks
+ * with a short-lived copy of the ClientInfo.
+ */
+export class ClientAclStore {
+  private readonly byClient = new WeakMap<ClientInfo, ClientAcl>();
+  private readonly pending = new Map<string, { acl: ClientAcl; at: number }>();
+
+  /** Files the rows a CONNECT loaded. */
+  put(clientId: string, acl: ClientAcl, now: number): void {
+    this.pending.delete(clientId); // re-insert: the Map stays ordered by age
+    this.pending.set(clientId, { acl, at: now });
+  }
+
+  /** The client's ACL, or undefined when it has to be loaded. */
+  get(client: ClientInfo): ClientAcl | undefined {
+    const own = this.byClient.get(client);
+    if (own !== undefined) return own;
+    const p = this.pending.get(client.clientId);
+    if (p === undefined || p.acl.username !== client.username) return undefined;
+    this.byClient.set(client, p.acl);
+    return p.acl;
+  }
+
+  /** Attaches an ACL loaded later to a client. */
+  attach(client: ClientInfo, acl: ClientAcl): void {
+    this.byClient.set(client, acl);
+  }
+
+  /** Forgets rows filed before `before` (ms since the epoch); claimed ones live on with their client. */
+  sweep(before: number): void {
+    for (const [id, p] of this.pending) {
+      if (p.at >= before) break;
+      this.pending.delete(id);
+    }
+  }
+}

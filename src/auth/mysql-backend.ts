@@ -1,0 +1,84 @@
+import { createPool, type Pool } from 'mysql2/promise';
+import type { MysqlAuthSettings } from './plugin-options.js';
+import type { SqlArgument, SqlStatement } from './sql-template.js';
+
+/** The values a statement's placeholders may receive. */
+export interface SqlValues {
+  username: string;
+  clientid: string;
+  access: number;
+}
+
+/**
+ * The three lookups of the plugins' MySQL backends over a small connection
+ * pool. Every statement is prepared with placeholders; user input never
+ * becomes SQL text. Errors (the database is down, a query is broken) reject:
+ * the caller decides what a failed lookup means.
+ */
+export class MysqlAuthBackend {
+  private readonly pool: Pool;
+  private readonly s: MysqlAuthSettings;
+
+  constructor(settings: MysqlAuthSettings) {
+    this.s = settings;
+    // The pool connects lazily, so the broker starts (and serves other clients)
+    // while the database is down, and reconnects by itself once it is back.
+    this.pool = createPool({
+      ...(settings.socketPath !== undefined
+        ? { socketPath: settings.socketPath }
+        : { host: settings.host, port: settings.port }),
+      database: settings.database,
+      ...(settings.user !== undefined ? { user: settings.user } : {}),
+      ...(settings.password !== undefined ? { password: settings.password } : {}),
+      connectionLimit: 4,
+      maxIdle: 2,
+      idleTimeout: 60_000,
+      connectTimeout: 5_000,
+      enableKeepAlive: true,
+    });
+    // An idle pooled connection that dies (server restart) reports here; the pool drops it.
+    this.pool.on('connection', (c) => c.on('error', () => {}));
+  }
+
+  /** The stored password hash of a user, or undefined when the query answers no single row. */
+  async passwordHash(username: string, clientid: string): Promise<string | undefined> {
+    const rows = await this.run(this.s.userQuery, { username, clientid, access: 0 });
+    // auth-plug: "any other number of rows is considered to be user not found".
+    if (rows.length !== 1) return undefined;
+    const v = rows[0]![0];
+    return v === null || v === undefined ? undefined : String(v);
+  }
+
+  /** Whether the superuser query answers a non-zero count for this user. */
+  async isSuperuser(username: string): Promise<boolean> {
+    if (this.s.superQuery === undefined) return false;
+    const rows = await this.run(this.s.superQuery, { username, clientid: '', access: 0 });
+    if (rows.length !== 1) return false;
+    const v = rows[0]![0];
+    return v !== null && v !== undefined && Number(v) !== 0;
+  }
+
+  /** The topic filters the ACL query answers for a user and access number (1 read, 2 write, 4 subscribe). */
+  async aclFilters(username: string, access: number): Promise<string[]> {
+    if (this.s.aclQuery === undefined) return [];
+    const rows = await this.run(this.s.aclQuery, { username, clientid: '', access });
+    const out: string[] = [];
+    for (const r of rows) {
+      const v = r[0];
+      if (v !== null && v !== undefined) out.push(String(v));
+    }
+    return out;
+  }
+
+  /** Closes the pool's connections. */
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** Rows as arrays: the plugins read column 0 whatever its name. */
+  private async run(st: SqlStatement, values: SqlValues): Promise<unknown[][]> {
+    const params = st.args.map((a: SqlArgument) => values[a]);
+    const [rows] = await this.pool.execute({ sql: st.sql, rowsAsArray: true }, params);
+    return rows as unknown as unknown[][];
+  }
+}

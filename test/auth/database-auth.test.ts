@@ -1,0 +1,425 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import bcrypt from 'bcryptjs';
+import mqtt, { type MqttClient } from 'mqtt';
+import { createDatabaseAuth } from '../../src/auth/database-auth.js';
+import { MysqlAuthBackend } from '../../src/auth/mysql-backend.js';
+import { makePbkdf2Hash } from '../../src/auth/pbkdf2-hash.js';
+import { mysqlAuthSettings } from '../../src/auth/plugin-options.js';
+import { type MariaDb, startMariaDb } from '../helpers/mariadb.js';
+import { freePort, scratchDir } from './mosquitto-helpers.js';
+
+const HERON = join(process.cwd(), 'bin/heron.js');
+const T = { timeout: 30_000 };
+
+let db: MariaDb;
+let dir: string;
+let cleanup: () => Promise<void>;
+
+/** The README example of jpmens' auth-plug tutorials, as Heron's users copy it. */
+function authPlugConfig(port: number): string[] {
+  return [
+    'auth_plugin /usr/lib/mosquitto/auth-plug.so',
+    'auth_opt_backends mysql',
+    'auth_opt_host 127.0.0.1',
+    `auth_opt_port ${db.port}`,
+    'auth_opt_dbname mqtt',
+    'auth_opt_user mqtt',
+    'auth_opt_pass secret',
+    "auth_opt_userquery SELECT pw FROM users WHERE username = '%s'",
+    "auth_opt_superquery SELECT COUNT(*) FROM users WHERE username = '%s' AND super = 1",
+    "auth_opt_aclquery SELECT topic FROM acls WHERE (username = '%s') AND (rw >= %d)",
+    'auth_opt_acl_cacheseconds 1',
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous false',
+  ];
+}
+
+/** The same database through mosquitto-go-auth's option names, `?` placeholders and hasher. */
+function goAuthConfig(port: number): string[] {
+  return [
+    'auth_plugin /usr/lib/mosquitto/go-auth.so',
+    'auth_opt_backends mysql',
+    'auth_opt_hasher pbkdf2',
+    'auth_opt_mysql_host 127.0.0.1',
+    `auth_opt_mysql_port ${db.port}`,
+    'auth_opt_mysql_dbname mqtt',
+    'auth_opt_mysql_user mqtt',
+    'auth_opt_mysql_password secret',
+    'auth_opt_mysql_userquery SELECT hash FROM gousers WHERE username = ? limit 1',
+    'auth_opt_mysql_superquery SELECT COUNT(*) FROM gousers WHERE username = ? AND is_admin = 1',
+    'auth_opt_mysql_aclquery SELECT topic FROM goacls WHERE (username = ?) AND rw >= ?',
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous false',
+  ];
+}
+
+/** A `heron -c` process for the given configuration lines, started and listening. */
+async function startHeron(lines: string[], port: number, name: string) {
+  const conf = join(dir, `${name}.conf`);
+  writeFileSync(conf, `${lines.join('\n')}\n`);
+  const child = spawn(process.execPath, [HERON, '-c', conf, '-v'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`heron exited: ${out}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`heron did not listen: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Connects with MQTT.js; answers the client or the CONNACK refusal code. */
+function connect(
+  port: number,
+  username: string | undefined,
+  password: string | undefined,
+  extra: mqtt.IClientOptions = {},
+): Promise<MqttClient | number> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ...extra,
+    });
+    c.once('connect', () => resolve(c));
+    c.once('error', (err) => {
+      c.end(true);
+      resolve((err as Error & { code?: number }).code ?? -1);
+    });
+  });
+}
+
+async function client(port: number, user: string, pw: string, clientId?: string) {
+  const c = await connect(port, user, pw, clientId !== undefined ? { clientId } : {});
+  assert.ok(typeof c !== 'number', `${user} could not connect: ${c}`);
+  return c as MqttClient;
+}
+
+/** Granted QoS codes of one SUBSCRIBE. */
+async function subscribe(c: MqttClient, filter: string): Promise<number> {
+  try {
+    const granted = await c.subscribeAsync(filter, { qos: 0 });
+    return granted[0]!.qos;
+  } catch (err) {
+    // MQTT.js rejects a refused subscription, with the SUBACK attached.
+    return (err as { packet: { granted: number[] } }).packet.granted[0]!;
+  }
+}
+
+/** Collects topics a client receives. */
+function collect(c: MqttClient): string[] {
+  const got: string[] = [];
+  c.on('message', (t) => got.push(t));
+  return got;
+}
+
+/** A round trip through the broker so that earlier deliveries have arrived. */
+async function settle(c: MqttClient): Promise<void> {
+  await c.publishAsync('sync/none', 'x', { qos: 1 }).catch(() => {});
+  await new Promise((r) => setTimeout(r, 150));
+}
+
+before(async () => {
+  ({ dir, cleanup } = await scratchDir());
+  db = await startMariaDb();
+  const alice = await makePbkdf2Hash('alice-pw');
+  const admin = await makePbkdf2Hash('admin-pw', { iterations: 1000 });
+  const bob = await makePbkdf2Hash('bob-pw', {
+    digest: 'sha512',
+    iterations: 1000,
+    keyLength: 64,
+    saltEncoding: 'base64',
+  });
+  await db.sql(`
+    CREATE DATABASE mqtt;
+    CREATE USER 'mqtt'@'127.0.0.1' IDENTIFIED BY 'secret';
+    GRANT SELECT ON mqtt.* TO 'mqtt'@'127.0.0.1';
+    USE mqtt;
+    CREATE TABLE users (username VARCHAR(64) PRIMARY KEY, pw VARCHAR(255), super INT NOT NULL DEFAULT 0);
+    CREATE TABLE acls (username VARCHAR(64), topic VARCHAR(255), rw INT);
+    INSERT INTO users VALUES ('alice', '${alice}', 0), ('admin', '${admin}', 1),
+      ('jjolie', 'PBKDF2$sha256$901$j24KtOVCjYfsqfjL$bUIeZ0n39NuQ3MU+Y3pofaSsTRNlfang', 0);
+    INSERT INTO acls VALUES ('alice', 'sensors/#', 1), ('alice', 'alice/%c/out', 2);
+    CREATE TABLE gousers (username VARCHAR(64) PRIMARY KEY, hash VARCHAR(255), is_admin INT NOT NULL DEFAULT 0);
+    CREATE TABLE goacls (username VARCHAR(64), topic VARCHAR(255), rw INT);
+    INSERT INTO gousers VALUES ('bob', '${bob}', 0), ('root', '${bob}', 1),
+      ('test1', 'PBKDF2$sha512$100000$2WQHK5rjNN+oOT+TZAsWAw==$TDf4Y6J+9BdnjucFQ0ZUWlTwzncTjOOeE00W4Qm8lfPQyPCZACCjgfdK353jdGFwJjAf6vPAYaba9+z4GWK7Gg==', 0),
+      ('carol', '${bcrypt.hashSync('carol-pw', 4)}', 0);
+    INSERT INTO goacls VALUES ('bob', 'sensors/#', 1), ('bob', 'devices/#', 4);
+  `);
+});
+
+after(async () => {
+  await db?.close();
+  await cleanup?.();
+});
+
+describe('auth-plug style configuration (auth_opt_host, %s templates)', () => {
+  let port: number;
+  let heron: Awaited<ReturnType<typeof startHeron>>;
+  before(async () => {
+    port = await freePort();
+    heron = await startHeron(authPlugConfig(port), port, 'authplug');
+  });
+  after(() => heron.stop());
+
+  test('logs that the built-in backend stands in for the .so', () => {
+    assert.match(heron.output(), /auth-plug\.so is not loaded: Heron's built-in mysql backend/);
+  });
+
+  test(
+    'right password connects, wrong password and unknown user are refused (v3 5)',
+    T,
+    async () => {
+      const ok = await client(port, 'alice', 'alice-pw');
+      await ok.endAsync();
+      assert.equal(await connect(port, 'alice', 'wrong'), 5);
+      assert.equal(await connect(port, 'mallory', 'alice-pw'), 5);
+      assert.equal(await connect(port, 'alice', undefined), 5);
+    },
+  );
+
+  test("a hash made by auth-plug's own tools verifies (raw salt, sha256)", T, async () => {
+    const c = await client(port, 'jjolie', 'password');
+    await c.endAsync();
+  });
+
+  test('user names carrying SQL are values, never SQL', T, async () => {
+    const known = await makePbkdf2Hash('pw');
+    // Spliced into the query text, this would answer the attacker's own hash.
+    assert.equal(await connect(port, `nobody' UNION SELECT '${known}' -- `, 'pw'), 5);
+    assert.equal(await connect(port, "x' OR '1'='1", 'alice-pw'), 5);
+    assert.equal(await connect(port, "alice' -- ", 'alice-pw'), 5);
+  });
+
+  test(
+    'mosquitto_pub with the database credentials publishes; with a wrong one it fails',
+    T,
+    async () => {
+      const run = (pw: string) =>
+        new Promise<number>((resolve) =>
+          execFile(
+            'mosquitto_pub',
+            [
+              '-h',
+              '127.0.0.1',
+              '-p',
+              String(port),
+              '-u',
+              'alice',
+              '-P',
+              pw,
+              '-t',
+              'alice/x/out',
+              '-m',
+              'hi',
+            ],
+            (err) => resolve(err ? (typeof err.code === 'number' ? err.code : 255) : 0),
+          ),
+        );
+      assert.equal(await run('alice-pw'), 0);
+      assert.notEqual(await run('nope'), 0);
+    },
+  );
+
+  test(
+    'ACL rows: read filters subscriptions and deliveries, write filters publishes',
+    T,
+    async () => {
+      const admin = await client(port, 'admin', 'admin-pw');
+      const alice = await client(port, 'alice', 'alice-pw', 'dev1');
+      const got = collect(alice);
+      assert.equal(await subscribe(alice, 'sensors/#'), 0);
+      assert.equal(await subscribe(alice, '#'), 128, 'a filter wider than the rows is refused');
+      assert.equal(await subscribe(alice, 'secret/#'), 128);
+      const adminGot = collect(admin);
+      await subscribe(admin, '#');
+      await admin.publishAsync('sensors/t1', 'a', { qos: 1 });
+      await admin.publishAsync('secret/t1', 'b', { qos: 1 });
+      await alice.publishAsync('alice/dev1/out', 'mine', { qos: 1 });
+      await alice.publishAsync('alice/dev2/out', 'not mine', { qos: 1 });
+      await alice.publishAsync('sensors/t2', 'read only', { qos: 1 });
+      await settle(admin);
+      await settle(alice);
+      assert.deepEqual(got, ['sensors/t1']);
+      assert.ok(adminGot.includes('alice/dev1/out'), '%c was substituted with the client id');
+      assert.ok(!adminGot.includes('alice/dev2/out'));
+      assert.ok(!adminGot.includes('sensors/t2'), 'rw 1 rows do not allow publishing');
+      assert.ok(adminGot.includes('secret/t1'), 'the superuser bypasses the ACL');
+      await Promise.all([admin.endAsync(), alice.endAsync()]);
+    },
+  );
+
+  test(
+    'a will needs write access: allowed wills connect, others are refused (v3 5)',
+    T,
+    async () => {
+      const will = (topic: string) => ({
+        will: { topic, payload: Buffer.from('bye'), qos: 0 as const, retain: false },
+      });
+      assert.equal(
+        await connect(port, 'alice', 'alice-pw', { clientId: 'w1', ...will('secret/w') }),
+        5,
+      );
+      const admin = await client(port, 'admin', 'admin-pw');
+      const c = await connect(port, 'alice', 'alice-pw', {
+        clientId: 'w1',
+        ...will('alice/w1/out'),
+      });
+      assert.ok(typeof c !== 'number');
+      const got = collect(c);
+      assert.equal(await subscribe(c, 'sensors/#'), 0);
+      await admin.publishAsync('sensors/w', 'x', { qos: 1 });
+      await settle(c);
+      assert.deepEqual(got, ['sensors/w']);
+      await Promise.all([admin.endAsync(), c.endAsync()]);
+    },
+  );
+
+  test('ACL changes in the database apply after acl_cacheseconds', T, async () => {
+    const admin = await client(port, 'admin', 'admin-pw');
+    const alice = await client(port, 'alice', 'alice-pw');
+    const got = collect(alice);
+    await subscribe(alice, 'sensors/#');
+    await db.sql("UPDATE mqtt.acls SET topic = 'sensors/allowed/#' WHERE topic = 'sensors/#'");
+    try {
+      await new Promise((r) => setTimeout(r, 1100));
+      await admin.publishAsync('sensors/x', '1', { qos: 1 }); // triggers the background refresh
+      await new Promise((r) => setTimeout(r, 300));
+      await admin.publishAsync('sensors/y', '2', { qos: 1 });
+      await admin.publishAsync('sensors/allowed/z', '3', { qos: 1 });
+      await settle(alice);
+      assert.ok(!got.includes('sensors/y'));
+      assert.ok(got.includes('sensors/allowed/z'));
+    } finally {
+      await db.sql("UPDATE mqtt.acls SET topic = 'sensors/#' WHERE topic = 'sensors/allowed/#'");
+      await Promise.all([admin.endAsync(), alice.endAsync()]);
+    }
+  });
+
+  test(
+    'database down: CONNACK server unavailable (v3 3, v5 0x88), others keep working, then recovery',
+    T,
+    async () => {
+      const admin = await client(port, 'admin', 'admin-pw');
+      const got = collect(admin);
+      await subscribe(admin, 'live/#');
+      await db.stop();
+      try {
+        assert.equal(await connect(port, 'alice', 'alice-pw'), 3);
+        assert.equal(await connect(port, 'alice', 'alice-pw', { protocolVersion: 5 }), 0x88);
+        await admin.publishAsync('live/1', 'still here', { qos: 1 });
+        await settle(admin);
+        assert.deepEqual(got, ['live/1']);
+        assert.equal(heron.child.exitCode, null);
+        assert.match(heron.output(), /database authentication: user lookup failed/);
+      } finally {
+        await db.start();
+      }
+      const alice = await client(port, 'alice', 'alice-pw');
+      await Promise.all([admin.endAsync(), alice.endAsync()]);
+    },
+  );
+});
+
+describe('go-auth style configuration (auth_opt_mysql_*, ? placeholders)', () => {
+  let port: number;
+  let heron: Awaited<ReturnType<typeof startHeron>>;
+  before(async () => {
+    port = await freePort();
+    heron = await startHeron(goAuthConfig(port), port, 'goauth');
+  });
+  after(() => heron.stop());
+
+  test(
+    "go-auth's pbkdf2 hashes (base64 salt, sha512) verify; wrong passwords do not",
+    T,
+    async () => {
+      const bob = await client(port, 'bob', 'bob-pw');
+      await bob.endAsync();
+      const t1 = await client(port, 'test1', 'test1');
+      await t1.endAsync();
+      assert.equal(await connect(port, 'bob', 'test1'), 5);
+      assert.equal(await connect(port, "bob' -- ", 'bob-pw'), 5);
+    },
+  );
+
+  test('subscribe needs rows for access 4, reads need access 1', T, async () => {
+    const root = await client(port, 'root', 'bob-pw');
+    const bob = await client(port, 'bob', 'bob-pw');
+    const got = collect(bob);
+    assert.equal(await subscribe(bob, 'sensors/#'), 128, 'rw 1 rows do not grant subscribe (4)');
+    assert.equal(await subscribe(bob, 'devices/#'), 0);
+    await root.publishAsync('devices/a', '1', { qos: 1 });
+    await bob.publishAsync('devices/b', '2', { qos: 1 }); // rw 4 >= 2: write allowed
+    await settle(bob);
+    assert.deepEqual(got.sort(), ['devices/a', 'devices/b']);
+    await Promise.all([root.endAsync(), bob.endAsync()]);
+  });
+});
+
+test('go-auth with auth_opt_hasher bcrypt verifies bcrypt hashes', T, async () => {
+  const settings = mysqlAuthSettings([
+    {
+      path: '/usr/lib/mosquitto/go-auth.so',
+      denySpecialChars: true,
+      source: { file: 'm.conf', line: 1 },
+      options: {
+        backends: 'mysql',
+        hasher: 'bcrypt',
+        mysql_host: '127.0.0.1',
+        mysql_port: String(db.port),
+        mysql_dbname: 'mqtt',
+        mysql_user: 'mqtt',
+        mysql_password: 'secret',
+        mysql_userquery: 'SELECT hash FROM gousers WHERE username = ? limit 1',
+      },
+    },
+  ])!;
+  const auth = createDatabaseAuth(settings, new MysqlAuthBackend(settings));
+  try {
+    const req = (password: string) => ({
+      clientId: 'c',
+      username: 'carol',
+      password: Buffer.from(password),
+      properties: undefined,
+      protocolVersion: 4 as const,
+      remoteAddress: '127.0.0.1',
+      remotePort: 1,
+      listener: 'test',
+    });
+    assert.equal(await auth.hooks.authenticate!(req('carol-pw')), true);
+    assert.equal(await auth.hooks.authenticate!(req('wrong')), 0x87);
+  } finally {
+    await auth.close();
+  }
+});
