@@ -92,7 +92,7 @@ export async function runChaos(o: ChaosOptions): Promise<TestBroker['broker']['s
       new WitnessPair(tb.url, 'c', 5),
     ];
     for (const [i, w] of pairs.entries()) await w.start(i === 2);
-    for (const w of pairs) w.run(8);
+    for (const w of pairs) w.run(8, LIMITS.receiveMaximum);
     ctx.until = Date.now() + o.durationMs;
     const s = new Set(o.scenarios);
     const runs: Array<Promise<unknown>> = [];

@@ -13,6 +13,8 @@ export class WitnessPair {
   private sub!: MqttClient;
   private pub!: MqttClient;
   private pending = 0;
+  /** QoS 1/2 publishes not yet acknowledged. */
+  private inflight = 0;
   private idle: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -62,14 +64,22 @@ export class WitnessPair {
     if (granted[0]?.qos !== 2) throw new Error(`witness ${this.name}: SUBACK ${granted[0]?.qos}`);
   }
 
-  /** Publishes one message of each QoS every `everyMs` until stop(). */
-  run(everyMs: number): void {
+  /**
+   * Publishes one message of each QoS every `everyMs` until stop(). QoS 1/2
+   * publishes wait while `maxInflight` are unacknowledged: a well-behaved client
+   * stays within the broker's Receive Maximum (MQTT.js does not enforce it, and
+   * with slow disk commits the acknowledgements can lag behind the timer).
+   */
+  run(everyMs: number, maxInflight: number): void {
     this.timer = setInterval(() => {
       for (const qos of [0, 1, 2] as const) {
+        if (qos > 0 && this.inflight >= maxInflight) continue;
         const seq = this.sent[qos]++;
         this.pending++;
+        if (qos > 0) this.inflight++;
         this.pub.publish(`wit/${this.name}/q${qos}`, String(seq), { qos }, (err) => {
           if (err) this.problems.push(`pub: QoS ${qos} #${seq} failed: ${err.message}`);
+          if (qos > 0) this.inflight--;
           if (--this.pending === 0) this.idle?.();
         });
       }
