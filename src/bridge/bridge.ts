@@ -147,6 +147,12 @@ export class Bridge implements DeliverySink {
     return this.queue.length;
   }
 
+  /** QoS 1/2 messages handed to the bridge's client and not yet acknowledged by the remote. */
+  get inflight(): number {
+    const c = this.client;
+    return c === undefined ? 0 : c.inflightCount + c.queuedCount;
+  }
+
   /**
    * Takes back the messages a previous run stored (call after the broker's
    * `ready()`), subscribes the local side, publishes the initial "0" state and
