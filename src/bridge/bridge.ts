@@ -7,6 +7,10 @@
  * the routing loop hands it matching messages synchronously, and messages from
  * the remote are published with that session as their origin, so its No Local
  * subscriptions never send them back out (no loops with `both`).
+ *
+ * With persistence and a persistent local session, QoS 1/2 messages towards
+ * the remote are also kept in the broker's store until the remote
+ * acknowledges them (bridge-store.ts); otherwise the queue is memory only.
  */
 import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
