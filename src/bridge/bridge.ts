@@ -7,6 +7,10 @@
  * the routing loop hands it matching messages synchronously, and messages from
  * the remote are published with that session as their origin, so its No Local
  * subscriptions never send them back out (no loops with `both`).
+ *
+ * With persistence and a persistent local session, QoS 1/2 messages towards
+ * the remote are also kept in the broker's store until the remote
+ * acknowledges them (bridge-store.ts); otherwise the queue is memory only.
  */
 import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
@@ -22,6 +26,7 @@ import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import { forwardableProperties } from '../protocol/hop-properties.js';
 import type { ConnackPacket, PublishPacket } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import { BridgeStore, discardBridgeSession } from './bridge-store.js';
 import { bridgeTlsOptions } from './bridge-tls.js';
 import { type OutgoingMessage, OutgoingQueue } from './outgoing-queue.js';
 import { TopicMap, toLocal, toRemote } from './topic-map.js';
@@ -91,6 +96,8 @@ export class Bridge implements DeliverySink {
   private readonly log: Logger | undefined;
   private readonly session: Session;
   private readonly queue: OutgoingQueue;
+  /** Durable copies of QoS 1/2 messages, when the broker persists and the local session is not clean. */
+  private readonly store: BridgeStore | undefined;
   private readonly version: ProtocolVersion;
   private readonly tls: ConnectionOptions | undefined;
   private readonly tuning: BridgeTuning;
@@ -109,7 +116,7 @@ export class Bridge implements DeliverySink {
   private closingOnPurpose: 'idle' | 'primary' | undefined;
   /** QoS 1/2 messages cut off by a lost connection, in send order, re-queued when it has ended. */
   private lost: OutgoingMessage[] = [];
-  private readonly onSent: (err: Error | undefined, packet: PublishPacket) => void;
+  private readonly onSent: (err: Error | undefined, packet: PublishPacket, tag: unknown) => void;
   private readonly onRemoteMessage: (topic: string, payload: Buffer, p: PublishPacket) => void;
 
   constructor(broker: Broker, config: BridgeConfig, log?: Logger, tuning: BridgeTuning = {}) {
@@ -124,8 +131,13 @@ export class Bridge implements DeliverySink {
     const o = broker.options;
     this.queue = new OutgoingQueue(o.maxQueuedMessages, o.maxQueuedBytes);
     this.session = broker.createInternalSession(config.localClientId, this);
+    const p = broker.persistence;
+    this.store =
+      p !== undefined && !config.localCleanSession
+        ? new BridgeStore(p, config.localClientId)
+        : undefined;
     // One function each for the whole life of the bridge: no closure per message.
-    this.onSent = (err, packet) => this.sent(err, packet);
+    this.onSent = (err, packet, tag) => this.sent(err, packet, tag as OutgoingMessage);
     this.onRemoteMessage = (topic, payload, p) => this.fromRemote(topic, payload, p);
   }
 
@@ -139,13 +151,50 @@ export class Bridge implements DeliverySink {
     return this.queue.length;
   }
 
-  /** Subscribes the local side, publishes the initial "0" state and connects (unless lazy). */
+  /** QoS 1/2 messages handed to the bridge's client and not yet acknowledged by the remote. */
+  get inflight(): number {
+    const c = this.client;
+    return c === undefined ? 0 : c.inflightCount + c.queuedCount;
+  }
+
+  /**
+   * Takes back the messages a previous run stored (call after the broker's
+   * `ready()`), subscribes the local side, publishes the initial "0" state and
+   * connects (unless lazy and below its threshold).
+   */
   start(): void {
     if (this.state !== 'idle' || this.client !== undefined) return;
+    this.restoreQueue();
     for (const r of this.topics.outbound)
       this.broker.subscribeInternal(this.session, r.localFilter, r.qos);
     this.notifyLocal(false);
-    if (this.config.startType !== 'lazy') this.connect();
+    if (this.config.startType !== 'lazy' || this.queue.length >= this.config.threshold)
+      this.connect();
+  }
+
+  /** Stored messages go back in the queue ahead of new ones; a clean local session discards them. */
+  private restoreQueue(): void {
+    const st = this.store;
+    if (st === undefined) {
+      if (this.broker.persistence !== undefined)
+        discardBridgeSession(this.broker, this.config.localClientId);
+      return;
+    }
+    const back: OutgoingMessage[] = [];
+    const now = Date.now();
+    for (const r of st.adopt(this.broker)) {
+      const m = r.source.isExpired(now) ? undefined : this.outgoing(r.source, r.qos, r.retain);
+      // Expired meanwhile, or no `out` rule matches it any more.
+      if (m === undefined) st.removed(r);
+      else {
+        m.seq = r.seq;
+        back.push(m);
+      }
+    }
+    if (back.length > 0) {
+      this.log?.info(`Bridge ${this.config.name}: ${back.length} stored messages to send.`);
+      this.queue.requeue(back);
+    }
   }
 
   /**
@@ -165,6 +214,7 @@ export class Bridge implements DeliverySink {
       await endWithin(c, 2000);
     }
     if (wasConnected) this.notifyLocal(false);
+    // Stored copies stay on disk for the next start.
     this.queue.clear();
   }
 
@@ -389,25 +439,32 @@ export class Bridge implements DeliverySink {
 
   /** @internal Called by the broker's routing loop for every local message an `out` rule matches. */
   deliver(msg: Message, qos: QoS, retain: boolean): DropReason {
+    const m = this.outgoing(msg, qos, retain);
+    return m === undefined ? DropReason.None : this.forward(m);
+  }
+
+  /** The remote form of a local message; undefined when no `out` rule matches or it has expired. */
+  private outgoing(msg: Message, qos: QoS, retain: boolean): OutgoingMessage | undefined {
     const rule = this.topics.outboundRule(msg.topic);
-    if (rule === undefined) return DropReason.None;
+    if (rule === undefined) return undefined;
     let properties: Properties | undefined;
     if (this.version === 5) {
       properties = msg.properties;
       if (msg.expiresAt !== 0) {
         const left = Math.ceil((msg.expiresAt - Date.now()) / 1000);
-        if (left <= 0) return DropReason.None;
+        if (left <= 0) return undefined;
         properties = { ...properties, messageExpiryInterval: left };
       }
     }
-    const m: OutgoingMessage = {
+    return {
       topic: toRemote(rule, msg.topic),
       payload: msg.payload,
       qos,
       retain,
       properties,
+      source: msg,
+      seq: 0,
     };
-    return this.forward(m);
   }
 
   /** Sends now when connected with room, else queues (or drops, counting it). */
@@ -419,6 +476,8 @@ export class Bridge implements DeliverySink {
       this.queue.length === 0 &&
       c.inflightCount + c.queuedCount < CLIENT_WINDOW
     ) {
+      // Stored before it leaves: the routing pass that brought it is still in the commit window.
+      if (this.store !== undefined && m.qos > 0) this.store.stored(m);
       this.transmit(c, m);
       return DropReason.None;
     }
@@ -429,6 +488,7 @@ export class Bridge implements DeliverySink {
       }
     }
     if (!this.queue.push(m)) return this.drop();
+    if (this.store !== undefined && m.qos > 0) this.store.stored(m);
     if (this.state === 'idle' && this.config.startType === 'lazy') {
       if (this.queue.length >= this.config.threshold) this.connect();
     }
@@ -447,10 +507,12 @@ export class Bridge implements DeliverySink {
     const retain = m.retain && this.config.outgoingRetain && this.remoteRetain;
     const max = this.maxPacket();
     if (max > 0 && m.payload.length + Buffer.byteLength(m.topic) + 8 > max) {
+      this.forget(m);
       this.drop();
       return;
     }
     if (qos === 0 && c.bufferedAmount > MAX_BUFFERED) {
+      this.forget(m);
       this.drop();
       return;
     }
@@ -460,7 +522,14 @@ export class Bridge implements DeliverySink {
       m.properties === undefined
         ? PLAIN_OPTIONS[qos * 2 + (retain ? 1 : 0)]!
         : { qos, retain, properties: m.properties };
-    c.send(m.topic, m.payload, options, qos === 0 ? undefined : this.onSent);
+    c.send(m.topic, m.payload, options, qos === 0 ? undefined : this.onSent, m);
+    // A remote that takes only QoS 0 gives nothing to wait for.
+    if (qos === 0) this.forget(m);
+  }
+
+  /** The message is done with (delivered, refused or dropped): its stored copy goes. */
+  private forget(m: OutgoingMessage): void {
+    if (m.seq !== 0) this.store!.removed(m);
   }
 
   private maxPacket(): number {
@@ -472,24 +541,22 @@ export class Bridge implements DeliverySink {
   }
 
   /** A QoS 1/2 publish finished: acknowledged, refused, or cut off by a lost connection. */
-  private sent(err: Error | undefined, p: PublishPacket): void {
+  private sent(err: Error | undefined, p: PublishPacket, m: OutgoingMessage): void {
     if (err !== undefined) {
-      if (err instanceof PublishError || this.state === 'stopped') {
+      const refused = err instanceof PublishError;
+      if (refused || this.state === 'stopped') {
         this.stats.dropped++;
         this.log?.debug(`Bridge ${this.config.name}: ${p.topic} not delivered: ${err.message}`);
+        // Refused by the remote: final. Cut off by stop(): the stored copy waits for the next start.
+        if (refused) this.forget(m);
         return;
       }
       // The connection went away before the acknowledgement: send it again on the next one.
       this.stats.sent--;
-      this.lost.push({
-        topic: p.topic,
-        payload: p.payload,
-        qos: p.qos,
-        retain: p.retain,
-        properties: p.properties,
-      });
+      this.lost.push(m);
       return;
     }
+    this.forget(m);
     if (this.queue.length > 0) this.pump();
   }
 

@@ -1,3 +1,4 @@
+import type { Message } from '../broker/message.js';
 import type { QoS } from '../protocol/constants.js';
 import type { Properties } from '../protocol/properties.js';
 
@@ -8,6 +9,10 @@ export interface OutgoingMessage {
   qos: QoS;
   retain: boolean;
   properties: Properties | undefined;
+  /** The local message it was made from. */
+  source: Message;
+  /** Delivery key in the bridge's stored session; 0 when not stored (see bridge-store.ts). */
+  seq: number;
 }
 
 /**

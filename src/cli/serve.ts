@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { type AdminServer, startAdmin } from '../admin/server.js';
+import { discardUnconfiguredBridges } from '../bridge/bridge-store.js';
 import { type BridgeHandle, startBridges, stopBridges } from '../bridge/index.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
@@ -128,6 +129,8 @@ export async function startFromConfig(
     log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
   }
   const bridges: BridgeHandle[] = startBridges(broker, config.bridges, log);
+  for (const id of discardUnconfiguredBridges(broker, config.bridges))
+    log.warn(`Discarding the stored messages of bridge local client ${id}: no longer configured.`);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
   const running: RunningBroker = {
     broker,

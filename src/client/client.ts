@@ -47,8 +47,11 @@ export interface PublishOptions {
   properties?: Properties;
 }
 
-/** Completion of a `send()`: err is set when the publish failed or the client closed first. */
-export type PublishCallback = (err: Error | undefined, packet: PublishPacket) => void;
+/**
+ * Completion of a `send()`: err is set when the publish failed or the client closed first;
+ * `tag` is the value given to `send()` (lets one shared callback find its own record).
+ */
+export type PublishCallback = (err: Error | undefined, packet: PublishPacket, tag: unknown) => void;
 
 /** Acknowledgement that completed a QoS 1 (PUBACK) or QoS 2 (PUBCOMP) publish. */
 export type PublishAck = AckPacketBase & { type: number };
@@ -108,6 +111,7 @@ interface OutgoingPublish {
   packet: PublishPacket;
   step: Step;
   done: PublishCallback | undefined;
+  tag: unknown;
   resolve: ((ack: PublishAck | undefined) => void) | undefined;
   reject: ((err: Error) => void) | undefined;
 }
@@ -252,16 +256,18 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
 
   /**
    * Fire-and-forget publish: no promise. `done` (pass one shared function on hot paths)
-   * runs when the publish is acknowledged (QoS>0) or handed to the transport (QoS 0).
-   * Throws TypeError for an invalid topic and ClientClosedError after end().
+   * runs when the publish is acknowledged (QoS>0) or handed to the transport (QoS 0),
+   * and receives `tag` back. Throws TypeError for an invalid topic and ClientClosedError
+   * after end().
    */
   send(
     topic: string,
     payload: Buffer | Uint8Array | string,
     options: PublishOptions = NO_OPTIONS,
     done?: PublishCallback,
+    tag?: unknown,
   ): void {
-    this.enqueue(topic, payload, options, done, undefined, undefined);
+    this.enqueue(topic, payload, options, done, undefined, undefined, tag);
   }
 
   private enqueue(
@@ -271,6 +277,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     done: PublishCallback | undefined,
     resolve: ((ack: PublishAck | undefined) => void) | undefined,
     reject: ((err: Error) => void) | undefined,
+    tag?: unknown,
   ): void {
     if (this.state === 'closed' || this.ending) throw new ClientClosedError();
     const aliased = options.properties?.topicAlias !== undefined;
@@ -297,7 +304,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
       const buffer = encodePublish(packet, this.protocolVersion).buffer;
       if (this.state === 'connected') {
         this.write(buffer, packet);
-        done?.(undefined, packet);
+        done?.(undefined, packet, undefined);
         resolve?.(undefined);
       } else {
         this.offline.push({
@@ -313,6 +320,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
       packet,
       step: qos === 1 ? Step.AwaitPuback : Step.AwaitPubrec,
       done,
+      tag,
       resolve,
       reject,
     };
@@ -580,7 +588,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     }
     this.waiting = [];
     this.waitingHead = 0;
-    for (const q of this.offline) q.done?.(reason, q.packet);
+    for (const q of this.offline) q.done?.(reason, q.packet, undefined);
     this.offline = [];
     this.inflight = 0;
     const first = this.firstConnect;
@@ -621,7 +629,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
       this.offline = [];
       for (const m of q) {
         this.write(m.buffer, m.packet);
-        m.done?.(undefined, m.packet);
+        m.done?.(undefined, m.packet, undefined);
       }
     }
     // Requests made while the first connection was opening.
@@ -818,7 +826,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
   }
 
   private settle(e: OutgoingPublish, err: Error | undefined, ack: PublishAck | undefined): void {
-    e.done?.(err, e.packet);
+    e.done?.(err, e.packet, e.tag);
     if (err !== undefined) e.reject?.(err);
     else e.resolve?.(ack);
   }
