@@ -10,7 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { createDatabaseAuth } from '../../src/auth/database-auth.js';
 import { MysqlAuthBackend } from '../../src/auth/mysql-backend.js';
 import { makePbkdf2Hash } from '../../src/auth/pbkdf2-hash.js';
-import { mysqlAuthSettings } from '../../src/auth/plugin-options.js';
+import { pluginAuthSettings } from '../../src/auth/plugin-options.js';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb.js';
 import { freePort, scratchDir } from './mosquitto-helpers.js';
 
@@ -388,7 +388,7 @@ describe('go-auth style configuration (auth_opt_mysql_*, ? placeholders)', () =>
 });
 
 test('go-auth with auth_opt_hasher bcrypt verifies bcrypt hashes', T, async () => {
-  const settings = mysqlAuthSettings([
+  const settings = pluginAuthSettings([
     {
       path: '/usr/lib/mosquitto/go-auth.so',
       denySpecialChars: true,
@@ -404,7 +404,8 @@ test('go-auth with auth_opt_hasher bcrypt verifies bcrypt hashes', T, async () =
         mysql_userquery: 'SELECT hash FROM gousers WHERE username = ? limit 1',
       },
     },
-  ])!;
+  ]);
+  assert.ok(settings?.backend === 'mysql');
   const auth = createDatabaseAuth(settings, new MysqlAuthBackend(settings));
   try {
     const req = (password: string) => ({

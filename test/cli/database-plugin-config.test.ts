@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { databaseAuthFromConfig } from '../../src/cli/broker-options.js';
+import { pluginAuthFromConfig } from '../../src/cli/broker-options.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { parseConfigText } from '../../src/config/index.js';
 
@@ -26,7 +26,7 @@ test('per_listener_settings: a database auth_plugin on only one listener is refu
     '',
   ].join('\n');
   assert.throws(
-    () => databaseAuthFromConfig(parseConfigText(text, 'mosquitto.conf')),
+    () => pluginAuthFromConfig(parseConfigText(text, 'mosquitto.conf')),
     (err: unknown) =>
       err instanceof ConfigError &&
       /per_listener_settings/.test(err.message) &&
@@ -43,7 +43,7 @@ test('per_listener_settings: the same database auth_plugin on every listener is 
     ...plugin,
     '',
   ].join('\n');
-  const auth = databaseAuthFromConfig(parseConfigText(text, 'mosquitto.conf'));
+  const auth = pluginAuthFromConfig(parseConfigText(text, 'mosquitto.conf'));
   assert.ok(auth !== undefined);
   assert.ok(auth.hooks.authenticate !== undefined);
   await auth.close();
