@@ -6,11 +6,14 @@ import type { HttpAuthSettings } from './plugin-options.js';
 export class HttpAuthServiceError extends Error {
   /** The HTTP status when the service answered with a server error. */
   readonly status: number | undefined;
+  /** A kept-alive socket the service had already closed: the request never reached it. */
+  readonly staleSocket: boolean;
 
-  constructor(message: string, status?: number, cause?: unknown) {
+  constructor(message: string, status?: number, cause?: unknown, staleSocket = false) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'HttpAuthServiceError';
     this.status = status;
+    this.staleSocket = staleSocket;
   }
 }
 
@@ -39,7 +42,8 @@ export class HttpAuthBackend {
 
   constructor(settings: HttpAuthSettings) {
     this.s = settings;
-    const opts = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 60_000 };
+    // Idle sockets are dropped after 4 s, before a Node service's 5 s keep-alive timeout closes them.
+    const opts = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 4_000 };
     this.agent = settings.tls
       ? new https.Agent({ ...opts, rejectUnauthorized: settings.verifyPeer })
       : new http.Agent(opts);
@@ -67,12 +71,21 @@ export class HttpAuthBackend {
     this.agent.destroy();
   }
 
-  /** One question, retried `retryCount` times when the service gives no answer. */
+  /**
+   * One question, retried `retryCount` times when the service gives no answer,
+   * and once more (uncounted) when a reused keep-alive socket turned out closed.
+   */
   private async ask(path: string, fields: Fields): Promise<boolean> {
+    let staleRetried = false;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.once(path, fields);
       } catch (err) {
+        if ((err as HttpAuthServiceError).staleSocket && !staleRetried) {
+          staleRetried = true;
+          attempt--;
+          continue;
+        }
         if (attempt >= this.s.retryCount) throw err;
       }
     }
@@ -123,13 +136,15 @@ export class HttpAuthBackend {
           });
         },
       );
-      req.on('error', (err) => {
+      req.on('error', (err: NodeJS.ErrnoException) => {
         const timedOut = err.name === 'AbortError' || err.name === 'TimeoutError';
+        const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
         reject(
           new HttpAuthServiceError(
             timedOut ? `${path} timed out after ${s.timeoutSeconds}s` : err.message,
             undefined,
             err,
+            stale,
           ),
         );
       });

@@ -4,6 +4,8 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { HttpAuthBackend, HttpAuthServiceError } from '../../src/auth/http-auth-backend.js';
+import type { HttpAuthSettings } from '../../src/auth/plugin-options.js';
 import { topicMatches } from '../../src/protocol/topic.js';
 import {
   client,
@@ -395,3 +397,67 @@ describe('params form with json and text responses', () => {
     await alice.endAsync();
   });
 });
+
+test(
+  'answers that are no answer: 5xx and broken JSON reject, retry_count asks again',
+  T,
+  async () => {
+    const replies = [
+      [503, ''],
+      [200, '{"ok":true}'],
+      [200, 'not json'],
+      [404, '{"ok":true}'],
+    ] as const;
+    let n = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      const [status, body] = replies[n++ % replies.length]!;
+      res.writeHead(status).end(body);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const settings: HttpAuthSettings = {
+      backend: 'http',
+      flavour: 'go-auth',
+      pluginPath: 'go-auth.so',
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      tls: false,
+      verifyPeer: false,
+      method: 'POST',
+      userUri: '/auth',
+      superuserUri: undefined,
+      aclUri: '/acl',
+      paramsMode: 'json',
+      responseMode: 'json',
+      timeoutSeconds: 1,
+      userAgent: 'mosquitto',
+      retryCount: 0,
+      aclCacheSeconds: 30,
+    };
+    const once0 = new HttpAuthBackend(settings);
+    const retrying = new HttpAuthBackend({ ...settings, retryCount: 1 });
+    try {
+      await assert.rejects(
+        once0.getUser('u', 'p', 'c'),
+        (e) => e instanceof HttpAuthServiceError && e.status === 503,
+      );
+      assert.equal(await once0.getUser('u', 'p', 'c'), true);
+      await assert.rejects(once0.getUser('u', 'p', 'c'), /no JSON/);
+      assert.equal(await once0.getUser('u', 'p', 'c'), false, 'a 4xx refuses whatever the body');
+      // 503 then {"ok":true}: one retry turns the outage into an answer.
+      assert.equal(await retrying.getUser('u', 'p', 'c'), true);
+      assert.equal(
+        await once0.isSuperuser('u'),
+        false,
+        'no superuser URI: nobody is, nothing asked',
+      );
+      assert.equal(n, 6);
+    } finally {
+      once0.close();
+      retrying.close();
+      server.close();
+      server.closeAllConnections();
+    }
+  },
+);
