@@ -10,6 +10,7 @@ import { forwardableProperties } from '../protocol/hop-properties.js';
 import type {
   ConnectPacket,
   PublishPacket,
+  SubackPacket,
   SubscribePacket,
   Subscription,
   Will,
@@ -893,10 +894,17 @@ export class Broker extends EventEmitter {
         retainedFor.push(rec);
       }
     }
-    ch.send({ type: PacketType.SUBACK, packetId: p.packetId, reasonCodes: codes });
+    const suback: SubackPacket = {
+      type: PacketType.SUBACK,
+      packetId: p.packetId,
+      reasonCodes: codes,
+    };
+    // A stored session's SUBACK (and the retained messages after it) may wait for the commit.
+    const held = this.persistence?.holdReply(ch, suback, retainedFor) === true;
+    if (!held) ch.send(suback);
     if (this.listenerCount('subscribe') > 0)
       this.emit('subscribe', ch.client!, p.subscriptions, codes);
-    if (retainedFor.length > 0) this.sendRetained(session, retainedFor);
+    if (!held && retainedFor.length > 0) this.sendRetained(session, retainedFor);
   }
 
   /** SUBACK code for a subscription using a feature this broker has switched off, or 0. */
@@ -910,7 +918,8 @@ export class Broker extends EventEmitter {
     return 0;
   }
 
-  private sendRetained(session: Session, recs: SubscriptionRecord[]): void {
+  /** Sends the retained messages matching new subscriptions (after their SUBACK). */
+  sendRetained(session: Session, recs: SubscriptionRecord[]): void {
     const now = this.now;
     const found: Message[] = [];
     const guarded = this.accessControls.readsGuarded;

@@ -19,6 +19,7 @@ import type {
   Packet,
   PublishPacket,
   SubscribePacket,
+  UnsubackPacket,
   UnsubscribePacket,
   Will,
 } from '../protocol/packets.js';
@@ -855,11 +856,12 @@ export class Channel implements PacketSink {
 
   private onUnsubscribe(p: UnsubscribePacket): void {
     const codes = this.broker.unsubscribe(this.session!, p.topics);
-    this.send({
+    const reply: UnsubackPacket = {
       type: PacketType.UNSUBACK,
       packetId: p.packetId,
       reasonCodes: this.version === 5 ? codes : [],
-    });
+    };
+    if (this.broker.persistence?.holdReply(this, reply, undefined) !== true) this.send(reply);
   }
 
   // ---------------------------------------------------------------- DISCONNECT / AUTH

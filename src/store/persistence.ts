@@ -8,7 +8,8 @@ import type {
   SubscriptionRecord,
 } from '../broker/session.js';
 import { PacketType, ReasonCode } from '../protocol/constants.js';
-import type { Will } from '../protocol/packets.js';
+import type { SubackPacket, UnsubackPacket, Will } from '../protocol/packets.js';
+import { HeldReply } from './held-reply.js';
 import { LmdbStore } from './lmdb.js';
 import { MemoryStore } from './memory.js';
 import type {
@@ -147,8 +148,8 @@ export class SessionStoreState implements SessionPersistence {
  * writes of the current window's {@link WriteBatch}, commits one batch at a
  * time (group commit: every write and acknowledgement of a window shares one
  * transaction and one fsync), and in `commit` mode holds PUBACK, PUBREC,
- * PUBREL, PUBCOMP and outgoing QoS 2 PUBLISH packets until the commit that
- * covers them has resolved. Pending acknowledgements live in parallel arrays,
+ * PUBREL, PUBCOMP, outgoing QoS 2 PUBLISH packets and the SUBACK / UNSUBACK
+ * of stored sessions until the commit that covers them has resolved. Pending acknowledgements live in parallel arrays,
  * not in a closure or promise per message, and go out in arrival order.
  */
 export class Persistence {
@@ -165,7 +166,7 @@ export class Persistence {
   private scheduled = false;
   private running: Promise<void> | undefined;
   private closed = false;
-  private readonly ackTargets: Array<Channel | Session> = [];
+  private readonly ackTargets: Array<Channel | Session | HeldReply> = [];
   private readonly ackTypes: number[] = [];
   private readonly ackIds: number[] = [];
   private readonly ackCodes: number[] = [];
@@ -192,12 +193,35 @@ export class Persistence {
   }
 
   /** Holds an acknowledgement (or a QoS 2 PUBLISH, type 3, of a session) until the next commit. */
-  deferAck(target: Channel | Session, type: number, packetId: number, reasonCode: number): void {
+  deferAck(
+    target: Channel | Session | HeldReply,
+    type: number,
+    packetId: number,
+    reasonCode: number,
+  ): void {
     this.ackTargets.push(target);
     this.ackTypes.push(type);
     this.ackIds.push(packetId);
     this.ackCodes.push(reasonCode);
     this.touch();
+  }
+
+  /**
+   * In `commit` mode, holds the SUBACK / UNSUBACK of a session whose
+   * subscriptions are stored (it outlives its connection) until the commit
+   * that covers the change, in order with the acknowledgements held before it.
+   * Returns false when the reply can go at once.
+   */
+  holdReply(
+    ch: Channel,
+    packet: SubackPacket | UnsubackPacket,
+    retainedFor: SubscriptionRecord[] | undefined,
+  ): boolean {
+    if (!this.defersAcks) return false;
+    const st = ch.session?.persist as SessionStoreState | undefined;
+    if (st === undefined || !st.keepsMessages) return false;
+    this.deferAck(new HeldReply(ch, packet, retainedFor), packet.type, packet.packetId, 0);
+    return true;
   }
 
   /** Commits the open window; the acknowledgements queued so far go out when it is durable. */
@@ -227,11 +251,14 @@ export class Persistence {
   private failed(err: unknown, n: number): void {
     this.running = undefined;
     this.log?.error({ err }, 'store commit failed; acknowledgements withheld');
-    // The clients resend what was not acknowledged when they reconnect.
+    // The clients resend what was not acknowledged (and resubscribe) when they reconnect.
     const channels = new Set<Channel>();
     for (let i = 0; i < n; i++) {
       const t = this.ackTargets[i]!;
-      if (this.ackTypes[i] !== PacketType.PUBLISH) channels.add(t as Channel);
+      const type = this.ackTypes[i]!;
+      if (type === PacketType.SUBACK || type === PacketType.UNSUBACK)
+        channels.add((t as HeldReply).channel);
+      else if (type !== PacketType.PUBLISH) channels.add(t as Channel);
     }
     this.drop(n);
     for (const ch of channels) ch.disconnectWith(ReasonCode.UnspecifiedError, 'store failure');
@@ -246,6 +273,8 @@ export class Persistence {
     for (let i = 0; i < n; i++) {
       const type = types[i]!;
       if (type === PacketType.PUBLISH) (targets[i] as Session).sendHeld(ids[i]!);
+      else if (type === PacketType.SUBACK || type === PacketType.UNSUBACK)
+        (targets[i] as HeldReply).send();
       else (targets[i] as Channel).writeAck(type as 4 | 5 | 6 | 7, ids[i]!, codes[i]!);
     }
     this.drop(n);

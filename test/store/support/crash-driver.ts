@@ -33,7 +33,8 @@ export interface CrashReport {
 const here = dirname(fileURLToPath(import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
+/** A port free on the loopback interface right now (for a child process to listen on). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.listen(0, '127.0.0.1', () => {
