@@ -85,24 +85,25 @@ function anyMatch(rules: string[], topic: string): boolean {
 }
 
 /**
- * Per-client ACLs. A CONNECT's rows are filed by client id for a minute; the
- * connection's checks claim them for its ClientInfo object (the one the broker
- * keeps on the session), where they then live exactly as long as the session.
- * The rows stay filed after a claim because the will check at CONNECT asks
- * with a short-lived copy of the ClientInfo.
+ * Per-client ACL state (a database's rows, an HTTP service's answers). What a
+ * CONNECT loaded is filed by client id for a minute; the connection's checks
+ * claim it for its ClientInfo object (the one the broker keeps on the
+ * session), where it then lives exactly as long as the session. It stays
+ * filed after a claim because the will check at CONNECT asks with a
+ * short-lived copy of the ClientInfo.
  */
-export class ClientAclStore {
-  private readonly byClient = new WeakMap<ClientInfo, ClientAcl>();
-  private readonly pending = new Map<string, { acl: ClientAcl; at: number }>();
+export class ClientAclStore<T extends { readonly username: string | undefined } = ClientAcl> {
+  private readonly byClient = new WeakMap<ClientInfo, T>();
+  private readonly pending = new Map<string, { acl: T; at: number }>();
 
   /** Files the rows a CONNECT loaded. */
-  put(clientId: string, acl: ClientAcl, now: number): void {
+  put(clientId: string, acl: T, now: number): void {
     this.pending.delete(clientId); // re-insert: the Map stays ordered by age
     this.pending.set(clientId, { acl, at: now });
   }
 
   /** The client's ACL, or undefined when it has to be loaded. */
-  get(client: ClientInfo): ClientAcl | undefined {
+  get(client: ClientInfo): T | undefined {
     const own = this.byClient.get(client);
     if (own !== undefined) return own;
     const p = this.pending.get(client.clientId);
@@ -112,7 +113,7 @@ export class ClientAclStore {
   }
 
   /** Attaches an ACL loaded later to a client. */
-  attach(client: ClientInfo, acl: ClientAcl): void {
+  attach(client: ClientInfo, acl: T): void {
     this.byClient.set(client, acl);
   }
 

@@ -11,28 +11,8 @@ import type { Subscription } from '../protocol/packets.js';
 import { ClientAcl, type ClientAclRows, ClientAclStore } from './database-acl.js';
 import type { MysqlAuthBackend } from './mysql-backend.js';
 import { verifyPbkdf2 } from './pbkdf2-hash.js';
+import type { PluginAuth, PluginAuthStats } from './plugin-auth.js';
 import type { MysqlAuthSettings } from './plugin-options.js';
-
-/** Counters a database backend keeps (what `$SYS`-style monitoring would want). */
-export interface DatabaseAuthStats {
-  /** Lookups that failed (database unreachable, query error). */
-  errors: number;
-  /** CONNECTs refused with "server unavailable" because the database could not answer. */
-  unavailable: number;
-}
-
-/** A database authentication backend as broker hooks, plus its lifecycle. */
-export interface DatabaseAuth {
-  /** Pass as BrokerOptions.hooks. */
-  readonly hooks: BrokerHooks;
-  /** What the plugin options said. */
-  readonly settings: MysqlAuthSettings;
-  readonly stats: DatabaseAuthStats;
-  /** Sets the logger (the CLI creates it after the options). */
-  setLogger(log: Logger | undefined): void;
-  /** Closes the connection pool and the sweep timer. */
-  close(): Promise<void>;
-}
 
 /** Access numbers of the plugin API (MOSQ_ACL_READ / WRITE / SUBSCRIBE). */
 const READ = 1;
@@ -52,9 +32,9 @@ export function createDatabaseAuth(
   settings: MysqlAuthSettings,
   backend: MysqlAuthBackend,
   logger?: Logger,
-): DatabaseAuth {
+): PluginAuth {
   let log = logger;
-  const stats: DatabaseAuthStats = { errors: 0, unavailable: 0 };
+  const stats: PluginAuthStats = { errors: 0, unavailable: 0 };
   const store = new ClientAclStore();
   const ttl = Math.max(1, settings.aclCacheSeconds) * 1000;
   const sweep = setInterval(() => store.sweep(Date.now() - 60_000), 60_000);
@@ -195,6 +175,7 @@ export function createDatabaseAuth(
     hooks,
     settings,
     stats,
+    target: `database ${settings.database} at ${settings.socketPath ?? `${settings.host}:${settings.port}`}`,
     setLogger(l) {
       log = l;
     },

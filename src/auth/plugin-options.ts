@@ -16,6 +16,7 @@ export interface HasherSettings {
  * iegomez' mosquitto-go-auth (`auth_opt_mysql_host`, `?` placeholders).
  */
 export interface MysqlAuthSettings {
+  backend: 'mysql';
   /** Which plugin's option names and semantics the configuration follows. */
   flavour: 'auth-plug' | 'go-auth';
   /** The plugin's .so path (never loaded). */
@@ -43,21 +44,59 @@ export interface MysqlAuthSettings {
   allowWithoutAclQuery: boolean;
 }
 
+/**
+ * mosquitto-go-auth's HTTP backend: the broker asks the user's own web service
+ * whether a password, a superuser or a topic access is allowed.
+ */
+export interface HttpAuthSettings {
+  backend: 'http';
+  flavour: 'go-auth';
+  /** The plugin's .so path (never loaded). */
+  pluginPath: string;
+  host: string;
+  port: number;
+  /** https instead of http (`http_with_tls`). */
+  tls: boolean;
+  /** Check the service's certificate (`http_verify_peer`; go-auth's default is not to). */
+  verifyPeer: boolean;
+  /** Method of JSON requests; form requests are always POSTed, as go-auth does. */
+  method: 'POST' | 'GET' | 'PUT';
+  userUri: string;
+  superuserUri: string | undefined;
+  aclUri: string;
+  /** How the request fields travel: a JSON body or an urlencoded form. */
+  paramsMode: 'json' | 'form';
+  /** What allows: any 2xx (status), 2xx with `{"ok":true}` (json), 2xx with body `ok` (text). */
+  responseMode: 'status' | 'json' | 'text';
+  /** Whole-request timeout in seconds (`http_timeout`). */
+  timeoutSeconds: number;
+  userAgent: string;
+  /** Extra attempts after a request error (`auth_opt_retry_count`). */
+  retryCount: number;
+  /** Seconds an ACL answer is used before it is asked again (in the background). */
+  aclCacheSeconds: number;
+}
+
+/** A built-in backend's settings, by the name `auth_opt_backends` gives it. */
+export type PluginAuthSettings = MysqlAuthSettings | HttpAuthSettings;
+
 /** Backends Heron builds in, by the names `auth_opt_backends` uses. */
-const BUILT_IN = new Set(['mysql']);
+const BUILT_IN = new Set(['mysql', 'http']);
 
 /**
- * The database backend configured by plugin lines, or undefined when no plugin
+ * The built-in backend configured by plugin lines, or undefined when no plugin
  * line names one in `auth_opt_backends`. Throws ConfigError for a backend
- * Heron lacks: running without the authentication the file asks for would
- * open the broker.
+ * Heron lacks (or several at once): running without the authentication the
+ * file asks for would open the broker.
  */
-export function mysqlAuthSettings(plugins: readonly PluginConfig[]): MysqlAuthSettings | undefined {
+export function pluginAuthSettings(
+  plugins: readonly PluginConfig[],
+): PluginAuthSettings | undefined {
   const withBackends = plugins.filter((p) => p.options.backends !== undefined);
   if (withBackends.length === 0) return undefined;
   if (withBackends.length > 1) {
     throw new ConfigError(
-      'more than one auth plugin with auth_opt_backends; Heron builds in one database backend',
+      'more than one auth plugin with auth_opt_backends; Heron builds in one backend',
       { ...withBackends[1]!.source, option: 'auth_opt_backends' },
     );
   }
@@ -75,6 +114,13 @@ export function mysqlAuthSettings(plugins: readonly PluginConfig[]): MysqlAuthSe
       where('backends'),
     );
   }
+  if (names.length > 1) {
+    throw new ConfigError(
+      `backends ${names.join(', ')}: Heron builds in one backend at a time`,
+      where('backends'),
+    );
+  }
+  if (names[0] === 'http') return httpSettings(plugin, where);
   const goAuth =
     /go-auth/i.test(plugin.path) ||
     Object.keys(o).some(
@@ -91,8 +137,8 @@ function required(o: Record<string, string>, key: string, where: Where): string 
   return v;
 }
 
-function port(v: string | undefined, key: string, where: Where): number {
-  if (v === undefined) return 3306;
+function port(v: string | undefined, key: string, where: Where, fallback = 3306): number {
+  if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535)
     throw new ConfigError(`expected a port number, got '${v}'`, where(key));
@@ -114,6 +160,7 @@ function authPlugSettings(plugin: PluginConfig, where: Where): MysqlAuthSettings
       ? undefined
       : compileSqlTemplate(o[key]!, 'printf', args, where(key).option);
   return {
+    backend: 'mysql',
     flavour: 'auth-plug',
     pluginPath: plugin.path,
     host: o.host ?? 'localhost',
@@ -154,6 +201,7 @@ function goAuthSettings(plugin: PluginConfig, where: Where): MysqlAuthSettings {
     );
   }
   return {
+    backend: 'mysql',
     flavour: 'go-auth',
     pluginPath: plugin.path,
     host: o.mysql_host ?? 'localhost',
@@ -180,6 +228,60 @@ function goAuthSettings(plugin: PluginConfig, where: Where): MysqlAuthSettings {
     superusers: undefined,
     subscribeAccess: 4,
     allowWithoutAclQuery: true,
+  };
+}
+
+/** One of a few lower-case words, or a ConfigError naming the choices. */
+function choice<T extends string>(
+  v: string | undefined,
+  choices: readonly T[],
+  key: string,
+  where: Where,
+): T {
+  if (v === undefined) return choices[0]!;
+  const w = v.toLowerCase() as T;
+  if (!choices.includes(w))
+    throw new ConfigError(`expected one of ${choices.join(', ')}, got '${v}'`, where(key));
+  return w;
+}
+
+function httpSettings(plugin: PluginConfig, where: Where): HttpAuthSettings {
+  const o = plugin.options;
+  const flag = (key: string) => choice(o[key], ['false', 'true'], key, where) === 'true';
+  const paramsMode = choice(o.http_params_mode, ['json', 'form'], 'http_params_mode', where);
+  const method = choice(o.http_method, ['post', 'get', 'put'], 'http_method', where);
+  if (paramsMode === 'form' && method === 'get') {
+    // go-auth refuses every request in this combination; say so before listening.
+    throw new ConfigError('form params are only sent with POST or PUT', where('http_method'));
+  }
+  const timeout = seconds(o.http_timeout, 5, 'http_timeout', where);
+  if (timeout === 0) throw new ConfigError('expected seconds, got 0', where('http_timeout'));
+  const retries = o.retry_count === undefined ? 0 : Number(o.retry_count);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new ConfigError(`expected a count, got '${o.retry_count}'`, where('retry_count'));
+  return {
+    backend: 'http',
+    flavour: 'go-auth',
+    pluginPath: plugin.path,
+    host: required(o, 'http_host', where),
+    port: port(required(o, 'http_port', where), 'http_port', where),
+    tls: flag('http_with_tls'),
+    verifyPeer: flag('http_verify_peer'),
+    method: method.toUpperCase() as HttpAuthSettings['method'],
+    userUri: required(o, 'http_getuser_uri', where),
+    superuserUri: o.http_superuser_uri || undefined,
+    aclUri: required(o, 'http_aclcheck_uri', where),
+    paramsMode,
+    responseMode: choice(
+      o.http_response_mode,
+      ['status', 'json', 'text'],
+      'http_response_mode',
+      where,
+    ),
+    timeoutSeconds: timeout,
+    userAgent: o.http_user_agent ?? 'mosquitto',
+    retryCount: retries,
+    aclCacheSeconds: seconds(o.acl_cache_seconds, 30, 'acl_cache_seconds', where),
   };
 }
 

@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
-import { createDatabaseAuth, type DatabaseAuth } from '../auth/database-auth.js';
-import { MysqlAuthBackend } from '../auth/mysql-backend.js';
-import { mysqlAuthSettings } from '../auth/plugin-options.js';
+import { createPluginAuth, type PluginAuth } from '../auth/plugin-auth.js';
+import { pluginAuthSettings } from '../auth/plugin-options.js';
 import type { BrokerOptions, ListenerOptions, ListenerSecurityOptions } from '../broker/options.js';
 import { ConfigError } from '../config/config-error.js';
 import type { HeronConfig, ListenerConfig, SecurityConfig, TlsConfig } from '../config/types.js';
@@ -111,19 +110,19 @@ function brokerListenerSecurity(s: SecurityConfig): ListenerSecurityOptions {
 }
 
 /**
- * The plugin lines that configure the database backend. Its hooks are
+ * The plugin lines that configure the built-in auth backend. Its hooks are
  * broker-wide, so with per_listener_settings every opened listener must have
- * the same database configuration, or none may have one.
+ * the same backend configuration, or none may have one.
  */
-function databasePlugins(cfg: HeronConfig): SecurityConfig['plugins'] {
+function backendPlugins(cfg: HeronConfig): SecurityConfig['plugins'] {
   if (!cfg.perListenerSettings) return cfg.security.plugins;
   const sets = cfg.listeners
     .filter((l) => l.unixSocketPath === undefined)
     .map((l) => l.security ?? cfg.security);
-  const keys = new Set(sets.map((s) => JSON.stringify(mysqlAuthSettings(s.plugins) ?? null)));
+  const keys = new Set(sets.map((s) => JSON.stringify(pluginAuthSettings(s.plugins) ?? null)));
   if (keys.size > 1) {
     throw new ConfigError(
-      'per_listener_settings true with a database auth_plugin on some listeners only (or different ones) is not supported: the database backend applies to every listener; configure the same auth_opt_* lines on every listener',
+      'per_listener_settings true with an auth_plugin backend (auth_opt_backends) on some listeners only (or different ones) is not supported: the backend applies to every listener; configure the same auth_opt_* lines on every listener',
       { option: 'auth_plugin' },
     );
   }
@@ -146,9 +145,9 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     ...(sec.passwordFile !== undefined ? { passwordFile: sec.passwordFile } : {}),
     ...(sec.aclFile !== undefined ? { aclFile: sec.aclFile } : {}),
     aclSubscribeMode: cfg.aclSubscribe,
-    // Mosquitto asks password_file/acl_file before any plugin; a database plugin config gets that order.
+    // Mosquitto asks password_file/acl_file before any plugin; a plugin backend config gets that order.
     authOrder:
-      cfg.authOrderExplicit !== true && mysqlAuthSettings(databasePlugins(cfg)) !== undefined
+      cfg.authOrderExplicit !== true && pluginAuthSettings(backendPlugins(cfg)) !== undefined
         ? 'files_first'
         : cfg.authOrder,
     publishRateLimit: cfg.publishRateLimit,
@@ -210,15 +209,14 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
 }
 
 /**
- * The built-in database backend that `auth_plugin` + `auth_opt_backends mysql`
+ * The built-in backend that `auth_plugin` + `auth_opt_backends mysql|http`
  * lines ask for (mosquitto-auth-plug or mosquitto-go-auth options), or
  * undefined when the configuration names none. Its hooks go in
  * BrokerOptions.hooks; the caller closes it when the broker stops.
  */
-export function databaseAuthFromConfig(cfg: HeronConfig): DatabaseAuth | undefined {
-  const settings = mysqlAuthSettings(databasePlugins(cfg));
-  if (settings === undefined) return undefined;
-  return createDatabaseAuth(settings, new MysqlAuthBackend(settings));
+export function pluginAuthFromConfig(cfg: HeronConfig): PluginAuth | undefined {
+  const settings = pluginAuthSettings(backendPlugins(cfg));
+  return settings === undefined ? undefined : createPluginAuth(settings);
 }
 
 /** Log settings from log_dest / log_type / log_timestamp and -v; `topicSink` receives log_dest topic lines. */

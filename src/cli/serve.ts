@@ -11,9 +11,9 @@ import type { HeronConfig } from '../config/types.js';
 import { createLogger, TopicLogSink } from '../log/logger.js';
 import {
   brokerOptionsFromConfig,
-  databaseAuthFromConfig,
   listenerOptions,
   logSettingsFromConfig,
+  pluginAuthFromConfig,
 } from './broker-options.js';
 import { VERSION } from './version.js';
 
@@ -87,14 +87,18 @@ export async function startFromConfig(
   if (config.sources.length > 0) log.info(`Config loaded from ${config.sources[0]}.`);
   const options = brokerOptionsFromConfig(config, VERSION);
   options.logger = log;
-  const dbAuth = databaseAuthFromConfig(config);
+  const dbAuth = pluginAuthFromConfig(config);
   if (dbAuth !== undefined) {
     options.hooks = dbAuth.hooks;
     dbAuth.setLogger(log);
     const s = dbAuth.settings;
     log.info(
-      `Auth plugin ${s.pluginPath} is not loaded: Heron's built-in mysql backend reads its ${s.flavour} options instead (database ${s.database} at ${s.socketPath ?? `${s.host}:${s.port}`}).`,
+      `Auth plugin ${s.pluginPath} is not loaded: Heron's built-in ${s.backend} backend reads its ${s.flavour} options instead (${dbAuth.target}).`,
     );
+    if (s.backend === 'http' && s.tls && !s.verifyPeer)
+      log.warn(
+        "auth_opt_http_verify_peer is not true: the auth service's certificate is not checked (go-auth's default)",
+      );
   }
   const broker = createBroker(options);
   topicSink.publish = (topic, line) =>

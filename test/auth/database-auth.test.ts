@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import mqtt, { type MqttClient } from 'mqtt';
 import { createDatabaseAuth } from '../../src/auth/database-auth.js';
 import { MysqlAuthBackend } from '../../src/auth/mysql-backend.js';
 import { makePbkdf2Hash } from '../../src/auth/pbkdf2-hash.js';
-import { mysqlAuthSettings } from '../../src/auth/plugin-options.js';
+import { pluginAuthSettings } from '../../src/auth/plugin-options.js';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb.js';
+import { client, collect, connect, settle, startHeron, subscribe } from './heron-process.js';
 import { freePort, scratchDir } from './mosquitto-helpers.js';
 
-const HERON = join(process.cwd(), 'bin/heron.js');
 const T = { timeout: 30_000 };
 
 let db: MariaDb;
@@ -59,95 +54,6 @@ function goAuthConfig(port: number): string[] {
   ];
 }
 
-/** A `heron -c` process for the given configuration lines, started and listening. */
-async function startHeron(lines: string[], port: number, name: string) {
-  const conf = join(dir, `${name}.conf`);
-  writeFileSync(conf, `${lines.join('\n')}\n`);
-  const child = spawn(process.execPath, [HERON, '-c', conf, '-v'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`heron exited: ${out}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`heron did not listen: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    child,
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/** Connects with MQTT.js; answers the client or the CONNACK refusal code. */
-function connect(
-  port: number,
-  username: string | undefined,
-  password: string | undefined,
-  extra: mqtt.IClientOptions = {},
-): Promise<MqttClient | number> {
-  return new Promise((resolve) => {
-    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
-      ...(username !== undefined ? { username } : {}),
-      ...(password !== undefined ? { password } : {}),
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-      ...extra,
-    });
-    c.once('connect', () => resolve(c));
-    c.once('error', (err) => {
-      c.end(true);
-      resolve((err as Error & { code?: number }).code ?? -1);
-    });
-  });
-}
-
-async function client(port: number, user: string, pw: string, clientId?: string) {
-  const c = await connect(port, user, pw, clientId !== undefined ? { clientId } : {});
-  assert.ok(typeof c !== 'number', `${user} could not connect: ${c}`);
-  return c as MqttClient;
-}
-
-/** Granted QoS codes of one SUBSCRIBE. */
-async function subscribe(c: MqttClient, filter: string): Promise<number> {
-  try {
-    const granted = await c.subscribeAsync(filter, { qos: 0 });
-    return granted[0]!.qos;
-  } catch (err) {
-    // MQTT.js rejects a refused subscription, with the SUBACK attached.
-    return (err as { packet: { granted: number[] } }).packet.granted[0]!;
-  }
-}
-
-/** Collects topics a client receives. */
-function collect(c: MqttClient): string[] {
-  const got: string[] = [];
-  c.on('message', (t) => got.push(t));
-  return got;
-}
-
-/** A round trip through the broker so that earlier deliveries have arrived. */
-async function settle(c: MqttClient): Promise<void> {
-  await c.publishAsync('sync/none', 'x', { qos: 1 }).catch(() => {});
-  await new Promise((r) => setTimeout(r, 150));
-}
-
 before(async () => {
   ({ dir, cleanup } = await scratchDir());
   db = await startMariaDb();
@@ -188,7 +94,7 @@ describe('auth-plug style configuration (auth_opt_host, %s templates)', () => {
   let heron: Awaited<ReturnType<typeof startHeron>>;
   before(async () => {
     port = await freePort();
-    heron = await startHeron(authPlugConfig(port), port, 'authplug');
+    heron = await startHeron(dir, authPlugConfig(port), port, 'authplug');
   });
   after(() => heron.stop());
 
@@ -356,7 +262,7 @@ describe('go-auth style configuration (auth_opt_mysql_*, ? placeholders)', () =>
   let heron: Awaited<ReturnType<typeof startHeron>>;
   before(async () => {
     port = await freePort();
-    heron = await startHeron(goAuthConfig(port), port, 'goauth');
+    heron = await startHeron(dir, goAuthConfig(port), port, 'goauth');
   });
   after(() => heron.stop());
 
@@ -388,7 +294,7 @@ describe('go-auth style configuration (auth_opt_mysql_*, ? placeholders)', () =>
 });
 
 test('go-auth with auth_opt_hasher bcrypt verifies bcrypt hashes', T, async () => {
-  const settings = mysqlAuthSettings([
+  const settings = pluginAuthSettings([
     {
       path: '/usr/lib/mosquitto/go-auth.so',
       denySpecialChars: true,
@@ -404,7 +310,8 @@ test('go-auth with auth_opt_hasher bcrypt verifies bcrypt hashes', T, async () =
         mysql_userquery: 'SELECT hash FROM gousers WHERE username = ? limit 1',
       },
     },
-  ])!;
+  ]);
+  assert.ok(settings?.backend === 'mysql');
   const auth = createDatabaseAuth(settings, new MysqlAuthBackend(settings));
   try {
     const req = (password: string) => ({

@@ -1,0 +1,230 @@
+import type { Logger } from 'pino';
+import type {
+  AuthenticateRequest,
+  AuthResult,
+  BrokerHooks,
+  ClientInfo,
+} from '../broker/options.js';
+import { ReasonCode } from '../protocol/constants.js';
+import type { Subscription } from '../protocol/packets.js';
+import { parseSharedSubscription } from '../protocol/topic.js';
+import { ClientAclStore } from './database-acl.js';
+import { dollarTopicAllowed } from './dollar-topics.js';
+import { HttpClientAcl, type HttpVerdict, rememberFilter, verdictFor } from './http-acl.js';
+import type { HttpAccess, HttpAuthBackend } from './http-auth-backend.js';
+import type { PluginAuth, PluginAuthStats } from './plugin-auth.js';
+import type { HttpAuthSettings } from './plugin-options.js';
+
+/** After a failed question, wait this long before asking the service again about the same thing. */
+const RETRY_MS = 1000;
+
+/**
+ * Hooks answering CONNECT, PUBLISH, SUBSCRIBE and deliveries from a
+ * mosquitto-go-auth HTTP service. CONNECT asks getuser (and superuser);
+ * PUBLISH asks aclcheck with acc 2 and SUBSCRIBE with acc 4, as go-auth under
+ * Mosquitto 2 does, waiting for the answer. A delivery cannot wait, so its
+ * acc 1 answer is kept per client and topic: the first delivery on a topic
+ * starts the question and is judged meanwhile by the acc 1 answer the
+ * service gave for the subscribed filter at SUBSCRIBE (asked then for that
+ * purpose). Answers are reused for `aclCacheSeconds`, then asked again in the
+ * background while the old answer stands. A service that cannot answer a
+ * CONNECT refuses it with "server unavailable"; nothing here throws into the
+ * broker.
+ */
+export function createHttpAuth(
+  settings: HttpAuthSettings,
+  backend: HttpAuthBackend,
+  logger?: Logger,
+): PluginAuth {
+  let log = logger;
+  const stats: PluginAuthStats = { errors: 0, unavailable: 0 };
+  const store = new ClientAclStore<HttpClientAcl>();
+  const ttl = Math.max(1, settings.aclCacheSeconds) * 1000;
+  const sweep = setInterval(() => store.sweep(Date.now() - 60_000), 60_000);
+  sweep.unref();
+
+  const failed = (err: unknown, what: string, username: string | undefined): void => {
+    stats.errors++;
+    log?.warn({ err, username }, `http authentication: ${what} failed: ${(err as Error).message}`);
+  };
+
+  /**
+   * The verdict for one question, asking the service when there is no fresh
+   * answer (one question at a time per verdict). A failed question keeps the
+   * old answer, or none, and is retried after RETRY_MS.
+   */
+  const question = (
+    acl: HttpClientAcl,
+    client: ClientInfo,
+    map: Map<string, HttpVerdict>,
+    topic: string,
+    acc: HttpAccess,
+  ): HttpVerdict => {
+    const v = verdictFor(map, topic);
+    if (v.pending !== undefined || Date.now() - v.at < ttl) return v;
+    v.pending = backend.checkAcl(acl.username!, client.clientId, topic, acc).then(
+      (ok) => {
+        v.allowed = ok;
+        v.answered = true;
+        v.at = Date.now();
+        v.pending = undefined;
+        return ok;
+      },
+      (err) => {
+        v.pending = undefined;
+        v.at = Date.now() - ttl + RETRY_MS;
+        failed(err, `ACL check (acc ${acc}, ${topic})`, acl.username);
+        return v.answered && v.allowed;
+      },
+    );
+    return v;
+  };
+
+  /** The answer now when there is one, else the promise of it (false when the service fails). */
+  const answer = (v: HttpVerdict): boolean | Promise<boolean> =>
+    v.answered ? v.allowed : (v.pending ?? false);
+
+  /** Asks the superuser question again in the background once its answer is old. */
+  const freshenSuperuser = (acl: HttpClientAcl): void => {
+    if (acl.askingSuperuser || Date.now() - acl.superuserAt < ttl) return;
+    acl.askingSuperuser = true;
+    backend.isSuperuser(acl.username!).then(
+      (yes) => {
+        acl.askingSuperuser = false;
+        acl.superuser = yes;
+        acl.superuserAt = Date.now();
+      },
+      (err) => {
+        acl.askingSuperuser = false;
+        acl.superuserAt = Date.now() - ttl + RETRY_MS;
+        failed(err, 'superuser check', acl.username);
+      },
+    );
+  };
+
+  const load = async (username: string | undefined): Promise<HttpClientAcl> => {
+    const acl = new HttpClientAcl(username);
+    if (username !== undefined) {
+      acl.superuser = await backend.isSuperuser(username);
+      acl.superuserAt = Date.now();
+    }
+    return acl;
+  };
+
+  const loading = new WeakMap<ClientInfo, Promise<HttpClientAcl | undefined>>();
+  /** The client's answers, starting them when the CONNECT did not (e.g. the password file authenticated it). */
+  const aclOf = (client: ClientInfo): HttpClientAcl | Promise<HttpClientAcl | undefined> => {
+    const have = store.get(client);
+    if (have !== undefined) return have;
+    let p = loading.get(client);
+    if (p === undefined) {
+      p = load(client.username).then(
+        (acl) => {
+          store.attach(client, acl);
+          loading.delete(client);
+          return acl;
+        },
+        (err) => {
+          loading.delete(client);
+          failed(err, 'superuser check', client.username);
+          return undefined;
+        },
+      );
+      loading.set(client, p);
+    }
+    return p;
+  };
+
+  /** A PUBLISH (acc 2) or SUBSCRIBE (acc 4) decision for a loaded client. */
+  const decide = (
+    acl: HttpClientAcl | undefined,
+    client: ClientInfo,
+    topic: string,
+    acc: 2 | 4,
+  ): boolean | Promise<boolean> => {
+    // go-auth refuses every ACL check of a client without a user name.
+    if (acl?.username === undefined) return false;
+    freshenSuperuser(acl);
+    if (acl.superuser) return true;
+    if (acc === 2) return answer(question(acl, client, acl.write, topic, 2));
+    const sub = answer(question(acl, client, acl.subscribe, topic, 4));
+    // What the service says about reading the filter judges deliveries under it until each topic is answered.
+    const read = answer(question(acl, client, acl.read, topic, 1));
+    return Promise.all([sub, read]).then(([s, r]) => {
+      rememberFilter(acl.readFilters, topic, r);
+      return s;
+    });
+  };
+
+  const hooks: BrokerHooks = {
+    async authenticate(req: AuthenticateRequest): Promise<AuthResult> {
+      const username = req.username;
+      // No user name: nothing to ask; allow_anonymous decides.
+      if (username === undefined) return undefined;
+      // go-auth refuses a missing password before asking the service.
+      if (req.password === undefined) return ReasonCode.NotAuthorized;
+      let acl: HttpClientAcl;
+      try {
+        const ok = await backend.getUser(username, req.password.toString('utf8'), req.clientId);
+        if (!ok) {
+          log?.info(
+            { username, clientId: req.clientId },
+            'http authentication: the service refused the user name or password',
+          );
+          return ReasonCode.NotAuthorized;
+        }
+        acl = await load(username);
+      } catch (err) {
+        failed(err, 'user check', username);
+        stats.unavailable++;
+        return ReasonCode.ServerUnavailable;
+      }
+      store.put(req.clientId, acl, Date.now());
+      return true;
+    },
+
+    authorizePublish(client: ClientInfo, topic: string) {
+      if (!dollarTopicAllowed(topic, 'write')) return false;
+      const a = aclOf(client);
+      if (a instanceof HttpClientAcl) return decide(a, client, topic, 2);
+      return a.then((x) => decide(x, client, topic, 2));
+    },
+
+    authorizeSubscribe(client: ClientInfo, sub: Subscription) {
+      if (!dollarTopicAllowed(sub.topic, 'subscribe')) return false;
+      const shared = parseSharedSubscription(sub.topic);
+      // The service is asked about the filter a shared subscription receives, without `$share/group/`.
+      const filter = typeof shared === 'object' ? shared.filter : sub.topic;
+      const a = aclOf(client);
+      if (a instanceof HttpClientAcl) return decide(a, client, filter, 4);
+      return a.then((x) => decide(x, client, filter, 4));
+    },
+
+    authorizeRead(client: ClientInfo, topic: string): boolean {
+      const acl = store.get(client);
+      if (acl === undefined) {
+        aclOf(client); // withheld until the client's answers exist
+        return false;
+      }
+      if (acl.username === undefined || !dollarTopicAllowed(topic, 'read')) return false;
+      freshenSuperuser(acl);
+      if (acl.superuser) return true;
+      const v = question(acl, client, acl.read, topic, 1);
+      return v.answered ? v.allowed : acl.provisionalRead(topic);
+    },
+  };
+
+  return {
+    hooks,
+    settings,
+    stats,
+    target: `service ${settings.tls ? 'https' : 'http'}://${settings.host}:${settings.port}`,
+    setLogger(l) {
+      log = l;
+    },
+    async close() {
+      clearInterval(sweep);
+      backend.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import type { BrokerHooks } from '../broker/options.js';
+import { createDatabaseAuth } from './database-auth.js';
+import { createHttpAuth } from './http-auth.js';
+import { HttpAuthBackend } from './http-auth-backend.js';
+import { MysqlAuthBackend } from './mysql-backend.js';
+import type { PluginAuthSettings } from './plugin-options.js';
+
+/** Counters a built-in backend keeps (what `$SYS`-style monitoring would want). */
+export interface PluginAuthStats {
+  /** Lookups that failed (database or web service unreachable, broken query or answer). */
+  errors: number;
+  /** CONNECTs refused with "server unavailable" because the backend could not answer. */
+  unavailable: number;
+}
+
+/**
+ * A built-in backend standing in for an `auth_plugin` (mosquitto-auth-plug,
+ * mosquitto-go-auth) as broker hooks, plus its lifecycle.
+ */
+export interface PluginAuth {
+  /** Pass as BrokerOptions.hooks. */
+  readonly hooks: BrokerHooks;
+  /** What the plugin options said. */
+  readonly settings: PluginAuthSettings;
+  readonly stats: PluginAuthStats;
+  /** Where the backend asks, for the startup log line ("database mqtt at host:3306"). */
+  readonly target: string;
+  /** Sets the logger (the CLI creates it after the options). */
+  setLogger(log: Logger | undefined): void;
+  /** Closes connections and timers. */
+  close(): Promise<void>;
+}
+
+/** The backend the settings name, ready to use (it connects lazily). */
+export function createPluginAuth(settings: PluginAuthSettings, logger?: Logger): PluginAuth {
+  if (settings.backend === 'http')
+    return createHttpAuth(settings, new HttpAuthBackend(settings), logger);
+  return createDatabaseAuth(settings, new MysqlAuthBackend(settings), logger);
+}

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+
+const HERON = join(process.cwd(), 'bin/heron.js');
+
+/** A `heron -c` process started from configuration lines. */
+export interface HeronProcess {
+  child: ReturnType<typeof spawn>;
+  /** Everything it printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Writes `dir/name.conf` and starts `heron -c` on it; resolves once it listens on `port`. */
+export async function startHeron(
+  dir: string,
+  lines: string[],
+  port: number,
+  name: string,
+): Promise<HeronProcess> {
+  const conf = join(dir, `${name}.conf`);
+  writeFileSync(conf, `${lines.join('\n')}\n`);
+  const child = spawn(process.execPath, [HERON, '-c', conf, '-v'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`heron exited: ${out}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`heron did not listen: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Connects with MQTT.js; answers the client or the CONNACK refusal code. */
+export function connect(
+  port: number,
+  username: string | undefined,
+  password: string | undefined,
+  extra: mqtt.IClientOptions = {},
+): Promise<MqttClient | number> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ...extra,
+    });
+    c.once('connect', () => resolve(c));
+    c.once('error', (err) => {
+      c.end(true);
+      resolve((err as Error & { code?: number }).code ?? -1);
+    });
+  });
+}
+
+/** A connected client, or an assertion failure naming the refusal. */
+export async function client(port: number, user: string, pw: string, clientId?: string) {
+  const c = await connect(port, user, pw, clientId !== undefined ? { clientId } : {});
+  assert.ok(typeof c !== 'number', `${user} could not connect: ${c}`);
+  return c as MqttClient;
+}
+
+/** Granted QoS code of one SUBSCRIBE. */
+export async function subscribe(c: MqttClient, filter: string): Promise<number> {
+  try {
+    const granted = await c.subscribeAsync(filter, { qos: 0 });
+    return granted[0]!.qos;
+  } catch (err) {
+    // MQTT.js rejects a refused subscription, with the SUBACK attached.
+    return (err as { packet: { granted: number[] } }).packet.granted[0]!;
+  }
+}
+
+/** Collects topics a client receives. */
+export function collect(c: MqttClient): string[] {
+  const got: string[] = [];
+  c.on('message', (t) => got.push(t));
+  return got;
+}
+
+/** A round trip through the broker so that earlier deliveries have arrived. */
+export async function settle(c: MqttClient): Promise<void> {
+  await c.publishAsync('sync/none', 'x', { qos: 1 }).catch(() => {});
+  await new Promise((r) => setTimeout(r, 150));
+}
