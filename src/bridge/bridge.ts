@@ -236,7 +236,13 @@ export class Bridge implements DeliverySink {
       reconnect: false,
       resubscribe: false,
       connectTimeout: this.tuning.connectTimeout ?? 10_000,
-      maxInflight: CLIENT_WINDOW,
+      // Over MQTT 3.1.1 the remote cannot announce a Receive Maximum: keep to this
+      // broker's max_inflight_messages, as Mosquitto's bridges do (mosquitto takes
+      // about 20 unacknowledged QoS 2 messages from a v3 client and drops the rest).
+      maxInflight: Math.min(
+        CLIENT_WINDOW,
+        this.broker.options.maxInflightMessages || CLIENT_WINDOW,
+      ),
       bridge: cfg.tryPrivate && this.tryPrivateAccepted,
     };
     if (cfg.username !== undefined) opts.username = cfg.username;

@@ -135,3 +135,37 @@ describe('mosquitto bridging into Heron', () => {
     });
   }
 });
+
+test('a burst of QoS 2 messages over an MQTT 3.1.1 bridge all reach mosquitto, in order', async () => {
+  // mosquitto takes ~20 unacknowledged QoS 2 PUBLISHes from a v3 client (its
+  // max_inflight_messages) and silently drops the ones beyond: the bridge must keep
+  // its window to this broker's max_inflight_messages (20 by default).
+  const local = await startBroker();
+  const mosq = await startMosquitto();
+  cleanups.push(
+    () => local.close(),
+    () => mosq.stop(),
+  );
+  const [h] = startBridges(local.broker, [
+    bridgeConfig('burst', [mosq.port], 'bridge_protocol_version mqttv311\ntopic burst/# out 2'),
+  ]);
+  cleanups.push(() => h!.stop());
+  await waitFor(() => h!.bridge.state === 'connected', 5000, 'bridge connected');
+  const atRemote = await recorder(mosq.url, ['burst/#']);
+  const n = 60;
+  const pub = await record(local.url, []);
+  cleanups.push(() => pub.close());
+  await Promise.all(
+    Array.from({ length: n }, (_, i) => pub.client.publish('burst/x', String(i), { qos: 2 })),
+  );
+  await waitFor(
+    () => payloads(atRemote, 'burst/x').length >= n,
+    10_000,
+    `${n} messages at mosquitto`,
+  );
+  await sleep(200);
+  assert.deepEqual(
+    payloads(atRemote, 'burst/x'),
+    Array.from({ length: n }, (_, i) => String(i)),
+  );
+});
