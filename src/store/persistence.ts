@@ -333,7 +333,7 @@ export class Persistence {
   /** Whether the session outlives its connection in the store (a restart would bring it back). */
   isStored(session: Session): boolean {
     const st = session.persist as SessionStoreState | undefined;
-    return st !== undefined && st.keepsMessages;
+    return st?.keepsMessages === true;
   }
 
   /**
