@@ -102,6 +102,8 @@ export class SessionStoreState implements SessionPersistence {
   storedExpiry = 0;
   /** Whether the last record written holds a will waiting for its delay. */
   storedPendingWill = false;
+  /** Commit window of the last change a CONNACK had to wait for (see Persistence.sessionAttached). */
+  changedIn = 0;
 
   constructor(p: Persistence, session: Session) {
     this.p = p;
@@ -175,6 +177,10 @@ export class Persistence {
   batch = new WriteBatch();
   /** Commits completed (for tests and stats). */
   commits = 0;
+  /** Number of the open window (its batch); the commit of window w makes w durable. */
+  private window = 1;
+  /** The last window whose commit succeeded. */
+  private durableWindow = 0;
   private readonly interval: number;
   private readonly log: Logger | undefined;
   private scheduled = false;
@@ -252,15 +258,17 @@ export class Persistence {
       return;
     }
     this.batch = new WriteBatch();
+    const w = this.window++;
     this.running = this.store.write(batch, this.mode !== 'none').then(
-      () => this.committed(n),
+      () => this.committed(n, w),
       (err: unknown) => this.failed(err, n),
     );
   }
 
-  private committed(n: number): void {
+  private committed(n: number, w: number): void {
     this.running = undefined;
     this.commits++;
+    this.durableWindow = w;
     if (n > 0) this.release(n);
     if (!this.batch.empty || this.ackTargets.length > 0) this.touch();
   }
@@ -342,9 +350,11 @@ export class Persistence {
    * commit (`commit` mode only): when this CONNECT changed what a restart would
    * tell the client about its session. That is, it discarded a stored session
    * (`discarded`: a clean start), created a stored one, or changed a stored
-   * one's expiry or cancelled its delayed will. A plain reconnect (only
-   * `disconnectedAt` and the live will change) and a clean session that
-   * touches nothing stored do not wait.
+   * one's expiry or cancelled its delayed will; or resumed a stored session
+   * whose last such change is not durable yet (a CONNACK still waiting on a
+   * connection that dropped or was taken over, a cluster handover). A plain
+   * reconnect (only `disconnectedAt` and the live will change) and a clean
+   * session that touches nothing stored do not wait.
    */
   sessionAttached(session: Session, will: Will | undefined, discarded: boolean): boolean {
     const keeps = session.expiryInterval > 0;
@@ -356,11 +366,15 @@ export class Persistence {
       session.persist = st;
       changed ||= keeps;
     } else if (st.keepsMessages) {
-      changed ||= st.storedExpiry !== session.expiryInterval || st.storedPendingWill;
+      changed ||=
+        st.storedExpiry !== session.expiryInterval ||
+        st.storedPendingWill ||
+        st.changedIn > this.durableWindow;
     } else changed ||= keeps;
     st.keepsMessages = keeps;
     st.recorded = true;
     st.putRecord(will);
+    if (changed) st.changedIn = this.window;
     return changed && this.defersAcks;
   }
 

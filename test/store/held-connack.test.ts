@@ -226,22 +226,28 @@ describe('CONNACK of a CONNECT that changed a stored session waits for the commi
       );
     }));
 
-  test('a connection closed while its CONNACK is held: the session is stored all the same', () =>
+  test('a connection closed while its CONNACK is held: a reconnect waits for the same commit, then finds its session', () =>
     withGatedBroker('commit', async (b, store) => {
       store.hold();
       const c = await sendConnect(b.port, persistentFields('dropped', 4), 4);
       await commitWaiting(store);
       c.destroy();
       await delay(30);
+      // Nothing changes but the session's creation is not durable: Session Present 1 must wait.
+      const again = await sendConnect(b.port, persistentFields('dropped', 4), 4);
+      assert.deepEqual(
+        kinds(await again.quiet(150)),
+        [],
+        'no CONNACK before the creation is durable',
+      );
       store.release();
-      await delay(30);
-      const again = await RawClient.connect(b.port);
-      const ack = await again.handshake(persistentFields('dropped', 4));
+      const ack = (await again.next()) as ConnackPacket;
+      assert.equal(ack.type, PacketType.CONNACK);
       assert.equal(ack.sessionPresent, true);
       again.destroy();
     }));
 
-  test('a connection taken over while its CONNACK is held gets nothing; the new one gets its CONNACK', () =>
+  test('a connection taken over while its CONNACK is held gets nothing; the new one gets its CONNACK after the commit', () =>
     withGatedBroker('commit', async (b, store) => {
       store.hold();
       const c1 = await sendConnect(b.port, persistentFields('taken', 5), 5);
@@ -249,6 +255,7 @@ describe('CONNACK of a CONNECT that changed a stored session waits for the commi
       const c2 = await sendConnect(b.port, persistentFields('taken', 5), 5);
       assert.equal(await c1.waitClosed(), true);
       assert.deepEqual(kinds(c1.received), [], 'no CONNACK or DISCONNECT before a CONNACK');
+      assert.deepEqual(kinds(await c2.quiet(100)), [], 'Session Present 1 waits for the creation');
       store.release();
       const ack = (await c2.next()) as ConnackPacket;
       assert.equal(ack.type, PacketType.CONNACK);
