@@ -59,7 +59,8 @@ for (const [name, packet, answer] of [
       );
       // Nothing is lost: once the client reads, answers flow again and it stays connected.
       p.socket.resume();
-      assert.ok(await p.waitFor((x) => x.type === answer, 2000));
+      // Generous: on a loaded machine the broker first drains what it holds for this client.
+      assert.ok(await p.waitFor((x) => x.type === answer, 10_000), 'no answer after reading again');
       p.packets.length = 0;
       p.send({ type: PacketType.PINGREQ });
       await sleep(300);
