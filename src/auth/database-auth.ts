@@ -66,6 +66,7 @@ export function createDatabaseAuth(
     const acl = new ClientAcl(
       username,
       settings.aclQuery === undefined && settings.allowWithoutAclQuery,
+      settings.denySpecialChars,
     );
     const name = queryName(username);
     acl.set(await readRows(name), clientId, name, Date.now());

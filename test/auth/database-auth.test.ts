@@ -186,6 +186,18 @@ describe('auth-plug style configuration (auth_opt_host, %s templates)', () => {
   );
 
   test(
+    'a client id with + or # gets no topic at all, superuser or not (auth_plugin_deny_special_chars)',
+    T,
+    async () => {
+      const alice = await client(port, 'alice', 'alice-pw', 'dev+');
+      assert.equal(await subscribe(alice, 'sensors/#'), 128);
+      const admin = await client(port, 'admin', 'admin-pw', 'adm#');
+      assert.equal(await subscribe(admin, 'sensors/#'), 128);
+      await Promise.all([alice.endAsync(), admin.endAsync()]);
+    },
+  );
+
+  test(
     'a will needs write access: allowed wills connect, others are refused (v3 5)',
     T,
     async () => {

@@ -220,6 +220,23 @@ describe('params json, response status', () => {
     },
   );
 
+  test(
+    'a client id with + or # is denied every topic without asking (auth_plugin_deny_special_chars)',
+    T,
+    async () => {
+      // A service building topics from the client id would hand this client the whole tree.
+      const alice = await client(port, 'alice', 'alice-pw', 'dev+');
+      assert.equal(await subscribe(alice, 'sensors/#'), 128);
+      const admin = await client(port, 'admin', 'admin-pw', 'adm#');
+      assert.equal(await subscribe(admin, 'sensors/#'), 128, 'superusers too, as in Mosquitto');
+      assert.deepEqual(
+        service.seen.filter((s) => s.path === '/acl' && /[+#]/.test(String(s.fields.clientid))),
+        [],
+      );
+      await Promise.all([alice.endAsync(), admin.endAsync()]);
+    },
+  );
+
   test('the superuser is asked once and then bypasses ACL questions', T, async () => {
     const admin = await client(port, 'admin', 'admin-pw');
     const got = collect(admin);
@@ -423,6 +440,7 @@ test(
       host: '127.0.0.1',
       port: (server.address() as AddressInfo).port,
       tls: false,
+      denySpecialChars: true,
       verifyPeer: false,
       method: 'POST',
       userUri: '/auth',
