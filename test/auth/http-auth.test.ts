@@ -479,3 +479,57 @@ test(
     }
   },
 );
+
+test(
+  'a service that streams an endless answer is cut off at 64 KiB, not read until the timeout',
+  T,
+  async () => {
+    let streams = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      streams++;
+      res.writeHead(200);
+      const chunk = Buffer.alloc(16 * 1024, 0x20);
+      const pump = (): void => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const backend = new HttpAuthBackend({
+      backend: 'http',
+      flavour: 'go-auth',
+      pluginPath: 'go-auth.so',
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      tls: false,
+      denySpecialChars: true,
+      verifyPeer: false,
+      method: 'POST',
+      userUri: '/auth',
+      superuserUri: undefined,
+      aclUri: '/acl',
+      paramsMode: 'json',
+      responseMode: 'json',
+      timeoutSeconds: 10,
+      userAgent: 'mosquitto',
+      retryCount: 0,
+      aclCacheSeconds: 30,
+    });
+    try {
+      const t = Date.now();
+      await assert.rejects(
+        backend.getUser('u', 'p', 'c'),
+        (e) => e instanceof HttpAuthServiceError && /too large/.test(e.message),
+      );
+      assert.ok(Date.now() - t < 3000, `took ${Date.now() - t} ms`);
+      assert.equal(streams, 1, 'an oversized answer is not retried as a stale socket');
+    } finally {
+      backend.close();
+      server.close();
+      server.closeAllConnections();
+    }
+  },
+);
