@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HttpAuthBackend, HttpAuthServiceError } from '../../src/auth/http-auth-backend.js';
 import type { HttpAuthSettings } from '../../src/auth/plugin-options.js';
@@ -533,3 +535,20 @@ test(
     }
   },
 );
+
+test('SIGHUP with changed auth_opt_* lines says they need a restart', T, async () => {
+  const service = new AuthService('status');
+  await service.listen();
+  const port = await freePort();
+  const heron = await startHeron(dir, goAuthHttpConfig(service, port, 'json'), port, 'http-hup');
+  try {
+    const lines = goAuthHttpConfig(service, port, 'json', ['auth_opt_acl_cache_seconds 5']);
+    writeFileSync(join(dir, 'http-hup.conf'), `${lines.join('\n')}\n`);
+    heron.child.kill('SIGHUP');
+    await until(() => /Configuration reloaded/.test(heron.output()));
+    assert.match(heron.output(), /auth_opt_\* lines changed: .* until Heron is restarted/);
+  } finally {
+    await heron.stop();
+    await service.stop();
+  }
+});
