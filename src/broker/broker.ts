@@ -414,8 +414,12 @@ export class Broker extends EventEmitter {
   /**
    * Binds an accepted connection to its session: takes over a live one,
    * discards or resumes an old one per Clean Session / Clean Start.
+   * `waitsForCommit`: the CONNACK must wait for the store's commit.
    */
-  attachSession(ch: Channel, p: ConnectPacket): { session: Session; present: boolean } {
+  attachSession(
+    ch: Channel,
+    p: ConnectPacket,
+  ): { session: Session; present: boolean; waitsForCommit: boolean } {
     const id = ch.clientId;
     let existing = this.sessions.get(id);
     if (existing?.channel !== undefined) {
@@ -432,7 +436,9 @@ export class Broker extends EventEmitter {
       const pce = this.options.persistentClientExpiration;
       expiry = pce > 0 ? pce : SESSION_NEVER_EXPIRES;
     }
+    let discarded = false;
     if (existing !== undefined && p.clean) {
+      discarded = this.persistence?.isStored(existing) === true;
       this.destroySession(existing);
       existing = undefined;
     }
@@ -457,8 +463,9 @@ export class Broker extends EventEmitter {
     session.acl = ch.access.checkerFor(ch.client!);
     session.channel = ch;
     session.disconnectedAt = 0;
-    this.persistence?.sessionAttached(session, p.will);
-    return { session, present };
+    // In `commit` mode a CONNECT that changed the stored session gets its CONNACK after the commit.
+    const waitsForCommit = this.persistence?.sessionAttached(session, p.will, discarded) === true;
+    return { session, present, waitsForCommit };
   }
 
   /** Called by a channel after CONNACK 0, with the Session Present flag it sent. */

@@ -60,6 +60,11 @@ enum State {
   Connected = 2,
   /** Socket closing or closed. */
   Closed = 3,
+  /**
+   * Attached to its session, CONNACK 0 written but held with everything after
+   * it (the socket stays corked) until the commit of the stored session change.
+   */
+  Held = 4,
 }
 
 function uncorkChannel(ch: Channel): void {
@@ -559,9 +564,16 @@ export class Channel implements PacketSink {
   private accept(p: ConnectPacket, assigned: boolean, serverKeepAlive: number | undefined): void {
     const b = this.broker;
     const v5 = this.version === 5;
-    const { session, present } = b.attachSession(this, p);
+    const { session, present, waitsForCommit } = b.attachSession(this, p);
     this.session = session;
-    this.state = State.Connected;
+    if (waitsForCommit) {
+      // Everything written from the CONNACK on waits in the socket (an extra
+      // cork level), in order, until connackDurable(); the client's pipelined
+      // packets are handled meanwhile, their acks queue behind the CONNACK.
+      this.state = State.Held;
+      this.socket.cork();
+      b.persistence!.deferAck(this, PacketType.CONNACK, 0, 0);
+    } else this.state = State.Connected;
     let props: Properties | undefined;
     if (v5) {
       props = b.connackProperties();
@@ -587,6 +599,13 @@ export class Channel implements PacketSink {
     b.onClientConnected(this, present);
     session.resume(b.now);
     this.releaseBacklog();
+  }
+
+  /** The commit covering this CONNECT's stored change is durable: out go CONNACK and what followed it. */
+  connackDurable(): void {
+    if (this.state !== State.Held) return;
+    this.state = State.Connected;
+    this.socket.uncork();
   }
 
   private releaseBacklog(): void {
@@ -735,7 +754,7 @@ export class Channel implements PacketSink {
         this.backlog = [];
         r.then(
           (res) => {
-            if (this.state !== State.Connected) return;
+            if (this.state === State.Closed) return;
             this.publishAuthorized(p, topic, res);
             this.releaseBacklog();
           },
@@ -1172,13 +1191,20 @@ export class Channel implements PacketSink {
   close(why: string): void {
     if (this.state === State.Closed) return;
     const wasConnected = this.state === State.Connected;
+    const held = this.state === State.Held;
     this.state = State.Closed;
     this.closeReason = why;
     this.decoder.destroy();
-    this.flush();
-    this.socket.end();
-    // Don't wait for a peer that never reads: destroy soon after ending.
-    setTimeout(destroyLater, 1000, this.socket).unref();
+    if (held) {
+      // A CONNACK not yet durable never goes out, nor anything behind it
+      // (end() would uncork it): the client sees the connection fail.
+      this.socket.destroy();
+    } else {
+      this.flush();
+      this.socket.end();
+      // Don't wait for a peer that never reads: destroy soon after ending.
+      setTimeout(destroyLater, 1000, this.socket).unref();
+    }
     if (wasConnected || this.session !== undefined) this.detach();
   }
 

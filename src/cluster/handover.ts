@@ -72,7 +72,7 @@ export function installSession(broker: Broker, h: SessionHandover): Session {
   s.disconnectedAt = Date.now();
   broker.sessions.set(s.clientId, s);
   const p = broker.persistence;
-  p?.sessionAttached(s, undefined);
+  p?.sessionAttached(s, undefined, false);
   for (const data of h.subscriptions) {
     const rec = { ...data, session: s };
     s.subscriptions.set(rec.filter, rec);

@@ -98,6 +98,12 @@ export class SessionStoreState implements SessionPersistence {
   keepsMessages = false;
   /** Whether a session record is stored. */
   recorded = false;
+  /** Session expiry in the last record written: what a restart would read back. */
+  storedExpiry = 0;
+  /** Whether the last record written holds a will waiting for its delay. */
+  storedPendingWill = false;
+  /** Commit window of the last change a CONNACK had to wait for (see Persistence.sessionAttached). */
+  changedIn = 0;
 
   constructor(p: Persistence, session: Session) {
     this.p = p;
@@ -135,6 +141,15 @@ export class SessionStoreState implements SessionPersistence {
     return true;
   }
 
+  /** Writes the session record (`will`: that of its live connection) and notes what it says. */
+  putRecord(will: Will | undefined): void {
+    const s = this.session;
+    this.p.batch.putSession(sessionRecord(s, will));
+    this.storedExpiry = s.expiryInterval;
+    this.storedPendingWill = s.pendingWill !== undefined;
+    this.p.touch();
+  }
+
   /** Records or releases an incoming QoS 2 packet id. */
   incoming(packetId: number, present: boolean): void {
     if (!this.keepsMessages && present) return;
@@ -148,8 +163,9 @@ export class SessionStoreState implements SessionPersistence {
  * writes of the current window's {@link WriteBatch}, commits one batch at a
  * time (group commit: every write and acknowledgement of a window shares one
  * transaction and one fsync), and in `commit` mode holds PUBACK, PUBREC,
- * PUBREL, PUBCOMP, outgoing QoS 2 PUBLISH packets and the SUBACK / UNSUBACK
- * of stored sessions until the commit that covers them has resolved. Pending acknowledgements live in parallel arrays,
+ * PUBREL, PUBCOMP, outgoing QoS 2 PUBLISH packets, the SUBACK / UNSUBACK
+ * of stored sessions and the CONNACK of a CONNECT that changed a stored
+ * session until the commit that covers them has resolved. Pending acknowledgements live in parallel arrays,
  * not in a closure or promise per message, and go out in arrival order.
  */
 export class Persistence {
@@ -161,6 +177,10 @@ export class Persistence {
   batch = new WriteBatch();
   /** Commits completed (for tests and stats). */
   commits = 0;
+  /** Number of the open window (its batch); the commit of window w makes w durable. */
+  private window = 1;
+  /** The last window whose commit succeeded. */
+  private durableWindow = 0;
   private readonly interval: number;
   private readonly log: Logger | undefined;
   private scheduled = false;
@@ -192,7 +212,10 @@ export class Persistence {
     else setImmediate(runCommit, this);
   }
 
-  /** Holds an acknowledgement (or a QoS 2 PUBLISH, type 3, of a session) until the next commit. */
+  /**
+   * Holds an acknowledgement (or a QoS 2 PUBLISH, type 3, of a session; or the
+   * CONNACK of a channel, type 2, with everything sent after it) until the next commit.
+   */
   deferAck(
     target: Channel | Session | HeldReply,
     type: number,
@@ -235,15 +258,17 @@ export class Persistence {
       return;
     }
     this.batch = new WriteBatch();
+    const w = this.window++;
     this.running = this.store.write(batch, this.mode !== 'none').then(
-      () => this.committed(n),
+      () => this.committed(n, w),
       (err: unknown) => this.failed(err, n),
     );
   }
 
-  private committed(n: number): void {
+  private committed(n: number, w: number): void {
     this.running = undefined;
     this.commits++;
+    this.durableWindow = w;
     if (n > 0) this.release(n);
     if (!this.batch.empty || this.ackTargets.length > 0) this.touch();
   }
@@ -273,6 +298,7 @@ export class Persistence {
     for (let i = 0; i < n; i++) {
       const type = types[i]!;
       if (type === PacketType.PUBLISH) (targets[i] as Session).sendHeld(ids[i]!);
+      else if (type === PacketType.CONNACK) (targets[i] as Channel).connackDurable();
       else if (type === PacketType.SUBACK || type === PacketType.UNSUBACK)
         (targets[i] as HeldReply).send();
       else (targets[i] as Channel).writeAck(type as 4 | 5 | 6 | 7, ids[i]!, codes[i]!);
@@ -312,27 +338,51 @@ export class Persistence {
 
   // ---------------------------------------------------------------- sessions
 
-  /** A client attached to a session (new or resumed): store it if it outlives its connection or has a will. */
-  sessionAttached(session: Session, will: Will | undefined): void {
+  /** Whether the session outlives its connection in the store (a restart would bring it back). */
+  isStored(session: Session): boolean {
+    const st = session.persist as SessionStoreState | undefined;
+    return st?.keepsMessages === true;
+  }
+
+  /**
+   * A client attached to a session (new or resumed): store it if it outlives
+   * its connection or has a will. Returns whether its CONNACK must wait for the
+   * commit (`commit` mode only): when this CONNECT changed what a restart would
+   * tell the client about its session. That is, it discarded a stored session
+   * (`discarded`: a clean start), created a stored one, or changed a stored
+   * one's expiry or cancelled its delayed will; or resumed a stored session
+   * whose last such change is not durable yet (a CONNACK still waiting on a
+   * connection that dropped or was taken over, a cluster handover). A plain
+   * reconnect (only `disconnectedAt` and the live will change) and a clean
+   * session that touches nothing stored do not wait.
+   */
+  sessionAttached(session: Session, will: Will | undefined, discarded: boolean): boolean {
     const keeps = session.expiryInterval > 0;
     let st = session.persist as SessionStoreState | undefined;
+    let changed = discarded;
     if (st === undefined) {
-      if (!keeps && will === undefined) return;
+      if (!keeps && will === undefined) return discarded && this.defersAcks;
       st = new SessionStoreState(this, session);
       session.persist = st;
-    }
+      changed ||= keeps;
+    } else if (st.keepsMessages) {
+      changed ||=
+        st.storedExpiry !== session.expiryInterval ||
+        st.storedPendingWill ||
+        st.changedIn > this.durableWindow;
+    } else changed ||= keeps;
     st.keepsMessages = keeps;
     st.recorded = true;
-    this.batch.putSession(sessionRecord(session, will));
-    this.touch();
+    st.putRecord(will);
+    if (changed) st.changedIn = this.window;
+    return changed && this.defersAcks;
   }
 
   /** A stored session changed while offline (disconnected, will published). */
   sessionSaved(session: Session): void {
     const st = session.persist as SessionStoreState | undefined;
     if (st === undefined || !st.recorded) return;
-    this.batch.putSession(sessionRecord(session, undefined));
-    this.touch();
+    st.putRecord(undefined);
   }
 
   /** A session is being discarded: everything stored for it goes. */

@@ -87,6 +87,8 @@ export function restoreState(
       }
       b.putSession(sessionRecord(s, undefined));
     }
+    st.storedExpiry = s.expiryInterval;
+    st.storedPendingWill = s.pendingWill !== undefined;
     broker.sessions.set(s.clientId, s);
   }
   for (const { clientId, data } of state.subscriptions) {

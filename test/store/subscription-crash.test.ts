@@ -1,46 +1,18 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { PacketType } from '../../src/protocol/constants.js';
 import type { PublishPacket } from '../../src/protocol/packets.js';
-import { LmdbStore } from '../../src/store/lmdb.js';
 import { connectRaw, RawClient } from '../helpers/raw-client.js';
 import { freePort } from './support/crash-driver.js';
-
-const runner = join(dirname(fileURLToPath(import.meta.url)), 'support', 'crash-broker.js');
-
-/** Starts a Heron process (LMDB store in `dir`, sync `commit`) and waits until it listens. */
-async function startHeron(dir: string, port: number): Promise<ChildProcess> {
-  const c = spawn(process.execPath, [runner, dir, String(port), 'commit'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    c.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('ready')) resolve();
-    });
-    c.once('exit', (code) => reject(new Error(`broker exited with ${code} before ready`)));
-  });
-  return c;
-}
-
-async function kill9(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise<void>((r) => c.once('exit', () => r()));
-  c.kill('SIGKILL');
-  await exited;
-}
+import { kill9, startHeron, storedState } from './support/heron-process.js';
 
 /** The filters stored for a client, as the next start will restore them. */
 async function storedFilters(dir: string, clientId: string): Promise<string[]> {
-  const store = new LmdbStore(dir);
-  const state = await store.open();
-  await store.close();
+  const state = await storedState(dir);
   return state.subscriptions
     .filter((s) => s.clientId === clientId)
     .map((s) => s.data.filter)
