@@ -2,6 +2,7 @@ import type { ClientInfo } from '../broker/options.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
 import { aclCoversFilter, aclMatchesTopic, aclTopicProblem } from './acl-topic.js';
 import { dollarTopicAllowed } from './dollar-topics.js';
+import { hasSpecialChars } from './special-chars.js';
 
 /** What a database ACL query answered for one client, ready for per-message checks. */
 export interface ClientAclRows {
@@ -14,7 +15,9 @@ export interface ClientAclRows {
 /**
  * One client's database ACL: the rows its queries answered with `%c`/`%u`
  * substituted once, so a per-delivery read check allocates nothing. Rows using `%c`/`%u` are dropped for ids or names containing `+`
- * or `#`, which would otherwise widen them to other clients' topics.
+ * or `#`, which would otherwise widen them to other clients' topics, and
+ * with `denySpecialChars` (Mosquitto's default) such a client gets nothing at
+ * all, superuser or not. Rows using `%u` are dropped for an empty name.
  */
 export class ClientAcl {
   /** The user name the rows were read for (the client's, or the anonymous name). */
@@ -29,21 +32,27 @@ export class ClientAcl {
   private subscribe: string[] = [];
   /** Without an ACL query: allow everything (go-auth) or nothing (auth-plug). */
   private readonly allowAll: boolean;
+  private readonly denySpecialChars: boolean;
+  /** Denied everything: a `+`/`#` in the client id or user name with denySpecialChars. */
+  private deniedAll = false;
 
-  constructor(username: string | undefined, allowAll: boolean) {
+  constructor(username: string | undefined, allowAll: boolean, denySpecialChars = true) {
     this.username = username;
     this.allowAll = allowAll;
+    this.denySpecialChars = denySpecialChars;
   }
 
   /** Replaces the rows (after a load or refresh). */
   set(rows: ClientAclRows, clientId: string, username: string, now: number): void {
     this.superuser = rows.superuser;
-    const dangerous = /[+#]/.test(clientId) || /[+#]/.test(username);
+    const dangerous = hasSpecialChars(clientId, username);
+    this.deniedAll = this.denySpecialChars && hasSpecialChars(clientId, this.username);
     const compile = (filters: string[]) => {
       const out: string[] = [];
       for (const f of filters) {
         const uses = f.includes('%c') || f.includes('%u');
         if (uses && dangerous) continue;
+        if (username.length === 0 && f.includes('%u')) continue;
         const t = uses ? f.replaceAll('%c', clientId).replaceAll('%u', username) : f;
         if (t.length === 0 || aclTopicProblem(t) !== undefined) continue;
         out.push(t);
@@ -58,19 +67,19 @@ export class ClientAcl {
 
   /** Whether a message on `topic` may be delivered to this client. */
   mayRead(topic: string): boolean {
-    if (!dollarTopicAllowed(topic, 'read')) return false;
+    if (this.deniedAll || !dollarTopicAllowed(topic, 'read')) return false;
     return this.superuser || this.allowAll || anyMatch(this.read, topic);
   }
 
   /** Whether this client may publish to `topic`. */
   mayWrite(topic: string): boolean {
-    if (!dollarTopicAllowed(topic, 'write')) return false;
+    if (this.deniedAll || !dollarTopicAllowed(topic, 'write')) return false;
     return this.superuser || this.allowAll || anyMatch(this.write, topic);
   }
 
   /** Whether this client may subscribe with `filter` (a `$share/group/` prefix is judged by its filter). */
   maySubscribe(filter: string): boolean {
-    if (!dollarTopicAllowed(filter, 'subscribe')) return false;
+    if (this.deniedAll || !dollarTopicAllowed(filter, 'subscribe')) return false;
     if (this.superuser || this.allowAll) return true;
     const shared = parseSharedSubscription(filter);
     const f = typeof shared === 'object' ? shared.filter : filter;

@@ -1,4 +1,3 @@
-import bcrypt from 'bcryptjs';
 import type { Logger } from 'pino';
 import type {
   AuthenticateRequest,
@@ -8,6 +7,7 @@ import type {
 } from '../broker/options.js';
 import { ReasonCode } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
+import { verifyBcrypt } from './bcrypt-hash.js';
 import { ClientAcl, type ClientAclRows, ClientAclStore } from './database-acl.js';
 import type { MysqlAuthBackend } from './mysql-backend.js';
 import { verifyPbkdf2 } from './pbkdf2-hash.js';
@@ -66,6 +66,7 @@ export function createDatabaseAuth(
     const acl = new ClientAcl(
       username,
       settings.aclQuery === undefined && settings.allowWithoutAclQuery,
+      settings.denySpecialChars,
     );
     const name = queryName(username);
     acl.set(await readRows(name), clientId, name, Date.now());
@@ -119,7 +120,7 @@ export function createDatabaseAuth(
 
   const verify = async (password: Buffer, stored: string): Promise<boolean> => {
     const h = settings.hasher;
-    if (h.kind === 'bcrypt') return bcrypt.compare(password.toString('utf8'), stored);
+    if (h.kind === 'bcrypt') return verifyBcrypt(password, stored);
     return verifyPbkdf2(password, stored, h.saltEncoding, h.dialect);
   };
 

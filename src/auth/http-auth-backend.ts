@@ -117,7 +117,18 @@ export class HttpAuthBackend {
           let size = 0;
           res.on('data', (c: Buffer) => {
             size += c.length;
-            if (size <= MAX_BODY) chunks.push(c);
+            if (size <= MAX_BODY) {
+              chunks.push(c);
+              return;
+            }
+            // No auth answer is this long: stop reading now rather than until the timeout.
+            reject(
+              new HttpAuthServiceError(
+                `${path} answered more than ${MAX_BODY} bytes (too large)`,
+                status,
+              ),
+            );
+            req.destroy();
           });
           res.on('error', (err) => reject(new HttpAuthServiceError(err.message, status, err)));
           res.on('end', () => {

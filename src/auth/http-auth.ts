@@ -14,6 +14,7 @@ import { HttpClientAcl, type HttpVerdict, rememberFilter, verdictFor } from './h
 import type { HttpAccess, HttpAuthBackend } from './http-auth-backend.js';
 import type { PluginAuth, PluginAuthStats } from './plugin-auth.js';
 import type { HttpAuthSettings } from './plugin-options.js';
+import { hasSpecialChars } from './special-chars.js';
 
 /** After a failed question, wait this long before asking the service again about the same thing. */
 const RETRY_MS = 1000;
@@ -135,6 +136,10 @@ export function createHttpAuth(
     return p;
   };
 
+  /** Mosquitto denies these clients before asking go-auth; the service never sees their ids. */
+  const denied = (client: ClientInfo): boolean =>
+    settings.denySpecialChars && hasSpecialChars(client.clientId, client.username);
+
   /** A PUBLISH (acc 2) or SUBSCRIBE (acc 4) decision for a loaded client. */
   const decide = (
     acl: HttpClientAcl | undefined,
@@ -184,14 +189,14 @@ export function createHttpAuth(
     },
 
     authorizePublish(client: ClientInfo, topic: string) {
-      if (!dollarTopicAllowed(topic, 'write')) return false;
+      if (denied(client) || !dollarTopicAllowed(topic, 'write')) return false;
       const a = aclOf(client);
       if (a instanceof HttpClientAcl) return decide(a, client, topic, 2);
       return a.then((x) => decide(x, client, topic, 2));
     },
 
     authorizeSubscribe(client: ClientInfo, sub: Subscription) {
-      if (!dollarTopicAllowed(sub.topic, 'subscribe')) return false;
+      if (denied(client) || !dollarTopicAllowed(sub.topic, 'subscribe')) return false;
       const shared = parseSharedSubscription(sub.topic);
       // The service is asked about the filter a shared subscription receives, without `$share/group/`.
       const filter = typeof shared === 'object' ? shared.filter : sub.topic;
@@ -201,6 +206,7 @@ export function createHttpAuth(
     },
 
     authorizeRead(client: ClientInfo, topic: string): boolean {
+      if (denied(client)) return false;
       const acl = store.get(client);
       if (acl === undefined) {
         aclOf(client); // withheld until the client's answers exist

@@ -1,4 +1,4 @@
-import { createPool, type Pool } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
 import type { MysqlAuthSettings } from './plugin-options.js';
 import type { SqlArgument, SqlStatement } from './sql-template.js';
 
@@ -7,6 +7,17 @@ export interface SqlValues {
   username: string;
   clientid: string;
   access: number;
+}
+
+/** Lookups waiting for a pooled connection beyond this many fail at once (a CONNECT storm against a slow database). */
+const QUEUE_LIMIT = 500;
+
+/** A lookup that got no answer in time (the database hangs, or every connection is busy). */
+export class MysqlTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MysqlTimeoutError';
+  }
 }
 
 /**
@@ -19,8 +30,17 @@ export class MysqlAuthBackend {
   private readonly pool: Pool;
   private readonly s: MysqlAuthSettings;
 
-  constructor(settings: MysqlAuthSettings) {
+  /** Milliseconds a lookup may take, waiting for a connection included. */
+  private readonly timeoutMs: number;
+
+  /**
+   * `timeoutMs` bounds each lookup: a database that accepts connections but
+   * never answers (hung, locked, SIGSTOPped) must refuse CONNECTs with
+   * "server unavailable", not hold them open for ever.
+   */
+  constructor(settings: MysqlAuthSettings, timeoutMs = 5_000) {
     this.s = settings;
+    this.timeoutMs = timeoutMs;
     // The pool connects lazily, so the broker starts (and serves other clients)
     // while the database is down, and reconnects by itself once it is back.
     this.pool = createPool({
@@ -31,6 +51,7 @@ export class MysqlAuthBackend {
       ...(settings.user !== undefined ? { user: settings.user } : {}),
       ...(settings.password !== undefined ? { password: settings.password } : {}),
       connectionLimit: 4,
+      queueLimit: QUEUE_LIMIT,
       maxIdle: 2,
       idleTimeout: 60_000,
       connectTimeout: 5_000,
@@ -78,7 +99,50 @@ export class MysqlAuthBackend {
   /** Rows as arrays: the plugins read column 0 whatever its name. */
   private async run(st: SqlStatement, values: SqlValues): Promise<unknown[][]> {
     const params = st.args.map((a: SqlArgument) => values[a]);
-    const [rows] = await this.pool.execute({ sql: st.sql, rowsAsArray: true }, params);
-    return rows as unknown as unknown[][];
+    const deadline = Date.now() + this.timeoutMs;
+    const conn = await this.connection(deadline);
+    let healthy = false;
+    try {
+      const [rows] = await conn.execute(
+        { sql: st.sql, rowsAsArray: true, timeout: Math.max(1, deadline - Date.now()) },
+        params,
+      );
+      healthy = true;
+      return rows as unknown as unknown[][];
+    } catch (err) {
+      // A query error (bad SQL) leaves the connection usable; a timeout leaves it mid-command.
+      healthy = typeof (err as { sqlState?: unknown }).sqlState === 'string';
+      if ((err as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT')
+        throw new MysqlTimeoutError(`no answer from the database within ${this.timeoutMs} ms`);
+      throw err;
+    } finally {
+      if (healthy) conn.release();
+      else conn.destroy();
+    }
+  }
+
+  /** A pooled connection, or MysqlTimeoutError when none is free before `deadline`. */
+  private connection(deadline: number): Promise<PoolConnection> {
+    return new Promise((resolve, reject) => {
+      let waiting = true;
+      const timer = setTimeout(() => {
+        waiting = false;
+        reject(new MysqlTimeoutError(`no database connection within ${this.timeoutMs} ms`));
+      }, deadline - Date.now());
+      this.pool.getConnection().then(
+        (c) => {
+          if (!waiting) return c.release(); // the lookup gave up; hand it to the next one
+          waiting = false;
+          clearTimeout(timer);
+          resolve(c);
+        },
+        (err) => {
+          if (!waiting) return;
+          waiting = false;
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 }

@@ -42,6 +42,8 @@ export interface MysqlAuthSettings {
   subscribeAccess: number;
   /** What a missing aclquery means: go-auth allows everything, auth-plug allows nothing. */
   allowWithoutAclQuery: boolean;
+  /** `auth_plugin_deny_special_chars`: clients with `+`/`#` in their id or name are denied every topic. */
+  denySpecialChars: boolean;
 }
 
 /**
@@ -75,6 +77,8 @@ export interface HttpAuthSettings {
   retryCount: number;
   /** Seconds an ACL answer is used before it is asked again (in the background). */
   aclCacheSeconds: number;
+  /** `auth_plugin_deny_special_chars`: clients with `+`/`#` in their id or name are denied every topic. */
+  denySpecialChars: boolean;
 }
 
 /** A built-in backend's settings, by the name `auth_opt_backends` gives it. */
@@ -183,6 +187,7 @@ function authPlugSettings(plugin: PluginConfig, where: Where): MysqlAuthSettings
     superusers: o.superusers === undefined ? undefined : fnmatchRegExp(o.superusers),
     subscribeAccess: 1,
     allowWithoutAclQuery: false,
+    denySpecialChars: plugin.denySpecialChars,
   };
 }
 
@@ -228,6 +233,7 @@ function goAuthSettings(plugin: PluginConfig, where: Where): MysqlAuthSettings {
     superusers: undefined,
     subscribeAccess: 4,
     allowWithoutAclQuery: true,
+    denySpecialChars: plugin.denySpecialChars,
   };
 }
 
@@ -282,6 +288,7 @@ function httpSettings(plugin: PluginConfig, where: Where): HttpAuthSettings {
     userAgent: o.http_user_agent ?? 'mosquitto',
     retryCount: retries,
     aclCacheSeconds: seconds(o.acl_cache_seconds, 30, 'acl_cache_seconds', where),
+    denySpecialChars: plugin.denySpecialChars,
   };
 }
 

@@ -219,6 +219,16 @@ export function pluginAuthFromConfig(cfg: HeronConfig): PluginAuth | undefined {
   return settings === undefined ? undefined : createPluginAuth(settings);
 }
 
+/**
+ * What the built-in auth backend's settings are, as comparable text: a reload
+ * compares them to tell the operator that auth_opt_* changes need a restart.
+ */
+export function pluginAuthFingerprint(cfg: HeronConfig): string {
+  return JSON.stringify(pluginAuthSettings(backendPlugins(cfg)) ?? null, (_k, v: unknown) =>
+    v instanceof RegExp ? v.source : v,
+  );
+}
+
 /** Log settings from log_dest / log_type / log_timestamp and -v; `topicSink` receives log_dest topic lines. */
 export function logSettingsFromConfig(
   cfg: HeronConfig,

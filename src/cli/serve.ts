@@ -13,6 +13,7 @@ import {
   brokerOptionsFromConfig,
   listenerOptions,
   logSettingsFromConfig,
+  pluginAuthFingerprint,
   pluginAuthFromConfig,
 } from './broker-options.js';
 import { VERSION } from './version.js';
@@ -164,6 +165,11 @@ export async function startFromConfig(
             if (l.tls !== undefined) broker.reloadTls(i, listenerOptions(l).tls!);
           });
         await broker.reloadSecurity();
+        // As in Mosquitto, auth plugin options are read at startup only.
+        if (pluginAuthFingerprint(fresh) !== pluginAuthFingerprint(config))
+          log.warn(
+            'auth_plugin / auth_opt_* lines changed: the authentication backend keeps its startup settings until Heron is restarted',
+          );
         log.info('Configuration reloaded: TLS certificates, password and ACL files, logging.');
       } catch (e) {
         log.error(`Error reloading configuration: ${(e as Error).message}`);

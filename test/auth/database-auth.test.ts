@@ -186,6 +186,18 @@ describe('auth-plug style configuration (auth_opt_host, %s templates)', () => {
   );
 
   test(
+    'a client id with + or # gets no topic at all, superuser or not (auth_plugin_deny_special_chars)',
+    T,
+    async () => {
+      const alice = await client(port, 'alice', 'alice-pw', 'dev+');
+      assert.equal(await subscribe(alice, 'sensors/#'), 128);
+      const admin = await client(port, 'admin', 'admin-pw', 'adm#');
+      assert.equal(await subscribe(admin, 'sensors/#'), 128);
+      await Promise.all([alice.endAsync(), admin.endAsync()]);
+    },
+  );
+
+  test(
     'a will needs write access: allowed wills connect, others are refused (v3 5)',
     T,
     async () => {
@@ -330,3 +342,55 @@ test('go-auth with auth_opt_hasher bcrypt verifies bcrypt hashes', T, async () =
     await auth.close();
   }
 });
+
+test(
+  'a database that stops answering refuses CONNECTs with "server unavailable" in time, then recovers',
+  T,
+  async () => {
+    const settings = pluginAuthSettings([
+      {
+        path: '/usr/lib/mosquitto/auth-plug.so',
+        denySpecialChars: true,
+        source: { file: 'm.conf', line: 1 },
+        options: {
+          backends: 'mysql',
+          host: '127.0.0.1',
+          port: String(db.port),
+          dbname: 'mqtt',
+          user: 'mqtt',
+          pass: 'secret',
+          userquery: "SELECT pw FROM users WHERE username = '%s'",
+        },
+      },
+    ]);
+    assert.ok(settings?.backend === 'mysql');
+    const auth = createDatabaseAuth(settings, new MysqlAuthBackend(settings, 1000));
+    const req = (n: number) => ({
+      clientId: `c${n}`,
+      username: 'jjolie',
+      password: Buffer.from('password'),
+      properties: undefined,
+      protocolVersion: 4 as const,
+      remoteAddress: '127.0.0.1',
+      remotePort: 1,
+      listener: 'test',
+    });
+    try {
+      assert.equal(await auth.hooks.authenticate!(req(0)), true); // the pool holds live connections
+      db.pause();
+      const t = Date.now();
+      // More lookups than pooled connections: the queued ones are bounded by the same deadline.
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => auth.hooks.authenticate!(req(i + 1))),
+      );
+      assert.deepEqual(new Set(answers), new Set([0x88]));
+      assert.ok(Date.now() - t < 4000, `answered after ${Date.now() - t} ms`);
+      assert.equal(auth.stats.unavailable, 12);
+      db.resume();
+      assert.equal(await auth.hooks.authenticate!(req(20)), true);
+    } finally {
+      db.resume();
+      await auth.close();
+    }
+  },
+);

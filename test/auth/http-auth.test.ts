@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HttpAuthBackend, HttpAuthServiceError } from '../../src/auth/http-auth-backend.js';
 import type { HttpAuthSettings } from '../../src/auth/plugin-options.js';
@@ -220,6 +222,23 @@ describe('params json, response status', () => {
     },
   );
 
+  test(
+    'a client id with + or # is denied every topic without asking (auth_plugin_deny_special_chars)',
+    T,
+    async () => {
+      // A service building topics from the client id would hand this client the whole tree.
+      const alice = await client(port, 'alice', 'alice-pw', 'dev+');
+      assert.equal(await subscribe(alice, 'sensors/#'), 128);
+      const admin = await client(port, 'admin', 'admin-pw', 'adm#');
+      assert.equal(await subscribe(admin, 'sensors/#'), 128, 'superusers too, as in Mosquitto');
+      assert.deepEqual(
+        service.seen.filter((s) => s.path === '/acl' && /[+#]/.test(String(s.fields.clientid))),
+        [],
+      );
+      await Promise.all([alice.endAsync(), admin.endAsync()]);
+    },
+  );
+
   test('the superuser is asked once and then bypasses ACL questions', T, async () => {
     const admin = await client(port, 'admin', 'admin-pw');
     const got = collect(admin);
@@ -423,6 +442,7 @@ test(
       host: '127.0.0.1',
       port: (server.address() as AddressInfo).port,
       tls: false,
+      denySpecialChars: true,
       verifyPeer: false,
       method: 'POST',
       userUri: '/auth',
@@ -461,3 +481,74 @@ test(
     }
   },
 );
+
+test(
+  'a service that streams an endless answer is cut off at 64 KiB, not read until the timeout',
+  T,
+  async () => {
+    let streams = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      streams++;
+      res.writeHead(200);
+      const chunk = Buffer.alloc(16 * 1024, 0x20);
+      const pump = (): void => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const backend = new HttpAuthBackend({
+      backend: 'http',
+      flavour: 'go-auth',
+      pluginPath: 'go-auth.so',
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      tls: false,
+      denySpecialChars: true,
+      verifyPeer: false,
+      method: 'POST',
+      userUri: '/auth',
+      superuserUri: undefined,
+      aclUri: '/acl',
+      paramsMode: 'json',
+      responseMode: 'json',
+      timeoutSeconds: 10,
+      userAgent: 'mosquitto',
+      retryCount: 0,
+      aclCacheSeconds: 30,
+    });
+    try {
+      const t = Date.now();
+      await assert.rejects(
+        backend.getUser('u', 'p', 'c'),
+        (e) => e instanceof HttpAuthServiceError && /too large/.test(e.message),
+      );
+      assert.ok(Date.now() - t < 3000, `took ${Date.now() - t} ms`);
+      assert.equal(streams, 1, 'an oversized answer is not retried as a stale socket');
+    } finally {
+      backend.close();
+      server.close();
+      server.closeAllConnections();
+    }
+  },
+);
+
+test('SIGHUP with changed auth_opt_* lines says they need a restart', T, async () => {
+  const service = new AuthService('status');
+  await service.listen();
+  const port = await freePort();
+  const heron = await startHeron(dir, goAuthHttpConfig(service, port, 'json'), port, 'http-hup');
+  try {
+    const lines = goAuthHttpConfig(service, port, 'json', ['auth_opt_acl_cache_seconds 5']);
+    writeFileSync(join(dir, 'http-hup.conf'), `${lines.join('\n')}\n`);
+    heron.child.kill('SIGHUP');
+    await until(() => /Configuration reloaded/.test(heron.output()));
+    assert.match(heron.output(), /auth_opt_\* lines changed: .* until Heron is restarted/);
+  } finally {
+    await heron.stop();
+    await service.stop();
+  }
+});

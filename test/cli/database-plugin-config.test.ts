@@ -93,9 +93,13 @@ test("go-auth's http backend: defaults of the README, options read as written", 
       userAgent: 'mosquitto',
       retryCount: 0,
       aclCacheSeconds: 30,
+      denySpecialChars: true,
     },
   );
   await plain.close();
+  const permissive = cfg(['auth_plugin_deny_special_chars false'])!;
+  assert.equal(permissive.settings.denySpecialChars, false);
+  await permissive.close();
   const custom = cfg([
     'auth_opt_http_superuser_uri /su',
     'auth_opt_http_with_tls true',
