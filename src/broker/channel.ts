@@ -543,6 +543,15 @@ export class Channel implements PacketSink {
     if (step.username !== undefined) {
       this.username = step.username;
       this.client = { ...this.client!, username: step.username };
+      const s = this.session;
+      if (s !== undefined) {
+        // Re-authentication as someone else: deliveries (also while offline) and
+        // later checks follow the new identity, not the session's old one.
+        s.username = step.username;
+        s.client = this.client;
+        s.acl = this.access.checkerFor(this.client);
+        this.broker.persistence?.sessionSaved(s);
+      }
     }
     if (ex.reauthentication) {
       this.send({
