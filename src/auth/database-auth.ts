@@ -9,6 +9,7 @@ import { ReasonCode } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import { verifyBcrypt } from './bcrypt-hash.js';
 import { ClientAcl, type ClientAclRows, ClientAclStore } from './database-acl.js';
+import { type HashLimiter, HashQueueFullError, sharedHashLimiter } from './hash-limiter.js';
 import type { MysqlAuthBackend } from './mysql-backend.js';
 import { verifyPbkdf2 } from './pbkdf2-hash.js';
 import type { PluginAuth, PluginAuthStats } from './plugin-auth.js';
@@ -26,12 +27,15 @@ const WRITE = 2;
  * substitution) matches it. The ACL rows are read at CONNECT (deliveries must
  * be judged synchronously) and re-read in the background once older than
  * `aclCacheSeconds`. A database that cannot answer refuses the CONNECT with
- * "server unavailable" and never throws into the broker.
+ * "server unavailable" and never throws into the broker. Hash checks go
+ * through `hashLimiter` (process-wide by default): beyond its queue a CONNECT
+ * is refused with "server unavailable" too.
  */
 export function createDatabaseAuth(
   settings: MysqlAuthSettings,
   backend: MysqlAuthBackend,
   logger?: Logger,
+  hashLimiter: HashLimiter = sharedHashLimiter,
 ): PluginAuth {
   let log = logger;
   const stats: PluginAuthStats = { errors: 0, unavailable: 0 };
@@ -118,11 +122,13 @@ export function createDatabaseAuth(
     return p;
   };
 
-  const verify = async (password: Buffer, stored: string): Promise<boolean> => {
-    const h = settings.hasher;
-    if (h.kind === 'bcrypt') return verifyBcrypt(password, stored);
-    return verifyPbkdf2(password, stored, h.saltEncoding, h.dialect);
-  };
+  const h = settings.hasher;
+  const check = (password: Buffer, stored: string) => (): Promise<boolean> =>
+    h.kind === 'bcrypt'
+      ? verifyBcrypt(password, stored)
+      : verifyPbkdf2(password, stored, h.saltEncoding, h.dialect);
+  const verify = (password: Buffer, stored: string): Promise<boolean> =>
+    hashLimiter.run(check(password, stored));
 
   const hooks: BrokerHooks = {
     async authenticate(req: AuthenticateRequest): Promise<AuthResult> {
@@ -145,7 +151,7 @@ export function createDatabaseAuth(
         }
         acl = await load(req.clientId, username);
       } catch (err) {
-        failed(err, 'user lookup', username);
+        failed(err, err instanceof HashQueueFullError ? 'password check' : 'user lookup', username);
         stats.unavailable++;
         return ReasonCode.ServerUnavailable;
       }

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { createDatabaseAuth } from '../../src/auth/database-auth.js';
+import { HashLimiter } from '../../src/auth/hash-limiter.js';
 import { MysqlAuthBackend } from '../../src/auth/mysql-backend.js';
 import { makePbkdf2Hash } from '../../src/auth/pbkdf2-hash.js';
 import { pluginAuthSettings } from '../../src/auth/plugin-options.js';
@@ -390,6 +391,58 @@ test(
       assert.equal(await auth.hooks.authenticate!(req(20)), true);
     } finally {
       db.resume();
+      await auth.close();
+    }
+  },
+);
+
+test(
+  'a storm of wrong passwords for a real user keeps at most two hash checks running; answers stay right',
+  T,
+  async () => {
+    const settings = pluginAuthSettings([
+      {
+        path: '/usr/lib/mosquitto/go-auth.so',
+        denySpecialChars: true,
+        source: { file: 'm.conf', line: 1 },
+        options: {
+          backends: 'mysql',
+          hasher: 'pbkdf2',
+          mysql_host: '127.0.0.1',
+          mysql_port: String(db.port),
+          mysql_dbname: 'mqtt',
+          mysql_user: 'mqtt',
+          mysql_password: 'secret',
+          mysql_userquery: 'SELECT hash FROM gousers WHERE username = ? limit 1',
+        },
+      },
+    ]);
+    assert.ok(settings?.backend === 'mysql');
+    const limiter = new HashLimiter(2, 64);
+    const auth = createDatabaseAuth(settings, new MysqlAuthBackend(settings), undefined, limiter);
+    const req = (n: number, password: string) => ({
+      clientId: `c${n}`,
+      username: 'test1', // 100,000 iterations of sha512: each check takes a while
+      password: Buffer.from(password),
+      properties: undefined,
+      protocolVersion: 4 as const,
+      remoteAddress: '127.0.0.1',
+      remotePort: 1,
+      listener: 'test',
+    });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          auth.hooks.authenticate!(req(i, i === 5 ? 'test1' : 'wrong')),
+        ),
+      );
+      assert.deepEqual(
+        answers,
+        Array.from({ length: 12 }, (_, i) => (i === 5 ? true : 0x87)),
+      );
+      assert.ok(limiter.peak >= 1 && limiter.peak <= 2, `${limiter.peak} checks ran at once`);
+      assert.equal(limiter.active, 0);
+    } finally {
       await auth.close();
     }
   },
