@@ -20,6 +20,14 @@ import { hasSpecialChars } from './special-chars.js';
 const RETRY_MS = 1000;
 
 /**
+ * Background read questions (deliveries on topics not yet answered) in flight
+ * across all clients. A `#` subscriber on a busy broker meets a new topic on
+ * almost every delivery; beyond this the question is skipped and asked on a
+ * later delivery, so the service sees a bounded load.
+ */
+export const MAX_BACKGROUND_READS = 8;
+
+/**
  * Hooks answering CONNECT, PUBLISH, SUBSCRIBE and deliveries from a
  * mosquitto-go-auth HTTP service. CONNECT asks getuser (and superuser);
  * PUBLISH asks aclcheck with acc 2 and SUBSCRIBE with acc 4, as go-auth under
@@ -28,7 +36,8 @@ const RETRY_MS = 1000;
  * starts the question and is judged meanwhile by the acc 1 answer the
  * service gave for the subscribed filter at SUBSCRIBE (asked then for that
  * purpose). Answers are reused for `aclCacheSeconds`, then asked again in the
- * background while the old answer stands. A service that cannot answer a
+ * background while the old answer stands; at most MAX_BACKGROUND_READS
+ * delivery questions are in flight at once across all clients. A service that cannot answer a
  * CONNECT refuses it with "server unavailable"; nothing here throws into the
  * broker.
  */
@@ -43,6 +52,8 @@ export function createHttpAuth(
   const ttl = Math.max(1, settings.aclCacheSeconds) * 1000;
   const sweep = setInterval(() => store.sweep(Date.now() - 60_000), 60_000);
   sweep.unref();
+  /** Background read questions in flight, all clients together (at most MAX_BACKGROUND_READS). */
+  let backgroundReads = 0;
 
   const failed = (err: unknown, what: string, username: string | undefined): void => {
     stats.errors++;
@@ -60,11 +71,16 @@ export function createHttpAuth(
     map: Map<string, HttpVerdict>,
     topic: string,
     acc: HttpAccess,
+    background = false,
   ): HttpVerdict => {
     const v = verdictFor(map, topic);
     if (v.pending !== undefined || Date.now() - v.at < ttl) return v;
+    // Skipped, not queued: the current answer stands and a later delivery asks again.
+    if (background && backgroundReads >= MAX_BACKGROUND_READS) return v;
+    if (background) backgroundReads++;
     v.pending = backend.checkAcl(acl.username!, client.clientId, topic, acc).then(
       (ok) => {
+        if (background) backgroundReads--;
         v.allowed = ok;
         v.answered = true;
         v.at = Date.now();
@@ -72,6 +88,7 @@ export function createHttpAuth(
         return ok;
       },
       (err) => {
+        if (background) backgroundReads--;
         v.pending = undefined;
         v.at = Date.now() - ttl + RETRY_MS;
         failed(err, `ACL check (acc ${acc}, ${topic})`, acl.username);
@@ -215,7 +232,7 @@ export function createHttpAuth(
       if (acl.username === undefined || !dollarTopicAllowed(topic, 'read')) return false;
       freshenSuperuser(acl);
       if (acl.superuser) return true;
-      const v = question(acl, client, acl.read, topic, 1);
+      const v = question(acl, client, acl.read, topic, 1, true);
       return v.answered ? v.allowed : acl.provisionalRead(topic);
     },
   };

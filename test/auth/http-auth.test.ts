@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createHttpAuth, MAX_BACKGROUND_READS } from '../../src/auth/http-auth.js';
 import { HttpAuthBackend, HttpAuthServiceError } from '../../src/auth/http-auth-backend.js';
 import type { HttpAuthSettings } from '../../src/auth/plugin-options.js';
 import { topicMatches } from '../../src/protocol/topic.js';
@@ -552,3 +553,100 @@ test('SIGHUP with changed auth_opt_* lines says they need a restart', T, async (
     await service.stop();
   }
 });
+
+test(
+  'wildcard subscribers meeting many new topics keep at most MAX_BACKGROUND_READS questions at the service',
+  T,
+  async () => {
+    let inFlight = 0;
+    let most = 0;
+    const held: (() => void)[] = [];
+    const readsAsked: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const f = JSON.parse(body) as Record<string, unknown>;
+        const ok = req.url === '/auth' || (req.url === '/acl' && f.acc === 4);
+        // Read questions about single topics are held until released, as a slow service would.
+        if (req.url === '/acl' && f.acc === 1 && f.topic !== '#') {
+          readsAsked.push(String(f.topic));
+          inFlight++;
+          most = Math.max(most, inFlight);
+          held.push(() => {
+            inFlight--;
+            res.writeHead(String(f.topic).startsWith('ok/') ? 200 : 403).end();
+          });
+          return;
+        }
+        res.writeHead(ok ? 200 : 403).end();
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const settings: HttpAuthSettings = {
+      backend: 'http',
+      flavour: 'go-auth',
+      pluginPath: 'go-auth.so',
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      tls: false,
+      denySpecialChars: true,
+      verifyPeer: false,
+      method: 'POST',
+      userUri: '/auth',
+      superuserUri: undefined,
+      aclUri: '/acl',
+      paramsMode: 'json',
+      responseMode: 'status',
+      timeoutSeconds: 10,
+      userAgent: 'mosquitto',
+      retryCount: 0,
+      aclCacheSeconds: 30,
+    };
+    const auth = createHttpAuth(settings, new HttpAuthBackend(settings));
+    const clients = ['w1', 'w2', 'w3'].map((clientId) => ({
+      clientId,
+      username: 'u',
+      protocolVersion: 4 as const,
+      remoteAddress: '127.0.0.1',
+      remotePort: 1,
+      listener: 'test',
+    }));
+    const h = auth.hooks;
+    try {
+      for (const c of clients) {
+        assert.equal(
+          await h.authenticate!({ ...c, password: Buffer.from('pw'), properties: undefined }),
+          true,
+        );
+        // Subscribing to `#` is allowed, reading `#` as a whole is not: new topics are withheld until answered.
+        assert.equal(await h.authorizeSubscribe!(c, { topic: '#', qos: 0 } as never), true);
+      }
+      const topics = Array.from({ length: 60 }, (_, i) => `${i % 2 ? 'ok' : 'no'}/${i}`);
+      // A busy broker: every client receives every topic, each a first delivery.
+      for (const t of topics) for (const c of clients) assert.equal(h.authorizeRead!(c, t), false);
+      await until(() => readsAsked.length >= MAX_BACKGROUND_READS);
+      await new Promise((r) => setTimeout(r, 100)); // room for any excess question to arrive
+      assert.equal(most, MAX_BACKGROUND_READS);
+      assert.equal(readsAsked.length, MAX_BACKGROUND_READS);
+      // As answers come back, later deliveries ask the skipped questions, still within the cap.
+      const deadline = Date.now() + 10_000;
+      while (held.length > 0 && Date.now() < deadline) {
+        for (const release of held.splice(0)) release();
+        await new Promise((r) => setTimeout(r, 20));
+        for (const t of topics) for (const c of clients) h.authorizeRead!(c, t);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(most <= MAX_BACKGROUND_READS, `${most} read questions at once`);
+      assert.equal(readsAsked.length, topics.length * clients.length, 'each question asked once');
+      for (const t of topics)
+        for (const c of clients) assert.equal(h.authorizeRead!(c, t), t.startsWith('ok/'), t);
+    } finally {
+      for (const release of held) release();
+      await auth.close();
+      server.close();
+      server.closeAllConnections();
+    }
+  },
+);
