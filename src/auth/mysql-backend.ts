@@ -1,6 +1,6 @@
 import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
 import type { MysqlAuthSettings } from './plugin-options.js';
-import type { SqlArgument, SqlStatement } from './sql-template.js';
+import { escapeLike, type SqlStatement } from './sql-template.js';
 
 /** The values a statement's placeholders may receive. */
 export interface SqlValues {
@@ -98,7 +98,10 @@ export class MysqlAuthBackend {
 
   /** Rows as arrays: the plugins read column 0 whatever its name. */
   private async run(st: SqlStatement, values: SqlValues): Promise<unknown[][]> {
-    const params = st.args.map((a: SqlArgument) => values[a]);
+    const params: (string | number)[] = st.args.map((a) => values[a]);
+    // A user name is a value, not a pattern: `%` must not match every row of a LIKE query.
+    if (st.likeArgs !== undefined)
+      for (const k of st.likeArgs) params[k] = escapeLike(String(params[k]));
     const deadline = Date.now() + this.timeoutMs;
     const conn = await this.connection(deadline);
     let healthy = false;

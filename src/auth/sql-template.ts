@@ -7,7 +7,28 @@ export type SqlArgument = 'username' | 'clientid' | 'access';
 export interface SqlStatement {
   sql: string;
   args: SqlArgument[];
+  /**
+   * Indexes into `args` of values that are the pattern of a `LIKE`: they are
+   * bound through escapeLike, so a user name `%` matches only itself. Absent
+   * when there is none.
+   */
+  likeArgs?: number[];
 }
+
+/**
+ * A value as a LIKE pattern matching only itself: `\`, `%` and `_` get a
+ * backslash, the default LIKE escape character of MySQL and MariaDB (unless
+ * the server runs with NO_BACKSLASH_ESCAPES).
+ */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, '\\$&');
+}
+
+/** SQL text ending where a LIKE's pattern starts: `LIKE `, `LIKE BINARY `, or inside `LIKE CONCAT(` after plain arguments. */
+const LIKE_OPERAND =
+  /\bLIKE\s*(?:BINARY\s+)?(?:CONCAT\s*\(\s*(?:(?:'[^'\\]*'|"[^"\\]*"|\?)\s*,\s*)*)?$/i;
+/** A template naming its own escape character: backslash escaping would be wrong, so none is done. */
+const ESCAPE_CLAUSE = /\bESCAPE\b/i;
 
 /**
  * How a template marks its values: printf conversions (`'%s'`, `%d`, as
@@ -30,6 +51,13 @@ export function compileSqlTemplate(
   option: string,
 ): SqlStatement {
   const args: SqlArgument[] = [];
+  const likeArgs: number[] = [];
+  const escapes = ESCAPE_CLAUSE.test(template);
+  /** Marks the arguments taken from `from` on as LIKE patterns when `sql` has just opened one. */
+  const markLike = (from: number): void => {
+    if (escapes || !LIKE_OPERAND.test(sql)) return;
+    for (let k = from; k < args.length; k++) if (args[k] !== 'access') likeArgs.push(k);
+  };
   const next = (): void => {
     const a = available[args.length];
     if (a === undefined)
@@ -46,26 +74,33 @@ export function compileSqlTemplate(
     if (c === "'" || c === '"' || c === '`') {
       const end = literalEnd(template, i, option);
       const body = template.slice(i + 1, end);
-      sql +=
+      const from = args.length;
+      const text =
         style === 'printf' && c !== '`'
           ? literal(body, c, next, option)
           : template.slice(i, end + 1);
+      markLike(from);
+      sql += text;
       i = end + 1;
     } else if (style === 'printf' && c === '%') {
       const conv = template[i + 1];
       if (conv === '%') sql += '%';
       else if (conv === 's' || conv === 'd') {
         next();
+        markLike(args.length - 1);
         sql += '?';
       } else throw badConversion(conv, option);
       i += 2;
     } else {
-      if (style === '?' && c === '?') next();
+      if (style === '?' && c === '?') {
+        next();
+        markLike(args.length - 1);
+      }
       sql += c;
       i++;
     }
   }
-  return { sql, args };
+  return likeArgs.length > 0 ? { sql, args, likeArgs } : { sql, args };
 }
 
 /** Index of the quote closing the literal opened at `start` (doubled quotes and backslashes escape). */

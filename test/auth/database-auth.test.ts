@@ -447,3 +447,76 @@ test(
     }
   },
 );
+
+test(
+  'LIKE templates: a user name `%` or `_` is a name, not a pattern matching another user',
+  T,
+  async () => {
+    const dave = await makePbkdf2Hash('dave-pw');
+    await db.sql(`
+      USE mqtt;
+      CREATE TABLE likeusers (username VARCHAR(64) PRIMARY KEY, pw VARCHAR(255));
+      INSERT INTO likeusers VALUES ('dave', '${dave}');
+    `);
+    const settingsFor = (options: Record<string, string>, path: string) => {
+      const s = pluginAuthSettings([
+        { path, denySpecialChars: true, source: { file: 'm.conf', line: 1 }, options },
+      ]);
+      assert.ok(s?.backend === 'mysql');
+      return s;
+    };
+    const authPlug = (userquery: string) =>
+      settingsFor(
+        {
+          backends: 'mysql',
+          host: '127.0.0.1',
+          port: String(db.port),
+          dbname: 'mqtt',
+          user: 'mqtt',
+          pass: 'secret',
+          userquery,
+        },
+        '/usr/lib/mosquitto/auth-plug.so',
+      );
+    const goAuth = (userquery: string) =>
+      settingsFor(
+        {
+          backends: 'mysql',
+          hasher: 'pbkdf2',
+          hasher_salt_encoding: 'utf-8',
+          mysql_host: '127.0.0.1',
+          mysql_port: String(db.port),
+          mysql_dbname: 'mqtt',
+          mysql_user: 'mqtt',
+          mysql_password: 'secret',
+          mysql_userquery: userquery,
+        },
+        '/usr/lib/mosquitto/go-auth.so',
+      );
+    const req = (username: string, password: string) => ({
+      clientId: 'c',
+      username,
+      password: Buffer.from(password),
+      properties: undefined,
+      protocolVersion: 4 as const,
+      remoteAddress: '127.0.0.1',
+      remotePort: 1,
+      listener: 'test',
+    });
+    for (const settings of [
+      authPlug("SELECT pw FROM likeusers WHERE username LIKE '%s'"),
+      authPlug("SELECT pw FROM likeusers WHERE username LIKE CONCAT('%s', '')"),
+      goAuth('SELECT pw FROM likeusers WHERE username LIKE ? limit 1'),
+    ]) {
+      const auth = createDatabaseAuth(settings, new MysqlAuthBackend(settings));
+      try {
+        const q = settings.userQuery.sql;
+        assert.equal(await auth.hooks.authenticate!(req('dave', 'dave-pw')), true, q);
+        for (const name of ['%', 'd%', '_ave', 'da_e'])
+          assert.equal(await auth.hooks.authenticate!(req(name, 'dave-pw')), 0x87, `${name}: ${q}`);
+      } finally {
+        await auth.close();
+      }
+    }
+  },
+);
