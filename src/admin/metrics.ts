@@ -33,6 +33,16 @@ const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [
   ['auth_failures_total', 'authFailures', 'CONNECTs refused for bad credentials or authorization.'],
   ['authz_denied_total', 'authzDenied', 'PUBLISH/SUBSCRIBE refused by authorization.'],
   [
+    'auth_backend_errors_total',
+    'authBackendErrors',
+    'Failed lookups of the auth_plugin stand-in backend (database or web service).',
+  ],
+  [
+    'auth_backend_unavailable_total',
+    'authBackendUnavailable',
+    'CONNECTs refused "server unavailable" because the auth backend could not answer.',
+  ],
+  [
     'keepalive_timeouts_total',
     'keepaliveTimeouts',
     'Connections closed because keep alive expired.',

@@ -53,6 +53,9 @@ export interface StatsView {
     protocol: number;
     authentication: number;
     authorization: number;
+    /** Failed lookups of the auth_plugin stand-in backend, and CONNECTs it left unanswered. */
+    authBackend: number;
+    authBackendUnavailable: number;
     keepaliveTimeouts: number;
     connectTimeouts: number;
     packetsTooLarge: number;
@@ -92,6 +95,8 @@ export function statsView(broker: Broker, now = Date.now()): StatsView {
       protocol: s.protocolErrors,
       authentication: s.authFailures,
       authorization: s.authzDenied,
+      authBackend: s.authBackendErrors,
+      authBackendUnavailable: s.authBackendUnavailable,
       keepaliveTimeouts: s.keepaliveTimeouts,
       connectTimeouts: s.connectTimeouts,
       packetsTooLarge: s.packetsTooLarge,

@@ -12,7 +12,7 @@ import { ClientAcl, type ClientAclRows, ClientAclStore } from './database-acl.js
 import { type HashLimiter, HashQueueFullError, sharedHashLimiter } from './hash-limiter.js';
 import type { MysqlAuthBackend } from './mysql-backend.js';
 import { verifyPbkdf2 } from './pbkdf2-hash.js';
-import type { PluginAuth, PluginAuthStats } from './plugin-auth.js';
+import type { PluginAuth, PluginAuthSink, PluginAuthStats } from './plugin-auth.js';
 import type { MysqlAuthSettings } from './plugin-options.js';
 
 /** Access numbers of the plugin API (MOSQ_ACL_READ / WRITE / SUBSCRIBE). */
@@ -39,6 +39,7 @@ export function createDatabaseAuth(
 ): PluginAuth {
   let log = logger;
   const stats: PluginAuthStats = { errors: 0, unavailable: 0 };
+  let sink: PluginAuthSink | undefined;
   const store = new ClientAclStore();
   const ttl = Math.max(1, settings.aclCacheSeconds) * 1000;
   const sweep = setInterval(() => store.sweep(Date.now() - 60_000), 60_000);
@@ -46,6 +47,7 @@ export function createDatabaseAuth(
 
   const failed = (err: unknown, what: string, username: string | undefined): void => {
     stats.errors++;
+    if (sink !== undefined) sink.authBackendErrors++;
     log?.warn(
       { err, username },
       `database authentication: ${what} failed: ${(err as Error).message}`,
@@ -153,6 +155,7 @@ export function createDatabaseAuth(
       } catch (err) {
         failed(err, err instanceof HashQueueFullError ? 'password check' : 'user lookup', username);
         stats.unavailable++;
+        if (sink !== undefined) sink.authBackendUnavailable++;
         return ReasonCode.ServerUnavailable;
       }
       store.put(req.clientId, acl, Date.now());
@@ -185,6 +188,9 @@ export function createDatabaseAuth(
     target: `database ${settings.database} at ${settings.socketPath ?? `${settings.host}:${settings.port}`}`,
     setLogger(l) {
       log = l;
+    },
+    countInto(target) {
+      sink = target;
     },
     async close() {
       clearInterval(sweep);

@@ -12,7 +12,7 @@ import { ClientAclStore } from './database-acl.js';
 import { dollarTopicAllowed } from './dollar-topics.js';
 import { HttpClientAcl, type HttpVerdict, rememberFilter, verdictFor } from './http-acl.js';
 import type { HttpAccess, HttpAuthBackend } from './http-auth-backend.js';
-import type { PluginAuth, PluginAuthStats } from './plugin-auth.js';
+import type { PluginAuth, PluginAuthSink, PluginAuthStats } from './plugin-auth.js';
 import type { HttpAuthSettings } from './plugin-options.js';
 import { hasSpecialChars } from './special-chars.js';
 
@@ -48,6 +48,7 @@ export function createHttpAuth(
 ): PluginAuth {
   let log = logger;
   const stats: PluginAuthStats = { errors: 0, unavailable: 0 };
+  let sink: PluginAuthSink | undefined;
   const store = new ClientAclStore<HttpClientAcl>();
   const ttl = Math.max(1, settings.aclCacheSeconds) * 1000;
   const sweep = setInterval(() => store.sweep(Date.now() - 60_000), 60_000);
@@ -57,6 +58,7 @@ export function createHttpAuth(
 
   const failed = (err: unknown, what: string, username: string | undefined): void => {
     stats.errors++;
+    if (sink !== undefined) sink.authBackendErrors++;
     log?.warn({ err, username }, `http authentication: ${what} failed: ${(err as Error).message}`);
   };
 
@@ -199,6 +201,7 @@ export function createHttpAuth(
       } catch (err) {
         failed(err, 'user check', username);
         stats.unavailable++;
+        if (sink !== undefined) sink.authBackendUnavailable++;
         return ReasonCode.ServerUnavailable;
       }
       store.put(req.clientId, acl, Date.now());
@@ -244,6 +247,9 @@ export function createHttpAuth(
     target: `service ${settings.tls ? 'https' : 'http'}://${settings.host}:${settings.port}`,
     setLogger(l) {
       log = l;
+    },
+    countInto(target) {
+      sink = target;
     },
     async close() {
       clearInterval(sweep);

@@ -14,6 +14,12 @@ export interface PluginAuthStats {
   unavailable: number;
 }
 
+/** Where a backend's counts also go: the broker's stats. */
+export interface PluginAuthSink {
+  authBackendErrors: number;
+  authBackendUnavailable: number;
+}
+
 /**
  * A built-in backend standing in for an `auth_plugin` (mosquitto-auth-plug,
  * mosquitto-go-auth) as broker hooks, plus its lifecycle.
@@ -23,7 +29,10 @@ export interface PluginAuth {
   readonly hooks: BrokerHooks;
   /** What the plugin options said. */
   readonly settings: PluginAuthSettings;
+  /** Its counters (the broker's, once `countInto` was called). */
   readonly stats: PluginAuthStats;
+  /** Counts into the broker's stats from now on (metrics, admin API). */
+  countInto(target: PluginAuthSink): void;
   /** Where the backend asks, for the startup log line ("database mqtt at host:3306"). */
   readonly target: string;
   /** Sets the logger (the CLI creates it after the options). */

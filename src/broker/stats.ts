@@ -28,6 +28,10 @@ export class BrokerStats {
   authFailures = 0;
   /** PUBLISH/SUBSCRIBE refused by authorization. */
   authzDenied = 0;
+  /** Failed lookups of a built-in auth_plugin backend (database or web service). */
+  authBackendErrors = 0;
+  /** CONNECTs refused "server unavailable" because that backend could not answer. */
+  authBackendUnavailable = 0;
   /** Connections closed because keep alive expired. */
   keepaliveTimeouts = 0;
   /** Connections refused before MQTT: max_connections, connection rate limit. */

@@ -102,6 +102,7 @@ export async function startFromConfig(
       );
   }
   const broker = createBroker(options);
+  dbAuth?.countInto(broker.stats);
   topicSink.publish = (topic, line) =>
     broker.publish({ topic, payload: Buffer.from(line), qos: 0, retain: false });
   try {

@@ -7,6 +7,7 @@ import { HashLimiter } from '../../src/auth/hash-limiter.js';
 import { MysqlAuthBackend } from '../../src/auth/mysql-backend.js';
 import { makePbkdf2Hash } from '../../src/auth/pbkdf2-hash.js';
 import { pluginAuthSettings } from '../../src/auth/plugin-options.js';
+import { BrokerStats } from '../../src/broker/stats.js';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb.js';
 import { client, collect, connect, settle, startHeron, subscribe } from './heron-process.js';
 import { freePort, scratchDir } from './mosquitto-helpers.js';
@@ -378,6 +379,9 @@ test(
     });
     try {
       assert.equal(await auth.hooks.authenticate!(req(0)), true); // the pool holds live connections
+      // The CLI counts into the broker's stats (metrics heron_auth_backend_*_total, admin API).
+      const brokerStats = new BrokerStats();
+      auth.countInto(brokerStats);
       db.pause();
       const t = Date.now();
       // More lookups than pooled connections: the queued ones are bounded by the same deadline.
@@ -387,6 +391,8 @@ test(
       assert.deepEqual(new Set(answers), new Set([0x88]));
       assert.ok(Date.now() - t < 4000, `answered after ${Date.now() - t} ms`);
       assert.equal(auth.stats.unavailable, 12);
+      assert.equal(brokerStats.authBackendUnavailable, 12);
+      assert.ok(brokerStats.authBackendErrors >= 12, `${brokerStats.authBackendErrors} errors`);
       db.resume();
       assert.equal(await auth.hooks.authenticate!(req(20)), true);
     } finally {
