@@ -126,6 +126,39 @@ export class ClientAclStore<T extends { readonly username: string | undefined } 
     this.byClient.set(client, acl);
   }
 
+  private readonly loading = new WeakMap<ClientInfo, Promise<T | undefined>>();
+
+  /**
+   * The client's ACL, or the one load of it in flight (started here when none
+   * is: the CONNECT did not load it, e.g. the password file authenticated the
+   * client). A failed load is reported to `failed` and resolves undefined.
+   */
+  getOrLoad(
+    client: ClientInfo,
+    load: () => Promise<T>,
+    failed: (err: unknown) => void,
+  ): T | Promise<T | undefined> {
+    const have = this.get(client);
+    if (have !== undefined) return have;
+    let p = this.loading.get(client);
+    if (p === undefined) {
+      p = load().then(
+        (acl) => {
+          this.attach(client, acl);
+          this.loading.delete(client);
+          return acl;
+        },
+        (err: unknown) => {
+          this.loading.delete(client);
+          failed(err);
+          return undefined;
+        },
+      );
+      this.loading.set(client, p);
+    }
+    return p;
+  }
+
   /** Forgets rows filed before `before` (ms since the epoch); claimed ones live on with their client. */
   sweep(before: number): void {
     for (const [id, p] of this.pending) {

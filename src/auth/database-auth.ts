@@ -12,7 +12,8 @@ import { ClientAcl, type ClientAclRows, ClientAclStore } from './database-acl.js
 import { type HashLimiter, HashQueueFullError, sharedHashLimiter } from './hash-limiter.js';
 import type { MysqlAuthBackend } from './mysql-backend.js';
 import { verifyPbkdf2 } from './pbkdf2-hash.js';
-import type { PluginAuth, PluginAuthSink, PluginAuthStats } from './plugin-auth.js';
+import type { PluginAuth } from './plugin-auth.js';
+import { PluginAuthCounters } from './plugin-auth-counters.js';
 import type { MysqlAuthSettings } from './plugin-options.js';
 
 /** Access numbers of the plugin API (MOSQ_ACL_READ / WRITE / SUBSCRIBE). */
@@ -38,16 +39,14 @@ export function createDatabaseAuth(
   hashLimiter: HashLimiter = sharedHashLimiter,
 ): PluginAuth {
   let log = logger;
-  const stats: PluginAuthStats = { errors: 0, unavailable: 0 };
-  let sink: PluginAuthSink | undefined;
+  const stats = new PluginAuthCounters();
   const store = new ClientAclStore();
   const ttl = Math.max(1, settings.aclCacheSeconds) * 1000;
   const sweep = setInterval(() => store.sweep(Date.now() - 60_000), 60_000);
   sweep.unref();
 
   const failed = (err: unknown, what: string, username: string | undefined): void => {
-    stats.errors++;
-    if (sink !== undefined) sink.authBackendErrors++;
+    stats.error();
     log?.warn(
       { err, username },
       `database authentication: ${what} failed: ${(err as Error).message}`,
@@ -97,7 +96,6 @@ export function createDatabaseAuth(
     );
   };
 
-  const loading = new WeakMap<ClientInfo, Promise<ClientAcl | undefined>>();
   /** The client's ACL, loading it when the CONNECT did not (e.g. the password file authenticated it). */
   const aclOf = (client: ClientInfo): ClientAcl | Promise<ClientAcl | undefined> => {
     const have = store.get(client);
@@ -105,23 +103,11 @@ export function createDatabaseAuth(
       freshen(have, client);
       return have;
     }
-    let p = loading.get(client);
-    if (p === undefined) {
-      p = load(client.clientId, client.username).then(
-        (acl) => {
-          store.attach(client, acl);
-          loading.delete(client);
-          return acl;
-        },
-        (err) => {
-          loading.delete(client);
-          failed(err, 'ACL lookup', client.username);
-          return undefined;
-        },
-      );
-      loading.set(client, p);
-    }
-    return p;
+    return store.getOrLoad(
+      client,
+      () => load(client.clientId, client.username),
+      (err) => failed(err, 'ACL lookup', client.username),
+    );
   };
 
   const h = settings.hasher;
@@ -154,8 +140,7 @@ export function createDatabaseAuth(
         acl = await load(req.clientId, username);
       } catch (err) {
         failed(err, err instanceof HashQueueFullError ? 'password check' : 'user lookup', username);
-        stats.unavailable++;
-        if (sink !== undefined) sink.authBackendUnavailable++;
+        stats.refused();
         return ReasonCode.ServerUnavailable;
       }
       store.put(req.clientId, acl, Date.now());
@@ -190,7 +175,7 @@ export function createDatabaseAuth(
       log = l;
     },
     countInto(target) {
-      sink = target;
+      stats.countInto(target);
     },
     async close() {
       clearInterval(sweep);

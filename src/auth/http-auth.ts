@@ -12,7 +12,8 @@ import { ClientAclStore } from './database-acl.js';
 import { dollarTopicAllowed } from './dollar-topics.js';
 import { HttpClientAcl, type HttpVerdict, rememberFilter, verdictFor } from './http-acl.js';
 import type { HttpAccess, HttpAuthBackend } from './http-auth-backend.js';
-import type { PluginAuth, PluginAuthSink, PluginAuthStats } from './plugin-auth.js';
+import type { PluginAuth } from './plugin-auth.js';
+import { PluginAuthCounters } from './plugin-auth-counters.js';
 import type { HttpAuthSettings } from './plugin-options.js';
 import { hasSpecialChars } from './special-chars.js';
 
@@ -47,8 +48,7 @@ export function createHttpAuth(
   logger?: Logger,
 ): PluginAuth {
   let log = logger;
-  const stats: PluginAuthStats = { errors: 0, unavailable: 0 };
-  let sink: PluginAuthSink | undefined;
+  const stats = new PluginAuthCounters();
   const store = new ClientAclStore<HttpClientAcl>();
   const ttl = Math.max(1, settings.aclCacheSeconds) * 1000;
   const sweep = setInterval(() => store.sweep(Date.now() - 60_000), 60_000);
@@ -57,8 +57,7 @@ export function createHttpAuth(
   let backgroundReads = 0;
 
   const failed = (err: unknown, what: string, username: string | undefined): void => {
-    stats.errors++;
-    if (sink !== undefined) sink.authBackendErrors++;
+    stats.error();
     log?.warn({ err, username }, `http authentication: ${what} failed: ${(err as Error).message}`);
   };
 
@@ -131,29 +130,13 @@ export function createHttpAuth(
     return acl;
   };
 
-  const loading = new WeakMap<ClientInfo, Promise<HttpClientAcl | undefined>>();
   /** The client's answers, starting them when the CONNECT did not (e.g. the password file authenticated it). */
-  const aclOf = (client: ClientInfo): HttpClientAcl | Promise<HttpClientAcl | undefined> => {
-    const have = store.get(client);
-    if (have !== undefined) return have;
-    let p = loading.get(client);
-    if (p === undefined) {
-      p = load(client.username).then(
-        (acl) => {
-          store.attach(client, acl);
-          loading.delete(client);
-          return acl;
-        },
-        (err) => {
-          loading.delete(client);
-          failed(err, 'superuser check', client.username);
-          return undefined;
-        },
-      );
-      loading.set(client, p);
-    }
-    return p;
-  };
+  const aclOf = (client: ClientInfo): HttpClientAcl | Promise<HttpClientAcl | undefined> =>
+    store.getOrLoad(
+      client,
+      () => load(client.username),
+      (err) => failed(err, 'superuser check', client.username),
+    );
 
   /** Mosquitto denies these clients before asking go-auth; the service never sees their ids. */
   const denied = (client: ClientInfo): boolean =>
@@ -200,8 +183,7 @@ export function createHttpAuth(
         acl = await load(username);
       } catch (err) {
         failed(err, 'user check', username);
-        stats.unavailable++;
-        if (sink !== undefined) sink.authBackendUnavailable++;
+        stats.refused();
         return ReasonCode.ServerUnavailable;
       }
       store.put(req.clientId, acl, Date.now());
@@ -249,7 +231,7 @@ export function createHttpAuth(
       log = l;
     },
     countInto(target) {
-      sink = target;
+      stats.countInto(target);
     },
     async close() {
       clearInterval(sweep);
