@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PacketType, type ProtocolVersion } from '../../src/protocol/constants.js';
 import type {
   ConnackPacket,
@@ -11,33 +8,9 @@ import type {
   PublishPacket,
 } from '../../src/protocol/packets.js';
 import type { SyncMode } from '../../src/store/store.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import type { TestBroker } from '../helpers/broker.js';
 import { connectRaw, delay, RawClient } from '../helpers/raw-client.js';
-import { GatedStore, subKey } from './support/gated-store.js';
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/** Runs `fn` against a broker on a {@link GatedStore}; the gate is opened and the broker closed whatever happens. */
-async function withGatedBroker(
-  sync: SyncMode,
-  fn: (b: TestBroker, store: GatedStore) => Promise<void>,
-): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'heron-connack-'));
-  dirs.push(dir);
-  const store = new GatedStore(dir);
-  const b = await startBroker({
-    persistence: { backend: 'lmdb', location: dir, store, sync, syncInterval: 5 },
-  });
-  try {
-    await fn(b, store);
-  } finally {
-    store.release();
-    await b.close();
-  }
-}
+import { type GatedStore, subKey, withGatedBroker } from './support/gated-store.js';
 
 /** Opens a socket and sends CONNECT without waiting for the CONNACK (so packets can be pipelined). */
 async function sendConnect(

@@ -3,9 +3,18 @@
  * deterministic) or make fail, and which tracks which subscriptions are
  * durable: lets a test check what a client was told against what is on disk.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LmdbStore } from '../../../src/store/lmdb.js';
-import { type Store, type StoredState, StoreError } from '../../../src/store/store.js';
+import {
+  type Store,
+  type StoredState,
+  StoreError,
+  type SyncMode,
+} from '../../../src/store/store.js';
 import type { WriteBatch } from '../../../src/store/write-batch.js';
+import { startBroker, type TestBroker } from '../../helpers/broker.js';
 
 /** The `clientId \0 filter` key of a subscription. */
 export function subKey(clientId: string, filter: string): string {
@@ -68,5 +77,31 @@ export class GatedStore implements Store {
   close(): Promise<void> {
     this.release();
     return this.inner.close();
+  }
+}
+
+/**
+ * Runs `fn` against a broker on a {@link GatedStore} in a fresh directory; the gate
+ * is opened, the broker closed and the directory removed even when `fn` fails (a
+ * held commit would block close()).
+ */
+export async function withGatedBroker(
+  sync: SyncMode,
+  fn: (b: TestBroker, store: GatedStore) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'heron-gated-'));
+  const store = new GatedStore(dir);
+  try {
+    const b = await startBroker({
+      persistence: { backend: 'lmdb', location: dir, store, sync, syncInterval: 5 },
+    });
+    try {
+      await fn(b, store);
+    } finally {
+      store.release();
+      await b.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
