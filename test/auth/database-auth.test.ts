@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { createDatabaseAuth } from '../../src/auth/database-auth.js';
@@ -9,7 +8,15 @@ import { makePbkdf2Hash } from '../../src/auth/pbkdf2-hash.js';
 import { pluginAuthSettings } from '../../src/auth/plugin-options.js';
 import { BrokerStats } from '../../src/broker/stats.js';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb.js';
-import { client, collect, connect, settle, startHeron, subscribe } from './heron-process.js';
+import {
+  client,
+  collect,
+  connect,
+  mosquittoPub,
+  settle,
+  startHeron,
+  subscribe,
+} from './heron-process.js';
 import { freePort, scratchDir } from './mosquitto-helpers.js';
 
 const T = { timeout: 30_000 };
@@ -134,26 +141,7 @@ describe('auth-plug style configuration (auth_opt_host, %s templates)', () => {
     T,
     async () => {
       const run = (pw: string) =>
-        new Promise<number>((resolve) =>
-          execFile(
-            'mosquitto_pub',
-            [
-              '-h',
-              '127.0.0.1',
-              '-p',
-              String(port),
-              '-u',
-              'alice',
-              '-P',
-              pw,
-              '-t',
-              'alice/x/out',
-              '-m',
-              'hi',
-            ],
-            (err) => resolve(err ? (typeof err.code === 'number' ? err.code : 255) : 0),
-          ),
-        );
+        mosquittoPub(port, ['-u', 'alice', '-P', pw, '-t', 'alice/x/out', '-m', 'hi']);
       assert.equal(await run('alice-pw'), 0);
       assert.notEqual(await run('nope'), 0);
     },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -109,4 +109,13 @@ export function collect(c: MqttClient): string[] {
 export async function settle(c: MqttClient): Promise<void> {
   await c.publishAsync('sync/none', 'x', { qos: 1 }).catch(() => {});
   await new Promise((r) => setTimeout(r, 150));
+}
+
+/** mosquitto_pub's exit code for one message published with `args` (after -h/-p). */
+export function mosquittoPub(port: number, args: string[]): Promise<number> {
+  return new Promise<number>((resolve) =>
+    execFile('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), ...args], (err) =>
+      resolve(err ? (typeof err.code === 'number' ? err.code : 255) : 0),
+    ),
+  );
 }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -15,6 +14,7 @@ import {
   collect,
   connect,
   type HeronProcess,
+  mosquittoPub,
   settle,
   startHeron,
   subscribe,
@@ -196,28 +196,18 @@ describe('params json, response status', () => {
     T,
     async () => {
       const pub = (pw: string) =>
-        new Promise<number>((resolve) =>
-          execFile(
-            'mosquitto_pub',
-            [
-              '-h',
-              '127.0.0.1',
-              '-p',
-              String(port),
-              '-u',
-              'alice',
-              '-P',
-              pw,
-              '-i',
-              'dev9',
-              '-t',
-              'alice/dev9/out',
-              '-m',
-              'hi',
-            ],
-            (err) => resolve(err ? (typeof err.code === 'number' ? err.code : 255) : 0),
-          ),
-        );
+        mosquittoPub(port, [
+          '-u',
+          'alice',
+          '-P',
+          pw,
+          '-i',
+          'dev9',
+          '-t',
+          'alice/dev9/out',
+          '-m',
+          'hi',
+        ]);
       assert.equal(await pub('alice-pw'), 0);
       assert.notEqual(await pub('nope'), 0);
     },
