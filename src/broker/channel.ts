@@ -191,16 +191,9 @@ export class Channel implements PacketSink {
     } catch (err) {
       this.onError(err);
     }
-    if (
-      this.socket.writableLength > this.broker.options.maxPendingBytes &&
-      !this.outputBlocked &&
-      (this.state as State) !== State.Closed
-    ) {
-      // A client that sends but never reads (PINGREQ, QoS 1 floods...) would make us
-      // buffer its answers without bound: stop reading it until it drains them.
-      this.outputBlocked = true;
-      this.socket.pause();
-      this.socket.once('drain', onSocketDrained);
+    // Output other clients' messages queued for this one counts too.
+    if (this.outputOverLimit()) {
+      this.blockOutput();
       return;
     }
     if (chunk.length >= FAIR_CHUNK && !this.readPaused && (this.state as State) !== State.Closed) {
@@ -227,10 +220,39 @@ export class Channel implements PacketSink {
       this.socket.resume();
   }
 
-  /** Socket `drain` handler after onData stopped reading for unread output. */
+  /** Whether more than maxPendingBytes wait unread in this socket (and reading is not stopped yet). */
+  private outputOverLimit(): boolean {
+    return (
+      !this.outputBlocked &&
+      this.state !== State.Closed &&
+      this.socket.writableLength > this.broker.options.maxPendingBytes
+    );
+  }
+
+  /**
+   * A client that sends but never reads (PINGREQ, QoS 1 floods...) would make us
+   * buffer its answers without bound: stop decoding (after the current packet, so
+   * one read of many small packets cannot overshoot) and reading it until it
+   * drains them.
+   */
+  private blockOutput(): void {
+    this.outputBlocked = true;
+    this.decoder.pause();
+    this.socket.pause();
+    this.socket.once('drain', onSocketDrained);
+  }
+
+  /** Socket `drain` handler after reading stopped for unread output: first the packets held back. */
   onOutputDrained(): void {
     this.outputBlocked = false;
-    if (!this.readPaused && this.state !== State.Closed) this.socket.resume();
+    if (this.state === State.Closed) return;
+    try {
+      this.decoder.resume();
+    } catch (err) {
+      this.onError(err);
+    }
+    if (!this.readPaused && !this.outputBlocked && (this.state as State) !== State.Closed)
+      this.socket.resume();
   }
 
   /** Stops decoding after the current packet until the next loop turn (DELIVERY_BUDGET). */
@@ -256,6 +278,7 @@ export class Channel implements PacketSink {
       return;
     }
     this.handle(packet);
+    if (this.outputOverLimit()) this.blockOutput();
   }
 
   private handle(packet: Packet): void {
