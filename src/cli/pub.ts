@@ -1,17 +1,17 @@
 /** `heron pub`: publish one message, a file, stdin or stdin lines, like mosquitto_pub. */
 import { createInterface } from 'node:readline';
 import { connect, type MqttClient, type PublishOptions } from '../client/client.js';
+import type { ClientToolConfig } from './client-args.js';
+import { clientOptionsFor } from './client-options.js';
+import { debugTracer } from './debug-trace.js';
+import { readPayload } from './message-source.js';
 import {
-  type ClientToolConfig,
   COMMON_USAGE,
-  clientOptionsFor,
   connectErrorText,
-  debugTracer,
   parseOrReport,
   type ToolIO,
   toolStreams,
-} from './client-args.js';
-import { readPayload } from './message-source.js';
+} from './tool-io.js';
 
 const USAGE = `heron pub: publish a message and exit.
 

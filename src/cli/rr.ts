@@ -1,15 +1,10 @@
 /** `heron rr`: publish a request and print the first response, like mosquitto_rr (v5 request/response). */
 import { renderMessage } from '../client/format.js';
 import type { PublishPacket } from '../protocol/packets.js';
-import {
-  COMMON_USAGE,
-  clientOptionsFor,
-  debugTracer,
-  parseOrReport,
-  type ToolIO,
-  toolStreams,
-} from './client-args.js';
+import { clientOptionsFor } from './client-options.js';
+import { debugTracer } from './debug-trace.js';
 import { readPayload } from './message-source.js';
+import { COMMON_USAGE, parseOrReport, type ToolIO, toolStreams } from './tool-io.js';
 import { WaitingRun } from './waiting-run.js';
 
 const USAGE = `heron rr: publish a request and wait for the response (MQTT v5 request/response).

@@ -2,15 +2,10 @@
 import { renderMessage } from '../client/format.js';
 import type { PublishPacket } from '../protocol/packets.js';
 import { topicMatches } from '../protocol/topic.js';
-import {
-  type ClientToolConfig,
-  COMMON_USAGE,
-  clientOptionsFor,
-  debugTracer,
-  parseOrReport,
-  type ToolIO,
-  toolStreams,
-} from './client-args.js';
+import type { ClientToolConfig } from './client-args.js';
+import { clientOptionsFor } from './client-options.js';
+import { debugTracer } from './debug-trace.js';
+import { COMMON_USAGE, parseOrReport, type ToolIO, toolStreams } from './tool-io.js';
 import { WaitingRun } from './waiting-run.js';
 
 const USAGE = `heron sub: subscribe to topics and print the messages received.

@@ -4,7 +4,8 @@
  */
 import { connect, type MqttClient } from '../client/client.js';
 import type { ClientOptions } from '../client/options.js';
-import { type ClientToolConfig, connectErrorText } from './client-args.js';
+import type { ClientToolConfig } from './client-args.js';
+import { connectErrorText } from './tool-io.js';
 
 /** Exit code when -W expires (mosquitto_sub's and mosquitto_rr's). */
 export const TIMEOUT_EXIT_CODE = 27;
