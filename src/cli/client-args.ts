@@ -5,8 +5,10 @@
 import type { OutputStyle } from '../client/format.js';
 import type { ClientScheme } from '../client/options.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
+import { isValidTopicFilter, isValidTopicName } from '../protocol/topic.js';
 import { addProperty, type ToolProperties } from './property-flags.js';
 import {
+  atoi,
   type ClientTool,
   parseIntFlag,
   parseQos,
@@ -31,6 +33,8 @@ export type MessageSource =
 /** Everything the three tools' command lines can say. */
 export interface ClientToolConfig {
   help: boolean;
+  /** --version: print the version and exit (code 1, as mosquitto_pub/_sub do). */
+  version: boolean;
   scheme: ClientScheme;
   host: string;
   port: number | undefined;
@@ -71,6 +75,7 @@ export function parseClientArgs(tool: ClientTool, argv: readonly string[]): Clie
   const args = [...argv];
   const cfg: ClientToolConfig = {
     help: false,
+    version: false,
     scheme: 'mqtt',
     host: 'localhost',
     port: undefined,
@@ -125,6 +130,9 @@ export function parseClientArgs(tool: ClientTool, argv: readonly string[]): Clie
       switch (flag) {
         case '--help':
           cfg.help = true;
+          break;
+        case '--version':
+          cfg.version = true;
           break;
         case '-c':
         case '--disable-clean-session':
@@ -201,15 +209,17 @@ export function parseClientArgs(tool: ClientTool, argv: readonly string[]): Clie
         if (tool !== 'sub' && cfg.topics.length > 0) {
           throw new UsageError('Only one topic can be given.');
         }
-        cfg.topics.push(value);
+        cfg.topics.push(
+          tool === 'sub' ? checkedFilter('subscription', value) : checkedName('publish', value),
+        );
         break;
       case '-T':
       case '--filter-out':
-        cfg.filterOut.push(value);
+        cfg.filterOut.push(checkedFilter('filter', value));
         break;
       case '-U':
       case '--unsubscribe':
-        cfg.unsubscribeTopics.push(value);
+        cfg.unsubscribeTopics.push(checkedFilter('unsubscribe', value));
         break;
       case '-i':
       case '--id':
@@ -256,19 +266,28 @@ export function parseClientArgs(tool: ClientTool, argv: readonly string[]): Clie
         setMessage({ kind: 'file', path: value });
         break;
       case '-M':
-        cfg.maxInflight = parseIntFlag(flag, value, 1, 65535);
+        cfg.maxInflight = parseIntFlag(
+          flag,
+          value,
+          1,
+          65535,
+          'Maximum inflight messages must be greater than 0.\n',
+        );
         break;
       case '-C':
-        cfg.count = parseIntFlag(flag, value, 1, Number.MAX_SAFE_INTEGER);
+        cfg.count = atoi(value);
+        if (cfg.count < 1) throw new UsageError(`Invalid message count "${cfg.count}".\n`);
         break;
       case '-W':
-        cfg.timeout = parseIntFlag(flag, value, 1, 3600 * 24 * 365);
+        cfg.timeout = atoi(value);
+        if (cfg.timeout < 1 || cfg.timeout > 3600 * 24 * 365)
+          throw new UsageError(`Invalid timeout "${cfg.timeout}".\n`);
         break;
       case '-F':
         cfg.output.format = value;
         break;
       case '-e':
-        cfg.responseTopic = value;
+        cfg.responseTopic = checkedName('response', value);
         break;
       case '--repeat':
         cfg.repeat = parseIntFlag(flag, value, 1, Number.MAX_SAFE_INTEGER);
@@ -281,7 +300,7 @@ export function parseClientArgs(tool: ClientTool, argv: readonly string[]): Clie
         break;
       }
       case '--will-topic':
-        cfg.will.topic = value;
+        cfg.will.topic = checkedName('will', value);
         break;
       case '--will-payload':
         cfg.will.payload = value;
@@ -309,9 +328,25 @@ export function parseClientArgs(tool: ClientTool, argv: readonly string[]): Clie
         break;
     }
   }
-  if (cfg.help) return cfg;
+  if (cfg.help || cfg.version) return cfg;
   validate(cfg, tool);
   return cfg;
+}
+
+/** A topic name given on the command line; wildcards are refused before connecting. */
+function checkedName(what: string, topic: string): string {
+  if (!isValidTopicName(topic))
+    throw new UsageError(`Invalid ${what} topic '${topic}', does it contain '+' or '#'?`);
+  return topic;
+}
+
+/** A topic filter given on the command line, refused before connecting when malformed. */
+function checkedFilter(what: string, filter: string): string {
+  if (!isValidTopicFilter(filter))
+    throw new UsageError(
+      `Invalid ${what} topic '${filter}', are all '+' and '#' wildcards correct?`,
+    );
+  return filter;
 }
 
 /** -L mqtt(s)|ws(s)://[user[:password]@]host[:port]/topic */

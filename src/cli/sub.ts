@@ -36,26 +36,32 @@ export async function subMain(argv: string[], io: ToolIO = {}): Promise<number> 
 
 async function runSubscriber(cfg: ClientToolConfig, io: ToolIO): Promise<number> {
   const { out, err } = toolStreams(io);
-  const run = new WaitingRun(cfg, io.signal, err);
-  const trace = cfg.debug ? debugTracer(out, () => run.client?.clientId ?? '') : undefined;
-  const options = clientOptionsFor(cfg, trace);
+  const run = new WaitingRun('sub', cfg, io.signal, err);
+  const options = clientOptionsFor(cfg);
+  if (cfg.debug) options.trace = debugTracer('sub', out, options.clientId ?? '');
   // mosquitto_sub keeps reconnecting after the first connection.
   options.reconnect = { initialDelay: 1000, maxDelay: 30_000, factor: 2 };
   const c = await run.connect(options);
   if (c === undefined) return run.exit;
   let printed = 0;
+  let removed = 0;
+  let processing = true;
   c.on('message', (topic: string, _payload: Buffer, packet: PublishPacket) => {
-    if (run.finished) return;
+    if (run.finished || !processing) return;
     if (cfg.retainedOnly && !packet.retain) {
-      run.finish(0);
+      // mosquitto_sub stops printing here; having cleared retained messages it then
+      // waits (for -W or a signal) instead of exiting, and scripts rely on that code.
+      processing = false;
+      if (removed === 0) run.finish(0);
       return;
     }
     if (cfg.noRetained && packet.retain) return;
     for (const f of cfg.filterOut) if (topicMatches(f, topic)) return;
     if (cfg.removeRetained && packet.retain && packet.payload.length > 0) {
-      c.send(topic, Buffer.alloc(0), { qos: cfg.qos, retain: true });
+      removed++;
+      c.send(topic, Buffer.alloc(0), { qos: 1, retain: true });
     }
-    out(renderMessage(cfg.output, packet));
+    out(renderMessage(cfg.output, packet, undefined, err));
     printed++;
     if (cfg.count > 0 && printed >= cfg.count) run.finish(0);
   });

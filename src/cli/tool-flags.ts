@@ -103,6 +103,7 @@ export const TOOL_ONLY: Record<string, readonly ClientTool[]> = {
 /** Flags that take no value. */
 export const SWITCHES = new Set([
   '--help',
+  '--version',
   '-c',
   '--disable-clean-session',
   '-d',
@@ -130,18 +131,32 @@ export const SWITCHES = new Set([
   '--pretty',
 ]);
 
-/** An integer flag value within [min, max], else a UsageError. */
-export function parseIntFlag(flag: string, value: string, min: number, max: number): number {
+/** An integer flag value within [min, max], else a UsageError (`message`, or a generic one). */
+export function parseIntFlag(
+  flag: string,
+  value: string,
+  min: number,
+  max: number,
+  message?: string,
+): number {
   const n = Number(value);
   if (!/^-?\d+$/.test(value) || n < min || n > max) {
-    throw new UsageError(`Invalid value '${value}' for ${flag}.`);
+    throw new UsageError(message ?? `Invalid value '${value}' for ${flag}.`);
   }
   return n;
 }
 
-/** A QoS flag value (0-2). */
+/** A QoS flag value (0-2), refused in mosquitto_pub/_sub's words. */
 export function parseQos(flag: string, value: string): QoS {
-  return parseIntFlag(flag, value, 0, 2) as QoS;
+  // mosquitto's text for --will-qos ends in a full stop and a blank line.
+  const message =
+    flag === '--will-qos' ? `Invalid will QoS ${value}.\n` : `Invalid QoS given: ${value}`;
+  return parseIntFlag(flag, value, 0, 2, message) as QoS;
+}
+
+/** Like C's atoi, which mosquitto's tools use for counts: leading digits, else 0. */
+export function atoi(value: string): number {
+  return Number.parseInt(value, 10) || 0;
 }
 
 /** A -V value: 5, 311, 31 or their mqttv names. */
@@ -157,6 +172,6 @@ export function parseVersion(value: string): ProtocolVersion {
     case 'mqttv31':
       return 3;
     default:
-      throw new UsageError(`Invalid protocol version '${value}' given.`);
+      throw new UsageError('Invalid protocol version argument given.\n');
   }
 }

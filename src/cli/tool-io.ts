@@ -1,7 +1,9 @@
 /** Streams, usage errors and connection-error text shared by the client tools. */
 
+import { ConnackError, connackMessage, reasonCodeText } from '../client/errors.js';
 import { type ClientToolConfig, parseClientArgs } from './client-args.js';
 import { type ClientTool, UsageError } from './tool-flags.js';
+import { VERSION } from './version.js';
 
 /** Streams a tool writes to and reads from; defaults to the process's. */
 export interface ToolIO {
@@ -11,6 +13,7 @@ export interface ToolIO {
   /** Aborting stops a running tool as if interrupted (exit code 0). */
   signal?: AbortSignal;
 }
+
 /** Output streams of a tool run, with the process's as defaults. */
 export function toolStreams(io: ToolIO): {
   out: (chunk: string | Uint8Array) => void;
@@ -21,10 +24,29 @@ export function toolStreams(io: ToolIO): {
   return { out: (c) => stdout.write(c), err: (c) => stderr.write(c) };
 }
 
-/** The line a tool prints when it cannot connect (mosquitto's wording). */
-export function connectErrorText(err: unknown): string {
+/** Exit code for a failed connection: the CONNACK's refusal code, as mosquitto's tools exit with, else 1. */
+export function connectExitCode(err: unknown): number {
+  return err instanceof ConnackError ? err.reasonCode : 1;
+}
+
+/**
+ * What a tool prints when it cannot connect, in mosquitto_pub/_sub/_rr's words: a refused
+ * CONNACK reads as the v3 return code text (with a full stop) or the v5 reason; pub adds
+ * the line its network loop prints when it gives up.
+ */
+export function connectErrorText(err: unknown, tool?: ClientTool, version?: number): string {
   const e = err as NodeJS.ErrnoException;
-  if (e?.name === 'ConnackError') return `Connection error: ${e.message}\n`;
+  if (err instanceof ConnackError) {
+    const v5 = version === 5;
+    const text = v5
+      ? reasonCodeText(err.reasonCode)
+      : `${connackMessage(err.reasonCode, version ?? 4)}.`;
+    if (tool !== 'pub') return `Connection error: ${text}\n`;
+    const then = v5
+      ? 'A network protocol error occurred when communicating with the broker.'
+      : 'The connection was refused.';
+    return `Connection error: ${text}\nError: ${then}\n`;
+  }
   if (e?.code === 'ECONNREFUSED') return 'Error: Connection refused\n';
   if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return 'Error: Lookup error.\n';
   return `Error: ${e?.message ?? String(err)}\n`;
@@ -40,9 +62,14 @@ export function parseOrReport(
   const { out, err } = toolStreams(io);
   try {
     const cfg = parseClientArgs(tool, argv);
+    // Both exit 1, as mosquitto_pub/_sub/_rr do: scripts test for it.
     if (cfg.help) {
       out(usage);
-      return 0;
+      return 1;
+    }
+    if (cfg.version) {
+      out(`heron ${tool} version ${VERSION} running on Node.js ${process.version}.\n`);
+      return 1;
     }
     return cfg;
   } catch (e) {

@@ -801,8 +801,10 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     if (p.qos === 0) {
       this.emit('message', p.topic, p.payload, p);
     } else if (p.qos === 1) {
-      this.emit('message', p.topic, p.payload, p);
+      // Acknowledged first, as libmosquitto does: the ack only joins this turn's write
+      // batch, so the handler still runs before it reaches the wire.
       this.sendAck(0x40, PacketType.PUBACK, p.packetId);
+      this.emit('message', p.topic, p.payload, p);
     } else {
       if (!this.incomingQos2.has(p.packetId)) {
         this.incomingQos2.add(p.packetId);
