@@ -15,7 +15,7 @@ export interface LogSettings {
   >;
   /**
    * 'text' writes Mosquitto-style lines ("1700000000: New client connected ..."),
-   * 'json' writes pino's JSON lines. Default: text on a TTY or with -v, json otherwise.
+   * 'json' writes pino's JSON lines (log_format json); syslog always gets text.
    */
   format: 'text' | 'json';
   /** Prefix text lines with a timestamp (log_timestamp). Default true. */
