@@ -6,24 +6,24 @@ import type { Logger } from 'pino';
 import { Cluster } from '../cluster/cluster.js';
 import { type QoS, ReasonCode } from '../protocol/constants.js';
 import { forwardableProperties } from '../protocol/hop-properties.js';
-import type {
-  ConnectPacket,
-  PublishPacket,
-  SubscribePacket,
-  Subscription,
-  Will,
-} from '../protocol/packets.js';
+import type { ConnectPacket, PublishPacket, SubscribePacket, Will } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { Persistence } from '../store/persistence.js';
 import { restoreState } from '../store/restore.js';
+import { ConnectionRate } from '../transport/connection-rate.js';
 import { type Listener, openListener } from '../transport/listener.js';
+import type { ListenerAddress } from '../transport/listener-options.js';
 import type { AccessControl, PublishVerdict } from './access-control.js';
 import { AccessControls } from './access-controls.js';
-import { Channel, type ConnectionInfo } from './channel.js';
+import { brokerAcceptor } from './broker-acceptor.js';
+import { Channel } from './channel.js';
+import type { BrokerEvents, PublishedMessage } from './events.js';
 import { Message } from './message.js';
 import {
+  type BrokerConnectionInfo,
   type BrokerOptions,
   type ClientInfo,
+  connackProperties,
   type ResolvedBrokerOptions,
   resolveBrokerOptions,
 } from './options.js';
@@ -41,38 +41,8 @@ import { Subscriptions } from './subscriptions.js';
 import { SysTopics } from './sys.js';
 import type { TopicTrie } from './topic-trie.js';
 
-/** A message as seen by the embedding API (events and `publish()`). */
-export interface PublishedMessage {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  properties?: Properties | undefined;
-}
-
-/** Typed events of a Broker. */
-export interface BrokerEvents {
-  /** A client completed CONNECT (CONNACK 0 sent). */
-  clientConnected: (client: ClientInfo, sessionPresent: boolean) => void;
-  /** A connected client went away; `reason` says why. */
-  clientDisconnected: (client: ClientInfo, reason: string) => void;
-  /** A client subscribed; `granted` holds the SUBACK codes. */
-  subscribe: (client: ClientInfo, subscriptions: Subscription[], granted: number[]) => void;
-  /** A client unsubscribed. */
-  unsubscribe: (client: ClientInfo, filters: string[]) => void;
-  /** A message was accepted for routing (client is undefined for broker-originated messages). */
-  publish: (message: PublishedMessage, client: ClientInfo | undefined) => void;
-  /** The broker started listening. */
-  listening: (addresses: ListenerAddress[]) => void;
-}
-
-/** Where a listener ended up bound. */
-export interface ListenerAddress {
-  name: string;
-  protocol: string;
-  host: string;
-  port: number;
-}
+export type { ListenerAddress } from '../transport/listener-options.js';
+export type { BrokerEvents, PublishedMessage } from './events.js';
 
 /**
  * The broker: wires sessions, the router, retained messages, wills and $SYS,
@@ -117,13 +87,14 @@ export class Broker extends EventEmitter {
   private readonly registry: SessionRegistry;
   private readonly subscriptions: Subscriptions;
   private closing = false;
+  /** The broker as its listeners see it. */
+  private readonly acceptor = brokerAcceptor(this);
   /**
    * Deliveries of the last `publishFrom()` that a full queue refused (for PUBACK 0x97).
    * Kept for the channel until it reads `publishFromClient()`'s result instead.
    */
   lastRouteQueueFull = 0;
-  private rateSecond = 0;
-  private readonly rateCounts = new Map<string, number>();
+  private readonly connectionRate = new ConnectionRate();
 
   constructor(options: BrokerOptions = {}) {
     super();
@@ -212,7 +183,7 @@ export class Broker extends EventEmitter {
     if (this.accessControls.needsLoading) await this.accessControls.load();
     await this.ready();
     for (const l of this.options.listeners) {
-      const listener = await openListener(this, l);
+      const listener = await openListener(this.acceptor, l);
       this.openListeners.push(listener);
       const a = listener.address();
       this.log?.info(`Opening ${a.protocol} listen socket on ${a.host}:${a.port}.`);
@@ -261,7 +232,7 @@ export class Broker extends EventEmitter {
    * Hands a connected byte stream to the broker (transports call this; an
    * embedding application can pass any Duplex, e.g. an in-process pipe).
    */
-  handleConnection(socket: Duplex, info: ConnectionInfo): Channel {
+  handleConnection(socket: Duplex, info: BrokerConnectionInfo): Channel {
     const ch = new Channel(this, socket, info);
     this.channels.add(ch);
     if (this.closing) ch.close('server shutting down');
@@ -274,22 +245,12 @@ export class Broker extends EventEmitter {
    */
   admitConnection(address: string): boolean {
     const limit = this.options.connectionRateLimit;
-    if (limit <= 0) return true;
-    const second = Math.floor(this.now / 1000);
-    if (second !== this.rateSecond) {
-      this.rateSecond = second;
-      this.rateCounts.clear();
-    }
-    const n = (this.rateCounts.get(address) ?? 0) + 1;
-    this.rateCounts.set(address, n);
-    if (n > limit) {
-      this.stats.connectionsRefused++;
-      this.log?.warn(
-        `Refusing connection from ${address}: connection rate limit ${limit}/s exceeded.`,
-      );
-      return false;
-    }
-    return true;
+    if (limit <= 0 || this.connectionRate.admit(address, limit, this.now)) return true;
+    this.stats.connectionsRefused++;
+    this.log?.warn(
+      `Refusing connection from ${address}: connection rate limit ${limit}/s exceeded.`,
+    );
+    return false;
   }
 
   /**
@@ -394,17 +355,7 @@ export class Broker extends EventEmitter {
 
   /** v5 CONNACK properties describing this broker's limits (a fresh object). */
   connackProperties(): Properties {
-    const o = this.options;
-    const props: Properties = {};
-    if (o.receiveMaximum < 65535) props.receiveMaximum = o.receiveMaximum;
-    if (o.maxPacketSize < 268_435_460) props.maximumPacketSize = o.maxPacketSize;
-    props.topicAliasMaximum = o.maxTopicAlias;
-    if (o.maxQos < 2) props.maximumQoS = o.maxQos;
-    if (!o.retainAvailable) props.retainAvailable = 0;
-    if (!o.wildcardSubscriptionAvailable) props.wildcardSubscriptionAvailable = 0;
-    if (!o.subscriptionIdentifiersAvailable) props.subscriptionIdentifiersAvailable = 0;
-    if (!o.sharedSubscriptionAvailable) props.sharedSubscriptionAvailable = 0;
-    return props;
+    return connackProperties(this.options);
   }
 
   /** Limits of a new session, from the broker options (one shared, read-only object). */

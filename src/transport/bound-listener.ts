@@ -1,8 +1,7 @@
 /** Binding a transport's server to the listener's port and presenting it as a Listener. */
 import type net from 'node:net';
-import type { ListenerAddress } from '../broker/broker.js';
-import type { ListenerOptions } from '../broker/options.js';
 import type { Listener } from './listener.js';
+import type { ListenerAddress, TransportListenerOptions } from './listener-options.js';
 
 /**
  * Listens on the options' port and host; resolves to a Listener once bound, rejects
@@ -10,7 +9,7 @@ import type { Listener } from './listener.js';
  */
 export function bindListener(
   server: net.Server,
-  options: ListenerOptions,
+  options: TransportListenerOptions,
   name: string,
   protocol: string,
   ops: Pick<Listener, 'close' | 'reloadTls'>,

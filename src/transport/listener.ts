@@ -1,6 +1,6 @@
 import type tls from 'node:tls';
-import type { Broker, ListenerAddress } from '../broker/broker.js';
-import type { ListenerOptions } from '../broker/options.js';
+import type { ConnectionAcceptor } from './acceptor.js';
+import type { ListenerAddress, TransportListenerOptions } from './listener-options.js';
 import { openTcpListener } from './tcp.js';
 import { openWebSocketListener } from './websocket.js';
 
@@ -14,9 +14,12 @@ export interface Listener {
   reloadTls(options: tls.SecureContextOptions): void;
 }
 
-/** Opens a listener of the kind the options ask for. */
-export function openListener(broker: Broker, options: ListenerOptions): Promise<Listener> {
+/** Opens a listener of the kind the options ask for, handing its connections to `acceptor`. */
+export function openListener<Security>(
+  acceptor: ConnectionAcceptor<Security>,
+  options: TransportListenerOptions<Security>,
+): Promise<Listener> {
   const protocol = options.protocol ?? 'mqtt';
-  if (protocol === 'websockets') return openWebSocketListener(broker, options);
-  return openTcpListener(broker, options);
+  if (protocol === 'websockets') return openWebSocketListener(acceptor, options);
+  return openTcpListener(acceptor, options);
 }
