@@ -286,11 +286,6 @@ export class Broker extends EventEmitter {
     l.reloadTls(tlsOptions);
   }
 
-  /** The open listeners (for TLS reloads and addresses). */
-  get listenerHandles(): readonly Listener[] {
-    return this.openListeners;
-  }
-
   /**
    * Disconnects a connected client (v5 clients first get DISCONNECT with
    * `reasonCode`, default 0x98 administrative action). Its will is published as

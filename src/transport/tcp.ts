@@ -1,10 +1,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ConnectionAcceptor } from './acceptor.js';
-import { bindListener } from './bound-listener.js';
+import { bindListener, type Listener } from './bound-listener.js';
 import { connectionInfo, listenerName } from './connection-info.js';
 import { ConnectionLimit } from './connection-limit.js';
-import type { Listener } from './listener.js';
 import type { TransportListenerOptions } from './listener-options.js';
 import { readProxyHeader } from './proxy-reader.js';
 

@@ -4,10 +4,9 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { WebSocketServer } from 'ws';
 import type { ConnectionAcceptor } from './acceptor.js';
-import { bindListener } from './bound-listener.js';
+import { bindListener, type Listener } from './bound-listener.js';
 import { connectionInfo, listenerName } from './connection-info.js';
 import { ConnectionLimit } from './connection-limit.js';
-import type { Listener } from './listener.js';
 import type { TransportListenerOptions } from './listener-options.js';
 import { WebSocketDuplex } from './ws-duplex.js';
 
