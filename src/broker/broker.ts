@@ -19,6 +19,7 @@ import { brokerAcceptor } from './broker-acceptor.js';
 import { Channel } from './channel.js';
 import { clusterHost } from './cluster-host.js';
 import type { BrokerEvents, PublishedMessage } from './events.js';
+import { guardHandlerNames } from './hook-guard.js';
 import type { Message } from './message.js';
 import {
   type BrokerConnectionInfo,
@@ -585,6 +586,8 @@ export interface Broker {
   off<K extends keyof BrokerEvents>(event: K, listener: BrokerEvents[K]): this;
   emit<K extends keyof BrokerEvents>(event: K, ...args: Parameters<BrokerEvents[K]>): boolean;
 }
+
+guardHandlerNames(Broker.prototype);
 
 /** Creates a broker; call `listen()` to open its listeners. */
 export function createBroker(options?: BrokerOptions): Broker {
