@@ -4,6 +4,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import type { SubackPacket, SubscribePacket, Subscription } from '../protocol/packets.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
 import type { Persistence } from '../store/persistence.js';
+import type { AccessControl } from './access-control.js';
 import type { Channel } from './channel.js';
 import type { ClientInfo, ResolvedBrokerOptions } from './options.js';
 import type { Router } from './router.js';
@@ -24,6 +25,30 @@ export interface SubscriptionsDeps {
   unsubscribed(client: ClientInfo, filters: string[]): void;
 }
 
+/** A connected client subscribing: what SUBSCRIBE handling reads of its connection. */
+export interface Subscriber {
+  readonly session: Session;
+  readonly client: ClientInfo;
+  readonly access: AccessControl;
+  /** Protocol version of the connection: v5 gets specific reason codes. */
+  readonly version: number;
+  /** Topic prefix of the client's listener. */
+  readonly mountPoint: string | undefined;
+  /** An announced v3 bridge: its subscriptions get No Local and Retain As Published. */
+  readonly bridge: boolean;
+}
+
+/** Per subscription of a SUBSCRIBE, what the authorizeSubscribe hook answered. */
+export type SubscribeVerdicts = Array<boolean | number | undefined>;
+
+/** What a SUBSCRIBE came to. */
+export interface SubscribeOutcome {
+  /** SUBACK reason codes, one per subscription. */
+  readonly codes: number[];
+  /** The new subscriptions that get matching retained messages after the SUBACK. */
+  readonly retainedFor: SubscriptionRecord[];
+}
+
 /**
  * A filter as a session keys it on a listener with a mount point: the prefix
  * goes in front of the topic filter, inside a `$share/group/` when shared.
@@ -36,6 +61,18 @@ function mountedFilter(
   return shared !== undefined
     ? `$share/${shared.group}/${mountPoint}${shared.filter}`
     : mountPoint + filter;
+}
+
+/** A channel as a Subscriber (until the channel hands one over itself). */
+function subscriberOf(ch: Channel): Subscriber {
+  return {
+    session: ch.session!,
+    client: ch.client!,
+    access: ch.access,
+    version: ch.version,
+    mountPoint: ch.info.mountPoint,
+    bridge: ch.bridge,
+  };
 }
 
 /** Subscribing and unsubscribing, for clients and for internal (bridge) sessions. */
@@ -60,37 +97,76 @@ export class Subscriptions {
     return false;
   }
 
-  /** Handles a SUBSCRIBE: authorizes, records, sends SUBACK, then matching retained messages. */
+  /**
+   * Handles a SUBSCRIBE for a channel: authorizes, records, sends SUBACK, then
+   * matching retained messages. Kept for the channel until it builds its own
+   * SUBACK from `verdicts()` and `apply()`.
+   */
   subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
-    const hook = this.deps.options.hooks.authorizeSubscribe;
-    if (hook === undefined || !ch.access.asksSubscribeHook(ch.session!.acl)) {
-      this.complete(ch, p, undefined);
+    const sub = subscriberOf(ch);
+    const asking = this.verdicts(sub, p);
+    if (asking === undefined) {
+      this.reply(ch, sub, p, this.apply(sub, p, undefined));
       return;
     }
-    return (async () => {
-      const verdicts: Array<boolean | number | undefined> = [];
-      for (const sub of p.subscriptions) verdicts.push(await hook(ch.client!, sub));
+    return asking.then((verdicts) => {
       if (ch.session?.channel !== ch) return;
-      this.complete(ch, p, verdicts);
+      // Read again: the client may have re-authenticated while the hook ran.
+      const now = subscriberOf(ch);
+      this.reply(ch, now, p, this.apply(now, p, verdicts));
+    });
+  }
+
+  private reply(ch: Channel, sub: Subscriber, p: SubscribePacket, out: SubscribeOutcome): void {
+    const { codes, retainedFor } = out;
+    const suback: SubackPacket = {
+      type: PacketType.SUBACK,
+      packetId: p.packetId,
+      reasonCodes: codes,
+    };
+    // A stored session's SUBACK (and the retained messages after it) may wait for the commit.
+    const held = this.deps.persistence?.holdReply(ch, suback, retainedFor) === true;
+    if (!held) ch.send(suback);
+    this.deps.subscribed(sub.client, p.subscriptions, codes);
+    if (!held && retainedFor.length > 0)
+      this.deps.router.sendRetained(sub.session, retainedFor, this.deps.now);
+  }
+
+  /**
+   * Asks the authorizeSubscribe hook about each subscription, one after the
+   * other; undefined (nothing to wait for) when the hook need not be asked.
+   */
+  verdicts(sub: Subscriber, p: SubscribePacket): Promise<SubscribeVerdicts> | undefined {
+    const hook = this.deps.options.hooks.authorizeSubscribe;
+    if (hook === undefined || !sub.access.asksSubscribeHook(sub.session.acl)) return undefined;
+    return (async () => {
+      const verdicts: SubscribeVerdicts = [];
+      for (const s of p.subscriptions) verdicts.push(await hook(sub.client, s));
+      return verdicts;
     })();
   }
 
-  private complete(
-    ch: Channel,
+  /**
+   * Applies a SUBSCRIBE: checks each subscription (syntax, features, depth,
+   * ACL, hook verdict, quota), records and routes the granted ones. Throws a
+   * ProtocolError for No Local on a v5 shared subscription.
+   */
+  apply(
+    sub: Subscriber,
     p: SubscribePacket,
-    verdicts: Array<boolean | number | undefined> | undefined,
-  ): void {
-    const session = ch.session!;
-    const v5 = ch.version === 5;
+    verdicts: SubscribeVerdicts | undefined,
+  ): SubscribeOutcome {
+    const { session, access } = sub;
+    const v5 = sub.version === 5;
     const { options: o, stats, router, persistence } = this.deps;
     const codes: number[] = [];
     const subId = p.properties?.subscriptionIdentifiers?.[0];
     const retainedFor: SubscriptionRecord[] = [];
-    const mp = ch.info.mountPoint;
+    const mp = sub.mountPoint;
     for (let i = 0; i < p.subscriptions.length; i++) {
-      const sub = p.subscriptions[i]!;
+      const wanted = p.subscriptions[i]!;
       let verdict = verdicts?.[i];
-      let filter = sub.topic;
+      let filter = wanted.topic;
       let topicFilter = filter;
       let group: string | undefined;
       const shared = parseSharedSubscription(filter);
@@ -98,13 +174,13 @@ export class Subscriptions {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }
-      const unsupported = this.unsupportedFeature(sub.topic, shared !== undefined, subId);
+      const unsupported = this.unsupportedFeature(wanted.topic, shared !== undefined, subId);
       if (unsupported !== 0) {
         codes.push(v5 ? unsupported : 0x80);
         continue;
       }
       if (shared !== undefined) {
-        if (v5 && sub.noLocal) {
+        if (v5 && wanted.noLocal) {
           // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
           throw new ProtocolError(
             ReasonCode.ProtocolError,
@@ -123,7 +199,7 @@ export class Subscriptions {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }
-      if (verdict === undefined && !ch.access.maySubscribe(session.acl, filter)) verdict = false;
+      if (verdict === undefined && !access.maySubscribe(session.acl, filter)) verdict = false;
       if (verdict === false || (typeof verdict === 'number' && verdict >= 0x80)) {
         stats.authzDenied++;
         const code = typeof verdict === 'number' ? verdict : o.subscribeDeniedReasonCode;
@@ -140,7 +216,7 @@ export class Subscriptions {
         codes.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
         continue;
       }
-      let qos = sub.qos;
+      let qos = wanted.qos;
       if (qos > o.maxQos) qos = o.maxQos;
       if (typeof verdict === 'number' && verdict < qos) qos = verdict as QoS;
       const rec: SubscriptionRecord = {
@@ -150,9 +226,9 @@ export class Subscriptions {
         shareGroup: group,
         qos,
         // Like Mosquitto, an announced v3 bridge never gets its own messages back, retain flags intact.
-        noLocal: sub.noLocal || ch.bridge,
-        retainAsPublished: sub.retainAsPublished || ch.bridge,
-        retainHandling: sub.retainHandling,
+        noLocal: wanted.noLocal || sub.bridge,
+        retainAsPublished: wanted.retainAsPublished || sub.bridge,
+        retainHandling: wanted.retainHandling,
         subscriptionId: subId,
       };
       if (existing !== undefined) router.remove(existing);
@@ -162,21 +238,12 @@ export class Subscriptions {
       codes.push(qos);
       if (
         group === undefined &&
-        (sub.retainHandling === 0 || (sub.retainHandling === 1 && existing === undefined))
+        (wanted.retainHandling === 0 || (wanted.retainHandling === 1 && existing === undefined))
       ) {
         retainedFor.push(rec);
       }
     }
-    const suback: SubackPacket = {
-      type: PacketType.SUBACK,
-      packetId: p.packetId,
-      reasonCodes: codes,
-    };
-    // A stored session's SUBACK (and the retained messages after it) may wait for the commit.
-    const held = persistence?.holdReply(ch, suback, retainedFor) === true;
-    if (!held) ch.send(suback);
-    this.deps.subscribed(ch.client!, p.subscriptions, codes);
-    if (!held && retainedFor.length > 0) router.sendRetained(session, retainedFor, this.deps.now);
+    return { codes, retainedFor };
   }
 
   /** SUBACK code for a subscription using a feature this broker has switched off, or 0. */
