@@ -1,5 +1,6 @@
 /** `heron sub`: subscribe and print messages, like mosquitto_sub (same output formats and exit codes). */
 import { renderMessage } from '../client/format.js';
+import { PacketType } from '../protocol/constants.js';
 import type { PublishPacket } from '../protocol/packets.js';
 import { topicMatches } from '../protocol/topic.js';
 import type { ClientToolConfig } from './client-args.js';
@@ -41,6 +42,19 @@ async function runSubscriber(cfg: ClientToolConfig, io: ToolIO): Promise<number>
   if (cfg.debug) options.trace = debugTracer('sub', out, options.clientId ?? '');
   // mosquitto_sub keeps reconnecting after the first connection.
   options.reconnect = { initialDelay: 1000, maxDelay: 30_000, factor: 2 };
+  // libmosquitto hands a QoS 2 message over once it has sent PUBCOMP: with -d its
+  // PUBREC/PUBREL/PUBCOMP lines come first, so the message waits for its PUBCOMP here.
+  const afterPubcomp = new Map<number, () => void>();
+  const trace = options.trace;
+  if (trace !== undefined) {
+    options.trace = (direction, p) => {
+      trace(direction, p);
+      if (direction !== 'send' || p.type !== PacketType.PUBCOMP) return;
+      const show = afterPubcomp.get(p.packetId);
+      afterPubcomp.delete(p.packetId);
+      show?.();
+    };
+  }
   const c = await run.connect(options);
   if (c === undefined) return run.exit;
   let printed = 0;
@@ -61,9 +75,14 @@ async function runSubscriber(cfg: ClientToolConfig, io: ToolIO): Promise<number>
       removed++;
       c.send(topic, Buffer.alloc(0), { qos: 1, retain: true });
     }
-    out(renderMessage(cfg.output, packet, undefined, err));
-    printed++;
-    if (cfg.count > 0 && printed >= cfg.count) run.finish(0);
+    const show = (): void => {
+      if (run.finished) return;
+      out(renderMessage(cfg.output, packet, undefined, err));
+      printed++;
+      if (cfg.count > 0 && printed >= cfg.count) run.finish(0);
+    };
+    if (trace !== undefined && packet.qos === 2) afterPubcomp.set(packet.packetId, show);
+    else show();
   });
   c.on('end', () => run.finish(1));
   try {

@@ -156,24 +156,26 @@ describe('subscribing', () => {
     }
   });
 
-  test('-d QoS 1: PUBACK is printed before the message', async () => {
-    const sub = (tool: 'm' | 'h', id: string) => {
-      const args = [...conn, '-d', '-q', '1', '-t', 'home/live', '-C', '1', '-W', '5', '-i', id];
-      return tool === 'm' ? mosquittoTool('sub', args) : heronTool('sub', args);
-    };
-    const running = [sub('m', 'SUBM'), sub('h', 'SUBH')];
-    // Both subscriptions are in place once the broker logged them.
-    for (let i = 0; i < 100 && (mosq.log().match(/SUBSCRIBE/g)?.length ?? 0) < 2; i++)
-      await new Promise((r) => setTimeout(r, 20));
-    for (let i = 0; i < 100 && !/SUBH[\s\S]*home\/live|home\/live[\s\S]*SUBH/.test(mosq.log()); i++)
-      await new Promise((r) => setTimeout(r, 20));
-    const p = await run('mosquitto_pub', [...conn, '-q', '1', '-t', 'home/live', '-m', 'now']);
-    assert.equal(p.code, 0);
-    const [theirs, ours] = await Promise.all(running);
-    assert.match(theirs.stdout, /sending PUBACK \(m1, rc0\)\nnow\n/);
-    assert.equal(ours.code, theirs.code);
-    assert.equal(ours.stdout.replaceAll('SUBH', 'SUBM'), theirs.stdout);
-  });
+  for (const qos of ['1', '2']) {
+    test(`-d QoS ${qos}: the acknowledgements are printed before the message`, async () => {
+      const topic = `home/live${qos}`;
+      const sub = (tool: 'm' | 'h', id: string) => {
+        const args = [...conn, '-d', '-q', qos, '-t', topic, '-C', '1', '-W', '5', '-i', id];
+        return tool === 'm' ? mosquittoTool('sub', args) : heronTool('sub', args);
+      };
+      const running = [sub('m', 'SUBM'), sub('h', 'SUBH')];
+      // Both subscriptions are in place once the broker logged them.
+      const subscribed = () => mosq.log().split(`\t${topic} (QoS ${qos})`).length - 1;
+      for (let i = 0; i < 250 && subscribed() < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(subscribed(), 2, mosq.log());
+      const p = await run('mosquitto_pub', [...conn, '-q', qos, '-t', topic, '-m', 'now']);
+      assert.equal(p.code, 0);
+      const [theirs, ours] = await Promise.all(running);
+      assert.match(theirs.stdout, /sending PUB(ACK|COMP) \(m1(, rc0)?\)\nnow\n/);
+      assert.equal(ours.code, theirs.code);
+      assert.equal(ours.stdout.replaceAll('SUBH', 'SUBM'), theirs.stdout);
+    });
+  }
 
   test('%J with a payload that is not JSON: an error and an empty line', async () => {
     const args = [...conn, '-t', 'home/text', '-F', '%J', '-C', '1'];
