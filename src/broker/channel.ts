@@ -18,6 +18,7 @@ import type {
   DisconnectPacket,
   Packet,
   PublishPacket,
+  SubackPacket,
   SubscribePacket,
   UnsubackPacket,
   UnsubscribePacket,
@@ -26,6 +27,7 @@ import type {
 import type { Properties } from '../protocol/properties.js';
 import { type AccessControl, publishAllowed } from './access-control.js';
 import type { Broker } from './broker.js';
+import { type AckType, HeldReplies } from './channel/held-replies.js';
 import { AuthExchange, type AuthStep, ExchangePhase } from './enhanced-auth.js';
 import { type Message, shapeIndex } from './message.js';
 import type { ClientInfo, ListenerSecurityOptions } from './options.js';
@@ -33,7 +35,7 @@ import { describePacket, describePublishOut } from './packet-log.js';
 import { PublishQuota } from './publish-quota.js';
 import { reasonString } from './reason-strings.js';
 import { redirectConnack } from './redirect.js';
-import { DropReason, type Session } from './session.js';
+import { DropReason, type Session, type SubscriptionRecord } from './session.js';
 
 /** Connection facts a transport hands to the broker with each new byte stream. */
 export interface ConnectionInfo {
@@ -161,6 +163,8 @@ export class Channel implements PacketSink {
   private auth: AuthExchange | undefined;
   /** Publish rate limits, when configured. */
   private quota: PublishQuota | undefined;
+  /** Replies waiting for the store's commit (`commit` mode), created on first use. */
+  private held: HeldReplies | undefined;
 
   constructor(broker: Broker, socket: Duplex, info: ConnectionInfo) {
     this.broker = broker;
@@ -604,7 +608,8 @@ export class Channel implements PacketSink {
       // packets are handled meanwhile, their acks queue behind the CONNACK.
       this.state = State.Held;
       this.socket.cork();
-      b.persistence!.deferAck(this, PacketType.CONNACK, 0, 0);
+      const p = b.persistence!;
+      (this.held ??= new HeldReplies(this, p)).connack();
     } else this.state = State.Connected;
     let props: Properties | undefined;
     if (v5) {
@@ -912,7 +917,46 @@ export class Channel implements PacketSink {
       packetId: p.packetId,
       reasonCodes: this.version === 5 ? codes : [],
     };
-    if (this.broker.persistence?.holdReply(this, reply, undefined) !== true) this.send(reply);
+    if (!this.holdReply(reply, undefined)) this.send(reply);
+  }
+
+  /**
+   * In `commit` mode, holds the SUBACK / UNSUBACK of a session whose
+   * subscriptions are stored (it outlives its connection) until the commit
+   * that covers the change, in order with the acknowledgements held before it,
+   * so that a crash never loses a subscription the client was told it has.
+   * Returns false when the reply can go at once.
+   */
+  holdReply(
+    packet: SubackPacket | UnsubackPacket,
+    retainedFor: SubscriptionRecord[] | undefined,
+  ): boolean {
+    const p = this.broker.persistence;
+    const s = this.session;
+    if (p === undefined || !p.defersAcks || s === undefined || !p.isStored(s)) return false;
+    (this.held ??= new HeldReplies(this, p)).reply(packet, retainedFor);
+    return true;
+  }
+
+  /**
+   * Sends a SUBACK / UNSUBACK whose change is durable (a no-op on a closed
+   * connection), then the retained messages answering the SUBSCRIBE, as when
+   * nothing waits.
+   */
+  sendHeldReply(
+    packet: SubackPacket | UnsubackPacket,
+    retainedFor: SubscriptionRecord[] | undefined,
+  ): void {
+    this.send(packet);
+    const session = this.session;
+    if (retainedFor === undefined || retainedFor.length === 0 || session === undefined) return;
+    // The subscription is in the session whatever became of this connection: its
+    // retained messages go to the session (queued, or to a connection that took
+    // it over), as they would have had the SUBACK gone out at once; not to a
+    // session discarded meanwhile. They are looked up now, not at SUBSCRIBE time,
+    // so a retained message set meanwhile is never followed by an older one.
+    const b = this.broker;
+    if (b.sessions.get(session.clientId) === session) b.sendRetained(session, retainedFor);
   }
 
   // ---------------------------------------------------------------- DISCONNECT / AUTH
@@ -1012,16 +1056,16 @@ export class Channel implements PacketSink {
     this.write(encode(packet, this.version));
   }
 
-  private sendAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
+  private sendAck(type: AckType, packetId: number, reasonCode: number): void {
     // With `commit` persistence every acknowledgement waits, in order, for the
     // group commit that made its message (or state change) durable.
     const p = this.broker.persistence;
-    if (p?.defersAcks) p.deferAck(this, type, packetId, reasonCode);
+    if (p?.defersAcks) (this.held ??= new HeldReplies(this, p)).ack(type, packetId, reasonCode);
     else this.writeAck(type, packetId, reasonCode);
   }
 
-  /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (the store calls it once the commit is durable). */
-  writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
+  /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (held ones once their commit is durable). */
+  writeAck(type: AckType, packetId: number, reasonCode: number): void {
     if (this.version !== 5) reasonCode = 0;
     // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information.
     // [MQTT-3.4.2-2] and siblings: never grow an ack past a small client Maximum Packet Size.
