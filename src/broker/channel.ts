@@ -30,7 +30,7 @@ import type { Message } from './message.js';
 import type { ClientInfo, ListenerSecurityOptions } from './options.js';
 import { describePacket } from './packet-log.js';
 import type { PublishQuota } from './publish-quota.js';
-import type { DropReason, Session, SubscriptionRecord } from './session.js';
+import type { DeliveryTarget, DropReason, Session, SubscriptionRecord } from './session.js';
 
 /** Connection facts a transport hands to the broker with each new byte stream. */
 export interface ConnectionInfo {
@@ -89,7 +89,7 @@ function onSocketDrained(this: ChannelSocket): void {
  * topic aliases, flow control and reason codes. It holds nothing that must
  * survive a disconnect; that lives in the Session.
  */
-export class Channel implements PacketSink {
+export class Channel implements PacketSink, DeliveryTarget {
   readonly broker: Broker;
   readonly socket: Duplex;
   readonly info: ConnectionInfo;
@@ -113,7 +113,7 @@ export class Channel implements PacketSink {
   /** When the socket was accepted (ms). */
   readonly openedAt: number;
   /** v5: the client's Receive Maximum (limits our inflight towards it). */
-  clientReceiveMaximum = 65535;
+  receiveMaximum = 65535;
   /** v5: the largest packet the client accepts (0 = no limit). */
   clientMaximumPacketSize = 0;
   /** v5: how many topic aliases the client lets us assign. */

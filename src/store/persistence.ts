@@ -365,7 +365,7 @@ export class Persistence {
     if (st === undefined) {
       if (!keeps && will === undefined) return discarded && this.defersAcks;
       st = new SessionStoreState(this, session);
-      session.persist = st;
+      session.setPersistence(st);
       changed ||= keeps;
     } else if (st.keepsMessages) {
       changed ||=
@@ -396,9 +396,9 @@ export class Persistence {
     const b = this.batch;
     const id = session.clientId;
     for (const filter of session.subscriptions.keys()) b.deleteSubscription(id, filter);
-    for (const pid of session.incomingQos2) b.setIncoming(id, pid, false);
+    for (const pid of session.incomingIds()) b.setIncoming(id, pid, false);
     if (st.recorded) b.deleteSession(id);
-    session.persist = undefined;
+    session.setPersistence(undefined);
     this.touch();
   }
 

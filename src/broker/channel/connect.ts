@@ -96,7 +96,7 @@ export function onConnect(ch: Channel, p: ConnectPacket): void {
     ch.will = mp === undefined ? p.will : { ...p.will, topic: mp + p.will.topic };
   }
   if (v5 && props !== undefined) {
-    if (props.receiveMaximum !== undefined) ch.clientReceiveMaximum = props.receiveMaximum;
+    if (props.receiveMaximum !== undefined) ch.receiveMaximum = props.receiveMaximum;
     if (props.maximumPacketSize !== undefined) ch.clientMaximumPacketSize = props.maximumPacketSize;
     if (props.topicAliasMaximum !== undefined) ch.clientTopicAliasMaximum = props.topicAliasMaximum;
     if (props.requestProblemInformation === 0) ch.problemInformation = false;
@@ -236,9 +236,7 @@ function authStep(ch: Channel, ex: AuthExchange, step: AuthStep): void {
     if (s !== undefined) {
       // Re-authentication as someone else: deliveries (also while offline) and
       // later checks follow the new identity, not the session's old one.
-      s.username = step.username;
-      s.client = ch.client;
-      s.acl = ch.access.checkerFor(ch.client);
+      s.reidentify(ch.client, ch.access.checkerFor(ch.client));
       ch.broker.persistence?.sessionSaved(s);
     }
   }
@@ -329,7 +327,7 @@ export function onDisconnect(ch: Channel, p: DisconnectPacket): void {
       );
       return;
     }
-    s.expiryInterval = requested;
+    s.setExpiry(requested);
   }
   // [MQTT-3.14.4-3] a normal DISCONNECT discards the will; v5 0x04 asks for it.
   ch.graceful = !(ch.version === 5 && p.reasonCode === ReasonCode.DisconnectWithWillMessage);

@@ -78,7 +78,7 @@ export function onPublish(ch: Channel, p: PublishPacket): void {
     return;
   }
   b.stats.publishReceived++;
-  if (p.qos === 1 && ch.session!.incomingQos2.has(p.packetId)) {
+  if (p.qos === 1 && ch.session!.hasIncoming(p.packetId)) {
     // The id still belongs to an unreleased QoS 2 exchange.
     publishRefused(ch, p, ReasonCode.PacketIdentifierInUse);
     return;
@@ -92,12 +92,12 @@ export function onPublish(ch: Channel, p: PublishPacket): void {
   }
   if (p.qos === 2) {
     const s = ch.session!;
-    if (s.incomingQos2.has(p.packetId)) {
+    if (s.hasIncoming(p.packetId)) {
       // A re-sent QoS 2 PUBLISH before PUBREL: acknowledge again, deliver nothing.
       queueAck(ch, PacketType.PUBREC, p.packetId, 0);
       return;
     }
-    if (s.incomingQos2.size >= b.options.receiveMaximum) {
+    if (s.incomingCount >= b.options.receiveMaximum) {
       ch.violation(
         new ProtocolError(
           ReasonCode.ReceiveMaximumExceeded,
@@ -218,8 +218,7 @@ function publishAccepted(ch: Channel, p: PublishPacket, topic: string): void {
     queueAck(ch, PacketType.PUBACK, p.packetId, code);
   } else {
     if (code < 0x80) {
-      ch.session!.incomingQos2.add(p.packetId);
-      ch.session!.persist?.incoming(p.packetId, true);
+      ch.session!.recordIncoming(p.packetId);
     }
     queueAck(ch, PacketType.PUBREC, p.packetId, code);
   }
@@ -227,8 +226,7 @@ function publishAccepted(ch: Channel, p: PublishPacket, topic: string): void {
 
 /** Handles PUBREL: releases an incoming QoS 2 packet id and answers PUBCOMP. */
 export function onPubrel(ch: Channel, packetId: number): void {
-  const found = ch.session!.incomingQos2.delete(packetId);
-  if (found) ch.session!.persist?.incoming(packetId, false);
+  const found = ch.session!.releaseIncoming(packetId);
   queueAck(ch, PacketType.PUBCOMP, packetId, found ? 0 : ReasonCode.PacketIdentifierNotFound);
 }
 
