@@ -17,6 +17,7 @@ import type {
   Will,
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import type { ConnectionInfo } from '../transport/connection-info.js';
 import type { AccessControl } from './access-control.js';
 import type { Broker } from './broker.js';
 import { onAuth, onConnect, onDisconnect } from './channel/connect.js';
@@ -27,31 +28,10 @@ import { State } from './channel/state.js';
 import { holdReply, onSubscribe, onUnsubscribe, sendHeldReply } from './channel/subscribe.js';
 import type { AuthExchange } from './enhanced-auth.js';
 import type { Message } from './message.js';
-import type { ClientInfo, ListenerSecurityOptions } from './options.js';
+import type { ClientInfo } from './options.js';
 import { describePacket } from './packet-log.js';
 import type { PublishQuota } from './publish-quota.js';
 import type { DeliveryTarget, DropReason, Session, SubscriptionRecord } from './session.js';
-
-/** Connection facts a transport hands to the broker with each new byte stream. */
-export interface ConnectionInfo {
-  remoteAddress: string;
-  remotePort: number;
-
-  /** Listener name, e.g. "tcp:1883". */
-  listener: string;
-
-  /** Topic prefix of the listener (Mosquitto's mount_point). */
-  mountPoint?: string | undefined;
-
-  /** TLS client certificate subject or identity, used as user name where configured. */
-  certificateSubject?: string | undefined;
-
-  /** Use the certificate identity as the user name (use_identity_as_username). */
-  certificateAsUsername?: boolean | undefined;
-
-  /** The listener's own security block, if it has one (must be one of the broker's listeners'). */
-  security?: ListenerSecurityOptions | undefined;
-}
 
 function uncorkChannel(ch: Channel): void {
   ch.flush();

@@ -1,0 +1,244 @@
+/** SUBSCRIBE and UNSUBSCRIBE: authorization, limits, the session's records and their routes. */
+import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { SubackPacket, SubscribePacket, Subscription } from '../protocol/packets.js';
+import { parseSharedSubscription } from '../protocol/topic.js';
+import type { Persistence } from '../store/persistence.js';
+import type { Channel } from './channel.js';
+import type { ClientInfo, ResolvedBrokerOptions } from './options.js';
+import type { Router } from './router.js';
+import type { Session, SubscriptionRecord } from './session.js';
+import type { BrokerStats } from './stats.js';
+
+/** What subscription handling needs of the broker around it. */
+export interface SubscriptionsDeps {
+  readonly options: ResolvedBrokerOptions;
+  readonly stats: BrokerStats;
+  readonly router: Router;
+  readonly persistence: Persistence | undefined;
+  /** Current time in ms (retained messages expire). */
+  readonly now: number;
+  /** Tells the embedding application about a subscription (the `subscribe` event). */
+  subscribed(client: ClientInfo, subscriptions: Subscription[], granted: number[]): void;
+  /** Tells the embedding application about an unsubscription (the `unsubscribe` event). */
+  unsubscribed(client: ClientInfo, filters: string[]): void;
+}
+
+/**
+ * A filter as a session keys it on a listener with a mount point: the prefix
+ * goes in front of the topic filter, inside a `$share/group/` when shared.
+ */
+function mountedFilter(
+  mountPoint: string,
+  shared: { group: string; filter: string } | undefined,
+  filter: string,
+): string {
+  return shared !== undefined
+    ? `$share/${shared.group}/${mountPoint}${shared.filter}`
+    : mountPoint + filter;
+}
+
+/** Subscribing and unsubscribing, for clients and for internal (bridge) sessions. */
+export class Subscriptions {
+  private readonly deps: SubscriptionsDeps;
+
+  constructor(deps: SubscriptionsDeps) {
+    this.deps = deps;
+  }
+
+  /** Whether a topic or filter has more levels than allowed (counted in stats). */
+  topicTooDeep(topic: string): boolean {
+    const max = this.deps.options.maxTopicLevels;
+    if (max <= 0) return false;
+    let levels = 1;
+    for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) {
+      if (++levels > max) {
+        this.deps.stats.topicLevelsExceeded++;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Handles a SUBSCRIBE: authorizes, records, sends SUBACK, then matching retained messages. */
+  subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
+    const hook = this.deps.options.hooks.authorizeSubscribe;
+    if (hook === undefined || !ch.access.asksSubscribeHook(ch.session!.acl)) {
+      this.complete(ch, p, undefined);
+      return;
+    }
+    return (async () => {
+      const verdicts: Array<boolean | number | undefined> = [];
+      for (const sub of p.subscriptions) verdicts.push(await hook(ch.client!, sub));
+      if (ch.session?.channel !== ch) return;
+      this.complete(ch, p, verdicts);
+    })();
+  }
+
+  private complete(
+    ch: Channel,
+    p: SubscribePacket,
+    verdicts: Array<boolean | number | undefined> | undefined,
+  ): void {
+    const session = ch.session!;
+    const v5 = ch.version === 5;
+    const { options: o, stats, router, persistence } = this.deps;
+    const codes: number[] = [];
+    const subId = p.properties?.subscriptionIdentifiers?.[0];
+    const retainedFor: SubscriptionRecord[] = [];
+    const mp = ch.info.mountPoint;
+    for (let i = 0; i < p.subscriptions.length; i++) {
+      const sub = p.subscriptions[i]!;
+      let verdict = verdicts?.[i];
+      let filter = sub.topic;
+      let topicFilter = filter;
+      let group: string | undefined;
+      const shared = parseSharedSubscription(filter);
+      if (shared === 'invalid') {
+        codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
+        continue;
+      }
+      const unsupported = this.unsupportedFeature(sub.topic, shared !== undefined, subId);
+      if (unsupported !== 0) {
+        codes.push(v5 ? unsupported : 0x80);
+        continue;
+      }
+      if (shared !== undefined) {
+        if (v5 && sub.noLocal) {
+          // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
+          throw new ProtocolError(
+            ReasonCode.ProtocolError,
+            'No Local on a shared subscription',
+            'MQTT-3.8.3-4',
+          );
+        }
+        group = shared.group;
+        topicFilter = shared.filter;
+      }
+      if (mp !== undefined) {
+        topicFilter = mp + topicFilter;
+        filter = mountedFilter(mp, shared, filter);
+      }
+      if (this.topicTooDeep(topicFilter)) {
+        codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
+        continue;
+      }
+      if (verdict === undefined && !ch.access.maySubscribe(session.acl, filter)) verdict = false;
+      if (verdict === false || (typeof verdict === 'number' && verdict >= 0x80)) {
+        stats.authzDenied++;
+        const code = typeof verdict === 'number' ? verdict : o.subscribeDeniedReasonCode;
+        codes.push(v5 ? code : 0x80);
+        continue;
+      }
+      const existing = session.subscriptions.get(filter);
+      if (
+        existing === undefined &&
+        o.maxSubscriptionsPerClient > 0 &&
+        session.subscriptions.size >= o.maxSubscriptionsPerClient
+      ) {
+        stats.subscriptionsRefused++;
+        codes.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
+        continue;
+      }
+      let qos = sub.qos;
+      if (qos > o.maxQos) qos = o.maxQos;
+      if (typeof verdict === 'number' && verdict < qos) qos = verdict as QoS;
+      const rec: SubscriptionRecord = {
+        session,
+        filter,
+        topicFilter,
+        shareGroup: group,
+        qos,
+        // Like Mosquitto, an announced v3 bridge never gets its own messages back, retain flags intact.
+        noLocal: sub.noLocal || ch.bridge,
+        retainAsPublished: sub.retainAsPublished || ch.bridge,
+        retainHandling: sub.retainHandling,
+        subscriptionId: subId,
+      };
+      if (existing !== undefined) router.remove(existing);
+      session.subscriptions.set(filter, rec);
+      router.add(rec);
+      persistence?.subscribed(rec);
+      codes.push(qos);
+      if (
+        group === undefined &&
+        (sub.retainHandling === 0 || (sub.retainHandling === 1 && existing === undefined))
+      ) {
+        retainedFor.push(rec);
+      }
+    }
+    const suback: SubackPacket = {
+      type: PacketType.SUBACK,
+      packetId: p.packetId,
+      reasonCodes: codes,
+    };
+    // A stored session's SUBACK (and the retained messages after it) may wait for the commit.
+    const held = persistence?.holdReply(ch, suback, retainedFor) === true;
+    if (!held) ch.send(suback);
+    this.deps.subscribed(ch.client!, p.subscriptions, codes);
+    if (!held && retainedFor.length > 0) router.sendRetained(session, retainedFor, this.deps.now);
+  }
+
+  /** SUBACK code for a subscription using a feature this broker has switched off, or 0. */
+  private unsupportedFeature(filter: string, shared: boolean, subId: number | undefined): number {
+    const o = this.deps.options;
+    if (shared && !o.sharedSubscriptionAvailable) return ReasonCode.SharedSubscriptionsNotSupported;
+    if (subId !== undefined && !o.subscriptionIdentifiersAvailable)
+      return ReasonCode.SubscriptionIdentifiersNotSupported;
+    if (!o.wildcardSubscriptionAvailable && (filter.includes('+') || filter.includes('#')))
+      return ReasonCode.WildcardSubscriptionsNotSupported;
+    return 0;
+  }
+
+  /** Removes subscriptions by exact filter; returns v5 UNSUBACK codes. */
+  unsubscribe(session: Session, filters: string[]): number[] {
+    const codes: number[] = [];
+    const mp = session.channel?.info.mountPoint;
+    for (const f of filters) {
+      const shared = parseSharedSubscription(f);
+      if (shared === 'invalid') {
+        codes.push(ReasonCode.TopicFilterInvalid);
+        continue;
+      }
+      const filter = mp === undefined ? f : mountedFilter(mp, shared, f);
+      const rec = session.subscriptions.get(filter);
+      if (rec === undefined) {
+        codes.push(ReasonCode.NoSubscriptionExisted);
+        continue;
+      }
+      session.subscriptions.delete(filter);
+      this.deps.router.remove(rec);
+      this.deps.persistence?.unsubscribed(session, filter);
+      codes.push(ReasonCode.Success);
+    }
+    const c = session.channel?.client;
+    if (c !== undefined) this.deps.unsubscribed(c, filters);
+    return codes;
+  }
+
+  /** Subscribes an internal session with No Local and Retain As Published; sends no retained messages. */
+  subscribeInternal(session: Session, filter: string, qos: QoS): void {
+    const router = this.deps.router;
+    const existing = session.subscriptions.get(filter);
+    if (existing !== undefined) router.remove(existing);
+    const rec: SubscriptionRecord = {
+      session,
+      filter,
+      topicFilter: filter,
+      shareGroup: undefined,
+      qos,
+      noLocal: true,
+      retainAsPublished: true,
+      retainHandling: 2,
+      subscriptionId: undefined,
+    };
+    session.subscriptions.set(filter, rec);
+    router.add(rec);
+  }
+
+  /** Removes every subscription of an internal session. */
+  unsubscribeInternal(session: Session): void {
+    for (const rec of session.subscriptions.values()) this.deps.router.remove(rec);
+    session.subscriptions.clear();
+  }
+}
