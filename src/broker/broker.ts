@@ -16,7 +16,7 @@ import type { ListenerAddress } from '../transport/listener-options.js';
 import type { AccessControl, PublishVerdict } from './access-control.js';
 import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
-import { Channel } from './channel.js';
+import { Channel, channelOf } from './channel.js';
 import type { BrokerEvents, PublishedMessage } from './events.js';
 import { Message } from './message.js';
 import {
@@ -30,7 +30,7 @@ import {
 import { RetainedIndex } from './retained-index.js';
 import { type RouteEntry, type RouteResult, Router } from './router.js';
 import {
-  type DeliverySink,
+  type DeliveryTarget,
   Session,
   type SessionLimits,
   type SubscriptionRecord,
@@ -267,7 +267,7 @@ export class Broker extends EventEmitter {
       for (const s of this.sessions.values()) {
         // Restored sessions without a ClientInfo recompile lazily on their next delivery.
         const a = s.access;
-        s.acl = s.client !== undefined && a !== undefined ? a.checkerFor(s.client) : undefined;
+        s.setAcl(s.client !== undefined && a !== undefined ? a.checkerFor(s.client) : undefined);
       }
     }
   }
@@ -295,7 +295,8 @@ export class Broker extends EventEmitter {
     clientId: string,
     reasonCode: number = ReasonCode.AdministrativeAction,
   ): boolean {
-    const ch = this.sessions.get(clientId)?.channel;
+    const s = this.sessions.get(clientId);
+    const ch = s === undefined ? undefined : channelOf(s);
     if (ch === undefined) return false;
     ch.disconnectWith(reasonCode, 'disconnected by an administrator');
     return true;
@@ -443,7 +444,7 @@ export class Broker extends EventEmitter {
   publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult {
     const props = forwardableProperties(p.properties);
     const msg = this.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
-    return this.routeMessage(msg, session.channel?.client);
+    return this.routeMessage(msg, session.online ? session.client : undefined);
   }
 
   /**
@@ -468,10 +469,9 @@ export class Broker extends EventEmitter {
    * Creates an in-process session whose deliveries go to `sink` (a bridge's local
    * side). It is not in `sessions`, so no client takes it over, and it is never persisted.
    */
-  createInternalSession(clientId: string, sink: DeliverySink): Session {
+  createInternalSession(clientId: string, sink: DeliveryTarget): Session {
     const s = new Session(clientId, 5, 0, this.sessionLimits());
-    s.sink = sink;
-    s.access = this.access;
+    s.deliverTo(sink, this.access);
     return s;
   }
 

@@ -512,7 +512,7 @@ export class Channel implements PacketSink, DeliveryTarget {
     this.willSent = true;
     const will = this.graceful ? undefined : this.will;
     this.will = undefined;
-    if (this.session !== undefined && this.session.channel === this) {
+    if (this.session !== undefined && this.session.target === this) {
       this.broker.onClientDisconnected(this, will, this.closeReason);
     } else if (will !== undefined && this.client !== undefined) {
       this.broker.publishWill(this.session, this.client, will);
@@ -541,6 +541,12 @@ export class Channel implements PacketSink, DeliveryTarget {
     }
     return false;
   }
+}
+
+/** The connection attached to a session, if the client is online over the network. */
+export function channelOf(session: Session): Channel | undefined {
+  const t = session.target;
+  return t instanceof Channel ? t : undefined;
 }
 
 function destroyLater(socket: Duplex): void {
