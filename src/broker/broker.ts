@@ -17,6 +17,7 @@ import type { AccessControl, PublishVerdict } from './access-control.js';
 import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
 import { Channel, channelOf } from './channel.js';
+import { clusterHost } from './cluster-host.js';
 import type { BrokerEvents, PublishedMessage } from './events.js';
 import { Message } from './message.js';
 import {
@@ -135,7 +136,19 @@ export class Broker extends EventEmitter {
         if (this.listenerCount('unsubscribe') > 0) this.emit('unsubscribe', client, filters);
       },
     });
-    this.cluster = options.cluster !== undefined ? new Cluster(this, options.cluster) : undefined;
+    this.cluster =
+      options.cluster !== undefined
+        ? new Cluster(
+            clusterHost({
+              broker: this,
+              router: this.routing,
+              registry: this.registry,
+              retained: this.retained,
+              persistence: this.persistence,
+            }),
+            options.cluster,
+          )
+        : undefined;
     this.routing.observer = this.cluster;
     this.registry.observer = this.cluster;
     this.sys = new SysTopics(this);
