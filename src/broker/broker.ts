@@ -6,7 +6,13 @@ import type { Logger } from 'pino';
 import { Cluster } from '../cluster/cluster.js';
 import { type QoS, ReasonCode } from '../protocol/constants.js';
 import { forwardableProperties } from '../protocol/hop-properties.js';
-import type { ConnectPacket, PublishPacket, SubscribePacket, Will } from '../protocol/packets.js';
+import type {
+  ConnectPacket,
+  PublishPacket,
+  SubscribePacket,
+  Subscription,
+  Will,
+} from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { Persistence } from '../store/persistence.js';
 import { restoreState } from '../store/restore.js';
@@ -38,7 +44,7 @@ import {
 } from './session.js';
 import { type Attachment, SessionRegistry } from './session-registry.js';
 import { BrokerStats } from './stats.js';
-import { Subscriptions } from './subscriptions.js';
+import { type SubscribeOutcome, Subscriptions } from './subscriptions.js';
 import { SysTopics } from './sys.js';
 import type { TopicTrie } from './topic-trie.js';
 
@@ -90,11 +96,6 @@ export class Broker extends EventEmitter {
   private closing = false;
   /** The broker as its listeners see it. */
   private readonly acceptor = brokerAcceptor(this);
-  /**
-   * Deliveries of the last `publishFrom()` that a full queue refused (for PUBACK 0x97).
-   * Kept for the channel until it reads `publishFromClient()`'s result instead.
-   */
-  lastRouteQueueFull = 0;
   private readonly connectionRate = new ConnectionRate();
 
   constructor(options: BrokerOptions = {}) {
@@ -128,9 +129,6 @@ export class Broker extends EventEmitter {
       persistence: this.persistence,
       get now() {
         return broker.now;
-      },
-      subscribed: (client, subs, codes) => {
-        if (this.listenerCount('subscribe') > 0) this.emit('subscribe', client, subs, codes);
       },
       unsubscribed: (client, filters) => {
         if (this.listenerCount('unsubscribe') > 0) this.emit('unsubscribe', client, filters);
@@ -461,16 +459,6 @@ export class Broker extends EventEmitter {
   }
 
   /**
-   * Routes a PUBLISH received from a client; returns how many sessions it
-   * reached, and leaves how many of them were full in `lastRouteQueueFull`.
-   */
-  publishFrom(session: Session, topic: string, p: PublishPacket): number {
-    const r = this.publishFromClient(session, topic, p);
-    this.lastRouteQueueFull = r.queueFull;
-    return r.reached;
-  }
-
-  /**
    * Publishes a message from the embedding application (origin: the broker).
    * Returns how many sessions it reached.
    */
@@ -558,9 +546,17 @@ export class Broker extends EventEmitter {
     return this.subscriptions.topicTooDeep(topic);
   }
 
-  /** Handles a SUBSCRIBE: authorizes, records, sends SUBACK, then matching retained messages. */
-  subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
+  /** Handles a SUBSCRIBE: authorizes and records; the channel answers with SUBACK and the retained messages. */
+  subscribe(
+    ch: Channel,
+    p: SubscribePacket,
+  ): SubscribeOutcome | Promise<SubscribeOutcome | undefined> {
     return this.subscriptions.subscribe(ch, p);
+  }
+
+  /** A client's SUBSCRIBE was answered (SUBACK sent or held for the commit): the `subscribe` event. */
+  subscribeAnswered(client: ClientInfo, subscriptions: Subscription[], granted: number[]): void {
+    if (this.listenerCount('subscribe') > 0) this.emit('subscribe', client, subscriptions, granted);
   }
 
   /** Sends the retained messages matching new subscriptions (after their SUBACK). */
@@ -573,9 +569,9 @@ export class Broker extends EventEmitter {
     this.routing.add(rec);
   }
 
-  /** Removes subscriptions by exact filter; returns v5 UNSUBACK codes. */
-  unsubscribe(session: Session, filters: string[]): number[] {
-    return this.subscriptions.unsubscribe(session, filters);
+  /** Removes a connected client's subscriptions by exact filter; returns v5 UNSUBACK codes. */
+  unsubscribe(ch: Channel, filters: string[]): number[] {
+    return this.subscriptions.unsubscribe(ch, filters);
   }
 
   // ---------------------------------------------------------------- timers

@@ -25,7 +25,7 @@ import type { AckType, HeldReplies } from './channel/held-replies.js';
 import { publishOut, queueAck, writeAckNow } from './channel/outbound.js';
 import { onPublish, onPubrec, onPubrel } from './channel/publish.js';
 import { State } from './channel/state.js';
-import { holdReply, onSubscribe, onUnsubscribe, sendHeldReply } from './channel/subscribe.js';
+import { onSubscribe, onUnsubscribe, sendHeldReply } from './channel/subscribe.js';
 import type { AuthExchange } from './enhanced-auth.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
@@ -392,14 +392,6 @@ export class Channel implements PacketSink, DeliveryTarget {
     subIds: number[] | undefined,
   ): DropReason {
     return publishOut(this, msg, qos, retain, packetId, dup, subIds);
-  }
-
-  /** Holds a SUBACK/UNSUBACK of a stored session for the commit; false when it can go at once. */
-  holdReply(
-    packet: SubackPacket | UnsubackPacket,
-    retainedFor: SubscriptionRecord[] | undefined,
-  ): boolean {
-    return holdReply(this, packet, retainedFor);
   }
 
   /** Sends a SUBACK/UNSUBACK whose change is durable, then the retained messages it answers. */

@@ -2,6 +2,7 @@
 import type { ClusterHost } from '../cluster/host.js';
 import type { Persistence } from '../store/persistence.js';
 import type { Broker } from './broker.js';
+import { channelOf } from './channel.js';
 import type { Message } from './message.js';
 import type { RetainedIndex } from './retained-index.js';
 import type { Router } from './router.js';
@@ -44,6 +45,12 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
     session: (clientId) => registry.sessions.get(clientId),
     destroySession(s) {
       registry.destroy(s);
+    },
+    closeTakenOver(s) {
+      const ch = channelOf(s);
+      if (ch === undefined) return false;
+      ch.takenOver();
+      return true;
     },
     sessionLimits: () => registry.limits(),
     adoptSession(s) {

@@ -2,7 +2,6 @@ import type { AclChecker } from '../auth/acl.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Will } from '../protocol/packets.js';
 import type { AccessControl } from './access-control.js';
-import type { Channel } from './channel.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import type { SharedGroup } from './shared-group.js';
@@ -106,9 +105,6 @@ export interface DeliveryTarget {
   /** How many QoS 1/2 PUBLISH packets the target takes unacknowledged (v5 Receive Maximum). */
   readonly receiveMaximum: number;
 }
-
-/** @deprecated transitional name of DeliveryTarget. */
-export type DeliverySink = DeliveryTarget;
 
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
 export const SESSION_NEVER_EXPIRES = 0xffffffff;
@@ -711,67 +707,5 @@ export class Session {
       return this.sendNew(d);
     }
     return this.enqueue(d);
-  }
-
-  // ---------------------------------------------------------------- transitional
-  // Writers in broker.ts and cluster/ move to the methods above once the broker
-  // split lands; until then these keep them compiling.
-
-  /** @deprecated transitional: use target / channelOf. */
-  get channel(): Channel | undefined {
-    return this.out as Channel | undefined;
-  }
-  set channel(ch: Channel | undefined) {
-    this.out = ch;
-  }
-  /** @deprecated transitional: use deliverTo. */
-  set sink(t: DeliveryTarget | undefined) {
-    this.inProcess = t;
-  }
-  /** @deprecated transitional: use the incoming methods. */
-  get incomingQos2(): Set<number> {
-    return (this.incomingQos2Set ??= new Set());
-  }
-  set username(v: string | undefined) {
-    this.user = v;
-  }
-  set client(v: ClientInfo | undefined) {
-    this.clientInfo = v;
-  }
-  set acl(v: AclChecker | undefined) {
-    this.checker = v;
-  }
-  set access(v: AccessControl | undefined) {
-    this.accessControl = v;
-  }
-  set listener(v: string | undefined) {
-    this.listenerName = v;
-  }
-  set expiryInterval(v: number) {
-    this.expiry = v;
-  }
-  set protocolVersion(v: ProtocolVersion) {
-    this.version = v;
-  }
-  set pendingWill(v: Will | undefined) {
-    this.will = v;
-  }
-  set pendingWillAt(v: number) {
-    this.willAt = v;
-  }
-  set disconnectedAt(v: number) {
-    this.disconnectedTime = v;
-  }
-  set routeStamp(v: number) {
-    this.stamp = v;
-  }
-  set routeQos(v: QoS) {
-    this.matchQos = v;
-  }
-  set routeRetainAsPublished(v: boolean) {
-    this.matchRetainAsPublished = v;
-  }
-  set routeSubIds(v: number[] | undefined) {
-    this.matchSubIds = v;
   }
 }

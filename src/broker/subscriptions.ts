@@ -1,7 +1,7 @@
 /** SUBSCRIBE and UNSUBSCRIBE: authorization, limits, the session's records and their routes. */
-import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
+import { type QoS, ReasonCode } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type { SubackPacket, SubscribePacket, Subscription } from '../protocol/packets.js';
+import type { SubscribePacket } from '../protocol/packets.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
 import type { Persistence } from '../store/persistence.js';
 import type { Channel } from './channel.js';
@@ -18,10 +18,14 @@ export interface SubscriptionsDeps {
   readonly persistence: Persistence | undefined;
   /** Current time in ms (retained messages expire). */
   readonly now: number;
-  /** Tells the embedding application about a subscription (the `subscribe` event). */
-  subscribed(client: ClientInfo, subscriptions: Subscription[], granted: number[]): void;
   /** Tells the embedding application about an unsubscription (the `unsubscribe` event). */
   unsubscribed(client: ClientInfo, filters: string[]): void;
+}
+
+/** What a SUBSCRIBE came to: a SUBACK code per filter, and the subscriptions owed retained messages. */
+export interface SubscribeOutcome {
+  readonly codes: number[];
+  readonly retainedFor: SubscriptionRecord[];
 }
 
 /**
@@ -60,18 +64,24 @@ export class Subscriptions {
     return false;
   }
 
-  /** Handles a SUBSCRIBE: authorizes, records, sends SUBACK, then matching retained messages. */
-  subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
+  /**
+   * Handles a SUBSCRIBE: authorizes and records each subscription; the
+   * channel answers with the SUBACK and then the retained messages. Answers
+   * undefined when an asynchronous hook outlived the connection's hold on its session.
+   */
+  subscribe(
+    ch: Channel,
+    p: SubscribePacket,
+  ): SubscribeOutcome | Promise<SubscribeOutcome | undefined> {
     const hook = this.deps.options.hooks.authorizeSubscribe;
     if (hook === undefined || !ch.access.asksSubscribeHook(ch.session!.acl)) {
-      this.complete(ch, p, undefined);
-      return;
+      return this.complete(ch, p, undefined);
     }
     return (async () => {
       const verdicts: Array<boolean | number | undefined> = [];
       for (const sub of p.subscriptions) verdicts.push(await hook(ch.client!, sub));
-      if (ch.session?.channel !== ch) return;
-      this.complete(ch, p, verdicts);
+      if (ch.session?.target !== ch) return undefined;
+      return this.complete(ch, p, verdicts);
     })();
   }
 
@@ -79,7 +89,7 @@ export class Subscriptions {
     ch: Channel,
     p: SubscribePacket,
     verdicts: Array<boolean | number | undefined> | undefined,
-  ): void {
+  ): SubscribeOutcome {
     const session = ch.session!;
     const v5 = ch.version === 5;
     const { options: o, stats, router, persistence } = this.deps;
@@ -167,16 +177,7 @@ export class Subscriptions {
         retainedFor.push(rec);
       }
     }
-    const suback: SubackPacket = {
-      type: PacketType.SUBACK,
-      packetId: p.packetId,
-      reasonCodes: codes,
-    };
-    // A stored session's SUBACK (and the retained messages after it) may wait for the commit.
-    const held = persistence?.holdReply(ch, suback, retainedFor) === true;
-    if (!held) ch.send(suback);
-    this.deps.subscribed(ch.client!, p.subscriptions, codes);
-    if (!held && retainedFor.length > 0) router.sendRetained(session, retainedFor, this.deps.now);
+    return { codes, retainedFor };
   }
 
   /** SUBACK code for a subscription using a feature this broker has switched off, or 0. */
@@ -190,10 +191,11 @@ export class Subscriptions {
     return 0;
   }
 
-  /** Removes subscriptions by exact filter; returns v5 UNSUBACK codes. */
-  unsubscribe(session: Session, filters: string[]): number[] {
+  /** Removes subscriptions of a connected client by exact filter; returns v5 UNSUBACK codes. */
+  unsubscribe(ch: Channel, filters: string[]): number[] {
+    const session = ch.session!;
     const codes: number[] = [];
-    const mp = session.channel?.info.mountPoint;
+    const mp = ch.info.mountPoint;
     for (const f of filters) {
       const shared = parseSharedSubscription(f);
       if (shared === 'invalid') {
@@ -211,7 +213,7 @@ export class Subscriptions {
       this.deps.persistence?.unsubscribed(session, filter);
       codes.push(ReasonCode.Success);
     }
-    const c = session.channel?.client;
+    const c = ch.client;
     if (c !== undefined) this.deps.unsubscribed(c, filters);
     return codes;
   }

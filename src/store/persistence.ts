@@ -264,18 +264,6 @@ export class Persistence {
     return this.window;
   }
 
-  /**
-   * Transitional: the broker still builds the SUBACK and hands it to the
-   * connection's own held replies through here. Returns false when it can go at once.
-   */
-  holdReply<P, R>(
-    target: { holdReply(packet: P, retainedFor: R): boolean },
-    packet: P,
-    retainedFor: R,
-  ): boolean {
-    return target.holdReply(packet, retainedFor);
-  }
-
   /** Commits the open window; those waiting on it so far are told when it is durable. */
   commitNow(): void {
     this.scheduled = false;

@@ -204,22 +204,21 @@ function publishRefused(ch: Channel, p: PublishPacket, reason: number): void {
 /** Routes an accepted PUBLISH and acknowledges it with what routing found. */
 function publishAccepted(ch: Channel, p: PublishPacket, topic: string): void {
   const b = ch.broker;
-  const matched = b.publishFrom(ch.session!, topic, p);
+  const routed = b.publishFromClient(ch.session!, topic, p);
+  const matched = routed.reached;
   if ((ch.work += matched) >= DELIVERY_BUDGET) ch.yieldTurn();
   if (p.qos === 0) return;
   // 0x97: every subscriber's queue was full, so nobody will get it.
   const code =
     matched === 0
       ? ReasonCode.NoMatchingSubscribers
-      : b.lastRouteQueueFull === matched
+      : routed.queueFull === matched
         ? ReasonCode.QuotaExceeded
         : 0;
   if (p.qos === 1) {
     queueAck(ch, PacketType.PUBACK, p.packetId, code);
   } else {
-    if (code < 0x80) {
-      ch.session!.recordIncoming(p.packetId);
-    }
+    if (code < 0x80) ch.session!.recordIncoming(p.packetId);
     queueAck(ch, PacketType.PUBREC, p.packetId, code);
   }
 }

@@ -7,26 +7,50 @@ import type {
 } from '../../protocol/packets.js';
 import type { Channel } from '../channel.js';
 import type { SubscriptionRecord } from '../session.js';
+import type { SubscribeOutcome } from '../subscriptions.js';
 import { HeldReplies } from './held-replies.js';
 
 // SUBSCRIBE and UNSUBSCRIBE of one channel and their replies.
 
 /** Handles SUBSCRIBE; input waits while an asynchronous authorization hook runs. */
 export function onSubscribe(ch: Channel, p: SubscribePacket): void {
-  const b = ch.broker;
-  const result = b.subscribe(ch, p);
-  if (result instanceof Promise) {
-    ch.backlog = [];
-    result.then(
-      () => ch.releaseBacklog(),
-      (err) => ch.onError(err),
-    );
+  const result = ch.broker.subscribe(ch, p);
+  if (!(result instanceof Promise)) {
+    answerSubscribe(ch, p, result);
+    return;
   }
+  ch.backlog = [];
+  result.then(
+    (outcome) => {
+      if (outcome !== undefined) answerSubscribe(ch, p, outcome);
+      ch.releaseBacklog();
+    },
+    (err) => ch.onError(err),
+  );
+}
+
+/**
+ * Answers a SUBSCRIBE with its SUBACK, then sends the retained messages the
+ * new subscriptions asked for; a stored session's SUBACK (and those retained
+ * messages after it) may wait for the commit.
+ */
+function answerSubscribe(ch: Channel, p: SubscribePacket, outcome: SubscribeOutcome): void {
+  const { codes, retainedFor } = outcome;
+  const suback: SubackPacket = {
+    type: PacketType.SUBACK,
+    packetId: p.packetId,
+    reasonCodes: codes,
+  };
+  const held = holdReply(ch, suback, retainedFor);
+  if (!held) ch.send(suback);
+  const b = ch.broker;
+  b.subscribeAnswered(ch.client!, p.subscriptions, codes);
+  if (!held && retainedFor.length > 0) b.sendRetained(ch.session!, retainedFor);
 }
 
 /** Handles UNSUBSCRIBE and answers UNSUBACK (held for the commit of a stored session). */
 export function onUnsubscribe(ch: Channel, p: UnsubscribePacket): void {
-  const codes = ch.broker.unsubscribe(ch.session!, p.topics);
+  const codes = ch.broker.unsubscribe(ch, p.topics);
   const reply: UnsubackPacket = {
     type: PacketType.UNSUBACK,
     packetId: p.packetId,
