@@ -58,7 +58,7 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
       persistence?.sessionAttached(s, undefined, false);
     },
     adoptSubscription(rec) {
-      rec.session.subscriptions.set(rec.filter, rec);
+      rec.session.addSubscription(rec);
       router.add(rec);
       persistence?.subscribed(rec);
     },

@@ -134,7 +134,7 @@ export class SessionRegistry {
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     const router = this.deps.router;
     for (const sub of session.subscriptions.values()) router.remove(sub);
-    session.subscriptions.clear();
+    session.clearSubscriptions();
     router.handOverShared(session, false);
     session.clearMessages();
     const will = session.takeWill();

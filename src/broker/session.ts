@@ -176,12 +176,16 @@ export class Session {
   }
 
   /** Subscriptions by filter as subscribed. */
-  get subscriptions(): Map<string, SubscriptionRecord> {
+  get subscriptions(): ReadonlyMap<string, SubscriptionRecord> {
     return (this.subscriptionMap ??= new Map());
   }
 
   /** Outgoing QoS 1/2 deliveries awaiting acknowledgement, in send order. */
-  get inflight(): Map<number, Delivery> {
+  get inflight(): ReadonlyMap<number, Delivery> {
+    return (this.inflightMap ??= new Map());
+  }
+
+  private inflightWritable(): Map<number, Delivery> {
     return (this.inflightMap ??= new Map());
   }
 
@@ -386,6 +390,28 @@ export class Session {
     return false;
   }
 
+  // ---------------------------------------------------------------- subscriptions
+
+  /** Adds a subscription (keyed by its filter as subscribed); returns the one it replaced. */
+  addSubscription(rec: SubscriptionRecord): SubscriptionRecord | undefined {
+    const map = (this.subscriptionMap ??= new Map());
+    const old = map.get(rec.filter);
+    map.set(rec.filter, rec);
+    return old;
+  }
+
+  /** Removes the subscription of this filter; returns it, or undefined if there was none. */
+  removeSubscription(filter: string): SubscriptionRecord | undefined {
+    const rec = this.subscriptionMap?.get(filter);
+    if (rec !== undefined) this.subscriptionMap!.delete(filter);
+    return rec;
+  }
+
+  /** Removes every subscription (the caller has taken them out of the router). */
+  clearSubscriptions(): void {
+    this.subscriptionMap?.clear();
+  }
+
   // ---------------------------------------------------------------- incoming QoS 2
 
   /** Number of incoming QoS 2 packet ids received and not yet released by PUBREL. */
@@ -541,13 +567,13 @@ export class Session {
     const p = this.store;
     if (p !== undefined && d.qos === 2 && p.hold(d)) {
       d.held = true;
-      this.inflight.set(pid, d);
+      this.inflightWritable().set(pid, d);
       return DropReason.None;
     }
     const r = t.sendPublish(d.msg, d.qos, d.retain, pid, false, d.subIds);
     // A message the client declared too large is dropped as if delivered (v5 4.13).
     if (r === DropReason.None) {
-      this.inflight.set(pid, d);
+      this.inflightWritable().set(pid, d);
       p?.stored(d);
     } else p?.removed(d);
     return r;
@@ -589,7 +615,7 @@ export class Session {
       const d = this.inflight.get(packetId);
       if (d !== undefined) p.removed(d);
     }
-    if (!this.inflight.delete(packetId)) return false;
+    if (!this.inflightWritable().delete(packetId)) return false;
     if (this.queueHead < this.queue.length) this.drain(now);
     return true;
   }
@@ -647,7 +673,7 @@ export class Session {
     const out: Delivery[] = [];
     for (const [pid, d] of this.inflight) {
       if (d.group !== undefined && d.qos === 1) {
-        this.inflight.delete(pid);
+        this.inflightWritable().delete(pid);
         this.store?.removed(d);
         d.packetId = 0;
         d.held = false;
@@ -688,7 +714,7 @@ export class Session {
 
   /** Puts back a delivery loaded from storage: in flight when it has a packet id, else queued. */
   restore(d: Delivery): void {
-    if (d.packetId !== 0) this.inflight.set(d.packetId, d);
+    if (d.packetId !== 0) this.inflightWritable().set(d.packetId, d);
     else {
       this.queue.push(d);
       this.queueBytes += d.msg.payload.length;

@@ -166,7 +166,7 @@ export class Subscriptions {
         subscriptionId: subId,
       };
       if (existing !== undefined) router.remove(existing);
-      session.subscriptions.set(filter, rec);
+      session.addSubscription(rec);
       router.add(rec);
       persistence?.subscribed(rec);
       codes.push(qos);
@@ -208,7 +208,7 @@ export class Subscriptions {
         codes.push(ReasonCode.NoSubscriptionExisted);
         continue;
       }
-      session.subscriptions.delete(filter);
+      session.removeSubscription(filter);
       this.deps.router.remove(rec);
       this.deps.persistence?.unsubscribed(session, filter);
       codes.push(ReasonCode.Success);
@@ -234,13 +234,13 @@ export class Subscriptions {
       retainHandling: 2,
       subscriptionId: undefined,
     };
-    session.subscriptions.set(filter, rec);
+    session.addSubscription(rec);
     router.add(rec);
   }
 
   /** Removes every subscription of an internal session. */
   unsubscribeInternal(session: Session): void {
     for (const rec of session.subscriptions.values()) this.deps.router.remove(rec);
-    session.subscriptions.clear();
+    session.clearSubscriptions();
   }
 }

@@ -93,7 +93,7 @@ export function restoreState(
       continue;
     }
     const rec = { ...data, session: s };
-    s.subscriptions.set(rec.filter, rec);
+    s.addSubscription(rec);
     broker.addRoute(rec);
   }
   for (const { clientId, seq, data } of state.deliveries) {
