@@ -24,6 +24,7 @@ import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
 import { Channel, channelOf } from './channel.js';
 import { clusterHost } from './cluster-host.js';
+import type { DeliveryTarget } from './delivery-target.js';
 import type { BrokerEvents, PublishedMessage } from './events.js';
 import { Message } from './message.js';
 import {
@@ -36,12 +37,7 @@ import {
 } from './options.js';
 import { RetainedIndex } from './retained-index.js';
 import { type RouteEntry, type RouteResult, Router } from './router.js';
-import {
-  type DeliveryTarget,
-  Session,
-  type SessionLimits,
-  type SubscriptionRecord,
-} from './session.js';
+import { Session, type SessionLimits, type SubscriptionRecord } from './session.js';
 import { type Attachment, SessionRegistry } from './session-registry.js';
 import { BrokerStats } from './stats.js';
 import { type SubscribeOutcome, Subscriptions } from './subscriptions.js';

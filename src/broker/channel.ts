@@ -26,12 +26,13 @@ import { publishOut, queueAck, writeAckNow } from './channel/outbound.js';
 import { onPublish, onPubrec, onPubrel } from './channel/publish.js';
 import { State } from './channel/state.js';
 import { onSubscribe, onUnsubscribe, sendHeldReply } from './channel/subscribe.js';
+import type { DeliveryTarget, DropReason } from './delivery-target.js';
 import type { AuthExchange } from './enhanced-auth.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import { describePacket } from './packet-log.js';
 import type { PublishQuota } from './publish-quota.js';
-import type { DeliveryTarget, DropReason, Session, SubscriptionRecord } from './session.js';
+import type { Session, SubscriptionRecord } from './session.js';
 
 function uncorkChannel(ch: Channel): void {
   ch.flush();

@@ -1,9 +1,10 @@
 /** The router: the subscription index, routing a message to sessions, shared groups, retained on subscribe. */
 import type { QoS } from '../protocol/constants.js';
 import type { AccessControls } from './access-controls.js';
+import { DropReason } from './delivery-target.js';
 import type { Message } from './message.js';
 import type { RetainedIndex } from './retained-index.js';
-import { DropReason, type Session, type SubscriptionRecord } from './session.js';
+import type { Session, SubscriptionRecord } from './session.js';
 import { SharedGroup, type ShareStrategy } from './shared-group.js';
 import type { BrokerStats } from './stats.js';
 import { TopicTrie } from './topic-trie.js';

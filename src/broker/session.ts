@@ -2,6 +2,8 @@ import type { AclChecker } from '../auth/acl.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Will } from '../protocol/packets.js';
 import type { AccessControl } from './access-control.js';
+import { DeliveryQueue } from './delivery-queue.js';
+import { type DeliveryTarget, DropReason } from './delivery-target.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import type { SharedGroup } from './shared-group.js';
@@ -67,45 +69,6 @@ export interface SessionLimits {
   queueQos0: boolean;
 }
 
-/** Why a delivery did not reach the client or its queue, for counting. */
-export const DropReason = {
-  None: 0,
-  QueueFull: 1,
-  Offline: 2,
-  SlowConsumer: 3,
-  TooLarge: 4,
-  Expired: 5,
-} as const;
-
-/** One of the DropReason values. */
-export type DropReason = (typeof DropReason)[keyof typeof DropReason];
-
-/**
- * Where an online session's packets go: the connection attached to it (a
- * Channel), or for an in-process session (a bridge's local side) a sink that
- * takes every delivery at once and keeps its own queue and acknowledgements.
- * The session decides what to send and when; the target only sends it.
- */
-export interface DeliveryTarget {
-  /**
-   * Sends one PUBLISH (`packetId` 0 for QoS 0 and for in-process sinks).
-   * Called synchronously from the routing loop, so it must not block. Returns
-   * DropReason.None, or why the message was not sent (slow consumer, too large).
-   */
-  sendPublish(
-    msg: Message,
-    qos: QoS,
-    retain: boolean,
-    packetId: number,
-    dup: boolean,
-    subIds: number[] | undefined,
-  ): DropReason;
-  /** Sends PUBREL for an outgoing QoS 2 message the client has received (on resume). */
-  sendPubrel(packetId: number): void;
-  /** How many QoS 1/2 PUBLISH packets the target takes unacknowledged (v5 Receive Maximum). */
-  readonly receiveMaximum: number;
-}
-
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
 export const SESSION_NEVER_EXPIRES = 0xffffffff;
 
@@ -126,9 +89,7 @@ export class Session {
   private inflightMap: Map<number, Delivery> | undefined = undefined;
   private incomingQos2Set: Set<number> | undefined = undefined;
   /** Deliveries waiting for the window or for the client to come back. */
-  private queue: Delivery[] = [];
-  private queueHead = 0;
-  private queueBytes = 0;
+  private readonly queue = new DeliveryQueue();
   private expiry: number;
   private disconnectedTime = 0;
   private will: Will | undefined = undefined;
@@ -191,7 +152,7 @@ export class Session {
 
   /** Payload bytes in the queue. */
   get queuedBytes(): number {
-    return this.queueBytes;
+    return this.queue.bytes;
   }
 
   /** Session expiry in seconds after disconnect (v5 semantics; v3 persistent = never). */
@@ -459,7 +420,7 @@ export class Session {
 
   /** Number of deliveries queued (not in flight). */
   get queuedCount(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue.length;
   }
 
   /** Whether a client is attached. */
@@ -504,11 +465,7 @@ export class Session {
       seq: 0,
       held: false,
     };
-    if (
-      t !== undefined &&
-      this.queueHead === this.queue.length &&
-      this.inflight.size < this.window()
-    ) {
+    if (t !== undefined && this.queue.length === 0 && this.inflight.size < this.window()) {
       return this.sendNew(d);
     }
     return this.enqueue(d);
@@ -518,7 +475,7 @@ export class Session {
     const lim = this.limits;
     const size = d.msg.payload.length;
     const overCount = lim.maxQueuedMessages > 0 && this.queuedCount >= lim.maxQueuedMessages;
-    const overBytes = lim.maxQueuedBytes > 0 && this.queueBytes + size > lim.maxQueuedBytes;
+    const overBytes = lim.maxQueuedBytes > 0 && this.queue.bytes + size > lim.maxQueuedBytes;
     if (overCount || overBytes) {
       if (!lim.dropOldest || this.queuedCount === 0) {
         this.dropCount++;
@@ -528,34 +485,16 @@ export class Session {
       while (
         this.queuedCount > 0 &&
         ((lim.maxQueuedMessages > 0 && this.queuedCount >= lim.maxQueuedMessages) ||
-          (lim.maxQueuedBytes > 0 && this.queueBytes + size > lim.maxQueuedBytes))
+          (lim.maxQueuedBytes > 0 && this.queue.bytes + size > lim.maxQueuedBytes))
       ) {
-        const old = this.shift()!;
-        this.queueBytes -= old.msg.payload.length;
+        const old = this.queue.shift()!;
         this.dropCount++;
         this.store?.removed(old);
       }
     }
     this.queue.push(d);
-    this.queueBytes += size;
     this.store?.stored(d);
     return DropReason.None;
-  }
-
-  private shift(): Delivery | undefined {
-    if (this.queueHead >= this.queue.length) return undefined;
-    const d = this.queue[this.queueHead]!;
-    (this.queue as Array<Delivery | undefined>)[this.queueHead] = undefined;
-    this.queueHead++;
-    // Compact occasionally so the array does not grow without bound.
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.queueHead);
-      this.queueHead = 0;
-    } else if (this.queueHead === this.queue.length) {
-      this.queue.length = 0;
-      this.queueHead = 0;
-    }
-    return d;
   }
 
   /** Sends a delivery for the first time: QoS 0 straight out, QoS 1/2 with a new packet id. */
@@ -594,11 +533,10 @@ export class Session {
 
   /** Moves queued deliveries into the window while there is room and a client. */
   drain(now: number): void {
-    while (this.out !== undefined && this.queueHead < this.queue.length) {
-      const next = this.queue[this.queueHead]!;
+    while (this.out !== undefined && this.queue.length > 0) {
+      const next = this.queue.peek()!;
       if (next.qos > 0 && this.inflight.size >= this.window()) return;
-      this.shift();
-      this.queueBytes -= next.msg.payload.length;
+      this.queue.shift();
       if (next.msg.isExpired(now)) {
         this.dropCount++;
         this.store?.removed(next);
@@ -616,7 +554,7 @@ export class Session {
       if (d !== undefined) p.removed(d);
     }
     if (!this.inflightWritable().delete(packetId)) return false;
-    if (this.queueHead < this.queue.length) this.drain(now);
+    if (this.queue.length > 0) this.drain(now);
     return true;
   }
 
@@ -650,16 +588,14 @@ export class Session {
 
   /** Drops everything queued and in flight (session discarded or expired). */
   clearMessages(): void {
-    this.queue = [];
-    this.queueHead = 0;
-    this.queueBytes = 0;
+    this.queue.clear();
     this.inflightMap?.clear();
     this.incomingQos2Set?.clear();
   }
 
   /** Iterates the queued deliveries, oldest first (for persistence and shared-subscription handover). */
   *queued(): IterableIterator<Delivery> {
-    for (let i = this.queueHead; i < this.queue.length; i++) yield this.queue[i]!;
+    yield* this.queue.values();
   }
 
   /**
@@ -680,19 +616,10 @@ export class Session {
         out.push(d);
       }
     }
-    if (this.queueHead < this.queue.length) {
-      const keep: Delivery[] = [];
-      for (let i = this.queueHead; i < this.queue.length; i++) {
-        const d = this.queue[i]!;
-        if (d.group !== undefined) {
-          this.queueBytes -= d.msg.payload.length;
-          this.store?.removed(d);
-          out.push(d);
-        } else keep.push(d);
-      }
-      this.queue = keep;
-      this.queueHead = 0;
-    }
+    const fromQueue = out.length;
+    this.queue.takeShared(out);
+    const p = this.store;
+    if (p !== undefined) for (let i = fromQueue; i < out.length; i++) p.removed(out[i]!);
     return out;
   }
 
@@ -717,7 +644,6 @@ export class Session {
     if (d.packetId !== 0) this.inflightWritable().set(d.packetId, d);
     else {
       this.queue.push(d);
-      this.queueBytes += d.msg.payload.length;
     }
   }
 
@@ -725,11 +651,7 @@ export class Session {
   redeliver(d: Delivery): DropReason {
     d.packetId = 0;
     d.released = false;
-    if (
-      this.out !== undefined &&
-      this.queueHead === this.queue.length &&
-      this.inflight.size < this.window()
-    ) {
+    if (this.out !== undefined && this.queue.length === 0 && this.inflight.size < this.window()) {
       return this.sendNew(d);
     }
     return this.enqueue(d);

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AccessControl } from '../../src/broker/access-control.js';
+import { type DeliveryTarget, DropReason } from '../../src/broker/delivery-target.js';
 import { Message } from '../../src/broker/message.js';
 import { type ClientInfo, resolveBrokerOptions } from '../../src/broker/options.js';
 import {
   type Delivery,
-  type DeliveryTarget,
-  DropReason,
   Session,
   type SessionLimits,
   type SessionPersistence,

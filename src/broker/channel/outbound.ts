@@ -3,10 +3,10 @@ import { encode, encodePublish, withPacketId } from '../../protocol/encoder.js';
 import type { Packet } from '../../protocol/packets.js';
 import type { Properties } from '../../protocol/properties.js';
 import type { Channel } from '../channel.js';
+import { DropReason } from '../delivery-target.js';
 import { type Message, shapeIndex } from '../message.js';
 import { describePacket, describePublishOut } from '../packet-log.js';
 import { reasonString } from '../reason-strings.js';
-import { DropReason } from '../session.js';
 import { type AckType, HeldReplies } from './held-replies.js';
 
 // What one channel sends that depends on the client: routed PUBLISH packets
