@@ -1,10 +1,9 @@
 /** SUBSCRIBE and UNSUBSCRIBE: authorization, limits, the session's records and their routes. */
-import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
+import { type QoS, ReasonCode } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type { SubackPacket, SubscribePacket, Subscription } from '../protocol/packets.js';
+import type { SubscribePacket } from '../protocol/packets.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
 import type { Persistence } from '../store/persistence.js';
-import type { AccessControl } from './access-control.js';
 import type { Channel } from './channel.js';
 import type { ClientInfo, ResolvedBrokerOptions } from './options.js';
 import type { Router } from './router.js';
@@ -19,33 +18,13 @@ export interface SubscriptionsDeps {
   readonly persistence: Persistence | undefined;
   /** Current time in ms (retained messages expire). */
   readonly now: number;
-  /** Tells the embedding application about a subscription (the `subscribe` event). */
-  subscribed(client: ClientInfo, subscriptions: Subscription[], granted: number[]): void;
   /** Tells the embedding application about an unsubscription (the `unsubscribe` event). */
   unsubscribed(client: ClientInfo, filters: string[]): void;
 }
 
-/** A connected client subscribing: what SUBSCRIBE handling reads of its connection. */
-export interface Subscriber {
-  readonly session: Session;
-  readonly client: ClientInfo;
-  readonly access: AccessControl;
-  /** Protocol version of the connection: v5 gets specific reason codes. */
-  readonly version: number;
-  /** Topic prefix of the client's listener. */
-  readonly mountPoint: string | undefined;
-  /** An announced v3 bridge: its subscriptions get No Local and Retain As Published. */
-  readonly bridge: boolean;
-}
-
-/** Per subscription of a SUBSCRIBE, what the authorizeSubscribe hook answered. */
-export type SubscribeVerdicts = Array<boolean | number | undefined>;
-
-/** What a SUBSCRIBE came to. */
+/** What a SUBSCRIBE came to: a SUBACK code per filter, and the subscriptions owed retained messages. */
 export interface SubscribeOutcome {
-  /** SUBACK reason codes, one per subscription. */
   readonly codes: number[];
-  /** The new subscriptions that get matching retained messages after the SUBACK. */
   readonly retainedFor: SubscriptionRecord[];
 }
 
@@ -61,18 +40,6 @@ function mountedFilter(
   return shared !== undefined
     ? `$share/${shared.group}/${mountPoint}${shared.filter}`
     : mountPoint + filter;
-}
-
-/** A channel as a Subscriber (until the channel hands one over itself). */
-function subscriberOf(ch: Channel): Subscriber {
-  return {
-    session: ch.session!,
-    client: ch.client!,
-    access: ch.access,
-    version: ch.version,
-    mountPoint: ch.info.mountPoint,
-    bridge: ch.bridge,
-  };
 }
 
 /** Subscribing and unsubscribing, for clients and for internal (bridge) sessions. */
@@ -98,75 +65,42 @@ export class Subscriptions {
   }
 
   /**
-   * Handles a SUBSCRIBE for a channel: authorizes, records, sends SUBACK, then
-   * matching retained messages. Kept for the channel until it builds its own
-   * SUBACK from `verdicts()` and `apply()`.
+   * Handles a SUBSCRIBE: authorizes and records each subscription; the
+   * channel answers with the SUBACK and then the retained messages. Answers
+   * undefined when an asynchronous hook outlived the connection's hold on its session.
    */
-  subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
-    const sub = subscriberOf(ch);
-    const asking = this.verdicts(sub, p);
-    if (asking === undefined) {
-      this.reply(ch, sub, p, this.apply(sub, p, undefined));
-      return;
-    }
-    return asking.then((verdicts) => {
-      if (ch.session?.channel !== ch) return;
-      // Read again: the client may have re-authenticated while the hook ran.
-      const now = subscriberOf(ch);
-      this.reply(ch, now, p, this.apply(now, p, verdicts));
-    });
-  }
-
-  private reply(ch: Channel, sub: Subscriber, p: SubscribePacket, out: SubscribeOutcome): void {
-    const { codes, retainedFor } = out;
-    const suback: SubackPacket = {
-      type: PacketType.SUBACK,
-      packetId: p.packetId,
-      reasonCodes: codes,
-    };
-    // A stored session's SUBACK (and the retained messages after it) may wait for the commit.
-    const held = this.deps.persistence?.holdReply(ch, suback, retainedFor) === true;
-    if (!held) ch.send(suback);
-    this.deps.subscribed(sub.client, p.subscriptions, codes);
-    if (!held && retainedFor.length > 0)
-      this.deps.router.sendRetained(sub.session, retainedFor, this.deps.now);
-  }
-
-  /**
-   * Asks the authorizeSubscribe hook about each subscription, one after the
-   * other; undefined (nothing to wait for) when the hook need not be asked.
-   */
-  verdicts(sub: Subscriber, p: SubscribePacket): Promise<SubscribeVerdicts> | undefined {
+  subscribe(
+    ch: Channel,
+    p: SubscribePacket,
+  ): SubscribeOutcome | Promise<SubscribeOutcome | undefined> {
     const hook = this.deps.options.hooks.authorizeSubscribe;
-    if (hook === undefined || !sub.access.asksSubscribeHook(sub.session.acl)) return undefined;
+    if (hook === undefined || !ch.access.asksSubscribeHook(ch.session!.acl)) {
+      return this.complete(ch, p, undefined);
+    }
     return (async () => {
-      const verdicts: SubscribeVerdicts = [];
-      for (const s of p.subscriptions) verdicts.push(await hook(sub.client, s));
-      return verdicts;
+      const verdicts: Array<boolean | number | undefined> = [];
+      for (const sub of p.subscriptions) verdicts.push(await hook(ch.client!, sub));
+      if (ch.session?.target !== ch) return undefined;
+      return this.complete(ch, p, verdicts);
     })();
   }
 
-  /**
-   * Applies a SUBSCRIBE: checks each subscription (syntax, features, depth,
-   * ACL, hook verdict, quota), records and routes the granted ones. Throws a
-   * ProtocolError for No Local on a v5 shared subscription.
-   */
-  apply(
-    sub: Subscriber,
+  private complete(
+    ch: Channel,
     p: SubscribePacket,
-    verdicts: SubscribeVerdicts | undefined,
+    verdicts: Array<boolean | number | undefined> | undefined,
   ): SubscribeOutcome {
-    const { session, access } = sub;
-    const v5 = sub.version === 5;
+    const session = ch.session!;
+    const v5 = ch.version === 5;
     const { options: o, stats, router, persistence } = this.deps;
     const codes: number[] = [];
     const subId = p.properties?.subscriptionIdentifiers?.[0];
     const retainedFor: SubscriptionRecord[] = [];
-    const mp = sub.mountPoint;
+    const mp = ch.info.mountPoint;
     for (let i = 0; i < p.subscriptions.length; i++) {
-      const wanted = p.subscriptions[i]!;
+      const sub = p.subscriptions[i]!;
       let verdict = verdicts?.[i];
-      let filter = wanted.topic;
+      let filter = sub.topic;
       let topicFilter = filter;
       let group: string | undefined;
       const shared = parseSharedSubscription(filter);
@@ -174,13 +108,13 @@ export class Subscriptions {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }
-      const unsupported = this.unsupportedFeature(wanted.topic, shared !== undefined, subId);
+      const unsupported = this.unsupportedFeature(sub.topic, shared !== undefined, subId);
       if (unsupported !== 0) {
         codes.push(v5 ? unsupported : 0x80);
         continue;
       }
       if (shared !== undefined) {
-        if (v5 && wanted.noLocal) {
+        if (v5 && sub.noLocal) {
           // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
           throw new ProtocolError(
             ReasonCode.ProtocolError,
@@ -199,7 +133,7 @@ export class Subscriptions {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }
-      if (verdict === undefined && !access.maySubscribe(session.acl, filter)) verdict = false;
+      if (verdict === undefined && !ch.access.maySubscribe(session.acl, filter)) verdict = false;
       if (verdict === false || (typeof verdict === 'number' && verdict >= 0x80)) {
         stats.authzDenied++;
         const code = typeof verdict === 'number' ? verdict : o.subscribeDeniedReasonCode;
@@ -216,7 +150,7 @@ export class Subscriptions {
         codes.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
         continue;
       }
-      let qos = wanted.qos;
+      let qos = sub.qos;
       if (qos > o.maxQos) qos = o.maxQos;
       if (typeof verdict === 'number' && verdict < qos) qos = verdict as QoS;
       const rec: SubscriptionRecord = {
@@ -226,19 +160,19 @@ export class Subscriptions {
         shareGroup: group,
         qos,
         // Like Mosquitto, an announced v3 bridge never gets its own messages back, retain flags intact.
-        noLocal: wanted.noLocal || sub.bridge,
-        retainAsPublished: wanted.retainAsPublished || sub.bridge,
-        retainHandling: wanted.retainHandling,
+        noLocal: sub.noLocal || ch.bridge,
+        retainAsPublished: sub.retainAsPublished || ch.bridge,
+        retainHandling: sub.retainHandling,
         subscriptionId: subId,
       };
       if (existing !== undefined) router.remove(existing);
-      session.subscriptions.set(filter, rec);
+      session.addSubscription(rec);
       router.add(rec);
       persistence?.subscribed(rec);
       codes.push(qos);
       if (
         group === undefined &&
-        (wanted.retainHandling === 0 || (wanted.retainHandling === 1 && existing === undefined))
+        (sub.retainHandling === 0 || (sub.retainHandling === 1 && existing === undefined))
       ) {
         retainedFor.push(rec);
       }
@@ -257,10 +191,11 @@ export class Subscriptions {
     return 0;
   }
 
-  /** Removes subscriptions by exact filter; returns v5 UNSUBACK codes. */
-  unsubscribe(session: Session, filters: string[]): number[] {
+  /** Removes subscriptions of a connected client by exact filter; returns v5 UNSUBACK codes. */
+  unsubscribe(ch: Channel, filters: string[]): number[] {
+    const session = ch.session!;
     const codes: number[] = [];
-    const mp = session.channel?.info.mountPoint;
+    const mp = ch.info.mountPoint;
     for (const f of filters) {
       const shared = parseSharedSubscription(f);
       if (shared === 'invalid') {
@@ -273,12 +208,12 @@ export class Subscriptions {
         codes.push(ReasonCode.NoSubscriptionExisted);
         continue;
       }
-      session.subscriptions.delete(filter);
+      session.removeSubscription(filter);
       this.deps.router.remove(rec);
       this.deps.persistence?.unsubscribed(session, filter);
       codes.push(ReasonCode.Success);
     }
-    const c = session.channel?.client;
+    const c = ch.client;
     if (c !== undefined) this.deps.unsubscribed(c, filters);
     return codes;
   }
@@ -299,13 +234,13 @@ export class Subscriptions {
       retainHandling: 2,
       subscriptionId: undefined,
     };
-    session.subscriptions.set(filter, rec);
+    session.addSubscription(rec);
     router.add(rec);
   }
 
   /** Removes every subscription of an internal session. */
   unsubscribeInternal(session: Session): void {
     for (const rec of session.subscriptions.values()) this.deps.router.remove(rec);
-    session.subscriptions.clear();
+    session.clearSubscriptions();
   }
 }
