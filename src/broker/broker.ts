@@ -15,7 +15,7 @@ import type {
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { Persistence } from '../store/persistence.js';
-import { restoreState } from '../store/restore.js';
+import { type RestoreTarget, restoreState } from '../store/restore.js';
 import { ConnectionRate } from '../transport/connection-rate.js';
 import { type Listener, openListener } from '../transport/listener.js';
 import type { ListenerAddress } from '../transport/listener-options.js';
@@ -26,7 +26,8 @@ import { Channel, channelOf } from './channel.js';
 import { clusterHost } from './cluster-host.js';
 import type { DeliveryTarget } from './delivery-target.js';
 import type { BrokerEvents, PublishedMessage } from './events.js';
-import { Message } from './message.js';
+import { guardHandlerNames } from './hook-guard.js';
+import type { Message } from './message.js';
 import {
   type BrokerConnectionInfo,
   type BrokerOptions,
@@ -35,12 +36,18 @@ import {
   type ResolvedBrokerOptions,
   resolveBrokerOptions,
 } from './options.js';
+import { Publisher } from './publisher.js';
 import { RetainedIndex } from './retained-index.js';
 import { type RouteEntry, type RouteResult, Router } from './router.js';
 import { Session, type SessionLimits, type SubscriptionRecord } from './session.js';
 import { type Attachment, SessionRegistry } from './session-registry.js';
 import { BrokerStats } from './stats.js';
-import { type SubscribeOutcome, Subscriptions } from './subscriptions.js';
+import {
+  type SubscribeOutcome,
+  type Subscriber,
+  type SubscribeVerdicts,
+  Subscriptions,
+} from './subscriptions.js';
 import { SysTopics } from './sys.js';
 import type { TopicTrie } from './topic-trie.js';
 
@@ -60,14 +67,6 @@ export class Broker extends EventEmitter {
   log: Logger | undefined;
   /** Whether every packet is logged (debug level, `-v`): checked before building any log text. */
   packetLog = false;
-  /** Sessions by client id, online and offline. */
-  readonly sessions: Map<string, Session>;
-  /** Open connections, including those not yet past CONNECT. */
-  readonly channels = new Set<Channel>();
-  /** Subscription index (the router's). */
-  readonly router: TopicTrie<RouteEntry>;
-  /** Retained messages by topic. */
-  readonly retained = new RetainedIndex<Message>();
   /** Authentication and authorization chain of the broker-level settings: hooks, password file, ACL file. */
   readonly access: AccessControl;
   /** That chain and one per listener with its own `security` block. */
@@ -78,21 +77,21 @@ export class Broker extends EventEmitter {
   readonly persistence: Persistence | undefined;
   /** Membership in a Redis cluster, when the `cluster` option is set. */
   readonly cluster: Cluster | undefined;
-  /** Next message id; restored from the store so ids stay unique across restarts. */
-  nextMessageId = 1;
-  /** Ids below this are reserved in the store; crossing it reserves the next block. */
-  messageIdLimit = Number.POSITIVE_INFINITY;
-  private readying: Promise<void> | undefined;
-  private readonly openListeners: Listener[] = [];
-  private readonly sys: SysTopics;
-  private sweeper: NodeJS.Timeout | undefined;
-  private readonly routing: Router;
-  private readonly registry: SessionRegistry;
-  private readonly subscriptions: Subscriptions;
-  private closing = false;
-  /** The broker as its listeners see it. */
-  private readonly acceptor = brokerAcceptor(this);
-  private readonly connectionRate = new ConnectionRate();
+  // Internals are #private: an application assigning a same-named property
+  // (Aedes style) gets its own property and cannot replace them.
+  readonly #channels = new Set<Channel>();
+  readonly #retained = new RetainedIndex<Message>();
+  readonly #routing: Router;
+  readonly #registry: SessionRegistry;
+  readonly #subscriptions: Subscriptions;
+  readonly #publisher: Publisher;
+  readonly #sys: SysTopics;
+  readonly #openListeners: Listener[] = [];
+  readonly #acceptor = brokerAcceptor(this);
+  readonly #connectionRate = new ConnectionRate();
+  #readying: Promise<void> | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #closing = false;
 
   constructor(options: BrokerOptions = {}) {
     super();
@@ -103,25 +102,36 @@ export class Broker extends EventEmitter {
     this.access = this.accessControls.global;
     const po = options.persistence;
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
-    this.routing = new Router({
+    const router = new Router({
       shareStrategy: this.options.sharedSubscriptionStrategy,
       stats: this.stats,
       accessControls: this.accessControls,
-      retained: this.retained,
+      retained: this.#retained,
     });
-    this.router = this.routing.trie;
-    this.registry = new SessionRegistry({
+    this.#routing = router;
+    const publisher = new Publisher({
+      router,
+      retained: this.#retained,
+      persistence: this.persistence,
+      announce: (msg, client) => {
+        if (this.listenerCount('publish') === 0) return;
+        const { topic, payload, qos, retain, properties } = msg;
+        this.emit('publish', { topic, payload, qos, retain, properties }, client);
+      },
+    });
+    this.#publisher = publisher;
+    const registry = new SessionRegistry({
       options: this.options,
-      router: this.routing,
+      router,
       persistence: this.persistence,
       publishWill: (s, c, w) => this.publishWill(s, c, w),
     });
-    this.sessions = this.registry.sessions;
+    this.#registry = registry;
     const broker = this;
-    this.subscriptions = new Subscriptions({
+    this.#subscriptions = new Subscriptions({
       options: this.options,
       stats: this.stats,
-      router: this.routing,
+      router,
       persistence: this.persistence,
       get now() {
         return broker.now;
@@ -134,20 +144,46 @@ export class Broker extends EventEmitter {
       options.cluster !== undefined
         ? new Cluster(
             clusterHost({
-              broker: this,
-              router: this.routing,
-              registry: this.registry,
-              retained: this.retained,
+              messages: this,
+              router,
+              registry,
+              retained: this.#retained,
               persistence: this.persistence,
             }),
             options.cluster,
           )
         : undefined;
-    this.routing.observer = this.cluster;
-    this.registry.observer = this.cluster;
-    this.sys = new SysTopics(this);
-    this.sweeper = setInterval(() => this.sweep(), 1000);
-    this.sweeper.unref();
+    router.observer = this.cluster;
+    publisher.forwarder = this.cluster;
+    registry.observer = this.cluster;
+    this.#sys = new SysTopics(this);
+    this.#sweeper = setInterval(() => this.#sweep(), 1000);
+    this.#sweeper.unref();
+  }
+
+  /** Sessions by client id, online and offline (read it; the broker changes it). */
+  get sessions(): ReadonlyMap<string, Session> {
+    return this.#registry.sessions;
+  }
+
+  /** Open connections, including those not yet past CONNECT. */
+  get channels(): ReadonlySet<Channel> {
+    return this.#channels;
+  }
+
+  /** The subscription index (read it; subscribe through clients or `subscribeInternal`). */
+  get router(): TopicTrie<RouteEntry> {
+    return this.#routing.trie;
+  }
+
+  /** Retained messages by topic. */
+  get retained(): RetainedIndex<Message> {
+    return this.#retained;
+  }
+
+  /** The id the next message gets; restored from the store so ids stay unique across restarts. */
+  get nextMessageId(): number {
+    return this.#publisher.nextMessageId;
   }
 
   /** Replaces the logger (SIGHUP re-reads logging settings). */
@@ -170,15 +206,26 @@ export class Broker extends EventEmitter {
    * when the store cannot be used.
    */
   ready(): Promise<void> {
-    this.readying ??= this.restore().then(() => this.cluster?.start());
-    return this.readying;
+    this.#readying ??= this.#restore().then(() => this.cluster?.start());
+    return this.#readying;
   }
 
-  private async restore(): Promise<void> {
+  async #restore(): Promise<void> {
     const p = this.persistence;
     if (p === undefined) return;
     const state = await p.store.open();
-    restoreState(this, p, state, this.options.persistence!.location);
+    const registry = this.#registry;
+    const target: RestoreTarget = {
+      log: this.log,
+      sessions: registry.sessions,
+      retained: this.#retained,
+      sessionLimits: () => registry.limits(),
+      addRoute: (rec) => this.#routing.add(rec),
+      destroySession: (s) => registry.destroy(s),
+      publishWill: (s, c, w) => this.publishWill(s, c, w),
+      setMessageIds: (next, limit) => this.#publisher.setMessageIds(next, limit),
+    };
+    restoreState(target, p, state, this.options.persistence!.location);
     await p.flush();
     this.log?.info(
       `Restored ${this.sessions.size} sessions and ${this.retained.size} retained messages from the ${p.store.backend} store.`,
@@ -190,12 +237,12 @@ export class Broker extends EventEmitter {
     if (this.accessControls.needsLoading) await this.accessControls.load();
     await this.ready();
     for (const l of this.options.listeners) {
-      const listener = await openListener(this.acceptor, l);
-      this.openListeners.push(listener);
+      const listener = await openListener(this.#acceptor, l);
+      this.#openListeners.push(listener);
       const a = listener.address();
       this.log?.info(`Opening ${a.protocol} listen socket on ${a.host}:${a.port}.`);
     }
-    this.sys.start();
+    this.#sys.start();
     const addrs = this.addresses();
     this.emit('listening', addrs);
     return addrs;
@@ -203,7 +250,7 @@ export class Broker extends EventEmitter {
 
   /** Addresses of the open listeners (useful with port 0). */
   addresses(): ListenerAddress[] {
-    return this.openListeners.map((l) => l.address());
+    return this.#openListeners.map((l) => l.address());
   }
 
   /**
@@ -211,14 +258,14 @@ export class Broker extends EventEmitter {
    * (server shutting down), close every connection and release timers.
    */
   async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    if (this.sweeper !== undefined) clearInterval(this.sweeper);
-    this.sweeper = undefined;
-    this.sys.stop();
-    const closing = this.openListeners.map((l) => l.close());
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    this.#sys.stop();
+    const closing = this.#openListeners.map((l) => l.close());
     const waits: Promise<void>[] = [];
-    for (const ch of this.channels) {
+    for (const ch of this.#channels) {
       waits.push(
         new Promise<void>((resolve) => {
           if (ch.socket.destroyed) resolve();
@@ -229,8 +276,8 @@ export class Broker extends EventEmitter {
     }
     await Promise.all([...closing, ...waits]);
     await this.cluster?.stop();
-    if (this.persistence !== undefined && this.readying !== undefined) {
-      await this.readying.catch(() => {});
+    if (this.persistence !== undefined && this.#readying !== undefined) {
+      await this.#readying.catch(() => {});
       await this.persistence.close();
     }
   }
@@ -241,8 +288,8 @@ export class Broker extends EventEmitter {
    */
   handleConnection(socket: Duplex, info: BrokerConnectionInfo): Channel {
     const ch = new Channel(this, socket, info);
-    this.channels.add(ch);
-    if (this.closing) ch.close('server shutting down');
+    this.#channels.add(ch);
+    if (this.#closing) ch.close('server shutting down');
     return ch;
   }
 
@@ -252,7 +299,7 @@ export class Broker extends EventEmitter {
    */
   admitConnection(address: string): boolean {
     const limit = this.options.connectionRateLimit;
-    if (limit <= 0 || this.connectionRate.admit(address, limit, this.now)) return true;
+    if (limit <= 0 || this.#connectionRate.admit(address, limit, this.now)) return true;
     this.stats.connectionsRefused++;
     this.log?.warn(
       `Refusing connection from ${address}: connection rate limit ${limit}/s exceeded.`,
@@ -285,10 +332,10 @@ export class Broker extends EventEmitter {
    */
   reloadTls(listener: number | 'all', tlsOptions: tls.SecureContextOptions): void {
     if (listener === 'all') {
-      for (const l of this.openListeners) l.reloadTls(tlsOptions);
+      for (const l of this.#openListeners) l.reloadTls(tlsOptions);
       return;
     }
-    const l = this.openListeners[listener];
+    const l = this.#openListeners[listener];
     if (l === undefined) throw new RangeError(`no open listener at index ${listener}`);
     l.reloadTls(tlsOptions);
   }
@@ -311,7 +358,7 @@ export class Broker extends EventEmitter {
 
   /** Called by a channel once its socket has closed. */
   channelClosed(ch: Channel): void {
-    this.channels.delete(ch);
+    this.#channels.delete(ch);
   }
 
   // ---------------------------------------------------------------- connect
@@ -363,7 +410,7 @@ export class Broker extends EventEmitter {
 
   /** Limits of a new session, from the broker options (one shared, read-only object). */
   sessionLimits(): SessionLimits {
-    return this.registry.limits();
+    return this.#registry.limits();
   }
 
   /**
@@ -372,7 +419,7 @@ export class Broker extends EventEmitter {
    * `waitsForCommit`: the CONNACK must wait for the store's commit.
    */
   attachSession(ch: Channel, p: ConnectPacket): Attachment {
-    return this.registry.attach(ch, p);
+    return this.#registry.attach(ch, p);
   }
 
   /** Called by a channel after CONNACK 0, with the Session Present flag it sent. */
@@ -395,37 +442,35 @@ export class Broker extends EventEmitter {
     const c = ch.client!;
     if (this.options.connectionMessages)
       this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
-    this.registry.detach(ch.session!, c, will, this.now);
+    this.#registry.detach(ch.session!, c, will, this.now);
     if (this.listenerCount('clientDisconnected') > 0) this.emit('clientDisconnected', c, reason);
   }
 
   /** Removes a session with its subscriptions and messages; a delayed will is published now. */
   destroySession(session: Session): void {
-    this.registry.destroy(session);
+    this.#registry.destroy(session);
+  }
+
+  /**
+   * Removes a session from the registry without ending it: its deliveries and
+   * stored records pass to the caller (a bridge taking over what a restore left for it).
+   */
+  takeSession(clientId: string): Session | undefined {
+    const s = this.#registry.sessions.get(clientId);
+    if (s !== undefined) this.#registry.sessions.delete(clientId);
+    return s;
   }
 
   /** Publishes a will (or a due delayed will). */
   publishWill(session: Session | undefined, client: ClientInfo | undefined, will: Will): void {
-    const origin = session?.clientId ?? client?.clientId ?? '';
-    const props = will.properties;
-    let fwd: Properties | undefined;
-    if (props !== undefined) {
-      fwd = { ...props };
-      delete fwd.willDelayInterval;
-      if (Object.keys(fwd).length === 0) fwd = undefined;
-    }
-    this.publishMessage(
-      this.makeMessage(will.topic, will.payload, will.qos, will.retain, fwd, origin),
-      undefined,
-    );
+    this.#publisher.publishWill(session, client, will);
   }
 
   // ---------------------------------------------------------------- publish
 
   /**
    * A new message with the next message id. Its expiry comes from its properties,
-   * unless `expiresAt` (absolute, ms; 0 = never) carries one already set elsewhere
-   * (a message from another cluster node or handed over with a session).
+   * unless `expiresAt` (absolute, ms; 0 = never) carries one already set elsewhere.
    */
   makeMessage(
     topic: string,
@@ -436,22 +481,14 @@ export class Broker extends EventEmitter {
     origin: string,
     expiresAt?: number,
   ): Message {
-    if (expiresAt === undefined) {
-      expiresAt = 0;
-      if (props !== undefined && props.messageExpiryInterval !== undefined) {
-        expiresAt = this.now + props.messageExpiryInterval * 1000;
-      }
-    }
-    const id = this.nextMessageId++;
-    if (id >= this.messageIdLimit) this.messageIdLimit = this.persistence!.reserveMessageIds(id);
-    return new Message(id, topic, payload, qos, retain, props, expiresAt, origin);
+    return this.#publisher.makeMessage(topic, payload, qos, retain, props, origin, expiresAt);
   }
 
   /** Routes a PUBLISH received from a client; says how many sessions it reached and how many were full. */
   publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult {
     const props = forwardableProperties(p.properties);
     const msg = this.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
-    return this.routeMessage(msg, session.online ? session.client : undefined);
+    return this.#publisher.publish(msg, session.online ? session.client : undefined);
   }
 
   /**
@@ -459,7 +496,7 @@ export class Broker extends EventEmitter {
    * Returns how many sessions it reached.
    */
   publish(message: PublishedMessage): number {
-    return this.publishWithOrigin(message, '');
+    return this.#publishWithOrigin(message, '');
   }
 
   /**
@@ -474,80 +511,51 @@ export class Broker extends EventEmitter {
 
   /** Subscribes an internal session with No Local and Retain As Published; sends no retained messages. */
   subscribeInternal(session: Session, filter: string, qos: QoS): void {
-    this.subscriptions.subscribeInternal(session, filter, qos);
+    this.#subscriptions.subscribeInternal(session, filter, qos);
   }
 
   /** Removes every subscription of an internal session. */
   unsubscribeInternal(session: Session): void {
-    this.subscriptions.unsubscribeInternal(session);
+    this.#subscriptions.unsubscribeInternal(session);
   }
 
   /** Publishes on behalf of a session (a bridge's): its No Local subscriptions skip the message. */
   publishAs(session: Session, message: PublishedMessage): number {
-    return this.publishWithOrigin(message, session.clientId);
+    return this.#publishWithOrigin(message, session.clientId);
   }
 
-  private publishWithOrigin(message: PublishedMessage, origin: string): number {
+  #publishWithOrigin(message: PublishedMessage, origin: string): number {
     const { topic, payload, qos, retain, properties } = message;
-    return this.publishMessage(
-      this.makeMessage(topic, payload, qos, retain, properties, origin),
-      undefined,
-    );
-  }
-
-  /** Stores (if retained) and routes one message; returns how many sessions it reached. */
-  publishMessage(msg: Message, client: ClientInfo | undefined): number {
-    return this.routeMessage(msg, client).reached;
-  }
-
-  /** Stores (if retained), announces and routes one message, here and on other cluster nodes. */
-  private routeMessage(msg: Message, client: ClientInfo | undefined): RouteResult {
-    if (msg.retain) {
-      if (msg.payload.length === 0) this.retained.delete(msg.topic);
-      else this.retained.set(msg.topic, msg);
-      this.persistence?.retainedChanged(msg);
-      this.cluster?.retainedChanged(msg);
-    }
-    if (this.listenerCount('publish') > 0) {
-      this.emit(
-        'publish',
-        {
-          topic: msg.topic,
-          payload: msg.payload,
-          qos: msg.qos,
-          retain: msg.retain,
-          properties: msg.properties,
-        },
-        client,
-      );
-    }
-    const result = this.routing.route(msg);
-    this.cluster?.forward(msg);
-    return result;
-  }
-
-  /**
-   * Routes a message to this node's sessions only (a message forwarded by another
-   * cluster node); `shares` limits shared groups to those that node assigned here.
-   * Returns how many sessions it reached.
-   */
-  route(msg: Message, shares?: ReadonlySet<string>): number {
-    return this.routing.route(msg, shares).reached;
+    const p = this.#publisher;
+    return p.publish(p.makeMessage(topic, payload, qos, retain, properties, origin), undefined)
+      .reached;
   }
 
   // ---------------------------------------------------------------- subscribe
 
   /** Whether a topic or filter has more levels than allowed. */
   topicTooDeep(topic: string): boolean {
-    return this.subscriptions.topicTooDeep(topic);
+    return this.#subscriptions.topicTooDeep(topic);
   }
 
-  /** Handles a SUBSCRIBE: authorizes and records; the channel answers with SUBACK and the retained messages. */
-  subscribe(
-    ch: Channel,
+  /**
+   * Asks the authorizeSubscribe hook about each subscription of a SUBSCRIBE;
+   * undefined when there is nothing to wait for.
+   */
+  subscribeVerdicts(sub: Subscriber, p: SubscribePacket): Promise<SubscribeVerdicts> | undefined {
+    return this.#subscriptions.verdicts(sub, p);
+  }
+
+  /**
+   * Checks, records and routes a SUBSCRIBE; the channel answers with the
+   * SUBACK, then the retained messages (sendRetained).
+   */
+  applySubscribe(
+    sub: Subscriber,
     p: SubscribePacket,
-  ): SubscribeOutcome | Promise<SubscribeOutcome | undefined> {
-    return this.subscriptions.subscribe(ch, p);
+    verdicts: SubscribeVerdicts | undefined,
+  ): SubscribeOutcome {
+    return this.#subscriptions.apply(sub, p, verdicts);
   }
 
   /** A client's SUBSCRIBE was answered (SUBACK sent or held for the commit): the `subscribe` event. */
@@ -557,31 +565,26 @@ export class Broker extends EventEmitter {
 
   /** Sends the retained messages matching new subscriptions (after their SUBACK). */
   sendRetained(session: Session, recs: SubscriptionRecord[]): void {
-    this.routing.sendRetained(session, recs, this.now);
-  }
-
-  /** Adds a subscription to the router (also used when restoring from the store). */
-  addRoute(rec: SubscriptionRecord): void {
-    this.routing.add(rec);
+    this.#routing.sendRetained(session, recs, this.now);
   }
 
   /** Removes a connected client's subscriptions by exact filter; returns v5 UNSUBACK codes. */
-  unsubscribe(ch: Channel, filters: string[]): number[] {
-    return this.subscriptions.unsubscribe(ch, filters);
+  unsubscribe(sub: Subscriber, filters: string[]): number[] {
+    return this.#subscriptions.unsubscribe(sub, filters);
   }
 
   // ---------------------------------------------------------------- timers
 
-  private sweep(): void {
+  #sweep(): void {
     const now = this.now;
-    for (const ch of this.channels) {
+    for (const ch of this.#channels) {
       try {
         ch.checkTimers(now);
       } catch (err) {
         this.log?.error({ err }, 'timer check failed');
       }
     }
-    this.registry.sweep(now, (s) => this.log?.info(`Session ${s.clientId} expired.`));
+    this.#registry.sweep(now, (s) => this.log?.info(`Session ${s.clientId} expired.`));
   }
 }
 
@@ -592,6 +595,8 @@ export interface Broker {
   off<K extends keyof BrokerEvents>(event: K, listener: BrokerEvents[K]): this;
   emit<K extends keyof BrokerEvents>(event: K, ...args: Parameters<BrokerEvents[K]>): boolean;
 }
+
+guardHandlerNames(Broker.prototype);
 
 /** Creates a broker; call `listen()` to open its listeners. */
 export function createBroker(options?: BrokerOptions): Broker {

@@ -1,7 +1,6 @@
 /** The broker as its cluster node sees it (cluster/ knows only the ClusterHost interface). */
 import type { ClusterHost } from '../cluster/host.js';
 import type { Persistence } from '../store/persistence.js';
-import type { Broker } from './broker.js';
 import { channelOf } from './channel.js';
 import type { Message } from './message.js';
 import type { RetainedIndex } from './retained-index.js';
@@ -10,7 +9,8 @@ import type { SessionRegistry } from './session-registry.js';
 
 /** The parts of a broker that its cluster node reaches, wired once by the broker. */
 export interface ClusterHostParts {
-  readonly broker: Broker;
+  /** Where messages get their ids, the clock and the logger (the broker). */
+  readonly messages: Pick<ClusterHost, 'log' | 'now' | 'makeMessage'>;
   readonly router: Router;
   readonly registry: SessionRegistry;
   readonly retained: RetainedIndex<Message>;
@@ -19,16 +19,16 @@ export interface ClusterHostParts {
 
 /** Builds the ClusterHost of a broker from its parts. */
 export function clusterHost(parts: ClusterHostParts): ClusterHost {
-  const { broker, router, registry, retained, persistence } = parts;
+  const { messages, router, registry, retained, persistence } = parts;
   return {
     get log() {
-      return broker.log;
+      return messages.log;
     },
     get now() {
-      return broker.now;
+      return messages.now;
     },
     makeMessage: (topic, payload, qos, retain, props, origin, expiresAt) =>
-      broker.makeMessage(topic, payload, qos, retain, props, origin, expiresAt),
+      messages.makeMessage(topic, payload, qos, retain, props, origin, expiresAt),
     deliver(msg, shares) {
       router.route(msg, shares);
     },

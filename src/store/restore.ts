@@ -1,6 +1,13 @@
-import type { Broker } from '../broker/broker.js';
+import type { Logger } from 'pino';
 import { Message } from '../broker/message.js';
-import { type Delivery, SESSION_NEVER_EXPIRES, Session } from '../broker/session.js';
+import type { RetainedIndex } from '../broker/retained-index.js';
+import {
+  type Delivery,
+  SESSION_NEVER_EXPIRES,
+  Session,
+  type SessionLimits,
+  type SubscriptionRecord,
+} from '../broker/session.js';
 import type { Will } from '../protocol/packets.js';
 import { type Persistence, SessionStoreState, sessionRecord } from './persistence.js';
 import { type DeliveryRecord, type MessageRecord, type StoredState, StoreError } from './store.js';
@@ -33,6 +40,24 @@ export function restoredDelivery(msg: Message, r: DeliveryRecord, seq: number): 
   };
 }
 
+/** What restoring fills in: the broker's sessions, routes, retained messages and message ids. */
+export interface RestoreTarget {
+  readonly log: Logger | undefined;
+  /** Sessions by client id (the restore adds them). */
+  readonly sessions: Map<string, Session>;
+  readonly retained: RetainedIndex<Message>;
+  /** Limits of a new session. */
+  sessionLimits(): SessionLimits;
+  /** Routes a restored subscription. */
+  addRoute(rec: SubscriptionRecord): void;
+  /** Ends a session (its records go, a pending will is published). */
+  destroySession(s: Session): void;
+  /** Publishes a will now. */
+  publishWill(s: Session, client: undefined, will: Will): void;
+  /** Message ids continue from `next`; ids below `limit` are reserved in the store. */
+  setMessageIds(next: number, limit: number): void;
+}
+
 /**
  * Rebuilds the broker's state from a loaded store: sessions with their
  * subscriptions (routed again), deliveries in their original order (in flight
@@ -44,7 +69,7 @@ export function restoredDelivery(msg: Message, r: DeliveryRecord, seq: number): 
  * the store is inconsistent, which fails startup.
  */
 export function restoreState(
-  broker: Broker,
+  broker: RestoreTarget,
   p: Persistence,
   state: StoredState,
   where: string,
@@ -122,8 +147,7 @@ export function restoreState(
   for (const m of messages.values()) if (m.storeRefs === 0) b.deleteMessage(m.id);
 
   const next = Math.max(state.meta.get('nextMessageId') ?? 1, maxId + 1);
-  broker.nextMessageId = next;
-  broker.messageIdLimit = p.reserveMessageIds(next);
+  broker.setMessageIds(next, p.reserveMessageIds(next));
 
   for (const [s, will] of willsNow) {
     if (s.expiryInterval === 0) {
