@@ -5,15 +5,15 @@ import type {
   UnsubackPacket,
   UnsubscribePacket,
 } from '../../protocol/packets.js';
-import type { Channel } from '../channel.js';
 import type { SubscriptionRecord } from '../session.js';
 import type { SubscribeOutcome, Subscriber } from '../subscriptions.js';
+import type { ChannelContext } from './context.js';
 import { HeldReplies } from './held-replies.js';
 
 // SUBSCRIBE and UNSUBSCRIBE of one channel and their replies.
 
 /** The connection as SUBSCRIBE/UNSUBSCRIBE handling sees it (read anew after a hook: re-authentication). */
-function subscriberOf(ch: Channel): Subscriber {
+function subscriberOf(ch: ChannelContext): Subscriber {
   return {
     session: ch.session!,
     client: ch.client!,
@@ -25,7 +25,7 @@ function subscriberOf(ch: Channel): Subscriber {
 }
 
 /** Handles SUBSCRIBE; input waits while an asynchronous authorization hook runs. */
-export function onSubscribe(ch: Channel, p: SubscribePacket): void {
+export function onSubscribe(ch: ChannelContext, p: SubscribePacket): void {
   const b = ch.broker;
   const sub = subscriberOf(ch);
   const asking = b.subscribeVerdicts(sub, p);
@@ -56,7 +56,7 @@ export function onSubscribe(ch: Channel, p: SubscribePacket): void {
  * new subscriptions asked for; a stored session's SUBACK (and those retained
  * messages after it) may wait for the commit.
  */
-function answerSubscribe(ch: Channel, p: SubscribePacket, outcome: SubscribeOutcome): void {
+function answerSubscribe(ch: ChannelContext, p: SubscribePacket, outcome: SubscribeOutcome): void {
   const { codes, retainedFor } = outcome;
   const suback: SubackPacket = {
     type: PacketType.SUBACK,
@@ -71,7 +71,7 @@ function answerSubscribe(ch: Channel, p: SubscribePacket, outcome: SubscribeOutc
 }
 
 /** Handles UNSUBSCRIBE and answers UNSUBACK (held for the commit of a stored session). */
-export function onUnsubscribe(ch: Channel, p: UnsubscribePacket): void {
+export function onUnsubscribe(ch: ChannelContext, p: UnsubscribePacket): void {
   const codes = ch.broker.unsubscribe(subscriberOf(ch), p.topics);
   const reply: UnsubackPacket = {
     type: PacketType.UNSUBACK,
@@ -89,7 +89,7 @@ export function onUnsubscribe(ch: Channel, p: UnsubscribePacket): void {
  * Returns false when the reply can go at once.
  */
 export function holdReply(
-  ch: Channel,
+  ch: ChannelContext,
   packet: SubackPacket | UnsubackPacket,
   retainedFor: SubscriptionRecord[] | undefined,
 ): boolean {
@@ -106,7 +106,7 @@ export function holdReply(
  * nothing waits.
  */
 export function sendHeldReply(
-  ch: Channel,
+  ch: ChannelContext,
   packet: SubackPacket | UnsubackPacket,
   retainedFor: SubscriptionRecord[] | undefined,
 ): void {
