@@ -20,7 +20,7 @@ export interface ReadingSession {
   readonly username: string | undefined;
   readonly client: ClientInfo | undefined;
   readonly acl: AclChecker | undefined;
-  /** Caches the compiled ACL. */
+  /** Keeps an ACL compiled for a session that had none (restored, its client not back yet). */
   setAcl(acl: AclChecker | undefined): void;
 }
 

@@ -41,7 +41,12 @@ import { type RouteEntry, type RouteResult, Router } from './router.js';
 import { Session, type SubscriptionRecord } from './session.js';
 import { type Attachment, SessionRegistry } from './session-registry.js';
 import { BrokerStats } from './stats.js';
-import { type SubscribeOutcome, Subscriptions } from './subscriptions.js';
+import {
+  type SubscribeOutcome,
+  type Subscriber,
+  type SubscribeVerdicts,
+  Subscriptions,
+} from './subscriptions.js';
 import { SysTopics } from './sys.js';
 import type { TopicTrie } from './topic-trie.js';
 
@@ -495,12 +500,24 @@ export class Broker extends EventEmitter {
     return this.#subscriptions.topicTooDeep(topic);
   }
 
-  /** Handles a SUBSCRIBE: authorizes and records; the channel answers with SUBACK and the retained messages. */
-  subscribe(
-    ch: Channel,
+  /**
+   * Asks the authorizeSubscribe hook about each subscription of a SUBSCRIBE;
+   * undefined when there is nothing to wait for.
+   */
+  subscribeVerdicts(sub: Subscriber, p: SubscribePacket): Promise<SubscribeVerdicts> | undefined {
+    return this.#subscriptions.verdicts(sub, p);
+  }
+
+  /**
+   * Checks, records and routes a SUBSCRIBE; the channel answers with the
+   * SUBACK, then the retained messages (sendRetained).
+   */
+  applySubscribe(
+    sub: Subscriber,
     p: SubscribePacket,
-  ): SubscribeOutcome | Promise<SubscribeOutcome | undefined> {
-    return this.#subscriptions.subscribe(ch, p);
+    verdicts: SubscribeVerdicts | undefined,
+  ): SubscribeOutcome {
+    return this.#subscriptions.apply(sub, p, verdicts);
   }
 
   /** A client's SUBSCRIBE was answered (SUBACK sent or held for the commit): the `subscribe` event. */
@@ -514,8 +531,8 @@ export class Broker extends EventEmitter {
   }
 
   /** Removes a connected client's subscriptions by exact filter; returns v5 UNSUBACK codes. */
-  unsubscribe(ch: Channel, filters: string[]): number[] {
-    return this.#subscriptions.unsubscribe(ch, filters);
+  unsubscribe(sub: Subscriber, filters: string[]): number[] {
+    return this.#subscriptions.unsubscribe(sub, filters);
   }
 
   // ---------------------------------------------------------------- timers

@@ -19,9 +19,8 @@ import type {
 import type { Properties } from '../protocol/properties.js';
 import type { ConnectionInfo } from '../transport/connection-info.js';
 import type { AccessControl } from './access-control.js';
-import type { Broker } from './broker.js';
 import { onAuth, onConnect, onDisconnect } from './channel/connect.js';
-import type { AckType, HeldReplies } from './channel/held-replies.js';
+import type { AckType, ChannelContext, ChannelHost, HeldReplyQueue } from './channel/context.js';
 import { publishOut, queueAck, writeAckNow } from './channel/outbound.js';
 import { onPublish, onPubrec, onPubrel } from './channel/publish.js';
 import { State } from './channel/state.js';
@@ -70,8 +69,9 @@ function onSocketDrained(this: ChannelSocket): void {
  * topic aliases, flow control and reason codes. It holds nothing that must
  * survive a disconnect; that lives in the Session.
  */
-export class Channel implements PacketSink, DeliveryTarget {
-  readonly broker: Broker;
+export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
+  /** The broker as this connection sees it. */
+  readonly broker: ChannelHost;
   readonly socket: Duplex;
   readonly info: ConnectionInfo;
   readonly decoder: Decoder;
@@ -132,9 +132,9 @@ export class Channel implements PacketSink, DeliveryTarget {
   /** Publish rate limits, when configured. */
   quota: PublishQuota | undefined;
   /** Replies waiting for the store's commit (`commit` mode), created on first use. */
-  held: HeldReplies | undefined;
+  held: HeldReplyQueue | undefined;
 
-  constructor(broker: Broker, socket: Duplex, info: ConnectionInfo) {
+  constructor(broker: ChannelHost, socket: Duplex, info: ConnectionInfo) {
     this.broker = broker;
     this.socket = socket;
     this.info = info;

@@ -1,4 +1,10 @@
-import type { Delivery } from './session.js';
+import type { Message } from './message.js';
+
+/** What the queue needs of a delivery: its message (for the byte count) and its shared group, if any. */
+export interface Queued {
+  readonly msg: Message;
+  readonly group: unknown;
+}
 
 /**
  * A session's deliveries waiting for its inflight window or for its client to
@@ -6,8 +12,8 @@ import type { Delivery } from './session.js';
  * bounds. Taken from the front by moving a head index, not by shifting the
  * array, so draining a long queue stays linear.
  */
-export class DeliveryQueue {
-  private items: Array<Delivery | undefined> = [];
+export class DeliveryQueue<D extends Queued> {
+  private items: Array<D | undefined> = [];
   private head = 0;
   private payloadBytes = 0;
 
@@ -22,18 +28,18 @@ export class DeliveryQueue {
   }
 
   /** The oldest delivery, left in place. */
-  peek(): Delivery | undefined {
+  peek(): D | undefined {
     return this.items[this.head];
   }
 
   /** Appends a delivery. */
-  push(d: Delivery): void {
+  push(d: D): void {
     this.items.push(d);
     this.payloadBytes += d.msg.payload.length;
   }
 
   /** Removes and returns the oldest delivery. */
-  shift(): Delivery | undefined {
+  shift(): D | undefined {
     if (this.head >= this.items.length) return undefined;
     const d = this.items[this.head]!;
     this.items[this.head] = undefined;
@@ -58,14 +64,14 @@ export class DeliveryQueue {
   }
 
   /** The deliveries, oldest first. */
-  *values(): IterableIterator<Delivery> {
+  *values(): IterableIterator<D> {
     for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
   }
 
   /** Removes the deliveries of a shared subscription group (`group` set), in order, into `out`. */
-  takeShared(out: Delivery[]): void {
+  takeShared(out: D[]): void {
     if (this.head === this.items.length) return;
-    const keep: Delivery[] = [];
+    const keep: D[] = [];
     for (let i = this.head; i < this.items.length; i++) {
       const d = this.items[i]!;
       if (d.group !== undefined) {

@@ -89,7 +89,7 @@ export class Session {
   private inflightMap: Map<number, Delivery> | undefined = undefined;
   private incomingQos2Set: Set<number> | undefined = undefined;
   /** Deliveries waiting for the window or for the client to come back. */
-  private readonly queue = new DeliveryQueue();
+  private readonly queue = new DeliveryQueue<Delivery>();
   private expiry: number;
   private disconnectedTime = 0;
   private will: Will | undefined = undefined;

@@ -4,7 +4,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import type { SubscribePacket } from '../protocol/packets.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
 import type { Persistence } from '../store/persistence.js';
-import type { Channel } from './channel.js';
+import type { AccessControl } from './access-control.js';
 import type { ClientInfo, ResolvedBrokerOptions } from './options.js';
 import type { Router } from './router.js';
 import type { Session, SubscriptionRecord } from './session.js';
@@ -22,9 +22,27 @@ export interface SubscriptionsDeps {
   unsubscribed(client: ClientInfo, filters: string[]): void;
 }
 
-/** What a SUBSCRIBE came to: a SUBACK code per filter, and the subscriptions owed retained messages. */
+/** A connected client subscribing: what SUBSCRIBE handling reads of its connection. */
+export interface Subscriber {
+  readonly session: Session;
+  readonly client: ClientInfo;
+  readonly access: AccessControl;
+  /** Protocol version of the connection: v5 gets specific reason codes. */
+  readonly version: number;
+  /** Topic prefix of the client's listener. */
+  readonly mountPoint: string | undefined;
+  /** An announced v3 bridge: its subscriptions get No Local and Retain As Published. */
+  readonly bridge: boolean;
+}
+
+/** Per subscription of a SUBSCRIBE, what the authorizeSubscribe hook answered. */
+export type SubscribeVerdicts = Array<boolean | number | undefined>;
+
+/** What a SUBSCRIBE came to. */
 export interface SubscribeOutcome {
+  /** SUBACK reason codes, one per subscription. */
   readonly codes: number[];
+  /** The new subscriptions that get matching retained messages after the SUBACK. */
   readonly retainedFor: SubscriptionRecord[];
 }
 
@@ -65,42 +83,40 @@ export class Subscriptions {
   }
 
   /**
-   * Handles a SUBSCRIBE: authorizes and records each subscription; the
-   * channel answers with the SUBACK and then the retained messages. Answers
-   * undefined when an asynchronous hook outlived the connection's hold on its session.
+   * Asks the authorizeSubscribe hook about each subscription, one after the
+   * other; undefined (nothing to wait for) when the hook need not be asked.
    */
-  subscribe(
-    ch: Channel,
-    p: SubscribePacket,
-  ): SubscribeOutcome | Promise<SubscribeOutcome | undefined> {
+  verdicts(sub: Subscriber, p: SubscribePacket): Promise<SubscribeVerdicts> | undefined {
     const hook = this.deps.options.hooks.authorizeSubscribe;
-    if (hook === undefined || !ch.access.asksSubscribeHook(ch.session!.acl)) {
-      return this.complete(ch, p, undefined);
-    }
+    if (hook === undefined || !sub.access.asksSubscribeHook(sub.session.acl)) return undefined;
     return (async () => {
-      const verdicts: Array<boolean | number | undefined> = [];
-      for (const sub of p.subscriptions) verdicts.push(await hook(ch.client!, sub));
-      if (ch.session?.target !== ch) return undefined;
-      return this.complete(ch, p, verdicts);
+      const verdicts: SubscribeVerdicts = [];
+      for (const s of p.subscriptions) verdicts.push(await hook(sub.client, s));
+      return verdicts;
     })();
   }
 
-  private complete(
-    ch: Channel,
+  /**
+   * Applies a SUBSCRIBE: checks each subscription (syntax, features, depth,
+   * ACL, hook verdict, quota), records and routes the granted ones. Throws a
+   * ProtocolError for No Local on a v5 shared subscription.
+   */
+  apply(
+    sub: Subscriber,
     p: SubscribePacket,
-    verdicts: Array<boolean | number | undefined> | undefined,
+    verdicts: SubscribeVerdicts | undefined,
   ): SubscribeOutcome {
-    const session = ch.session!;
-    const v5 = ch.version === 5;
+    const { session, access } = sub;
+    const v5 = sub.version === 5;
     const { options: o, stats, router, persistence } = this.deps;
     const codes: number[] = [];
     const subId = p.properties?.subscriptionIdentifiers?.[0];
     const retainedFor: SubscriptionRecord[] = [];
-    const mp = ch.info.mountPoint;
+    const mp = sub.mountPoint;
     for (let i = 0; i < p.subscriptions.length; i++) {
-      const sub = p.subscriptions[i]!;
+      const wanted = p.subscriptions[i]!;
       let verdict = verdicts?.[i];
-      let filter = sub.topic;
+      let filter = wanted.topic;
       let topicFilter = filter;
       let group: string | undefined;
       const shared = parseSharedSubscription(filter);
@@ -108,13 +124,13 @@ export class Subscriptions {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }
-      const unsupported = this.unsupportedFeature(sub.topic, shared !== undefined, subId);
+      const unsupported = this.unsupportedFeature(wanted.topic, shared !== undefined, subId);
       if (unsupported !== 0) {
         codes.push(v5 ? unsupported : 0x80);
         continue;
       }
       if (shared !== undefined) {
-        if (v5 && sub.noLocal) {
+        if (v5 && wanted.noLocal) {
           // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
           throw new ProtocolError(
             ReasonCode.ProtocolError,
@@ -133,7 +149,7 @@ export class Subscriptions {
         codes.push(v5 ? ReasonCode.TopicFilterInvalid : 0x80);
         continue;
       }
-      if (verdict === undefined && !ch.access.maySubscribe(session.acl, filter)) verdict = false;
+      if (verdict === undefined && !access.maySubscribe(session.acl, filter)) verdict = false;
       if (verdict === false || (typeof verdict === 'number' && verdict >= 0x80)) {
         stats.authzDenied++;
         const code = typeof verdict === 'number' ? verdict : o.subscribeDeniedReasonCode;
@@ -150,7 +166,7 @@ export class Subscriptions {
         codes.push(v5 ? ReasonCode.QuotaExceeded : 0x80);
         continue;
       }
-      let qos = sub.qos;
+      let qos = wanted.qos;
       if (qos > o.maxQos) qos = o.maxQos;
       if (typeof verdict === 'number' && verdict < qos) qos = verdict as QoS;
       const rec: SubscriptionRecord = {
@@ -160,9 +176,9 @@ export class Subscriptions {
         shareGroup: group,
         qos,
         // Like Mosquitto, an announced v3 bridge never gets its own messages back, retain flags intact.
-        noLocal: sub.noLocal || ch.bridge,
-        retainAsPublished: sub.retainAsPublished || ch.bridge,
-        retainHandling: sub.retainHandling,
+        noLocal: wanted.noLocal || sub.bridge,
+        retainAsPublished: wanted.retainAsPublished || sub.bridge,
+        retainHandling: wanted.retainHandling,
         subscriptionId: subId,
       };
       if (existing !== undefined) router.remove(existing);
@@ -172,7 +188,7 @@ export class Subscriptions {
       codes.push(qos);
       if (
         group === undefined &&
-        (sub.retainHandling === 0 || (sub.retainHandling === 1 && existing === undefined))
+        (wanted.retainHandling === 0 || (wanted.retainHandling === 1 && existing === undefined))
       ) {
         retainedFor.push(rec);
       }
@@ -192,10 +208,10 @@ export class Subscriptions {
   }
 
   /** Removes subscriptions of a connected client by exact filter; returns v5 UNSUBACK codes. */
-  unsubscribe(ch: Channel, filters: string[]): number[] {
-    const session = ch.session!;
+  unsubscribe(sub: Subscriber, filters: string[]): number[] {
+    const session = sub.session;
     const codes: number[] = [];
-    const mp = ch.info.mountPoint;
+    const mp = sub.mountPoint;
     for (const f of filters) {
       const shared = parseSharedSubscription(f);
       if (shared === 'invalid') {
@@ -213,8 +229,7 @@ export class Subscriptions {
       this.deps.persistence?.unsubscribed(session, filter);
       codes.push(ReasonCode.Success);
     }
-    const c = ch.client;
-    if (c !== undefined) this.deps.unsubscribed(c, filters);
+    this.deps.unsubscribed(sub.client, filters);
     return codes;
   }
 

@@ -7,9 +7,9 @@ import {
 import { ProtocolError } from '../../protocol/errors.js';
 import type { AuthPacket, ConnectPacket, DisconnectPacket } from '../../protocol/packets.js';
 import type { Properties } from '../../protocol/properties.js';
-import type { Channel } from '../channel.js';
 import { AuthExchange, type AuthStep, ExchangePhase } from '../enhanced-auth.js';
 import { redirectConnack } from '../redirect.js';
+import type { ChannelContext } from './context.js';
 import { HeldReplies } from './held-replies.js';
 import { State } from './state.js';
 
@@ -17,7 +17,7 @@ import { State } from './state.js';
 // (plain or v5 enhanced, with re-authentication), AUTH and DISCONNECT.
 
 /** Handles CONNECT: checks it, authenticates (maybe asynchronously), then accepts or refuses. */
-export function onConnect(ch: Channel, p: ConnectPacket): void {
+export function onConnect(ch: ChannelContext, p: ConnectPacket): void {
   const b = ch.broker;
   const o = b.options;
   ch.version = p.protocolVersion;
@@ -149,7 +149,7 @@ export function onConnect(ch: Channel, p: ConnectPacket): void {
 
 /** Acts on the authentication chain's answer to a CONNECT. */
 function authenticated(
-  ch: Channel,
+  ch: ChannelContext,
   code: number,
   p: ConnectPacket,
   assigned: boolean,
@@ -165,7 +165,7 @@ function authenticated(
 }
 
 /** An authentication hook threw or rejected: the client gets "unspecified error" / "server unavailable". */
-function authError(ch: Channel, err: unknown): void {
+function authError(ch: ChannelContext, err: unknown): void {
   const b = ch.broker;
   b.stats.internalErrors++;
   b.log?.error({ err, clientId: ch.clientId }, 'authentication hook failed');
@@ -179,7 +179,7 @@ function authError(ch: Channel, err: unknown): void {
 
 /** Starts an enhanced authentication exchange (at CONNECT, or AUTH 0x19 later). */
 function startExchange(
-  ch: Channel,
+  ch: ChannelContext,
   p: ConnectPacket | undefined,
   assigned: boolean,
   serverKeepAlive: number | undefined,
@@ -204,7 +204,7 @@ function startExchange(
 }
 
 /** Acts on one step of an authentication exchange. */
-function authStep(ch: Channel, ex: AuthExchange, step: AuthStep): void {
+function authStep(ch: ChannelContext, ex: AuthExchange, step: AuthStep): void {
   if (ch.auth !== ex || ch.state === State.Closed) return;
   const method = ex.method;
   if (step.status === 'continue') {
@@ -256,7 +256,7 @@ function authStep(ch: Channel, ex: AuthExchange, step: AuthStep): void {
 
 /** Binds the accepted client to its session and sends CONNACK 0 (held for the store's commit if need be). */
 function accept(
-  ch: Channel,
+  ch: ChannelContext,
   p: ConnectPacket,
   assigned: boolean,
   serverKeepAlive: number | undefined,
@@ -301,7 +301,7 @@ function accept(
 }
 
 /** Sends a refusing CONNACK and closes. `code` is already in the client's version's terms. */
-function refuse(ch: Channel, code: number, why: string, properties?: Properties): void {
+function refuse(ch: ChannelContext, code: number, why: string, properties?: Properties): void {
   ch.send({ type: PacketType.CONNACK, sessionPresent: false, reasonCode: code, properties });
   ch.broker.log?.info(
     { clientId: ch.clientId, remote: ch.info.remoteAddress, code },
@@ -312,7 +312,7 @@ function refuse(ch: Channel, code: number, why: string, properties?: Properties)
 }
 
 /** Handles DISCONNECT: a v5 session expiry update, the will kept or discarded, then close. */
-export function onDisconnect(ch: Channel, p: DisconnectPacket): void {
+export function onDisconnect(ch: ChannelContext, p: DisconnectPacket): void {
   const s = ch.session!;
   const requested = p.properties?.sessionExpiryInterval;
   if (ch.version === 5 && requested !== undefined) {
@@ -336,7 +336,7 @@ export function onDisconnect(ch: Channel, p: DisconnectPacket): void {
 }
 
 /** Handles AUTH: continues an enhanced authentication exchange or starts a re-authentication. */
-export function onAuth(ch: Channel, p: AuthPacket): void {
+export function onAuth(ch: ChannelContext, p: AuthPacket): void {
   const method = p.properties?.authenticationMethod;
   if (ch.authMethod === undefined || method !== ch.authMethod) {
     // [MQTT-4.12.0-7] [MQTT-4.12.1-1] AUTH needs the method chosen at CONNECT.

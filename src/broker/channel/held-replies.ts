@@ -1,11 +1,8 @@
 import { PacketType, ReasonCode } from '../../protocol/constants.js';
 import type { SubackPacket, UnsubackPacket } from '../../protocol/packets.js';
 import type { CommitWaiter, Persistence } from '../../store/persistence.js';
-import type { Channel } from '../channel.js';
 import type { SubscriptionRecord } from '../session.js';
-
-/** A PUBACK, PUBREC, PUBREL or PUBCOMP packet type. */
-export type AckType = 4 | 5 | 6 | 7;
+import type { AckType, ChannelContext, HeldReplyQueue } from './context.js';
 
 /** A held SUBACK/UNSUBACK and the subscriptions owed retained messages once it is out. */
 interface HeldReply {
@@ -21,8 +18,8 @@ interface HeldReply {
  * which commit window is durable. Kept in parallel arrays, not an object or
  * closure per reply, since every QoS 1/2 message passes through here.
  */
-export class HeldReplies implements CommitWaiter {
-  private readonly ch: Channel;
+export class HeldReplies implements CommitWaiter, HeldReplyQueue {
+  private readonly ch: ChannelContext;
   private readonly p: Persistence;
   private readonly types: number[] = [];
   private readonly ids: number[] = [];
@@ -34,7 +31,7 @@ export class HeldReplies implements CommitWaiter {
   /** The commit window this connection last asked the store about (one request per window). */
   private waitingOn = 0;
 
-  constructor(ch: Channel, p: Persistence) {
+  constructor(ch: ChannelContext, p: Persistence) {
     this.ch = ch;
     this.p = p;
   }

@@ -2,18 +2,23 @@ import { PacketType, type QoS } from '../../protocol/constants.js';
 import { encode, encodePublish, withPacketId } from '../../protocol/encoder.js';
 import type { Packet } from '../../protocol/packets.js';
 import type { Properties } from '../../protocol/properties.js';
-import type { Channel } from '../channel.js';
 import { DropReason } from '../delivery-target.js';
 import { type Message, shapeIndex } from '../message.js';
 import { describePacket, describePublishOut } from '../packet-log.js';
 import { reasonString } from '../reason-strings.js';
-import { type AckType, HeldReplies } from './held-replies.js';
+import type { AckType, ChannelContext } from './context.js';
+import { HeldReplies } from './held-replies.js';
 
 // What one channel sends that depends on the client: routed PUBLISH packets
 // (shared encodings, topic aliases, mount points, size limits) and acknowledgements.
 
 /** Sends a PUBACK/PUBREC/PUBREL/PUBCOMP, after the store's commit in `commit` mode. */
-export function queueAck(ch: Channel, type: AckType, packetId: number, reasonCode: number): void {
+export function queueAck(
+  ch: ChannelContext,
+  type: AckType,
+  packetId: number,
+  reasonCode: number,
+): void {
   // With `commit` persistence every acknowledgement waits, in order, for the
   // group commit that made its message (or state change) durable.
   const p = ch.broker.persistence;
@@ -23,7 +28,7 @@ export function queueAck(ch: Channel, type: AckType, packetId: number, reasonCod
 
 /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (held ones once their commit is durable). */
 export function writeAckNow(
-  ch: Channel,
+  ch: ChannelContext,
   type: AckType,
   packetId: number,
   reasonCode: number,
@@ -46,7 +51,7 @@ export function writeAckNow(
  * topic aliases and message expiry need a per-subscriber encoding.
  */
 export function publishOut(
-  ch: Channel,
+  ch: ChannelContext,
   msg: Message,
   qos: QoS,
   retain: boolean,
@@ -101,14 +106,14 @@ export function publishOut(
 }
 
 /** The topic as this listener's clients see it: without its mount point. */
-function outTopic(ch: Channel, topic: string): string {
+function outTopic(ch: ChannelContext, topic: string): string {
   const mp = ch.info.mountPoint;
   return mp === undefined ? topic : topic.slice(mp.length);
 }
 
 /** Encodes a PUBLISH for this subscriber only: subscription ids, remaining expiry, topic alias. */
 function encodeCustom(
-  ch: Channel,
+  ch: ChannelContext,
   msg: Message,
   qos: QoS,
   retain: boolean,

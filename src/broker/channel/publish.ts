@@ -4,9 +4,8 @@ import { PacketType, ReasonCode } from '../../protocol/constants.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { PublishPacket } from '../../protocol/packets.js';
 import { publishAllowed } from '../access-control.js';
-import type { Broker } from '../broker.js';
-import type { Channel } from '../channel.js';
 import { PublishQuota } from '../publish-quota.js';
+import type { ChannelContext, ChannelHost } from './context.js';
 import { queueAck } from './outbound.js';
 import { State } from './state.js';
 
@@ -21,7 +20,7 @@ import { State } from './state.js';
 const DELIVERY_BUDGET = 32_768;
 
 /** Handles an incoming PUBLISH: checks, aliases, quotas, authorization, then routing and its ack. */
-export function onPublish(ch: Channel, p: PublishPacket): void {
+export function onPublish(ch: ChannelContext, p: PublishPacket): void {
   const b = ch.broker;
   const v5 = ch.version === 5;
   let topic = p.topic;
@@ -126,7 +125,7 @@ export function onPublish(ch: Channel, p: PublishPacket): void {
   }
   if (ch.info.mountPoint !== undefined) topic = ch.info.mountPoint + topic;
   if (b.options.hooks.authorizePublish !== undefined || ch.session!.acl !== undefined) {
-    let r: ReturnType<Broker['authorizePublish']>;
+    let r: ReturnType<ChannelHost['authorizePublish']>;
     try {
       r = b.authorizePublish(ch, topic, p.qos, p.retain);
     } catch (err) {
@@ -153,7 +152,7 @@ export function onPublish(ch: Channel, p: PublishPacket): void {
 
 /** Acts on the authorization verdict for an incoming PUBLISH. */
 function publishAuthorized(
-  ch: Channel,
+  ch: ChannelContext,
   p: PublishPacket,
   topic: string,
   r: boolean | number | undefined,
@@ -172,7 +171,7 @@ function publishAuthorized(
  * bytes) and the connection stays; v5 QoS 0: DISCONNECT with that code (QoS 0
  * has no acknowledgement to carry it); v3: the connection is closed.
  */
-function overQuota(ch: Channel, p: PublishPacket): boolean {
+function overQuota(ch: ChannelContext, p: PublishPacket): boolean {
   const b = ch.broker;
   const q = (ch.quota ??= new PublishQuota(
     b.options.publishRateLimit,
@@ -193,7 +192,7 @@ function overQuota(ch: Channel, p: PublishPacket): boolean {
 }
 
 /** Drops a refused PUBLISH, telling a QoS 1/2 publisher why (v5) or acknowledging it anyway (v3). */
-function publishRefused(ch: Channel, p: PublishPacket, reason: number): void {
+function publishRefused(ch: ChannelContext, p: PublishPacket, reason: number): void {
   ch.broker.log?.debug({ clientId: ch.clientId, topic: p.topic, reason }, 'PUBLISH refused');
   ch.broker.stats.publishDropped++;
   // 3.1.1 has no negative acknowledgement: the message is acknowledged and dropped.
@@ -202,7 +201,7 @@ function publishRefused(ch: Channel, p: PublishPacket, reason: number): void {
 }
 
 /** Routes an accepted PUBLISH and acknowledges it with what routing found. */
-function publishAccepted(ch: Channel, p: PublishPacket, topic: string): void {
+function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): void {
   const b = ch.broker;
   const routed = b.publishFromClient(ch.session!, topic, p);
   const matched = routed.reached;
@@ -224,13 +223,13 @@ function publishAccepted(ch: Channel, p: PublishPacket, topic: string): void {
 }
 
 /** Handles PUBREL: releases an incoming QoS 2 packet id and answers PUBCOMP. */
-export function onPubrel(ch: Channel, packetId: number): void {
+export function onPubrel(ch: ChannelContext, packetId: number): void {
   const found = ch.session!.releaseIncoming(packetId);
   queueAck(ch, PacketType.PUBCOMP, packetId, found ? 0 : ReasonCode.PacketIdentifierNotFound);
 }
 
 /** Handles PUBREC of an outgoing QoS 2 message: answers PUBREL (or ends it on an error code). */
-export function onPubrec(ch: Channel, packetId: number, reasonCode: number): void {
+export function onPubrec(ch: ChannelContext, packetId: number, reasonCode: number): void {
   const s = ch.session!;
   if (reasonCode >= 0x80) {
     // v5: a PUBREC with an error ends the exchange [MQTT-4.3.3-4 semantics].

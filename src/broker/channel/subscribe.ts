@@ -5,24 +5,46 @@ import type {
   UnsubackPacket,
   UnsubscribePacket,
 } from '../../protocol/packets.js';
-import type { Channel } from '../channel.js';
 import type { SubscriptionRecord } from '../session.js';
-import type { SubscribeOutcome } from '../subscriptions.js';
+import type { SubscribeOutcome, Subscriber } from '../subscriptions.js';
+import type { ChannelContext } from './context.js';
 import { HeldReplies } from './held-replies.js';
 
 // SUBSCRIBE and UNSUBSCRIBE of one channel and their replies.
 
+/** The connection as SUBSCRIBE/UNSUBSCRIBE handling sees it (read anew after a hook: re-authentication). */
+function subscriberOf(ch: ChannelContext): Subscriber {
+  return {
+    session: ch.session!,
+    client: ch.client!,
+    access: ch.access,
+    version: ch.version,
+    mountPoint: ch.info.mountPoint,
+    bridge: ch.bridge,
+  };
+}
+
 /** Handles SUBSCRIBE; input waits while an asynchronous authorization hook runs. */
-export function onSubscribe(ch: Channel, p: SubscribePacket): void {
-  const result = ch.broker.subscribe(ch, p);
-  if (!(result instanceof Promise)) {
-    answerSubscribe(ch, p, result);
+export function onSubscribe(ch: ChannelContext, p: SubscribePacket): void {
+  const b = ch.broker;
+  const sub = subscriberOf(ch);
+  const asking = b.subscribeVerdicts(sub, p);
+  if (asking === undefined) {
+    answerSubscribe(ch, p, b.applySubscribe(sub, p, undefined));
     return;
   }
   ch.backlog = [];
-  result.then(
-    (outcome) => {
-      if (outcome !== undefined) answerSubscribe(ch, p, outcome);
+  asking.then(
+    (verdicts) => {
+      // The hook outlived this connection's hold on the session: nothing to record or answer.
+      if (ch.session?.target === ch) {
+        try {
+          answerSubscribe(ch, p, b.applySubscribe(subscriberOf(ch), p, verdicts));
+        } catch (err) {
+          ch.onError(err);
+          return;
+        }
+      }
       ch.releaseBacklog();
     },
     (err) => ch.onError(err),
@@ -34,7 +56,7 @@ export function onSubscribe(ch: Channel, p: SubscribePacket): void {
  * new subscriptions asked for; a stored session's SUBACK (and those retained
  * messages after it) may wait for the commit.
  */
-function answerSubscribe(ch: Channel, p: SubscribePacket, outcome: SubscribeOutcome): void {
+function answerSubscribe(ch: ChannelContext, p: SubscribePacket, outcome: SubscribeOutcome): void {
   const { codes, retainedFor } = outcome;
   const suback: SubackPacket = {
     type: PacketType.SUBACK,
@@ -49,8 +71,8 @@ function answerSubscribe(ch: Channel, p: SubscribePacket, outcome: SubscribeOutc
 }
 
 /** Handles UNSUBSCRIBE and answers UNSUBACK (held for the commit of a stored session). */
-export function onUnsubscribe(ch: Channel, p: UnsubscribePacket): void {
-  const codes = ch.broker.unsubscribe(ch, p.topics);
+export function onUnsubscribe(ch: ChannelContext, p: UnsubscribePacket): void {
+  const codes = ch.broker.unsubscribe(subscriberOf(ch), p.topics);
   const reply: UnsubackPacket = {
     type: PacketType.UNSUBACK,
     packetId: p.packetId,
@@ -67,7 +89,7 @@ export function onUnsubscribe(ch: Channel, p: UnsubscribePacket): void {
  * Returns false when the reply can go at once.
  */
 export function holdReply(
-  ch: Channel,
+  ch: ChannelContext,
   packet: SubackPacket | UnsubackPacket,
   retainedFor: SubscriptionRecord[] | undefined,
 ): boolean {
@@ -84,7 +106,7 @@ export function holdReply(
  * nothing waits.
  */
 export function sendHeldReply(
-  ch: Channel,
+  ch: ChannelContext,
   packet: SubackPacket | UnsubackPacket,
   retainedFor: SubscriptionRecord[] | undefined,
 ): void {
