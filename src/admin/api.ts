@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Broker } from '../broker/broker.js';
-import type { Channel } from '../broker/channel.js';
+import { type Channel, channelOf } from '../broker/channel.js';
 import type { Message } from '../broker/message.js';
 import type { Session, SubscriptionRecord } from '../broker/session.js';
 import type { QoS } from '../protocol/constants.js';
@@ -45,7 +45,7 @@ function contains(haystack: string | undefined, needle: string): boolean {
 }
 
 function connectedChannel(ch: Channel): boolean {
-  return ch.connected && ch.session !== undefined && ch.session.channel === ch;
+  return ch.connected && ch.session !== undefined && ch.session.target === ch;
 }
 
 function requireSession(broker: Broker, id: string): Session {
@@ -55,7 +55,8 @@ function requireSession(broker: Broker, id: string): Session {
 }
 
 function requireClient(broker: Broker, id: string): Channel {
-  const ch = broker.sessions.get(id)?.channel;
+  const s = broker.sessions.get(id);
+  const ch = s === undefined ? undefined : channelOf(s);
   if (ch === undefined) throw new HttpError(404, `client '${id}' is not connected`);
   return ch;
 }
@@ -116,7 +117,7 @@ function listSessions({ broker, query }: ApiContext): unknown {
     broker.sessions.values(),
     query,
     (s) =>
-      (online === undefined || (s.channel !== undefined) === online) &&
+      (online === undefined || s.online === online) &&
       (q === '' || s.clientId.includes(q) || contains(s.username, q)),
     sessionView,
   );

@@ -93,7 +93,7 @@ export function clientView(ch: Channel): ClientView {
 
 /** Describes a session, online or not. */
 export function sessionView(s: Session): SessionView {
-  const online = s.channel !== undefined;
+  const online = s.online;
   const away = !online && s.disconnectedAt > 0;
   return {
     clientId: s.clientId,

@@ -19,7 +19,9 @@ export interface ReadingSession {
   readonly clientId: string;
   readonly username: string | undefined;
   readonly client: ClientInfo | undefined;
-  acl: AclChecker | undefined;
+  readonly acl: AclChecker | undefined;
+  /** Keeps an ACL compiled for a session that had none (restored, its client not back yet). */
+  setAcl(acl: AclChecker | undefined): void;
 }
 
 /** What a publish authorization may answer: allow, refuse (false or a v5 reason code) or defer. */
@@ -213,8 +215,12 @@ export class AccessControl {
       // no ClientInfo for the hook, but the ACL file can judge by user name and id.
       const file = this.aclFile;
       if (file === undefined) return true;
-      session.acl ??= file.forSubject({ username: session.username, clientId: session.clientId });
-      return session.acl.check(topic, 'read');
+      let acl = session.acl;
+      if (acl === undefined) {
+        acl = file.forSubject({ username: session.username, clientId: session.clientId });
+        session.setAcl(acl);
+      }
+      return acl.check(topic, 'read');
     }
     const hook = this.o.hooks.authorizeRead;
     const acl = session.acl;

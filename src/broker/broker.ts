@@ -6,7 +6,13 @@ import type { Logger } from 'pino';
 import { Cluster } from '../cluster/cluster.js';
 import { type QoS, ReasonCode } from '../protocol/constants.js';
 import { forwardableProperties } from '../protocol/hop-properties.js';
-import type { ConnectPacket, PublishPacket, SubscribePacket, Will } from '../protocol/packets.js';
+import type {
+  ConnectPacket,
+  PublishPacket,
+  SubscribePacket,
+  Subscription,
+  Will,
+} from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import { Persistence } from '../store/persistence.js';
 import { type RestoreTarget, restoreState } from '../store/restore.js';
@@ -15,8 +21,9 @@ import type { ListenerAddress } from '../transport/listener-options.js';
 import type { PublishVerdict } from './access-control.js';
 import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
-import { Channel } from './channel.js';
+import { Channel, channelOf } from './channel.js';
 import { clusterHost } from './cluster-host.js';
+import type { DeliveryTarget } from './delivery-target.js';
 import type { BrokerEvents, PublishedMessage } from './events.js';
 import { guardHandlerNames } from './hook-guard.js';
 import type { Message } from './message.js';
@@ -31,10 +38,15 @@ import {
 import { Publisher } from './publisher.js';
 import { RetainedIndex } from './retained-index.js';
 import { type RouteEntry, type RouteResult, Router } from './router.js';
-import { type DeliverySink, Session, type SubscriptionRecord } from './session.js';
+import { Session, type SubscriptionRecord } from './session.js';
 import { type Attachment, SessionRegistry } from './session-registry.js';
 import { BrokerStats } from './stats.js';
-import { Subscriptions } from './subscriptions.js';
+import {
+  type SubscribeOutcome,
+  type Subscriber,
+  type SubscribeVerdicts,
+  Subscriptions,
+} from './subscriptions.js';
 import { SysTopics } from './sys.js';
 import type { TopicTrie } from './topic-trie.js';
 
@@ -62,11 +74,6 @@ export class Broker extends EventEmitter {
   readonly persistence: Persistence | undefined;
   /** Membership in a Redis cluster, when the `cluster` option is set. */
   readonly cluster: Cluster | undefined;
-  /**
-   * Deliveries of the last `publishFrom()` that a full queue refused (for PUBACK 0x97).
-   * Kept for the channel until it reads `publishFromClient()`'s result instead.
-   */
-  lastRouteQueueFull = 0;
   // Internals are #private: an application assigning a same-named property
   // (Aedes style) gets its own property and cannot replace them.
   readonly #channels = new Set<Channel>();
@@ -123,9 +130,6 @@ export class Broker extends EventEmitter {
       persistence: this.persistence,
       get now() {
         return broker.now;
-      },
-      subscribed: (client, subs, codes) => {
-        if (this.listenerCount('subscribe') > 0) this.emit('subscribe', client, subs, codes);
       },
       unsubscribed: (client, filters) => {
         if (this.listenerCount('unsubscribe') > 0) this.emit('unsubscribe', client, filters);
@@ -299,7 +303,7 @@ export class Broker extends EventEmitter {
       for (const s of this.sessions.values()) {
         // Restored sessions without a ClientInfo recompile lazily on their next delivery.
         const a = s.access;
-        s.acl = s.client !== undefined && a !== undefined ? a.checkerFor(s.client) : undefined;
+        s.setAcl(s.client !== undefined && a !== undefined ? a.checkerFor(s.client) : undefined);
       }
     }
   }
@@ -327,7 +331,8 @@ export class Broker extends EventEmitter {
     clientId: string,
     reasonCode: number = ReasonCode.AdministrativeAction,
   ): boolean {
-    const ch = this.sessions.get(clientId)?.channel;
+    const s = this.sessions.get(clientId);
+    const ch = s === undefined ? undefined : channelOf(s);
     if (ch === undefined) return false;
     ch.disconnectWith(reasonCode, 'disconnected by an administrator');
     return true;
@@ -445,17 +450,7 @@ export class Broker extends EventEmitter {
     const props = forwardableProperties(p.properties);
     const pub = this.#publisher;
     const msg = pub.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
-    return pub.publish(msg, session.channel?.client);
-  }
-
-  /**
-   * Routes a PUBLISH received from a client; returns how many sessions it
-   * reached, and leaves how many of them were full in `lastRouteQueueFull`.
-   */
-  publishFrom(session: Session, topic: string, p: PublishPacket): number {
-    const r = this.publishFromClient(session, topic, p);
-    this.lastRouteQueueFull = r.queueFull;
-    return r.reached;
+    return pub.publish(msg, session.online ? session.client : undefined);
   }
 
   /**
@@ -470,10 +465,9 @@ export class Broker extends EventEmitter {
    * Creates an in-process session whose deliveries go to `sink` (a bridge's local
    * side). It is not in `sessions`, so no client takes it over, and it is never persisted.
    */
-  createInternalSession(clientId: string, sink: DeliverySink): Session {
+  createInternalSession(clientId: string, sink: DeliveryTarget): Session {
     const s = new Session(clientId, 5, 0, this.#registry.limits());
-    s.sink = sink;
-    s.access = this.accessControls.global;
+    s.deliverTo(sink, this.accessControls.global);
     return s;
   }
 
@@ -506,9 +500,29 @@ export class Broker extends EventEmitter {
     return this.#subscriptions.topicTooDeep(topic);
   }
 
-  /** Handles a SUBSCRIBE: authorizes, records, sends SUBACK, then matching retained messages. */
-  subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
-    return this.#subscriptions.subscribe(ch, p);
+  /**
+   * Asks the authorizeSubscribe hook about each subscription of a SUBSCRIBE;
+   * undefined when there is nothing to wait for.
+   */
+  subscribeVerdicts(sub: Subscriber, p: SubscribePacket): Promise<SubscribeVerdicts> | undefined {
+    return this.#subscriptions.verdicts(sub, p);
+  }
+
+  /**
+   * Checks, records and routes a SUBSCRIBE; the channel answers with the
+   * SUBACK, then the retained messages (sendRetained).
+   */
+  applySubscribe(
+    sub: Subscriber,
+    p: SubscribePacket,
+    verdicts: SubscribeVerdicts | undefined,
+  ): SubscribeOutcome {
+    return this.#subscriptions.apply(sub, p, verdicts);
+  }
+
+  /** A client's SUBSCRIBE was answered (SUBACK sent or held for the commit): the `subscribe` event. */
+  subscribeAnswered(client: ClientInfo, subscriptions: Subscription[], granted: number[]): void {
+    if (this.listenerCount('subscribe') > 0) this.emit('subscribe', client, subscriptions, granted);
   }
 
   /** Sends the retained messages matching new subscriptions (after their SUBACK). */
@@ -516,9 +530,9 @@ export class Broker extends EventEmitter {
     this.#routing.sendRetained(session, recs, this.now);
   }
 
-  /** Removes subscriptions by exact filter; returns v5 UNSUBACK codes. */
-  unsubscribe(session: Session, filters: string[]): number[] {
-    return this.#subscriptions.unsubscribe(session, filters);
+  /** Removes a connected client's subscriptions by exact filter; returns v5 UNSUBACK codes. */
+  unsubscribe(sub: Subscriber, filters: string[]): number[] {
+    return this.#subscriptions.unsubscribe(sub, filters);
   }
 
   // ---------------------------------------------------------------- timers

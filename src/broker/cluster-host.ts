@@ -1,6 +1,7 @@
 /** The broker as its cluster node sees it (cluster/ knows only the ClusterHost interface). */
 import type { ClusterHost } from '../cluster/host.js';
 import type { Persistence } from '../store/persistence.js';
+import { channelOf } from './channel.js';
 import type { Message } from './message.js';
 import type { Publisher } from './publisher.js';
 import type { RetainedIndex } from './retained-index.js';
@@ -48,13 +49,19 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
     destroySession(s) {
       registry.destroy(s);
     },
+    closeTakenOver(s) {
+      const ch = channelOf(s);
+      if (ch === undefined) return false;
+      ch.takenOver();
+      return true;
+    },
     sessionLimits: () => registry.limits(),
     adoptSession(s) {
       registry.sessions.set(s.clientId, s);
       persistence?.sessionAttached(s, undefined, false);
     },
     adoptSubscription(rec) {
-      rec.session.subscriptions.set(rec.filter, rec);
+      rec.session.addSubscription(rec);
       router.add(rec);
       persistence?.subscribed(rec);
     },

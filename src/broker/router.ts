@@ -1,9 +1,10 @@
 /** The router: the subscription index, routing a message to sessions, shared groups, retained on subscribe. */
 import type { QoS } from '../protocol/constants.js';
 import type { AccessControls } from './access-controls.js';
+import { DropReason } from './delivery-target.js';
 import type { Message } from './message.js';
 import type { RetainedIndex } from './retained-index.js';
-import { DropReason, type Session, type SubscriptionRecord } from './session.js';
+import type { Session, SubscriptionRecord } from './session.js';
 import { SharedGroup, type ShareStrategy } from './shared-group.js';
 import type { BrokerStats } from './stats.js';
 import { TopicTrie } from './topic-trie.js';
@@ -49,7 +50,7 @@ export interface RouterDeps {
 }
 
 function isOnlineMember(m: SubscriptionRecord): boolean {
-  return m.session.channel !== undefined;
+  return m.session.online;
 }
 
 /**
@@ -105,17 +106,7 @@ export class Router {
       }
       const s = e.session;
       if (e.noLocal && s.clientId === msg.origin) continue;
-      if (s.routeStamp !== stamp) {
-        s.routeStamp = stamp;
-        s.routeQos = e.qos;
-        s.routeRetainAsPublished = e.retainAsPublished;
-        s.routeSubIds = e.subscriptionId !== undefined ? [e.subscriptionId] : undefined;
-        targets[nt++] = s;
-      } else {
-        if (e.qos > s.routeQos) s.routeQos = e.qos;
-        if (e.retainAsPublished) s.routeRetainAsPublished = true;
-        if (e.subscriptionId !== undefined) (s.routeSubIds ??= []).push(e.subscriptionId);
-      }
+      if (s.noteMatch(stamp, e.qos, e.retainAsPublished, e.subscriptionId)) targets[nt++] = s;
     }
     for (let i = 0; i < nt; i++) {
       const s = targets[i]!;
@@ -221,7 +212,11 @@ export class Router {
    * listener is unknown while listeners have their own rules reads nothing.
    */
   private mayRead(s: Session, topic: string): boolean {
-    const a = s.access ?? (s.access = this.deps.accessControls.forListenerName(s.listener));
+    let a = s.access;
+    if (a === undefined) {
+      a = this.deps.accessControls.forListenerName(s.listener);
+      s.setAccess(a);
+    }
     return a?.mayRead(s, topic) === true;
   }
 

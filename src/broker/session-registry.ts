@@ -1,7 +1,7 @@
 /** The session registry: sessions by client id, online and offline, from CONNECT to expiry. */
 import type { ConnectPacket, Will } from '../protocol/packets.js';
 import type { Persistence } from '../store/persistence.js';
-import type { Channel } from './channel.js';
+import { type Channel, channelOf } from './channel.js';
 import type { ClientInfo, ResolvedBrokerOptions } from './options.js';
 import type { Router } from './router.js';
 import { SESSION_NEVER_EXPIRES, Session, type SessionLimits } from './session.js';
@@ -66,9 +66,10 @@ export class SessionRegistry {
   attach(ch: Channel, p: ConnectPacket): Attachment {
     const id = ch.clientId;
     let existing = this.sessions.get(id);
-    if (existing?.channel !== undefined) {
+    const old = existing === undefined ? undefined : channelOf(existing);
+    if (old !== undefined) {
       // Client take-over: the old connection is closed (its will is published).
-      existing.channel.takenOver();
+      old.takenOver();
       existing = this.sessions.get(id);
     }
     let expiry: number;
@@ -92,22 +93,13 @@ export class SessionRegistry {
     if (existing !== undefined) {
       session = existing;
       present = true;
-      session.expiryInterval = expiry;
-      session.protocolVersion = p.protocolVersion;
       // The client came back in time: a delayed will is cancelled.
-      session.pendingWill = undefined;
-      session.pendingWillAt = 0;
+      session.resumed(p.protocolVersion, expiry);
     } else {
       session = new Session(id, p.protocolVersion, expiry, this.limits());
       this.sessions.set(id, session);
     }
-    session.username = ch.username;
-    session.client = ch.client;
-    session.access = ch.access;
-    session.listener = ch.info.listener;
-    session.acl = ch.access.checkerFor(ch.client!);
-    session.channel = ch;
-    session.disconnectedAt = 0;
+    session.attach(ch, ch.client!, ch.access);
     // In `commit` mode a CONNECT that changed the stored session gets its CONNACK after the commit.
     const waitsForCommit = persistence?.sessionAttached(session, p.will, discarded) === true;
     return { session, present, waitsForCommit };
@@ -119,24 +111,20 @@ export class SessionRegistry {
    * delayed, and the session ends now or waits for its expiry.
    */
   detach(session: Session, client: ClientInfo, will: Will | undefined, now: number): void {
-    session.channel = undefined;
+    session.detach(now);
     // Shared-subscription messages this member had not completed go to another member.
     if (session.inflightCount > 0 || session.queuedCount > 0)
       this.deps.router.handOverShared(session, session.expiryInterval !== 0);
     if (will !== undefined) {
       const delay = will.properties?.willDelayInterval ?? 0;
       if (delay > 0 && session.expiryInterval > 0) {
-        session.pendingWill = will;
-        session.pendingWillAt = now + Math.min(delay, session.expiryInterval) * 1000;
+        session.delayWill(will, now + Math.min(delay, session.expiryInterval) * 1000);
       } else {
         this.deps.publishWill(session, client, will);
       }
     }
     if (session.expiryInterval === 0) this.destroy(session);
-    else {
-      session.disconnectedAt = now;
-      this.deps.persistence?.sessionSaved(session);
-    }
+    else this.deps.persistence?.sessionSaved(session);
   }
 
   /** Removes a session with its subscriptions and messages; a delayed will is published now. */
@@ -146,14 +134,11 @@ export class SessionRegistry {
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     const router = this.deps.router;
     for (const sub of session.subscriptions.values()) router.remove(sub);
-    session.subscriptions.clear();
+    session.clearSubscriptions();
     router.handOverShared(session, false);
     session.clearMessages();
-    if (session.pendingWill !== undefined) {
-      const will = session.pendingWill;
-      session.pendingWill = undefined;
-      this.deps.publishWill(session, undefined, will);
-    }
+    const will = session.takeWill();
+    if (will !== undefined) this.deps.publishWill(session, undefined, will);
   }
 
   /**
@@ -162,10 +147,9 @@ export class SessionRegistry {
    */
   sweep(now: number, onExpired: (s: Session) => void): void {
     for (const s of this.sessions.values()) {
-      if (s.channel !== undefined) continue;
-      if (s.pendingWill !== undefined && now >= s.pendingWillAt) {
-        const will = s.pendingWill;
-        s.pendingWill = undefined;
+      if (s.online) continue;
+      const will = s.takeWill(now);
+      if (will !== undefined) {
         this.deps.publishWill(s, undefined, will);
         this.deps.persistence?.sessionSaved(s);
       }

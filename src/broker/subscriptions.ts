@@ -1,11 +1,10 @@
 /** SUBSCRIBE and UNSUBSCRIBE: authorization, limits, the session's records and their routes. */
-import { PacketType, type QoS, ReasonCode } from '../protocol/constants.js';
+import { type QoS, ReasonCode } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type { SubackPacket, SubscribePacket, Subscription } from '../protocol/packets.js';
+import type { SubscribePacket } from '../protocol/packets.js';
 import { parseSharedSubscription } from '../protocol/topic.js';
 import type { Persistence } from '../store/persistence.js';
 import type { AccessControl } from './access-control.js';
-import type { Channel } from './channel.js';
 import type { ClientInfo, ResolvedBrokerOptions } from './options.js';
 import type { Router } from './router.js';
 import type { Session, SubscriptionRecord } from './session.js';
@@ -19,8 +18,6 @@ export interface SubscriptionsDeps {
   readonly persistence: Persistence | undefined;
   /** Current time in ms (retained messages expire). */
   readonly now: number;
-  /** Tells the embedding application about a subscription (the `subscribe` event). */
-  subscribed(client: ClientInfo, subscriptions: Subscription[], granted: number[]): void;
   /** Tells the embedding application about an unsubscription (the `unsubscribe` event). */
   unsubscribed(client: ClientInfo, filters: string[]): void;
 }
@@ -63,18 +60,6 @@ function mountedFilter(
     : mountPoint + filter;
 }
 
-/** A channel as a Subscriber (until the channel hands one over itself). */
-function subscriberOf(ch: Channel): Subscriber {
-  return {
-    session: ch.session!,
-    client: ch.client!,
-    access: ch.access,
-    version: ch.version,
-    mountPoint: ch.info.mountPoint,
-    bridge: ch.bridge,
-  };
-}
-
 /** Subscribing and unsubscribing, for clients and for internal (bridge) sessions. */
 export class Subscriptions {
   private readonly deps: SubscriptionsDeps;
@@ -95,41 +80,6 @@ export class Subscriptions {
       }
     }
     return false;
-  }
-
-  /**
-   * Handles a SUBSCRIBE for a channel: authorizes, records, sends SUBACK, then
-   * matching retained messages. Kept for the channel until it builds its own
-   * SUBACK from `verdicts()` and `apply()`.
-   */
-  subscribe(ch: Channel, p: SubscribePacket): void | Promise<void> {
-    const sub = subscriberOf(ch);
-    const asking = this.verdicts(sub, p);
-    if (asking === undefined) {
-      this.reply(ch, sub, p, this.apply(sub, p, undefined));
-      return;
-    }
-    return asking.then((verdicts) => {
-      if (ch.session?.channel !== ch) return;
-      // Read again: the client may have re-authenticated while the hook ran.
-      const now = subscriberOf(ch);
-      this.reply(ch, now, p, this.apply(now, p, verdicts));
-    });
-  }
-
-  private reply(ch: Channel, sub: Subscriber, p: SubscribePacket, out: SubscribeOutcome): void {
-    const { codes, retainedFor } = out;
-    const suback: SubackPacket = {
-      type: PacketType.SUBACK,
-      packetId: p.packetId,
-      reasonCodes: codes,
-    };
-    // A stored session's SUBACK (and the retained messages after it) may wait for the commit.
-    const held = this.deps.persistence?.holdReply(ch, suback, retainedFor) === true;
-    if (!held) ch.send(suback);
-    this.deps.subscribed(sub.client, p.subscriptions, codes);
-    if (!held && retainedFor.length > 0)
-      this.deps.router.sendRetained(sub.session, retainedFor, this.deps.now);
   }
 
   /**
@@ -232,7 +182,7 @@ export class Subscriptions {
         subscriptionId: subId,
       };
       if (existing !== undefined) router.remove(existing);
-      session.subscriptions.set(filter, rec);
+      session.addSubscription(rec);
       router.add(rec);
       persistence?.subscribed(rec);
       codes.push(qos);
@@ -257,10 +207,11 @@ export class Subscriptions {
     return 0;
   }
 
-  /** Removes subscriptions by exact filter; returns v5 UNSUBACK codes. */
-  unsubscribe(session: Session, filters: string[]): number[] {
+  /** Removes subscriptions of a connected client by exact filter; returns v5 UNSUBACK codes. */
+  unsubscribe(sub: Subscriber, filters: string[]): number[] {
+    const session = sub.session;
     const codes: number[] = [];
-    const mp = session.channel?.info.mountPoint;
+    const mp = sub.mountPoint;
     for (const f of filters) {
       const shared = parseSharedSubscription(f);
       if (shared === 'invalid') {
@@ -273,13 +224,12 @@ export class Subscriptions {
         codes.push(ReasonCode.NoSubscriptionExisted);
         continue;
       }
-      session.subscriptions.delete(filter);
+      session.removeSubscription(filter);
       this.deps.router.remove(rec);
       this.deps.persistence?.unsubscribed(session, filter);
       codes.push(ReasonCode.Success);
     }
-    const c = session.channel?.client;
-    if (c !== undefined) this.deps.unsubscribed(c, filters);
+    this.deps.unsubscribed(sub.client, filters);
     return codes;
   }
 
@@ -299,13 +249,13 @@ export class Subscriptions {
       retainHandling: 2,
       subscriptionId: undefined,
     };
-    session.subscriptions.set(filter, rec);
+    session.addSubscription(rec);
     router.add(rec);
   }
 
   /** Removes every subscription of an internal session. */
   unsubscribeInternal(session: Session): void {
     for (const rec of session.subscriptions.values()) this.deps.router.remove(rec);
-    session.subscriptions.clear();
+    session.clearSubscriptions();
   }
 }

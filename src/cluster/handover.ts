@@ -50,7 +50,7 @@ export function captureSession(s: Session): SessionHandover {
     subscriptions: [...s.subscriptions.values()].map(subscriptionData),
     messages,
     deliveries,
-    incoming: [...s.incomingQos2],
+    incoming: [...s.incomingIds()],
   };
 }
 
@@ -62,9 +62,7 @@ export function captureSession(s: Session): SessionHandover {
 export function installSession(host: ClusterHost, h: SessionHandover): Session {
   const r = h.record;
   const s = new SessionClass(r.clientId, r.protocolVersion, r.expiryInterval, host.sessionLimits());
-  s.username = r.username;
-  s.listener = r.listener;
-  s.disconnectedAt = Date.now();
+  s.restoreFacts(r.username, r.listener, Date.now());
   host.adoptSession(s);
   for (const data of h.subscriptions) host.adoptSubscription({ ...data, session: s });
   // Messages get ids of this broker; deliveries find them by the sender's id.
@@ -87,8 +85,7 @@ export function installSession(host: ClusterHost, h: SessionHandover): Session {
     s.persist?.stored(d);
   }
   for (const pid of h.incoming) {
-    s.incomingQos2.add(pid);
-    s.persist?.incoming(pid, true);
+    s.recordIncoming(pid);
   }
   return s;
 }

@@ -39,6 +39,8 @@ export interface ClusterHost {
   session(clientId: string): Session | undefined;
   /** Ends a session on this node: its routes and stored records go, a pending will is published. */
   destroySession(s: Session): void;
+  /** Closes the live connection of a session its client took to another node; false when offline. */
+  closeTakenOver(s: Session): boolean;
   /** Limits of a new session. */
   sessionLimits(): SessionLimits;
   /** Registers an offline session handed over by another node, and stores it if the broker persists. */

@@ -114,8 +114,8 @@ export class Ownership {
       const host = l.host;
       // Whatever this node still has for the id predates the other node's copy.
       const stale = host.session(clientId);
-      if (stale !== undefined && stale.channel === undefined && s !== undefined) {
-        stale.pendingWill = undefined;
+      if (stale !== undefined && !stale.online && s !== undefined) {
+        stale.takeWill();
         host.destroySession(stale);
       }
       if (s !== undefined && !clean) {
@@ -146,9 +146,8 @@ export class Ownership {
     if (mine === undefined || mine <= c.e) {
       this.epochs.delete(c.c);
       let s = host.session(c.c);
-      if (s?.channel !== undefined) {
+      if (s !== undefined && host.closeTakenOver(s)) {
         l.tookOver();
-        s.channel.takenOver();
         s = host.session(c.c);
       }
       if (s !== undefined) {
@@ -156,7 +155,7 @@ export class Ownership {
           state = captureSession(s);
           // The client resumed elsewhere: a delayed will is cancelled, and
           // shared deliveries travel with the session instead of moving locally.
-          s.pendingWill = undefined;
+          s.takeWill();
           for (const d of s.inflight.values()) d.group = undefined;
           for (const d of s.queued()) d.group = undefined;
         }

@@ -95,21 +95,16 @@ export function restoreState(
     const st = new SessionStoreState(p, s);
     st.recorded = true;
     st.keepsMessages = r.expiryInterval > 0;
-    s.persist = st;
-    s.username = r.username;
-    s.listener = r.listener;
-    s.pendingWill = r.pendingWill;
-    s.pendingWillAt = r.pendingWillAt;
-    s.disconnectedAt = r.disconnectedAt;
+    s.setPersistence(st);
+    // Online when the broker stopped: its connection ended now, without DISCONNECT.
+    s.restoreFacts(r.username, r.listener, r.disconnectedAt === 0 ? now : r.disconnectedAt);
+    if (r.pendingWill !== undefined) s.delayWill(r.pendingWill, r.pendingWillAt);
     if (r.disconnectedAt === 0) {
-      // Online when the broker stopped: its connection ended now, without DISCONNECT.
-      s.disconnectedAt = now;
       const will = r.will;
       if (will !== undefined) {
         const delay = will.properties?.willDelayInterval ?? 0;
         if (delay > 0 && s.expiryInterval > 0) {
-          s.pendingWill = will;
-          s.pendingWillAt = now + Math.min(delay, s.expiryInterval) * 1000;
+          s.delayWill(will, now + Math.min(delay, s.expiryInterval) * 1000);
         } else willsNow.push([s, will]);
       }
       b.putSession(sessionRecord(s, undefined));
@@ -125,7 +120,7 @@ export function restoreState(
       continue;
     }
     const rec = { ...data, session: s };
-    s.subscriptions.set(rec.filter, rec);
+    s.addSubscription(rec);
     broker.addRoute(rec);
   }
   for (const { clientId, seq, data } of state.deliveries) {
@@ -149,7 +144,7 @@ export function restoreState(
   for (const { clientId, packetId } of state.incoming) {
     const s = broker.sessions.get(clientId);
     if (s === undefined) b.setIncoming(clientId, packetId, false);
-    else s.incomingQos2.add(packetId);
+    else s.restoreIncoming(packetId);
   }
   for (const m of messages.values()) if (m.storeRefs === 0) b.deleteMessage(m.id);
 
@@ -159,7 +154,7 @@ export function restoreState(
   for (const [s, will] of willsNow) {
     if (s.expiryInterval === 0) {
       // A will-only record of a clean session: the session ends with its will.
-      s.pendingWill = will;
+      s.delayWill(will, now);
       broker.destroySession(s);
     } else broker.publishWill(s, undefined, will);
   }
