@@ -2,6 +2,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ConnectionAcceptor } from '../transport/acceptor.js';
+import { ConnectionRate } from '../transport/connection-rate.js';
 import type {
   BrokerConnectionInfo,
   ListenerSecurityOptions,
@@ -15,18 +16,27 @@ export interface AcceptingBroker {
   readonly options: ResolvedBrokerOptions;
   readonly stats: BrokerStats;
   handleConnection(socket: Duplex, info: BrokerConnectionInfo): unknown;
-  admitConnection(address: string): boolean;
 }
 
 /** The broker seen through the transports' acceptor interface. */
 export function brokerAcceptor(
   broker: AcceptingBroker,
 ): ConnectionAcceptor<ListenerSecurityOptions> {
+  const rate = new ConnectionRate();
   return {
     handleConnection(socket, info) {
       broker.handleConnection(socket, info);
     },
-    admitConnection: (address) => broker.admitConnection(address),
+    admitConnection(address) {
+      // Per-address connection rate limit (connectionRateLimit per second), before any MQTT byte.
+      const limit = broker.options.connectionRateLimit;
+      if (limit <= 0 || rate.admit(address, limit, Date.now())) return true;
+      broker.stats.connectionsRefused++;
+      broker.log?.warn(
+        `Refusing connection from ${address}: connection rate limit ${limit}/s exceeded.`,
+      );
+      return false;
+    },
     connectionRefused() {
       broker.stats.connectionsRefused++;
     },

@@ -16,10 +16,9 @@ import type {
 import type { Properties } from '../protocol/properties.js';
 import { Persistence } from '../store/persistence.js';
 import { type RestoreTarget, restoreState } from '../store/restore.js';
-import { ConnectionRate } from '../transport/connection-rate.js';
 import { type Listener, openListener } from '../transport/listener.js';
 import type { ListenerAddress } from '../transport/listener-options.js';
-import type { AccessControl, PublishVerdict } from './access-control.js';
+import type { PublishVerdict } from './access-control.js';
 import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
 import { Channel, channelOf } from './channel.js';
@@ -39,7 +38,7 @@ import {
 import { Publisher } from './publisher.js';
 import { RetainedIndex } from './retained-index.js';
 import { type RouteEntry, type RouteResult, Router } from './router.js';
-import { Session, type SessionLimits, type SubscriptionRecord } from './session.js';
+import { Session, type SubscriptionRecord } from './session.js';
 import { type Attachment, SessionRegistry } from './session-registry.js';
 import { BrokerStats } from './stats.js';
 import {
@@ -67,8 +66,6 @@ export class Broker extends EventEmitter {
   log: Logger | undefined;
   /** Whether every packet is logged (debug level, `-v`): checked before building any log text. */
   packetLog = false;
-  /** Authentication and authorization chain of the broker-level settings: hooks, password file, ACL file. */
-  readonly access: AccessControl;
   /** That chain and one per listener with its own `security` block. */
   readonly accessControls: AccessControls;
   /** Response Information returned to v5 clients that request it. */
@@ -88,7 +85,6 @@ export class Broker extends EventEmitter {
   readonly #sys: SysTopics;
   readonly #openListeners: Listener[] = [];
   readonly #acceptor = brokerAcceptor(this);
-  readonly #connectionRate = new ConnectionRate();
   #readying: Promise<void> | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #closing = false;
@@ -99,7 +95,6 @@ export class Broker extends EventEmitter {
     this.setLogger(this.options.logger);
     this.responseInformation = this.options.responseInformation;
     this.accessControls = new AccessControls(this.options);
-    this.access = this.accessControls.global;
     const po = options.persistence;
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     const router = new Router({
@@ -144,7 +139,8 @@ export class Broker extends EventEmitter {
       options.cluster !== undefined
         ? new Cluster(
             clusterHost({
-              messages: this,
+              broker: this,
+              publisher,
               router,
               registry,
               retained: this.#retained,
@@ -294,20 +290,6 @@ export class Broker extends EventEmitter {
   }
 
   /**
-   * Per-address connection rate limit (connectionRateLimit per second), checked
-   * by transports before any MQTT byte is read. Returns false to refuse.
-   */
-  admitConnection(address: string): boolean {
-    const limit = this.options.connectionRateLimit;
-    if (limit <= 0 || this.#connectionRate.admit(address, limit, this.now)) return true;
-    this.stats.connectionsRefused++;
-    this.log?.warn(
-      `Refusing connection from ${address}: connection rate limit ${limit}/s exceeded.`,
-    );
-    return false;
-  }
-
-  /**
    * Re-reads the password and ACL files given by path (SIGHUP), the
    * broker-level ones and every listener's. Connected clients stay connected;
    * their next checks use the new files. Where a file is broken, the previous
@@ -408,11 +390,6 @@ export class Broker extends EventEmitter {
     return connackProperties(this.options);
   }
 
-  /** Limits of a new session, from the broker options (one shared, read-only object). */
-  sessionLimits(): SessionLimits {
-    return this.#registry.limits();
-  }
-
   /**
    * Binds an accepted connection to its session: takes over a live one,
    * discards or resumes an old one per Clean Session / Clean Start.
@@ -468,27 +445,12 @@ export class Broker extends EventEmitter {
 
   // ---------------------------------------------------------------- publish
 
-  /**
-   * A new message with the next message id. Its expiry comes from its properties,
-   * unless `expiresAt` (absolute, ms; 0 = never) carries one already set elsewhere.
-   */
-  makeMessage(
-    topic: string,
-    payload: Buffer,
-    qos: QoS,
-    retain: boolean,
-    props: Properties | undefined,
-    origin: string,
-    expiresAt?: number,
-  ): Message {
-    return this.#publisher.makeMessage(topic, payload, qos, retain, props, origin, expiresAt);
-  }
-
   /** Routes a PUBLISH received from a client; says how many sessions it reached and how many were full. */
   publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult {
     const props = forwardableProperties(p.properties);
-    const msg = this.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
-    return this.#publisher.publish(msg, session.online ? session.client : undefined);
+    const pub = this.#publisher;
+    const msg = pub.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
+    return pub.publish(msg, session.online ? session.client : undefined);
   }
 
   /**
@@ -504,8 +466,8 @@ export class Broker extends EventEmitter {
    * side). It is not in `sessions`, so no client takes it over, and it is never persisted.
    */
   createInternalSession(clientId: string, sink: DeliveryTarget): Session {
-    const s = new Session(clientId, 5, 0, this.sessionLimits());
-    s.deliverTo(sink, this.access);
+    const s = new Session(clientId, 5, 0, this.#registry.limits());
+    s.deliverTo(sink, this.accessControls.global);
     return s;
   }
 

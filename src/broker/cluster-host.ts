@@ -3,14 +3,17 @@ import type { ClusterHost } from '../cluster/host.js';
 import type { Persistence } from '../store/persistence.js';
 import { channelOf } from './channel.js';
 import type { Message } from './message.js';
+import type { Publisher } from './publisher.js';
 import type { RetainedIndex } from './retained-index.js';
 import type { Router } from './router.js';
 import type { SessionRegistry } from './session-registry.js';
 
 /** The parts of a broker that its cluster node reaches, wired once by the broker. */
 export interface ClusterHostParts {
-  /** Where messages get their ids, the clock and the logger (the broker). */
-  readonly messages: Pick<ClusterHost, 'log' | 'now' | 'makeMessage'>;
+  /** The clock and the logger (the broker). */
+  readonly broker: Pick<ClusterHost, 'log' | 'now'>;
+  /** Where messages get their ids. */
+  readonly publisher: Publisher;
   readonly router: Router;
   readonly registry: SessionRegistry;
   readonly retained: RetainedIndex<Message>;
@@ -19,16 +22,16 @@ export interface ClusterHostParts {
 
 /** Builds the ClusterHost of a broker from its parts. */
 export function clusterHost(parts: ClusterHostParts): ClusterHost {
-  const { messages, router, registry, retained, persistence } = parts;
+  const { broker, publisher, router, registry, retained, persistence } = parts;
   return {
     get log() {
-      return messages.log;
+      return broker.log;
     },
     get now() {
-      return messages.now;
+      return broker.now;
     },
     makeMessage: (topic, payload, qos, retain, props, origin, expiresAt) =>
-      messages.makeMessage(topic, payload, qos, retain, props, origin, expiresAt),
+      publisher.makeMessage(topic, payload, qos, retain, props, origin, expiresAt),
     deliver(msg, shares) {
       router.route(msg, shares);
     },
