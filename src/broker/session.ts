@@ -210,11 +210,6 @@ export class Session {
     return this.store;
   }
 
-  /** Publish stamp of the last routing pass that reached this session. */
-  get routeStamp(): number {
-    return this.stamp;
-  }
-
   /** Highest granted QoS among matching subscriptions in that pass. */
   get routeQos(): QoS {
     return this.matchQos;
