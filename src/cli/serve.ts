@@ -9,6 +9,7 @@ import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js'
 import { listenerSummary } from '../config/listener-info.js';
 import type { HeronConfig } from '../config/types.js';
 import { createLogger, TopicLogSink } from '../log/logger.js';
+import { lifecycleLine } from '../log/mosquitto-lines.js';
 import {
   brokerOptionsFromConfig,
   listenerOptions,
@@ -75,7 +76,7 @@ export async function startFromConfig(config: HeronConfig): Promise<RunningBroke
   // log_dest topic: log lines become $SYS/broker/log/<X> messages once the broker exists.
   const topicSink = new TopicLogSink();
   let log = createLogger(logSettingsFromConfig(config, topicSink));
-  log.info(`heron version ${VERSION} starting`);
+  log.info(lifecycleLine(VERSION, 'starting'));
   for (const w of config.warnings)
     log.warn(`${w.file ? `${w.file}:${w.line}: ` : ''}${w.option}: ${w.message}`);
   if (config.localOnly) {
@@ -136,6 +137,7 @@ export async function startFromConfig(config: HeronConfig): Promise<RunningBroke
   for (const id of discardUnconfiguredBridges(broker, config.bridges))
     log.warn(`Discarding the stored messages of bridge local client ${id}: no longer configured.`);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
+  log.info(lifecycleLine(VERSION, 'running'));
   const running: RunningBroker = {
     broker,
     config,
@@ -175,7 +177,7 @@ export async function startFromConfig(config: HeronConfig): Promise<RunningBroke
       }
     },
     async stop() {
-      log.info('heron version %s terminating', VERSION);
+      log.info(lifecycleLine(VERSION, 'terminating'));
       await stopBridges(bridges);
       await admin?.close();
       await broker.close();

@@ -18,7 +18,11 @@ export function protocolNumber(version: number): number {
 }
 
 /** A TCP connection was accepted: `New connection from 127.0.0.1:38044 on port 1883.` */
-export function newConnectionLine(address: string, port: number, listenerPort: number): string {
+export function newConnectionLine(
+  address: string,
+  port: number,
+  listenerPort: number | string,
+): string {
   return `New connection from ${address}:${port} on port ${listenerPort}.`;
 }
 
@@ -128,10 +132,37 @@ export function openingListenerLine(
     : `Opening ${kind} listen socket on port ${portOrPath}.`;
 }
 
-/** The family word of an opened listener address, as Mosquitto names it. */
-export function listenerKind(protocol: string, host: string): 'ipv4' | 'ipv6' | 'websockets' {
-  if (protocol === 'ws' || protocol === 'wss') return 'websockets';
-  return host.includes(':') ? 'ipv6' : 'ipv4';
+/**
+ * The lines for one opened listener: `Opening ipv4 listen socket on port 1883.`; a
+ * listener on every address (`::`) serves both families and, as in Mosquitto, gets an
+ * ipv4 and an ipv6 line; WebSocket listeners say `websockets`.
+ */
+export function listenerOpenedLines(protocol: string, host: string, port: number): string {
+  if (protocol === 'ws' || protocol === 'wss') return openingListenerLine('websockets', port);
+  if (host === '::') {
+    return `${openingListenerLine('ipv4', port)}\n${openingListenerLine('ipv6', port)}`;
+  }
+  return openingListenerLine(host.includes(':') ? 'ipv6' : 'ipv4', port);
+}
+
+/** The port of a listener from its log name ("mqtt:1883"), for the New connection line. */
+export function listenerPort(listener: string): string {
+  return /:(\d+)$/.exec(listener)?.[1] ?? listener;
+}
+
+/** Who a sent packet is logged for: a refused CONNACK names the address, as Mosquitto's does. */
+export function recipientName(p: Packet, clientId: string, address: string): string {
+  return p.type === PacketType.CONNACK && p.reasonCode !== 0 ? address : clientId;
+}
+
+/** CONNACK codes that mean "who you are was not accepted" (3.1.1: 4, 5; v5: 0x86, 0x87). */
+const NOT_AUTHORISED = new Set([4, 5, 0x86, 0x87]);
+
+/** The line after a refused CONNECT: `Client <unknown> disconnected, not authorised.` for credentials. */
+export function refusedLine(code: number, why: string): string {
+  return NOT_AUTHORISED.has(code)
+    ? notAuthorisedLine()
+    : `Client ${UNKNOWN_CLIENT} disconnected: ${why}.`;
 }
 
 /** `heron version 1.2.3 starting` / `running` / `terminating`. */

@@ -181,7 +181,8 @@ test(
       assert.equal(await stop(child), 0, 'SIGTERM exits 0');
     }
     const log = readFileSync(join(dir, 'log', 'mosquitto.log'), 'utf8');
-    assert.match(log, new RegExp(`Opening mqtt listen socket on 127\\.0\\.0\\.1:${tcp}`));
+    assert.match(log, new RegExp(`^\\d+: Opening ipv4 listen socket on port ${tcp}\\.$`, 'm'));
+    assert.match(log, new RegExp(`^\\d+: Opening websockets listen socket on port ${ws}\\.$`, 'm'));
     assert.match(log, /New client connected from 127\.0\.0\.1:\d+ as ws-sub/);
     assert.ok(!existsSync(join(dir, 'mosquitto.pid')), 'pid file removed on shutdown');
   },
