@@ -8,12 +8,12 @@ export {
   startAdmin,
 } from './admin/server.js';
 export {
-  type AclAccess,
   type AclChecker,
   AclFile,
   type AclSubject,
   type AclSubscribeMode,
 } from './auth/acl.js';
+export type { AclAccess } from './auth/acl-topic.js';
 export { AuthFileError } from './auth/auth-file-error.js';
 export { PasswordFile } from './auth/password-file.js';
 export {
