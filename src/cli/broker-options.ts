@@ -20,7 +20,7 @@ function readPem(path: string, option: string): Buffer {
 }
 
 /** Node TLS server options for a listener's TLS settings (files read now; re-run on SIGHUP). */
-export function tlsServerOptions(t: TlsConfig): tls.TlsOptions {
+function tlsServerOptions(t: TlsConfig): tls.TlsOptions {
   const opts: tls.TlsOptions = {
     cert: readPem(t.certfile, 'certfile'),
     key: readPem(t.keyfile, 'keyfile'),

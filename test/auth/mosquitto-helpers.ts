@@ -99,7 +99,7 @@ function waitFor(child: ChildProcess, done: () => boolean, timeoutMs: number): P
 }
 
 /** Stops a child process started by these helpers and waits for it to exit. */
-export function stopChild(child: ChildProcess): Promise<void> {
+function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 3000);

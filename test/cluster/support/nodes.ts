@@ -12,7 +12,7 @@ export const NODE_TTL = 900;
 let prefixes = 0;
 
 /** A key prefix of its own for each test, so tests sharing one Redis never see each other. */
-export function freshPrefix(): string {
+function freshPrefix(): string {
   return `t${process.pid}-${++prefixes}:`;
 }
 

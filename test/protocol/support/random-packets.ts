@@ -62,7 +62,7 @@ const CHARS = [
   '$',
 ];
 
-export function randomString(rng: Rng, max = 12, min = 0): string {
+function randomString(rng: Rng, max = 12, min = 0): string {
   const n = rng.range(min, max);
   let s = '';
   for (let i = 0; i < n; i++) s += rng.pick(CHARS);
@@ -73,7 +73,7 @@ function level(rng: Rng): string {
   return randomString(rng, 6, 1).replace(/\$/g, 's');
 }
 
-export function randomTopicName(rng: Rng): string {
+function randomTopicName(rng: Rng): string {
   const n = rng.range(1, 5);
   const parts: string[] = [];
   for (let i = 0; i < n; i++) parts.push(rng.bool(0.1) ? '' : level(rng));
@@ -81,7 +81,7 @@ export function randomTopicName(rng: Rng): string {
   return t.length === 0 ? 'x' : t;
 }
 
-export function randomTopicFilter(rng: Rng): string {
+function randomTopicFilter(rng: Rng): string {
   const n = rng.range(1, 5);
   const parts: string[] = [];
   for (let i = 0; i < n; i++) parts.push(rng.bool(0.25) ? '+' : level(rng));
@@ -141,7 +141,7 @@ function randomValue(rng: Rng, name: keyof Properties, type: number): unknown {
 }
 
 /** Random valid properties for packet `type` (WILL_PROPERTIES for the will), or undefined. */
-export function randomProperties(rng: Rng, type: number): Properties | undefined {
+function randomProperties(rng: Rng, type: number): Properties | undefined {
   if (rng.bool(0.3)) return undefined;
   const props: Record<string, unknown> = {};
   for (const def of PROPERTY_DEFINITIONS) {

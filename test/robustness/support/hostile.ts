@@ -145,7 +145,7 @@ const pub = (
 });
 
 /** Violations of the brief; `maxPacket` and `receiveMaximum` are the broker's configured limits. */
-export function violations(maxPacket: number, receiveMaximum: number): Violation[] {
+function violations(maxPacket: number, receiveMaximum: number): Violation[] {
   const v: Violation[] = [];
   for (const version of [4, 5] as ProtocolVersion[]) {
     v.push(
