@@ -9,6 +9,7 @@ import { createHttpAuth, MAX_BACKGROUND_READS } from '../../src/auth/http-auth.j
 import { HttpAuthBackend, HttpAuthServiceError } from '../../src/auth/http-auth-backend.js';
 import type { HttpAuthSettings } from '../../src/auth/plugin-options.js';
 import { topicMatches } from '../../src/protocol/topic.js';
+import { freePort } from '../helpers/process.js';
 import {
   client,
   collect,
@@ -19,7 +20,7 @@ import {
   startHeron,
   subscribe,
 } from './heron-process.js';
-import { freePort, scratchDir } from './mosquitto-helpers.js';
+import { scratchDir } from './mosquitto-helpers.js';
 
 const T = { timeout: 30_000 };
 
