@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PacketType } from '../../src/protocol/constants.js';
 import { encode } from '../../src/protocol/encoder.js';
-import type { Packet, PublishPacket } from '../../src/protocol/packets.js';
+import type { Packet, PubackPacket, PublishPacket } from '../../src/protocol/packets.js';
 import { suiteBroker } from '../helpers/broker.js';
 import { connectRaw, delay, type RawClient } from '../helpers/raw-client.js';
 
@@ -78,7 +78,7 @@ describe('fan-out spread over event-loop turns', () => {
     pub.sendRaw(Buffer.concat(packets));
     other.send({ type: PacketType.PINGREQ });
     await other.nextOfType(PacketType.PINGRESP);
-    const ack = await pub.nextOfType<Extract<Packet, { type: 4 }>>(PacketType.PUBACK, 10_000);
+    const ack = await pub.nextOfType<PubackPacket>(PacketType.PUBACK, 10_000);
     assert.equal(ack.packetId, 7);
     await pub.nextOfType(PacketType.PINGRESP);
     for (const c of subs) {
