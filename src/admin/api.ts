@@ -225,7 +225,7 @@ function listListeners({ broker }: ApiContext): unknown {
 }
 
 /** The API under /api/v1/, by path pattern (`:id` is one URL-encoded segment). */
-const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map<string, ApiRoute>([
+export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map<string, ApiRoute>([
   ['stats', { GET: ({ broker }) => statsView(broker) }],
   ['clients', { GET: listClients }],
   ['clients/:id', { GET: getClient, DELETE: kickClient }],

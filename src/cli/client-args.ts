@@ -34,7 +34,7 @@ export interface ToolIO {
 }
 
 /** A bad command line; the message is printed after "Error: ". */
-class UsageError extends Error {
+export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
@@ -300,7 +300,7 @@ function addProperty(props: ToolProperties, args: string[], i: number): number {
 }
 
 /** Parses a tool's arguments (argv without the program and subcommand names). */
-function parseClientArgs(tool: ClientTool, argv: readonly string[]): ClientToolConfig {
+export function parseClientArgs(tool: ClientTool, argv: readonly string[]): ClientToolConfig {
   const args = [...argv];
   const cfg: ClientToolConfig = {
     help: false,

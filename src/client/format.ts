@@ -46,7 +46,7 @@ const ZERO_PADDABLE = 'AEFlmSXx';
 const TRUNCATABLE = 'CIRt';
 
 /** Renders one -F format string for a message. */
-function formatMessage(format: string, p: PublishPacket, now: Date = new Date()): Buffer {
+export function formatMessage(format: string, p: PublishPacket, now: Date = new Date()): Buffer {
   const out: Array<Buffer | string> = [];
   const n = format.length;
   for (let i = 0; i < n; i++) {
