@@ -23,16 +23,17 @@
 const otherThan = (...folders) => `^src/(?!(${folders.join('|')})/)[^/]+/`;
 
 // What bridge/ and admin/ may import from broker/: the embedding API (Broker,
-// its options, events and stats) and the message and session types it hands
-// out, never the connection (channel), routing or registry internals.
-// TODO-COORDINATOR: check this list against the merged core restructure.
+// its options, events and stats), the message and session types it hands out,
+// and the DeliveryTarget a bridge implements; never the connection (channel),
+// routing or registry internals.
 const BROKER_PUBLIC =
-  '^src/broker/(broker|options|client-info|events|message|stats|session|enhanced-auth|scram-auth)\\.ts$';
+  '^src/broker/(broker|options|client-info|events|message|stats|session|delivery-target|enhanced-auth|scram-auth)\\.ts$';
 
 // What cluster/ may import from broker/: message and session types and the
 // topic trie. It reaches the running broker only through the host interface
 // it defines (cluster/host.ts), which the broker implements.
-const CLUSTER_MAY_USE = '^src/broker/(options|client-info|message|session|topic-trie)\\.ts$';
+const CLUSTER_MAY_USE =
+  '^src/broker/(options|client-info|message|session|delivery-target|topic-trie)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
