@@ -8,12 +8,12 @@ export {
   startAdmin,
 } from './admin/server.js';
 export {
-  type AclAccess,
   type AclChecker,
   AclFile,
   type AclSubject,
   type AclSubscribeMode,
 } from './auth/acl.js';
+export type { AclAccess } from './auth/acl-topic.js';
 export { AuthFileError } from './auth/auth-file-error.js';
 export { PasswordFile } from './auth/password-file.js';
 export {
@@ -33,6 +33,12 @@ export {
   type PublishedMessage,
 } from './broker/broker.js';
 export type {
+  AuthContext,
+  AuthMethod,
+  AuthMethodSession,
+  AuthStep,
+} from './broker/enhanced-auth.js';
+export type {
   AuthenticateRequest,
   AuthResult,
   BrokerConnectionInfo as ConnectionInfo,
@@ -42,6 +48,14 @@ export type {
   ListenerOptions,
   ListenerSecurityOptions,
 } from './broker/options.js';
+export {
+  deriveScramCredentials,
+  type ScramCredentials,
+  type ScramCredentialsProvider,
+  type ScramOptions,
+  scramCredentialsFromUsers,
+  scramSha256,
+} from './broker/scram-auth.js';
 export { BrokerStats } from './broker/stats.js';
 export { brokerOptionsFromConfig } from './cli/broker-options.js';
 export * from './client/index.js';
@@ -49,10 +63,17 @@ export { Cluster, type ClusterStats } from './cluster/cluster.js';
 export { ClusterError } from './cluster/cluster-error.js';
 export type { ClusterOptions } from './cluster/options.js';
 export {
+  type BrokerArgs,
   ConfigError,
+  defaultConfig,
   type HeronConfig,
+  listenerSecurity,
+  listenerSummary,
   loadConfigFile,
+  type ParseOptions,
+  parseBrokerArgs,
   parseConfigText,
+  resolveConfig,
 } from './config/index.js';
 export * from './protocol/index.js';
 export { LmdbStore } from './store/lmdb.js';

@@ -4,7 +4,7 @@ import type { BrokerStats } from '../broker/stats.js';
 import { type SessionTotals, sessionTotals } from './snapshot.js';
 
 /** Prefix of every metric Heron exports. */
-export const METRIC_PREFIX = 'heron_';
+const METRIC_PREFIX = 'heron_';
 
 /** Monotonic counters read straight from broker.stats: [metric name without prefix, field, help]. */
 const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [

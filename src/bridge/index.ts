@@ -5,7 +5,6 @@ import type { BridgeConfig } from '../config/types.js';
 import { Bridge, type BridgeTuning } from './bridge.js';
 
 export { Bridge, type BridgeState, type BridgeStats, type BridgeTuning } from './bridge.js';
-export { discardUnconfiguredBridges } from './bridge-store.js';
 
 /** A started bridge, as handed back by {@link startBridges}. */
 export interface BridgeHandle {

@@ -12,7 +12,7 @@ export const NODE_TTL = 900;
 let prefixes = 0;
 
 /** A key prefix of its own for each test, so tests sharing one Redis never see each other. */
-export function freshPrefix(): string {
+function freshPrefix(): string {
   return `t${process.pid}-${++prefixes}:`;
 }
 
@@ -109,15 +109,6 @@ export async function spawnNode(
         child.kill('SIGKILL');
       }),
   };
-}
-
-/** Polls until `cond()` holds (or fails after `ms`). */
-export async function waitFor(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Whether node `on` knows that node `of` has route `key`. */
