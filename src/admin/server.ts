@@ -1,12 +1,14 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIP } from 'node:net';
 import type { Broker } from '../broker/broker.js';
 import { matchApiRoute } from './api.js';
+import { refuseCrossSite } from './cross-site.js';
+import { History } from './history.js';
 import { HttpError } from './http-error.js';
 import { sendError, sendJson } from './http-json.js';
 import { BrokerMetrics } from './metrics.js';
 import { loadDashboard, type StaticFile } from './static-files.js';
+import { AdminAuth, type Principal } from './users.js';
 
 /** How to run the admin HTTP server (HTTP API, /metrics, dashboard). */
 export interface AdminOptions {
@@ -22,6 +24,13 @@ export interface AdminOptions {
   dashboard?: boolean;
   /** Largest request body accepted (POST /api/v1/publish); default 1 MiB. */
   maxBodyBytes?: number;
+  /** Milliseconds between samples of the rate history (kept for an hour); default 2000. */
+  historyIntervalMs?: number;
+  /**
+   * Browser origins besides the server's own allowed to call the API, e.g. the
+   * public URL of a reverse proxy that rewrites the Host header.
+   */
+  allowedOrigins?: string[];
 }
 
 /** Where the admin server is bound. */
@@ -38,15 +47,13 @@ export interface AdminServer {
   address(): AdminAddress;
   /** The broker's Prometheus metrics (its registry can be scraped by other means too). */
   readonly metrics: BrokerMetrics;
+  /** The rate history (last hour) the dashboard draws. */
+  readonly history: History;
   /** Stops listening and closes open HTTP connections. */
   close(): Promise<void>;
 }
 
 const API_PREFIX = '/api/v1/';
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
 
 /** Whether a Host header names an IP literal or localhost (not a DNS name that could be rebound). */
 function hostIsLiteral(host: string | undefined): boolean {
@@ -69,20 +76,15 @@ function isLoopback(host: string): boolean {
 export async function startAdmin(broker: Broker, options: AdminOptions): Promise<AdminServer> {
   const host = options.host ?? '127.0.0.1';
   const token = options.token !== undefined && options.token !== '' ? options.token : undefined;
-  const tokenDigest = token !== undefined ? digest(token) : undefined;
+  const auth = new AdminAuth(token);
+  const allowedOrigins = options.allowedOrigins ?? [];
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const metrics = new BrokerMetrics(broker, { defaultMetrics: options.defaultMetrics !== false });
   const files = options.dashboard !== false ? await loadDashboard() : new Map<string, StaticFile>();
   // Without a token, a loopback-only API must refuse DNS-rebound names: a web page
   // on evil.example resolving to 127.0.0.1 would otherwise read it.
-  const checkHost = token === undefined && isLoopback(host);
-
-  const authorized = (req: IncomingMessage): boolean => {
-    if (tokenDigest === undefined) return true;
-    const h = req.headers.authorization;
-    if (h === undefined || !/^Bearer /i.test(h)) return false;
-    return timingSafeEqual(digest(h.slice(7).trim()), tokenDigest);
-  };
+  const checkHost = !auth.required && isLoopback(host);
+  const history = new History(broker, options.historyIntervalMs);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
@@ -97,8 +99,11 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
       sendJson(res, 200, { status: 'ok' });
       return;
     }
+    let who: Principal | undefined;
     if (path === '/metrics' || path.startsWith('/api/')) {
-      if (!authorized(req)) {
+      refuseCrossSite(req, allowedOrigins);
+      who = await auth.identify(req);
+      if (who === undefined) {
         res.setHeader('www-authenticate', 'Bearer realm="heron"');
         throw new HttpError(401, 'missing or wrong bearer token (admin_token)');
       }
@@ -117,12 +122,18 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
       if (handler === undefined) {
         throw methodNotAllowed(res, Object.keys(found.route).join(', '));
       }
+      if (!reading && who!.role !== 'admin') {
+        throw new HttpError(403, `'${who!.name}' is a viewer: changes need the admin role`);
+      }
       const body = await handler({
         broker,
         req,
         query: url.searchParams,
         id: found.id,
         maxBodyBytes,
+        role: who!.role,
+        principal: who!.name,
+        history,
       });
       sendJson(res, 200, body);
       return;
@@ -157,9 +168,13 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error): void => {
+      history.stop();
+      reject(err);
+    };
+    server.once('error', failed);
     server.listen(options.port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -173,8 +188,10 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
   return {
     address: () => address,
     metrics,
+    history,
     close: () =>
       new Promise<void>((resolve) => {
+        history.stop();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -20,6 +20,18 @@ export interface ClientView {
   queued: number;
 }
 
+/** A client id in the client list: connected (a ClientView) or away with a persistent session. */
+export interface ClientRow
+  extends Omit<ClientView, 'address' | 'port' | 'keepalive' | 'connectedAt'> {
+  connected: boolean;
+  address: string | null;
+  port: number | null;
+  keepalive: number | null;
+  connectedAt: string | null;
+  /** When the client left (offline rows only). */
+  disconnectedAt: string | null;
+}
+
 /** A session (online or offline) as the API shows it. */
 export interface SessionView {
   clientId: string;
@@ -88,6 +100,28 @@ export function clientView(ch: Channel): ClientView {
     subscriptions: s.subscriptionCount,
     inflight: s.inflightCount,
     queued: s.queuedCount,
+  };
+}
+
+/** Describes a client id for the client list, online or not. */
+export function clientRow(s: Session): ClientRow {
+  const ch = s.channel;
+  if (ch !== undefined) return { ...clientView(ch), connected: true, disconnectedAt: null };
+  return {
+    clientId: s.clientId,
+    username: s.username ?? null,
+    address: null,
+    port: null,
+    listener: s.listener ?? '',
+    protocolVersion: s.protocolVersion,
+    keepalive: null,
+    connectedAt: null,
+    sessionExpiry: expiry(s.expiryInterval),
+    subscriptions: s.subscriptionCount,
+    inflight: s.inflightCount,
+    queued: s.queuedCount,
+    connected: false,
+    disconnectedAt: s.disconnectedAt > 0 ? new Date(s.disconnectedAt).toISOString() : null,
   };
 }
 
