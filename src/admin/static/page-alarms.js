@@ -1,0 +1,2 @@
+// Placeholder page.
+export default { badge() {}, refresh() {} };
