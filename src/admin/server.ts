@@ -6,6 +6,7 @@ import { refuseCrossSite } from './cross-site.js';
 import { History } from './history.js';
 import { HttpError } from './http-error.js';
 import { sendError, sendJson } from './http-json.js';
+import type { LatencyProbeOptions } from './latency-probe.js';
 import { BrokerMetrics } from './metrics.js';
 import { loadDashboard, type StaticFile } from './static-files.js';
 import { AdminAuth, type Principal } from './users.js';
@@ -20,6 +21,8 @@ export interface AdminOptions {
   token?: string | undefined;
   /** Export Node process metrics (CPU, memory, event loop, GC) too; default true. */
   defaultMetrics?: boolean;
+  /** Measure publish→delivery latency with a probe client on this listener (off by default). */
+  latencyProbe?: LatencyProbeOptions | undefined;
   /** Serve the web dashboard at /; default true. */
   dashboard?: boolean;
   /** Largest request body accepted (POST /api/v1/publish); default 1 MiB. */
@@ -79,7 +82,10 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
   const auth = new AdminAuth(token);
   const allowedOrigins = options.allowedOrigins ?? [];
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  const metrics = new BrokerMetrics(broker, { defaultMetrics: options.defaultMetrics !== false });
+  const metrics = new BrokerMetrics(broker, {
+    defaultMetrics: options.defaultMetrics !== false,
+    latencyProbe: options.latencyProbe,
+  });
   const files = options.dashboard !== false ? await loadDashboard() : new Map<string, StaticFile>();
   // Without a token, a loopback-only API must refuse DNS-rebound names: a web page
   // on evil.example resolving to 127.0.0.1 would otherwise read it.
@@ -170,6 +176,7 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => {
       history.stop();
+      void metrics.close();
       reject(err);
     };
     server.once('error', failed);
@@ -189,12 +196,14 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
     address: () => address,
     metrics,
     history,
-    close: () =>
-      new Promise<void>((resolve) => {
-        history.stop();
+    async close() {
+      history.stop();
+      await metrics.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 
