@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Broker } from '../broker/broker.js';
+import type { Alarms } from './alarms.js';
 import type { History } from './history.js';
 import type { Role } from './users.js';
 
@@ -18,6 +19,8 @@ export interface ApiContext {
   principal: string;
   /** The server-side rate history. */
   history: History;
+  /** The broker's alarms. */
+  alarms: Alarms;
 }
 
 /** A handler returns the JSON body of a 200 answer, or throws an HttpError. */

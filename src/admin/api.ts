@@ -124,7 +124,8 @@ function listListeners({ broker }: ApiContext): unknown {
 
 /** The API under /api/v1/, by path pattern (`:id` is one URL-encoded segment). */
 export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map<string, ApiRoute>([
-  ['stats', { GET: ({ broker }) => statsView(broker) }],
+  ['stats', { GET: ({ broker, alarms }) => ({ ...statsView(broker), alarms: alarms.count }) }],
+  ['alarms', { GET: ({ alarms }) => ({ active: alarms.list(), cleared: alarms.history() }) }],
   ['history', { GET: getHistory }],
   ['whoami', { GET: ({ principal, role }) => ({ name: principal, role }) }],
   ['clients', { GET: listClients }],

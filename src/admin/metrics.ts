@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
 import type { BrokerStats } from '../broker/stats.js';
+import type { Alarms } from './alarms.js';
 import { LatencyProbe, type LatencyProbeOptions } from './latency-probe.js';
 import { ListenerMetrics } from './listener-metrics.js';
 import { type SessionTotals, sessionTotals } from './snapshot.js';
@@ -248,4 +249,20 @@ export class BrokerMetrics {
       this.scrape = undefined;
     }
   }
+}
+
+/** Adds `heron_alarms_active{kind}` (active alarms by kind) to a registry. */
+export function registerAlarmGauge(registry: Registry, alarms: Alarms): void {
+  const kinds = ['slow_consumer', 'queue_drops', 'auth_failures', 'memory_high', 'auth_backend'];
+  new Gauge({
+    name: `${METRIC_PREFIX}alarms_active`,
+    help: 'Active alarms by kind (see the dashboard Alarms page or /api/v1/alarms).',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const by = new Map<string, number>(kinds.map((k) => [k, 0]));
+      for (const a of alarms.list()) by.set(a.kind, (by.get(a.kind) ?? 0) + 1);
+      for (const [kind, n] of by) this.set({ kind }, n);
+    },
+  });
 }

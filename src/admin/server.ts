@@ -1,13 +1,14 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIP } from 'node:net';
 import type { Broker } from '../broker/broker.js';
+import { type AlarmOptions, Alarms } from './alarms.js';
 import { matchApiRoute } from './api.js';
 import { refuseCrossSite } from './cross-site.js';
 import { History } from './history.js';
 import { HttpError } from './http-error.js';
 import { sendError, sendJson } from './http-json.js';
 import type { LatencyProbeOptions } from './latency-probe.js';
-import { BrokerMetrics } from './metrics.js';
+import { BrokerMetrics, registerAlarmGauge } from './metrics.js';
 import { loadDashboard, type StaticFile } from './static-files.js';
 import { AdminAuth, type Principal } from './users.js';
 
@@ -27,6 +28,8 @@ export interface AdminOptions {
   dashboard?: boolean;
   /** Largest request body accepted (POST /api/v1/publish); default 1 MiB. */
   maxBodyBytes?: number;
+  /** Alarm thresholds and check interval (alarms always run). */
+  alarms?: AlarmOptions;
   /** Milliseconds between samples of the rate history (kept for an hour); default 2000. */
   historyIntervalMs?: number;
   /**
@@ -52,6 +55,8 @@ export interface AdminServer {
   readonly metrics: BrokerMetrics;
   /** The rate history (last hour) the dashboard draws. */
   readonly history: History;
+  /** Active and recently cleared alarms. */
+  readonly alarms: Alarms;
   /** Stops listening and closes open HTTP connections. */
   close(): Promise<void>;
 }
@@ -91,6 +96,8 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
   // on evil.example resolving to 127.0.0.1 would otherwise read it.
   const checkHost = !auth.required && isLoopback(host);
   const history = new History(broker, options.historyIntervalMs);
+  const alarms = new Alarms(broker, options.alarms);
+  registerAlarmGauge(metrics.registry, alarms);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
@@ -140,6 +147,7 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
         role: who!.role,
         principal: who!.name,
         history,
+        alarms,
       });
       sendJson(res, 200, body);
       return;
@@ -176,6 +184,7 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => {
       history.stop();
+      alarms.stop();
       void metrics.close();
       reject(err);
     };
@@ -196,8 +205,10 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
     address: () => address,
     metrics,
     history,
+    alarms,
     async close() {
       history.stop();
+      alarms.stop();
       await metrics.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
