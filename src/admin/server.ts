@@ -18,8 +18,13 @@ export interface AdminOptions {
   port: number;
   /** Address to bind; default 127.0.0.1 (the API can kick clients and publish). */
   host?: string;
-  /** Bearer token required by /api and /metrics; unset or empty: no token. */
+  /** Bearer token required by /api and /metrics (an admin); unset or empty: no token. */
   token?: string | undefined;
+  /**
+   * Dashboard users and API keys with roles (`name:hash:role`, `@key:hash:role`,
+   * hashes as `heron passwd` writes them); when set, every request needs credentials.
+   */
+  usersFile?: string | undefined;
   /** Export Node process metrics (CPU, memory, event loop, GC) too; default true. */
   defaultMetrics?: boolean;
   /** Measure publish→delivery latency with a probe client on this listener (off by default). */
@@ -84,7 +89,8 @@ function isLoopback(host: string): boolean {
 export async function startAdmin(broker: Broker, options: AdminOptions): Promise<AdminServer> {
   const host = options.host ?? '127.0.0.1';
   const token = options.token !== undefined && options.token !== '' ? options.token : undefined;
-  const auth = new AdminAuth(token);
+  const auth = new AdminAuth(token, options.usersFile);
+  await auth.load();
   const allowedOrigins = options.allowedOrigins ?? [];
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const metrics = new BrokerMetrics(broker, {
@@ -117,8 +123,9 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
       refuseCrossSite(req, allowedOrigins);
       who = await auth.identify(req);
       if (who === undefined) {
+        // No Basic challenge: the browser's own login box would replace the dashboard's.
         res.setHeader('www-authenticate', 'Bearer realm="heron"');
-        throw new HttpError(401, 'missing or wrong bearer token (admin_token)');
+        throw new HttpError(401, 'missing or wrong credentials (admin token, user or API key)');
       }
     }
     if (path === '/metrics') {

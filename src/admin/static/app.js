@@ -80,6 +80,7 @@ $('token-form').addEventListener('submit', (e) => {
   state.needLogin = false;
   $('token-panel').hidden = true;
   tick();
+  whoami();
   refreshPage();
 });
 
@@ -136,6 +137,8 @@ async function whoami() {
   try {
     const me = await api('whoami');
     setText('whoami', me.name === 'anonymous' ? '' : `${me.name} (${me.role})`);
+    // Nothing to sign in to when the API asks for no credentials.
+    $('token-button').hidden = me.name === 'anonymous';
     document.body.classList.toggle('viewer', me.role !== 'admin');
   } catch {
     // not signed in yet
