@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Broker } from '../broker/broker.js';
 import type { Alarms } from './alarms.js';
 import type { History } from './history.js';
+import type { TraceHub } from './trace.js';
 import type { Role } from './users.js';
 
 /** What a handler gets: the broker, the request, its query and the path parameter, if any. */
@@ -21,6 +22,8 @@ export interface ApiContext {
   history: History;
   /** The broker's alarms. */
   alarms: Alarms;
+  /** Live traces. */
+  traces: TraceHub;
 }
 
 /** A handler returns the JSON body of a 200 answer, or throws an HttpError. */

@@ -11,6 +11,7 @@ import { paginate } from './paging.js';
 import { deleteRetained, listTopics } from './retained-api.js';
 import { statsView } from './snapshot.js';
 import { listFilters, listSubscriptions, subscriptionsOf } from './subscriptions-api.js';
+import { listTraces, readTrace, startTrace, stopTrace } from './trace-api.js';
 import { type ListenerView, sessionView } from './views.js';
 
 export type { ApiContext, ApiHandler, ApiRoute } from './api-context.js';
@@ -137,6 +138,8 @@ export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map<string, ApiRout
   ['topics', { GET: listTopics, DELETE: deleteRetained }],
   ['publish', { POST: publish }],
   ['listeners', { GET: listListeners }],
+  ['traces', { GET: listTraces, POST: startTrace }],
+  ['traces/:id', { GET: readTrace, DELETE: stopTrace }],
 ]);
 
 /**

@@ -10,6 +10,7 @@ import { sendError, sendJson } from './http-json.js';
 import type { LatencyProbeOptions } from './latency-probe.js';
 import { BrokerMetrics, registerAlarmGauge } from './metrics.js';
 import { loadDashboard, type StaticFile } from './static-files.js';
+import { TraceHub, type TraceLimits } from './trace.js';
 import { AdminAuth, type Principal } from './users.js';
 
 /** How to run the admin HTTP server (HTTP API, /metrics, dashboard). */
@@ -35,6 +36,8 @@ export interface AdminOptions {
   maxBodyBytes?: number;
   /** Alarm thresholds and check interval (alarms always run). */
   alarms?: AlarmOptions;
+  /** Bounds of live traces (rate, lines kept, idle expiry, how many at once). */
+  trace?: TraceLimits;
   /** Milliseconds between samples of the rate history (kept for an hour); default 2000. */
   historyIntervalMs?: number;
   /**
@@ -103,6 +106,7 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
   const checkHost = !auth.required && isLoopback(host);
   const history = new History(broker, options.historyIntervalMs);
   const alarms = new Alarms(broker, options.alarms);
+  const traces = new TraceHub(broker, options.trace);
   registerAlarmGauge(metrics.registry, alarms);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -155,6 +159,7 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
         principal: who!.name,
         history,
         alarms,
+        traces,
       });
       sendJson(res, 200, body);
       return;
@@ -192,6 +197,7 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
     const failed = (err: Error): void => {
       history.stop();
       alarms.stop();
+      traces.close();
       void metrics.close();
       reject(err);
     };
@@ -216,6 +222,7 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
     async close() {
       history.stop();
       alarms.stop();
+      traces.close();
       await metrics.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
