@@ -173,8 +173,9 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
+      // connect-src admits WebSockets: the MQTT client page talks to the broker's WS listener.
       'content-security-policy':
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
     });
     res.end(file.body);
   };
