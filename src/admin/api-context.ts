@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
+import type { BridgeHandle } from '../bridge/index.js';
 import type { Broker } from '../broker/broker.js';
 import type { Alarms } from './alarms.js';
+import type { ClusterProbe } from './cluster-api.js';
 import type { History } from './history.js';
 import type { TraceHub } from './trace.js';
 import type { Role } from './users.js';
@@ -24,6 +26,10 @@ export interface ApiContext {
   alarms: Alarms;
   /** Live traces. */
   traces: TraceHub;
+  /** The application's bridges (restart replaces entries in place). */
+  bridges: BridgeHandle[];
+  /** The admin server's own connection to the cluster's Redis. */
+  cluster: ClusterProbe;
 }
 
 /** A handler returns the JSON body of a 200 answer, or throws an HttpError. */

@@ -4,7 +4,9 @@ import type { QoS } from '../protocol/constants.js';
 import { ReasonCode } from '../protocol/constants.js';
 import { isValidTopicName } from '../protocol/topic.js';
 import type { ApiContext, ApiRoute } from './api-context.js';
+import { listBridges, restartBridge } from './bridges-api.js';
 import { getClient, kickClient, listClients } from './clients-api.js';
+import { getCluster, getOwner } from './cluster-api.js';
 import { HttpError } from './http-error.js';
 import { readJsonBody } from './http-json.js';
 import { paginate } from './paging.js';
@@ -140,6 +142,10 @@ export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map<string, ApiRout
   ['listeners', { GET: listListeners }],
   ['traces', { GET: listTraces, POST: startTrace }],
   ['traces/:id', { GET: readTrace, DELETE: stopTrace }],
+  ['bridges', { GET: listBridges }],
+  ['bridges/:id/restart', { POST: restartBridge }],
+  ['cluster', { GET: getCluster }],
+  ['owners/:id', { GET: getOwner }],
 ]);
 
 /**
@@ -151,8 +157,9 @@ export function matchApiRoute(segments: string[]): { route: ApiRoute; id: string
     const route = API_ROUTES.get(segments[0]!);
     return route && { route, id: '' };
   }
-  if (segments.length === 2 && segments[1] !== '') {
-    const route = API_ROUTES.get(`${segments[0]}/:id`);
+  if ((segments.length === 2 || segments.length === 3) && segments[1] !== '') {
+    const verb = segments.length === 3 ? `/${segments[2]}` : '';
+    const route = API_ROUTES.get(`${segments[0]}/:id${verb}`);
     if (route === undefined) return undefined;
     let id: string;
     try {

@@ -1,7 +1,9 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { BridgeHandle } from '../bridge/index.js';
 import type { Broker } from '../broker/broker.js';
 import type { BrokerStats } from '../broker/stats.js';
 import type { Alarms } from './alarms.js';
+import { registerBridgeMetrics, registerClusterMetrics } from './cluster-bridge-metrics.js';
 import { LatencyProbe, type LatencyProbeOptions } from './latency-probe.js';
 import { ListenerMetrics } from './listener-metrics.js';
 import { type SessionTotals, sessionTotals } from './snapshot.js';
@@ -103,6 +105,8 @@ export interface BrokerMetricsOptions {
   defaultMetrics?: boolean;
   /** Run the publish→delivery latency probe against this listener. */
   latencyProbe?: LatencyProbeOptions | undefined;
+  /** Bridges to export per-bridge metrics for (read when scraped, so restarts are followed). */
+  bridges?: readonly BridgeHandle[];
 }
 
 /**
@@ -216,6 +220,8 @@ export class BrokerMetrics {
       buckets: LATENCY_BUCKETS,
       registers: [reg],
     });
+    registerClusterMetrics(reg, broker, METRIC_PREFIX);
+    registerBridgeMetrics(reg, options.bridges ?? [], METRIC_PREFIX);
     if (options.defaultMetrics !== false) {
       // No prefix: ready-made Node.js dashboards query process_* and nodejs_* by these names.
       collectDefaultMetrics({ register: reg });

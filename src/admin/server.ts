@@ -1,8 +1,10 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIP } from 'node:net';
+import type { BridgeHandle } from '../bridge/index.js';
 import type { Broker } from '../broker/broker.js';
 import { type AlarmOptions, Alarms } from './alarms.js';
 import { matchApiRoute } from './api.js';
+import { ClusterProbe } from './cluster-api.js';
 import { refuseCrossSite } from './cross-site.js';
 import { History } from './history.js';
 import { HttpError } from './http-error.js';
@@ -36,6 +38,12 @@ export interface AdminOptions {
   maxBodyBytes?: number;
   /** Alarm thresholds and check interval (alarms always run). */
   alarms?: AlarmOptions;
+  /**
+   * The bridges the application started (`startBridges`), shown and restartable on
+   * the dashboard. Pass the very array it will stop at shutdown: a restart replaces
+   * its entry in place.
+   */
+  bridges?: BridgeHandle[];
   /** Bounds of live traces (rate, lines kept, idle expiry, how many at once). */
   trace?: TraceLimits;
   /** Milliseconds between samples of the rate history (kept for an hour); default 2000. */
@@ -99,6 +107,7 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
   const metrics = new BrokerMetrics(broker, {
     defaultMetrics: options.defaultMetrics !== false,
     latencyProbe: options.latencyProbe,
+    bridges: options.bridges,
   });
   const files = options.dashboard !== false ? await loadDashboard() : new Map<string, StaticFile>();
   // Without a token, a loopback-only API must refuse DNS-rebound names: a web page
@@ -107,6 +116,9 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
   const history = new History(broker, options.historyIntervalMs);
   const alarms = new Alarms(broker, options.alarms);
   const traces = new TraceHub(broker, options.trace);
+  const bridges = options.bridges ?? [];
+  // (metrics above read the same array, so a restarted bridge is scraped too)
+  const cluster = new ClusterProbe(broker);
   registerAlarmGauge(metrics.registry, alarms);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -160,6 +172,8 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
         history,
         alarms,
         traces,
+        bridges,
+        cluster,
       });
       sendJson(res, 200, body);
       return;
@@ -199,6 +213,7 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
       history.stop();
       alarms.stop();
       traces.close();
+      cluster.close();
       void metrics.close();
       reject(err);
     };
@@ -224,6 +239,7 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
       history.stop();
       alarms.stop();
       traces.close();
+      cluster.close();
       await metrics.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

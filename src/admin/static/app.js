@@ -5,6 +5,7 @@ import { $, fmtClock, fmtDuration, setText } from './format.js';
 import alarms from './page-alarms.js';
 import client from './page-client.js';
 import clients from './page-clients.js';
+import cluster from './page-cluster.js';
 import overview from './page-overview.js';
 import retained from './page-retained.js';
 import sessions from './page-sessions.js';
@@ -19,6 +20,7 @@ const PAGES = {
   sessions,
   subscriptions,
   retained,
+  cluster,
   alarms,
   trace,
   websocket,
