@@ -141,6 +141,7 @@ async function whoami() {
     setText('whoami', me.name === 'anonymous' ? '' : `${me.name} (${me.role})`);
     // Nothing to sign in to when the API asks for no credentials.
     $('token-button').hidden = me.name === 'anonymous';
+    setText('token-button', 'Switch user');
     document.body.classList.toggle('viewer', me.role !== 'admin');
   } catch {
     // not signed in yet
