@@ -7,7 +7,8 @@ export type AlarmKind =
   | 'queue_drops'
   | 'auth_failures'
   | 'memory_high'
-  | 'auth_backend';
+  | 'auth_backend'
+  | 'cluster_redis';
 
 /** One alarm, active (clearedAt null) or cleared. */
 export interface Alarm {
@@ -39,6 +40,11 @@ export interface AlarmOptions {
 
 const CLEARED_KEPT = 100;
 
+/** A health check of the cluster's Redis (the admin server's ClusterProbe). */
+export interface RedisHealth {
+  health(): Promise<{ ok: boolean; error: string | null }>;
+}
+
 /**
  * Raises and clears alarms from the broker's counters and sessions, checked on a
  * timer (never per message): slow consumers, dropped deliveries, bursts of refused
@@ -51,6 +57,7 @@ export class Alarms {
   private readonly lastEvent = new Map<string, number>();
   /** (time, authFailures total) samples covering the burst window. */
   private readonly authSamples: [number, number][] = [];
+  private redisChecking = false;
   private prevDropped: number;
   private prevBackend: number;
   private readonly o: Required<Omit<AlarmOptions, 'memoryHighWaterBytes'>> & {
@@ -60,6 +67,7 @@ export class Alarms {
   constructor(
     private readonly broker: Broker,
     options: AlarmOptions = {},
+    private readonly redis?: RedisHealth,
   ) {
     const maxQueued = broker.options.maxQueuedMessages;
     this.o = {
@@ -188,6 +196,25 @@ export class Alarms {
     }
     if (high !== undefined) this.raise('memory_high', 'memory_high', null, high);
     else this.clear('memory_high');
+
+    if (this.broker.cluster !== undefined && this.redis !== undefined && !this.redisChecking) {
+      this.redisChecking = true;
+      this.redis
+        .health()
+        .then((h) => {
+          if (h.ok) this.clear('cluster_redis');
+          else
+            this.raise(
+              'cluster_redis',
+              'cluster_redis',
+              null,
+              `Cluster Redis unreachable: ${h.error}`,
+            );
+        })
+        .finally(() => {
+          this.redisChecking = false;
+        });
+    }
   }
 
   /** Active alarms, oldest first. */

@@ -25,16 +25,15 @@ export class ClusterProbe {
   constructor(private readonly broker: Broker) {}
 
   private client(): Redis {
-    const c = this.broker.cluster!;
-    this.redis ??= new Redis(c.options.redisUrl, {
-      lazyConnect: false,
+    if (this.redis !== undefined) return this.redis;
+    const r = new Redis(this.broker.cluster!.options.redisUrl, {
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
-      enableOfflineQueue: true,
     });
     // Errors surface in the health answer; without a listener ioredis would print them.
-    this.redis.on('error', () => {});
-    return this.redis;
+    r.on('error', () => {});
+    this.redis = r;
+    return r;
   }
 
   /** Redis PING round trip, or the error. */

@@ -259,7 +259,14 @@ export class BrokerMetrics {
 
 /** Adds `heron_alarms_active{kind}` (active alarms by kind) to a registry. */
 export function registerAlarmGauge(registry: Registry, alarms: Alarms): void {
-  const kinds = ['slow_consumer', 'queue_drops', 'auth_failures', 'memory_high', 'auth_backend'];
+  const kinds = [
+    'slow_consumer',
+    'queue_drops',
+    'auth_failures',
+    'memory_high',
+    'auth_backend',
+    'cluster_redis',
+  ];
   new Gauge({
     name: `${METRIC_PREFIX}alarms_active`,
     help: 'Active alarms by kind (see the dashboard Alarms page or /api/v1/alarms).',

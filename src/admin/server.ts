@@ -114,11 +114,11 @@ export async function startAdmin(broker: Broker, options: AdminOptions): Promise
   // on evil.example resolving to 127.0.0.1 would otherwise read it.
   const checkHost = !auth.required && isLoopback(host);
   const history = new History(broker, options.historyIntervalMs);
-  const alarms = new Alarms(broker, options.alarms);
-  const traces = new TraceHub(broker, options.trace);
-  const bridges = options.bridges ?? [];
-  // (metrics above read the same array, so a restarted bridge is scraped too)
   const cluster = new ClusterProbe(broker);
+  const alarms = new Alarms(broker, options.alarms, cluster);
+  const traces = new TraceHub(broker, options.trace);
+  // The metrics read this same array, so a restarted bridge is scraped too.
+  const bridges = options.bridges ?? [];
   registerAlarmGauge(metrics.registry, alarms);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -43,7 +43,12 @@ describe('bridges and cluster', () => {
     ]);
     far = await record(remote.url, ['up/#']);
     handles = startBridges(n1.broker, [bridgeConfig('uplink', [remote.port], 'topic up/# out 1')]);
-    admin = await startAdmin(n1.broker, { port: 0, defaultMetrics: false, bridges: handles });
+    admin = await startAdmin(n1.broker, {
+      port: 0,
+      defaultMetrics: false,
+      bridges: handles,
+      alarms: { intervalMs: 200 },
+    });
     chrome = await launchChromium('heron-cluster-', {
       viewport: { width: 1280, height: 900 },
       bypassCSP: true,
@@ -136,8 +141,14 @@ describe('bridges and cluster', () => {
     assert.match(metrics, /heron_cluster_nodes 1/);
   });
 
-  test('Redis going away is shown plainly', async () => {
+  test('Redis going away is shown plainly and raises an alarm', async () => {
     await redis.stop();
     await page.waitForSelector('#cluster-redis:text-matches("Redis down")', { timeout: 10000 });
+    await page.click('nav.tabs a[data-page="alarms"]');
+    await page.waitForSelector('#alarms-active li[data-kind="cluster_redis"]', { timeout: 10000 });
+    assert.match(
+      (await page.textContent('#alarms-active li[data-kind="cluster_redis"]'))!,
+      /cluster Redis.*Cluster Redis unreachable/,
+    );
   });
 });

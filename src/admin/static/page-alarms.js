@@ -8,6 +8,7 @@ const LABELS = {
   auth_failures: 'auth failures',
   memory_high: 'memory',
   auth_backend: 'auth backend',
+  cluster_redis: 'cluster Redis',
 };
 
 function item(a) {
