@@ -36,10 +36,10 @@ export {
   type ListenerAddress,
   type PublishedMessage,
 } from './broker/broker.js';
-export type { ConnectionInfo } from './broker/channel.js';
 export type {
   AuthenticateRequest,
   AuthResult,
+  BrokerConnectionInfo as ConnectionInfo,
   BrokerHooks,
   BrokerOptions,
   ClientInfo,

@@ -132,8 +132,7 @@ export class Alarms {
     const s = this.broker.stats;
     const slow = new Set<string>();
     for (const session of this.broker.sessions.values()) {
-      if (session.channel === undefined || session.queuedCount < this.o.slowConsumerQueued)
-        continue;
+      if (!session.online || session.queuedCount < this.o.slowConsumerQueued) continue;
       const key = `slow_consumer:${session.clientId}`;
       slow.add(key);
       this.raise(

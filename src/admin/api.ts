@@ -43,7 +43,7 @@ function listSessions({ broker, query }: ApiContext): unknown {
     broker.sessions.values(),
     query,
     (s) =>
-      (online === undefined || (s.channel !== undefined) === online) &&
+      (online === undefined || s.online === online) &&
       (q === '' || s.clientId.includes(q) || contains(s.username, q)),
     sessionView,
   );

@@ -1,4 +1,4 @@
-import type { Channel } from '../broker/channel.js';
+import type { ClientConnection } from '../broker/broker.js';
 import type { Session } from '../broker/session.js';
 import type { Will } from '../protocol/packets.js';
 import { type ClientRow, clientRow } from './views.js';
@@ -37,31 +37,15 @@ function willView(w: Will, pending: boolean): WillView {
   };
 }
 
-/** The socket's own byte counts (net.Socket has them; other duplexes may not). */
-function socketBytes(ch: Channel | undefined, key: 'bytesRead' | 'bytesWritten'): number | null {
-  const v = (ch?.socket as unknown as Record<string, unknown> | undefined)?.[key];
-  return typeof v === 'number' ? v : null;
-}
-
-/**
- * The will a connected client registered. Channel keeps it private and offers no
- * accessor; reading it here keeps the admin view out of the broker's code.
- */
-function channelWill(ch: Channel): Will | undefined {
-  return (ch as unknown as { will?: Will }).will;
-}
-
-/** Describes one client id, connected or with an offline session. */
-export function clientDetail(s: Session): ClientDetail {
-  const ch = s.channel;
-  const live = ch !== undefined ? channelWill(ch) : undefined;
+/** Describes one client id, connected (`c` its connection) or with an offline session. */
+export function clientDetail(s: Session, c: ClientConnection | undefined): ClientDetail {
   let will: WillView | null = null;
-  if (live !== undefined) will = willView(live, false);
+  if (c?.will !== undefined) will = willView(c.will, false);
   else if (s.pendingWill !== undefined) will = willView(s.pendingWill, true);
   return {
-    client: clientRow(s),
-    bytesIn: socketBytes(ch, 'bytesRead'),
-    bytesOut: socketBytes(ch, 'bytesWritten'),
+    client: clientRow(s, c),
+    bytesIn: c?.bytesIn ?? null,
+    bytesOut: c?.bytesOut ?? null,
     will,
   };
 }

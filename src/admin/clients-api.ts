@@ -1,4 +1,3 @@
-import type { Session } from '../broker/session.js';
 import { ReasonCode } from '../protocol/constants.js';
 import type { ApiContext } from './api-context.js';
 import { clientDetail } from './client-detail.js';
@@ -11,10 +10,6 @@ const STATES = ['connected', 'offline', 'all'] as const;
 
 function contains(haystack: string | undefined, needle: string): boolean {
   return haystack?.includes(needle) === true;
-}
-
-function isConnected(s: Session): boolean {
-  return s.channel?.connected === true;
 }
 
 /**
@@ -34,24 +29,26 @@ export function listClients({ broker, query }: ApiContext): unknown {
     throw new HttpError(400, "'protocol' must be 3, 4 or 5");
   }
   const version = rawVersion === '' ? 0 : Number(rawVersion);
+  // Offline rows and plain filters need no connection snapshot; take one only when asked.
+  const needsConnection = state === 'connected' || listener !== '' || q !== '';
   return paginate(
     broker.sessions.values(),
     query,
     (s) => {
-      const online = isConnected(s);
-      if (state === 'connected' ? !online : state === 'offline' ? s.channel !== undefined : false)
-        return false;
-      if (listener !== '' && (s.channel?.info.listener ?? s.listener) !== listener) return false;
+      if (state !== 'all' && s.online !== (state === 'connected')) return false;
       if (username !== '' && s.username !== username) return false;
       if (version !== 0 && s.protocolVersion !== version) return false;
+      const c = needsConnection ? broker.clientConnection(s.clientId) : undefined;
+      if (state === 'connected' && c?.connected !== true) return false;
+      if (listener !== '' && (c?.listener ?? s.listener) !== listener) return false;
       return (
         q === '' ||
         s.clientId.includes(q) ||
         contains(s.username, q) ||
-        contains(s.channel?.info.remoteAddress, q)
+        contains(c?.remoteAddress, q)
       );
     },
-    clientRow,
+    (s) => clientRow(s, broker.clientConnection(s.clientId)),
   );
 }
 
@@ -59,7 +56,7 @@ export function listClients({ broker, query }: ApiContext): unknown {
 export function getClient({ broker, id }: ApiContext): unknown {
   const s = broker.sessions.get(id);
   if (s === undefined) throw new HttpError(404, `no client or session '${id}'`);
-  return { ...clientDetail(s), subscriptions: subscriptionsOf(s) };
+  return { ...clientDetail(s, broker.clientConnection(id)), subscriptions: subscriptionsOf(s) };
 }
 
 /** DELETE /clients/:id: disconnects the client with v5 reason 0x98; its session stays. */

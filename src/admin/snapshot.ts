@@ -28,7 +28,7 @@ export function sessionTotals(broker: Broker): SessionTotals {
     queuedBytes: 0,
   };
   for (const s of broker.sessions.values()) {
-    if (s.channel !== undefined) t.online++;
+    if (s.online) t.online++;
     else t.offline++;
     t.subscriptions += s.subscriptionCount;
     t.inflight += s.inflightCount;

@@ -60,7 +60,7 @@ export function listFilters({ broker, query }: ApiContext): unknown {
       v = { filter: r.topicFilter, shareGroup: group, subscribers: 0, online: 0, members: [] };
       byKey.set(key, v);
     }
-    const online = r.session.channel !== undefined;
+    const online = r.session.online;
     v.subscribers++;
     if (online) v.online++;
     v.members.push({ clientId: r.session.clientId, qos: r.qos, online });

@@ -1,5 +1,4 @@
-import type { ListenerAddress } from '../broker/broker.js';
-import type { Channel } from '../broker/channel.js';
+import type { ClientConnection, ListenerAddress } from '../broker/broker.js';
 import type { Message } from '../broker/message.js';
 import { SESSION_NEVER_EXPIRES, type Session, type SubscriptionRecord } from '../broker/session.js';
 
@@ -84,18 +83,17 @@ function expiry(seconds: number): number | null {
   return seconds === SESSION_NEVER_EXPIRES ? null : seconds;
 }
 
-/** Describes a connected client (its channel must be past CONNECT). */
-export function clientView(ch: Channel): ClientView {
-  const s = ch.session!;
+/** Describes a connected client: its connection `c` and its session `s`. */
+export function clientView(c: ClientConnection, s: Session): ClientView {
   return {
-    clientId: ch.clientId,
-    username: ch.username ?? null,
-    address: ch.info.remoteAddress,
-    port: ch.info.remotePort,
-    listener: ch.info.listener,
-    protocolVersion: ch.version,
-    keepalive: ch.keepalive,
-    connectedAt: new Date(ch.openedAt).toISOString(),
+    clientId: c.clientId,
+    username: c.username ?? null,
+    address: c.remoteAddress,
+    port: c.remotePort,
+    listener: c.listener,
+    protocolVersion: c.protocolVersion,
+    keepalive: c.keepalive,
+    connectedAt: new Date(c.openedAt).toISOString(),
     sessionExpiry: expiry(s.expiryInterval),
     subscriptions: s.subscriptionCount,
     inflight: s.inflightCount,
@@ -103,10 +101,9 @@ export function clientView(ch: Channel): ClientView {
   };
 }
 
-/** Describes a client id for the client list, online or not. */
-export function clientRow(s: Session): ClientRow {
-  const ch = s.channel;
-  if (ch !== undefined) return { ...clientView(ch), connected: true, disconnectedAt: null };
+/** Describes a client id for the client list, online (`c` its connection) or not. */
+export function clientRow(s: Session, c: ClientConnection | undefined): ClientRow {
+  if (c !== undefined) return { ...clientView(c, s), connected: true, disconnectedAt: null };
   return {
     clientId: s.clientId,
     username: s.username ?? null,
@@ -127,7 +124,7 @@ export function clientRow(s: Session): ClientRow {
 
 /** Describes a session, online or not. */
 export function sessionView(s: Session): SessionView {
-  const online = s.channel !== undefined;
+  const online = s.online;
   const away = !online && s.disconnectedAt > 0;
   return {
     clientId: s.clientId,

@@ -67,9 +67,8 @@ export class BridgeStore {
    */
   adopt(broker: Broker): RestoredOutgoing[] {
     const out: RestoredOutgoing[] = [];
-    const s = broker.sessions.get(this.key);
+    const s = broker.takeSession(this.key);
     if (s !== undefined) {
-      broker.sessions.delete(this.key);
       const found: Delivery[] = [...s.inflight.values(), ...s.queued()];
       found.sort((a, b) => a.seq - b.seq);
       // The restore counted each message's references: they pass to the bridge as they are.

@@ -16,8 +16,9 @@ import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.js';
+import { type DeliveryTarget, DropReason } from '../broker/delivery-target.js';
 import type { Message } from '../broker/message.js';
-import { type DeliverySink, DropReason, type Session } from '../broker/session.js';
+import type { Session } from '../broker/session.js';
 import { MqttClient, type PublishOptions, type SubscriptionRequest } from '../client/client.js';
 import { PublishError } from '../client/errors.js';
 import type { ClientOptions } from '../client/options.js';
@@ -81,7 +82,7 @@ const PLAIN_OPTIONS: PublishOptions[] = [0, 1, 2].flatMap((qos) => [
 ]);
 
 /** One Mosquitto-style outgoing bridge; see the module comment. */
-export class Bridge implements DeliverySink {
+export class Bridge implements DeliveryTarget {
   /** The `connection` block this bridge runs. */
   readonly config: BridgeConfig;
   /** Topic rules and prefix translation. */
@@ -443,8 +444,11 @@ export class Bridge implements DeliverySink {
 
   // ---------------------------------------------------------------- local → remote
 
+  /** The local session takes no window from the bridge: it queues and paces on its own. */
+  readonly receiveMaximum = 65535;
+
   /** @internal Called by the broker's routing loop for every local message an `out` rule matches. */
-  deliver(msg: Message, qos: QoS, retain: boolean): DropReason {
+  sendPublish(msg: Message, qos: QoS, retain: boolean): DropReason {
     const m = this.outgoing(msg, qos, retain);
     return m === undefined ? DropReason.None : this.forward(m);
   }
@@ -501,9 +505,12 @@ export class Bridge implements DeliverySink {
     return DropReason.None;
   }
 
+  /** @internal Never called: an in-process session gives its sink no packet ids, so no PUBREL. */
+  sendPubrel(): void {}
+
   private drop(): DropReason {
     this.stats.dropped++;
-    this.session.dropped++;
+    this.session.countDrop();
     return DropReason.QueueFull;
   }
 
@@ -590,7 +597,7 @@ export class Bridge implements DeliverySink {
         if (msg.isExpired(now) || msg.origin === this.session.clientId) continue;
         // Only the first matching rule carries a topic, like live messages.
         if (this.topics.outboundRule(msg.topic) !== r) continue;
-        this.deliver(msg, (msg.qos < r.qos ? msg.qos : r.qos) as QoS, true);
+        this.sendPublish(msg, (msg.qos < r.qos ? msg.qos : r.qos) as QoS, true);
       }
     }
   }

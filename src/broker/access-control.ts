@@ -10,7 +10,19 @@ import type {
   ListenerSecurityOptions,
   ResolvedBrokerOptions,
 } from './options.js';
-import type { Session } from './session.js';
+
+/**
+ * What a read check needs of a subscriber's session: who it is, and the
+ * compiled ACL it caches (set here for a restored session on first use).
+ */
+export interface ReadingSession {
+  readonly clientId: string;
+  readonly username: string | undefined;
+  readonly client: ClientInfo | undefined;
+  readonly acl: AclChecker | undefined;
+  /** Keeps an ACL compiled for a session that had none (restored, its client not back yet). */
+  setAcl(acl: AclChecker | undefined): void;
+}
 
 /** What a publish authorization may answer: allow, refuse (false or a v5 reason code) or defer. */
 export type PublishVerdict = boolean | number | undefined;
@@ -196,15 +208,19 @@ export class AccessControl {
    * only when `readsGuarded`. The session keeps its client's compiled ACL and
    * last ClientInfo, so queued deliveries to offline sessions are checked too.
    */
-  mayRead(session: Session, topic: string): boolean {
+  mayRead(session: ReadingSession, topic: string): boolean {
     const client = session.client;
     if (client === undefined) {
       // A session restored from the store whose client has not come back yet:
       // no ClientInfo for the hook, but the ACL file can judge by user name and id.
       const file = this.aclFile;
       if (file === undefined) return true;
-      session.acl ??= file.forSubject({ username: session.username, clientId: session.clientId });
-      return session.acl.check(topic, 'read');
+      let acl = session.acl;
+      if (acl === undefined) {
+        acl = file.forSubject({ username: session.username, clientId: session.clientId });
+        session.setAcl(acl);
+      }
+      return acl.check(topic, 'read');
     }
     const hook = this.o.hooks.authorizeRead;
     const acl = session.acl;

@@ -1,6 +1,5 @@
-import { listenerName } from '../transport/connection-info.js';
+import { type ConnectionInfo, listenerName } from '../transport/connection-info.js';
 import { AccessControl } from './access-control.js';
-import type { ConnectionInfo } from './channel.js';
 import type { ListenerSecurityOptions, ResolvedBrokerOptions } from './options.js';
 
 /**
@@ -62,7 +61,9 @@ export class AccessControls {
    * application) is accepted when it needs no file read.
    */
   forConnection(info: ConnectionInfo): AccessControl {
-    const block = info.security;
+    // Transports carry the block from ListenerOptions (or the application from
+    // BrokerConnectionInfo) without reading it, so it is the broker's kind.
+    const block = info.security as ListenerSecurityOptions | undefined;
     if (block === undefined) return this.global;
     const known = this.byBlock.get(block);
     if (known !== undefined) return known;

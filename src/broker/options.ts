@@ -6,6 +6,8 @@ import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import type { PersistenceOptions } from '../store/store.js';
+import type { ConnectionInfo } from '../transport/connection-info.js';
+import type { TransportListenerOptions } from '../transport/listener-options.js';
 import type { AuthMethod } from './enhanced-auth.js';
 import type { RedirectOptions } from './redirect.js';
 
@@ -84,33 +86,11 @@ export interface ListenerSecurityOptions {
   autoIdPrefix?: string;
 }
 
-/** One network listener of an embedded broker. */
-export interface ListenerOptions {
-  /** TCP port; 0 picks a free one (see `broker.addresses()`). */
-  port: number;
-  /** Address to bind; default all interfaces for embedded use. */
-  host?: string;
-  /** 'mqtt' (raw TCP, default) or 'websockets'. */
-  protocol?: 'mqtt' | 'websockets';
-  /** TLS options for node:tls createServer; when present the listener speaks TLS. */
-  tls?: import('node:tls').TlsOptions;
-  /** Accept a PROXY protocol v1/v2 header before MQTT. */
-  proxyProtocol?: boolean;
-  /** Refuse connections past this many on the listener (-1 or undefined: unlimited). */
-  maxConnections?: number;
-  /** Prefix added to every topic of clients on this listener (Mosquitto's mount_point). */
-  mountPoint?: string;
-  /** WebSocket path to accept; undefined accepts any path, like Mosquitto. */
-  websocketsPath?: string;
-  /** Name shown in logs and ClientInfo.listener. */
-  name?: string;
-  /** Take the user name from the TLS client certificate: its CN ('cn') or whole subject ('subject'). */
-  certificateUsername?: 'cn' | 'subject';
-  /** Bind an IPv6 address without also accepting IPv4 (socket_domain ipv6). */
-  ipv6Only?: boolean;
-  /** Authentication and ACL for this listener's clients, overriding the broker-level options. */
-  security?: ListenerSecurityOptions;
-}
+/** One network listener of an embedded broker (its `security` block is the broker's kind). */
+export type ListenerOptions = TransportListenerOptions<ListenerSecurityOptions>;
+
+/** Connection facts for `broker.handleConnection()`, with a listener security block of the broker's kind. */
+export type BrokerConnectionInfo = ConnectionInfo<ListenerSecurityOptions>;
 
 /** Options of `createBroker()`. Every field has a Mosquitto-compatible default. */
 export interface BrokerOptions {
@@ -277,4 +257,18 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     redirect: o.redirect,
     authMethods: o.authMethods ?? {},
   };
+}
+
+/** v5 CONNACK properties describing a broker's limits (a fresh object per CONNACK). */
+export function connackProperties(o: ResolvedBrokerOptions): Properties {
+  const props: Properties = {};
+  if (o.receiveMaximum < 65535) props.receiveMaximum = o.receiveMaximum;
+  if (o.maxPacketSize < 268_435_460) props.maximumPacketSize = o.maxPacketSize;
+  props.topicAliasMaximum = o.maxTopicAlias;
+  if (o.maxQos < 2) props.maximumQoS = o.maxQos;
+  if (!o.retainAvailable) props.retainAvailable = 0;
+  if (!o.wildcardSubscriptionAvailable) props.wildcardSubscriptionAvailable = 0;
+  if (!o.subscriptionIdentifiersAvailable) props.subscriptionIdentifiersAvailable = 0;
+  if (!o.sharedSubscriptionAvailable) props.sharedSubscriptionAvailable = 0;
+  return props;
 }

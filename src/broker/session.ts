@@ -2,7 +2,8 @@ import type { AclChecker } from '../auth/acl.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import type { Will } from '../protocol/packets.js';
 import type { AccessControl } from './access-control.js';
-import type { Channel } from './channel.js';
+import { DeliveryQueue } from './delivery-queue.js';
+import { type DeliveryTarget, DropReason } from './delivery-target.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import type { SharedGroup } from './shared-group.js';
@@ -68,28 +69,6 @@ export interface SessionLimits {
   queueQos0: boolean;
 }
 
-/** Why a delivery did not reach the client or its queue, for counting. */
-export const DropReason = {
-  None: 0,
-  QueueFull: 1,
-  Offline: 2,
-  SlowConsumer: 3,
-  TooLarge: 4,
-  Expired: 5,
-} as const;
-
-/** One of the DropReason values. */
-export type DropReason = (typeof DropReason)[keyof typeof DropReason];
-
-/**
- * Where an in-process session (a bridge) takes its deliveries instead of a Channel:
- * called synchronously from the routing loop, so it must not block.
- */
-export interface DeliverySink {
-  /** One routed message at QoS `qos` with the RETAIN flag to forward; returns a DropReason. */
-  deliver(msg: Message, qos: QoS, retain: boolean): DropReason;
-}
-
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
 export const SESSION_NEVER_EXPIRES = 0xffffffff;
 
@@ -97,72 +76,43 @@ export const SESSION_NEVER_EXPIRES = 0xffffffff;
  * The state of one client id that outlives its network connection:
  * subscriptions, the outgoing inflight window, the offline queue, packet ids and
  * incoming QoS 2 state. It never touches a socket: while online it hands
- * packets to its Channel, while offline it queues.
+ * packets to its DeliveryTarget, while offline it queues. Others change it
+ * through its methods, never by writing its fields.
  */
 export class Session {
   readonly clientId: string;
-  protocolVersion: ProtocolVersion;
-  /** The live connection, if the client is online. */
-  channel: Channel | undefined;
+  private version: ProtocolVersion;
+  private out: DeliveryTarget | undefined = undefined;
   // The three collections below are created on first use: an idle connection's
   // session never needs them, and three empty Maps/Sets cost ~0.5 KB each session.
   private subscriptionMap: Map<string, SubscriptionRecord> | undefined = undefined;
   private inflightMap: Map<number, Delivery> | undefined = undefined;
   private incomingQos2Set: Set<number> | undefined = undefined;
-  /** Subscriptions by filter as subscribed. */
-  get subscriptions(): Map<string, SubscriptionRecord> {
-    return (this.subscriptionMap ??= new Map());
-  }
-  /** Outgoing QoS 1/2 deliveries awaiting acknowledgement, in send order. */
-  get inflight(): Map<number, Delivery> {
-    return (this.inflightMap ??= new Map());
-  }
   /** Deliveries waiting for the window or for the client to come back. */
-  private queue: Delivery[] = [];
-  private queueHead = 0;
-  /** Payload bytes in the queue. */
-  queuedBytes = 0;
-  /** Incoming QoS 2 packet ids received and not yet released by PUBREL. */
-  get incomingQos2(): Set<number> {
-    return (this.incomingQos2Set ??= new Set());
-  }
-  /** Session expiry in seconds after disconnect (v5 semantics; v3 persistent = never). */
-  expiryInterval: number;
-  /** When the client disconnected (ms since epoch), 0 while online. */
-  disconnectedAt = 0;
-  /** A will waiting for its v5 delay to pass (published unless the client returns). */
-  pendingWill: Will | undefined;
-  /** When the pending will is due (ms since epoch). */
-  pendingWillAt = 0;
-  /** Who the client authenticated as (kept for delivery checks while offline). */
-  username: string | undefined;
-  /** The last connection's client facts, for delivery checks (also while offline). */
-  client: ClientInfo | undefined;
-  /** The client's compiled ACL, when an ACL file is in effect. */
-  acl: AclChecker | undefined;
-  /** Authentication and ACL of the listener the client last came in on (undefined: not known yet). */
-  access: AccessControl | undefined = undefined;
-  /** Name of that listener (stored, so a restored session is judged by its listener's rules). */
-  listener: string | undefined = undefined;
-  limits: SessionLimits;
-  /** Deliveries dropped because a bound was reached, by any reason. */
-  dropped = 0;
-  /** Durable storage of this session, when the broker persists it. */
-  persist: SessionPersistence | undefined = undefined;
-  /** Set on in-process sessions (bridges): deliveries go here, never to a channel or queue. */
-  sink: DeliverySink | undefined = undefined;
+  private readonly queue = new DeliveryQueue<Delivery>();
+  private expiry: number;
+  private disconnectedTime = 0;
+  private will: Will | undefined = undefined;
+  private willAt = 0;
+  private user: string | undefined = undefined;
+  private clientInfo: ClientInfo | undefined = undefined;
+  private checker: AclChecker | undefined = undefined;
+  private accessControl: AccessControl | undefined = undefined;
+  private listenerName: string | undefined = undefined;
+  private dropCount = 0;
+  private store: SessionPersistence | undefined = undefined;
+  /** Set on in-process sessions (bridges): deliveries go here, never to a queue. */
+  private inProcess: DeliveryTarget | undefined = undefined;
   private nextPacketId = 1;
+  /** Limits from the broker options (one object shared by every session, never changed here). */
+  readonly limits: SessionLimits;
 
   // Routing scratch space: lets the router dedupe overlapping subscriptions
-  // per session without allocating a set per message.
-  /** Publish stamp of the last routing pass that reached this session. */
-  routeStamp = 0;
-  /** Highest granted QoS among matching subscriptions in that pass. */
-  routeQos: QoS = 0;
-  /** Whether any matching subscription had Retain As Published. */
-  routeRetainAsPublished = false;
-  /** Subscription identifiers collected in that pass. */
-  routeSubIds: number[] | undefined = undefined;
+  // per session without allocating a set per message (see noteMatch).
+  private stamp = 0;
+  private matchQos: QoS = 0;
+  private matchRetainAsPublished = false;
+  private matchSubIds: number[] | undefined = undefined;
 
   constructor(
     clientId: string,
@@ -171,9 +121,286 @@ export class Session {
     limits: SessionLimits,
   ) {
     this.clientId = clientId;
-    this.protocolVersion = protocolVersion;
-    this.expiryInterval = expiryInterval;
+    this.version = protocolVersion;
+    this.expiry = expiryInterval;
     this.limits = limits;
+  }
+
+  /** Protocol level of the client's last CONNECT. */
+  get protocolVersion(): ProtocolVersion {
+    return this.version;
+  }
+
+  /** Where packets go while the client is online (its connection), else undefined. */
+  get target(): DeliveryTarget | undefined {
+    return this.out;
+  }
+
+  /** Subscriptions by filter as subscribed. */
+  get subscriptions(): ReadonlyMap<string, SubscriptionRecord> {
+    return (this.subscriptionMap ??= new Map());
+  }
+
+  /** Outgoing QoS 1/2 deliveries awaiting acknowledgement, in send order. */
+  get inflight(): ReadonlyMap<number, Delivery> {
+    return (this.inflightMap ??= new Map());
+  }
+
+  private inflightWritable(): Map<number, Delivery> {
+    return (this.inflightMap ??= new Map());
+  }
+
+  /** Payload bytes in the queue. */
+  get queuedBytes(): number {
+    return this.queue.bytes;
+  }
+
+  /** Session expiry in seconds after disconnect (v5 semantics; v3 persistent = never). */
+  get expiryInterval(): number {
+    return this.expiry;
+  }
+
+  /** When the client disconnected (ms since epoch), 0 while online. */
+  get disconnectedAt(): number {
+    return this.disconnectedTime;
+  }
+
+  /** A will waiting for its v5 delay to pass (published unless the client returns). */
+  get pendingWill(): Will | undefined {
+    return this.will;
+  }
+
+  /** When the pending will is due (ms since epoch). */
+  get pendingWillAt(): number {
+    return this.willAt;
+  }
+
+  /** Who the client authenticated as (kept for delivery checks while offline). */
+  get username(): string | undefined {
+    return this.user;
+  }
+
+  /** The last connection's client facts, for delivery checks (also while offline). */
+  get client(): ClientInfo | undefined {
+    return this.clientInfo;
+  }
+
+  /** The client's compiled ACL, when an ACL file is in effect. */
+  get acl(): AclChecker | undefined {
+    return this.checker;
+  }
+
+  /** Authentication and ACL of the listener the client last came in on (undefined: not known yet). */
+  get access(): AccessControl | undefined {
+    return this.accessControl;
+  }
+
+  /** Name of that listener (stored, so a restored session is judged by its listener's rules). */
+  get listener(): string | undefined {
+    return this.listenerName;
+  }
+
+  /** Deliveries dropped because a bound was reached, by any reason. */
+  get dropped(): number {
+    return this.dropCount;
+  }
+
+  /** Durable storage of this session, when the broker persists it. */
+  get persist(): SessionPersistence | undefined {
+    return this.store;
+  }
+
+  /** Highest granted QoS among matching subscriptions in that pass. */
+  get routeQos(): QoS {
+    return this.matchQos;
+  }
+
+  /** Whether any matching subscription in that pass had Retain As Published. */
+  get routeRetainAsPublished(): boolean {
+    return this.matchRetainAsPublished;
+  }
+
+  /** Subscription identifiers collected in that pass. */
+  get routeSubIds(): number[] | undefined {
+    return this.matchSubIds;
+  }
+
+  // ---------------------------------------------------------------- life cycle
+
+  /**
+   * A client connected to this session through `target`: it is online, and
+   * deliveries (also later, while offline) are checked as `client` by the
+   * rules of `access`, the listener it came in on.
+   */
+  attach(target: DeliveryTarget, client: ClientInfo, access: AccessControl): void {
+    this.user = client.username;
+    this.clientInfo = client;
+    this.accessControl = access;
+    this.listenerName = client.listener;
+    this.checker = access.checkerFor(client);
+    this.out = target;
+    this.disconnectedTime = 0;
+  }
+
+  /** The client's connection ended at `now`: the session goes offline and queues. */
+  detach(now: number): void {
+    this.out = undefined;
+    this.disconnectedTime = now;
+  }
+
+  /**
+   * A client resumed this session with a new CONNECT: its protocol level and
+   * expiry apply from now, and a delayed will is cancelled (it came back in time).
+   */
+  resumed(protocolVersion: ProtocolVersion, expiryInterval: number): void {
+    this.version = protocolVersion;
+    this.expiry = expiryInterval;
+    this.will = undefined;
+    this.willAt = 0;
+  }
+
+  /** Changes the session expiry (v5 DISCONNECT may). */
+  setExpiry(seconds: number): void {
+    this.expiry = seconds;
+  }
+
+  /** The client re-authenticated as someone else: later checks follow the new identity. */
+  reidentify(client: ClientInfo, acl: AclChecker | undefined): void {
+    this.user = client.username;
+    this.clientInfo = client;
+    this.checker = acl;
+  }
+
+  /** Replaces the compiled ACL (security files reloaded, or compiled lazily for a restored session). */
+  setAcl(acl: AclChecker | undefined): void {
+    this.checker = acl;
+  }
+
+  /** Sets the access control of a session that came back without one (restored: found by listener name). */
+  setAccess(access: AccessControl | undefined): void {
+    this.accessControl = access;
+  }
+
+  /** Facts of a session brought back from storage or from another cluster node. */
+  restoreFacts(
+    username: string | undefined,
+    listener: string | undefined,
+    disconnectedAt: number,
+  ): void {
+    this.user = username;
+    this.listenerName = listener;
+    this.disconnectedTime = disconnectedAt;
+  }
+
+  /** Keeps a will until `at` (ms since epoch), when it is published unless the client returns. */
+  delayWill(will: Will, at: number): void {
+    this.will = will;
+    this.willAt = at;
+  }
+
+  /** Removes and returns the pending will if it is due at `now` (any time when `now` is omitted). */
+  takeWill(now?: number): Will | undefined {
+    const will = this.will;
+    if (will === undefined || (now !== undefined && now < this.willAt)) return undefined;
+    this.will = undefined;
+    return will;
+  }
+
+  /** Connects (or with undefined, disconnects) the session's durable storage. */
+  setPersistence(p: SessionPersistence | undefined): void {
+    this.store = p;
+  }
+
+  /** Makes this an in-process session: every delivery goes straight to `sink`, never to a queue. */
+  deliverTo(sink: DeliveryTarget, access: AccessControl): void {
+    this.inProcess = sink;
+    this.accessControl = access;
+  }
+
+  /** Counts a delivery its in-process sink dropped after accepting it. */
+  countDrop(): void {
+    this.dropCount++;
+  }
+
+  /**
+   * Notes one subscription matching the message of routing pass `stamp`:
+   * keeps the highest QoS, any Retain As Published and every subscription id.
+   * Returns true for the pass's first match (the caller collects the session once).
+   */
+  noteMatch(
+    stamp: number,
+    qos: QoS,
+    retainAsPublished: boolean,
+    subscriptionId: number | undefined,
+  ): boolean {
+    if (this.stamp !== stamp) {
+      this.stamp = stamp;
+      this.matchQos = qos;
+      this.matchRetainAsPublished = retainAsPublished;
+      this.matchSubIds = subscriptionId !== undefined ? [subscriptionId] : undefined;
+      return true;
+    }
+    if (qos > this.matchQos) this.matchQos = qos;
+    if (retainAsPublished) this.matchRetainAsPublished = true;
+    if (subscriptionId !== undefined) (this.matchSubIds ??= []).push(subscriptionId);
+    return false;
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  /** Adds a subscription (keyed by its filter as subscribed); returns the one it replaced. */
+  addSubscription(rec: SubscriptionRecord): SubscriptionRecord | undefined {
+    const map = (this.subscriptionMap ??= new Map());
+    const old = map.get(rec.filter);
+    map.set(rec.filter, rec);
+    return old;
+  }
+
+  /** Removes the subscription of this filter; returns it, or undefined if there was none. */
+  removeSubscription(filter: string): SubscriptionRecord | undefined {
+    const rec = this.subscriptionMap?.get(filter);
+    if (rec !== undefined) this.subscriptionMap!.delete(filter);
+    return rec;
+  }
+
+  /** Removes every subscription (the caller has taken them out of the router). */
+  clearSubscriptions(): void {
+    this.subscriptionMap?.clear();
+  }
+
+  // ---------------------------------------------------------------- incoming QoS 2
+
+  /** Number of incoming QoS 2 packet ids received and not yet released by PUBREL. */
+  get incomingCount(): number {
+    return this.incomingQos2Set?.size ?? 0;
+  }
+
+  /** Whether an incoming QoS 2 exchange holds this packet id (PUBREC sent, PUBREL not yet received). */
+  hasIncoming(packetId: number): boolean {
+    return this.incomingQos2Set?.has(packetId) === true;
+  }
+
+  /** An incoming QoS 2 PUBLISH was accepted: its id is held (and stored) until PUBREL. */
+  recordIncoming(packetId: number): void {
+    (this.incomingQos2Set ??= new Set()).add(packetId);
+    this.store?.incoming(packetId, true);
+  }
+
+  /** PUBREL received: releases the id; returns false if it was not held. */
+  releaseIncoming(packetId: number): boolean {
+    if (this.incomingQos2Set?.delete(packetId) !== true) return false;
+    this.store?.incoming(packetId, false);
+    return true;
+  }
+
+  /** Puts back an incoming id loaded from storage (already stored). */
+  restoreIncoming(packetId: number): void {
+    (this.incomingQos2Set ??= new Set()).add(packetId);
+  }
+
+  /** The incoming QoS 2 ids held, for storage and hand-over. */
+  incomingIds(): IterableIterator<number> {
+    return (this.incomingQos2Set ??= new Set()).values();
   }
 
   /** Number of subscriptions, without creating the map of a session that has none. */
@@ -188,19 +415,19 @@ export class Session {
 
   /** Number of deliveries queued (not in flight). */
   get queuedCount(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue.length;
   }
 
   /** Whether a client is attached. */
   get online(): boolean {
-    return this.channel !== undefined;
+    return this.out !== undefined;
   }
 
   /** Effective inflight window: the broker's limit, lowered by the v5 client's Receive Maximum. */
   private window(): number {
-    const ch = this.channel;
+    const t = this.out;
     const max = this.limits.maxInflight;
-    if (ch !== undefined && ch.clientReceiveMaximum < max) return ch.clientReceiveMaximum;
+    if (t !== undefined && t.receiveMaximum < max) return t.receiveMaximum;
     return max;
   }
 
@@ -215,10 +442,11 @@ export class Session {
     subIds: number[] | undefined,
     group?: SharedGroup<SubscriptionRecord>,
   ): DropReason {
-    if (this.sink !== undefined) return this.sink.deliver(msg, qos, retain);
-    const ch = this.channel;
+    if (this.inProcess !== undefined)
+      return this.inProcess.sendPublish(msg, qos, retain, 0, false, subIds);
+    const t = this.out;
     if (qos === 0) {
-      if (ch !== undefined) return ch.sendPublish(msg, 0, retain, 0, false, subIds);
+      if (t !== undefined) return t.sendPublish(msg, 0, retain, 0, false, subIds);
       if (!this.limits.queueQos0) return DropReason.Offline;
     }
     const d: Delivery = {
@@ -232,11 +460,7 @@ export class Session {
       seq: 0,
       held: false,
     };
-    if (
-      ch !== undefined &&
-      this.queueHead === this.queue.length &&
-      this.inflight.size < this.window()
-    ) {
+    if (t !== undefined && this.queue.length === 0 && this.inflight.size < this.window()) {
       return this.sendNew(d);
     }
     return this.enqueue(d);
@@ -246,62 +470,44 @@ export class Session {
     const lim = this.limits;
     const size = d.msg.payload.length;
     const overCount = lim.maxQueuedMessages > 0 && this.queuedCount >= lim.maxQueuedMessages;
-    const overBytes = lim.maxQueuedBytes > 0 && this.queuedBytes + size > lim.maxQueuedBytes;
+    const overBytes = lim.maxQueuedBytes > 0 && this.queue.bytes + size > lim.maxQueuedBytes;
     if (overCount || overBytes) {
       if (!lim.dropOldest || this.queuedCount === 0) {
-        this.dropped++;
+        this.dropCount++;
         return DropReason.QueueFull;
       }
       // Make room by dropping from the front until the new message fits.
       while (
         this.queuedCount > 0 &&
         ((lim.maxQueuedMessages > 0 && this.queuedCount >= lim.maxQueuedMessages) ||
-          (lim.maxQueuedBytes > 0 && this.queuedBytes + size > lim.maxQueuedBytes))
+          (lim.maxQueuedBytes > 0 && this.queue.bytes + size > lim.maxQueuedBytes))
       ) {
-        const old = this.shift()!;
-        this.queuedBytes -= old.msg.payload.length;
-        this.dropped++;
-        this.persist?.removed(old);
+        const old = this.queue.shift()!;
+        this.dropCount++;
+        this.store?.removed(old);
       }
     }
     this.queue.push(d);
-    this.queuedBytes += size;
-    this.persist?.stored(d);
+    this.store?.stored(d);
     return DropReason.None;
-  }
-
-  private shift(): Delivery | undefined {
-    if (this.queueHead >= this.queue.length) return undefined;
-    const d = this.queue[this.queueHead]!;
-    (this.queue as Array<Delivery | undefined>)[this.queueHead] = undefined;
-    this.queueHead++;
-    // Compact occasionally so the array does not grow without bound.
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.queueHead);
-      this.queueHead = 0;
-    } else if (this.queueHead === this.queue.length) {
-      this.queue.length = 0;
-      this.queueHead = 0;
-    }
-    return d;
   }
 
   /** Sends a delivery for the first time: QoS 0 straight out, QoS 1/2 with a new packet id. */
   private sendNew(d: Delivery): DropReason {
-    const ch = this.channel!;
-    if (d.qos === 0) return ch.sendPublish(d.msg, 0, d.retain, 0, false, d.subIds);
+    const t = this.out!;
+    if (d.qos === 0) return t.sendPublish(d.msg, 0, d.retain, 0, false, d.subIds);
     const pid = this.allocatePacketId();
     d.packetId = pid;
-    const p = this.persist;
+    const p = this.store;
     if (p !== undefined && d.qos === 2 && p.hold(d)) {
       d.held = true;
-      this.inflight.set(pid, d);
+      this.inflightWritable().set(pid, d);
       return DropReason.None;
     }
-    const r = ch.sendPublish(d.msg, d.qos, d.retain, pid, false, d.subIds);
+    const r = t.sendPublish(d.msg, d.qos, d.retain, pid, false, d.subIds);
     // A message the client declared too large is dropped as if delivered (v5 4.13).
     if (r === DropReason.None) {
-      this.inflight.set(pid, d);
+      this.inflightWritable().set(pid, d);
       p?.stored(d);
     } else p?.removed(d);
     return r;
@@ -322,14 +528,13 @@ export class Session {
 
   /** Moves queued deliveries into the window while there is room and a client. */
   drain(now: number): void {
-    while (this.channel !== undefined && this.queueHead < this.queue.length) {
-      const next = this.queue[this.queueHead]!;
+    while (this.out !== undefined && this.queue.length > 0) {
+      const next = this.queue.peek()!;
       if (next.qos > 0 && this.inflight.size >= this.window()) return;
-      this.shift();
-      this.queuedBytes -= next.msg.payload.length;
+      this.queue.shift();
       if (next.msg.isExpired(now)) {
-        this.dropped++;
-        this.persist?.removed(next);
+        this.dropCount++;
+        this.store?.removed(next);
         continue;
       }
       this.sendNew(next);
@@ -338,13 +543,13 @@ export class Session {
 
   /** PUBACK (QoS 1) or PUBCOMP (QoS 2) received: the delivery is complete. Returns false if unknown. */
   complete(packetId: number, now: number): boolean {
-    const p = this.persist;
+    const p = this.store;
     if (p !== undefined) {
       const d = this.inflight.get(packetId);
       if (d !== undefined) p.removed(d);
     }
-    if (!this.inflight.delete(packetId)) return false;
-    if (this.queueHead < this.queue.length) this.drain(now);
+    if (!this.inflightWritable().delete(packetId)) return false;
+    if (this.queue.length > 0) this.drain(now);
     return true;
   }
 
@@ -353,7 +558,7 @@ export class Session {
     const d = this.inflight.get(packetId);
     if (d === undefined || d.qos !== 2) return false;
     d.released = true;
-    this.persist?.stored(d);
+    this.store?.stored(d);
     return true;
   }
 
@@ -363,31 +568,29 @@ export class Session {
    * (PUBREL for those already received), then drains the queue.
    */
   resume(now: number): void {
-    const ch = this.channel;
-    if (ch === undefined) return;
+    const t = this.out;
+    if (t === undefined) return;
     // A new session has nothing in flight: don't create its map just to find that out.
     if (this.inflightMap !== undefined)
       for (const [pid, d] of this.inflightMap) {
         // A held QoS 2 PUBLISH goes out when its record is committed (sendHeld).
         if (d.held) continue;
-        if (d.released) ch.sendPubrel(pid);
-        else ch.sendPublish(d.msg, d.qos, d.retain, pid, true, d.subIds);
+        if (d.released) t.sendPubrel(pid);
+        else t.sendPublish(d.msg, d.qos, d.retain, pid, true, d.subIds);
       }
     this.drain(now);
   }
 
   /** Drops everything queued and in flight (session discarded or expired). */
   clearMessages(): void {
-    this.queue = [];
-    this.queueHead = 0;
-    this.queuedBytes = 0;
+    this.queue.clear();
     this.inflightMap?.clear();
     this.incomingQos2Set?.clear();
   }
 
   /** Iterates the queued deliveries, oldest first (for persistence and shared-subscription handover). */
   *queued(): IterableIterator<Delivery> {
-    for (let i = this.queueHead; i < this.queue.length; i++) yield this.queue[i]!;
+    yield* this.queue.values();
   }
 
   /**
@@ -401,26 +604,17 @@ export class Session {
     const out: Delivery[] = [];
     for (const [pid, d] of this.inflight) {
       if (d.group !== undefined && d.qos === 1) {
-        this.inflight.delete(pid);
-        this.persist?.removed(d);
+        this.inflightWritable().delete(pid);
+        this.store?.removed(d);
         d.packetId = 0;
         d.held = false;
         out.push(d);
       }
     }
-    if (this.queueHead < this.queue.length) {
-      const keep: Delivery[] = [];
-      for (let i = this.queueHead; i < this.queue.length; i++) {
-        const d = this.queue[i]!;
-        if (d.group !== undefined) {
-          this.queuedBytes -= d.msg.payload.length;
-          this.persist?.removed(d);
-          out.push(d);
-        } else keep.push(d);
-      }
-      this.queue = keep;
-      this.queueHead = 0;
-    }
+    const fromQueue = out.length;
+    this.queue.takeShared(out);
+    const p = this.store;
+    if (p !== undefined) for (let i = fromQueue; i < out.length; i++) p.removed(out[i]!);
     return out;
   }
 
@@ -433,19 +627,18 @@ export class Session {
     const d = this.inflight.get(packetId);
     if (d === undefined || !d.held) return;
     d.held = false;
-    const ch = this.channel;
-    if (ch === undefined) return;
-    if (ch.sendPublish(d.msg, d.qos, d.retain, packetId, false, d.subIds) !== DropReason.None) {
+    const t = this.out;
+    if (t === undefined) return;
+    if (t.sendPublish(d.msg, d.qos, d.retain, packetId, false, d.subIds) !== DropReason.None) {
       this.complete(packetId, Date.now());
     }
   }
 
   /** Puts back a delivery loaded from storage: in flight when it has a packet id, else queued. */
   restore(d: Delivery): void {
-    if (d.packetId !== 0) this.inflight.set(d.packetId, d);
+    if (d.packetId !== 0) this.inflightWritable().set(d.packetId, d);
     else {
       this.queue.push(d);
-      this.queuedBytes += d.msg.payload.length;
     }
   }
 
@@ -453,11 +646,7 @@ export class Session {
   redeliver(d: Delivery): DropReason {
     d.packetId = 0;
     d.released = false;
-    if (
-      this.channel !== undefined &&
-      this.queueHead === this.queue.length &&
-      this.inflight.size < this.window()
-    ) {
+    if (this.out !== undefined && this.queue.length === 0 && this.inflight.size < this.window()) {
       return this.sendNew(d);
     }
     return this.enqueue(d);

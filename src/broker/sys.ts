@@ -1,4 +1,15 @@
-import type { Broker } from './broker.js';
+import type { PublishedMessage } from './events.js';
+import type { Session } from './session.js';
+import type { BrokerStats } from './stats.js';
+
+/** What $SYS reads, and publishes through: the broker. */
+export interface SysSource {
+  readonly options: { readonly sysInterval: number; readonly version: string };
+  readonly stats: BrokerStats;
+  readonly sessions: ReadonlyMap<string, Session>;
+  readonly retained: { readonly size: number };
+  publish(message: PublishedMessage): number;
+}
 
 /** Exponentially-decaying averages over 1, 5 and 15 minutes, like Mosquitto's load figures. */
 class LoadAverage {
@@ -28,13 +39,13 @@ class LoadAverage {
  * seconds; only values that changed are re-published.
  */
 export class SysTopics {
-  private readonly broker: Broker;
+  private readonly broker: SysSource;
   private timer: NodeJS.Timeout | undefined;
   private readonly last = new Map<string, string>();
   private readonly loads = new Map<string, LoadAverage>();
   private lastSample = 0;
 
-  constructor(broker: Broker) {
+  constructor(broker: SysSource) {
     this.broker = broker;
   }
 

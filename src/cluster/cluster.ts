@@ -1,41 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
-import type { Broker } from '../broker/broker.js';
 import type { Message } from '../broker/message.js';
 import type { SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
 import { type ClusterFrame, decodeFrame, encodeMessage, frame } from './frame.js';
-import {
-  captureSession,
-  fromJson,
-  installSession,
-  type SessionHandover,
-  toJson,
-} from './handover.js';
+import type { ClusterHost } from './host.js';
 import { LocalRoutes } from './local-routes.js';
 import type { ClusterOptions, ResolvedClusterOptions } from './options.js';
+import { controlChannel, Ownership } from './ownership.js';
 import { type RemoteNode, type RemoteRoute, RemoteRoutes } from './remote-routes.js';
-
-/**
- * Claims a client id for this node: bumps the id's fencing epoch, records the
- * new owner and reports the previous one and whether it is still alive, all in
- * one atomic step so two nodes racing for a client id get distinct epochs.
- */
-const CLAIM = `
-local e = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
-local old = redis.call('HGET', KEYS[1], 'node') or ''
-redis.call('HSET', KEYS[1], 'node', ARGV[1])
-local alive = 0
-if old ~= '' and old ~= ARGV[1] then alive = redis.call('EXISTS', ARGV[2] .. old) end
-return {old, e, alive}`;
-
-/** Drops the ownership record only if this node still holds it at the same epoch. */
-const RELEASE = `
-if redis.call('HGET', KEYS[1], 'node') == ARGV[1] and redis.call('HGET', KEYS[1], 'epoch') == ARGV[2] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0`;
 
 /** Shared groups a forwarded message without assignments may use: none. */
 const NO_SHARES: ReadonlySet<string> = new Set();
@@ -51,11 +25,6 @@ interface RouteChange {
   d?: string[];
 }
 
-/** Control messages on a node's control channel. */
-type Control =
-  | { t: 'takeover'; id: number; c: string; e: number; clean: boolean; from: string }
-  | { t: 'handover'; id: number; s?: SessionHandover };
-
 /** Counters of a cluster node. */
 export interface ClusterStats {
   /** Frames sent to other nodes (one per node and message). */
@@ -69,10 +38,6 @@ export interface ClusterStats {
 }
 
 function ignore(): void {}
-
-function release(c: Cluster, clientId: string): void {
-  c.releaseOwnership(clientId);
-}
 
 function flushRoutes(c: Cluster): void {
   c.flushRoutes();
@@ -93,20 +58,14 @@ export class Cluster {
   readonly stats: ClusterStats = { forwarded: 0, received: 0, takenOver: 0, sessionsReceived: 0 };
   /** What the other nodes subscribed to. */
   readonly remote: RemoteRoutes;
-  private readonly broker: Broker;
+  private readonly host: ClusterHost;
+  private readonly ownership: Ownership;
   private readonly local = new LocalRoutes();
   private cmd: Redis | undefined;
   private sub: Redis | undefined;
   private started = false;
   private flushScheduled = false;
   private heartbeat: NodeJS.Timeout | undefined;
-  /** Fencing epochs of the client ids this node claimed. */
-  private readonly epochs = new Map<string, number>();
-  private readonly waiting = new Map<
-    number,
-    { resolve: (s: SessionHandover | undefined) => void; timer: NodeJS.Timeout }
-  >();
-  private nextRequest = 1;
   private stamp = 0;
   private readonly scratch: RemoteRoute[] = [];
   private readonly targets: RemoteNode[] = [];
@@ -126,8 +85,8 @@ export class Cluster {
   private readonly routesChannel: string;
   private readonly retainedChannel: string;
 
-  constructor(broker: Broker, o: ClusterOptions) {
-    this.broker = broker;
+  constructor(host: ClusterHost, o: ClusterOptions) {
+    this.host = host;
     this.options = {
       redisUrl: o.redisUrl,
       nodeId: o.nodeId ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
@@ -139,7 +98,20 @@ export class Cluster {
     this.p = this.options.keyPrefix;
     this.remote = new RemoteRoutes((id) => `${this.p}msg:${id}`);
     this.inbox = `${this.p}msg:${this.nodeId}`;
-    this.control = this.ctlChannel(this.nodeId);
+    this.control = controlChannel(this.p, this.nodeId);
+    const node = this;
+    this.ownership = new Ownership({
+      host,
+      nodeId: this.nodeId,
+      keyPrefix: this.p,
+      handoverTimeout: this.options.handoverTimeout,
+      get started() {
+        return node.started;
+      },
+      redis: () => this.cmd,
+      tookOver: () => this.stats.takenOver++,
+      sessionReceived: () => this.stats.sessionsReceived++,
+    });
     this.routesChannel = `${this.p}routes`;
     this.retainedChannel = `${this.p}retained`;
   }
@@ -149,9 +121,6 @@ export class Cluster {
   }
   private routesKey(id: string): string {
     return `${this.p}routes:${id}`;
-  }
-  private ctlChannel(id: string): string {
-    return `${this.p}ctl:${id}`;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -164,7 +133,7 @@ export class Cluster {
     const sub = new Redis(o.redisUrl, common);
     this.cmd = cmd;
     this.sub = sub;
-    const onError = (err: Error) => this.broker.log?.warn({ err }, 'cluster: redis error');
+    const onError = (err: Error) => this.host.log?.warn({ err }, 'cluster: redis error');
     cmd.on('error', onError);
     sub.on('error', onError);
     try {
@@ -187,7 +156,7 @@ export class Cluster {
     });
     this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(o.nodeTtl / 3)));
     this.heartbeat.unref();
-    this.broker.log?.info(`Joined cluster at ${o.redisUrl} as node ${this.nodeId}.`);
+    this.host.log?.info(`Joined cluster at ${o.redisUrl} as node ${this.nodeId}.`);
   }
 
   /** Leaves the cluster: withdraws this node's routes and closes the Redis connections. */
@@ -198,11 +167,7 @@ export class Cluster {
     const wasStarted = this.started;
     this.started = false;
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    for (const w of this.waiting.values()) {
-      clearTimeout(w.timer);
-      w.resolve(undefined);
-    }
-    this.waiting.clear();
+    this.ownership.stop();
     if (wasStarted) {
       const me = this.nodeId;
       await cmd
@@ -260,7 +225,7 @@ export class Cluster {
 
   private async loadRetained(): Promise<void> {
     const cmd = this.cmd!;
-    const b = this.broker;
+    const host = this.host;
     const key = `${this.p}retained`;
     const all = await cmd.hgetallBuffer(key);
     const now = Date.now();
@@ -271,7 +236,7 @@ export class Cluster {
       try {
         f = decodeFrame(buf);
       } catch (err) {
-        b.log?.warn({ err, topic }, 'cluster: undecodable retained message in redis');
+        host.log?.warn({ err, topic }, 'cluster: undecodable retained message in redis');
         continue;
       }
       if (f.expiresAt !== 0 && now >= f.expiresAt) {
@@ -282,7 +247,7 @@ export class Cluster {
     }
     // Retained messages only this node knows (e.g. from its own store) join the shared set.
     const local: Message[] = [];
-    b.retained.match('#', local);
+    host.matchRetained('#', local);
     for (const msg of local) {
       if (seen.has(msg.topic) || msg.isExpired(now)) continue;
       const f = frame(this.nodeId, msg.origin, msg.expiresAt, undefined, encodeMessage(msg));
@@ -306,16 +271,14 @@ export class Cluster {
       if (err || res == null || !this.started) return;
       if (res[0]?.[1] === 0) {
         // This node had been given up for dead (a long pause or an outage): announce again.
-        this.broker.log?.warn('cluster: this node had expired in redis; announcing again');
-        this.sync().catch((e: Error) =>
-          this.broker.log?.warn({ err: e }, 'cluster: resync failed'),
-        );
+        this.host.log?.warn('cluster: this node had expired in redis; announcing again');
+        this.sync().catch((e: Error) => this.host.log?.warn({ err: e }, 'cluster: resync failed'));
         return;
       }
       for (let i = 0; i < ids.length; i++) {
         if (res[3 + i]?.[1] === 0) {
           const id = ids[i]!;
-          this.broker.log?.warn(`cluster: node ${id} stopped heartbeating; dropping its routes`);
+          this.host.log?.warn(`cluster: node ${id} stopped heartbeating; dropping its routes`);
           this.remote.drop(id);
           cmd.srem(`${this.p}nodes`, id, ignore);
         }
@@ -401,7 +364,7 @@ export class Cluster {
     const targets = this.targets;
     let nt = 0;
     let groups: Map<string, RemoteRoute[]> | undefined;
-    const router = this.broker.router;
+    const host = this.host;
     for (let i = 0; i < n; i++) {
       const r = out[i]!;
       const node = r.node;
@@ -413,7 +376,7 @@ export class Cluster {
         }
         continue;
       }
-      if (router.get(r.topicFilter, r.localKey) !== undefined) continue;
+      if (host.hasLocalRoute(r.topicFilter, r.localKey)) continue;
       groups ??= new Map();
       const list = groups.get(r.shareKey);
       if (list === undefined) groups.set(r.shareKey, [r]);
@@ -471,11 +434,10 @@ export class Cluster {
    * Redis kept (last writer wins).
    */
   private applyRetained(f: ClusterFrame): void {
-    const b = this.broker;
-    const cur = b.retained.get(f.topic);
+    const host = this.host;
+    const cur = host.retainedMessage(f.topic);
     if (f.payload.length === 0) {
       if (cur === undefined) return;
-      b.retained.delete(f.topic);
     } else if (
       cur !== undefined &&
       cur.origin === f.origin &&
@@ -485,9 +447,9 @@ export class Cluster {
     ) {
       return;
     }
-    const msg = b.makeMessage(f.topic, f.payload, f.qos, true, f.properties, f.origin, f.expiresAt);
-    if (f.payload.length > 0) b.retained.set(f.topic, msg);
-    b.persistence?.retainedChanged(msg);
+    host.setRetained(
+      host.makeMessage(f.topic, f.payload, f.qos, true, f.properties, f.origin, f.expiresAt),
+    );
   }
 
   private onForwarded(buf: Buffer): void {
@@ -495,12 +457,12 @@ export class Cluster {
     try {
       f = decodeFrame(buf);
     } catch (err) {
-      this.broker.log?.warn({ err }, 'cluster: undecodable forwarded message');
+      this.host.log?.warn({ err }, 'cluster: undecodable forwarded message');
       return;
     }
     this.stats.received++;
-    const b = this.broker;
-    const msg = b.makeMessage(
+    const host = this.host;
+    const msg = host.makeMessage(
       f.topic,
       f.payload,
       f.qos,
@@ -509,8 +471,8 @@ export class Cluster {
       f.origin,
       f.expiresAt,
     );
-    if (msg.isExpired(b.now)) return;
-    b.route(msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares));
+    if (msg.isExpired(host.now)) return;
+    host.deliver(msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares));
   }
 
   private onMessage(channel: string, buf: Buffer): void {
@@ -518,9 +480,9 @@ export class Cluster {
       if (channel === this.inbox) this.onForwarded(buf);
       else if (channel === this.retainedChannel) this.applyRetained(decodeFrame(buf));
       else if (channel === this.routesChannel) this.onRouteChange(JSON.parse(buf.toString()));
-      else if (channel === this.control) this.onControl(fromJson(buf.toString()) as Control);
+      else if (channel === this.control) this.ownership.onControl(buf.toString());
     } catch (err) {
-      this.broker.log?.warn({ err, channel }, 'cluster: bad message');
+      this.host.log?.warn({ err, channel }, 'cluster: bad message');
     }
   }
 
@@ -533,100 +495,17 @@ export class Cluster {
    * here so the client resumes it. Never rejects: when Redis is unreachable the
    * client is served as by a single node.
    */
-  async claim(clientId: string, clean: boolean): Promise<void> {
-    const cmd = this.cmd;
-    if (!this.started || cmd === undefined) return;
-    try {
-      const [old, epoch, alive] = (await cmd.eval(
-        CLAIM,
-        1,
-        `${this.p}session:${clientId}`,
-        this.nodeId,
-        `${this.p}node:`,
-      )) as [string, number, number];
-      this.epochs.set(clientId, epoch);
-      if (old === '' || old === this.nodeId || alive !== 1) return;
-      const id = this.nextRequest++;
-      const reply = new Promise<SessionHandover | undefined>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waiting.delete(id);
-          this.broker.log?.warn(`cluster: node ${old} did not hand over ${clientId} in time`);
-          resolve(undefined);
-        }, this.options.handoverTimeout);
-        this.waiting.set(id, { resolve, timer });
-      });
-      const req: Control = { t: 'takeover', id, c: clientId, e: epoch, clean, from: this.nodeId };
-      await cmd.publish(this.ctlChannel(old), toJson(req));
-      const s = await reply;
-      const b = this.broker;
-      // Whatever this node still has for the id predates the other node's copy.
-      const stale = b.sessions.get(clientId);
-      if (stale !== undefined && stale.channel === undefined && s !== undefined) {
-        stale.pendingWill = undefined;
-        b.destroySession(stale);
-      }
-      if (s !== undefined && !clean) {
-        installSession(b, s);
-        this.stats.sessionsReceived++;
-      }
-    } catch (err) {
-      this.broker.log?.warn({ err, clientId }, 'cluster: could not claim client id');
-    }
-  }
-
-  private onControl(c: Control): void {
-    if (c.t === 'handover') {
-      const w = this.waiting.get(c.id);
-      if (w === undefined) return;
-      this.waiting.delete(c.id);
-      clearTimeout(w.timer);
-      w.resolve(c.s);
-      return;
-    }
-    const b = this.broker;
-    const mine = this.epochs.get(c.c);
-    let state: SessionHandover | undefined;
-    // A claim older than ours is stale: our client keeps its connection.
-    if (mine === undefined || mine <= c.e) {
-      this.epochs.delete(c.c);
-      let s = b.sessions.get(c.c);
-      if (s?.channel !== undefined) {
-        this.stats.takenOver++;
-        s.channel.takenOver();
-        s = b.sessions.get(c.c);
-      }
-      if (s !== undefined) {
-        if (!c.clean) {
-          state = captureSession(s);
-          // The client resumed elsewhere: a delayed will is cancelled, and
-          // shared deliveries travel with the session instead of moving locally.
-          s.pendingWill = undefined;
-          for (const d of s.inflight.values()) d.group = undefined;
-          for (const d of s.queued()) d.group = undefined;
-        }
-        b.destroySession(s);
-      }
-    }
-    const reply: Control = {
-      t: 'handover',
-      id: c.id,
-      ...(state !== undefined ? { s: state } : {}),
-    };
-    this.cmd?.publish(this.ctlChannel(c.from), toJson(reply), ignore);
+  claim(clientId: string, clean: boolean): Promise<void> {
+    return this.ownership.claim(clientId, clean);
   }
 
   /** A session ended here: give up its client id unless a new connection took it meanwhile. */
   sessionEnded(clientId: string): void {
-    if (this.epochs.has(clientId)) setImmediate(release, this, clientId);
+    this.ownership.sessionEnded(clientId);
   }
 
   /** Releases ownership of a client id that has no session here any more. */
   releaseOwnership(clientId: string): void {
-    if (this.broker.sessions.has(clientId)) return;
-    const e = this.epochs.get(clientId);
-    const cmd = this.cmd;
-    if (e === undefined || cmd === undefined || !this.started) return;
-    this.epochs.delete(clientId);
-    cmd.eval(RELEASE, 1, `${this.p}session:${clientId}`, this.nodeId, String(e), ignore);
+    this.ownership.release(clientId);
   }
 }

@@ -1,4 +1,3 @@
-import type { Broker } from '../broker/broker.js';
 import type { Message } from '../broker/message.js';
 import type { Delivery, Session } from '../broker/session.js';
 import { Session as SessionClass } from '../broker/session.js';
@@ -15,6 +14,7 @@ import type {
   SessionRecord,
   SubscriptionData,
 } from '../store/store.js';
+import type { ClusterHost } from './host.js';
 
 /**
  * A persistent session on its way from the node that held it to the node its
@@ -50,7 +50,7 @@ export function captureSession(s: Session): SessionHandover {
     subscriptions: [...s.subscriptions.values()].map(subscriptionData),
     messages,
     deliveries,
-    incoming: [...s.incomingQos2],
+    incoming: [...s.incomingIds()],
   };
 }
 
@@ -59,30 +59,16 @@ export function captureSession(s: Session): SessionHandover {
  * added, stored if the broker persists), so that the connecting client resumes
  * it with session present = 1 and gets its in-flight and queued messages.
  */
-export function installSession(broker: Broker, h: SessionHandover): Session {
+export function installSession(host: ClusterHost, h: SessionHandover): Session {
   const r = h.record;
-  const s = new SessionClass(
-    r.clientId,
-    r.protocolVersion,
-    r.expiryInterval,
-    broker.sessionLimits(),
-  );
-  s.username = r.username;
-  s.listener = r.listener;
-  s.disconnectedAt = Date.now();
-  broker.sessions.set(s.clientId, s);
-  const p = broker.persistence;
-  p?.sessionAttached(s, undefined, false);
-  for (const data of h.subscriptions) {
-    const rec = { ...data, session: s };
-    s.subscriptions.set(rec.filter, rec);
-    broker.addRoute(rec);
-    p?.subscribed(rec);
-  }
+  const s = new SessionClass(r.clientId, r.protocolVersion, r.expiryInterval, host.sessionLimits());
+  s.restoreFacts(r.username, r.listener, Date.now());
+  host.adoptSession(s);
+  for (const data of h.subscriptions) host.adoptSubscription({ ...data, session: s });
   // Messages get ids of this broker; deliveries find them by the sender's id.
   const msgs = new Map<number, Message>();
   for (const m of h.messages) {
-    const msg = broker.makeMessage(
+    const msg = host.makeMessage(
       m.topic,
       m.payload,
       m.qos,
@@ -99,8 +85,7 @@ export function installSession(broker: Broker, h: SessionHandover): Session {
     s.persist?.stored(d);
   }
   for (const pid of h.incoming) {
-    s.incomingQos2.add(pid);
-    s.persist?.incoming(pid, true);
+    s.recordIncoming(pid);
   }
   return s;
 }

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Channel } from '../broker/channel.js';
 import type { Message } from '../broker/message.js';
 import type {
   Delivery,
@@ -7,9 +6,7 @@ import type {
   SessionPersistence,
   SubscriptionRecord,
 } from '../broker/session.js';
-import { PacketType, ReasonCode } from '../protocol/constants.js';
-import type { SubackPacket, UnsubackPacket, Will } from '../protocol/packets.js';
-import { HeldReply } from './held-reply.js';
+import type { Will } from '../protocol/packets.js';
 import { LmdbStore } from './lmdb.js';
 import { MemoryStore } from './memory.js';
 import type {
@@ -88,8 +85,20 @@ export function sessionRecord(s: Session, will: Will | undefined): SessionRecord
   };
 }
 
+/**
+ * Told when a commit window it waited for is durable, or that its commit
+ * failed. The store knows nothing else about those waiting: a connection
+ * holds its acknowledgements itself and sends them when told.
+ */
+export interface CommitWaiter {
+  /** Every change made up to and including window `w` is durable. */
+  durable(w: number): void;
+  /** The commit of window `w` failed: what waited on it will never be durable. */
+  commitFailed(w: number): void;
+}
+
 /** The storage side of one session: its delivery keys and whether it keeps messages. */
-export class SessionStoreState implements SessionPersistence {
+export class SessionStoreState implements SessionPersistence, CommitWaiter {
   private readonly p: Persistence;
   private readonly session: Session;
   /** Last delivery key used (keys order deliveries on reload). */
@@ -104,6 +113,11 @@ export class SessionStoreState implements SessionPersistence {
   storedPendingWill = false;
   /** Commit window of the last change a CONNACK had to wait for (see Persistence.sessionAttached). */
   changedIn = 0;
+  /** Packet ids of QoS 2 PUBLISH packets waiting for their record's commit, and that commit's window. */
+  private readonly heldIds: number[] = [];
+  private readonly heldWindows: number[] = [];
+  /** The commit window last waited for (one request per window). */
+  private waitingOn = 0;
 
   constructor(p: Persistence, session: Session) {
     this.p = p;
@@ -137,8 +151,32 @@ export class SessionStoreState implements SessionPersistence {
   hold(d: Delivery): boolean {
     if (!this.p.defersAcks || !this.keepsMessages) return false;
     this.stored(d);
-    this.p.deferAck(this.session, PacketType.PUBLISH, d.packetId, 0);
+    const w = this.p.openWindow;
+    this.heldIds.push(d.packetId);
+    this.heldWindows.push(w);
+    if (this.waitingOn !== w) this.waitingOn = this.p.waitDurable(this);
     return true;
+  }
+
+  /** The held QoS 2 PUBLISH packets whose records are durable go out now. */
+  durable(w: number): void {
+    const n = this.heldUpTo(w);
+    for (let i = 0; i < n; i++) this.session.sendHeld(this.heldIds[i]!);
+    this.heldIds.splice(0, n);
+    this.heldWindows.splice(0, n);
+  }
+
+  /** Those whose commit failed stay held in flight (their record may be missing). */
+  commitFailed(w: number): void {
+    const n = this.heldUpTo(w);
+    this.heldIds.splice(0, n);
+    this.heldWindows.splice(0, n);
+  }
+
+  private heldUpTo(w: number): number {
+    let n = 0;
+    while (n < this.heldWindows.length && this.heldWindows[n]! <= w) n++;
+    return n;
   }
 
   /** Writes the session record (`will`: that of its live connection) and notes what it says. */
@@ -160,13 +198,12 @@ export class SessionStoreState implements SessionPersistence {
 
 /**
  * The broker's side of durable storage: turns session and broker events into
- * writes of the current window's {@link WriteBatch}, commits one batch at a
- * time (group commit: every write and acknowledgement of a window shares one
- * transaction and one fsync), and in `commit` mode holds PUBACK, PUBREC,
- * PUBREL, PUBCOMP, outgoing QoS 2 PUBLISH packets, the SUBACK / UNSUBACK
- * of stored sessions and the CONNACK of a CONNECT that changed a stored
- * session until the commit that covers them has resolved. Pending acknowledgements live in parallel arrays,
- * not in a closure or promise per message, and go out in arrival order.
+ * writes of the current window's {@link WriteBatch} and commits one batch at a
+ * time (group commit: every write of a window shares one transaction and one
+ * fsync). Whoever must not answer before a change is durable (in `commit`
+ * mode: acknowledgements, CONNACK, SUBACK, outgoing QoS 2 PUBLISH) waits for
+ * its window with {@link waitDurable}: one request per waiter and window, not
+ * a closure or promise per message.
  */
 export class Persistence {
   readonly store: Store;
@@ -186,10 +223,9 @@ export class Persistence {
   private scheduled = false;
   private running: Promise<void> | undefined;
   private closed = false;
-  private readonly ackTargets: Array<Channel | Session | HeldReply> = [];
-  private readonly ackTypes: number[] = [];
-  private readonly ackIds: number[] = [];
-  private readonly ackCodes: number[] = [];
+  /** Those waiting for a window's commit, in the order they asked, and that window. */
+  private readonly waiters: CommitWaiter[] = [];
+  private readonly waiterWindows: number[] = [];
 
   constructor(options: PersistenceOptions, log: Logger | undefined) {
     this.store = createStore(options);
@@ -212,56 +248,38 @@ export class Persistence {
     else setImmediate(runCommit, this);
   }
 
+  /** The open commit window: a change made now is durable once this window is. */
+  get openWindow(): number {
+    return this.window;
+  }
+
   /**
-   * Holds an acknowledgement (or a QoS 2 PUBLISH, type 3, of a session; or the
-   * CONNACK of a channel, type 2, with everything sent after it) until the next commit.
+   * Asks to be told once the open window (everything written so far) is
+   * durable, or that its commit failed; schedules that commit. Returns the window.
    */
-  deferAck(
-    target: Channel | Session | HeldReply,
-    type: number,
-    packetId: number,
-    reasonCode: number,
-  ): void {
-    this.ackTargets.push(target);
-    this.ackTypes.push(type);
-    this.ackIds.push(packetId);
-    this.ackCodes.push(reasonCode);
+  waitDurable(waiter: CommitWaiter): number {
+    this.waiters.push(waiter);
+    this.waiterWindows.push(this.window);
     this.touch();
+    return this.window;
   }
 
-  /**
-   * In `commit` mode, holds the SUBACK / UNSUBACK of a session whose
-   * subscriptions are stored (it outlives its connection) until the commit
-   * that covers the change, in order with the acknowledgements held before it.
-   * Returns false when the reply can go at once.
-   */
-  holdReply(
-    ch: Channel,
-    packet: SubackPacket | UnsubackPacket,
-    retainedFor: SubscriptionRecord[] | undefined,
-  ): boolean {
-    if (!this.defersAcks) return false;
-    const st = ch.session?.persist as SessionStoreState | undefined;
-    if (st === undefined || !st.keepsMessages) return false;
-    this.deferAck(new HeldReply(ch, packet, retainedFor), packet.type, packet.packetId, 0);
-    return true;
-  }
-
-  /** Commits the open window; the acknowledgements queued so far go out when it is durable. */
+  /** Commits the open window; those waiting on it so far are told when it is durable. */
   commitNow(): void {
     this.scheduled = false;
     if (this.running !== undefined) return;
-    const n = this.ackTargets.length;
+    const n = this.waiters.length;
     const batch = this.batch;
     if (batch.empty) {
-      if (n > 0) this.release(n);
+      // Nothing to write: what was asked for so far is as durable as it gets.
+      if (n > 0) this.notify(n, this.window++, true);
       return;
     }
     this.batch = new WriteBatch();
     const w = this.window++;
     this.running = this.store.write(batch, this.mode !== 'none').then(
       () => this.committed(n, w),
-      (err: unknown) => this.failed(err, n),
+      (err: unknown) => this.failed(err, n, w),
     );
   }
 
@@ -269,54 +287,25 @@ export class Persistence {
     this.running = undefined;
     this.commits++;
     this.durableWindow = w;
-    if (n > 0) this.release(n);
-    if (!this.batch.empty || this.ackTargets.length > 0) this.touch();
+    if (n > 0) this.notify(n, w, true);
+    if (!this.batch.empty || this.waiters.length > 0) this.touch();
   }
 
-  private failed(err: unknown, n: number): void {
+  private failed(err: unknown, n: number, w: number): void {
     this.running = undefined;
     this.log?.error({ err }, 'store commit failed; acknowledgements withheld');
-    // The clients resend what was not acknowledged (and resubscribe) when they reconnect.
-    const channels = new Set<Channel>();
-    for (let i = 0; i < n; i++) {
-      const t = this.ackTargets[i]!;
-      const type = this.ackTypes[i]!;
-      if (type === PacketType.SUBACK || type === PacketType.UNSUBACK)
-        channels.add((t as HeldReply).channel);
-      else if (type !== PacketType.PUBLISH) channels.add(t as Channel);
-    }
-    this.drop(n);
-    for (const ch of channels) ch.disconnectWith(ReasonCode.UnspecifiedError, 'store failure');
-    if (!this.batch.empty || this.ackTargets.length > 0) this.touch();
+    if (n > 0) this.notify(n, w, false);
+    if (!this.batch.empty || this.waiters.length > 0) this.touch();
   }
 
-  private release(n: number): void {
-    const targets = this.ackTargets;
-    const types = this.ackTypes;
-    const ids = this.ackIds;
-    const codes = this.ackCodes;
+  /** Tells the first `n` waiters (all waiting on window `w` or before) how its commit went. */
+  private notify(n: number, w: number, ok: boolean): void {
+    // Taken off the list first: a waiter told may ask again (for a later window).
+    const told = this.waiters.splice(0, n);
+    this.waiterWindows.splice(0, n);
     for (let i = 0; i < n; i++) {
-      const type = types[i]!;
-      if (type === PacketType.PUBLISH) (targets[i] as Session).sendHeld(ids[i]!);
-      else if (type === PacketType.CONNACK) (targets[i] as Channel).connackDurable();
-      else if (type === PacketType.SUBACK || type === PacketType.UNSUBACK)
-        (targets[i] as HeldReply).send();
-      else (targets[i] as Channel).writeAck(type as 4 | 5 | 6 | 7, ids[i]!, codes[i]!);
-    }
-    this.drop(n);
-  }
-
-  private drop(n: number): void {
-    if (n === this.ackTargets.length) {
-      this.ackTargets.length = 0;
-      this.ackTypes.length = 0;
-      this.ackIds.length = 0;
-      this.ackCodes.length = 0;
-    } else {
-      this.ackTargets.splice(0, n);
-      this.ackTypes.splice(0, n);
-      this.ackIds.splice(0, n);
-      this.ackCodes.splice(0, n);
+      if (ok) told[i]!.durable(w);
+      else told[i]!.commitFailed(w);
     }
   }
 
@@ -332,7 +321,8 @@ export class Persistence {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
-    this.drop(this.ackTargets.length);
+    this.waiters.length = 0;
+    this.waiterWindows.length = 0;
     await this.store.close();
   }
 
@@ -363,7 +353,7 @@ export class Persistence {
     if (st === undefined) {
       if (!keeps && will === undefined) return discarded && this.defersAcks;
       st = new SessionStoreState(this, session);
-      session.persist = st;
+      session.setPersistence(st);
       changed ||= keeps;
     } else if (st.keepsMessages) {
       changed ||=
@@ -394,9 +384,9 @@ export class Persistence {
     const b = this.batch;
     const id = session.clientId;
     for (const filter of session.subscriptions.keys()) b.deleteSubscription(id, filter);
-    for (const pid of session.incomingQos2) b.setIncoming(id, pid, false);
+    for (const pid of session.incomingIds()) b.setIncoming(id, pid, false);
     if (st.recorded) b.deleteSession(id);
-    session.persist = undefined;
+    session.setPersistence(undefined);
     this.touch();
   }
 

@@ -1,6 +1,13 @@
-import type { Broker } from '../broker/broker.js';
+import type { Logger } from 'pino';
 import { Message } from '../broker/message.js';
-import { type Delivery, SESSION_NEVER_EXPIRES, Session } from '../broker/session.js';
+import type { RetainedIndex } from '../broker/retained-index.js';
+import {
+  type Delivery,
+  SESSION_NEVER_EXPIRES,
+  Session,
+  type SessionLimits,
+  type SubscriptionRecord,
+} from '../broker/session.js';
 import type { Will } from '../protocol/packets.js';
 import { type Persistence, SessionStoreState, sessionRecord } from './persistence.js';
 import { type DeliveryRecord, type MessageRecord, type StoredState, StoreError } from './store.js';
@@ -33,6 +40,24 @@ export function restoredDelivery(msg: Message, r: DeliveryRecord, seq: number): 
   };
 }
 
+/** What restoring fills in: the broker's sessions, routes, retained messages and message ids. */
+export interface RestoreTarget {
+  readonly log: Logger | undefined;
+  /** Sessions by client id (the restore adds them). */
+  readonly sessions: Map<string, Session>;
+  readonly retained: RetainedIndex<Message>;
+  /** Limits of a new session. */
+  sessionLimits(): SessionLimits;
+  /** Routes a restored subscription. */
+  addRoute(rec: SubscriptionRecord): void;
+  /** Ends a session (its records go, a pending will is published). */
+  destroySession(s: Session): void;
+  /** Publishes a will now. */
+  publishWill(s: Session, client: undefined, will: Will): void;
+  /** Message ids continue from `next`; ids below `limit` are reserved in the store. */
+  setMessageIds(next: number, limit: number): void;
+}
+
 /**
  * Rebuilds the broker's state from a loaded store: sessions with their
  * subscriptions (routed again), deliveries in their original order (in flight
@@ -44,7 +69,7 @@ export function restoredDelivery(msg: Message, r: DeliveryRecord, seq: number): 
  * the store is inconsistent, which fails startup.
  */
 export function restoreState(
-  broker: Broker,
+  broker: RestoreTarget,
   p: Persistence,
   state: StoredState,
   where: string,
@@ -68,21 +93,16 @@ export function restoreState(
     const st = new SessionStoreState(p, s);
     st.recorded = true;
     st.keepsMessages = r.expiryInterval > 0;
-    s.persist = st;
-    s.username = r.username;
-    s.listener = r.listener;
-    s.pendingWill = r.pendingWill;
-    s.pendingWillAt = r.pendingWillAt;
-    s.disconnectedAt = r.disconnectedAt;
+    s.setPersistence(st);
+    // Online when the broker stopped: its connection ended now, without DISCONNECT.
+    s.restoreFacts(r.username, r.listener, r.disconnectedAt === 0 ? now : r.disconnectedAt);
+    if (r.pendingWill !== undefined) s.delayWill(r.pendingWill, r.pendingWillAt);
     if (r.disconnectedAt === 0) {
-      // Online when the broker stopped: its connection ended now, without DISCONNECT.
-      s.disconnectedAt = now;
       const will = r.will;
       if (will !== undefined) {
         const delay = will.properties?.willDelayInterval ?? 0;
         if (delay > 0 && s.expiryInterval > 0) {
-          s.pendingWill = will;
-          s.pendingWillAt = now + Math.min(delay, s.expiryInterval) * 1000;
+          s.delayWill(will, now + Math.min(delay, s.expiryInterval) * 1000);
         } else willsNow.push([s, will]);
       }
       b.putSession(sessionRecord(s, undefined));
@@ -98,7 +118,7 @@ export function restoreState(
       continue;
     }
     const rec = { ...data, session: s };
-    s.subscriptions.set(rec.filter, rec);
+    s.addSubscription(rec);
     broker.addRoute(rec);
   }
   for (const { clientId, seq, data } of state.deliveries) {
@@ -122,18 +142,17 @@ export function restoreState(
   for (const { clientId, packetId } of state.incoming) {
     const s = broker.sessions.get(clientId);
     if (s === undefined) b.setIncoming(clientId, packetId, false);
-    else s.incomingQos2.add(packetId);
+    else s.restoreIncoming(packetId);
   }
   for (const m of messages.values()) if (m.storeRefs === 0) b.deleteMessage(m.id);
 
   const next = Math.max(state.meta.get('nextMessageId') ?? 1, maxId + 1);
-  broker.nextMessageId = next;
-  broker.messageIdLimit = p.reserveMessageIds(next);
+  broker.setMessageIds(next, p.reserveMessageIds(next));
 
   for (const [s, will] of willsNow) {
     if (s.expiryInterval === 0) {
       // A will-only record of a clean session: the session ends with its will.
-      s.pendingWill = will;
+      s.delayWill(will, now);
       broker.destroySession(s);
     } else broker.publishWill(s, undefined, will);
   }

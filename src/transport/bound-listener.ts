@@ -1,8 +1,17 @@
 /** Binding a transport's server to the listener's port and presenting it as a Listener. */
 import type net from 'node:net';
-import type { ListenerAddress } from '../broker/broker.js';
-import type { ListenerOptions } from '../broker/options.js';
-import type { Listener } from './listener.js';
+import type tls from 'node:tls';
+import type { ListenerAddress, TransportListenerOptions } from './listener-options.js';
+
+/** An open listener: transports turn it into byte streams for the broker. */
+export interface Listener {
+  /** Where it is bound. */
+  address(): ListenerAddress;
+  /** Stops accepting; existing connections are left to the broker. */
+  close(): Promise<void>;
+  /** Swaps the TLS certificates for new handshakes (SIGHUP); no-op on plain listeners. */
+  reloadTls(options: tls.SecureContextOptions): void;
+}
 
 /**
  * Listens on the options' port and host; resolves to a Listener once bound, rejects
@@ -10,7 +19,7 @@ import type { Listener } from './listener.js';
  */
 export function bindListener(
   server: net.Server,
-  options: ListenerOptions,
+  options: TransportListenerOptions,
   name: string,
   protocol: string,
   ops: Pick<Listener, 'close' | 'reloadTls'>,

@@ -1,22 +1,17 @@
-import type tls from 'node:tls';
-import type { Broker, ListenerAddress } from '../broker/broker.js';
-import type { ListenerOptions } from '../broker/options.js';
+import type { ConnectionAcceptor } from './acceptor.js';
+import type { Listener } from './bound-listener.js';
+import type { TransportListenerOptions } from './listener-options.js';
 import { openTcpListener } from './tcp.js';
 import { openWebSocketListener } from './websocket.js';
 
-/** An open listener: transports turn it into byte streams for the broker. */
-export interface Listener {
-  /** Where it is bound. */
-  address(): ListenerAddress;
-  /** Stops accepting; existing connections are left to the broker. */
-  close(): Promise<void>;
-  /** Swaps the TLS certificates for new handshakes (SIGHUP); no-op on plain listeners. */
-  reloadTls(options: tls.SecureContextOptions): void;
-}
+export type { Listener } from './bound-listener.js';
 
-/** Opens a listener of the kind the options ask for. */
-export function openListener(broker: Broker, options: ListenerOptions): Promise<Listener> {
+/** Opens a listener of the kind the options ask for, handing its connections to `acceptor`. */
+export function openListener<Security>(
+  acceptor: ConnectionAcceptor<Security>,
+  options: TransportListenerOptions<Security>,
+): Promise<Listener> {
   const protocol = options.protocol ?? 'mqtt';
-  if (protocol === 'websockets') return openWebSocketListener(broker, options);
-  return openTcpListener(broker, options);
+  if (protocol === 'websockets') return openWebSocketListener(acceptor, options);
+  return openTcpListener(acceptor, options);
 }

@@ -1,15 +1,17 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Broker } from '../broker/broker.js';
-import type { ListenerOptions } from '../broker/options.js';
-import { bindListener } from './bound-listener.js';
+import type { ConnectionAcceptor } from './acceptor.js';
+import { bindListener, type Listener } from './bound-listener.js';
 import { connectionInfo, listenerName } from './connection-info.js';
 import { ConnectionLimit } from './connection-limit.js';
-import type { Listener } from './listener.js';
+import type { TransportListenerOptions } from './listener-options.js';
 import { readProxyHeader } from './proxy-reader.js';
 
-/** Opens a TCP (or, with `tls` options, TLS) listener feeding sockets to the broker. */
-export function openTcpListener(broker: Broker, options: ListenerOptions): Promise<Listener> {
+/** Opens a TCP (or, with `tls` options, TLS) listener feeding sockets to the acceptor (the broker). */
+export function openTcpListener<Security>(
+  acceptor: ConnectionAcceptor<Security>,
+  options: TransportListenerOptions<Security>,
+): Promise<Listener> {
   const secure = options.tls !== undefined;
   const protocol = secure ? 'mqtts' : 'mqtt';
   const name = listenerName(options);
@@ -21,7 +23,7 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
   let secureContext = wrapTls ? tls.createSecureContext(options.tls) : undefined;
   const accept = (socket: net.Socket, remoteAddress: string, remotePort: number): void => {
     const tlsSocket = secure ? (socket as tls.TLSSocket) : undefined;
-    broker.handleConnection(
+    acceptor.handleConnection(
       socket,
       connectionInfo(name, options, tlsSocket, remoteAddress, remotePort),
     );
@@ -38,7 +40,7 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
       ALPNProtocols: t.ALPNProtocols,
     });
     socket.on('error', (err) =>
-      broker.log?.info(`TLS handshake failed on ${name}: ${err.message}`),
+      acceptor.log?.info(`TLS handshake failed on ${name}: ${err.message}`),
     );
     socket.once('secure', () => {
       // With requestCert + rejectUnauthorized Node has already refused a bad certificate.
@@ -50,23 +52,23 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
   // One handler for every socket of this listener (no closure per connection),
   // needed only while a PROXY header is read: a channel handles its socket's errors.
   const onSocketError = (err: Error): void =>
-    broker.log?.debug(`socket error on ${name}: ${err.message}`);
+    acceptor.log?.debug(`socket error on ${name}: ${err.message}`);
   const onSocket = (socket: net.Socket): void => {
     if (limit.full) {
-      broker.log?.warn(`Refusing connection on ${name}: max_connections ${max} reached.`);
-      broker.stats.connectionsRefused++;
+      acceptor.log?.warn(`Refusing connection on ${name}: max_connections ${max} reached.`);
+      acceptor.connectionRefused();
       socket.destroy();
       return;
     }
     limit.track(socket);
     socket.setNoDelay(true);
-    if (!broker.admitConnection(socket.remoteAddress ?? '')) {
+    if (!acceptor.admitConnection(socket.remoteAddress ?? '')) {
       socket.destroy();
       return;
     }
     if (options.proxyProtocol) {
       socket.on('error', onSocketError);
-      readProxyHeader(socket, broker.options.connectTimeout * 1000).then(
+      readProxyHeader(socket, acceptor.connectTimeout * 1000).then(
         (h) =>
           (wrapTls ? acceptTls : accept)(
             socket,
@@ -74,8 +76,8 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
             h?.sourcePort ?? socket.remotePort ?? 0,
           ),
         (err: Error) => {
-          broker.stats.protocolErrors++;
-          broker.log?.info(
+          acceptor.protocolError();
+          acceptor.log?.info(
             `Closing connection from ${socket.remoteAddress} on ${name}: ${err.message}.`,
           );
           socket.destroy();
@@ -89,10 +91,10 @@ export function openTcpListener(broker: Broker, options: ListenerOptions): Promi
     secure && !wrapTls
       ? tls.createServer(options.tls!, onSocket)
       : net.createServer({ noDelay: true }, onSocket);
-  server.on('error', (err) => broker.log?.error({ err }, `listener ${name} error`));
+  server.on('error', (err) => acceptor.log?.error({ err }, `listener ${name} error`));
   if (secure && !wrapTls) {
     server.on('tlsClientError', (err) =>
-      broker.log?.info(`TLS handshake failed on ${name}: ${err.message}`),
+      acceptor.log?.info(`TLS handshake failed on ${name}: ${err.message}`),
     );
   }
   return bindListener(server, options, name, protocol, {

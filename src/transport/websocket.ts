@@ -3,19 +3,21 @@ import https from 'node:https';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { WebSocketServer } from 'ws';
-import type { Broker } from '../broker/broker.js';
-import type { ListenerOptions } from '../broker/options.js';
-import { bindListener } from './bound-listener.js';
+import type { ConnectionAcceptor } from './acceptor.js';
+import { bindListener, type Listener } from './bound-listener.js';
 import { connectionInfo, listenerName } from './connection-info.js';
 import { ConnectionLimit } from './connection-limit.js';
-import type { Listener } from './listener.js';
+import type { TransportListenerOptions } from './listener-options.js';
 import { WebSocketDuplex } from './ws-duplex.js';
 
 /** Subprotocols MQTT clients ask for: "mqtt" (3.1.1 and 5) and "mqttv3.1". */
 const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'];
 
-/** Opens a WebSocket (or, with `tls`, secure WebSocket) listener feeding connections to the broker. */
-export function openWebSocketListener(broker: Broker, options: ListenerOptions): Promise<Listener> {
+/** Opens a WebSocket (or, with `tls`, secure WebSocket) listener feeding connections to the acceptor (the broker). */
+export function openWebSocketListener<Security>(
+  acceptor: ConnectionAcceptor<Security>,
+  options: TransportListenerOptions<Security>,
+): Promise<Listener> {
   const secure = options.tls !== undefined;
   const protocol = secure ? 'wss' : 'ws';
   const name = listenerName(options);
@@ -29,7 +31,7 @@ export function openWebSocketListener(broker: Broker, options: ListenerOptions):
     server,
     // Like Mosquitto, any path is accepted unless the listener names one.
     path: options.websocketsPath,
-    maxPayload: broker.options.maxPacketSize + 16,
+    maxPayload: acceptor.maxPacketSize + 16,
     perMessageDeflate: false,
     handleProtocols: (protocols) => {
       for (const p of SUBPROTOCOLS) if (protocols.has(p)) return p;
@@ -39,7 +41,7 @@ export function openWebSocketListener(broker: Broker, options: ListenerOptions):
   });
   wss.on('connection', (ws, req) => {
     if (limit.full) {
-      broker.stats.connectionsRefused++;
+      acceptor.connectionRefused();
       ws.terminate();
       return;
     }
@@ -52,7 +54,7 @@ export function openWebSocketListener(broker: Broker, options: ListenerOptions):
       remoteAddress = fwd.split(',')[0]!.trim();
       remotePort = 0;
     }
-    if (!broker.admitConnection(remoteAddress)) {
+    if (!acceptor.admitConnection(remoteAddress)) {
       ws.terminate();
       return;
     }
@@ -60,12 +62,12 @@ export function openWebSocketListener(broker: Broker, options: ListenerOptions):
     sock.setNoDelay(true);
     const stream = new WebSocketDuplex(ws);
     const tlsSocket = secure ? (sock as tls.TLSSocket) : undefined;
-    broker.handleConnection(
+    acceptor.handleConnection(
       stream,
       connectionInfo(name, options, tlsSocket, remoteAddress, remotePort),
     );
   });
-  wss.on('error', (err) => broker.log?.error({ err }, `listener ${name} error`));
+  wss.on('error', (err) => acceptor.log?.error({ err }, `listener ${name} error`));
   return bindListener(server, options, name, protocol, {
     close(): Promise<void> {
       return new Promise((res) => {

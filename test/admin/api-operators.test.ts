@@ -28,7 +28,7 @@ describe('admin API for operators', () => {
       properties: { sessionExpiryInterval: 300 },
     });
     await away.endAsync();
-    await until(() => f.tb.broker.sessions.get('flt-away')?.channel === undefined);
+    await until(() => f.tb.broker.sessions.get('flt-away')?.online !== true);
     const ids = async (query: string): Promise<string[]> => {
       const r = await f.json<PageBody<Row>>(`api/v1/clients?q=flt-&${query}`);
       assert.equal(r.status, 200, query);

@@ -158,7 +158,7 @@ describe('admin HTTP API', () => {
     });
     await c.subscribeAsync('sess/#', { qos: 1 });
     await c.endAsync();
-    await until(() => f.tb.broker.sessions.get('sess-persistent')?.channel === undefined);
+    await until(() => f.tb.broker.sessions.get('sess-persistent')?.online !== true);
     // Queue a message for the absent client.
     f.tb.broker.publish({ topic: 'sess/a', payload: Buffer.from('x'), qos: 1, retain: false });
     const offline = await f.json<PageBody<Row>>('api/v1/sessions?online=false&q=sess-');

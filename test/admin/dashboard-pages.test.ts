@@ -53,7 +53,7 @@ describe('dashboard pages in headless Chromium', () => {
       properties: { sessionExpiryInterval: 900 },
     });
     await away.endAsync();
-    await until(() => f.tb.broker.sessions.get('fleet-away')?.channel === undefined);
+    await until(() => f.tb.broker.sessions.get('fleet-away')?.online !== true);
 
     await page.goto(`${f.base}#/clients`);
     await page.waitForFunction(

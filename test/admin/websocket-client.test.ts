@@ -55,7 +55,7 @@ describe('browser MQTT client over WebSocket', () => {
     await page.click('#ws-connect-button');
     await page.waitForSelector('#ws-state:text-is("connected")', WAIT);
     assert.equal(
-      f.tb.broker.sessions.get('in-the-browser')?.channel?.info.listener,
+      f.tb.broker.clientConnection('in-the-browser')?.listener,
       f.tb.broker.addresses()[1]!.name,
     );
 

@@ -48,7 +48,7 @@ async function subscribed(tb: TestBroker, clientId?: string): Promise<void> {
     for (const s of tb.broker.sessions.values()) {
       if (
         (clientId === undefined || s.clientId === clientId) &&
-        s.channel &&
+        s.online &&
         s.subscriptions.size > 0
       )
         return;

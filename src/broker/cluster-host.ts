@@ -1,0 +1,69 @@
+/** The broker as its cluster node sees it (cluster/ knows only the ClusterHost interface). */
+import type { ClusterHost } from '../cluster/host.js';
+import type { Persistence } from '../store/persistence.js';
+import { channelOf } from './channel.js';
+import type { Message } from './message.js';
+import type { Publisher } from './publisher.js';
+import type { RetainedIndex } from './retained-index.js';
+import type { Router } from './router.js';
+import type { SessionRegistry } from './session-registry.js';
+
+/** The parts of a broker that its cluster node reaches, wired once by the broker. */
+export interface ClusterHostParts {
+  /** The clock and the logger (the broker). */
+  readonly broker: Pick<ClusterHost, 'log' | 'now'>;
+  /** Where messages get their ids. */
+  readonly publisher: Publisher;
+  readonly router: Router;
+  readonly registry: SessionRegistry;
+  readonly retained: RetainedIndex<Message>;
+  readonly persistence: Persistence | undefined;
+}
+
+/** Builds the ClusterHost of a broker from its parts. */
+export function clusterHost(parts: ClusterHostParts): ClusterHost {
+  const { broker, publisher, router, registry, retained, persistence } = parts;
+  return {
+    get log() {
+      return broker.log;
+    },
+    get now() {
+      return broker.now;
+    },
+    makeMessage: (topic, payload, qos, retain, props, origin, expiresAt) =>
+      publisher.makeMessage(topic, payload, qos, retain, props, origin, expiresAt),
+    deliver(msg, shares) {
+      router.route(msg, shares);
+    },
+    hasLocalRoute: (topicFilter, key) => router.trie.get(topicFilter, key) !== undefined,
+    retainedMessage: (topic) => retained.get(topic),
+    matchRetained(filter, out) {
+      retained.match(filter, out);
+    },
+    setRetained(msg) {
+      if (msg.payload.length === 0) retained.delete(msg.topic);
+      else retained.set(msg.topic, msg);
+      persistence?.retainedChanged(msg);
+    },
+    session: (clientId) => registry.sessions.get(clientId),
+    destroySession(s) {
+      registry.destroy(s);
+    },
+    closeTakenOver(s) {
+      const ch = channelOf(s);
+      if (ch === undefined) return false;
+      ch.takenOver();
+      return true;
+    },
+    sessionLimits: () => registry.limits(),
+    adoptSession(s) {
+      registry.sessions.set(s.clientId, s);
+      persistence?.sessionAttached(s, undefined, false);
+    },
+    adoptSubscription(rec) {
+      rec.session.addSubscription(rec);
+      router.add(rec);
+      persistence?.subscribed(rec);
+    },
+  };
+}

@@ -1,0 +1,197 @@
+/** Which node owns a client id: claims with fencing epochs, take-over requests, session hand-over replies. */
+import type { Redis } from 'ioredis';
+import {
+  captureSession,
+  fromJson,
+  installSession,
+  type SessionHandover,
+  toJson,
+} from './handover.js';
+import type { ClusterHost } from './host.js';
+
+/**
+ * Claims a client id for this node: bumps the id's fencing epoch, records the
+ * new owner and reports the previous one and whether it is still alive, all in
+ * one atomic step so two nodes racing for a client id get distinct epochs.
+ */
+const CLAIM = `
+local e = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+local old = redis.call('HGET', KEYS[1], 'node') or ''
+redis.call('HSET', KEYS[1], 'node', ARGV[1])
+local alive = 0
+if old ~= '' and old ~= ARGV[1] then alive = redis.call('EXISTS', ARGV[2] .. old) end
+return {old, e, alive}`;
+
+/** Drops the ownership record only if this node still holds it at the same epoch. */
+const RELEASE = `
+if redis.call('HGET', KEYS[1], 'node') == ARGV[1] and redis.call('HGET', KEYS[1], 'epoch') == ARGV[2] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+/** Control messages on a node's control channel. */
+type Control =
+  | { t: 'takeover'; id: number; c: string; e: number; clean: boolean; from: string }
+  | { t: 'handover'; id: number; s?: SessionHandover };
+
+/** What ownership needs of its cluster node. */
+export interface OwnershipLink {
+  readonly host: ClusterHost;
+  readonly nodeId: string;
+  /** Prefix of every Redis key and channel of the cluster. */
+  readonly keyPrefix: string;
+  /** How long a take-over waits for the old node's session, ms. */
+  readonly handoverTimeout: number;
+  /** Whether the node has joined the cluster (and not left it). */
+  readonly started: boolean;
+  /** The command connection, once opened. */
+  redis(): Redis | undefined;
+  /** Counts a connection closed here because its client id moved to another node. */
+  tookOver(): void;
+  /** Counts a persistent session received from another node. */
+  sessionReceived(): void;
+}
+
+function ignore(): void {}
+
+function release(o: Ownership, clientId: string): void {
+  o.release(clientId);
+}
+
+/** The control channel of a node. */
+export function controlChannel(keyPrefix: string, nodeId: string): string {
+  return `${keyPrefix}ctl:${nodeId}`;
+}
+
+/** Client-id ownership of one node, and the hand-over of sessions when an id moves. */
+export class Ownership {
+  private readonly link: OwnershipLink;
+  /** Fencing epochs of the client ids this node claimed. */
+  private readonly epochs = new Map<string, number>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (s: SessionHandover | undefined) => void; timer: NodeJS.Timeout }
+  >();
+  private nextRequest = 1;
+
+  constructor(link: OwnershipLink) {
+    this.link = link;
+  }
+
+  /**
+   * Makes this node the owner of a client id before its CONNECT is accepted.
+   * If another live node held it, that node closes its connection (0x8E) and,
+   * unless the client starts clean, hands the session over; it is installed
+   * here so the client resumes it. Never rejects: when Redis is unreachable the
+   * client is served as by a single node.
+   */
+  async claim(clientId: string, clean: boolean): Promise<void> {
+    const l = this.link;
+    const cmd = l.redis();
+    if (!l.started || cmd === undefined) return;
+    try {
+      const [old, epoch, alive] = (await cmd.eval(
+        CLAIM,
+        1,
+        `${l.keyPrefix}session:${clientId}`,
+        l.nodeId,
+        `${l.keyPrefix}node:`,
+      )) as [string, number, number];
+      this.epochs.set(clientId, epoch);
+      if (old === '' || old === l.nodeId || alive !== 1) return;
+      const id = this.nextRequest++;
+      const reply = new Promise<SessionHandover | undefined>((resolve) => {
+        const timer = setTimeout(() => {
+          this.waiting.delete(id);
+          l.host.log?.warn(`cluster: node ${old} did not hand over ${clientId} in time`);
+          resolve(undefined);
+        }, l.handoverTimeout);
+        this.waiting.set(id, { resolve, timer });
+      });
+      const req: Control = { t: 'takeover', id, c: clientId, e: epoch, clean, from: l.nodeId };
+      await cmd.publish(controlChannel(l.keyPrefix, old), toJson(req));
+      const s = await reply;
+      const host = l.host;
+      // Whatever this node still has for the id predates the other node's copy.
+      const stale = host.session(clientId);
+      if (stale !== undefined && !stale.online && s !== undefined) {
+        stale.takeWill();
+        host.destroySession(stale);
+      }
+      if (s !== undefined && !clean) {
+        installSession(host, s);
+        l.sessionReceived();
+      }
+    } catch (err) {
+      l.host.log?.warn({ err, clientId }, 'cluster: could not claim client id');
+    }
+  }
+
+  /** Handles a message of this node's control channel: a take-over request or a hand-over reply. */
+  onControl(text: string): void {
+    const c = fromJson(text) as Control;
+    if (c.t === 'handover') {
+      const w = this.waiting.get(c.id);
+      if (w === undefined) return;
+      this.waiting.delete(c.id);
+      clearTimeout(w.timer);
+      w.resolve(c.s);
+      return;
+    }
+    const l = this.link;
+    const host = l.host;
+    const mine = this.epochs.get(c.c);
+    let state: SessionHandover | undefined;
+    // A claim older than ours is stale: our client keeps its connection.
+    if (mine === undefined || mine <= c.e) {
+      this.epochs.delete(c.c);
+      let s = host.session(c.c);
+      if (s !== undefined && host.closeTakenOver(s)) {
+        l.tookOver();
+        s = host.session(c.c);
+      }
+      if (s !== undefined) {
+        if (!c.clean) {
+          state = captureSession(s);
+          // The client resumed elsewhere: a delayed will is cancelled, and
+          // shared deliveries travel with the session instead of moving locally.
+          s.takeWill();
+          for (const d of s.inflight.values()) d.group = undefined;
+          for (const d of s.queued()) d.group = undefined;
+        }
+        host.destroySession(s);
+      }
+    }
+    const reply: Control = {
+      t: 'handover',
+      id: c.id,
+      ...(state !== undefined ? { s: state } : {}),
+    };
+    l.redis()?.publish(controlChannel(l.keyPrefix, c.from), toJson(reply), ignore);
+  }
+
+  /** A session ended here: give up its client id unless a new connection took it meanwhile. */
+  sessionEnded(clientId: string): void {
+    if (this.epochs.has(clientId)) setImmediate(release, this, clientId);
+  }
+
+  /** Releases ownership of a client id that has no session here any more. */
+  release(clientId: string): void {
+    const l = this.link;
+    if (l.host.session(clientId) !== undefined) return;
+    const e = this.epochs.get(clientId);
+    const cmd = l.redis();
+    if (e === undefined || cmd === undefined || !l.started) return;
+    this.epochs.delete(clientId);
+    cmd.eval(RELEASE, 1, `${l.keyPrefix}session:${clientId}`, l.nodeId, String(e), ignore);
+  }
+
+  /** Answers every waiting claim with "no session" (the node is leaving). */
+  stop(): void {
+    for (const w of this.waiting.values()) {
+      clearTimeout(w.timer);
+      w.resolve(undefined);
+    }
+    this.waiting.clear();
+  }
+}
