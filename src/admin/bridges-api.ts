@@ -18,6 +18,8 @@ export interface BridgeView {
   reconnects: number;
   queued: number;
   inflight: number;
+  /** The last problem logged for it (kept after a reconnect), with its time; null if none yet. */
+  lastError: { message: string; at: string } | null;
 }
 
 function bridgeView(b: Bridge): BridgeView {
@@ -34,6 +36,10 @@ function bridgeView(b: Bridge): BridgeView {
     reconnects: Math.max(0, b.stats.connects - 1),
     queued: b.queued,
     inflight: b.inflight,
+    lastError:
+      b.lastError === undefined
+        ? null
+        : { message: b.lastError.message, at: new Date(b.lastError.at).toISOString() },
   };
 }
 

@@ -1,12 +1,21 @@
 // Bridges (state, counters, restart) and the cluster (nodes, Redis health, session owners).
 import { api } from './api.js';
-import { $, awaitingConfirm, confirmButton, el, fmtInt, setText } from './format.js';
+import { $, awaitingConfirm, confirmButton, el, fmtInt, fmtSince, setText } from './format.js';
 
 function bridgeRow(b) {
   const tr = el('tr');
   tr.dataset.bridge = b.name;
   const state = el('td');
   state.append(el('span', `pill ${b.state === 'connected' ? '' : 'off'}`, b.state));
+  // The full message and time stay in the tooltip; the cell keeps the row one line high.
+  const problem = el('td', 'last-error');
+  if (b.lastError !== null) {
+    problem.append(
+      el('span', 'message', b.lastError.message),
+      el('span', 'muted', ` ${fmtSince(b.lastError.at)}`),
+    );
+    problem.title = `${b.lastError.at}: ${b.lastError.message}`;
+  }
   const action = el('td', 'num');
   action.append(
     confirmButton(
@@ -28,6 +37,7 @@ function bridgeRow(b) {
     el('td', 'num', fmtInt(b.dropped)),
     el('td', 'num', fmtInt(b.reconnects)),
     el('td', 'num', fmtInt(b.queued)),
+    problem,
     action,
   );
   return tr;
