@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { type PasswordHashInfo, parsePasswordHash } from '../auth/password-hash.js';
 import type { Role } from './users.js';
@@ -9,6 +10,11 @@ export interface AdminAccount {
   hash: PasswordHashInfo;
   /** API keys are sent as a bearer token `<name>.<secret>`; users sign in with name and password. */
   apiKey: boolean;
+}
+
+/** The users file cannot be read or has a bad line (the message names file and line). */
+export class UsersFileError extends Error {
+  override name = 'UsersFileError';
 }
 
 /**
@@ -24,22 +30,24 @@ export function parseUsersFile(text: string, file = 'admin users file'): Map<str
     const where = `${file}:${i + 1}`;
     const parts = line.split(':');
     if (parts.length < 2 || parts.length > 3) {
-      throw new Error(`${where}: expected name:hash or name:hash:role`);
+      throw new UsersFileError(`${where}: expected name:hash or name:hash:role`);
     }
     const [rawName, hashText, roleText = 'viewer'] = parts as [string, string, string?];
     if (roleText !== 'viewer' && roleText !== 'admin') {
-      throw new Error(`${where}: role must be viewer or admin, not '${roleText}'`);
+      throw new UsersFileError(`${where}: role must be viewer or admin, not '${roleText}'`);
     }
     const apiKey = rawName.startsWith('@');
     const name = apiKey ? rawName.slice(1) : rawName;
     if (name === '' || (apiKey && name.includes('.'))) {
-      throw new Error(`${where}: a name must be non-empty (and an API key's must not contain '.')`);
+      throw new UsersFileError(
+        `${where}: a name must be non-empty (and an API key's must not contain '.')`,
+      );
     }
     let hash: PasswordHashInfo;
     try {
       hash = parsePasswordHash(hashText);
     } catch (e) {
-      throw new Error(`${where}: ${(e as Error).message}`);
+      throw new UsersFileError(`${where}: ${(e as Error).message}`);
     }
     accounts.set(`${apiKey ? '@' : ''}${name}`, { name, role: roleText, hash, apiKey });
   });
@@ -59,8 +67,15 @@ export class UsersFile {
 
   /** Reads the file now; throws when it is missing or malformed. */
   async load(): Promise<void> {
-    const st = await stat(this.path);
-    this.accounts = parseUsersFile(await readFile(this.path, 'utf8'), this.path);
+    let st: Stats;
+    let text: string;
+    try {
+      st = await stat(this.path);
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      throw new UsersFileError(`unable to read '${this.path}': ${(e as Error).message}`);
+    }
+    this.accounts = parseUsersFile(text, this.path);
     this.mtime = st.mtimeMs;
     this.checkedAt = Date.now();
   }

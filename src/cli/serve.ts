@@ -1,14 +1,16 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { type AdminServer, startAdmin } from '../admin/server.js';
+import type { AdminServer } from '../admin/server.js';
 import { discardUnconfiguredBridges } from '../bridge/bridge-store.js';
 import { type BridgeHandle, startBridges, stopBridges } from '../bridge/index.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
+import { ConfigError } from '../config/config-error.js';
 import { listenerSummary } from '../config/listener-info.js';
 import type { HeronConfig } from '../config/types.js';
 import { createLogger, TopicLogSink } from '../log/logger.js';
+import { startAdminFromConfig } from './admin-start.js';
 import {
   brokerOptionsFromConfig,
   listenerOptions,
@@ -119,22 +121,24 @@ export async function startFromConfig(
     throw e;
   }
   for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
+  // Filled once the admin runs: its bridges page reads this very array.
+  const bridges: BridgeHandle[] = [];
   let admin: AdminServer | undefined;
   if (config.admin !== undefined) {
     try {
-      admin = await startAdmin(broker, {
-        port: config.admin.port,
-        host: config.admin.bindAddress,
-        token: config.admin.token,
-      });
+      admin = await startAdminFromConfig(broker, config.admin, bridges);
     } catch (e) {
-      log.error(`Error: unable to open the admin listener: ${(e as Error).message}`);
+      const why =
+        e instanceof ConfigError
+          ? e.message
+          : `unable to open the admin listener: ${(e as Error).message}`;
+      log.error(`Error: ${why}`);
       await broker.close();
       throw e;
     }
     log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
   }
-  const bridges: BridgeHandle[] = startBridges(broker, config.bridges, log);
+  bridges.push(...startBridges(broker, config.bridges, log));
   for (const id of discardUnconfiguredBridges(broker, config.bridges))
     log.warn(`Discarding the stored messages of bridge local client ${id}: no longer configured.`);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);

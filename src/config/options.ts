@@ -6,6 +6,7 @@ import {
   type OptionContext,
 } from './parse-state.js';
 import type {
+  AdminConfig,
   BridgeAddress,
   BridgeDirection,
   LogDestination,
@@ -279,8 +280,33 @@ function parseAdminListener(ctx: OptionContext, l: ConfigLine): void {
   const bind = w[1] !== undefined && !w[1].startsWith('#') ? w[1] : '127.0.0.1';
   checkExtra(l, w[1] !== undefined && !w[1].startsWith('#') ? 2 : 1, ctx.warn);
   once(ctx, l, 'G', 'admin_listener');
-  const token = ctx.st.cfg.admin?.token;
-  ctx.st.cfg.admin = { port, bindAddress: bind, ...(token !== undefined ? { token } : {}) };
+  // admin_token and the other admin_* options may come first: keep what they set.
+  ctx.st.cfg.admin = { ...ctx.st.cfg.admin, port, bindAddress: bind };
+}
+
+/** The admin block an admin_* option fills in (port -1 until an admin_listener line). */
+function adminOption(ctx: OptionContext, l: ConfigLine): AdminConfig {
+  once(ctx, l, 'G');
+  ctx.st.adminOptionLines.push(l);
+  ctx.st.cfg.admin ??= { port: -1, bindAddress: '127.0.0.1' };
+  return ctx.st.cfg.admin;
+}
+
+const PROBE_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
+
+/** `admin_latency_probe URL [SECONDS]` (Heron). */
+function parseLatencyProbe(ctx: OptionContext, l: ConfigLine): void {
+  const a = adminOption(ctx, l);
+  const w = l.words;
+  const what = 'an mqtt://, mqtts://, ws:// or wss:// URL such as mqtt://127.0.0.1:1883';
+  if (w.length === 0) throw lineError(l, `expected ${what}, got nothing`);
+  const url = URL.canParse(w[0]!) ? new URL(w[0]!) : undefined;
+  if (url === undefined || !PROBE_SCHEMES.includes(url.protocol) || url.hostname === '')
+    throw lineError(l, `expected ${what}, got '${w[0]}'`);
+  const interval = w[1] !== undefined && !w[1].startsWith('#');
+  const intervalSeconds = interval ? intWord(l, w[1]!, { min: 1, max: 3600 }, ctx.warn) : 5;
+  checkExtra(l, interval ? 2 : 1, ctx.warn);
+  a.latencyProbe = { url: w[0]!, intervalSeconds };
 }
 
 type Handler = (ctx: OptionContext, l: ConfigLine) => void;
@@ -880,14 +906,21 @@ def(
   'admin_token',
   'global',
   (ctx, l) => {
-    once(ctx, l, 'G');
-    const token = text(l, 'a token');
-    ctx.st.adminTokenLine = l;
-    if (ctx.st.cfg.admin) ctx.st.cfg.admin.token = token;
-    else ctx.st.cfg.admin = { port: -1, bindAddress: '127.0.0.1', token };
+    adminOption(ctx, l).token = text(l, 'a token');
   },
   H,
 );
+def(
+  'admin_users_file',
+  'global',
+  (ctx, l) => {
+    const a = adminOption(ctx, l);
+    a.usersFile = pathValue(l, 'a file path', ctx.st.cwd);
+    a.usersFileSource = { file: l.file, line: l.line };
+  },
+  H,
+);
+def('admin_latency_probe', 'global', parseLatencyProbe, H);
 def(
   'cluster_redis_url',
   'global',

@@ -76,8 +76,8 @@ export interface ParseState {
   persistenceBackendLine?: ConfigLine;
   /** Explicit allow_anonymous lines in global scope. */
   allowAnonymousLine?: ConfigLine;
-  /** Heron options whose effect depends on others, checked at the end. */
-  adminTokenLine?: ConfigLine;
+  /** admin_* lines that need an admin_listener (checked at the end). */
+  adminOptionLines: ConfigLine[];
   /** cluster_node_id line (needs cluster_redis_url). */
   clusterNodeIdLine?: ConfigLine;
   /** cluster_node_id value until the URL is known. */
@@ -127,5 +127,6 @@ export function newParseState(cwd: string): ParseState {
     logTypeSet: false,
     pluginLines: [],
     seen: new Map(),
+    adminOptionLines: [],
   };
 }
