@@ -119,9 +119,15 @@ function listListeners({ broker }: ApiContext): unknown {
   for (const ch of broker.channels) {
     counts.set(ch.info.listener, (counts.get(ch.info.listener) ?? 0) + 1);
   }
-  const items: ListenerView[] = broker
-    .addresses()
-    .map((a) => ({ ...a, connections: counts.get(a.name) ?? 0 }));
+  const items: ListenerView[] = broker.addresses().map((a) => {
+    const s = broker.stats.listeners.of(a.name);
+    return {
+      ...a,
+      connections: counts.get(a.name) ?? 0,
+      messagesReceived: s.publishReceived,
+      messagesSent: s.publishSent,
+    };
+  });
   return { items };
 }
 

@@ -4,9 +4,10 @@ import type { ClientInfo } from '../broker/options.js';
 
 /**
  * Metrics labelled by listener (`listener="mqtt:1883"`): connections accepted,
- * clients connected and sockets open on each. The counter follows the broker's
- * clientConnected event (once per CONNECT, never per message); the gauges walk
- * the open connections when scraped.
+ * clients connected and sockets open on each, and messages in and out. The
+ * connection counter follows the broker's clientConnected event (once per
+ * CONNECT, never per message); the gauges walk the open connections and the
+ * message counters copy the broker's per-listener counts, when scraped.
  */
 export class ListenerMetrics {
   private readonly broker: Broker;
@@ -34,6 +35,29 @@ export class ListenerMetrics {
       }
       return by;
     };
+    const messages = (name: string, help: string, key: 'publishReceived' | 'publishSent') =>
+      new Counter({
+        name: `${prefix}listener_${name}`,
+        help,
+        labelNames: ['listener'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const n of names()) this.inc({ listener: n }, 0);
+          for (const [listener, s] of broker.stats.listeners.entries())
+            this.inc({ listener }, s[key]);
+        },
+      });
+    messages(
+      'messages_received_total',
+      'PUBLISH packets received from clients since start, by listener.',
+      'publishReceived',
+    );
+    messages(
+      'messages_sent_total',
+      'PUBLISH packets sent to clients since start, by listener.',
+      'publishSent',
+    );
     new Gauge({
       name: `${prefix}listener_clients_connected`,
       help: 'Clients connected (past CONNACK), by listener.',

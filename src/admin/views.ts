@@ -77,6 +77,9 @@ export interface RetainedView {
 /** A listener as the API shows it. */
 export interface ListenerView extends ListenerAddress {
   connections: number;
+  /** PUBLISH packets received from / sent to this listener's clients since start. */
+  messagesReceived: number;
+  messagesSent: number;
 }
 
 function expiry(seconds: number): number | null {

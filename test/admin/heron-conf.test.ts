@@ -121,6 +121,14 @@ describe('heron -c with admin_users_file, admin_latency_probe and a bridge', () 
         (await page.textContent('tr[data-bridge="nowhere"]'))!,
         /nowhere.*(connecting|waiting).*ago/,
       );
+      // The probe's messages go in and out through the MQTT listener: the overview counts them there.
+      await page.click('nav.tabs a[data-page="overview"]');
+      await page.waitForSelector(
+        '#listeners span:text-matches("[1-9][0-9]* in · [1-9][0-9]* out")',
+        {
+          timeout: 8000,
+        },
+      );
     } finally {
       await chrome.close();
     }

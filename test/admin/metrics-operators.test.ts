@@ -122,6 +122,39 @@ describe('operator metrics', () => {
     }
   });
 
+  test('messages in and out are counted by listener', async () => {
+    const before = (await scrape()).values;
+    const key = (name: string, listener: string) =>
+      `heron_listener_messages_${name}_total{listener="${listener}"}`;
+    const at = (v: Map<string, number>, name: string, listener: string) =>
+      v.get(key(name, listener)) ?? Number.NaN;
+    const browser = await mqtt.connectAsync(ws, { clientId: 'lm-sub', reconnectPeriod: 0 });
+    const device = await mqtt.connectAsync(tcp, { clientId: 'lm-pub', reconnectPeriod: 0 });
+    try {
+      let got = 0;
+      browser.on('message', () => got++);
+      await browser.subscribeAsync('lm/#', { qos: 1 });
+      for (let i = 0; i < 3; i++) await device.publishAsync(`lm/${i}`, 'x', { qos: 1 });
+      await until(() => got === 3);
+      const after = (await scrape()).values;
+      assert.equal(at(after, 'received', 'plain') - at(before, 'received', 'plain'), 3);
+      assert.equal(at(after, 'sent', 'browsers') - at(before, 'sent', 'browsers'), 3);
+      assert.equal(at(after, 'received', 'browsers'), at(before, 'received', 'browsers'));
+      assert.equal(at(after, 'sent', 'plain'), at(before, 'sent', 'plain'));
+      const { body } = await f.json<{
+        items: { name: string; messagesReceived: number; messagesSent: number }[];
+      }>('api/v1/listeners');
+      const plain = body.items.find((l) => l.name === 'plain')!;
+      assert.equal(plain.messagesReceived, at(after, 'received', 'plain'));
+      assert.equal(
+        body.items.find((l) => l.name === 'browsers')!.messagesSent,
+        at(after, 'sent', 'browsers'),
+      );
+    } finally {
+      await Promise.all([browser.endAsync(true), device.endAsync(true)]);
+    }
+  });
+
   test('the latency probe fills the publish→delivery histogram through a real listener', async () => {
     const probed = await startAdminFixture({});
     try {

@@ -38,7 +38,11 @@ async function refreshListeners() {
       const li = el('li');
       li.append(
         el('span', 'mono', `${l.name} · ${l.host}:${l.port}`),
-        el('span', 'muted', `${l.connections} open`),
+        el(
+          'span',
+          'muted',
+          `${fmtInt(l.connections)} open · ${fmtInt(l.messagesReceived)} in · ${fmtInt(l.messagesSent)} out`,
+        ),
       );
       return li;
     }),
