@@ -114,12 +114,16 @@ describe('heron -c with admin_users_file, admin_latency_probe and a bridge', () 
       await page.fill('#user-input', 'victor');
       await page.fill('#token-input', 'looking');
       await page.click('#token-form button[type=submit]');
-      const cell = 'tr[data-bridge="nowhere"] td.last-error .message';
-      await page.waitForSelector(cell, { timeout: 8000 });
-      assert.match((await page.textContent(cell))!, new RegExp(`127\\.0\\.0\\.1:${deadPort}`));
+      const error = 'tr[data-bridge-error="nowhere"]';
+      await page.waitForSelector(`${error} .message`, { timeout: 8000 });
+      assert.match(
+        (await page.textContent(`${error} .message`))!,
+        new RegExp(`^connection to 127\\.0\\.0\\.1:${deadPort} failed: .*ECONNREFUSED`),
+      );
+      assert.match((await page.textContent(error))!, /^Last error, \d+s ago: /);
       assert.match(
         (await page.textContent('tr[data-bridge="nowhere"]'))!,
-        /nowhere.*(connecting|waiting).*ago/,
+        new RegExp(`nowhere(connecting|waiting)127\\.0\\.0\\.1:${deadPort}`),
       );
       // The probe's messages go in and out through the MQTT listener: the overview counts them there.
       await page.click('nav.tabs a[data-page="overview"]');

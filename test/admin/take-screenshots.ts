@@ -8,6 +8,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { startAdmin } from '../../src/admin/server.js';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { startBridges } from '../../src/bridge/index.js';
+import { freePort } from '../auth/mosquitto-helpers.js';
 import { bridgeConfig } from '../bridge/bridge-helpers.js';
 import { freshPrefix, startNode } from '../cluster/support/nodes.js';
 import { startRedis } from '../cluster/support/redis.js';
@@ -34,6 +35,8 @@ const n2 = await startNode(redis.url, prefix, 'heron-b');
 const remote = await startBroker();
 const handles = startBridges(n1.broker, [
   bridgeConfig('cloud-uplink', [remote.port], 'topic telemetry/# out 1'),
+  // Nothing listens there: the page shows its last error.
+  bridgeConfig('backup-site', [await freePort()], 'topic telemetry/# out 1'),
 ]);
 const admin = await startAdmin(n1.broker, {
   port: 0,
@@ -146,6 +149,7 @@ await page.waitForSelector('#topics li');
 await shot('admin-retained');
 await page.goto(`${base}#/cluster`);
 await page.waitForSelector('tr[data-node="heron-b"]');
+await page.waitForSelector('tr[data-bridge-error="backup-site"]');
 await page.fill('#owner-id', 'mobile-app-7');
 await page.click('#owner-form button');
 await page.waitForSelector('#owner-result:not([hidden])');

@@ -2,20 +2,26 @@
 import { api } from './api.js';
 import { $, awaitingConfirm, confirmButton, el, fmtInt, fmtSince, setText } from './format.js';
 
-function bridgeRow(b) {
+/** The bridge's last error on a full-width row under it: a message is too long for a column. */
+function errorRow(b) {
+  const tr = el('tr', 'bridge-error');
+  tr.dataset.bridgeError = b.name;
+  const td = el('td', 'last-error');
+  td.colSpan = 9;
+  td.title = b.lastError.at;
+  td.append(
+    el('span', 'muted', `Last error, ${fmtSince(b.lastError.at)}: `),
+    el('span', 'message', b.lastError.message),
+  );
+  tr.append(td);
+  return tr;
+}
+
+function bridgeRows(b) {
   const tr = el('tr');
   tr.dataset.bridge = b.name;
   const state = el('td');
   state.append(el('span', `pill ${b.state === 'connected' ? '' : 'off'}`, b.state));
-  // The full message and time stay in the tooltip; the cell keeps the row one line high.
-  const problem = el('td', 'last-error');
-  if (b.lastError !== null) {
-    problem.append(
-      el('span', 'message', b.lastError.message),
-      el('span', 'muted', ` ${fmtSince(b.lastError.at)}`),
-    );
-    problem.title = `${b.lastError.at}: ${b.lastError.message}`;
-  }
   const action = el('td', 'num');
   action.append(
     confirmButton(
@@ -37,10 +43,9 @@ function bridgeRow(b) {
     el('td', 'num', fmtInt(b.dropped)),
     el('td', 'num', fmtInt(b.reconnects)),
     el('td', 'num', fmtInt(b.queued)),
-    problem,
     action,
   );
-  return tr;
+  return b.lastError === null ? [tr] : [tr, errorRow(b)];
 }
 
 function fact(name, value) {
@@ -89,7 +94,7 @@ function renderCluster(c) {
 async function refresh() {
   const { items } = await api('bridges');
   const tbody = $('bridges-table').tBodies[0];
-  if (!awaitingConfirm(tbody)) tbody.replaceChildren(...items.map(bridgeRow));
+  if (!awaitingConfirm(tbody)) tbody.replaceChildren(...items.flatMap(bridgeRows));
   $('bridges-empty').hidden = items.length > 0;
   setText('bridges-count', fmtInt(items.length));
   renderCluster(await api('cluster'));
