@@ -139,7 +139,7 @@ describe('heron -c with admin_users_file, admin_latency_probe and a bridge', () 
   });
 });
 
-test('a bad admin users file stops heron, naming the config line and the bad line of the file', async () => {
+test('a bad admin users file stops heron as a configuration error (exit 3), naming the config line and the bad line of the file', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'heron-conf-badusers-'));
   try {
     const users = join(dir, 'admin-users');
@@ -161,7 +161,7 @@ test('a bad admin users file stops heron, naming the config line and the bad lin
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const [code] = await once(child, 'exit');
-    assert.notEqual(code, 0, out);
+    assert.equal(code, 3, out);
     assert.ok(
       out.includes(
         `${conf}:3: admin_users_file: ${users}:2: role must be viewer or admin, not 'superuser'`,
