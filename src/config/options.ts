@@ -1,12 +1,19 @@
+import {
+  parseAdminListener,
+  parseAdminToken,
+  parseAdminUsersFile,
+  parseHttpApiPort,
+  parseLatencyProbe,
+} from './admin-options.js';
 import { ALL_LOG_TYPES, defaultBridge, defaultListener } from './defaults.js';
 import {
   type BridgeDraft,
   type ListenerDraft,
   newListenerDraft,
   type OptionContext,
+  once,
 } from './parse-state.js';
 import type {
-  AdminConfig,
   BridgeAddress,
   BridgeDirection,
   HeronConfig,
@@ -77,19 +84,6 @@ function currentBridge(ctx: OptionContext, l: ConfigLine): BridgeDraft {
     throw lineError(l, "this is a bridge option: it must follow a 'connection NAME' line");
   }
   return ctx.fs.bridge;
-}
-
-/**
- * Mosquitto refuses a single-valued text option given twice in the same
- * block (a likely copy-paste mistake); Heron does the same, naming both lines.
- */
-function once(ctx: OptionContext, l: ConfigLine, scopeKey: string, name = l.option): void {
-  const key = `${scopeKey}:${name}`;
-  const first = ctx.st.seen.get(key);
-  if (first) {
-    throw lineError(l, `given twice in the same block (first at ${first.file}:${first.line})`);
-  }
-  ctx.st.seen.set(key, { file: l.file, line: l.line });
 }
 
 /** Records that Heron accepts but does not act on this option. */
@@ -271,43 +265,6 @@ function parseRestartTimeout(ctx: OptionContext, l: ConfigLine): void {
   b.restartTimeout = 0;
   b.backoffBase = first;
   b.backoffCap = cap;
-}
-
-/** `admin_listener PORT [BIND]` (Heron). */
-function parseAdminListener(ctx: OptionContext, l: ConfigLine): void {
-  const w = l.words;
-  if (w.length === 0) throw lineError(l, 'expected a port number, got nothing');
-  const port = portWord(l, w[0]!, true);
-  const bind = w[1] !== undefined && !w[1].startsWith('#') ? w[1] : '127.0.0.1';
-  checkExtra(l, w[1] !== undefined && !w[1].startsWith('#') ? 2 : 1, ctx.warn);
-  once(ctx, l, 'G', 'admin_listener');
-  // admin_token and the other admin_* options may come first: keep what they set.
-  ctx.st.cfg.admin = { ...ctx.st.cfg.admin, port, bindAddress: bind };
-}
-
-/** The admin block an admin_* option fills in (port -1 until an admin_listener line). */
-function adminOption(ctx: OptionContext, l: ConfigLine): AdminConfig {
-  once(ctx, l, 'G');
-  ctx.st.adminOptionLines.push(l);
-  ctx.st.cfg.admin ??= { port: -1, bindAddress: '127.0.0.1' };
-  return ctx.st.cfg.admin;
-}
-
-const PROBE_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
-
-/** `admin_latency_probe URL [SECONDS]` (Heron). */
-function parseLatencyProbe(ctx: OptionContext, l: ConfigLine): void {
-  const a = adminOption(ctx, l);
-  const w = l.words;
-  const what = 'an mqtt://, mqtts://, ws:// or wss:// URL such as mqtt://127.0.0.1:1883';
-  if (w.length === 0) throw lineError(l, `expected ${what}, got nothing`);
-  const url = URL.canParse(w[0]!) ? new URL(w[0]!) : undefined;
-  if (url === undefined || !PROBE_SCHEMES.includes(url.protocol) || url.hostname === '')
-    throw lineError(l, `expected ${what}, got '${w[0]}'`);
-  const interval = w[1] !== undefined && !w[1].startsWith('#');
-  const intervalSeconds = interval ? intWord(l, w[1]!, { min: 1, max: 3600 }, ctx.warn) : 5;
-  checkExtra(l, interval ? 2 : 1, ctx.warn);
-  a.latencyProbe = { url: w[0]!, intervalSeconds };
 }
 
 type Handler = (ctx: OptionContext, l: ConfigLine) => void;
@@ -910,32 +867,9 @@ global(
   H,
 );
 def('admin_listener', 'global', parseAdminListener, H);
-def(
-  'http_api_port',
-  'global',
-  (ctx, l) => {
-    parseAdminListener(ctx, { ...l, words: l.words.slice(0, 1) });
-  },
-  H,
-);
-def(
-  'admin_token',
-  'global',
-  (ctx, l) => {
-    adminOption(ctx, l).token = text(l, 'a token');
-  },
-  H,
-);
-def(
-  'admin_users_file',
-  'global',
-  (ctx, l) => {
-    const a = adminOption(ctx, l);
-    a.usersFile = pathValue(l, 'a file path', ctx.st.cwd);
-    a.usersFileSource = { file: l.file, line: l.line };
-  },
-  H,
-);
+def('http_api_port', 'global', parseHttpApiPort, H);
+def('admin_token', 'global', parseAdminToken, H);
+def('admin_users_file', 'global', parseAdminUsersFile, H);
 def('admin_latency_probe', 'global', parseLatencyProbe, H);
 def(
   'cluster_redis_url',
