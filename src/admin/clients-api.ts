@@ -29,8 +29,6 @@ export function listClients({ broker, query }: ApiContext): unknown {
     throw new HttpError(400, "'protocol' must be 3, 4 or 5");
   }
   const version = rawVersion === '' ? 0 : Number(rawVersion);
-  // Offline rows and plain filters need no connection snapshot; take one only when asked.
-  const needsConnection = state === 'connected' || listener !== '' || q !== '';
   return paginate(
     broker.sessions.values(),
     query,
@@ -38,15 +36,11 @@ export function listClients({ broker, query }: ApiContext): unknown {
       if (state !== 'all' && s.online !== (state === 'connected')) return false;
       if (username !== '' && s.username !== username) return false;
       if (version !== 0 && s.protocolVersion !== version) return false;
-      const c = needsConnection ? broker.clientConnection(s.clientId) : undefined;
-      if (state === 'connected' && c?.connected !== true) return false;
-      if (listener !== '' && (c?.listener ?? s.listener) !== listener) return false;
-      return (
-        q === '' ||
-        s.clientId.includes(q) ||
-        contains(s.username, q) ||
-        contains(c?.remoteAddress, q)
-      );
+      // A session keeps the name of the listener its client is (or was last) on.
+      if (listener !== '' && s.listener !== listener) return false;
+      if (q === '' || s.clientId.includes(q) || contains(s.username, q)) return true;
+      // Only a search by address takes a connection snapshot, and only for rows still in doubt.
+      return contains(broker.clientConnection(s.clientId)?.remoteAddress, q);
     },
     (s) => clientRow(s, broker.clientConnection(s.clientId)),
   );
