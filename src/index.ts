@@ -23,6 +23,7 @@ export { PasswordFile } from './auth/password-file.js';
 export {
   Bridge,
   type BridgeHandle,
+  type BridgeProblem,
   type BridgeState,
   type BridgeStats,
   type BridgeTuning,
@@ -32,6 +33,7 @@ export {
 export {
   Broker,
   type BrokerEvents,
+  type ClientConnection,
   createBroker,
   type ListenerAddress,
   type PublishedMessage,
