@@ -10,7 +10,7 @@ import type { AdminConfig } from '../config/types.js';
  * fills with started bridges and stops at shutdown: the bridges page reads it
  * and a restart from the page replaces its entry in place.
  */
-export function adminOptionsFromConfig(a: AdminConfig, bridges: BridgeHandle[]): AdminOptions {
+function adminOptionsFromConfig(a: AdminConfig, bridges: BridgeHandle[]): AdminOptions {
   return {
     port: a.port,
     host: a.bindAddress,
