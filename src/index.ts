@@ -1,5 +1,7 @@
 /** Heron's public API: the broker, its options and hooks, the MQTT codec, and configuration. */
 
+export type { Alarm, AlarmKind, AlarmOptions } from './admin/alarms.js';
+export type { LatencyProbeOptions } from './admin/latency-probe.js';
 export { BrokerMetrics } from './admin/metrics.js';
 export {
   type AdminAddress,
@@ -7,6 +9,8 @@ export {
   type AdminServer,
   startAdmin,
 } from './admin/server.js';
+export type { TraceLimits } from './admin/trace.js';
+export type { Role } from './admin/users.js';
 export {
   type AclChecker,
   AclFile,
@@ -19,6 +23,7 @@ export { PasswordFile } from './auth/password-file.js';
 export {
   Bridge,
   type BridgeHandle,
+  type BridgeProblem,
   type BridgeState,
   type BridgeStats,
   type BridgeTuning,
@@ -28,6 +33,7 @@ export {
 export {
   Broker,
   type BrokerEvents,
+  type ClientConnection,
   createBroker,
   type ListenerAddress,
   type PublishedMessage,

@@ -60,6 +60,14 @@ export interface BridgeStats {
   connects: number;
 }
 
+/** A bridge's most recent problem, as logged. */
+export interface BridgeProblem {
+  /** The warning, without the bridge's name. */
+  message: string;
+  /** When it happened (ms since the epoch). */
+  at: number;
+}
+
 /** Tuning that the configuration file does not express (tests, embedding). */
 export interface BridgeTuning {
   /** Milliseconds to wait for CONNACK. Default 10000. */
@@ -90,6 +98,8 @@ export class Bridge implements DeliveryTarget {
   addressIndex = 0;
   /** Counters. */
   readonly stats: BridgeStats = { sent: 0, received: 0, dropped: 0, connects: 0 };
+  /** The last problem (failed or refused connection, remote error); kept after a reconnect. */
+  lastError: BridgeProblem | undefined;
   private readonly broker: Broker;
   private readonly log: Logger | undefined;
   private readonly session: Session;
@@ -235,12 +245,10 @@ export class Bridge implements DeliveryTarget {
     this.client = client;
     client.on('message', this.onRemoteMessage);
     client.on('connect', (connack) => this.connected(client, connack));
-    client.on('error', (err) => this.log?.warn(`Bridge ${cfg.name}: ${err.message}`));
+    client.on('error', (err) => this.problem(err.message));
     client.once('end', () => this.ended(client));
     client.start().catch((err: Error & { reasonCode?: number }) => {
-      this.log?.warn(
-        `Bridge ${cfg.name} connection to ${addr.host}:${addr.port} failed: ${err.message}`,
-      );
+      this.problem(`connection to ${addr.host}:${addr.port} failed: ${err.message}`);
       // 0x01 (unacceptable protocol version) to an announced bridge: try again as a plain client.
       if (opts.bridge === true && err.reasonCode === 0x01) this.tryPrivateAccepted = false;
     });
@@ -276,8 +284,7 @@ export class Bridge implements DeliveryTarget {
       client.subscribe(subs).then(
         (codes) => {
           codes.forEach((c, i) => {
-            if (c >= 0x80)
-              this.log?.warn(`Bridge ${cfg.name}: remote refused subscription ${subs[i]!.topic}`);
+            if (c >= 0x80) this.problem(`remote refused subscription ${subs[i]!.topic}`);
           });
         },
         () => {},
@@ -294,6 +301,12 @@ export class Bridge implements DeliveryTarget {
     this.pump();
     if (cfg.startType === 'lazy') this.armIdleTimer();
     if (!cfg.roundRobin && this.addressIndex !== 0) this.armPrimaryProbe();
+  }
+
+  /** Logs a warning and keeps it as the last error operators see. */
+  private problem(message: string): void {
+    this.lastError = { message, at: Date.now() };
+    this.log?.warn(`Bridge ${this.config.name}: ${message}`);
   }
 
   /** The client finished: lost, refused, or ended by us. */

@@ -56,3 +56,20 @@ test('without admin_listener no admin server runs', async () => {
     await running.stop();
   }
 });
+
+test('admin_listener with only a port binds loopback: reachable on 127.0.0.1, nowhere else', async () => {
+  const port = await freePort();
+  const config = parseConfigText(
+    `listener ${await freePort()} 127.0.0.1\nadmin_listener ${port}\nlog_dest none\n`,
+    'loopback.conf',
+  );
+  const running = await startFromConfig(config);
+  try {
+    assert.equal(running.admin!.address().host, '127.0.0.1');
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    // ::1 is loopback too, but not the address bound: nothing answers there.
+    await assert.rejects(fetch(`http://[::1]:${port}/healthz`));
+  } finally {
+    await running.stop();
+  }
+});

@@ -12,7 +12,7 @@ export const NODE_TTL = 900;
 let prefixes = 0;
 
 /** A key prefix of its own for each test, so tests sharing one Redis never see each other. */
-function freshPrefix(): string {
+export function freshPrefix(): string {
   return `t${process.pid}-${++prefixes}:`;
 }
 
