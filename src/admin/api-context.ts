@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BridgeHandle } from '../bridge/index.js';
 import type { Broker } from '../broker/broker.js';
 import type { Alarms } from './alarms.js';
-import type { ClusterProbe } from './cluster-api.js';
+import type { ClusterProbe } from './cluster-probe.js';
 import type { History } from './history.js';
 import type { TraceHub } from './trace.js';
 import type { Role } from './users.js';

@@ -4,7 +4,7 @@ import type { BridgeHandle } from '../bridge/index.js';
 import type { Broker } from '../broker/broker.js';
 import { type AlarmOptions, Alarms } from './alarms.js';
 import { matchApiRoute } from './api.js';
-import { ClusterProbe } from './cluster-api.js';
+import { ClusterProbe } from './cluster-probe.js';
 import { refuseCrossSite } from './cross-site.js';
 import { History } from './history.js';
 import { HttpError } from './http-error.js';

@@ -1,7 +1,9 @@
 import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { type PasswordHashInfo, parsePasswordHash } from '../auth/password-hash.js';
-import type { Role } from './users.js';
+
+/** What a caller may do: viewers read, admins also change things (kick, publish, delete). */
+export type Role = 'viewer' | 'admin';
 
 /** One dashboard user or API key from the users file. */
 export interface AdminAccount {

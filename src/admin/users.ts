@@ -1,10 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { verifyPasswordHash } from '../auth/password-hash.js';
-import { UsersFile } from './users-file.js';
+import { type Role, UsersFile } from './users-file.js';
 
-/** What a caller may do: viewers read, admins also change things (kick, publish, delete). */
-export type Role = 'viewer' | 'admin';
+export type { Role } from './users-file.js';
 
 /** An authenticated caller. */
 export interface Principal {
