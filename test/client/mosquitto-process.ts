@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canConnect, freePort } from '../helpers/process.js';
 
 /** A real Mosquitto broker child process on free loopback ports, for cross-checks. */
 export interface MosquittoProcess {
@@ -21,18 +22,6 @@ export interface MosquittoProcess {
   stop(): Promise<void>;
 }
 
-/** Asks the kernel for a free loopback port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * An MQTT 3.1.1 CONNECT with an empty client id and a clean session: the
  * smallest packet mosquitto answers (with CONNACK) from its main loop.
@@ -43,11 +32,12 @@ const PROBE_CONNECT = Buffer.from([
 const DISCONNECT = Buffer.from([0xe0, 0x00]);
 
 /**
- * Whether mosquitto on `port` answers a CONNECT. A TCP connect is not enough:
- * mosquitto listens, then installs its SIGTERM handler, then sets its run flag
- * and enters its main loop, and a SIGTERM that comes in between is lost (the
- * flag is set to 1 over the handler's 0) and the broker never stops. A
- * CONNACK comes from the main loop, so from then on SIGTERM is honoured.
+ * Whether mosquitto on `port` answers a CONNECT. A TCP connect (to one
+ * listener or all) is not enough: mosquitto opens every listener, then
+ * installs its SIGTERM handler, then sets its run flag and enters its main
+ * loop, and a SIGTERM that comes in between is lost (the flag is set to 1 over
+ * the handler's 0) and the broker never stops. A CONNACK comes from the main
+ * loop, so from then on SIGTERM is honoured.
  */
 function answersConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -94,7 +84,8 @@ export async function startMosquitto(
     c.stderr?.on('data', (d) => (log += d));
     for (let i = 0; i < 100; i++) {
       if (c.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
-      if (await answersConnect(port)) return;
+      // Its main loop answers (so SIGTERM stops it), and the WebSocket listener is open too.
+      if ((await answersConnect(port)) && (await canConnect(wsPort))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`mosquitto did not start: ${log}`);
