@@ -19,6 +19,7 @@ import type {
 import type { Properties } from '../protocol/properties.js';
 import type { ConnectionInfo } from '../transport/connection-info.js';
 import type { AccessControl } from './access-control.js';
+import { onPuback, onPubcomp } from './channel/acks.js';
 import { onAuth, onConnect, onDisconnect } from './channel/connect.js';
 import type { AckType, ChannelContext, ChannelHost, HeldReplyQueue } from './channel/context.js';
 import { publishOut, queueAck, writeAckNow } from './channel/outbound.js';
@@ -275,11 +276,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
         onPublish(this, packet);
         return;
       case PacketType.PUBACK:
-        if (!this.session!.complete(packet.packetId, this.broker.now))
-          this.broker.log?.debug(
-            { clientId: this.clientId, packetId: packet.packetId },
-            'PUBACK for unknown packet id',
-          );
+        onPuback(this, packet.packetId);
         return;
       case PacketType.PUBREC:
         onPubrec(this, packet.packetId, packet.reasonCode);
@@ -288,7 +285,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
         onPubrel(this, packet.packetId);
         return;
       case PacketType.PUBCOMP:
-        this.session!.complete(packet.packetId, this.broker.now);
+        onPubcomp(this, packet.packetId);
         return;
       case PacketType.SUBSCRIBE:
         onSubscribe(this, packet);

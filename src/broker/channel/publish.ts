@@ -5,6 +5,7 @@ import { ProtocolError } from '../../protocol/errors.js';
 import type { PublishPacket } from '../../protocol/packets.js';
 import { publishAllowed } from '../access-control.js';
 import { PublishQuota } from '../publish-quota.js';
+import { ackFits } from './acks.js';
 import type { ChannelContext, ChannelHost } from './context.js';
 import { queueAck } from './outbound.js';
 import { State } from './state.js';
@@ -230,6 +231,7 @@ export function onPubrel(ch: ChannelContext, packetId: number): void {
 
 /** Handles PUBREC of an outgoing QoS 2 message: answers PUBREL (or ends it on an error code). */
 export function onPubrec(ch: ChannelContext, packetId: number, reasonCode: number): void {
+  if (!ackFits(ch, 'PUBREC', packetId)) return;
   const s = ch.session!;
   if (reasonCode >= 0x80) {
     // v5: a PUBREC with an error ends the exchange [MQTT-4.3.3-4 semantics].
