@@ -118,6 +118,17 @@ export function onPublish(ch: ChannelContext, p: PublishPacket): void {
     // Clients may not publish into $SYS (Mosquitto's fixed rule, before any ACL).
     reason = ReasonCode.NotAuthorized;
   } else if (b.topicTooDeep(topic)) {
+    if (!v5 && p.qos > 0) {
+      // 3.1.1 has no negative ack: a PUBACK/PUBREC would tell the publisher the
+      // broker took a message it drops. Closing (as Mosquitto does) says it did not.
+      ch.violation(
+        new ProtocolError(
+          ReasonCode.TopicNameInvalid,
+          `topic deeper than ${b.options.maxTopicLevels} levels`,
+        ),
+      );
+      return;
+    }
     reason = ReasonCode.TopicNameInvalid;
   }
   if (reason !== 0) {
