@@ -291,7 +291,8 @@ function accept(
   }
   ch.send({
     type: PacketType.CONNACK,
-    sessionPresent: present,
+    // MQTT 3.1's first CONNACK byte is reserved (0): no Session Present flag before 3.1.1.
+    sessionPresent: present && ch.version !== 3,
     reasonCode: 0,
     properties: props,
   });
