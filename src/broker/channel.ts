@@ -21,6 +21,7 @@ import type { ConnectionInfo } from '../transport/connection-info.js';
 import type { AccessControl } from './access-control.js';
 import { onPuback, onPubcomp } from './channel/acks.js';
 import { onAuth, onConnect, onDisconnect } from './channel/connect.js';
+import { encodeWithin } from './channel/fit.js';
 import type { AckType, ChannelContext, ChannelHost, HeldReplyQueue } from './channel/context.js';
 import { publishOut, queueAck, writeAckNow } from './channel/outbound.js';
 import { onPublish, onPubrec, onPubrel } from './channel/publish.js';
@@ -363,11 +364,27 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     this.socket.uncork();
   }
 
-  /** Encodes and queues any packet in this connection's protocol version. */
-  send(packet: Packet): void {
+  /**
+   * Encodes and queues any packet in this connection's protocol version, within
+   * the client's Maximum Packet Size (see encodeWithin); returns false when it
+   * could not be sent for its size.
+   */
+  send(packet: Packet): boolean {
+    const buf =
+      this.clientMaximumPacketSize === 0
+        ? encode(packet, this.version)
+        : encodeWithin(packet, this.version, this.clientMaximumPacketSize);
+    if (buf === undefined) {
+      this.broker.log?.debug(
+        { clientId: this.clientId, type: packet.type, max: this.clientMaximumPacketSize },
+        'packet larger than the client accepts: not sent',
+      );
+      return false;
+    }
     if (this.broker.packetLog)
       this.broker.log?.debug(describePacket('Sending', this.clientId, packet));
-    this.write(encode(packet, this.version));
+    this.write(buf);
+    return true;
   }
 
   /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (held ones once their commit is durable). */

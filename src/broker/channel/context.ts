@@ -159,8 +159,8 @@ export interface ChannelContext extends DeliveryTarget {
   violation(err: ProtocolError): void;
   /** Handles anything thrown while processing the client's input. */
   onError(err: unknown): void;
-  /** Encodes and queues a packet. */
-  send(packet: Packet): void;
+  /** Encodes and queues a packet; false when it exceeds the client's Maximum Packet Size (not sent). */
+  send(packet: Packet): boolean;
   /** Queues an encoded packet. */
   write(buf: Buffer): void;
   /** Handles the packets that waited for an asynchronous hook. */
