@@ -136,7 +136,7 @@ export interface BrokerOptions {
   maxPendingBytes?: number;
   /** Subscriptions one client may hold (0 = unlimited). */
   maxSubscriptionsPerClient?: number;
-  /** Topic levels allowed in names and filters. Default 128. */
+  /** Topic levels allowed in names and filters. Default 201, Mosquitto's limit of 200 separators. */
   maxTopicLevels?: number;
   /** v5 Receive Maximum the broker advertises (incoming QoS 1/2 in flight). Default 65535. */
   receiveMaximum?: number;
@@ -236,7 +236,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     persistentClientExpiration: o.persistentClientExpiration ?? 0,
     maxPendingBytes: o.maxPendingBytes ?? 8 * 1024 * 1024,
     maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? 0,
-    maxTopicLevels: o.maxTopicLevels ?? 128,
+    maxTopicLevels: o.maxTopicLevels ?? 201,
     receiveMaximum: o.receiveMaximum ?? 65535,
     maxTopicAlias: o.maxTopicAlias ?? 10,
     sharedSubscriptionStrategy: o.sharedSubscriptionStrategy ?? 'round_robin',
