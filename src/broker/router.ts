@@ -14,7 +14,7 @@ export type RouteEntry = SubscriptionRecord | SharedGroup<SubscriptionRecord>;
 
 /** What routing one message did. */
 export interface RouteResult {
-  /** Sessions the message was handed to (counting those that refused it). */
+  /** Sessions the message was handed to (counting those that refused it, and No Local matches). */
   readonly reached: number;
   /** Of those, how many refused it because their queue was full (PUBACK 0x97 when all did). */
   readonly queueFull: number;
@@ -105,7 +105,11 @@ export class Router {
         continue;
       }
       const s = e.session;
-      if (e.noLocal && s.clientId === msg.origin) continue;
+      if (e.noLocal && s.clientId === msg.origin) {
+        // A match all the same: the publisher is told there was a subscriber (no PUBACK 0x10), as Mosquitto does.
+        reached++;
+        continue;
+      }
       if (s.noteMatch(stamp, e.qos, e.retainAsPublished, e.subscriptionId)) targets[nt++] = s;
     }
     for (let i = 0; i < nt; i++) {

@@ -219,10 +219,13 @@ function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): v
   const matched = routed.reached;
   if ((ch.work += matched) >= DELIVERY_BUDGET) ch.yieldTurn();
   if (p.qos === 0) return;
-  // 0x97: every subscriber's queue was full, so nobody will get it.
+  // 0x97: every subscriber's queue was full, so nobody will get it. 0x10 goes on
+  // PUBACK only, as in Mosquitto: a PUBREC answers the first half of an exchange.
   const code =
     matched === 0
-      ? ReasonCode.NoMatchingSubscribers
+      ? p.qos === 1
+        ? ReasonCode.NoMatchingSubscribers
+        : 0
       : routed.queueFull === matched
         ? ReasonCode.QuotaExceeded
         : 0;

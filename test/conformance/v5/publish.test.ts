@@ -333,11 +333,27 @@ describe('MQTT 5 PUBLISH', () => {
     p.destroy();
   });
 
-  test('[MQTT-3.4.2-1] PUBACK 0x10 when nobody is subscribed', async () => {
+  test('[MQTT-3.4.2-1] PUBACK 0x10 when nobody is subscribed; PUBREC 0 (0x10 on PUBACK only, as Mosquitto)', async () => {
     const c = await v5(tb.port);
     assert.equal(await publish(c, uniq('nobody'), 'x', 1), ReasonCode.NoMatchingSubscribers);
-    assert.equal(await publish(c, uniq('nobody'), 'x', 2), ReasonCode.NoMatchingSubscribers);
+    assert.equal(await publish(c, uniq('nobody'), 'x', 2), ReasonCode.Success);
     c.destroy();
+  });
+
+  test('[MQTT-3.4.2-1] a No Local subscription of the publisher counts as a matching subscriber: PUBACK 0', async () => {
+    const t = uniq('nolocal');
+    const c = await v5(tb.port);
+    await subscribe(c, [{ topic: t, qos: 1, noLocal: true }]);
+    assert.equal(await publish(c, t, 'mine', 1), ReasonCode.Success);
+    const other = await v5(tb.port);
+    assert.equal(await publish(other, uniq('nolocal'), 'x', 1), ReasonCode.NoMatchingSubscribers);
+    assert.deepEqual(
+      c.received.filter((p) => p.type === 3),
+      [],
+      'No Local still holds the message back',
+    );
+    c.destroy();
+    other.destroy();
   });
 
   test('[MQTT-3.4.2-1] PUBACK 0x87 when the publish is not authorized', async () => {
