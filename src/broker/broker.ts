@@ -40,6 +40,7 @@ import { RetainedIndex } from './retained-index.js';
 import { type RouteEntry, type RouteResult, Router } from './router.js';
 import { Session, type SubscriptionRecord } from './session.js';
 import { type Attachment, SessionRegistry } from './session-registry.js';
+import { publishShutdownWills } from './shutdown-wills.js';
 import { BrokerStats } from './stats.js';
 import {
   type SubscribeOutcome,
@@ -260,6 +261,7 @@ export class Broker extends EventEmitter {
     this.#sweeper = undefined;
     this.#sys.stop();
     const closing = this.#openListeners.map((l) => l.close());
+    publishShutdownWills(this.#channels, this.#registry.sessions, this);
     const waits: Promise<void>[] = [];
     for (const ch of this.#channels) {
       waits.push(
