@@ -49,6 +49,20 @@ export interface RouterDeps {
   readonly retained: RetainedIndex<Message>;
 }
 
+/** Each subscription's identifier as the one-element list a delivery carries, made once per subscription. */
+const SUB_ID_LISTS = new WeakMap<SubscriptionRecord, number[]>();
+
+function subIdsOf(rec: SubscriptionRecord): number[] | undefined {
+  const id = rec.subscriptionId;
+  if (id === undefined) return undefined;
+  let list = SUB_ID_LISTS.get(rec);
+  if (list === undefined) {
+    list = [id];
+    SUB_ID_LISTS.set(rec, list);
+  }
+  return list;
+}
+
 function isOnlineMember(m: SubscriptionRecord): boolean {
   return m.session.online;
 }
@@ -72,10 +86,11 @@ export class Router {
   }
 
   /**
-   * The routing loop: finds matching subscriptions, keeps one delivery per
-   * session at the highest granted QoS (overlapping subscriptions), picks one
-   * member per shared group, and hands each session its delivery. Allocation
-   * free unless subscription identifiers are in play. `shares` (messages from
+   * The routing loop: finds matching subscriptions, gives a v5 session one
+   * delivery per matching subscription and any other session one delivery at
+   * the highest granted QoS (overlapping subscriptions), picks one member per
+   * shared group, and hands each session its deliveries. Allocation free unless
+   * several subscription identifiers meet in one 3.1.1/in-process delivery. `shares` (messages from
    * another cluster node) limits shared groups to those that node assigned here.
    */
   route(msg: Message, shares?: ReadonlySet<string>): RouteResult {
@@ -107,6 +122,17 @@ export class Router {
       const s = e.session;
       if (e.noLocal && s.clientId === msg.origin) {
         // A match all the same: the publisher is told there was a subscriber (no PUBACK 0x10), as Mosquitto does.
+        reached++;
+        continue;
+      }
+      if (s.copyPerSubscription) {
+        // v5, as Mosquitto: one PUBLISH per matching subscription, each with its own
+        // QoS, Retain As Published and Subscription Identifier [MQTT-3.3.4-3] [MQTT-3.3.4-5].
+        if (guarded && !this.mayRead(s, msg.topic)) continue;
+        const q = (msg.qos < e.qos ? msg.qos : e.qos) as QoS;
+        const r = e.retainAsPublished && msg.retain;
+        if (this.deliverCounted(s, msg, q, r, subIdsOf(e), undefined) === DropReason.QueueFull)
+          full++;
         reached++;
         continue;
       }

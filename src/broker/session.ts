@@ -210,6 +210,15 @@ export class Session {
     return this.store;
   }
 
+  /**
+   * Whether each matching subscription gets its own copy of a message (a v5
+   * network client, as Mosquitto does) rather than one copy per session at the
+   * highest QoS (3.1/3.1.1; in-process sessions such as bridges).
+   */
+  get copyPerSubscription(): boolean {
+    return this.version === 5 && this.inProcess === undefined;
+  }
+
   /** Highest granted QoS among matching subscriptions in that pass. */
   get routeQos(): QoS {
     return this.matchQos;

@@ -270,7 +270,7 @@ describe('MQTT 5 PUBLISH', () => {
     c.destroy();
   });
 
-  test('[MQTT-3.3.4-2] overlapping subscriptions: one copy at the highest granted QoS', async () => {
+  test('[MQTT-3.3.4-2] overlapping subscriptions: one copy per subscription at its own QoS, so one at the highest (as Mosquitto)', async () => {
     const t = uniq('overlap');
     const s = await v5(tb.port);
     await subscribe(s, [
@@ -280,13 +280,14 @@ describe('MQTT 5 PUBLISH', () => {
     ]);
     const p = await v5(tb.port);
     await publish(p, `${t}/x`, 'm', 2);
-    assert.equal((await nextPublish(s)).qos, 2);
+    const copies = [await nextPublish(s), await nextPublish(s), await nextPublish(s)];
+    assert.deepEqual(copies.map((c) => c.qos).sort(), [0, 1, 2]);
     assert.equal((await s.quiet(150)).filter((x) => x.type === 3).length, 0);
     s.destroy();
     p.destroy();
   });
 
-  test('[MQTT-3.3.4-3] [MQTT-3.3.4-4] the PUBLISH carries the Subscription Identifiers of every matching subscription', async () => {
+  test('[MQTT-3.3.4-3] [MQTT-3.3.4-5] each copy carries the Subscription Identifier of its own subscription', async () => {
     const t = uniq('subid');
     const s = await v5(tb.port);
     await subscribe(s, [`${t}/#`], { subscriptionIdentifiers: [7] });
@@ -294,11 +295,42 @@ describe('MQTT 5 PUBLISH', () => {
     await subscribe(s, [`${t}/a`]);
     const p = await v5(tb.port);
     await publish(p, `${t}/a`, 'm', 0);
-    const m = await nextPublish(s);
+    const copies = [await nextPublish(s), await nextPublish(s), await nextPublish(s)];
     assert.deepEqual(
-      [...m.properties!.subscriptionIdentifiers!].sort((x, y) => x - y),
-      [7, 42],
+      copies.map((m) => JSON.stringify(m.properties?.subscriptionIdentifiers ?? [])).sort(),
+      ['[42]', '[7]', '[]'],
     );
+    await publish(p, `${t}/a`, 'again', 0);
+    const second = [await nextPublish(s), await nextPublish(s), await nextPublish(s)];
+    assert.deepEqual(
+      second.map((m) => JSON.stringify(m.properties?.subscriptionIdentifiers ?? [])).sort(),
+      ['[42]', '[7]', '[]'],
+      'the same identifiers on every message',
+    );
+    s.destroy();
+    p.destroy();
+  });
+
+  test('[MQTT-3.3.4-2] a 3.1.1 subscriber still gets one copy at the highest QoS of its overlapping subscriptions', async () => {
+    const t = uniq('overlap3');
+    const s = await RawClient.connect(tb.port, 4);
+    await s.handshake({ clientId: uniq('o3').replace('/', '') });
+    s.send({
+      type: 8,
+      packetId: 1,
+      subscriptions: [`${t}/#`, `${t}/+`].map((topic, i) => ({
+        topic,
+        qos: (i + 1) as 1 | 2,
+        noLocal: false,
+        retainAsPublished: false,
+        retainHandling: 0 as const,
+      })),
+    });
+    await s.nextOfType(9);
+    const p = await v5(tb.port);
+    await publish(p, `${t}/x`, 'm', 2);
+    assert.equal((await s.nextOfType<PublishPacket>(3)).qos, 2);
+    assert.equal((await s.quiet(150)).filter((x) => x.type === 3).length, 0);
     s.destroy();
     p.destroy();
   });
