@@ -449,10 +449,18 @@ export class Broker extends EventEmitter {
 
   /** Routes a PUBLISH received from a client; says how many sessions it reached and how many were full. */
   publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult {
+    return this.publishReleased(session, this.messageFromClient(session, topic, p));
+  }
+
+  /** The message of a client's PUBLISH, made but not routed (a QoS 2 message held until PUBREL). */
+  messageFromClient(session: Session, topic: string, p: PublishPacket): Message {
     const props = forwardableProperties(p.properties);
-    const pub = this.#publisher;
-    const msg = pub.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
-    return pub.publish(msg, session.online ? session.client : undefined);
+    return this.#publisher.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
+  }
+
+  /** Routes a message a client handed over (at once, or at the PUBREL of a held QoS 2 message). */
+  publishReleased(session: Session, msg: Message): RouteResult {
+    return this.#publisher.publish(msg, session.online ? session.client : undefined);
   }
 
   /**

@@ -19,6 +19,7 @@ import type { AccessControl, PublishVerdict } from '../access-control.js';
 import type { AccessControls } from '../access-controls.js';
 import type { DeliveryTarget } from '../delivery-target.js';
 import type { AuthExchange } from '../enhanced-auth.js';
+import type { Message } from '../message.js';
 import type { ClientInfo, ResolvedBrokerOptions } from '../options.js';
 import type { PublishQuota } from '../publish-quota.js';
 import type { RouteResult } from '../router.js';
@@ -105,6 +106,10 @@ export interface ChannelHost {
   ): PublishVerdict | Promise<PublishVerdict>;
   /** Routes a PUBLISH from the client: sessions reached, and how many of them were full. */
   publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult;
+  /** The message of a client's PUBLISH, not routed yet. */
+  messageFromClient(session: Session, topic: string, p: PublishPacket): Message;
+  /** Routes a message a client handed over earlier. */
+  publishReleased(session: Session, msg: Message): RouteResult;
   /** Asks the authorizeSubscribe hook; undefined when there is nothing to wait for. */
   subscribeVerdicts(sub: Subscriber, p: SubscribePacket): Promise<SubscribeVerdicts> | undefined;
   /** Checks, records and routes a SUBSCRIBE. */

@@ -215,6 +215,13 @@ function publishRefused(ch: ChannelContext, p: PublishPacket, reason: number): v
 /** Routes an accepted PUBLISH and acknowledges it with what routing found. */
 function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): void {
   const b = ch.broker;
+  if (p.qos === 2 && b.options.qos2Order === 'pubrec-first') {
+    // As Mosquitto: hold the message (in the store too) and acknowledge; it goes on at PUBREL.
+    const s = ch.session!;
+    s.recordIncoming(p.packetId, b.messageFromClient(s, topic, p));
+    queueAck(ch, PacketType.PUBREC, p.packetId, 0);
+    return;
+  }
   const routed = b.publishFromClient(ch.session!, topic, p);
   const matched = routed.reached;
   if ((ch.work += matched) >= DELIVERY_BUDGET) ch.yieldTurn();
@@ -239,7 +246,15 @@ function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): v
 
 /** Handles PUBREL: releases an incoming QoS 2 packet id and answers PUBCOMP. */
 export function onPubrel(ch: ChannelContext, packetId: number): void {
-  const found = ch.session!.releaseIncoming(packetId);
+  const s = ch.session!;
+  const held = s.incomingMessage(packetId);
+  if (held !== undefined) {
+    // Routed before the id is released: with a store both land in one commit window,
+    // so a crash leaves either the held message or its deliveries, never neither.
+    const routed = ch.broker.publishReleased(s, held);
+    if ((ch.work += routed.reached) >= DELIVERY_BUDGET) ch.yieldTurn();
+  }
+  const found = s.releaseIncoming(packetId);
   queueAck(ch, PacketType.PUBCOMP, packetId, found ? 0 : ReasonCode.PacketIdentifierNotFound);
 }
 
