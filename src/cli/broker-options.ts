@@ -175,6 +175,7 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     connectionRateLimit: cfg.connectionRateLimit,
     connectionMessages: cfg.log.connectionMessages,
     receiveMaximum: cfg.receiveMaximum,
+    qos2Order: cfg.qos2Order,
     subscribeDeniedReasonCode: cfg.subscribeDeniedReasonCode,
     ...(cfg.serverRedirect !== 'off' && cfg.serverReference !== undefined
       ? {

@@ -109,6 +109,7 @@ export function defaultConfig(): HeronConfig {
     authOrder: 'hooks_first',
     aclSubscribe: 'mosquitto',
     receiveMaximum: 65535,
+    qos2Order: 'pubrec-first',
     subscribeDeniedReasonCode: 0x87,
     checkRetainSource: true,
     allowDuplicateMessages: true,

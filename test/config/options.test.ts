@@ -541,6 +541,12 @@ const rows: Row[] = [
     want: 100,
   },
   {
+    option: 'qos2_order',
+    line: 'qos2_order deliver-first',
+    get: (c) => c.qos2Order,
+    want: 'deliver-first',
+  },
+  {
     option: 'max_topic_levels',
     line: 'max_topic_levels 16',
     get: (c) => c.maxTopicLevels,
