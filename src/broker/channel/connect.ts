@@ -1,3 +1,4 @@
+import { clientConnectedLine, refusedLine, willLines } from '../../log/mosquitto-lines.js';
 import {
   ConnackReturnCode,
   connackCodeForV3,
@@ -294,6 +295,21 @@ function accept(
     ch.socket.cork();
     (ch.held ??= new HeldReplies(ch, b.persistence!)).connack();
   } else ch.state = State.Connected;
+  // Mosquitto's order: who connected and their will, then the CONNACK line.
+  if (b.options.connectionMessages)
+    b.log?.info(
+      clientConnectedLine({
+        address: ch.info.remoteAddress,
+        port: ch.info.remotePort,
+        clientId: ch.clientId,
+        protocolVersion: ch.client!.protocolVersion,
+        clean: p.clean,
+        keepalive: ch.keepalive,
+        username: ch.username,
+        bridge: ch.bridge,
+      }),
+    );
+  if (b.packetLog) b.log?.debug(willLines(ch.will));
   // MQTT 3.1's first CONNACK byte is reserved (0): no Session Present flag before 3.1.1.
   connack.sessionPresent = present && ch.version !== 3;
   ch.send(connack);
@@ -329,8 +345,8 @@ function connackProperties(
 function refuse(ch: ChannelContext, code: number, why: string, properties?: Properties): void {
   ch.send({ type: PacketType.CONNACK, sessionPresent: false, reasonCode: code, properties });
   ch.broker.log?.info(
-    { clientId: ch.clientId, remote: ch.info.remoteAddress, code },
-    `connection refused: ${why}`,
+    { clientId: ch.clientId, remote: ch.info.remoteAddress, code, reason: why },
+    refusedLine(code, why),
   );
   ch.will = undefined;
   ch.close(why);
