@@ -103,6 +103,7 @@ export class Broker extends EventEmitter {
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     const router = new Router({
       shareStrategy: this.options.sharedSubscriptionStrategy,
+      copyPerSubscription: this.options.overlapDelivery === 'per-subscription',
       stats: this.stats,
       accessControls: this.accessControls,
       retained: this.#retained,

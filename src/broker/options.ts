@@ -137,6 +137,14 @@ export interface BrokerOptions {
    * See docs/persistence.md for how each meets the store's exactly-once guarantee.
    */
   qos2Order?: 'pubrec-first' | 'deliver-first';
+  /**
+   * What a v5 client with several subscriptions matching one message gets:
+   * `per-subscription` (the default, as Mosquitto: one PUBLISH per subscription,
+   * each with its QoS and Subscription Identifier; Node-RED relies on it) or
+   * `one-copy` (one PUBLISH at the highest QoS carrying every identifier, what
+   * the Eclipse Paho test suite expects). 3.1/3.1.1 clients always get one copy.
+   */
+  overlapDelivery?: 'per-subscription' | 'one-copy';
   /** Topic levels allowed in names and filters. Default 201, Mosquitto's limit of 200 separators. */
   maxTopicLevels?: number;
   /** v5 Receive Maximum the broker advertises (incoming QoS 1/2 in flight). Default 65535. */
@@ -238,6 +246,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     maxPendingBytes: o.maxPendingBytes ?? 8 * 1024 * 1024,
     maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? 0,
     maxTopicLevels: o.maxTopicLevels ?? 201,
+    overlapDelivery: o.overlapDelivery ?? 'per-subscription',
     qos2Order: o.cluster !== undefined ? 'deliver-first' : (o.qos2Order ?? 'pubrec-first'),
     receiveMaximum: o.receiveMaximum ?? 65535,
     maxTopicAlias: o.maxTopicAlias ?? 10,

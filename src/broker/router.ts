@@ -41,6 +41,8 @@ export interface RouteObserver {
 export interface RouterDeps {
   /** Strategy of new shared groups. */
   readonly shareStrategy: ShareStrategy;
+  /** v5 sessions get one copy per matching subscription (else one per session, all ids in it). */
+  readonly copyPerSubscription: boolean;
   /** Drop counters (`publishDropped`). */
   readonly stats: BrokerStats;
   /** Read checks of deliveries, by listener. */
@@ -102,6 +104,7 @@ export class Router {
     const targets = this.targetScratch;
     let nt = 0;
     const guarded = this.deps.accessControls.readsGuarded;
+    const perSubscription = this.deps.copyPerSubscription;
     let reached = 0;
     let full = 0;
     for (let i = 0; i < n; i++) {
@@ -125,7 +128,7 @@ export class Router {
         reached++;
         continue;
       }
-      if (s.copyPerSubscription) {
+      if (perSubscription && s.copyPerSubscription) {
         // v5, as Mosquitto: one PUBLISH per matching subscription, each with its own
         // QoS, Retain As Published and Subscription Identifier [MQTT-3.3.4-3] [MQTT-3.3.4-5].
         if (guarded && !this.mayRead(s, msg.topic)) continue;

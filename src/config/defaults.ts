@@ -110,6 +110,7 @@ export function defaultConfig(): HeronConfig {
     aclSubscribe: 'mosquitto',
     receiveMaximum: 65535,
     qos2Order: 'pubrec-first',
+    overlapDelivery: 'per-subscription',
     subscribeDeniedReasonCode: 0x87,
     checkRetainSource: true,
     allowDuplicateMessages: true,

@@ -537,3 +537,25 @@ describe('MQTT 5 PUBLISH', () => {
 });
 
 void RawClient;
+
+describe('MQTT 5 overlapping subscriptions with overlapDelivery one-copy', () => {
+  const tb = suiteBroker({ overlapDelivery: 'one-copy' });
+
+  test('[MQTT-3.3.4-2] [MQTT-3.3.4-4] one copy at the highest QoS carrying every Subscription Identifier', async () => {
+    const t = uniq('onecopy');
+    const s = await v5(tb.port);
+    await subscribe(s, [{ topic: `${t}/#`, qos: 1 }], { subscriptionIdentifiers: [7] });
+    await subscribe(s, [{ topic: `${t}/+`, qos: 2 }], { subscriptionIdentifiers: [42] });
+    const p = await v5(tb.port);
+    await publish(p, `${t}/a`, 'm', 2);
+    const m = await nextPublish(s);
+    assert.equal(m.qos, 2);
+    assert.deepEqual(
+      [...m.properties!.subscriptionIdentifiers!].sort((x, y) => x - y),
+      [7, 42],
+    );
+    assert.equal((await s.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
+    s.destroy();
+    p.destroy();
+  });
+});
