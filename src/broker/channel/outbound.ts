@@ -4,7 +4,7 @@ import type { Packet } from '../../protocol/packets.js';
 import type { Properties } from '../../protocol/properties.js';
 import { DropReason } from '../delivery-target.js';
 import { type Message, shapeIndex } from '../message.js';
-import { describePacket, describePublishOut } from '../packet-log.js';
+import { describePublishOut } from '../packet-log.js';
 import { reasonString } from '../reason-strings.js';
 import type { AckType, ChannelContext } from './context.js';
 import { HeldReplies } from './held-replies.js';
@@ -34,15 +34,11 @@ export function writeAckNow(
   reasonCode: number,
 ): void {
   if (ch.version !== 5) reasonCode = 0;
-  // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information.
-  // [MQTT-3.4.2-2] and siblings: never grow an ack past a small client Maximum Packet Size.
-  const roomy = ch.clientMaximumPacketSize === 0 || ch.clientMaximumPacketSize >= 64;
-  const why =
-    reasonCode >= 0x80 && ch.problemInformation && roomy ? reasonString(reasonCode) : undefined;
+  // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information;
+  // [MQTT-3.4.2-2] and siblings: send() drops it when it would exceed the client's Maximum Packet Size.
+  const why = reasonCode >= 0x80 && ch.problemInformation ? reasonString(reasonCode) : undefined;
   const properties = why === undefined ? undefined : { reasonString: why };
-  const p = { type, packetId, reasonCode, properties } as Packet;
-  if (ch.broker.packetLog) ch.broker.log?.debug(describePacket('Sending', ch.clientId, p));
-  ch.write(encode(p, ch.version));
+  ch.send({ type, packetId, reasonCode, properties } as Packet);
 }
 
 /**
