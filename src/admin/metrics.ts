@@ -52,6 +52,16 @@ const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [
     'connectTimeouts',
     'Connections closed for sending no CONNECT in time.',
   ],
+  [
+    'slow_consumers_total',
+    'slowConsumers',
+    'Connections closed as slow consumers (unread output kept them unread past keep alive).',
+  ],
+  [
+    'incomplete_packet_closes_total',
+    'incompletePacketCloses',
+    'Connections closed to keep bytes in incomplete packets within max_incomplete_packet_bytes.',
+  ],
   ['packets_too_large_total', 'packetsTooLarge', 'Packets refused for exceeding max_packet_size.'],
   [
     'messages_too_large_total',

@@ -38,6 +38,10 @@ export class BrokerStats {
   connectionsRefused = 0;
   /** Connections closed for sending no CONNECT within connect_timeout. */
   connectTimeouts = 0;
+  /** Connections closed as slow consumers: not read for a keep alive period because they did not read. */
+  slowConsumers = 0;
+  /** Connections closed to keep bytes held in incomplete packets within max_incomplete_packet_bytes. */
+  incompletePacketCloses = 0;
   /** Packets refused for exceeding max_packet_size (each closed its connection). */
   packetsTooLarge = 0;
   /** PUBLISH payloads refused for exceeding message_size_limit. */
