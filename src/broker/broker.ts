@@ -35,6 +35,7 @@ import {
   type ResolvedBrokerOptions,
   resolveBrokerOptions,
 } from './options.js';
+import { PartialPacketBudget } from './partial-packet-budget.js';
 import { Publisher } from './publisher.js';
 import { RetainedIndex } from './retained-index.js';
 import { type RouteEntry, type RouteResult, Router } from './router.js';
@@ -63,6 +64,8 @@ export class Broker extends EventEmitter {
   readonly options: ResolvedBrokerOptions;
   /** Counters behind $SYS and metrics. */
   readonly stats = new BrokerStats();
+  /** Bytes held in incomplete packets, broker-wide (max_incomplete_packet_bytes). */
+  readonly partialPackets: PartialPacketBudget;
   log: Logger | undefined;
   /** Whether every packet is logged (debug level, `-v`): checked before building any log text. */
   packetLog = false;
@@ -92,6 +95,7 @@ export class Broker extends EventEmitter {
   constructor(options: BrokerOptions = {}) {
     super();
     this.options = resolveBrokerOptions(options);
+    this.partialPackets = new PartialPacketBudget(this.options.maxIncompletePacketBytes);
     this.setLogger(this.options.logger);
     this.responseInformation = this.options.responseInformation;
     this.accessControls = new AccessControls(this.options);

@@ -108,6 +108,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   private readPaused = false;
   /** Reading stopped until the client reads what we owe it (see onData). */
   private outputBlocked = false;
+  /** Bytes of an incomplete packet this connection holds, as last told to the broker's budget. */
+  private partialHeld = 0;
   /** Deliveries triggered by this connection's input in this turn (see yieldTurn). */
   work = 0;
   private closeReason = 'connection closed';
@@ -158,6 +160,9 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     } catch (err) {
       this.onError(err);
     }
+    // Most chunks end on a packet boundary: the budget hears only of changes.
+    const partial = this.decoder.bufferedBytes;
+    if (partial !== this.partialHeld) this.holdPartial(partial);
     // Output other clients' messages queued for this one counts too.
     if (this.outputOverLimit()) {
       this.blockOutput();
@@ -170,6 +175,22 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
       this.socket.pause();
       setImmediate(resumeReading, this);
     }
+  }
+
+  private holdPartial(bytes: number): void {
+    this.partialHeld = bytes;
+    this.broker.partialPackets.update(this, bytes);
+  }
+
+  /** The broker's budget for incomplete packets ran out and this connection holds the most. */
+  closeForBudget(bytes: number): void {
+    this.partialHeld = 0;
+    const b = this.broker;
+    b.stats.incompletePacketCloses++;
+    const why = `incomplete packet budget exceeded: held ${bytes} bytes of an unfinished packet`;
+    b.log?.warn({ clientId: this.clientId, remote: this.info.remoteAddress }, why);
+    // No DISCONNECT: its packet is unfinished, the client could not read one in order anyway.
+    this.close(why);
   }
 
   /** Resumes a socket paused by a fairness rule: first the packets the decoder held back. */
@@ -467,6 +488,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     this.state = State.Closed;
     this.closeReason = why;
     this.decoder.destroy();
+    if (this.partialHeld !== 0) this.holdPartial(0);
     if (held) {
       // A CONNACK not yet durable never goes out, nor anything behind it
       // (end() would uncork it): the client sees the connection fail.
@@ -474,6 +496,9 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
       this.socket.destroy();
     } else {
       this.outbox.end();
+      // Read on (and discard, as closed) so that the peer's FIN or reset is seen even
+      // if reading had stopped for it: the socket then closes without waiting.
+      this.socket.resume();
       // Don't wait for a peer that never reads: destroy soon after ending.
       setTimeout(destroyLater, 1000, this.socket).unref();
     }
@@ -495,6 +520,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     if (this.state !== State.Closed) {
       this.state = State.Closed;
       this.decoder.destroy();
+      if (this.partialHeld !== 0) this.holdPartial(0);
       this.detach();
     }
     this.broker.channelClosed(this);

@@ -134,6 +134,8 @@ export interface BrokerOptions {
   persistentClientExpiration?: number;
   /** Unsent bytes a connection may hold before its QoS 0 messages wait in its session queue. Default 256 KiB. */
   maxPendingBytes?: number;
+  /** Bytes all connections together may hold in incomplete packets; past it the largest holders are closed (0 = no budget). Default 256 MiB. */
+  maxIncompletePacketBytes?: number;
   /** Subscriptions one client may hold (0 = unlimited). */
   maxSubscriptionsPerClient?: number;
   /** Topic levels allowed in names and filters. Default 128. */
@@ -235,6 +237,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     sysInterval: o.sysInterval ?? 10,
     persistentClientExpiration: o.persistentClientExpiration ?? 0,
     maxPendingBytes: o.maxPendingBytes ?? 256 * 1024,
+    maxIncompletePacketBytes: o.maxIncompletePacketBytes ?? 256 * 1024 * 1024,
     maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? 0,
     maxTopicLevels: o.maxTopicLevels ?? 128,
     receiveMaximum: o.receiveMaximum ?? 65535,

@@ -140,6 +140,7 @@ export function defaultConfig(): HeronConfig {
     publishByteRateLimit: 0,
     connectionRateLimit: 0,
     maxPendingBytes: 256 * 1024,
+    maxIncompletePacketBytes: 256 * 1024 * 1024,
     sharedSubscriptionStrategy: 'round_robin',
     serverRedirect: 'off',
     sysInterval: 10,
