@@ -226,7 +226,10 @@ export class Broker extends EventEmitter {
       setMessageIds: (next, limit) => this.#publisher.setMessageIds(next, limit),
     };
     restoreState(target, p, state, this.options.persistence!.location);
-    await p.flush();
+    // What restoring changed (expired entries, wills, message ids) commits now,
+    // but listening does not wait for its fsync: commits are applied in order,
+    // so anything a client is later told is durable comes after it anyway.
+    p.commitNow();
     this.log?.info(
       `Restored ${this.sessions.size} sessions and ${this.retained.size} retained messages from the ${p.store.backend} store.`,
     );
