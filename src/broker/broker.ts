@@ -21,6 +21,7 @@ import type { ListenerAddress } from '../transport/listener-options.js';
 import type { PublishVerdict } from './access-control.js';
 import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
+import { brokerFlowGate } from './broker-flow-gate.js';
 import { Channel, channelOf } from './channel.js';
 import { clusterHost } from './cluster-host.js';
 import type { DeliveryTarget } from './delivery-target.js';
@@ -119,6 +120,9 @@ export class Broker extends EventEmitter {
       options: this.options,
       router,
       persistence: this.persistence,
+      gate: this.options.backpressure
+        ? brokerFlowGate(this.options, this.stats, () => this.log)
+        : undefined,
       publishWill: (s, c, w) => this.publishWill(s, c, w),
     });
     this.#registry = registry;

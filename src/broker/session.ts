@@ -4,6 +4,7 @@ import type { Will } from '../protocol/packets.js';
 import type { AccessControl } from './access-control.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { type DeliveryTarget, DropReason } from './delivery-target.js';
+import type { FlowGate } from './flow-gate.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import type { SharedGroup } from './shared-group.js';
@@ -67,6 +68,8 @@ export interface SessionLimits {
   maxQueuedBytes: number;
   dropOldest: boolean;
   queueQos0: boolean;
+  /** Backpressure: full queues of online clients stop their publishers instead of dropping. */
+  gate?: FlowGate | undefined;
 }
 
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
@@ -246,6 +249,9 @@ export class Session {
   detach(now: number): void {
     this.out = undefined;
     this.disconnectedTime = now;
+    // Offline queues drop when full: nobody waits for this one any more.
+    const g = this.limits.gate;
+    if (g?.watching === true) g.gone(this);
   }
 
   /**
@@ -472,6 +478,12 @@ export class Session {
     const overCount = lim.maxQueuedMessages > 0 && this.queuedCount >= lim.maxQueuedMessages;
     const overBytes = lim.maxQueuedBytes > 0 && this.queue.bytes + size > lim.maxQueuedBytes;
     if (overCount || overBytes) {
+      // Online: the message is taken past the bound and its publisher stops instead (flow-gate.ts).
+      if (this.out !== undefined && lim.gate?.absorb(this) === true) {
+        this.queue.push(d);
+        this.store?.stored(d);
+        return DropReason.None;
+      }
       if (!lim.dropOldest || this.queuedCount === 0) {
         this.dropCount++;
         return DropReason.QueueFull;
@@ -550,6 +562,8 @@ export class Session {
     }
     if (!this.inflightWritable().delete(packetId)) return false;
     if (this.queue.length > 0) this.drain(now);
+    const g = this.limits.gate;
+    if (g?.watching === true) g.progress(this);
     return true;
   }
 

@@ -571,6 +571,18 @@ const rows: Row[] = [
     want: 1048576,
   },
   {
+    option: 'backpressure',
+    line: 'backpressure false',
+    get: (c) => c.backpressure,
+    want: false,
+  },
+  {
+    option: 'slow_consumer_timeout',
+    line: 'slow_consumer_timeout 3',
+    get: (c) => c.slowConsumerTimeout,
+    want: 3,
+  },
+  {
     option: 'server_reference',
     line: 'server_reference other.example:1883',
     get: (c) => c.serverReference,
