@@ -1,6 +1,7 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
 import type { BrokerStats } from '../broker/stats.js';
+import { lazyRequire } from '../lazy-require.js';
 import { type SessionTotals, sessionTotals } from './snapshot.js';
 
 /** Prefix of every metric Heron exports. */
@@ -22,6 +23,16 @@ const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [
     'messages_dropped_total',
     'publishDropped',
     'Deliveries dropped: queue full, slow consumer, too large, expired, offline QoS 0.',
+  ],
+  [
+    'publishers_paused_total',
+    'publishersPaused',
+    'Times a publisher stopped being read because a subscriber queue it feeds was full.',
+  ],
+  [
+    'slow_consumers_total',
+    'slowConsumers',
+    'Online clients whose full queue made no progress for slow_consumer_timeout (then dropped).',
   ],
   ['bytes_received_total', 'bytesReceived', 'Bytes read from client connections.'],
   ['bytes_sent_total', 'bytesSent', 'Bytes written to client connections.'],
@@ -95,14 +106,18 @@ const SESSION_GAUGES: ReadonlyArray<readonly [string, keyof SessionTotals, strin
  */
 export class BrokerMetrics {
   /** The prom-client registry holding broker and process metrics. */
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly broker: Broker;
   /** The session walk of the scrape in progress, shared by the gauges that need it. */
   private scrape: SessionTotals | undefined;
 
   constructor(broker: Broker, options: { defaultMetrics?: boolean } = {}) {
     this.broker = broker;
-    const reg = this.registry;
+    // Required here, not at start: only brokers with an admin server (or an
+    // application that asks for metrics) load prom-client.
+    const { Counter, collectDefaultMetrics, Gauge, Registry } =
+      lazyRequire<typeof import('prom-client')>('prom-client');
+    const reg = (this.registry = new Registry());
     const stats = broker.stats;
     // Outside render() (the registry scraped directly) each gauge walks afresh:
     // caching here would serve that first walk forever.

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { type AdminServer, startAdmin } from '../admin/server.js';
+import type { AdminServer } from '../admin/server.js';
 import { discardUnconfiguredBridges } from '../bridge/bridge-store.js';
-import { type BridgeHandle, startBridges, stopBridges } from '../bridge/index.js';
+import type { BridgeHandle } from '../bridge/index.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
 import { listenerSummary } from '../config/listener-info.js';
@@ -122,6 +122,8 @@ export async function startFromConfig(
   let admin: AdminServer | undefined;
   if (config.admin !== undefined) {
     try {
+      // Loaded here, not at start: brokers without an admin listener never load it (nor prom-client).
+      const { startAdmin } = await import('../admin/server.js');
       admin = await startAdmin(broker, {
         port: config.admin.port,
         host: config.admin.bindAddress,
@@ -134,7 +136,9 @@ export async function startFromConfig(
     }
     log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
   }
-  const bridges: BridgeHandle[] = startBridges(broker, config.bridges, log);
+  // Loaded only with bridges configured: the bridge pulls in the MQTT client.
+  const bridging = config.bridges.length > 0 ? await import('../bridge/index.js') : undefined;
+  const bridges: BridgeHandle[] = bridging?.startBridges(broker, config.bridges, log) ?? [];
   for (const id of discardUnconfiguredBridges(broker, config.bridges))
     log.warn(`Discarding the stored messages of bridge local client ${id}: no longer configured.`);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
@@ -178,7 +182,7 @@ export async function startFromConfig(
     },
     async stop() {
       log.info('heron version %s terminating', VERSION);
-      await stopBridges(bridges);
+      if (bridging !== undefined) await bridging.stopBridges(bridges);
       await admin?.close();
       await broker.close();
       await dbAuth?.close();
