@@ -34,6 +34,20 @@ export function writeAckNow(
   reasonCode: number,
 ): void {
   if (ch.version !== 5) reasonCode = 0;
+  if (reasonCode === 0) {
+    // The common case, one per QoS 1/2 message: four bytes, no packet object, no encoder.
+    if (ch.broker.packetLog)
+      ch.broker.log?.debug(
+        describePacket('Sending', ch.clientId, { type, packetId, reasonCode } as Packet),
+      );
+    const b = Buffer.allocUnsafe(4);
+    b[0] = type === PacketType.PUBREL ? 0x62 : type << 4;
+    b[1] = 2;
+    b[2] = packetId >> 8;
+    b[3] = packetId & 0xff;
+    ch.write(b);
+    return;
+  }
   // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information.
   // [MQTT-3.4.2-2] and siblings: never grow an ack past a small client Maximum Packet Size.
   const roomy = ch.clientMaximumPacketSize === 0 || ch.clientMaximumPacketSize >= 64;
