@@ -17,7 +17,7 @@ import {
 } from './plan.js';
 
 /** Wall-clock milliseconds with sub-µs resolution, comparable between processes on one host. */
-export function clock(): number {
+function clock(): number {
   return performance.timeOrigin + performance.now();
 }
 
@@ -524,7 +524,7 @@ function stamped(c: BenchClient, tpl: Buffer, now: number): Buffer {
 }
 
 /** Replaces %i in a topic with the client number. */
-export function expand(topic: string, index: number): string {
+function expand(topic: string, index: number): string {
   return topic.includes('%i') ? topic.replaceAll('%i', String(index)) : topic;
 }
 

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { Cluster } from '../cluster/cluster.js';
+import { clientGoneLine, listenerOpenedLines } from '../log/mosquitto-lines.js';
 import { type QoS, ReasonCode } from '../protocol/constants.js';
 import { forwardableProperties } from '../protocol/hop-properties.js';
 import type {
@@ -23,6 +24,7 @@ import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
 import { brokerFlowGate } from './broker-flow-gate.js';
 import { Channel, channelOf } from './channel.js';
+import { type ClientConnection, describeConnection } from './client-connection.js';
 import { clusterHost } from './cluster-host.js';
 import type { DeliveryTarget } from './delivery-target.js';
 import type { BrokerEvents, PublishedMessage } from './events.js';
@@ -52,6 +54,7 @@ import { SysTopics } from './sys.js';
 import type { TopicTrie } from './topic-trie.js';
 
 export type { ListenerAddress } from '../transport/listener-options.js';
+export type { ClientConnection } from './client-connection.js';
 export type { BrokerEvents, PublishedMessage } from './events.js';
 
 /**
@@ -240,7 +243,7 @@ export class Broker extends EventEmitter {
       const listener = await openListener(this.#acceptor, l);
       this.#openListeners.push(listener);
       const a = listener.address();
-      this.log?.info(`Opening ${a.protocol} listen socket on ${a.host}:${a.port}.`);
+      this.log?.info(listenerOpenedLines(a.protocol, a.host, a.port));
     }
     this.#sys.start();
     const addrs = this.addresses();
@@ -324,6 +327,13 @@ export class Broker extends EventEmitter {
     const l = this.#openListeners[listener];
     if (l === undefined) throw new RangeError(`no open listener at index ${listener}`);
     l.reloadTls(tlsOptions);
+  }
+
+  /** A snapshot of the connection a client id has now; undefined when it has none. */
+  clientConnection(clientId: string): ClientConnection | undefined {
+    const s = this.sessions.get(clientId);
+    const ch = s === undefined ? undefined : channelOf(s);
+    return ch === undefined ? undefined : describeConnection(ch);
   }
 
   /**
@@ -410,10 +420,7 @@ export class Broker extends EventEmitter {
     s.connectionsTotal++;
     if (s.connected > s.maximumConnected) s.maximumConnected = s.connected;
     const c = ch.client!;
-    if (this.options.connectionMessages)
-      this.log?.info(
-        `New ${ch.bridge ? 'bridge' : 'client'} connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
-      );
+    // "New client connected" was logged before the CONNACK (see channel/connect.ts).
     if (this.listenerCount('clientConnected') > 0) this.emit('clientConnected', c, sessionPresent);
   }
 
@@ -421,8 +428,7 @@ export class Broker extends EventEmitter {
   onClientDisconnected(ch: Channel, will: Will | undefined, reason: string): void {
     this.stats.connected--;
     const c = ch.client!;
-    if (this.options.connectionMessages)
-      this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
+    if (this.options.connectionMessages) this.log?.info(clientGoneLine(c.clientId, reason));
     this.#registry.detach(ch.session!, c, will, this.now);
     if (this.listenerCount('clientDisconnected') > 0) this.emit('clientDisconnected', c, reason);
   }

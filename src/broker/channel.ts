@@ -1,5 +1,10 @@
 import type { Duplex } from 'node:stream';
 import {
+  closedBeforeConnectLine,
+  protocolErrorLine,
+  recipientName,
+} from '../log/mosquitto-lines.js';
+import {
   ConnackReturnCode,
   PacketType,
   type ProtocolVersion,
@@ -27,6 +32,7 @@ import { State } from './channel/state.js';
 import { onSubscribe, onUnsubscribe, sendHeldReply } from './channel/subscribe.js';
 import type { DeliveryTarget, DropReason } from './delivery-target.js';
 import type { AuthExchange } from './enhanced-auth.js';
+import type { ListenerStats } from './listener-stats.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import { describePacket } from './packet-log.js';
@@ -77,6 +83,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   readonly decoder: Decoder;
   /** Authentication and ACL of this connection's listener (chosen once, kept by its session). */
   readonly access: AccessControl;
+  /** Message counters of this connection's listener. */
+  readonly listenerStats: ListenerStats;
   /** Where the connection is in its life (the handlers under channel/ move it on). */
   state: State = State.Connecting;
   /** The protocol level from CONNECT (4 until then). */
@@ -141,6 +149,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     this.socket = socket;
     this.info = info;
     this.access = broker.accessControls.forConnection(info);
+    this.listenerStats = broker.stats.listeners.of(info.listener);
     this.openedAt = this.lastActivity = Date.now();
     this.decoder = new Decoder(this, { maxPacketSize: broker.options.maxPacketSize });
     (socket as ChannelSocket)[kChannel] = this;
@@ -259,7 +268,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   /** Decoder callback: one whole packet. */
   onPacket(packet: Packet): void {
     this.broker.stats.packetsReceived++;
-    if (this.broker.packetLog)
+    // Mosquitto logs no "Received CONNECT": its "New client connected" line says it all.
+    if (this.broker.packetLog && packet.type !== PacketType.CONNECT)
       this.broker.log?.debug(describePacket('Received', this.clientId || '(unknown)', packet));
     // AUTH packets drive a running exchange, so they never wait in the backlog.
     if (
@@ -389,7 +399,13 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   /** Encodes and queues any packet in this connection's protocol version. */
   send(packet: Packet): void {
     if (this.broker.packetLog)
-      this.broker.log?.debug(describePacket('Sending', this.clientId, packet));
+      this.broker.log?.debug(
+        describePacket(
+          'Sending',
+          recipientName(packet, this.clientId, this.info.remoteAddress),
+          packet,
+        ),
+      );
     this.write(encode(packet, this.version));
   }
 
@@ -446,8 +462,9 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     if (err.reasonCode === ReasonCode.PacketTooLarge) b.stats.packetsTooLarge++;
     b.log?.info(
       { clientId: this.clientId, remote: this.info.remoteAddress, reasonCode: err.reasonCode },
-      `protocol error: ${err.message}`,
+      protocolErrorLine(this.clientId),
     );
+    b.log?.debug(`Protocol error from ${this.info.remoteAddress}: ${err.message}.`);
     if (this.state === State.Connecting || this.state === State.Authenticating) {
       if (err.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
         // [MQTT-3.1.2-2] unacceptable protocol level: CONNACK 0x01 (v3) / 0x84 (v5), then close.
@@ -513,6 +530,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   /** Socket `close` handler. */
   onSocketClose(): void {
     if (this.state !== State.Closed) {
+      if (this.session === undefined && this.broker.options.connectionMessages)
+        this.broker.log?.info(closedBeforeConnectLine());
       this.state = State.Closed;
       this.decoder.destroy();
       this.detach();

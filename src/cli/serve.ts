@@ -6,9 +6,11 @@ import { discardUnconfiguredBridges } from '../bridge/bridge-store.js';
 import type { BridgeHandle } from '../bridge/index.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
+import { ConfigError } from '../config/config-error.js';
 import { listenerSummary } from '../config/listener-info.js';
 import type { HeronConfig } from '../config/types.js';
 import { createLogger, TopicLogSink } from '../log/logger.js';
+import { lifecycleLine } from '../log/mosquitto-lines.js';
 import {
   brokerOptionsFromConfig,
   listenerOptions,
@@ -16,6 +18,13 @@ import {
   pluginAuthFingerprint,
   pluginAuthFromConfig,
 } from './broker-options.js';
+import { dropPrivileges } from './privileges.js';
+import {
+  CONFIG_ERROR_EXIT,
+  describeStartupFailure,
+  StartupError,
+  strerror,
+} from './startup-error.js';
 import { VERSION } from './version.js';
 
 /** A running broker process: what SIGHUP and SIGTERM act on. */
@@ -32,11 +41,7 @@ export interface RunningBroker {
 }
 
 /** Starts a broker from command-line flags (the `heron` command without a subcommand). */
-export async function serve(
-  argv: string[],
-  out = process.stdout,
-  err = process.stderr,
-): Promise<number> {
+export async function serve(argv: string[], out = process.stdout): Promise<number> {
   const args = parseBrokerArgs(argv);
   if (args.help) {
     out.write(
@@ -62,20 +67,22 @@ export async function serve(
   // opens or listeners bind still ends in a clean shutdown, not a killed process.
   const signals = installSignalHandlers();
   const config = await resolveConfig(args);
-  signals.attach(await startFromConfig(config, err));
+  const running = await startFromConfig(config);
+  // Only the heron process itself changes user, never an application embedding startFromConfig.
+  if (!dropPrivileges(config.user, running.log)) {
+    await running.stop();
+    throw new StartupError('unable to drop privileges', 1);
+  }
+  signals.attach(running);
   return -1; // keep running
 }
 
 /** Builds, starts and logs a broker for a resolved configuration. */
-export async function startFromConfig(
-  config: HeronConfig,
-  err: NodeJS.WritableStream = process.stderr,
-): Promise<RunningBroker> {
-  const isTty = Boolean((err as NodeJS.WriteStream).isTTY);
+export async function startFromConfig(config: HeronConfig): Promise<RunningBroker> {
   // log_dest topic: log lines become $SYS/broker/log/<X> messages once the broker exists.
   const topicSink = new TopicLogSink();
-  let log = createLogger(logSettingsFromConfig(config, isTty, topicSink));
-  log.info(`heron version ${VERSION} starting`);
+  let log = createLogger(logSettingsFromConfig(config, topicSink));
+  log.info(lifecycleLine(VERSION, 'starting'));
   for (const w of config.warnings)
     log.warn(`${w.file ? `${w.file}:${w.line}: ` : ''}${w.option}: ${w.message}`);
   if (config.localOnly) {
@@ -108,40 +115,41 @@ export async function startFromConfig(
   try {
     await broker.listen();
   } catch (e) {
-    const x = e as NodeJS.ErrnoException;
-    const what =
-      x.syscall === 'listen' || x.code === 'EADDRINUSE' || x.code === 'EACCES'
-        ? 'unable to open listener'
-        : 'unable to start';
-    log.error(`Error: ${what}: ${x.message}`);
+    // Reported here once; the entry point only exits with the code.
+    const failure = describeStartupFailure(e, config);
+    log.error(failure.message);
     await broker.close();
     await dbAuth?.close();
-    throw e;
+    throw new StartupError(failure.message, failure.exitCode, { cause: e });
   }
   for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
+  // Filled once the admin runs: its bridges page reads this very array.
+  const bridges: BridgeHandle[] = [];
   let admin: AdminServer | undefined;
   if (config.admin !== undefined) {
     try {
       // Loaded here, not at start: brokers without an admin listener never load it (nor prom-client).
-      const { startAdmin } = await import('../admin/server.js');
-      admin = await startAdmin(broker, {
-        port: config.admin.port,
-        host: config.admin.bindAddress,
-        token: config.admin.token,
-      });
+      const { startAdminFromConfig } = await import('./admin-start.js');
+      admin = await startAdminFromConfig(broker, config.admin, bridges);
     } catch (e) {
-      log.error(`Error: unable to open the admin listener: ${(e as Error).message}`);
+      // A bad admin_users_file is a configuration error, named at its line.
+      const badFile = e instanceof ConfigError;
+      const message = badFile
+        ? `Error: ${e.message}`
+        : `Error: unable to open the admin listener: ${strerror(e)}`;
+      log.error(message);
       await broker.close();
-      throw e;
+      throw new StartupError(message, badFile ? CONFIG_ERROR_EXIT : 1, { cause: e });
     }
     log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
   }
   // Loaded only with bridges configured: the bridge pulls in the MQTT client.
   const bridging = config.bridges.length > 0 ? await import('../bridge/index.js') : undefined;
-  const bridges: BridgeHandle[] = bridging?.startBridges(broker, config.bridges, log) ?? [];
+  if (bridging !== undefined) bridges.push(...bridging.startBridges(broker, config.bridges, log));
   for (const id of discardUnconfiguredBridges(broker, config.bridges))
     log.warn(`Discarding the stored messages of bridge local client ${id}: no longer configured.`);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
+  log.info(lifecycleLine(VERSION, 'running'));
   const running: RunningBroker = {
     broker,
     config,
@@ -161,7 +169,7 @@ export async function startFromConfig(
                 version: false,
               })
             : config;
-        log = createLogger(logSettingsFromConfig(fresh, isTty, topicSink));
+        log = createLogger(logSettingsFromConfig(fresh, topicSink));
         broker.setLogger(log);
         dbAuth?.setLogger(log);
         fresh.listeners
@@ -181,7 +189,7 @@ export async function startFromConfig(
       }
     },
     async stop() {
-      log.info('heron version %s terminating', VERSION);
+      log.info(lifecycleLine(VERSION, 'terminating'));
       if (bridging !== undefined) await bridging.stopBridges(bridges);
       await admin?.close();
       await broker.close();
@@ -195,22 +203,7 @@ export async function startFromConfig(
       }
     },
   };
-  dropPrivileges(config, log);
   return running;
-}
-
-function dropPrivileges(config: HeronConfig, log: Logger): void {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
-  // Only when `user` is written in the file: dropping to the default 'mosquitto'
-  // user would make a data directory created by root unwritable.
-  if (!config.userExplicit) return;
-  try {
-    process.setgid?.(config.user);
-    process.setuid?.(config.user);
-    log.info(`Dropped privileges to user ${config.user}.`);
-  } catch (e) {
-    log.warn(`Unable to drop privileges to '${config.user}': ${(e as Error).message}`);
-  }
 }
 
 /** Signal handling that exists before the broker does; `attach` hands it the running broker. */

@@ -195,6 +195,7 @@ const rows: Row[] = [
     want: '%Y-%m-%d %H:%M:%S',
   },
   { option: 'log_facility', line: 'log_facility 5', get: (c) => c.log.facility, want: 5 },
+  { option: 'log_format', line: 'log_format json', get: (c) => c.log.format, want: 'json' },
   {
     option: 'connection_messages',
     line: 'connection_messages false',
@@ -631,6 +632,18 @@ const rows: Row[] = [
     line: 'admin_token t0k\nadmin_listener 8080',
     get: (c) => c.admin,
     want: { port: 8080, bindAddress: '127.0.0.1', token: 't0k' },
+  },
+  {
+    option: 'admin_users_file',
+    line: 'admin_listener 8080\nadmin_users_file conf/admin-users',
+    get: (c) => c.admin?.usersFile,
+    want: '/srv/heron/conf/admin-users',
+  },
+  {
+    option: 'admin_latency_probe',
+    line: 'admin_latency_probe mqtt://probe:pw@127.0.0.1:1883 2\nadmin_listener 8080',
+    get: (c) => c.admin?.latencyProbe,
+    want: { url: 'mqtt://probe:pw@127.0.0.1:1883', intervalSeconds: 2 },
   },
   {
     option: 'cluster_redis_url',
