@@ -35,8 +35,8 @@ const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [
     'Times a publisher stopped being read because a subscriber queue it feeds was full.',
   ],
   [
-    'slow_consumers_total',
-    'slowConsumers',
+    'stalled_consumers_total',
+    'stalledConsumers',
     'Online clients whose full queue made no progress for slow_consumer_timeout (then dropped).',
   ],
   ['bytes_received_total', 'bytesReceived', 'Bytes read from client connections.'],
@@ -67,6 +67,16 @@ const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [
     'connect_timeouts_total',
     'connectTimeouts',
     'Connections closed for sending no CONNECT in time.',
+  ],
+  [
+    'slow_consumers_total',
+    'slowConsumers',
+    'Connections closed as slow consumers (unread output kept them unread past keep alive).',
+  ],
+  [
+    'incomplete_packet_closes_total',
+    'incompletePacketCloses',
+    'Connections closed to keep bytes in incomplete packets within max_incomplete_packet_bytes.',
   ],
   ['packets_too_large_total', 'packetsTooLarge', 'Packets refused for exceeding max_packet_size.'],
   [

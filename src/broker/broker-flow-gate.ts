@@ -20,7 +20,7 @@ export function brokerFlowGate(
         stats.publishersPaused++;
       },
       slowConsumer: (q) => {
-        stats.slowConsumers++;
+        stats.stalledConsumers++;
         log()?.info(
           { clientId: q.clientId, queued: q.queuedCount },
           'slow consumer: its queue stayed full past slow_consumer_timeout; dropping for it',

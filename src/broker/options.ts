@@ -136,8 +136,10 @@ export interface BrokerOptions {
   sysInterval?: number;
   /** Expiry, in seconds, of persistent v3 sessions (0 = never). Default 0. */
   persistentClientExpiration?: number;
-  /** Bytes of unsent data a connection may accumulate before its QoS 0 messages are dropped. Default 8 MiB. */
+  /** Unsent bytes a connection may hold before its QoS 0 messages wait in its session queue. Default 256 KiB. */
   maxPendingBytes?: number;
+  /** Bytes all connections together may hold in incomplete packets; past it the largest holders are closed (0 = no budget). Default 256 MiB. */
+  maxIncompletePacketBytes?: number;
   /** Subscriptions one client may hold (0 = unlimited). */
   maxSubscriptionsPerClient?: number;
   /** Topic levels allowed in names and filters. Default 128. */
@@ -240,7 +242,8 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     retainAvailable: o.retainAvailable ?? true,
     sysInterval: o.sysInterval ?? 10,
     persistentClientExpiration: o.persistentClientExpiration ?? 0,
-    maxPendingBytes: o.maxPendingBytes ?? 8 * 1024 * 1024,
+    maxPendingBytes: o.maxPendingBytes ?? 256 * 1024,
+    maxIncompletePacketBytes: o.maxIncompletePacketBytes ?? 256 * 1024 * 1024,
     maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? 0,
     maxTopicLevels: o.maxTopicLevels ?? 128,
     receiveMaximum: o.receiveMaximum ?? 65535,

@@ -171,6 +171,7 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     sysInterval: cfg.sysTopics ? cfg.sysInterval : 0,
     persistentClientExpiration: cfg.persistentClientExpiration,
     maxPendingBytes: cfg.maxPendingBytes,
+    maxIncompletePacketBytes: cfg.maxIncompletePacketBytes,
     maxSubscriptionsPerClient: cfg.maxSubscriptionsPerClient,
     maxTopicLevels: cfg.maxTopicLevels,
     maxTopicAlias: maxTopicAlias > 0 ? maxTopicAlias : 10,

@@ -21,6 +21,7 @@ import type { DeliveryTarget } from '../delivery-target.js';
 import type { AuthExchange } from '../enhanced-auth.js';
 import type { ListenerStats } from '../listener-stats.js';
 import type { ClientInfo, ResolvedBrokerOptions } from '../options.js';
+import type { PartialPacketBudget } from '../partial-packet-budget.js';
 import type { PublishQuota } from '../publish-quota.js';
 import type { RouteResult } from '../router.js';
 import type { Session, SubscriptionRecord } from '../session.js';
@@ -85,6 +86,8 @@ export interface ChannelHost {
     p: ConnectPacket,
     will: Will | undefined,
   ): number | Promise<number>;
+  /** Bytes held in incomplete packets, broker-wide. */
+  readonly partialPackets: PartialPacketBudget;
   /** Binds an accepted connection to its session. */
   attachSession(ch: ChannelContext, p: ConnectPacket): SessionAttachment;
   /** CONNACK 0 went out. */

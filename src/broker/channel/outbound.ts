@@ -74,7 +74,8 @@ export function publishOut(
   subIds: number[] | undefined,
 ): DropReason {
   const b = ch.broker;
-  if (qos === 0 && ch.socket.writableLength > b.options.maxPendingBytes) {
+  // Sessions keep QoS 0 queued while the client is congested; this catches the rest (retained sends).
+  if (qos === 0 && ch.congested === true) {
     b.stats.publishDropped++;
     return DropReason.SlowConsumer;
   }
