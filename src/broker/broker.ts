@@ -22,6 +22,7 @@ import type { ListenerAddress } from '../transport/listener-options.js';
 import type { PublishVerdict } from './access-control.js';
 import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
+import { brokerFlowGate } from './broker-flow-gate.js';
 import { Channel, channelOf } from './channel.js';
 import { type ClientConnection, describeConnection } from './client-connection.js';
 import { clusterHost } from './cluster-host.js';
@@ -126,6 +127,9 @@ export class Broker extends EventEmitter {
       options: this.options,
       router,
       persistence: this.persistence,
+      gate: this.options.backpressure
+        ? brokerFlowGate(this.options, this.stats, () => this.log)
+        : undefined,
       publishWill: (s, c, w) => this.publishWill(s, c, w),
     });
     this.#registry = registry;

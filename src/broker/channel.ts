@@ -116,6 +116,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   private readPaused = false;
   /** Reading stopped until the client reads what we owe it (see onData). */
   private outputBlocked = false;
+  /** Full subscriber queues this publisher waits for (flow-gate.ts); reading stops while > 0. */
+  private gateHolds = 0;
   /** Bytes of an incomplete packet this connection holds, as last told to the broker's budget. */
   private partialHeld = 0;
   /** Deliveries triggered by this connection's input in this turn (see yieldTurn). */
@@ -206,14 +208,24 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   resumeReading(): void {
     this.readPaused = false;
     this.work = 0;
-    if (this.state === State.Closed) return;
+    this.resumeInput();
+  }
+
+  /** Decodes what the decoder held back and reads on, unless another rule still stops reading. */
+  private resumeInput(): void {
+    if (this.state === State.Closed || this.gateHolds > 0) return;
     try {
       this.decoder.resume();
     } catch (err) {
       this.onError(err);
     }
     // The held-back packets may have spent the budget again (then reading stays paused).
-    if (!this.readPaused && !this.outputBlocked && (this.state as State) !== State.Closed)
+    if (
+      !this.readPaused &&
+      !this.outputBlocked &&
+      this.gateHolds === 0 &&
+      (this.state as State) !== State.Closed
+    )
       this.socket.resume();
   }
 
@@ -254,14 +266,22 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   /** Output fell below the limit after reading stopped for it: first the packets held back. */
   onOutputDrained(): void {
     this.outputBlocked = false;
-    if (this.state === State.Closed) return;
-    try {
-      this.decoder.resume();
-    } catch (err) {
-      this.onError(err);
-    }
-    if (!this.readPaused && !this.outputBlocked && (this.state as State) !== State.Closed)
-      this.socket.resume();
+    this.resumeInput();
+  }
+
+  /** A subscriber's queue this client publishes into is full: stop reading it (flow-gate.ts). */
+  holdInput(): void {
+    if (this.gateHolds++ > 0) return;
+    this.decoder.pause();
+    this.socket.pause();
+  }
+
+  /** That queue drained (or gave up): read on once no other full queue holds this client. */
+  releaseInput(): void {
+    if (this.gateHolds === 0 || --this.gateHolds > 0) return;
+    // Not reading was our doing, not the client's silence: keep alive counts from now.
+    this.lastActivity = this.broker.now;
+    this.resumeInput();
   }
 
   /** Stops decoding after the current packet until the next loop turn (DELIVERY_BUDGET). */
@@ -579,6 +599,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     if (
       this.state === State.Connected &&
       this.keepalive > 0 &&
+      this.gateHolds === 0 &&
       now - this.lastActivity > this.keepalive * 1500
     ) {
       if (this.outputBlocked) {

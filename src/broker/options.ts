@@ -110,6 +110,18 @@ export interface BrokerOptions {
   maxQueuedDrop?: 'newest' | 'oldest';
   /** Also queue QoS 0 messages for offline persistent sessions. Default false. */
   queueQos0Messages?: boolean;
+  /**
+   * A QoS 1/2 message for an online client whose queue is full: true stops reading
+   * the publisher until the queue drains (nothing acknowledged is dropped); false
+   * drops it at once, as Mosquitto does. Default true.
+   */
+  backpressure?: boolean;
+  /**
+   * Seconds an online client with a full queue may go without acknowledging
+   * anything before it counts as a slow consumer: its publishers resume and its
+   * full queue drops again. 0 = never. Default 5.
+   */
+  slowConsumerTimeout?: number;
   /** Largest PUBLISH payload accepted (0 = no limit besides the packet size). */
   messageSizeLimit?: number;
   /** Largest packet accepted from clients, in bytes. Default 268435460 (the protocol maximum). */
@@ -221,6 +233,8 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     maxQueuedBytes: o.maxQueuedBytes ?? 0,
     maxQueuedDrop: o.maxQueuedDrop ?? 'newest',
     queueQos0Messages: o.queueQos0Messages ?? false,
+    backpressure: o.backpressure ?? true,
+    slowConsumerTimeout: o.slowConsumerTimeout ?? 5,
     messageSizeLimit: o.messageSizeLimit ?? 0,
     maxPacketSize: o.maxPacketSize ?? 268_435_460,
     maxKeepalive: o.maxKeepalive ?? 65535,

@@ -4,6 +4,7 @@ import type { Will } from '../protocol/packets.js';
 import type { AccessControl } from './access-control.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { type DeliveryTarget, DropReason } from './delivery-target.js';
+import type { FlowGate } from './flow-gate.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import type { SharedGroup } from './shared-group.js';
@@ -67,6 +68,8 @@ export interface SessionLimits {
   maxQueuedBytes: number;
   dropOldest: boolean;
   queueQos0: boolean;
+  /** Backpressure: full queues of online clients stop their publishers instead of dropping. */
+  gate?: FlowGate | undefined;
 }
 
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
@@ -246,6 +249,9 @@ export class Session {
   detach(now: number): void {
     this.out = undefined;
     this.disconnectedTime = now;
+    // Offline queues drop when full: nobody waits for this one any more.
+    const g = this.limits.gate;
+    if (g?.watching === true) g.gone(this);
     if (!this.limits.queueQos0 && this.queue.qos0 > 0) {
       // QoS 0 that waited for a congested client is not kept for an offline one.
       const gone: Delivery[] = [];
@@ -494,6 +500,13 @@ export class Session {
       return this.enqueue(d);
     }
     if (overCount || overBytes) {
+      // Online: the message is taken past the bound and its publisher stops instead (flow-gate.ts).
+      // QoS 0 never holds a publisher back: it is dropped (a slow consumer's).
+      if (this.out !== undefined && d.qos > 0 && lim.gate?.absorb(this) === true) {
+        this.queue.push(d);
+        this.store?.stored(d);
+        return DropReason.None;
+      }
       if (!lim.dropOldest || this.queuedCount === 0) {
         this.dropCount++;
         // QoS 0 for an online client only queues while it is congested: a slow consumer.
@@ -578,6 +591,8 @@ export class Session {
     }
     if (!this.inflightWritable().delete(packetId)) return false;
     if (this.queue.length > 0) this.drain(now);
+    const g = this.limits.gate;
+    if (g?.watching === true) g.progress(this);
     return true;
   }
 

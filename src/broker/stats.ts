@@ -21,6 +21,10 @@ export class BrokerStats {
   publishSent = 0;
   /** Deliveries dropped: queue full, slow consumer, too large, expired, offline QoS 0. */
   publishDropped = 0;
+  /** Online clients whose full queue sat past slow_consumer_timeout (publishers resumed, the queue drops). */
+  stalledConsumers = 0;
+  /** Times a publisher's connection stopped being read because a subscriber's queue was full. */
+  publishersPaused = 0;
   /** Bytes read from / written to client sockets. */
   bytesReceived = 0;
   bytesSent = 0;

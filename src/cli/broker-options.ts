@@ -161,6 +161,8 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     maxQueuedBytes: cfg.maxQueuedBytes,
     maxQueuedDrop: cfg.maxQueuedDrop,
     queueQos0Messages: cfg.queueQos0Messages,
+    backpressure: cfg.backpressure,
+    slowConsumerTimeout: cfg.slowConsumerTimeout,
     messageSizeLimit: cfg.messageSizeLimit,
     ...(cfg.maxPacketSize > 0 ? { maxPacketSize: cfg.maxPacketSize } : {}),
     maxKeepalive: cfg.maxKeepalive,

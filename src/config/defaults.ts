@@ -127,6 +127,8 @@ export function defaultConfig(): HeronConfig {
     maxQueuedBytes: 0,
     maxQueuedDrop: 'newest',
     queueQos0Messages: false,
+    backpressure: true,
+    slowConsumerTimeout: 5,
     messageSizeLimit: 0,
     maxPacketSize: 0,
     maxKeepalive: 65535,

@@ -431,6 +431,10 @@ export interface HeronConfig {
   maxQueuedDrop: 'oldest' | 'newest';
   /** queue_qos0_messages. Default false. */
   queueQos0Messages: boolean;
+  /** backpressure (Heron): pause publishers of an online client's full queue instead of dropping. Default true. */
+  backpressure: boolean;
+  /** slow_consumer_timeout (Heron): seconds without progress before a full online client drops again. Default 5. */
+  slowConsumerTimeout: number;
   /** message_size_limit: max PUBLISH payload bytes, 0 = no limit. Default 0. */
   messageSizeLimit: number;
   /** max_packet_size: max packet bytes, 0 = no limit. Default 0. */

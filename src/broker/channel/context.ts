@@ -177,6 +177,10 @@ export interface ChannelContext extends DeliveryTarget {
   close(why: string): void;
   /** Stops decoding until the next event-loop turn. */
   yieldTurn(): void;
+  /** Stops reading for a full subscriber queue (counted; see flow-gate.ts). */
+  holdInput(): void;
+  /** Undoes one holdInput(). */
+  releaseInput(): void;
   /** Writes an acknowledgement now. */
   writeAck(type: AckType, packetId: number, reasonCode: number): void;
   /** Sends a SUBACK/UNSUBACK whose change is durable, then its retained messages. */

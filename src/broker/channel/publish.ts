@@ -205,7 +205,19 @@ function publishRefused(ch: ChannelContext, p: PublishPacket, reason: number): v
 /** Routes an accepted PUBLISH and acknowledges it with what routing found. */
 function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): void {
   const b = ch.broker;
-  const routed = b.publishFromClient(ch.session!, topic, p);
+  const s = ch.session!;
+  // QoS 1/2 into a full online queue: the queue takes it and this client stops being read (flow-gate.ts).
+  const gate = p.qos > 0 ? s.limits.gate : undefined;
+  let routed: ReturnType<typeof b.publishFromClient>;
+  if (gate === undefined) routed = b.publishFromClient(s, topic, p);
+  else {
+    gate.begin(ch, s);
+    try {
+      routed = b.publishFromClient(s, topic, p);
+    } finally {
+      gate.end();
+    }
+  }
   const matched = routed.reached;
   if ((ch.work += matched) >= DELIVERY_BUDGET) ch.yieldTurn();
   if (p.qos === 0) return;
