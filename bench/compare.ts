@@ -260,8 +260,10 @@ async function main(): Promise<void> {
   if (!pinned)
     process.stderr.write('taskset not found: brokers and load generator are not pinned\n');
   const runs: Run[] = [];
-  for (const name of brokers) {
-    for (const sc of scenarios) {
+  // Scenario by scenario, every broker in turn: on a shared machine the load drifts
+  // over minutes, and a ratio is only fair between runs close together in time.
+  for (const sc of scenarios) {
+    for (const name of brokers) {
       process.stderr.write(`${name}: ${sc.id} ${sc.title} ... `);
       const run = await runOne(name, sc);
       runs.push(run);
