@@ -22,6 +22,7 @@ import type { ListenerAddress } from '../transport/listener-options.js';
 import type { PublishVerdict } from './access-control.js';
 import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
+import { brokerFlowGate } from './broker-flow-gate.js';
 import { Channel, channelOf } from './channel.js';
 import { type ClientConnection, describeConnection } from './client-connection.js';
 import { clusterHost } from './cluster-host.js';
@@ -37,6 +38,7 @@ import {
   type ResolvedBrokerOptions,
   resolveBrokerOptions,
 } from './options.js';
+import { PartialPacketBudget } from './partial-packet-budget.js';
 import { Publisher } from './publisher.js';
 import { RetainedIndex } from './retained-index.js';
 import { type RouteEntry, type RouteResult, Router } from './router.js';
@@ -67,6 +69,8 @@ export class Broker extends EventEmitter {
   readonly options: ResolvedBrokerOptions;
   /** Counters behind $SYS and metrics. */
   readonly stats = new BrokerStats();
+  /** Bytes held in incomplete packets, broker-wide (max_incomplete_packet_bytes). */
+  readonly partialPackets: PartialPacketBudget;
   log: Logger | undefined;
   /** Whether every packet is logged (debug level, `-v`): checked before building any log text. */
   packetLog = false;
@@ -96,6 +100,7 @@ export class Broker extends EventEmitter {
   constructor(options: BrokerOptions = {}) {
     super();
     this.options = resolveBrokerOptions(options);
+    this.partialPackets = new PartialPacketBudget(this.options.maxIncompletePacketBytes);
     this.setLogger(this.options.logger);
     this.responseInformation = this.options.responseInformation;
     this.accessControls = new AccessControls(this.options);
@@ -124,6 +129,9 @@ export class Broker extends EventEmitter {
       options: this.options,
       router,
       persistence: this.persistence,
+      gate: this.options.backpressure
+        ? brokerFlowGate(this.options, this.stats, () => this.log)
+        : undefined,
       publishWill: (s, c, w) => this.publishWill(s, c, w),
     });
     this.#registry = registry;
@@ -227,7 +235,10 @@ export class Broker extends EventEmitter {
       setMessageIds: (next, limit) => this.#publisher.setMessageIds(next, limit),
     };
     restoreState(target, p, state, this.options.persistence!.location);
-    await p.flush();
+    // What restoring changed (expired entries, wills, message ids) commits now,
+    // but listening does not wait for its fsync: commits are applied in order,
+    // so anything a client is later told is durable comes after it anyway.
+    p.commitNow();
     this.log?.info(
       `Restored ${this.sessions.size} sessions and ${this.retained.size} retained messages from the ${p.store.backend} store.`,
     );

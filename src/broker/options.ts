@@ -110,6 +110,18 @@ export interface BrokerOptions {
   maxQueuedDrop?: 'newest' | 'oldest';
   /** Also queue QoS 0 messages for offline persistent sessions. Default false. */
   queueQos0Messages?: boolean;
+  /**
+   * A QoS 1/2 message for an online client whose queue is full: true stops reading
+   * the publisher until the queue drains (nothing acknowledged is dropped); false
+   * drops it at once, as Mosquitto does. Default true.
+   */
+  backpressure?: boolean;
+  /**
+   * Seconds an online client with a full queue may go without acknowledging
+   * anything before it counts as a slow consumer: its publishers resume and its
+   * full queue drops again. 0 = never. Default 5.
+   */
+  slowConsumerTimeout?: number;
   /** Largest PUBLISH payload accepted (0 = no limit besides the packet size). */
   messageSizeLimit?: number;
   /** Largest packet accepted from clients, in bytes. Default 268435460 (the protocol maximum). */
@@ -124,8 +136,10 @@ export interface BrokerOptions {
   sysInterval?: number;
   /** Expiry, in seconds, of persistent v3 sessions (0 = never). Default 0. */
   persistentClientExpiration?: number;
-  /** Bytes of unsent data a connection may accumulate before its QoS 0 messages are dropped. Default 8 MiB. */
+  /** Unsent bytes a connection may hold before its QoS 0 messages wait in its session queue. Default 256 KiB. */
   maxPendingBytes?: number;
+  /** Bytes all connections together may hold in incomplete packets; past it the largest holders are closed (0 = no budget). Default 256 MiB. */
+  maxIncompletePacketBytes?: number;
   /** Subscriptions one client may hold (0 = unlimited). */
   maxSubscriptionsPerClient?: number;
   /**
@@ -236,6 +250,8 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     maxQueuedBytes: o.maxQueuedBytes ?? 0,
     maxQueuedDrop: o.maxQueuedDrop ?? 'newest',
     queueQos0Messages: o.queueQos0Messages ?? false,
+    backpressure: o.backpressure ?? true,
+    slowConsumerTimeout: o.slowConsumerTimeout ?? 5,
     messageSizeLimit: o.messageSizeLimit ?? 0,
     maxPacketSize: o.maxPacketSize ?? 268_435_460,
     maxKeepalive: o.maxKeepalive ?? 65535,
@@ -243,7 +259,8 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     retainAvailable: o.retainAvailable ?? true,
     sysInterval: o.sysInterval ?? 10,
     persistentClientExpiration: o.persistentClientExpiration ?? 0,
-    maxPendingBytes: o.maxPendingBytes ?? 8 * 1024 * 1024,
+    maxPendingBytes: o.maxPendingBytes ?? 256 * 1024,
+    maxIncompletePacketBytes: o.maxIncompletePacketBytes ?? 256 * 1024 * 1024,
     maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? 0,
     maxTopicLevels: o.maxTopicLevels ?? 201,
     overlapDelivery: o.overlapDelivery ?? 'per-subscription',

@@ -4,6 +4,7 @@ import type { Will } from '../protocol/packets.js';
 import type { AccessControl } from './access-control.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { type DeliveryTarget, DropReason } from './delivery-target.js';
+import type { FlowGate } from './flow-gate.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import type { SharedGroup } from './shared-group.js';
@@ -67,6 +68,8 @@ export interface SessionLimits {
   maxQueuedBytes: number;
   dropOldest: boolean;
   queueQos0: boolean;
+  /** Backpressure: full queues of online clients stop their publishers instead of dropping. */
+  gate?: FlowGate | undefined;
 }
 
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
@@ -257,6 +260,15 @@ export class Session {
   detach(now: number): void {
     this.out = undefined;
     this.disconnectedTime = now;
+    // Offline queues drop when full: nobody waits for this one any more.
+    const g = this.limits.gate;
+    if (g?.watching === true) g.gone(this);
+    if (!this.limits.queueQos0 && this.queue.qos0 > 0) {
+      // QoS 0 that waited for a congested client is not kept for an offline one.
+      const gone: Delivery[] = [];
+      this.queue.takeQos0(gone);
+      this.dropCount += gone.length;
+    }
   }
 
   /**
@@ -468,8 +480,12 @@ export class Session {
       return this.inProcess.sendPublish(msg, qos, retain, 0, false, subIds);
     const t = this.out;
     if (qos === 0) {
-      if (t !== undefined) return t.sendPublish(msg, 0, retain, 0, false, subIds);
-      if (!this.limits.queueQos0) return DropReason.Offline;
+      if (t !== undefined) {
+        // A congested client's QoS 0 waits as a queue entry (a shared message), not
+        // as encoded bytes in its socket; later ones queue behind it [MQTT-4.6.0-6].
+        if (this.queue.qos0 === 0 && t.congested !== true)
+          return t.sendPublish(msg, 0, retain, 0, false, subIds);
+      } else if (!this.limits.queueQos0) return DropReason.Offline;
     }
     const d: Delivery = {
       msg,
@@ -482,7 +498,12 @@ export class Session {
       seq: 0,
       held: false,
     };
-    if (t !== undefined && this.queue.length === 0 && this.inflight.size < this.window()) {
+    if (
+      t !== undefined &&
+      qos > 0 &&
+      this.queue.length === 0 &&
+      this.inflight.size < this.window()
+    ) {
       return this.sendNew(d);
     }
     return this.enqueue(d);
@@ -493,10 +514,27 @@ export class Session {
     const size = d.msg.payload.length;
     const overCount = lim.maxQueuedMessages > 0 && this.queuedCount >= lim.maxQueuedMessages;
     const overBytes = lim.maxQueuedBytes > 0 && this.queue.bytes + size > lim.maxQueuedBytes;
+    if ((overCount || overBytes) && d.qos > 0 && this.queue.qos0 > 0) {
+      // QoS 0 waiting for a congested client gives way to QoS 1/2: the queue
+      // bounds keep the room they had before QoS 0 could queue while online.
+      this.queue.takeOldestQos0();
+      this.dropCount++;
+      return this.enqueue(d);
+    }
     if (overCount || overBytes) {
+      // Online: the message is taken past the bound and its publisher stops instead (flow-gate.ts).
+      // QoS 0 never holds a publisher back: it is dropped (a slow consumer's).
+      if (this.out !== undefined && d.qos > 0 && lim.gate?.absorb(this) === true) {
+        this.queue.push(d);
+        this.store?.stored(d);
+        return DropReason.None;
+      }
       if (!lim.dropOldest || this.queuedCount === 0) {
         this.dropCount++;
-        return DropReason.QueueFull;
+        // QoS 0 for an online client only queues while it is congested: a slow consumer.
+        return d.qos === 0 && this.out !== undefined
+          ? DropReason.SlowConsumer
+          : DropReason.QueueFull;
       }
       // Make room by dropping from the front until the new message fits.
       while (
@@ -509,8 +547,10 @@ export class Session {
         this.store?.removed(old);
       }
     }
+    d.msg.ownPayload();
     this.queue.push(d);
-    this.store?.stored(d);
+    // QoS 0 queued for a congested online client is not stored (it would not be for an offline one).
+    if (d.qos > 0 || this.out === undefined) this.store?.stored(d);
     return DropReason.None;
   }
 
@@ -553,6 +593,7 @@ export class Session {
     while (this.out !== undefined && this.queue.length > 0) {
       const next = this.queue.peek()!;
       if (next.qos > 0 && this.inflight.size >= this.window()) return;
+      if (next.qos === 0 && this.out.congested === true) return;
       this.queue.shift();
       if (next.msg.isExpired(now)) {
         this.dropCount++;
@@ -572,6 +613,8 @@ export class Session {
     }
     if (!this.inflightWritable().delete(packetId)) return false;
     if (this.queue.length > 0) this.drain(now);
+    const g = this.limits.gate;
+    if (g?.watching === true) g.progress(this);
     return true;
   }
 

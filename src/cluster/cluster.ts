@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import type { SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
@@ -129,6 +129,8 @@ export class Cluster {
   async start(): Promise<void> {
     const o = this.options;
     const common = { lazyConnect: true, maxRetriesPerRequest: 2 };
+    // Loaded here, not at start: brokers without a cluster never load the Redis client.
+    const { Redis } = await import('ioredis');
     const cmd = new Redis(o.redisUrl, { ...common, enableAutoPipelining: true });
     const sub = new Redis(o.redisUrl, common);
     this.cmd = cmd;

@@ -829,6 +829,9 @@ global('publish_rate_limit', 'publishRateLimit', n(NON_NEGATIVE), H);
 global('publish_byte_rate_limit', 'publishByteRateLimit', n(NON_NEGATIVE), H);
 global('connection_rate_limit', 'connectionRateLimit', n(NON_NEGATIVE), H);
 global('max_pending_bytes', 'maxPendingBytes', n({ min: 1024 }), H);
+global('backpressure', 'backpressure', b, H);
+global('slow_consumer_timeout', 'slowConsumerTimeout', n(NON_NEGATIVE), H);
+global('max_incomplete_packet_bytes', 'maxIncompletePacketBytes', n(NON_NEGATIVE), H);
 global('server_reference', 'serverReference', (_c, l) => text(l, 'a server reference'), {
   heron: true,
   single: true,

@@ -435,6 +435,10 @@ export interface HeronConfig {
   maxQueuedDrop: 'oldest' | 'newest';
   /** queue_qos0_messages. Default false. */
   queueQos0Messages: boolean;
+  /** backpressure (Heron): pause publishers of an online client's full queue instead of dropping. Default true. */
+  backpressure: boolean;
+  /** slow_consumer_timeout (Heron): seconds without progress before a full online client drops again. Default 5. */
+  slowConsumerTimeout: number;
   /** message_size_limit: max PUBLISH payload bytes, 0 = no limit. Default 0. */
   messageSizeLimit: number;
   /** max_packet_size: max packet bytes, 0 = no limit. Default 0. */
@@ -459,8 +463,10 @@ export interface HeronConfig {
   publishByteRateLimit: number;
   /** connection_rate_limit (Heron): new connections/s per source address, 0 = off. */
   connectionRateLimit: number;
-  /** max_pending_bytes (Heron): unsent bytes per connection before QoS 0 is dropped. Default 8 MiB. */
+  /** max_pending_bytes (Heron): unsent bytes per connection before QoS 0 waits in the session queue. Default 256 KiB. */
   maxPendingBytes: number;
+  /** max_incomplete_packet_bytes (Heron): bytes held in incomplete packets, broker-wide (0 = no budget). Default 256 MiB. */
+  maxIncompletePacketBytes: number;
   /** shared_subscription_strategy (Heron). Default 'round_robin'. */
   sharedSubscriptionStrategy: SharedSubscriptionStrategy;
   /** server_reference (Heron): the server named in v5 redirects. */

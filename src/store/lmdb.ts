@@ -1,6 +1,6 @@
 import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Database, open, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import type {
   DeliveryRecord,
   MessageRecord,
@@ -102,6 +102,8 @@ export class LmdbStore implements Store {
     }
     const bad = checkDataFile(join(loc, 'data.mdb'));
     if (bad !== undefined) throw new StoreError('corrupt', loc, `the store is corrupt: ${bad}`);
+    // Loaded here, not at start: brokers with `persistence false` never load LMDB.
+    const { open } = await import('lmdb');
     let root: RootDatabase;
     try {
       // noSubdir: false: `location` is always a directory, even when its name has a dot.

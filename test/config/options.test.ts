@@ -584,6 +584,24 @@ const rows: Row[] = [
     want: 1048576,
   },
   {
+    option: 'backpressure',
+    line: 'backpressure false',
+    get: (c) => c.backpressure,
+    want: false,
+  },
+  {
+    option: 'slow_consumer_timeout',
+    line: 'slow_consumer_timeout 3',
+    get: (c) => c.slowConsumerTimeout,
+    want: 3,
+  },
+  {
+    option: 'max_incomplete_packet_bytes',
+    line: 'max_incomplete_packet_bytes 1048576',
+    get: (c) => c.maxIncompletePacketBytes,
+    want: 1048576,
+  },
+  {
     option: 'server_reference',
     line: 'server_reference other.example:1883',
     get: (c) => c.serverReference,

@@ -22,6 +22,7 @@ import type { AuthExchange } from '../enhanced-auth.js';
 import type { ListenerStats } from '../listener-stats.js';
 import type { Message } from '../message.js';
 import type { ClientInfo, ResolvedBrokerOptions } from '../options.js';
+import type { PartialPacketBudget } from '../partial-packet-budget.js';
 import type { PublishQuota } from '../publish-quota.js';
 import type { RouteResult } from '../router.js';
 import type { Session, SubscriptionRecord } from '../session.js';
@@ -86,6 +87,8 @@ export interface ChannelHost {
     p: ConnectPacket,
     will: Will | undefined,
   ): number | Promise<number>;
+  /** Bytes held in incomplete packets, broker-wide. */
+  readonly partialPackets: PartialPacketBudget;
   /** Binds an accepted connection to its session. */
   attachSession(ch: ChannelContext, p: ConnectPacket): SessionAttachment;
   /** CONNACK 0 went out. */
@@ -179,6 +182,10 @@ export interface ChannelContext extends DeliveryTarget {
   close(why: string): void;
   /** Stops decoding until the next event-loop turn. */
   yieldTurn(): void;
+  /** Stops reading for a full subscriber queue (counted; see flow-gate.ts). */
+  holdInput(): void;
+  /** Undoes one holdInput(). */
+  releaseInput(): void;
   /** Writes an acknowledgement now. */
   writeAck(type: AckType, packetId: number, reasonCode: number): void;
   /** Sends a SUBACK/UNSUBACK whose change is durable, then its retained messages. */

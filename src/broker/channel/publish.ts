@@ -217,14 +217,25 @@ function publishRefused(ch: ChannelContext, p: PublishPacket, reason: number): v
 /** Routes an accepted PUBLISH and acknowledges it with what routing found. */
 function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): void {
   const b = ch.broker;
+  const s = ch.session!;
   if (p.qos === 2 && b.options.qos2Order === 'pubrec-first') {
     // As Mosquitto: hold the message (in the store too) and acknowledge; it goes on at PUBREL.
-    const s = ch.session!;
     s.recordIncoming(p.packetId, b.messageFromClient(s, topic, p));
     queueAck(ch, PacketType.PUBREC, p.packetId, 0);
     return;
   }
-  const routed = b.publishFromClient(ch.session!, topic, p);
+  // QoS 1/2 into a full online queue: the queue takes it and this client stops being read (flow-gate.ts).
+  const gate = p.qos > 0 ? s.limits.gate : undefined;
+  let routed: ReturnType<typeof b.publishFromClient>;
+  if (gate === undefined) routed = b.publishFromClient(s, topic, p);
+  else {
+    gate.begin(ch, s);
+    try {
+      routed = b.publishFromClient(s, topic, p);
+    } finally {
+      gate.end();
+    }
+  }
   const matched = routed.reached;
   if ((ch.work += matched) >= DELIVERY_BUDGET) ch.yieldTurn();
   if (p.qos === 0) return;
@@ -253,7 +264,18 @@ export function onPubrel(ch: ChannelContext, packetId: number): void {
   if (held !== undefined) {
     // Routed before the id is released: with a store both land in one commit window,
     // so a crash leaves either the held message or its deliveries, never neither.
-    const routed = ch.broker.publishReleased(s, held);
+    // The same flow gate as a QoS 1/2 PUBLISH: a full online queue takes it and pauses this client.
+    const gate = s.limits.gate;
+    let routed: ReturnType<typeof ch.broker.publishReleased>;
+    if (gate === undefined) routed = ch.broker.publishReleased(s, held);
+    else {
+      gate.begin(ch, s);
+      try {
+        routed = ch.broker.publishReleased(s, held);
+      } finally {
+        gate.end();
+      }
+    }
     if ((ch.work += routed.reached) >= DELIVERY_BUDGET) ch.yieldTurn();
   }
   const found = s.releaseIncoming(packetId);
