@@ -20,8 +20,9 @@ export interface BridgeHandle {
 }
 
 /**
- * Starts one bridge per `connection` block (call after `broker.listen()`, so the
- * local side is ready); stop them before `broker.close()`.
+ * Starts one bridge per `connection` block (call after `broker.ready()`, so the
+ * stored state is back, and before `broker.listen()`, so no client publishes
+ * before the `out` subscriptions exist); stop them before `broker.close()`.
  */
 export function startBridges(
   broker: Broker,

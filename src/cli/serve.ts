@@ -112,19 +112,31 @@ export async function startFromConfig(config: HeronConfig): Promise<RunningBroke
   dbAuth?.countInto(broker.stats);
   topicSink.publish = (topic, line) =>
     broker.publish({ topic, payload: Buffer.from(line), qos: 0, retain: false });
+  // Filled once the admin runs: its bridges page reads this very array.
+  const bridges: BridgeHandle[] = [];
+  // Loaded only with bridges configured: the bridge pulls in the MQTT client.
+  const bridging = config.bridges.length > 0 ? await import('../bridge/index.js') : undefined;
   try {
+    // Bridges subscribe (and take back their stored messages) before the first
+    // client is accepted: a message published then would find no `out`
+    // subscriber and be acknowledged without ever reaching the remote.
+    await broker.ready();
+    if (bridging !== undefined) bridges.push(...bridging.startBridges(broker, config.bridges, log));
+    for (const id of discardUnconfiguredBridges(broker, config.bridges))
+      log.warn(
+        `Discarding the stored messages of bridge local client ${id}: no longer configured.`,
+      );
     await broker.listen();
   } catch (e) {
     // Reported here once; the entry point only exits with the code.
     const failure = describeStartupFailure(e, config);
     log.error(failure.message);
+    if (bridging !== undefined) await bridging.stopBridges(bridges);
     await broker.close();
     await dbAuth?.close();
     throw new StartupError(failure.message, failure.exitCode, { cause: e });
   }
   for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
-  // Filled once the admin runs: its bridges page reads this very array.
-  const bridges: BridgeHandle[] = [];
   let admin: AdminServer | undefined;
   if (config.admin !== undefined) {
     try {
@@ -138,16 +150,12 @@ export async function startFromConfig(config: HeronConfig): Promise<RunningBroke
         ? `Error: ${e.message}`
         : `Error: unable to open the admin listener: ${strerror(e)}`;
       log.error(message);
+      if (bridging !== undefined) await bridging.stopBridges(bridges);
       await broker.close();
       throw new StartupError(message, badFile ? CONFIG_ERROR_EXIT : 1, { cause: e });
     }
     log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
   }
-  // Loaded only with bridges configured: the bridge pulls in the MQTT client.
-  const bridging = config.bridges.length > 0 ? await import('../bridge/index.js') : undefined;
-  if (bridging !== undefined) bridges.push(...bridging.startBridges(broker, config.bridges, log));
-  for (const id of discardUnconfiguredBridges(broker, config.bridges))
-    log.warn(`Discarding the stored messages of bridge local client ${id}: no longer configured.`);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
   log.info(lifecycleLine(VERSION, 'running'));
   const running: RunningBroker = {
