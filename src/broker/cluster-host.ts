@@ -55,6 +55,15 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
       ch.takenOver();
       return true;
     },
+    sessionIds: () => registry.sessions.keys(),
+    whenDurable(done) {
+      if (persistence === undefined) {
+        done();
+        return;
+      }
+      // A failed commit is logged by the store; the sender's copy is released either way.
+      persistence.waitDurable({ durable: done, commitFailed: done });
+    },
     sessionLimits: () => registry.limits(),
     adoptSession(s) {
       registry.sessions.set(s.clientId, s);

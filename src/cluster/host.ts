@@ -41,6 +41,10 @@ export interface ClusterHost {
   destroySession(s: Session): void;
   /** Closes the live connection of a session its client took to another node; false when offline. */
   closeTakenOver(s: Session): boolean;
+  /** Client ids of every session on this node. */
+  sessionIds(): Iterable<string>;
+  /** Calls `done` once everything changed so far is durable in the store (at once without one). */
+  whenDurable(done: () => void): void;
   /** Limits of a new session. */
   sessionLimits(): SessionLimits;
   /** Registers an offline session handed over by another node, and stores it if the broker persists. */

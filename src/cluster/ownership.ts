@@ -42,6 +42,8 @@ export interface OwnershipLink {
   readonly keyPrefix: string;
   /** How long a take-over waits for the old node's session, ms. */
   readonly handoverTimeout: number;
+  /** How long a claim waits for Redis before the node decides locally, ms. */
+  readonly claimTimeout: number;
   /** Whether the node has joined the cluster (and not left it). */
   readonly started: boolean;
   /** The command connection, once opened. */
@@ -50,6 +52,19 @@ export interface OwnershipLink {
   tookOver(): void;
   /** Counts a persistent session received from another node. */
   sessionReceived(): void;
+  /** Counts a CONNECT accepted without Redis's verdict. */
+  claimedLocally(): void;
+}
+
+/** Rejects after `ms` unless `p` settles first. */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from redis within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function ignore(): void {}
@@ -73,6 +88,8 @@ export class Ownership {
     { resolve: (s: SessionHandover | undefined) => void; timer: NodeJS.Timeout }
   >();
   private nextRequest = 1;
+  /** Client ids accepted here while Redis could not be asked: claimed when it is back. */
+  private readonly unclaimed = new Set<string>();
 
   constructor(link: OwnershipLink) {
     this.link = link;
@@ -89,14 +106,23 @@ export class Ownership {
     const l = this.link;
     const cmd = l.redis();
     if (!l.started || cmd === undefined) return;
+    if (cmd.status !== 'ready') {
+      this.decideLocally(clientId);
+      return;
+    }
+    let claimed: [string, number, number];
     try {
-      const [old, epoch, alive] = (await cmd.eval(
-        CLAIM,
-        1,
-        `${l.keyPrefix}session:${clientId}`,
-        l.nodeId,
-        `${l.keyPrefix}node:`,
+      claimed = (await within(
+        cmd.eval(CLAIM, 1, `${l.keyPrefix}session:${clientId}`, l.nodeId, `${l.keyPrefix}node:`),
+        l.claimTimeout,
       )) as [string, number, number];
+    } catch {
+      this.decideLocally(clientId);
+      return;
+    }
+    try {
+      const [old, epoch, alive] = claimed;
+      this.unclaimed.delete(clientId);
       this.epochs.set(clientId, epoch);
       if (old === '' || old === l.nodeId || alive !== 1) return;
       const id = this.nextRequest++;
@@ -124,6 +150,28 @@ export class Ownership {
       }
     } catch (err) {
       l.host.log?.warn({ err, clientId }, 'cluster: could not claim client id');
+    }
+  }
+
+  /**
+   * Accepts a client without Redis (it is away or slow): CONNACK stays within
+   * the claim timeout. The claim is made when Redis is back; if another node
+   * accepted the same client id meanwhile, the later claim wins and the other
+   * node closes its connection (split-brain rule, docs/cluster.md).
+   */
+  private decideLocally(clientId: string): void {
+    this.unclaimed.add(clientId);
+    this.link.claimedLocally();
+  }
+
+  /** Redis is back: claims the client ids accepted without it that still have a session here. */
+  reconcile(): void {
+    const ids = [...this.unclaimed];
+    this.unclaimed.clear();
+    for (const id of ids) {
+      const s = this.link.host.session(id);
+      // Our client is connected here: the other node's copy is discarded, not merged.
+      if (s !== undefined) void this.claim(id, true);
     }
   }
 
