@@ -78,10 +78,10 @@ export interface ParseState {
   allowAnonymousLine?: ConfigLine;
   /** Heron options whose effect depends on others, checked at the end. */
   adminTokenLine?: ConfigLine;
-  /** cluster_node_id line (needs cluster_redis_url). */
+  /** First cluster_* line other than cluster_redis_url (they need it). */
   clusterNodeIdLine?: ConfigLine;
-  /** cluster_node_id value until the URL is known. */
-  clusterNodeId?: string;
+  /** cluster_* values other than the URL, merged once the URL is known. */
+  clusterExtra?: Omit<import('./types.js').ClusterConfig, 'redisUrl'>;
 }
 
 /** Per-file state: each file starts on the default listener with no bridge, as in Mosquitto. */

@@ -97,13 +97,44 @@ describe('cluster shared subscriptions and node failure', () => {
     await pub.client.endAsync();
   });
 
-  test('cluster_redis_url and cluster_node_id become BrokerOptions.cluster', () => {
+  test('cluster_* options (URL, Sentinel, TTL, hand-over, prefix, link) become BrokerOptions.cluster', () => {
     const cfg = parseConfigText(
       'listener 1883\ncluster_redis_url redis://127.0.0.1:6390\ncluster_node_id n1\n',
       'test.conf',
     );
     const o = brokerOptionsFromConfig(cfg, 'test');
     assert.deepEqual(o.cluster, { redisUrl: 'redis://127.0.0.1:6390', nodeId: 'n1' });
+    const all = brokerOptionsFromConfig(
+      parseConfigText(
+        [
+          'listener 1883',
+          'cluster_node_ttl 3000',
+          'cluster_redis_url redis://:pw@127.0.0.1:6390/2',
+          'cluster_redis_sentinel 10.0.0.1:26379',
+          'cluster_redis_sentinel 10.0.0.2:26379',
+          'cluster_redis_sentinel_name heron-master',
+          'cluster_key_prefix prod:',
+          'cluster_handover_timeout 1500',
+          'cluster_link_listener 7946 10.0.0.5',
+          'cluster_link_advertise node5.example',
+          'cluster_max_outbox 5000',
+        ].join('\n'),
+        'test.conf',
+      ),
+      'test',
+    );
+    assert.deepEqual(all.cluster, {
+      redisUrl: 'redis://:pw@127.0.0.1:6390/2',
+      nodeTtl: 3000,
+      redisSentinels: ['10.0.0.1:26379', '10.0.0.2:26379'],
+      sentinelName: 'heron-master',
+      keyPrefix: 'prod:',
+      handoverTimeout: 1500,
+      linkPort: 7946,
+      linkHost: '10.0.0.5',
+      advertiseHost: 'node5.example',
+      maxOutbox: 5000,
+    });
     assert.equal(
       brokerOptionsFromConfig(parseConfigText('listener 1883\n', 'test.conf'), 'test').cluster,
       undefined,
