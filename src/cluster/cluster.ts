@@ -199,6 +199,29 @@ export class Cluster {
     }));
   }
 
+  /**
+   * Counters and gauges for `$SYS/broker/cluster/...` and `/metrics`: the
+   * ClusterStats counters, plus `routes` (routes of other nodes known here),
+   * `nodes` (other nodes linked), `links/connected`, `outbox` (frames waiting
+   * for an acknowledgement) and `redis` (`up` or `down`).
+   */
+  metrics(): Record<string, number | string> {
+    let connected = 0;
+    let outbox = 0;
+    for (const l of this.mesh.links.values()) {
+      if (l.connected) connected++;
+      outbox += l.unacked;
+    }
+    return {
+      ...this.stats,
+      routes: this.remote.size,
+      nodes: this.mesh.links.size,
+      'links/connected': connected,
+      outbox,
+      redis: this.redisReady ? 'up' : 'down',
+    };
+  }
+
   /** A Redis command failed: counted, never queued for later. */
   private readonly failed = (): void => {
     this.stats.redisErrors++;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { brokerOptionsFromConfig } from '../../src/cli/broker-options.js';
 import { parseConfigText } from '../../src/config/index.js';
@@ -139,6 +140,54 @@ describe('cluster shared subscriptions and node failure', () => {
       brokerOptionsFromConfig(parseConfigText('listener 1883\n', 'test.conf'), 'test').cluster,
       undefined,
     );
+  });
+
+  test('heron cluster status lists the nodes with their links, routes and sessions; $SYS has the cluster counters', async () => {
+    const s = await startNode(cluster.redisUrl, cluster.prefix, 'S', { sysInterval: 1 });
+    try {
+      const sub = await connectRecorder(a.url, { clientId: 'status-sub', clean: false });
+      await sub.client.subscribeAsync('status/+', { qos: 1 });
+      const pub = await connectRecorder(s.url, { clientId: 'status-pub' });
+      await pub.client.publishAsync('status/1', 'x', { qos: 1 });
+      await waitFor(() => sub.got.length === 1, 3000, 'forwarded message');
+      const watch = await connectRecorder(s.url, { clientId: 'status-sys' });
+      await watch.client.subscribeAsync('$SYS/broker/cluster/#', { qos: 0 });
+      // The latest value of a $SYS topic (published again each interval when it changed).
+      const sys = (k: string) =>
+        watch.got.filter((m) => m.topic === `$SYS/broker/cluster/${k}`).pop();
+      await waitFor(() => sys('forwarded')?.payload === '1', 3000, '$SYS cluster counters');
+      assert.ok(Number(sys('acked')!.payload) >= 1);
+      assert.equal(sys('redis')!.payload, 'up');
+      assert.ok(Number(sys('routes')!.payload) >= 1);
+
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          [
+            'bin/heron.js',
+            'cluster',
+            'status',
+            '--url',
+            cluster.redisUrl,
+            '--prefix',
+            cluster.prefix,
+            '--json',
+          ],
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        );
+      });
+      const st = JSON.parse(out) as {
+        nodes: { id: string; alive: boolean; link?: string; routes: number; owns: number }[];
+      };
+      const byId = new Map(st.nodes.map((n) => [n.id, n]));
+      for (const id of ['A', 'B', 'S']) assert.equal(byId.get(id)?.alive, true, id);
+      assert.match(byId.get('A')!.link!, /^127\.0\.0\.1:\d+$/);
+      assert.ok(byId.get('A')!.routes >= 1);
+      assert.ok(byId.get('A')!.owns >= 1);
+      for (const r of [sub, pub, watch]) await r.client.endAsync();
+    } finally {
+      await s.close();
+    }
   });
 
   test('an unreachable Redis fails listen() with a ClusterError', async () => {
