@@ -32,8 +32,8 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
     },
     makeMessage: (topic, payload, qos, retain, props, origin, expiresAt) =>
       publisher.makeMessage(topic, payload, qos, retain, props, origin, expiresAt),
-    deliver(msg, shares) {
-      router.route(msg, shares);
+    deliver(msg, shares, exclude) {
+      router.route(msg, shares, exclude);
     },
     hasLocalRoute: (topicFilter, key) => router.trie.get(topicFilter, key) !== undefined,
     retainedMessage: (topic) => retained.get(topic),

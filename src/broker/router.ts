@@ -76,9 +76,11 @@ export class Router {
    * session at the highest granted QoS (overlapping subscriptions), picks one
    * member per shared group, and hands each session its delivery. Allocation
    * free unless subscription identifiers are in play. `shares` (messages from
-   * another cluster node) limits shared groups to those that node assigned here.
+   * another cluster node) limits shared groups to those that node assigned here;
+   * `exclude` (a session moving between cluster nodes that already has this
+   * message) is skipped.
    */
-  route(msg: Message, shares?: ReadonlySet<string>): RouteResult {
+  route(msg: Message, shares?: ReadonlySet<string>, exclude?: Session): RouteResult {
     const out = this.matchScratch;
     const n = this.trie.matchInto(msg.topic, out);
     if (n === 0) return routeResult(0, 0);
@@ -105,7 +107,7 @@ export class Router {
         continue;
       }
       const s = e.session;
-      if (e.noLocal && s.clientId === msg.origin) continue;
+      if ((e.noLocal && s.clientId === msg.origin) || s === exclude) continue;
       if (s.noteMatch(stamp, e.qos, e.retainAsPublished, e.subscriptionId)) targets[nt++] = s;
     }
     for (let i = 0; i < nt; i++) {

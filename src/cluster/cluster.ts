@@ -9,6 +9,7 @@ import type { ClusterHost } from './host.js';
 import { DataKind } from './link-wire.js';
 import { LocalRoutes } from './local-routes.js';
 import { Mesh } from './mesh.js';
+import { Moves } from './moves.js';
 import type { ClusterOptions, ResolvedClusterOptions } from './options.js';
 import { controlChannel, Ownership } from './ownership.js';
 import type { PeerLink } from './peer-link.js';
@@ -107,7 +108,10 @@ export class Cluster {
   private readonly ownership: Ownership;
   private readonly local = new LocalRoutes();
   private readonly mesh: Mesh;
+  private readonly moves: Moves;
   private readonly retained: RetainedSync;
+  /** Where messages received from other nodes were first published (`{node}:{id}`). */
+  private readonly origins = new WeakMap<Message, string>();
   private cmd: Redis | undefined;
   private sub: Redis | undefined;
   private started = false;
@@ -162,7 +166,18 @@ export class Cluster {
       },
       this.nodeId,
     );
+    this.moves = new Moves({
+      host,
+      nodeId: this.nodeId,
+      timeout: this.options.handoverTimeout,
+      linkTo: (id) => this.mesh.links.get(id),
+      keyOf: (msg) => this.keyOf(msg),
+      routesSettled: () => this.routesSettled(),
+    });
     this.ownership = new Ownership({
+      moves: this.moves,
+      linkTo: (id) => this.mesh.links.get(id),
+      keyOf: (msg) => this.keyOf(msg),
       host,
       nodeId: this.nodeId,
       keyPrefix: this.p,
@@ -176,6 +191,11 @@ export class Cluster {
       sessionReceived: () => stats.sessionsReceived++,
       claimedLocally: () => stats.claimsLocal++,
     });
+  }
+
+  /** The identity of a message wherever it travels: `{node}:{id}` where it was first published. */
+  keyOf(msg: Message): string {
+    return this.origins.get(msg) ?? `${this.nodeId}:${msg.id}`;
   }
 
   private nodeKey(id: string): string {
@@ -500,6 +520,10 @@ export class Cluster {
   private onData(from: string, kind: DataKind, body: Buffer): void {
     if (kind === DataKind.Message) this.onForwarded(body);
     else if (kind === DataKind.Routes) this.onRouteChange(from, JSON.parse(body.toString()));
+    else if (kind === DataKind.Deliver) this.moves.onDeliver(body);
+    else if (kind === DataKind.Handover) this.ownership.onLinkReply(from, body.toString());
+    else if (kind === DataKind.Release) this.moves.letGo(body.toString());
+    else if (kind === DataKind.Released) this.moves.closed(body.toString());
     else if (kind === DataKind.Bye) {
       this.remote.drop(from);
       // The leaving node closes its own links once this bye is acknowledged.
@@ -528,7 +552,10 @@ export class Cluster {
       // Held for this one call only, so a large payload is not kept alive.
       rs.lastMsg = rs.lastPacket = rs.lastFrame = undefined;
     }
-    if (!this.started || this.remote.trie.size === 0) return;
+    if (!this.started) return;
+    // A local publish reached moving sessions directly (routed before this call).
+    if (this.moves.active) this.moves.routing(msg.topic, this.keyOf(msg));
+    if (this.remote.trie.size === 0) return;
     const topic = msg.topic;
     if (topic.charCodeAt(0) === 36 && topic.startsWith('$SYS/')) return; // $SYS is per node.
     const out = this.scratch;
@@ -572,6 +599,7 @@ export class Cluster {
     }
     if (nt === 0) return;
     packet ??= encodeMessage(msg);
+    const key = this.keyOf(msg);
     const links = this.mesh.links;
     for (let i = 0; i < nt; i++) {
       const node = targets[i]!;
@@ -582,8 +610,8 @@ export class Cluster {
       }
       const f =
         node.shares === undefined
-          ? (plain ??= frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet))
-          : frame(this.nodeId, msg.origin, msg.expiresAt, node.shares, packet);
+          ? (plain ??= frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet, key))
+          : frame(this.nodeId, msg.origin, msg.expiresAt, node.shares, packet, key);
       link.send(DataKind.Message, f);
       this.stats.forwarded++;
     }
@@ -599,7 +627,7 @@ export class Cluster {
       this.failed();
       return;
     }
-    this.retained.changed(cmd, msg, this.failed);
+    this.retained.changed(cmd, msg, this.keyOf(msg), this.failed);
   }
 
   private onForwarded(buf: Buffer): void {
@@ -622,7 +650,10 @@ export class Cluster {
       f.expiresAt,
     );
     if (msg.isExpired(host.now)) return;
-    host.deliver(msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares));
+    const key = f.key === '' ? `${f.node}:${msg.id}` : f.key;
+    this.origins.set(msg, key);
+    const skip = this.moves.active ? this.moves.routing(msg.topic, key) : undefined;
+    host.deliver(msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares), skip);
   }
 
   private onMessage(channel: string, buf: Buffer): void {

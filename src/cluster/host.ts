@@ -25,8 +25,11 @@ export interface ClusterHost {
     origin: string,
     expiresAt: number,
   ): Message;
-  /** Routes a message another node forwarded to this node's sessions; `shares`: the shared groups it assigned here. */
-  deliver(msg: Message, shares: ReadonlySet<string>): void;
+  /**
+   * Routes a message another node forwarded to this node's sessions; `shares`: the
+   * shared groups it assigned here; `exclude`: a session that already has it.
+   */
+  deliver(msg: Message, shares: ReadonlySet<string>, exclude?: Session): void;
   /** Whether this node's router holds `key` (a client id or `$share/<group>`) under `topicFilter`. */
   hasLocalRoute(topicFilter: string, key: string): boolean;
   /** This node's retained message of a topic. */

@@ -14,6 +14,8 @@ export interface InboundPeer {
   socket: Socket | undefined;
   /** Whether an acknowledgement is scheduled. */
   ackScheduled: boolean;
+  /** Declared gone (its routes dropped) until it introduces itself again. */
+  gone: boolean;
 }
 
 /** What the link server hands to its node. */
@@ -66,12 +68,17 @@ export class LinkServer {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Forgets a sender (it left or was declared dead), closing its links. */
+  /**
+   * A sender was declared gone: its link is closed, so if it is alive after
+   * all it dials again and starts with a route snapshot. What it applied is
+   * remembered, so its re-sent frames are still recognised as duplicates.
+   */
   forget(id: string): void {
     const p = this.peers.get(id);
     if (p === undefined) return;
-    this.peers.delete(id);
+    p.gone = true;
     p.socket?.destroy();
+    p.socket = undefined;
   }
 
   private accept(s: Socket): void {
@@ -85,7 +92,15 @@ export class LinkServer {
         let p = this.peers.get(h.n);
         const fresh = p === undefined || p.boot !== h.b;
         if (p === undefined) {
-          p = { id: h.n, boot: h.b, applied: 0, lastHeard: 0, socket: s, ackScheduled: false };
+          p = {
+            id: h.n,
+            boot: h.b,
+            applied: 0,
+            lastHeard: 0,
+            socket: s,
+            ackScheduled: false,
+            gone: false,
+          };
           this.peers.set(h.n, p);
         } else if (fresh) {
           p.boot = h.b;
@@ -94,6 +109,7 @@ export class LinkServer {
         if (p.socket !== s) p.socket?.destroy();
         p.socket = s;
         p.lastHeard = Date.now();
+        p.gone = false;
         peer = p;
         boot = h.b;
         this.owner.hello(h, fresh);

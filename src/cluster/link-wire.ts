@@ -26,6 +26,14 @@ export enum DataKind {
   Routes = 2,
   /** The sender leaves the cluster. */
   Bye = 3,
+  /** A message for one session that moved from the sender to the receiver (see Moves). */
+  Deliver = 4,
+  /** A session handed over (reply to a take-over request), JSON. */
+  Handover = 5,
+  /** The receiver's routes for a moved session are in force: the sender may drop its relay (client id). */
+  Release = 6,
+  /** The relay is gone: nothing more comes for that session (client id). */
+  Released = 7,
 }
 
 /** The first frame of a link: who dials, which process (boot id), and where it listens. */

@@ -35,6 +35,8 @@ export class Mesh {
   private readonly owner: MeshOwner;
   private readonly self: Hello;
   private generation = 0;
+  /** Nodes found silent at the last tick. */
+  private readonly suspects = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(owner: MeshOwner, nodeId: string) {
@@ -96,16 +98,6 @@ export class Mesh {
     return link;
   }
 
-  /** Forgets a node: its outgoing link and outbox (counted as dropped), its incoming state. */
-  forget(id: string): void {
-    const l = this.links.get(id);
-    if (l !== undefined) {
-      this.links.delete(id);
-      this.owner.counters.dropped += l.close();
-    }
-    this.server.forget(id);
-  }
-
   /** Closes this node's link to a node that left (what it still held is dropped, counted). */
   closeLink(id: string): void {
     const l = this.links.get(id);
@@ -114,21 +106,44 @@ export class Mesh {
     this.owner.counters.dropped += l.close();
   }
 
-  /** Pings every peer; forgets those silent for a TTL. */
+  /**
+   * Pings every peer, and declares gone a node silent past its TTL on two
+   * ticks in a row (what arrived meanwhile is read between them, so a busy
+   * event loop here is not taken for a dead node there); twice the TTL while
+   * its connection is still open. A node declared gone loses its routes here;
+   * the link to it keeps its outbox and keeps dialling, so a node that was only
+   * slow gets everything once it answers, and is closed (outbox dropped,
+   * counted) after ten TTLs without an answer.
+   */
   private tick(): void {
     const now = Date.now();
     const ttl = this.owner.nodeTtl;
     for (const l of this.links.values()) l.ping();
-    const gone: string[] = [];
-    for (const p of this.server.peers.values()) if (now - p.lastHeard > ttl) gone.push(p.id);
-    // A node that never reached us and that we cannot reach either.
-    for (const l of this.links.values())
-      if (!this.server.peers.has(l.id) && l.downSince !== 0 && now - l.downSince > ttl)
-        gone.push(l.id);
-    for (const id of gone) {
-      this.owner.warn(`cluster: node ${id} silent for ${ttl} ms; dropping its routes`);
-      this.forget(id);
-      this.owner.nodeGone(id);
+    for (const p of this.server.peers.values()) {
+      if (p.gone) continue;
+      const open = p.socket !== undefined && !p.socket.destroyed;
+      if (now - p.lastHeard <= (open ? 2 * ttl : ttl)) {
+        this.suspects.delete(p.id);
+        continue;
+      }
+      if (!this.suspects.has(p.id)) {
+        this.suspects.add(p.id);
+        continue;
+      }
+      this.suspects.delete(p.id);
+      this.owner.warn(
+        `cluster: node ${p.id} silent for ${now - p.lastHeard} ms; dropping its routes`,
+      );
+      this.server.forget(p.id);
+      this.owner.nodeGone(p.id);
+    }
+    for (const l of [...this.links.values()]) {
+      const p = this.server.peers.get(l.id);
+      if ((p === undefined || p.gone) && l.downSince !== 0 && now - l.downSince > 10 * ttl) {
+        this.owner.warn(`cluster: node ${l.id} unreachable; dropping ${l.unacked} frames for it`);
+        this.closeLink(l.id);
+        this.owner.nodeGone(l.id);
+      }
     }
   }
 

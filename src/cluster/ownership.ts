@@ -1,5 +1,6 @@
 /** Which node owns a client id: claims with fencing epochs, take-over requests, session hand-over replies. */
 import type { Redis } from 'ioredis';
+import type { Message } from '../broker/message.js';
 import {
   captureSession,
   fromJson,
@@ -8,6 +9,9 @@ import {
   toJson,
 } from './handover.js';
 import type { ClusterHost } from './host.js';
+import { DataKind } from './link-wire.js';
+import type { Moves } from './moves.js';
+import type { PeerLink } from './peer-link.js';
 
 /**
  * Claims a client id for this node: bumps the id's fencing epoch, records the
@@ -29,10 +33,18 @@ if redis.call('HGET', KEYS[1], 'node') == ARGV[1] and redis.call('HGET', KEYS[1]
 end
 return 0`;
 
-/** Control messages on a node's control channel. */
+/** Control messages on a node's control channel (a hand-over reply may come on the link instead). */
 type Control =
   | { t: 'takeover'; id: number; c: string; e: number; clean: boolean; from: string }
-  | { t: 'handover'; id: number; s?: SessionHandover };
+  | { t: 'handover'; id: number; s?: SessionHandover; keys?: string[] };
+
+/** A claim waiting for the old node's reply. */
+interface Waiting {
+  clientId: string;
+  clean: boolean;
+  resolve: () => void;
+  timer: NodeJS.Timeout;
+}
 
 /** What ownership needs of its cluster node. */
 export interface OwnershipLink {
@@ -54,6 +66,12 @@ export interface OwnershipLink {
   sessionReceived(): void;
   /** Counts a CONNECT accepted without Redis's verdict. */
   claimedLocally(): void;
+  /** Gapless session moves over the links. */
+  readonly moves: Moves;
+  /** This node's link to another node. */
+  linkTo(id: string): PeerLink | undefined;
+  /** The identity of a message wherever it travels. */
+  keyOf(msg: Message): string;
 }
 
 /** Rejects after `ms` unless `p` settles first. */
@@ -83,10 +101,7 @@ export class Ownership {
   private readonly link: OwnershipLink;
   /** Fencing epochs of the client ids this node claimed. */
   private readonly epochs = new Map<string, number>();
-  private readonly waiting = new Map<
-    number,
-    { resolve: (s: SessionHandover | undefined) => void; timer: NodeJS.Timeout }
-  >();
+  private readonly waiting = new Map<number, Waiting>();
   private nextRequest = 1;
   /** Client ids accepted here while Redis could not be asked: claimed when it is back. */
   private readonly unclaimed = new Set<string>();
@@ -126,28 +141,17 @@ export class Ownership {
       this.epochs.set(clientId, epoch);
       if (old === '' || old === l.nodeId || alive !== 1) return;
       const id = this.nextRequest++;
-      const reply = new Promise<SessionHandover | undefined>((resolve) => {
+      const reply = new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.waiting.delete(id);
           l.host.log?.warn(`cluster: node ${old} did not hand over ${clientId} in time`);
-          resolve(undefined);
+          resolve();
         }, l.handoverTimeout);
-        this.waiting.set(id, { resolve, timer });
+        this.waiting.set(id, { clientId, clean, resolve, timer });
       });
       const req: Control = { t: 'takeover', id, c: clientId, e: epoch, clean, from: l.nodeId };
       await cmd.publish(controlChannel(l.keyPrefix, old), toJson(req));
-      const s = await reply;
-      const host = l.host;
-      // Whatever this node still has for the id predates the other node's copy.
-      const stale = host.session(clientId);
-      if (stale !== undefined && !stale.online && s !== undefined) {
-        stale.takeWill();
-        host.destroySession(stale);
-      }
-      if (s !== undefined && !clean) {
-        installSession(host, s);
-        l.sessionReceived();
-      }
+      await reply;
     } catch (err) {
       l.host.log?.warn({ err, clientId }, 'cluster: could not claim client id');
     }
@@ -175,15 +179,47 @@ export class Ownership {
     }
   }
 
+  /**
+   * The old node's reply: installs the session (synchronously, so that
+   * messages relayed after it on the same link find it) and ends the wait.
+   * `from`: the node that replied on its link (the move then stays gapless).
+   */
+  private replied(c: Extract<Control, { t: 'handover' }>, from: string | undefined): void {
+    const w = this.waiting.get(c.id);
+    if (w === undefined) return;
+    this.waiting.delete(c.id);
+    clearTimeout(w.timer);
+    const l = this.link;
+    const host = l.host;
+    const s = c.s;
+    try {
+      // Whatever this node still has for the id predates the other node's copy.
+      const stale = host.session(w.clientId);
+      if (stale !== undefined && !stale.online && s !== undefined) {
+        stale.takeWill();
+        host.destroySession(stale);
+      }
+      if (s !== undefined && !w.clean) {
+        const installed = installSession(host, s);
+        l.sessionReceived();
+        if (from !== undefined) l.moves.opened(installed, from, c.keys ?? []);
+      }
+    } catch (err) {
+      host.log?.warn({ err, clientId: w.clientId }, 'cluster: could not install a session');
+    }
+    w.resolve();
+  }
+
+  /** A hand-over reply that came on the link from node `from`. */
+  onLinkReply(from: string, text: string): void {
+    this.replied(fromJson(text) as Extract<Control, { t: 'handover' }>, from);
+  }
+
   /** Handles a message of this node's control channel: a take-over request or a hand-over reply. */
   onControl(text: string): void {
     const c = fromJson(text) as Control;
     if (c.t === 'handover') {
-      const w = this.waiting.get(c.id);
-      if (w === undefined) return;
-      this.waiting.delete(c.id);
-      clearTimeout(w.timer);
-      w.resolve(c.s);
+      this.replied(c, undefined);
       return;
     }
     const l = this.link;
@@ -206,6 +242,17 @@ export class Ownership {
           s.takeWill();
           for (const d of s.inflight.values()) d.group = undefined;
           for (const d of s.queued()) d.group = undefined;
+          const link = l.linkTo(c.from);
+          if (link !== undefined) {
+            // On the link, so messages still reaching the session here follow the hand-over in order.
+            const keys: string[] = [];
+            for (const d of s.inflight.values()) keys.push(l.keyOf(d.msg));
+            for (const d of s.queued()) keys.push(l.keyOf(d.msg));
+            const reply: Control = { t: 'handover', id: c.id, s: state, keys };
+            link.send(DataKind.Handover, Buffer.from(toJson(reply)));
+            l.moves.relay(s, c.from);
+            return;
+          }
         }
         host.destroySession(s);
       }
@@ -238,7 +285,7 @@ export class Ownership {
   stop(): void {
     for (const w of this.waiting.values()) {
       clearTimeout(w.timer);
-      w.resolve(undefined);
+      w.resolve();
     }
     this.waiting.clear();
   }

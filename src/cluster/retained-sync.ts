@@ -60,9 +60,9 @@ export class RetainedSync {
   }
 
   /** A local publish changed a retained message: store it in Redis and tell every node. */
-  changed(cmd: Redis, msg: Message, failed: () => void): void {
+  changed(cmd: Redis, msg: Message, key: string, failed: () => void): void {
     const packet = encodeMessage(msg);
-    const f = frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet);
+    const f = frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet, key);
     this.lastMsg = msg;
     this.lastPacket = packet;
     this.lastFrame = f;
