@@ -28,7 +28,7 @@ export interface AdminOptions {
 export interface AdminAddress {
   host: string;
   port: number;
-  /** Base URL, e.g. http://127.0.0.1:8080/ */
+  /** Base URL, e.g. http://127.0.0.1:8088/ */
   url: string;
 }
 

@@ -1,6 +1,7 @@
 /** The broker as its listeners see it (transport/ knows only the acceptor interface). */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { listenerPort, newConnectionLine } from '../log/mosquitto-lines.js';
 import type { ConnectionAcceptor } from '../transport/acceptor.js';
 import { ConnectionRate } from '../transport/connection-rate.js';
 import type {
@@ -25,6 +26,10 @@ export function brokerAcceptor(
   const rate = new ConnectionRate();
   return {
     handleConnection(socket, info) {
+      if (broker.options.connectionMessages)
+        broker.log?.info(
+          newConnectionLine(info.remoteAddress, info.remotePort, listenerPort(info.listener)),
+        );
       broker.handleConnection(socket, info);
     },
     admitConnection(address) {

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { Cluster } from '../cluster/cluster.js';
+import { clientGoneLine, listenerOpenedLines } from '../log/mosquitto-lines.js';
 import { type QoS, ReasonCode } from '../protocol/constants.js';
 import { forwardableProperties } from '../protocol/hop-properties.js';
 import type {
@@ -236,7 +237,7 @@ export class Broker extends EventEmitter {
       const listener = await openListener(this.#acceptor, l);
       this.#openListeners.push(listener);
       const a = listener.address();
-      this.log?.info(`Opening ${a.protocol} listen socket on ${a.host}:${a.port}.`);
+      this.log?.info(listenerOpenedLines(a.protocol, a.host, a.port));
     }
     this.#sys.start();
     const addrs = this.addresses();
@@ -406,10 +407,7 @@ export class Broker extends EventEmitter {
     s.connectionsTotal++;
     if (s.connected > s.maximumConnected) s.maximumConnected = s.connected;
     const c = ch.client!;
-    if (this.options.connectionMessages)
-      this.log?.info(
-        `New ${ch.bridge ? 'bridge' : 'client'} connected from ${c.remoteAddress}:${c.remotePort} as ${c.clientId} (p${c.protocolVersion}, c${ch.session!.expiryInterval === 0 ? 1 : 0}, k${ch.keepalive}${c.username !== undefined ? `, u'${c.username}'` : ''}).`,
-      );
+    // "New client connected" was logged before the CONNACK (see channel/connect.ts).
     if (this.listenerCount('clientConnected') > 0) this.emit('clientConnected', c, sessionPresent);
   }
 
@@ -417,8 +415,7 @@ export class Broker extends EventEmitter {
   onClientDisconnected(ch: Channel, will: Will | undefined, reason: string): void {
     this.stats.connected--;
     const c = ch.client!;
-    if (this.options.connectionMessages)
-      this.log?.info(`Client ${c.clientId} disconnected: ${reason}.`);
+    if (this.options.connectionMessages) this.log?.info(clientGoneLine(c.clientId, reason));
     this.#registry.detach(ch.session!, c, will, this.now);
     if (this.listenerCount('clientDisconnected') > 0) this.emit('clientDisconnected', c, reason);
   }

@@ -1,5 +1,10 @@
 import type { Duplex } from 'node:stream';
 import {
+  closedBeforeConnectLine,
+  protocolErrorLine,
+  recipientName,
+} from '../log/mosquitto-lines.js';
+import {
   ConnackReturnCode,
   PacketType,
   type ProtocolVersion,
@@ -239,7 +244,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   /** Decoder callback: one whole packet. */
   onPacket(packet: Packet): void {
     this.broker.stats.packetsReceived++;
-    if (this.broker.packetLog)
+    // Mosquitto logs no "Received CONNECT": its "New client connected" line says it all.
+    if (this.broker.packetLog && packet.type !== PacketType.CONNECT)
       this.broker.log?.debug(describePacket('Received', this.clientId || '(unknown)', packet));
     // AUTH packets drive a running exchange, so they never wait in the backlog.
     if (
@@ -369,7 +375,13 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   /** Encodes and queues any packet in this connection's protocol version. */
   send(packet: Packet): void {
     if (this.broker.packetLog)
-      this.broker.log?.debug(describePacket('Sending', this.clientId, packet));
+      this.broker.log?.debug(
+        describePacket(
+          'Sending',
+          recipientName(packet, this.clientId, this.info.remoteAddress),
+          packet,
+        ),
+      );
     this.write(encode(packet, this.version));
   }
 
@@ -426,8 +438,9 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     if (err.reasonCode === ReasonCode.PacketTooLarge) b.stats.packetsTooLarge++;
     b.log?.info(
       { clientId: this.clientId, remote: this.info.remoteAddress, reasonCode: err.reasonCode },
-      `protocol error: ${err.message}`,
+      protocolErrorLine(this.clientId),
     );
+    b.log?.debug(`Protocol error from ${this.info.remoteAddress}: ${err.message}.`);
     if (this.state === State.Connecting || this.state === State.Authenticating) {
       if (err.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
         // [MQTT-3.1.2-2] unacceptable protocol level: CONNACK 0x01 (v3) / 0x84 (v5), then close.
@@ -493,6 +506,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   /** Socket `close` handler. */
   onSocketClose(): void {
     if (this.state !== State.Closed) {
+      if (this.session === undefined && this.broker.options.connectionMessages)
+        this.broker.log?.info(closedBeforeConnectLine());
       this.state = State.Closed;
       this.decoder.destroy();
       this.detach();

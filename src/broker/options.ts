@@ -8,6 +8,7 @@ import type { Properties } from '../protocol/properties.js';
 import type { PersistenceOptions } from '../store/store.js';
 import type { ConnectionInfo } from '../transport/connection-info.js';
 import type { TransportListenerOptions } from '../transport/listener-options.js';
+import { VERSION } from '../version.js';
 import type { AuthMethod } from './enhanced-auth.js';
 import type { RedirectOptions } from './redirect.js';
 
@@ -144,7 +145,7 @@ export interface BrokerOptions {
   maxTopicAlias?: number;
   /** Shared subscription distribution strategy. Default round_robin. */
   sharedSubscriptionStrategy?: 'round_robin' | 'random' | 'sticky' | 'hash_clientid' | 'hash_topic';
-  /** Version string published on $SYS/broker/version. */
+  /** Version published on $SYS/broker/version as "heron version X". Default: Heron's package version. */
   version?: string;
   /** Log each client connect and disconnect (connection_messages). Default true. */
   connectionMessages?: boolean;
@@ -240,7 +241,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     receiveMaximum: o.receiveMaximum ?? 65535,
     maxTopicAlias: o.maxTopicAlias ?? 10,
     sharedSubscriptionStrategy: o.sharedSubscriptionStrategy ?? 'round_robin',
-    version: o.version ?? 'heron',
+    version: o.version ?? VERSION,
     connectionRateLimit: o.connectionRateLimit ?? 0,
     connectionMessages: o.connectionMessages ?? true,
     passwordFile: o.passwordFile,

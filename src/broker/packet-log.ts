@@ -1,10 +1,12 @@
+import { filterLines, publishDetails } from '../log/mosquitto-lines.js';
 import { PacketType, PacketTypeName } from '../protocol/constants.js';
 import type { Packet } from '../protocol/packets.js';
 
 /**
- * Mosquitto-style one-line descriptions of packets for verbose (-v) logs,
- * e.g. "Received PUBLISH from sensor-1 (d0, q1, r0, m1, 'home/garden/fountain/2', ... (12 bytes))".
- * Only called when debug logging is on.
+ * Mosquitto-style descriptions of packets for verbose (-v) logs, in Mosquitto 2.0's
+ * words, e.g. "Received PUBLISH from sensor-1 (d0, q1, r0, m1, 'home/garden/fountain/2', ... (12 bytes))"
+ * or "Sending PUBACK to sensor-1 (m1, rc0)". SUBSCRIBE and UNSUBSCRIBE add one line
+ * per filter. Only called when debug logging is on.
  */
 export function describePacket(
   direction: 'Received' | 'Sending',
@@ -12,19 +14,28 @@ export function describePacket(
   p: Packet,
 ): string {
   const name = PacketTypeName[p.type] ?? `type ${p.type}`;
-  const who = `${direction} ${name} ${direction === 'Received' ? 'from' : 'to'} ${clientId}`;
+  const sending = direction === 'Sending';
+  const who = `${direction} ${name} ${sending ? 'to' : 'from'} ${clientId}`;
   switch (p.type) {
     case PacketType.PUBLISH:
-      return `${who} (d${p.dup ? 1 : 0}, q${p.qos}, r${p.retain ? 1 : 0}, m${p.packetId}, '${p.topic}', ... (${p.payload.length} bytes))`;
+      return `${who} ${publishDetails(p.dup, p.qos, p.retain, p.packetId, p.topic, p.payload.length)}`;
     case PacketType.CONNACK:
       return `${who} (${p.sessionPresent ? 1 : 0}, ${p.reasonCode})`;
     case PacketType.PUBACK:
+      return sending
+        ? `${who} (m${p.packetId}, rc${p.reasonCode})`
+        : `${who} (Mid: ${p.packetId}, RC:${p.reasonCode})`;
     case PacketType.PUBREC:
+      return sending ? `${who} (m${p.packetId}, rc${p.reasonCode})` : `${who} (Mid: ${p.packetId})`;
     case PacketType.PUBREL:
+      return sending ? `${who} (m${p.packetId})` : `${who} (Mid: ${p.packetId})`;
     case PacketType.PUBCOMP:
-      return `${who} (Mid: ${p.packetId}, RC:${p.reasonCode})`;
+      return sending
+        ? `${who} (m${p.packetId})`
+        : `${who} (Mid: ${p.packetId}, RC:${p.reasonCode})`;
     case PacketType.SUBSCRIBE:
-      return `${who}\n${p.subscriptions.map((s) => `\t${s.topic} (QoS ${s.qos})`).join('\n')}`;
+    case PacketType.UNSUBSCRIBE:
+      return `${who}\n${filterLines(clientId, p)}`;
     case PacketType.DISCONNECT:
       return p.reasonCode === 0 ? who : `${who} (${p.reasonCode})`;
     default:
@@ -42,5 +53,5 @@ export function describePublishOut(
   topic: string,
   bytes: number,
 ): string {
-  return `Sending PUBLISH to ${clientId} (d${dup ? 1 : 0}, q${qos}, r${retain ? 1 : 0}, m${packetId}, '${topic}', ... (${bytes} bytes))`;
+  return `Sending PUBLISH to ${clientId} ${publishDetails(dup, qos, retain, packetId, topic, bytes)}`;
 }

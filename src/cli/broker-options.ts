@@ -227,11 +227,7 @@ export function pluginAuthFingerprint(cfg: HeronConfig): string {
 }
 
 /** Log settings from log_dest / log_type / log_timestamp and -v; `topicSink` receives log_dest topic lines. */
-export function logSettingsFromConfig(
-  cfg: HeronConfig,
-  isTty: boolean,
-  topicSink?: TopicLogSink,
-): LogSettings {
+export function logSettingsFromConfig(cfg: HeronConfig, topicSink?: TopicLogSink): LogSettings {
   const types = new Set(cfg.log.types);
   let level: LogSettings['level'] = 'silent';
   if (types.has('error')) level = 'error';
@@ -250,7 +246,8 @@ export function logSettingsFromConfig(
   return {
     level,
     destinations,
-    format: cfg.verbose || isTty ? 'text' : 'json',
+    // Text unless log_format json: the same lines whether or not stderr is a terminal.
+    format: cfg.log.format,
     timestamp: cfg.log.timestamp,
     timestampFormat: cfg.log.timestampFormat,
   };

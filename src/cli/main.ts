@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/config-error.js';
 import { serve } from './serve.js';
+import { CONFIG_ERROR_EXIT, StartupError } from './startup-error.js';
 
 /** Subcommands, loaded on demand so the broker starts without loading client code. */
 const SUBCOMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
@@ -23,9 +24,11 @@ export async function main(argv: string[]): Promise<void> {
     const code = await serve(argv);
     if (code >= 0) process.exitCode = code;
   } catch (err) {
+    // Mosquitto's exit statuses: scripts and service managers tell failures apart by them.
+    if (err instanceof StartupError) process.exit(err.exitCode);
     if (err instanceof ConfigError) {
       process.stderr.write(`Error: ${err.message}\n`);
-      process.exit(1);
+      process.exit(CONFIG_ERROR_EXIT);
     }
     process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

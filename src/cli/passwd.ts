@@ -121,18 +121,18 @@ async function promptPassword(io: PasswdIO): Promise<{ password?: string; code: 
     io.stdout.write('Password: ');
     const first = await reader.readLine();
     if (first === undefined || first === '') {
-      io.stderr.write('Error: no password given.\n');
+      io.stderr.write('Error: Empty password.\n');
       return { code: 1 };
     }
     io.stdout.write('\nReenter password: ');
     const second = await reader.readLine();
     if (second === undefined || second === '') {
-      io.stderr.write('\nError: no password given.\n');
+      io.stderr.write('Error: Empty password.\n');
       return { code: 1 };
     }
     io.stdout.write('\n');
     if (first !== second) {
-      io.stderr.write('Error: the two passwords differ.\n');
+      io.stderr.write('Error: Passwords do not match.\n');
       return { code: 2 };
     }
     return { password: first, code: 0 };
@@ -182,27 +182,27 @@ function parseArgs(argv: string[], io: PasswdIO): PasswdArgs | number {
     const arg = argv[i];
     if (arg === '-H') {
       const value = argv[++i];
-      if (value === undefined) return fail(io, '-H needs a hash algorithm.');
+      if (value === undefined) return fail(io, '-H argument given but not enough other arguments.');
       if (value !== 'sha512' && value !== 'sha512-pbkdf2') {
-        return fail(io, `unknown hash algorithm '${value}' (use sha512-pbkdf2 or sha512).`);
+        return fail(io, `Unknown hash type '${value}'`);
       }
       algorithm = value;
     } else if (arg === '-I') {
       const value = argv[++i];
-      if (value === undefined) return fail(io, '-I needs an iteration count.');
+      if (value === undefined) return fail(io, '-I argument given but not enough other arguments.');
       // Like atoi: leading digits count, anything else is zero.
       iterations = Number.parseInt(value, 10) || 0;
-      if (iterations < 1) return fail(io, 'the iteration count must be at least 1.');
+      if (iterations < 1) return fail(io, 'Number of iterations must be > 0.');
     } else if (arg === '-b') batch = true;
     else if (arg === '-c') create = true;
     else if (arg === '-D') remove = true;
     else if (arg === '-U') upgrade = true;
     else break;
   }
-  if (create && remove) return fail(io, '-c and -D are mutually exclusive.');
-  if (create && upgrade) return fail(io, '-c and -U are mutually exclusive.');
-  if (remove && upgrade) return fail(io, '-D and -U are mutually exclusive.');
-  if (remove && batch) return fail(io, '-b and -D are mutually exclusive.');
+  if (create && remove) return fail(io, '-c and -D cannot be used together.');
+  if (create && upgrade) return fail(io, '-c and -U cannot be used together.');
+  if (remove && upgrade) return fail(io, '-D and -U cannot be used together.');
+  if (remove && batch) return fail(io, '-b and -D cannot be used together.');
   const rest = argv.slice(i);
   const args: PasswdArgs = {
     algorithm,
@@ -220,15 +220,16 @@ function parseArgs(argv: string[], io: PasswdIO): PasswdArgs | number {
       return fail(
         io,
         batch
-          ? '-c needs a password file, a username and a password (with -b).'
-          : '-c needs a password file and a username.',
+          ? '-c argument given but password file, username, or password missing.'
+          : '-c argument given but password file or username missing.',
       );
     }
     if (batch) args.password = rest[2];
   } else if (remove) {
-    if (rest.length < 2) return fail(io, '-D needs a password file and a username.');
+    if (rest.length < 2)
+      return fail(io, '-D argument given but password file or username missing.');
   } else if (upgrade) {
-    if (rest.length !== 1) return fail(io, '-U needs exactly one argument, the password file.');
+    if (rest.length !== 1) return fail(io, '-U argument given but password file missing.');
   } else if (batch && rest.length === 3) {
     args.password = rest[2];
   } else if (batch || rest.length !== 2) {
@@ -238,15 +239,15 @@ function parseArgs(argv: string[], io: PasswdIO): PasswdArgs | number {
   const username = args.username;
   if (username !== undefined) {
     if (username.length > MAX_FIELD)
-      return fail(io, 'the username must be at most 65535 characters.');
+      return fail(io, 'Username must be less than 65536 characters long.');
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
     if (/[\u0000-\u001f\u007f]/.test(username)) {
-      return fail(io, 'the username must not contain control characters.');
+      return fail(io, 'Username must not contain control characters.');
     }
-    if (username.includes(':')) return fail(io, "the username must not contain ':'.");
+    if (username.includes(':')) return fail(io, "Username must not contain the ':' character.");
   }
   if (args.password !== undefined && args.password.length > MAX_FIELD) {
-    return fail(io, 'the password must be at most 65535 characters.');
+    return fail(io, 'Password must be less than 65536 characters long.');
   }
   return args;
 }
@@ -260,7 +261,11 @@ async function givenOrPrompted(args: PasswdArgs, io: PasswdIO): Promise<string |
 
 function errorText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  return e.code === 'ENOENT' ? 'no such file' : e.message;
+  // strerror's words, as mosquitto_passwd prints them.
+  if (e.code === 'ENOENT') return 'No such file or directory';
+  if (e.code === 'EACCES') return 'Permission denied';
+  if (e.code === 'EISDIR') return 'Is a directory';
+  return e.message;
 }
 
 /**
@@ -282,7 +287,7 @@ export async function passwdMain(
     try {
       await writeFileAtomic(args.file, `${args.username}:${hash(password)}\n`);
     } catch (err) {
-      return fail(io, `cannot write password file ${args.file}: ${errorText(err)}.`);
+      return fail(io, `Unable to open file ${args.file} for writing. ${errorText(err)}.`);
     }
     return 0;
   }
@@ -291,19 +296,19 @@ export async function passwdMain(
   try {
     text = await readFile(args.file, 'utf8');
   } catch (err) {
-    return fail(io, `cannot open password file ${args.file}: ${errorText(err)}.`);
+    return fail(io, `Unable to open password file ${args.file}. ${errorText(err)}.`);
   }
   let edit: PasswordFileEdit;
   try {
     edit = PasswordFileEdit.parse(text, args.file);
   } catch (err) {
-    if (err instanceof AuthFileError) return fail(io, `${err.message}.`);
+    if (err instanceof AuthFileError) return fail(io, `Corrupt password file at line ${err.line}.`);
     throw err;
   }
 
   if (args.remove) {
     if (!edit.deleteUser(args.username!)) {
-      io.stderr.write(`Warning: user ${args.username} is not in the password file.\n`);
+      io.stderr.write(`Warning: User ${args.username} not found in password file.\n`);
       return 1;
     }
   } else if (args.upgrade) {
@@ -316,7 +321,7 @@ export async function passwdMain(
   try {
     await writeFileAtomic(args.file, edit.toString());
   } catch (err) {
-    return fail(io, `cannot write password file ${args.file}: ${errorText(err)}.`);
+    return fail(io, `Unable to open file ${args.file} for writing. ${errorText(err)}.`);
   }
   return 0;
 }

@@ -1,17 +1,19 @@
 /** `heron pub`: publish one message, a file, stdin or stdin lines, like mosquitto_pub. */
 import { createInterface } from 'node:readline';
 import { connect, type MqttClient, type PublishOptions } from '../client/client.js';
+import { PublishError, reasonCodeText } from '../client/errors.js';
+import type { ClientToolConfig } from './client-args.js';
+import { clientOptionsFor } from './client-options.js';
+import { debugTracer } from './debug-trace.js';
+import { readPayload } from './message-source.js';
 import {
-  type ClientToolConfig,
   COMMON_USAGE,
-  clientOptionsFor,
   connectErrorText,
-  debugTracer,
+  connectExitCode,
   parseOrReport,
   type ToolIO,
   toolStreams,
-} from './client-args.js';
-import { readPayload } from './message-source.js';
+} from './tool-io.js';
 
 const USAGE = `heron pub: publish a message and exit.
 
@@ -44,34 +46,48 @@ export async function pubMain(argv: string[], io: ToolIO = {}): Promise<number> 
     if (!cfg.quiet) err(`Error: Unable to read message: ${(e as Error).message}\n`);
     return 1;
   }
-  let client: MqttClient | undefined;
-  const trace = cfg.debug ? debugTracer(out, () => client?.clientId ?? '') : undefined;
+  const clientOptions = clientOptionsFor(cfg);
+  if (cfg.debug) clientOptions.trace = debugTracer('pub', out, clientOptions.clientId ?? '');
+  let c: MqttClient;
   try {
-    client = await connect(clientOptionsFor(cfg, trace));
+    c = await connect(clientOptions);
   } catch (e) {
-    if (!cfg.quiet) err(connectErrorText(e));
-    return 1;
+    if (!cfg.quiet) err(connectErrorText(e, 'pub', cfg.protocolVersion));
+    return connectExitCode(e);
   }
-  const c = client;
   const topic = cfg.topics[0];
   const options: PublishOptions = {
     qos: cfg.qos,
     retain: cfg.retain,
     properties: cfg.properties.publish,
   };
-  const acks: Array<Promise<unknown>> = [];
+  const acks: Array<Promise<void>> = [];
   let failed: Error | undefined;
-  const track = (p: Promise<unknown>): void => {
+  // A refused publish is a warning, as in mosquitto_pub: the others still go out, exit 0.
+  const track = (body: Buffer | string): void => {
     acks.push(
-      p.catch((e: Error) => {
-        failed ??= e;
+      new Promise<void>((resolve) => {
+        try {
+          c.send(topic, body, options, (e, packet) => {
+            if (e instanceof PublishError) {
+              if (!cfg.quiet)
+                err(
+                  `Warning: Publish ${packet.packetId} failed: ${reasonCodeText(e.reasonCode)}.\n`,
+                );
+            } else if (e !== undefined) failed ??= e;
+            resolve();
+          });
+        } catch (e) {
+          failed ??= e as Error;
+          resolve();
+        }
       }),
     );
   };
   try {
     if (payload !== undefined) {
       for (let i = 0; i < cfg.repeat; i++) {
-        track(c.publish(topic, payload, options));
+        track(payload);
         if (cfg.repeatDelay > 0 && i < cfg.repeat - 1) {
           await Promise.all(acks);
           await sleep(cfg.repeatDelay * 1000);
@@ -81,7 +97,7 @@ export async function pubMain(argv: string[], io: ToolIO = {}): Promise<number> 
       const lines = createInterface({ input: stdin, crlfDelay: Number.POSITIVE_INFINITY });
       for await (const line of lines) {
         if (!c.connected && c.state === 'closed') break;
-        track(c.publish(topic, line, options));
+        track(line);
       }
     }
     await Promise.all(acks);

@@ -1,15 +1,11 @@
 /** `heron rr`: publish a request and print the first response, like mosquitto_rr (v5 request/response). */
+import { PublishError } from '../client/errors.js';
 import { renderMessage } from '../client/format.js';
 import type { PublishPacket } from '../protocol/packets.js';
-import {
-  COMMON_USAGE,
-  clientOptionsFor,
-  debugTracer,
-  parseOrReport,
-  type ToolIO,
-  toolStreams,
-} from './client-args.js';
+import { clientOptionsFor } from './client-options.js';
+import { debugTracer } from './debug-trace.js';
 import { readPayload } from './message-source.js';
+import { COMMON_USAGE, parseOrReport, type ToolIO, toolStreams } from './tool-io.js';
 import { WaitingRun } from './waiting-run.js';
 
 const USAGE = `heron rr: publish a request and wait for the response (MQTT v5 request/response).
@@ -38,14 +34,15 @@ export async function rrMain(argv: string[], io: ToolIO = {}): Promise<number> {
     if (!cfg.quiet) err(`Error: Unable to read message: ${(e as Error).message}\n`);
     return 1;
   }
-  const run = new WaitingRun(cfg, io.signal, err);
-  const trace = cfg.debug ? debugTracer(out, () => run.client?.clientId ?? '') : undefined;
-  const c = await run.connect(clientOptionsFor(cfg, trace));
+  const run = new WaitingRun('rr', cfg, io.signal, err);
+  const options = clientOptionsFor(cfg);
+  if (cfg.debug) options.trace = debugTracer('rr', out, options.clientId ?? '');
+  const c = await run.connect(options);
   if (c === undefined) return run.exit;
   const responseTopic = cfg.responseTopic!;
   c.on('message', (_topic: string, _payload: Buffer, packet: PublishPacket) => {
     if (run.finished || (cfg.noRetained && packet.retain)) return;
-    out(renderMessage(cfg.output, packet));
+    out(renderMessage(cfg.output, packet, undefined, err));
     run.finish(0);
   });
   c.on('end', () => run.finish(1));
@@ -57,7 +54,12 @@ export async function rrMain(argv: string[], io: ToolIO = {}): Promise<number> {
     if (run.allDenied(codes)) return run.exit;
     const properties =
       c.protocolVersion === 5 ? { ...cfg.properties.publish, responseTopic } : undefined;
-    await c.publish(cfg.topics[0], payload, { qos: cfg.qos, retain: false, properties });
+    // A refused request is not reported: like mosquitto_rr, wait for a response until -W.
+    await c
+      .publish(cfg.topics[0], payload, { qos: cfg.qos, retain: false, properties })
+      .catch((e: unknown) => {
+        if (!(e instanceof PublishError)) throw e;
+      });
   } catch (e) {
     run.fail(e);
   }

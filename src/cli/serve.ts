@@ -9,6 +9,7 @@ import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js'
 import { listenerSummary } from '../config/listener-info.js';
 import type { HeronConfig } from '../config/types.js';
 import { createLogger, TopicLogSink } from '../log/logger.js';
+import { lifecycleLine } from '../log/mosquitto-lines.js';
 import {
   brokerOptionsFromConfig,
   listenerOptions,
@@ -16,6 +17,8 @@ import {
   pluginAuthFingerprint,
   pluginAuthFromConfig,
 } from './broker-options.js';
+import { dropPrivileges } from './privileges.js';
+import { describeStartupFailure, StartupError, strerror } from './startup-error.js';
 import { VERSION } from './version.js';
 
 /** A running broker process: what SIGHUP and SIGTERM act on. */
@@ -32,11 +35,7 @@ export interface RunningBroker {
 }
 
 /** Starts a broker from command-line flags (the `heron` command without a subcommand). */
-export async function serve(
-  argv: string[],
-  out = process.stdout,
-  err = process.stderr,
-): Promise<number> {
+export async function serve(argv: string[], out = process.stdout): Promise<number> {
   const args = parseBrokerArgs(argv);
   if (args.help) {
     out.write(
@@ -62,20 +61,22 @@ export async function serve(
   // opens or listeners bind still ends in a clean shutdown, not a killed process.
   const signals = installSignalHandlers();
   const config = await resolveConfig(args);
-  signals.attach(await startFromConfig(config, err));
+  const running = await startFromConfig(config);
+  // Only the heron process itself changes user, never an application embedding startFromConfig.
+  if (!dropPrivileges(config.user, running.log)) {
+    await running.stop();
+    throw new StartupError('unable to drop privileges', 1);
+  }
+  signals.attach(running);
   return -1; // keep running
 }
 
 /** Builds, starts and logs a broker for a resolved configuration. */
-export async function startFromConfig(
-  config: HeronConfig,
-  err: NodeJS.WritableStream = process.stderr,
-): Promise<RunningBroker> {
-  const isTty = Boolean((err as NodeJS.WriteStream).isTTY);
+export async function startFromConfig(config: HeronConfig): Promise<RunningBroker> {
   // log_dest topic: log lines become $SYS/broker/log/<X> messages once the broker exists.
   const topicSink = new TopicLogSink();
-  let log = createLogger(logSettingsFromConfig(config, isTty, topicSink));
-  log.info(`heron version ${VERSION} starting`);
+  let log = createLogger(logSettingsFromConfig(config, topicSink));
+  log.info(lifecycleLine(VERSION, 'starting'));
   for (const w of config.warnings)
     log.warn(`${w.file ? `${w.file}:${w.line}: ` : ''}${w.option}: ${w.message}`);
   if (config.localOnly) {
@@ -108,15 +109,12 @@ export async function startFromConfig(
   try {
     await broker.listen();
   } catch (e) {
-    const x = e as NodeJS.ErrnoException;
-    const what =
-      x.syscall === 'listen' || x.code === 'EADDRINUSE' || x.code === 'EACCES'
-        ? 'unable to open listener'
-        : 'unable to start';
-    log.error(`Error: ${what}: ${x.message}`);
+    // Reported here once; the entry point only exits with the code.
+    const failure = describeStartupFailure(e, config);
+    log.error(failure.message);
     await broker.close();
     await dbAuth?.close();
-    throw e;
+    throw new StartupError(failure.message, failure.exitCode, { cause: e });
   }
   for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
   let admin: AdminServer | undefined;
@@ -128,9 +126,10 @@ export async function startFromConfig(
         token: config.admin.token,
       });
     } catch (e) {
-      log.error(`Error: unable to open the admin listener: ${(e as Error).message}`);
+      const message = `Error: unable to open the admin listener: ${strerror(e)}`;
+      log.error(message);
       await broker.close();
-      throw e;
+      throw new StartupError(message, 1, { cause: e });
     }
     log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
   }
@@ -138,6 +137,7 @@ export async function startFromConfig(
   for (const id of discardUnconfiguredBridges(broker, config.bridges))
     log.warn(`Discarding the stored messages of bridge local client ${id}: no longer configured.`);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
+  log.info(lifecycleLine(VERSION, 'running'));
   const running: RunningBroker = {
     broker,
     config,
@@ -157,7 +157,7 @@ export async function startFromConfig(
                 version: false,
               })
             : config;
-        log = createLogger(logSettingsFromConfig(fresh, isTty, topicSink));
+        log = createLogger(logSettingsFromConfig(fresh, topicSink));
         broker.setLogger(log);
         dbAuth?.setLogger(log);
         fresh.listeners
@@ -177,7 +177,7 @@ export async function startFromConfig(
       }
     },
     async stop() {
-      log.info('heron version %s terminating', VERSION);
+      log.info(lifecycleLine(VERSION, 'terminating'));
       await stopBridges(bridges);
       await admin?.close();
       await broker.close();
@@ -191,22 +191,7 @@ export async function startFromConfig(
       }
     },
   };
-  dropPrivileges(config, log);
   return running;
-}
-
-function dropPrivileges(config: HeronConfig, log: Logger): void {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return;
-  // Only when `user` is written in the file: dropping to the default 'mosquitto'
-  // user would make a data directory created by root unwritable.
-  if (!config.userExplicit) return;
-  try {
-    process.setgid?.(config.user);
-    process.setuid?.(config.user);
-    log.info(`Dropped privileges to user ${config.user}.`);
-  } catch (e) {
-    log.warn(`Unable to drop privileges to '${config.user}': ${(e as Error).message}`);
-  }
 }
 
 /** Signal handling that exists before the broker does; `attach` hands it the running broker. */

@@ -4,7 +4,9 @@
  */
 import { connect, type MqttClient } from '../client/client.js';
 import type { ClientOptions } from '../client/options.js';
-import { type ClientToolConfig, connectErrorText } from './client-args.js';
+import type { ClientToolConfig } from './client-args.js';
+import type { ClientTool } from './tool-flags.js';
+import { connectErrorText, connectExitCode } from './tool-io.js';
 
 /** Exit code when -W expires (mosquitto_sub's and mosquitto_rr's). */
 export const TIMEOUT_EXIT_CODE = 27;
@@ -22,6 +24,7 @@ export class WaitingRun {
   private readonly onAbort = (): void => this.finish(0);
 
   constructor(
+    private readonly tool: ClientTool,
     private readonly cfg: ClientToolConfig,
     private readonly signal: AbortSignal | undefined,
     private readonly err: (chunk: string) => void,
@@ -54,8 +57,9 @@ export class WaitingRun {
     try {
       c = await connect(options);
     } catch (e) {
-      if (!this.finished && !this.cfg.quiet) this.err(connectErrorText(e));
-      this.finish(1);
+      if (!this.finished && !this.cfg.quiet)
+        this.err(connectErrorText(e, this.tool, this.cfg.protocolVersion));
+      this.finish(connectExitCode(e));
       return undefined;
     }
     this.client = c;

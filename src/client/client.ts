@@ -8,130 +8,50 @@
  * transport. `publish()` is the convenient promise form of the same thing.
  */
 import { EventEmitter } from 'node:events';
-import { PacketType, type ProtocolVersion, type QoS } from '../protocol/constants.js';
+import { PacketType, type ProtocolVersion } from '../protocol/constants.js';
 import { Decoder, type PacketSink } from '../protocol/decoder.js';
-import { encode, encodePublish } from '../protocol/encoder.js';
+import { encode } from '../protocol/encoder.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type {
-  AckPacketBase,
   ConnackPacket,
-  DisconnectPacket,
   Packet,
   PublishPacket,
-  SubackPacket,
   SubscribePacket,
-  Subscription,
-  UnsubackPacket,
   UnsubscribePacket,
   Will,
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
-import { isValidTopicFilter, isValidTopicName } from '../protocol/topic.js';
+import type {
+  ClientEvents,
+  ClientState,
+  PublishAck,
+  PublishCallback,
+  PublishOptions,
+  SubscribeOptions,
+  SubscriptionRequest,
+} from './client-types.js';
 import {
   ClientClosedError,
   ClientTimeoutError,
   ConnackError,
   connackMessage,
-  PublishError,
   reasonCodeText,
 } from './errors.js';
+import { KeepAlive } from './keepalive.js';
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './options.js';
-import { PacketIdMap } from './packet-ids.js';
+import { Outbox } from './outbox.js';
+import { Entry, publishPacket, Step, subscribePacket } from './outgoing.js';
 import { type ClientTransport, openTransport, type TransportHandler } from './transport.js';
 
-/** Options of one publish. Reuse one object across calls on hot paths. */
-export interface PublishOptions {
-  qos?: QoS;
-  retain?: boolean;
-  /** v5 PUBLISH properties (messageExpiryInterval, responseTopic, userProperties, ...). */
-  properties?: Properties;
-}
-
-/**
- * Completion of a `send()`: err is set when the publish failed or the client closed first;
- * `tag` is the value given to `send()` (lets one shared callback find its own record).
- */
-export type PublishCallback = (err: Error | undefined, packet: PublishPacket, tag: unknown) => void;
-
-/** Acknowledgement that completed a QoS 1 (PUBACK) or QoS 2 (PUBCOMP) publish. */
-export type PublishAck = AckPacketBase & { type: number };
-
-/** Options applied to every filter of one `subscribe()` call (a filter object can override them). */
-export interface SubscribeOptions {
-  qos?: QoS;
-  /** v5: don't receive own publishes. */
-  noLocal?: boolean;
-  /** v5: keep the retain flag as published. */
-  retainAsPublished?: boolean;
-  /** v5: 0 send retained on subscribe, 1 only for new subscriptions, 2 never. */
-  retainHandling?: 0 | 1 | 2;
-  /** v5 SUBSCRIBE properties (subscriptionIdentifiers, userProperties). */
-  properties?: Properties;
-}
-
-/** A filter with its own options, for `subscribe([...])`. */
-export type SubscriptionRequest = { topic: string } & Omit<SubscribeOptions, 'properties'>;
-
-/** Lifecycle of the client. */
-export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-/** Events and listener signatures of {@link MqttClient}. */
-export interface ClientEvents {
-  message: [topic: string, payload: Buffer, packet: PublishPacket];
-  connect: [connack: ConnackPacket];
-  /** The connection was lost or closed (a reconnect may follow). */
-  close: [];
-  /** The client is finished: ended by the caller, or lost with reconnect disabled. */
-  end: [];
-  /** Transport, protocol or refused-connection errors after the first connect. */
-  error: [err: Error];
-  /** A reconnect attempt is starting. */
-  reconnect: [attempt: number];
-  /** The server sent a v5 DISCONNECT. */
-  disconnect: [packet: DisconnectPacket];
-  /** The transport drained after `needDrain` was true. */
-  drain: [];
-}
-
-enum Entry {
-  Publish = 0,
-  Subscribe = 1,
-  Unsubscribe = 2,
-}
-
-/** States of an outgoing QoS>0 publish. */
-enum Step {
-  AwaitPuback = 1,
-  AwaitPubrec = 2,
-  AwaitPubcomp = 3,
-}
-
-interface OutgoingPublish {
-  kind: Entry.Publish;
-  packet: PublishPacket;
-  step: Step;
-  done: PublishCallback | undefined;
-  tag: unknown;
-  resolve: ((ack: PublishAck | undefined) => void) | undefined;
-  reject: ((err: Error) => void) | undefined;
-}
-
-interface PendingRequest {
-  kind: Entry.Subscribe | Entry.Unsubscribe;
-  packet: SubscribePacket | UnsubscribePacket;
-  /** Not sent on the current connection yet. */
-  sent: boolean;
-  resolve: ((codes: number[]) => void) | undefined;
-  reject: ((err: Error) => void) | undefined;
-}
-
-type Tracked = OutgoingPublish | PendingRequest;
-
-interface QueuedQos0 {
-  buffer: Buffer;
-  packet: PublishPacket;
-  done: PublishCallback | undefined;
-}
+export type {
+  ClientEvents,
+  ClientState,
+  PublishAck,
+  PublishCallback,
+  PublishOptions,
+  SubscribeOptions,
+  SubscriptionRequest,
+} from './client-types.js';
 
 const NO_OPTIONS: PublishOptions = {};
 
@@ -150,26 +70,21 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
 
   private transport: ClientTransport | undefined;
   private decoder: Decoder;
-  private readonly tracked = new PacketIdMap<Tracked>();
-  /** QoS>0 publishes waiting for an inflight slot (or for the connection). */
-  private waiting: OutgoingPublish[] = [];
-  private waitingHead = 0;
-  private inflight = 0;
-  private quota: number;
-  private offline: QueuedQos0[] = [];
+  private readonly outbox: Outbox;
   /** Incoming QoS 2 ids received and not yet released. */
   private readonly incomingQos2 = new Set<number>();
   private readonly topicAliases = new Map<number, string>();
-  /** Granted subscriptions, replayed when a reconnect finds no session. */
-  private readonly subscriptions = new Map<string, Subscription & { properties?: Properties }>();
   private connectedOnce = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private pingOutstanding = false;
-  private missedPings = 0;
-  private sentSinceTick = false;
+  private readonly keepAlive = new KeepAlive(
+    () => this.sendPacket({ type: PacketType.PINGREQ }),
+    () => {
+      this.lastError = new ClientTimeoutError('no PINGRESP from the server');
+      this.transport?.destroy();
+    },
+  );
   private lastError: Error | undefined;
   private ending = false;
   private firstConnect:
@@ -182,9 +97,21 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
   constructor(options: string | ClientOptions) {
     super();
     this.options = resolveClientOptions(options);
+    const client = this;
     this.protocolVersion = this.options.protocolVersion;
     this.clientId = this.options.clientId;
-    this.quota = this.options.maxInflight;
+    this.outbox = new Outbox(
+      {
+        get connected() {
+          return client.state === 'connected';
+        },
+        write: (buf, packet) => this.write(buf, packet),
+        sendPacket: (p) => this.sendPacket(p),
+        sendAck: (first, type, id) => this.sendAck(first, type, id),
+      },
+      this.protocolVersion,
+      this.options.maxInflight,
+    );
     this.decoder = new Decoder(this, { protocolVersion: this.protocolVersion });
     const will = this.options.will;
     this.will =
@@ -217,12 +144,12 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
 
   /** QoS 1/2 publishes sent and not yet fully acknowledged. */
   get inflightCount(): number {
-    return this.inflight;
+    return this.outbox.inflightCount;
   }
 
   /** Publishes held back: waiting for an inflight slot, or for the connection. */
   get queuedCount(): number {
-    return this.waiting.length - this.waitingHead + this.offline.length;
+    return this.outbox.queuedCount;
   }
 
   /** Bytes written but not yet taken by the kernel; compare with a limit for backpressure. */
@@ -280,89 +207,8 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     tag?: unknown,
   ): void {
     if (this.state === 'closed' || this.ending) throw new ClientClosedError();
-    const aliased = options.properties?.topicAlias !== undefined;
-    if (!(topic === '' && aliased) && !isValidTopicName(topic)) {
-      throw new TypeError(`invalid topic name '${topic}'`);
-    }
-    const qos = options.qos ?? 0;
-    const packet: PublishPacket = {
-      type: PacketType.PUBLISH,
-      topic,
-      payload:
-        typeof payload === 'string'
-          ? Buffer.from(payload)
-          : Buffer.isBuffer(payload)
-            ? payload
-            : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-      qos,
-      retain: options.retain === true,
-      dup: false,
-      packetId: 0,
-      properties: this.protocolVersion === 5 ? options.properties : undefined,
-    };
-    if (qos === 0) {
-      const buffer = encodePublish(packet, this.protocolVersion).buffer;
-      if (this.state === 'connected') {
-        this.write(buffer, packet);
-        done?.(undefined, packet, undefined);
-        resolve?.(undefined);
-      } else {
-        this.offline.push({
-          buffer,
-          packet,
-          done: resolve ? (_e, _p) => resolve(undefined) : done,
-        });
-      }
-      return;
-    }
-    const entry: OutgoingPublish = {
-      kind: Entry.Publish,
-      packet,
-      step: qos === 1 ? Step.AwaitPuback : Step.AwaitPubrec,
-      done,
-      tag,
-      resolve,
-      reject,
-    };
-    if (
-      this.state === 'connected' &&
-      this.inflight < this.quota &&
-      this.waitingHead === this.waiting.length
-    ) {
-      this.transmit(entry);
-    } else {
-      this.waiting.push(entry);
-    }
-  }
-
-  /** Gives a publish an id and writes it (caller checked the inflight quota). */
-  private transmit(entry: OutgoingPublish): boolean {
-    const id = this.tracked.allocate(entry);
-    if (id === 0) return false;
-    entry.packet.packetId = id;
-    this.inflight++;
-    this.write(encodePublish(entry.packet, this.protocolVersion).buffer, entry.packet);
-    return true;
-  }
-
-  /** Sends waiting publishes while the inflight window has room. */
-  private pump(): void {
-    const w = this.waiting;
-    while (
-      this.waitingHead < w.length &&
-      this.inflight < this.quota &&
-      this.state === 'connected'
-    ) {
-      if (!this.transmit(w[this.waitingHead])) break;
-      w[this.waitingHead++] = undefined as unknown as OutgoingPublish;
-    }
-    if (this.waitingHead === w.length) {
-      this.waiting = [];
-      this.waitingHead = 0;
-    } else if (this.waitingHead > 1024 && this.waitingHead * 2 > w.length) {
-      this.waiting = w.slice(this.waitingHead);
-      this.waitingHead = 0;
-    }
+    const packet = publishPacket(topic, payload, options, this.protocolVersion);
+    this.outbox.publish(packet, done, resolve, reject, tag);
   }
 
   /**
@@ -373,28 +219,8 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     filters: string | ReadonlyArray<string | SubscriptionRequest>,
     options: SubscribeOptions = {},
   ): Promise<number[]> {
-    const list = typeof filters === 'string' ? [filters] : filters;
-    const subscriptions: Subscription[] = [];
-    for (const f of list) {
-      const r = typeof f === 'string' ? { topic: f } : f;
-      if (!isValidTopicFilter(r.topic)) {
-        return Promise.reject(new TypeError(`invalid topic filter '${r.topic}'`));
-      }
-      subscriptions.push({
-        topic: r.topic,
-        qos: r.qos ?? options.qos ?? 0,
-        noLocal: r.noLocal ?? options.noLocal ?? false,
-        retainAsPublished: r.retainAsPublished ?? options.retainAsPublished ?? false,
-        retainHandling: r.retainHandling ?? options.retainHandling ?? 0,
-      });
-    }
-    if (subscriptions.length === 0) return Promise.reject(new TypeError('no topic filter given'));
-    const packet: SubscribePacket = {
-      type: PacketType.SUBSCRIBE,
-      packetId: 0,
-      subscriptions,
-      properties: this.protocolVersion === 5 ? options.properties : undefined,
-    };
+    const packet = subscribePacket(filters, options, this.protocolVersion);
+    if (packet instanceof TypeError) return Promise.reject(packet);
     return this.request(Entry.Subscribe, packet);
   }
 
@@ -407,7 +233,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
       topics,
       properties: this.protocolVersion === 5 ? properties : undefined,
     };
-    for (const t of topics) this.subscriptions.delete(t);
+    this.outbox.forget(topics);
     return this.request(Entry.Unsubscribe, packet);
   }
 
@@ -416,19 +242,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     packet: SubscribePacket | UnsubscribePacket,
   ): Promise<number[]> {
     if (this.state === 'closed' || this.ending) return Promise.reject(new ClientClosedError());
-    return new Promise((resolve, reject) => {
-      const entry: PendingRequest = { kind, packet, sent: false, resolve, reject };
-      const id = this.tracked.allocate(entry);
-      if (id === 0) {
-        reject(new Error('no free packet identifier'));
-        return;
-      }
-      packet.packetId = id;
-      if (this.state === 'connected') {
-        entry.sent = true;
-        this.sendPacket(packet);
-      }
-    });
+    return this.outbox.request(kind, packet);
   }
 
   /**
@@ -536,9 +350,8 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
   /** @internal transport callback */
   onTransportClose(): void {
     clearTimeout(this.connectTimer);
-    clearInterval(this.pingTimer);
+    this.keepAlive.stop();
     this.connectTimer = undefined;
-    this.pingTimer = undefined;
     this.transport = undefined;
     const wasConnected = this.state === 'connected';
     if (this.ending) {
@@ -579,18 +392,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
     clearTimeout(this.reconnectTimer);
-    for (const e of this.tracked.drain()) {
-      if (e.kind === Entry.Publish) this.settle(e, reason, undefined);
-      else e.reject?.(reason);
-    }
-    for (let i = this.waitingHead; i < this.waiting.length; i++) {
-      this.settle(this.waiting[i], reason, undefined);
-    }
-    this.waiting = [];
-    this.waitingHead = 0;
-    for (const q of this.offline) q.done?.(reason, q.packet, undefined);
-    this.offline = [];
-    this.inflight = 0;
+    this.outbox.failAll(reason);
     const first = this.firstConnect;
     this.firstConnect = undefined;
     if (first !== undefined) first.reject(firstError ?? reason);
@@ -619,121 +421,19 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     const props = p.properties;
     if (props?.assignedClientIdentifier !== undefined)
       this.clientId = props.assignedClientIdentifier;
-    this.quota = Math.min(this.options.maxInflight, props?.receiveMaximum ?? 65535);
     this.topicAliases.clear();
     if (!p.sessionPresent) this.incomingQos2.clear();
-    this.startKeepalive(props?.serverKeepAlive ?? this.options.keepalive);
-    if (resumed) this.resume(p.sessionPresent);
-    if (this.offline.length > 0) {
-      const q = this.offline;
-      this.offline = [];
-      for (const m of q) {
-        this.write(m.buffer, m.packet);
-        m.done?.(undefined, m.packet, undefined);
-      }
-    }
-    // Requests made while the first connection was opening.
-    for (const e of this.tracked.values()) {
-      if (e.kind !== Entry.Publish && !e.sent) {
-        e.sent = true;
-        this.sendPacket(e.packet);
-      }
-    }
-    this.pump();
+    this.keepAlive.start(props?.serverKeepAlive ?? this.options.keepalive);
+    this.outbox.connected(
+      props?.receiveMaximum,
+      resumed
+        ? { sessionPresent: p.sessionPresent, resubscribe: this.options.resubscribe }
+        : undefined,
+    );
     const first = this.firstConnect;
     this.firstConnect = undefined;
     this.emit('connect', p);
     first?.resolve(this);
-  }
-
-  /** After a reconnect: replay subscriptions if the session is gone, re-send what is unacknowledged. */
-  private resume(sessionPresent: boolean): void {
-    if (!sessionPresent && this.options.resubscribe && this.subscriptions.size > 0) {
-      // One SUBSCRIBE per distinct property set keeps subscription identifiers right.
-      const groups = new Map<Properties | undefined, Subscription[]>();
-      for (const s of this.subscriptions.values()) {
-        let g = groups.get(s.properties);
-        if (g === undefined) groups.set(s.properties, (g = []));
-        g.push({
-          topic: s.topic,
-          qos: s.qos,
-          noLocal: s.noLocal,
-          retainAsPublished: s.retainAsPublished,
-          retainHandling: s.retainHandling,
-        });
-      }
-      for (const [properties, subscriptions] of groups) {
-        const packet: SubscribePacket = {
-          type: PacketType.SUBSCRIBE,
-          packetId: 0,
-          subscriptions,
-          properties,
-        };
-        const entry: PendingRequest = {
-          kind: Entry.Subscribe,
-          packet,
-          sent: true,
-          resolve: undefined,
-          reject: undefined,
-        };
-        packet.packetId = this.tracked.allocate(entry);
-        if (packet.packetId !== 0) this.sendPacket(packet);
-      }
-    }
-    let inflight = 0;
-    const finished: OutgoingPublish[] = [];
-    for (const e of this.tracked.values()) {
-      if (e.kind !== Entry.Publish) {
-        e.sent = true;
-        this.sendPacket(e.packet);
-        continue;
-      }
-      if (e.step === Step.AwaitPubcomp) {
-        if (sessionPresent) {
-          inflight++;
-          this.sendAck(0x62, PacketType.PUBREL, e.packet.packetId);
-        } else {
-          // The server received it (PUBREC) and has since forgotten the exchange.
-          finished.push(e);
-        }
-        continue;
-      }
-      inflight++;
-      e.packet.dup = true;
-      this.write(encodePublish(e.packet, this.protocolVersion).buffer, e.packet);
-    }
-    this.inflight = inflight;
-    for (const e of finished) {
-      this.tracked.delete(e.packet.packetId);
-      this.settle(e, undefined, undefined);
-    }
-  }
-
-  private startKeepalive(seconds: number): void {
-    clearInterval(this.pingTimer);
-    this.pingTimer = undefined;
-    this.pingOutstanding = false;
-    this.missedPings = 0;
-    if (seconds <= 0) return;
-    // Ticking at half the keep alive guarantees a packet at least once per keep alive.
-    this.pingTimer = setInterval(() => this.keepaliveTick(), seconds * 500);
-    this.pingTimer.unref();
-  }
-
-  private keepaliveTick(): void {
-    if (this.pingOutstanding) {
-      if (++this.missedPings >= 2) {
-        this.lastError = new ClientTimeoutError('no PINGRESP from the server');
-        this.transport?.destroy();
-      }
-      return;
-    }
-    if (!this.sentSinceTick) {
-      this.pingOutstanding = true;
-      this.missedPings = 0;
-      this.sendPacket({ type: PacketType.PINGREQ });
-    }
-    this.sentSinceTick = false;
   }
 
   // ---- packets in ----
@@ -746,38 +446,24 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
         this.onPublish(p);
         break;
       case PacketType.PUBACK:
-        this.onPublishAck(p.packetId, Step.AwaitPuback, p);
+        this.outbox.acknowledged(p.packetId, Step.AwaitPuback, p);
         break;
-      case PacketType.PUBREC: {
-        const e = this.tracked.get(p.packetId);
-        if (e?.kind === Entry.Publish && e.step === Step.AwaitPubrec) {
-          if (p.reasonCode >= 0x80) {
-            this.onPublishAck(p.packetId, Step.AwaitPubrec, p);
-            break;
-          }
-          e.step = Step.AwaitPubcomp;
-        }
-        if (e === undefined && this.protocolVersion === 5) {
-          this.sendPacket({ type: PacketType.PUBREL, packetId: p.packetId, reasonCode: 0x92 });
-        } else {
-          this.sendAck(0x62, PacketType.PUBREL, p.packetId);
-        }
+      case PacketType.PUBREC:
+        this.outbox.received(p.packetId, p.reasonCode, p);
         break;
-      }
       case PacketType.PUBREL:
         this.incomingQos2.delete(p.packetId);
         this.sendAck(0x70, PacketType.PUBCOMP, p.packetId);
         break;
       case PacketType.PUBCOMP:
-        this.onPublishAck(p.packetId, Step.AwaitPubcomp, p);
+        this.outbox.acknowledged(p.packetId, Step.AwaitPubcomp, p);
         break;
       case PacketType.SUBACK:
       case PacketType.UNSUBACK:
-        this.onRequestAck(p);
+        this.outbox.answered(p);
         break;
       case PacketType.PINGRESP:
-        this.pingOutstanding = false;
-        this.missedPings = 0;
+        this.keepAlive.noteResponse();
         break;
       case PacketType.CONNACK:
         this.onConnack(p);
@@ -801,8 +487,10 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     if (p.qos === 0) {
       this.emit('message', p.topic, p.payload, p);
     } else if (p.qos === 1) {
-      this.emit('message', p.topic, p.payload, p);
+      // Acknowledged first, as libmosquitto does: the ack only joins this turn's write
+      // batch, so the handler still runs before it reaches the wire.
       this.sendAck(0x40, PacketType.PUBACK, p.packetId);
+      this.emit('message', p.topic, p.payload, p);
     } else {
       if (!this.incomingQos2.has(p.packetId)) {
         this.incomingQos2.add(p.packetId);
@@ -812,48 +500,10 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     }
   }
 
-  private onPublishAck(id: number, step: Step, ack: PublishAck): void {
-    const e = this.tracked.get(id);
-    if (e === undefined || e.kind !== Entry.Publish || e.step !== step) return;
-    this.tracked.delete(id);
-    this.inflight--;
-    const err =
-      ack.reasonCode >= 0x80
-        ? new PublishError(ack.reasonCode, `publish refused: ${reasonCodeText(ack.reasonCode)}`)
-        : undefined;
-    this.settle(e, err, ack);
-    if (this.waitingHead < this.waiting.length) this.pump();
-  }
-
-  private settle(e: OutgoingPublish, err: Error | undefined, ack: PublishAck | undefined): void {
-    e.done?.(err, e.packet, e.tag);
-    if (err !== undefined) e.reject?.(err);
-    else e.resolve?.(ack);
-  }
-
-  private onRequestAck(p: SubackPacket | UnsubackPacket): void {
-    const e = this.tracked.get(p.packetId);
-    if (e === undefined || e.kind === Entry.Publish) return;
-    const expected = p.type === PacketType.SUBACK ? Entry.Subscribe : Entry.Unsubscribe;
-    if (e.kind !== expected) return;
-    this.tracked.delete(p.packetId);
-    if (p.type === PacketType.SUBACK) {
-      const sp = e.packet as SubscribePacket;
-      for (let i = 0; i < sp.subscriptions.length; i++) {
-        const code = p.reasonCodes[i];
-        if (code !== undefined && code < 0x80) {
-          const s = sp.subscriptions[i];
-          this.subscriptions.set(s.topic, { ...s, properties: sp.properties });
-        }
-      }
-    }
-    e.resolve?.(p.reasonCodes);
-  }
-
   // ---- packets out ----
 
   private write(buf: Buffer, packet: Packet): void {
-    this.sentSinceTick = true;
+    this.keepAlive.noteSent();
     this.options.trace?.('send', packet);
     this.transport?.send(buf);
   }
@@ -869,7 +519,7 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     buf[1] = 2;
     buf[2] = id >> 8;
     buf[3] = id & 0xff;
-    this.sentSinceTick = true;
+    this.keepAlive.noteSent();
     if (this.options.trace) {
       this.options.trace('send', { type, packetId: id, reasonCode: 0 } as Packet);
     }

@@ -22,15 +22,54 @@ const NEWLINE = Buffer.from('\n');
 const SPACE = Buffer.from(' ');
 const NULL_PAYLOAD = Buffer.from('(null)');
 
-/** The bytes to print for one message. */
+/** A wall-clock instant with nanosecond digits (Date alone stops at milliseconds). */
+export interface PreciseTime {
+  date: Date;
+  /** Nanoseconds within the second. */
+  nanos: number;
+}
+
+// Wall time anchored once, then advanced by the monotonic clock: sub-millisecond digits
+// for %j, %U and @N as mosquitto_sub prints them, without a clock that can step back.
+const ANCHOR_WALL_NS = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+const ANCHOR_HR = process.hrtime.bigint();
+
+/** The current time with sub-millisecond precision. */
+export function preciseNow(): PreciseTime {
+  const ns = ANCHOR_WALL_NS + (process.hrtime.bigint() - ANCHOR_HR);
+  return { date: new Date(Number(ns / 1_000_000n)), nanos: Number(ns % 1_000_000_000n) };
+}
+
+/** A -F format that cannot be rendered for one message (%J with a payload that is not JSON). */
+export class FormatError extends Error {
+  /** What was rendered before the failing parameter (mosquitto_sub has printed it already). */
+  readonly partial: Buffer;
+  constructor(message: string, partial: Buffer) {
+    super(message);
+    this.name = 'FormatError';
+    this.partial = partial;
+  }
+}
+
+/**
+ * The bytes to print for one message. A format that fails (see FormatError) reports
+ * through `warn` and prints what came before it and the newline, as mosquitto_sub does.
+ */
 export function renderMessage(
   style: OutputStyle,
   p: PublishPacket,
-  now: Date = new Date(),
+  now: PreciseTime = preciseNow(),
+  warn?: (text: string) => void,
 ): Buffer {
   const parts: Buffer[] = [];
   if (style.format !== undefined) {
-    parts.push(formatMessage(style.format, p, now));
+    try {
+      parts.push(formatMessage(style.format, p, now));
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      warn?.(`Error: ${e.message}\n`);
+      parts.push(e.partial);
+    }
   } else if (style.verbose) {
     parts.push(Buffer.from(p.topic), SPACE, p.payload.length === 0 ? NULL_PAYLOAD : p.payload);
   } else {
@@ -46,8 +85,14 @@ const ZERO_PADDABLE = 'AEFlmSXx';
 const TRUNCATABLE = 'CIRt';
 
 /** Renders one -F format string for a message. */
-export function formatMessage(format: string, p: PublishPacket, now: Date = new Date()): Buffer {
+export function formatMessage(
+  format: string,
+  p: PublishPacket,
+  now: PreciseTime = preciseNow(),
+): Buffer {
   const out: Array<Buffer | string> = [];
+  const joined = (): Buffer =>
+    Buffer.concat(out.map((x) => (typeof x === 'string' ? Buffer.from(x) : x)));
   const n = format.length;
   for (let i = 0; i < n; i++) {
     const c = format[i];
@@ -75,6 +120,9 @@ export function formatMessage(format: string, p: PublishPacket, now: Date = new 
       }
       const conv = format[j];
       i = j;
+      if (conv === 'J' && !isJson(p.payload)) {
+        throw new FormatError(`Message payload is not valid JSON on topic ${p.topic}.`, joined());
+      }
       const value = parameter(conv, p, now);
       if (value === undefined) {
         out.push(`%${conv}`);
@@ -94,8 +142,8 @@ export function formatMessage(format: string, p: PublishPacket, now: Date = new 
     } else if (c === '@' && i + 1 < n) {
       const t = format[++i];
       if (t === '@') out.push('@');
-      else if (t === 'N') out.push(String(nanosOf(now)).padStart(9, '0'));
-      else out.push(strftimeConversion(t, now));
+      else if (t === 'N') out.push(String(now.nanos).padStart(9, '0'));
+      else out.push(strftimeConversion(t, now.date));
     } else if (c === '\\' && i + 1 < n) {
       const e = format[++i];
       out.push(ESCAPES[e] ?? `\\${e}`);
@@ -103,7 +151,7 @@ export function formatMessage(format: string, p: PublishPacket, now: Date = new 
       out.push(c);
     }
   }
-  return Buffer.concat(out.map((x) => (typeof x === 'string' ? Buffer.from(x) : x)));
+  return joined();
 }
 
 const ESCAPES: Record<string, string> = {
@@ -118,7 +166,7 @@ const ESCAPES: Record<string, string> = {
 };
 
 /** Value of one %-parameter: a string (paddable), raw bytes, or undefined if unknown. */
-function parameter(conv: string, p: PublishPacket, now: Date): string | Buffer | undefined {
+function parameter(conv: string, p: PublishPacket, now: PreciseTime): string | Buffer | undefined {
   const props = p.properties;
   switch (conv) {
     case '%':
@@ -158,9 +206,9 @@ function parameter(conv: string, p: PublishPacket, now: Date): string | Buffer |
     case 'X':
       return p.payload.toString('hex').toUpperCase();
     case 'I':
-      return `${strftimeConversion('F', now)}T${strftimeConversion('T', now)}${strftimeConversion('z', now)}`;
+      return `${strftimeConversion('F', now.date)}T${strftimeConversion('T', now.date)}${strftimeConversion('z', now.date)}`;
     case 'U':
-      return `${Math.floor(now.getTime() / 1000)}.${String(nanosOf(now)).padStart(9, '0')}`;
+      return `${Math.floor(now.date.getTime() / 1000)}.${String(now.nanos).padStart(9, '0')}`;
     case 'j':
       return jsonMessage(p, now, false);
     case 'J':
@@ -170,8 +218,13 @@ function parameter(conv: string, p: PublishPacket, now: Date): string | Buffer |
   }
 }
 
-function nanosOf(now: Date): number {
-  return (now.getTime() % 1000) * 1_000_000;
+function isJson(payload: Buffer): boolean {
+  try {
+    JSON.parse(payload.toString());
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** JSON names of v5 properties in mosquitto_sub's %j output. */
@@ -186,9 +239,10 @@ const JSON_NAMES: Partial<Record<keyof Properties, string>> = {
   userProperties: 'user-properties',
 };
 
-function jsonMessage(p: PublishPacket, now: Date, rawPayload: boolean): string {
-  const micros = String((now.getTime() % 1000) * 1000).padStart(6, '0');
-  const tst = `${strftimeConversion('F', now)}T${strftimeConversion('T', now)}.${micros}Z${strftimeConversion('z', now)}`;
+function jsonMessage(p: PublishPacket, now: PreciseTime, rawPayload: boolean): string {
+  const micros = String(Math.floor(now.nanos / 1000)).padStart(6, '0');
+  const d = now.date;
+  const tst = `${strftimeConversion('F', d)}T${strftimeConversion('T', d)}.${micros}Z${strftimeConversion('z', d)}`;
   let s = `{"tst":${JSON.stringify(tst)},"topic":${JSON.stringify(p.topic)},"qos":${p.qos},"retain":${p.retain ? 1 : 0},"payloadlen":${p.payload.length}`;
   if (p.qos > 0) s += `,"mid":${p.packetId}`;
   const props = p.properties;
@@ -214,6 +268,7 @@ function jsonMessage(p: PublishPacket, now: Date, rawPayload: boolean): string {
     if (fields.length > 0) s += `,"properties":{${fields.join(',')}}`;
   }
   const payload = p.payload.toString();
-  s += `,"payload":${rawPayload ? payload : JSON.stringify(payload)}}`;
+  // %J re-serialises the payload compactly, as mosquitto_sub's JSON library does.
+  s += `,"payload":${rawPayload ? JSON.stringify(JSON.parse(payload)) : JSON.stringify(payload)}}`;
   return s;
 }

@@ -149,6 +149,7 @@ export function defaultConfig(): HeronConfig {
       types: [...DEFAULT_LOG_TYPES],
       timestamp: true,
       connectionMessages: true,
+      format: 'text',
     },
     user: 'mosquitto',
     userExplicit: false,

@@ -8,6 +8,7 @@ import {
 import type {
   BridgeAddress,
   BridgeDirection,
+  HeronConfig,
   LogDestination,
   LogType,
   SecurityConfig,
@@ -424,6 +425,14 @@ def('log_timestamp_format', 'global', (ctx, l) => {
   once(ctx, l, 'G');
   ctx.st.cfg.log.timestampFormat = text(l, 'a strftime format');
 });
+def(
+  'log_format',
+  'global',
+  (ctx, l) => {
+    ctx.st.cfg.log.format = oneOf(l, ['text', 'json'] as const, ctx.warn);
+  },
+  { heron: true },
+);
 def('log_facility', 'global', (ctx, l) => {
   ctx.st.cfg.log.facility = int(l, { min: 0, max: 7 }, ctx.warn);
 });
@@ -446,15 +455,22 @@ def('auto_id_prefix', 'security', (ctx, l) => {
   once(ctx, l, key);
   sec.autoIdPrefix = text(l, 'a client id prefix');
 });
+/** Records where a file-naming option was written (see HeronConfig.fileOptionLines). */
+function noteFileLine(cfg: HeronConfig, path: string, l: ConfigLine): void {
+  (cfg.fileOptionLines ??= {})[path] = { file: l.file, line: l.line, option: l.option };
+}
+
 def('password_file', 'security', (ctx, l) => {
   const { sec, key } = currentSecurity(ctx, l);
   once(ctx, l, key);
   sec.passwordFile = pathValue(l, 'a file path', ctx.st.cwd);
+  noteFileLine(ctx.st.cfg, sec.passwordFile, l);
 });
 def('acl_file', 'security', (ctx, l) => {
   const { sec, key } = currentSecurity(ctx, l);
   once(ctx, l, key);
   sec.aclFile = pathValue(l, 'a file path', ctx.st.cwd);
+  noteFileLine(ctx.st.cfg, sec.aclFile, l);
 });
 def(
   'psk_file',

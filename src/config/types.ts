@@ -73,6 +73,11 @@ export interface LogConfig {
   facility?: number;
   /** connection_messages: log client connects and disconnects. Default true. */
   connectionMessages: boolean;
+  /**
+   * log_format (Heron): 'text' writes Mosquitto's `<timestamp>: <message>` lines to every
+   * destination (default); 'json' writes one JSON object per line, with the same events.
+   */
+  format: 'text' | 'json';
 }
 
 /** A Mosquitto auth plugin line (`plugin` / `auth_plugin`); never loaded, but database backends named by its options are built in (src/auth/plugin-options.ts). */
@@ -364,6 +369,11 @@ export type SharedSubscriptionStrategy =
 
 /** The whole configuration: general options, listeners, bridges, and what was noticed. */
 export interface HeronConfig {
+  /**
+   * Where each password_file / acl_file line was written, by the absolute path it names:
+   * a file that cannot be read at startup is reported at its line.
+   */
+  fileOptionLines?: Record<string, SourceLocation & { option: string }>;
   // --- security and clients ---
   /** per_listener_settings. Default false. */
   perListenerSettings: boolean;
@@ -469,9 +479,9 @@ export interface HeronConfig {
   log: LogConfig;
   /** pid_file (absolute path). */
   pidFile?: string;
-  /** user to switch to when started as root. Default 'mosquitto'. */
+  /** user to switch to when started as root (`root` stays root). Default 'mosquitto'. */
   user: string;
-  /** Whether `user` was written in the file (Heron drops privileges only then). */
+  /** Whether `user` was written in the file (else Mosquitto's default 'mosquitto' applies). */
   userExplicit: boolean;
   /** `-d`: run in the background. */
   daemon: boolean;

@@ -15,7 +15,7 @@ export interface LogSettings {
   >;
   /**
    * 'text' writes Mosquitto-style lines ("1700000000: New client connected ..."),
-   * 'json' writes pino's JSON lines. Default: text on a TTY or with -v, json otherwise.
+   * 'json' writes pino's JSON lines (log_format json); syslog always gets text.
    */
   format: 'text' | 'json';
   /** Prefix text lines with a timestamp (log_timestamp). Default true. */
@@ -57,10 +57,8 @@ export class TopicLogSink {
     this.busy = true; // a publish that logs must not recurse
     try {
       const rec = JSON.parse(line) as { level?: number; msg?: string };
-      this.publish(
-        `$SYS/broker/log/${TOPIC_LETTER[rec.level ?? 30] ?? 'N'}`,
-        String(rec.msg ?? ''),
-      );
+      const topic = `$SYS/broker/log/${TOPIC_LETTER[rec.level ?? 30] ?? 'N'}`;
+      for (const l of String(rec.msg ?? '').split('\n')) this.publish(topic, l);
     } catch {
       // not JSON: ignore
     } finally {
@@ -97,7 +95,12 @@ class TextLines {
         this.format !== undefined
           ? strftime(this.format, new Date(ms))
           : String(Math.floor(ms / 1000));
-      text = `${this.timestamp ? `${stamp}: ` : ''}${msg}\n`;
+      // Each line of a multi-line event gets its own timestamp, as Mosquitto writes them.
+      const prefix = this.timestamp ? `${stamp}: ` : '';
+      text = `${msg
+        .split('\n')
+        .map((l) => `${prefix}${l}`)
+        .join('\n')}\n`;
     } catch {
       // Not JSON: pass through.
     }

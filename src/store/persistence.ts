@@ -407,6 +407,8 @@ export class Persistence {
 
   /** A retained message was set (or cleared by an empty payload). */
   retainedChanged(msg: Message): void {
+    // $SYS is the broker's live state: restoring yesterday's values would report them as today's.
+    if (msg.topic.startsWith('$SYS/')) return;
     if (msg.payload.length === 0) this.batch.deleteRetained(msg.topic);
     else this.batch.putRetained(messageRecord(msg));
     this.touch();

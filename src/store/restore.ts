@@ -83,7 +83,9 @@ export function restoreState(
     if (id > maxId) maxId = id;
   }
   for (const r of state.retained) {
-    if (r.expiresAt !== 0 && now >= r.expiresAt) b.deleteRetained(r.topic);
+    // $SYS values stored by older versions are dropped: they are live state, never restored.
+    const stale = r.topic.startsWith('$SYS/') || (r.expiresAt !== 0 && now >= r.expiresAt);
+    if (stale) b.deleteRetained(r.topic);
     else broker.retained.set(r.topic, toMessage(r));
     if (r.id > maxId) maxId = r.id;
   }

@@ -91,7 +91,10 @@ export function openTcpListener<Security>(
     secure && !wrapTls
       ? tls.createServer(options.tls!, onSocket)
       : net.createServer({ noDelay: true }, onSocket);
-  server.on('error', (err) => acceptor.log?.error({ err }, `listener ${name} error`));
+  // A bind failure rejects bindListener and is reported by its caller: log only later errors.
+  server.on('error', (err) => {
+    if (server.listening) acceptor.log?.error({ err }, `listener ${name} error`);
+  });
   if (secure && !wrapTls) {
     server.on('tlsClientError', (err) =>
       acceptor.log?.info(`TLS handshake failed on ${name}: ${err.message}`),

@@ -67,7 +67,10 @@ export function openWebSocketListener<Security>(
       connectionInfo(name, options, tlsSocket, remoteAddress, remotePort),
     );
   });
-  wss.on('error', (err) => acceptor.log?.error({ err }, `listener ${name} error`));
+  // A bind failure rejects bindListener and is reported by its caller: log only later errors.
+  wss.on('error', (err) => {
+    if (server.listening) acceptor.log?.error({ err }, `listener ${name} error`);
+  });
   return bindListener(server, options, name, protocol, {
     close(): Promise<void> {
       return new Promise((res) => {

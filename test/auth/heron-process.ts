@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { KEEP_ROOT } from '../helpers/keep-root.js';
 
 const HERON = join(process.cwd(), 'bin/heron.js');
 
@@ -24,7 +25,7 @@ export async function startHeron(
   name: string,
 ): Promise<HeronProcess> {
   const conf = join(dir, `${name}.conf`);
-  writeFileSync(conf, `${lines.join('\n')}\n`);
+  writeFileSync(conf, `${[...lines, ...KEEP_ROOT].join('\n')}\n`);
   const child = spawn(process.execPath, [HERON, '-c', conf, '-v'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -13,6 +13,7 @@ import { connect } from '../../src/client/client.js';
 import { LmdbStore } from '../../src/store/lmdb.js';
 import { freePort, type MosquittoProcess, startMosquitto } from '../client/mosquitto-process.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { KEEP_ROOT } from '../helpers/keep-root.js';
 import { bridgeConfig, payloads, type Recorder, record, sleep, waitFor } from './bridge-helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -98,6 +99,7 @@ test('QoS 1 messages acknowledged locally while the remote is down survive kill 
       'allow_anonymous true',
       'persistence true',
       `persistence_location ${dir}/`,
+      ...KEEP_ROOT,
       'connection durable',
       `address 127.0.0.1:${mosq.port}`,
       'remote_clientid durable',

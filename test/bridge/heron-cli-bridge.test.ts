@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../client/mosquitto-process.js';
 import { startBroker } from '../helpers/broker.js';
+import { KEEP_ROOT } from '../helpers/keep-root.js';
 import { record, waitFor } from './bridge-helpers.js';
 
 test('heron -c starts the configured bridges and stops them (state 0) on SIGTERM', async () => {
@@ -23,6 +24,7 @@ test('heron -c starts the configured bridges and stops them (state 0) on SIGTERM
       `address 127.0.0.1:${remote.port}`,
       'remote_clientid cli-bridge',
       'topic up/# out 1',
+      ...KEEP_ROOT,
       '',
     ].join('\n'),
   );

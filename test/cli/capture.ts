@@ -1,4 +1,4 @@
-import type { ToolIO } from '../../src/cli/client-args.js';
+import type { ToolIO } from '../../src/cli/tool-io.js';
 
 /** In-memory stdout/stderr for running a tool in-process. */
 export function capture(

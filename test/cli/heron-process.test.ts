@@ -11,6 +11,7 @@ const T = { timeout: 30_000 };
 
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
+import { KEEP_ROOT, KEEP_ROOT_TEXT } from '../helpers/keep-root.js';
 
 const run = promisify(execFile);
 const HERON = join(process.cwd(), 'bin/heron.js');
@@ -105,7 +106,7 @@ test(
       const pidFile = join(dir, `${port}.pid`);
       writeFileSync(
         join(dir, `${port}.conf`),
-        `listener ${port} 127.0.0.1\nallow_anonymous true\npid_file ${pidFile}\n`,
+        `listener ${port} 127.0.0.1\nallow_anonymous true\npid_file ${pidFile}\n${KEEP_ROOT_TEXT}`,
       );
       const started = spawn(HERON, ['-c', join(dir, `${port}.conf`)], {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -152,7 +153,7 @@ test(
     writeFileSync(join(dir, 'mosquitto.conf'), conf);
     writeFileSync(
       join(dir, 'conf.d', 'listeners.conf'),
-      `listener ${tcp} 127.0.0.1\nlistener ${ws} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n`,
+      `listener ${tcp} 127.0.0.1\nlistener ${ws} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n${KEEP_ROOT_TEXT}`,
     );
     const { child, output } = await startHeron(['-c', join(dir, 'mosquitto.conf')], tcp, ws);
     try {
@@ -180,7 +181,8 @@ test(
       assert.equal(await stop(child), 0, 'SIGTERM exits 0');
     }
     const log = readFileSync(join(dir, 'log', 'mosquitto.log'), 'utf8');
-    assert.match(log, new RegExp(`Opening mqtt listen socket on 127\\.0\\.0\\.1:${tcp}`));
+    assert.match(log, new RegExp(`^\\d+: Opening ipv4 listen socket on port ${tcp}\\.$`, 'm'));
+    assert.match(log, new RegExp(`^\\d+: Opening websockets listen socket on port ${ws}\\.$`, 'm'));
     assert.match(log, /New client connected from 127\.0\.0\.1:\d+ as ws-sub/);
     assert.ok(!existsSync(join(dir, 'mosquitto.pid')), 'pid file removed on shutdown');
   },
@@ -191,7 +193,10 @@ test('SIGHUP applies a changed password file without a restart', T, async () => 
   const port = await freePort();
   const pw = join(dir, 'passwords');
   await run('mosquitto_passwd', ['-c', '-b', pw, 'alice', 'old-secret']);
-  writeFileSync(join(dir, 'heron.conf'), `listener ${port} 127.0.0.1\npassword_file ${pw}\n`);
+  writeFileSync(
+    join(dir, 'heron.conf'),
+    `listener ${port} 127.0.0.1\npassword_file ${pw}\n${KEEP_ROOT_TEXT}`,
+  );
   const { child, output } = await startHeron(['-c', join(dir, 'heron.conf')], port);
   try {
     assert.equal(
@@ -260,6 +265,7 @@ test('log_dest topic, log_timestamp_format and connection_messages false', T, as
       'log_type all',
       'log_timestamp_format %Y-%m-%dT%H:%M:%S',
       'connection_messages false',
+      ...KEEP_ROOT,
       '',
     ].join('\n'),
   );

@@ -195,6 +195,7 @@ const rows: Row[] = [
     want: '%Y-%m-%d %H:%M:%S',
   },
   { option: 'log_facility', line: 'log_facility 5', get: (c) => c.log.facility, want: 5 },
+  { option: 'log_format', line: 'log_format json', get: (c) => c.log.format, want: 'json' },
   {
     option: 'connection_messages',
     line: 'connection_messages false',

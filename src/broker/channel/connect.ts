@@ -1,3 +1,4 @@
+import { clientConnectedLine, refusedLine, willLines } from '../../log/mosquitto-lines.js';
 import {
   ConnackReturnCode,
   connackCodeForV3,
@@ -289,6 +290,21 @@ function accept(
     }
     if (Object.keys(props).length === 0) props = undefined;
   }
+  // Mosquitto's order: who connected and their will, then the CONNACK line.
+  if (b.options.connectionMessages)
+    b.log?.info(
+      clientConnectedLine({
+        address: ch.info.remoteAddress,
+        port: ch.info.remotePort,
+        clientId: ch.clientId,
+        protocolVersion: ch.client!.protocolVersion,
+        clean: p.clean,
+        keepalive: ch.keepalive,
+        username: ch.username,
+        bridge: ch.bridge,
+      }),
+    );
+  if (b.packetLog) b.log?.debug(willLines(ch.will));
   ch.send({
     type: PacketType.CONNACK,
     sessionPresent: present,
@@ -304,8 +320,8 @@ function accept(
 function refuse(ch: ChannelContext, code: number, why: string, properties?: Properties): void {
   ch.send({ type: PacketType.CONNACK, sessionPresent: false, reasonCode: code, properties });
   ch.broker.log?.info(
-    { clientId: ch.clientId, remote: ch.info.remoteAddress, code },
-    `connection refused: ${why}`,
+    { clientId: ch.clientId, remote: ch.info.remoteAddress, code, reason: why },
+    refusedLine(code, why),
   );
   ch.will = undefined;
   ch.close(why);

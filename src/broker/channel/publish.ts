@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { dollarTopicAllowed } from '../../auth/dollar-topics.js';
+import { deniedPublishLine } from '../../log/mosquitto-lines.js';
 import { PacketType, ReasonCode } from '../../protocol/constants.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { PublishPacket } from '../../protocol/packets.js';
@@ -193,7 +194,7 @@ function overQuota(ch: ChannelContext, p: PublishPacket): boolean {
 
 /** Drops a refused PUBLISH, telling a QoS 1/2 publisher why (v5) or acknowledging it anyway (v3). */
 function publishRefused(ch: ChannelContext, p: PublishPacket, reason: number): void {
-  ch.broker.log?.debug({ clientId: ch.clientId, topic: p.topic, reason }, 'PUBLISH refused');
+  ch.broker.log?.debug({ clientId: ch.clientId, reason }, deniedPublishLine(ch.clientId, p));
   ch.broker.stats.publishDropped++;
   // 3.1.1 has no negative acknowledgement: the message is acknowledged and dropped.
   if (p.qos === 1) queueAck(ch, PacketType.PUBACK, p.packetId, reason);
