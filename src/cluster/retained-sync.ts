@@ -5,6 +5,13 @@ import type { ClusterHost } from './host.js';
 
 function ignore(): void {}
 
+/** Uploads a retained message only this node had, and tells the others, unless Redis has one. */
+const UPLOAD = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('PUBLISH', ARGV[3], ARGV[2])
+end
+return 0`;
+
 /**
  * Retained messages shared through Redis: one hash plus a notification
  * channel, written in one MULTI so that every node applies updates in Redis
@@ -55,7 +62,7 @@ export class RetainedSync {
     for (const msg of local) {
       if (seen.has(msg.topic) || msg.isExpired(now)) continue;
       const f = frame(this.nodeId, msg.origin, msg.expiresAt, undefined, encodeMessage(msg));
-      cmd.hsetnx(this.key, msg.topic, f).catch(ignore);
+      cmd.eval(UPLOAD, 1, this.key, msg.topic, f, this.channel).catch(ignore);
     }
   }
 
