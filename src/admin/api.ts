@@ -1,51 +1,25 @@
-import type { IncomingMessage } from 'node:http';
 import type { Broker } from '../broker/broker.js';
-import { type Channel, channelOf } from '../broker/channel.js';
-import type { Message } from '../broker/message.js';
-import type { Session, SubscriptionRecord } from '../broker/session.js';
+import type { Session } from '../broker/session.js';
 import type { QoS } from '../protocol/constants.js';
 import { ReasonCode } from '../protocol/constants.js';
-import { isValidTopicFilter, isValidTopicName } from '../protocol/topic.js';
+import { isValidTopicName } from '../protocol/topic.js';
+import type { ApiContext, ApiRoute } from './api-context.js';
+import { listBridges, restartBridge } from './bridges-api.js';
+import { getClient, kickClient, listClients } from './clients-api.js';
+import { getCluster, getOwner } from './cluster-api.js';
 import { HttpError } from './http-error.js';
 import { readJsonBody } from './http-json.js';
 import { paginate } from './paging.js';
+import { deleteRetained, listTopics } from './retained-api.js';
 import { statsView } from './snapshot.js';
-import {
-  clientView,
-  type ListenerView,
-  retainedView,
-  type SubscriptionView,
-  sessionView,
-  subscriptionView,
-} from './views.js';
+import { listFilters, listSubscriptions, subscriptionsOf } from './subscriptions-api.js';
+import { listTraces, readTrace, startTrace, stopTrace } from './trace-api.js';
+import { type ListenerView, sessionView } from './views.js';
 
-/** What a handler gets: the broker, the request, its query and the path parameter, if any. */
-export interface ApiContext {
-  broker: Broker;
-  req: IncomingMessage;
-  query: URLSearchParams;
-  /** The decoded `:id` path segment, '' for routes without one. */
-  id: string;
-  /** Largest request body accepted. */
-  maxBodyBytes: number;
-}
-
-/** A handler returns the JSON body of a 200 answer, or throws an HttpError. */
-export type ApiHandler = (ctx: ApiContext) => unknown | Promise<unknown>;
-
-/** Handlers of one path by HTTP method. */
-export type ApiRoute = Partial<Record<'GET' | 'POST' | 'DELETE', ApiHandler>>;
-
-/** Default and largest retained payload preview in bytes. */
-const PREVIEW_DEFAULT = 256;
-const PREVIEW_MAX = 1024 * 1024;
+export type { ApiContext, ApiHandler, ApiRoute } from './api-context.js';
 
 function contains(haystack: string | undefined, needle: string): boolean {
   return haystack?.includes(needle) === true;
-}
-
-function connectedChannel(ch: Channel): boolean {
-  return ch.connected && ch.session !== undefined && ch.session.target === ch;
 }
 
 function requireSession(broker: Broker, id: string): Session {
@@ -54,60 +28,12 @@ function requireSession(broker: Broker, id: string): Session {
   return s;
 }
 
-function requireClient(broker: Broker, id: string): Channel {
-  const s = broker.sessions.get(id);
-  const ch = s === undefined ? undefined : channelOf(s);
-  if (ch === undefined) throw new HttpError(404, `client '${id}' is not connected`);
-  return ch;
-}
-
-function* allSubscriptions(broker: Broker): Generator<SubscriptionRecord> {
-  for (const s of broker.sessions.values()) {
-    // Touching `subscriptions` would create an empty map for every idle session.
-    if (s.subscriptionCount > 0) yield* s.subscriptions.values();
-  }
-}
-
-function subscriptionsOf(s: Session): SubscriptionView[] {
-  return s.subscriptionCount > 0 ? [...s.subscriptions.values()].map(subscriptionView) : [];
-}
-
 function booleanParam(query: URLSearchParams, name: string): boolean | undefined {
   const raw = query.get(name);
   if (raw === null || raw === '') return undefined;
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new HttpError(400, `'${name}' must be true or false`);
-}
-
-function listClients({ broker, query }: ApiContext): unknown {
-  const q = query.get('q') ?? '';
-  return paginate(
-    broker.channels,
-    query,
-    (ch) =>
-      connectedChannel(ch) &&
-      (q === '' ||
-        ch.clientId.includes(q) ||
-        contains(ch.username, q) ||
-        ch.info.remoteAddress.includes(q)),
-    clientView,
-  );
-}
-
-function getClient({ broker, id }: ApiContext): unknown {
-  const ch = requireClient(broker, id);
-  return {
-    client: clientView(ch),
-    subscriptions: subscriptionsOf(ch.session!),
-  };
-}
-
-function kickClient({ broker, id }: ApiContext): unknown {
-  if (!broker.disconnectClient(id, ReasonCode.AdministrativeAction)) {
-    throw new HttpError(404, `client '${id}' is not connected`);
-  }
-  return { clientId: id, disconnected: true, reasonCode: ReasonCode.AdministrativeAction };
 }
 
 function listSessions({ broker, query }: ApiContext): unknown {
@@ -137,43 +63,6 @@ function deleteSession({ broker, id }: ApiContext): unknown {
   // A session with an expiry outlives the disconnect above: discard it explicitly.
   if (broker.sessions.get(id) === s) broker.destroySession(s);
   return { clientId: id, deleted: true, disconnected: wasOnline };
-}
-
-function listSubscriptions({ broker, query }: ApiContext): unknown {
-  const clientId = query.get('clientId');
-  const q = query.get('q') ?? '';
-  let source: Iterable<SubscriptionRecord>;
-  if (clientId !== null && clientId !== '') {
-    const s = broker.sessions.get(clientId);
-    source = s !== undefined && s.subscriptionCount > 0 ? s.subscriptions.values() : [];
-  } else {
-    source = allSubscriptions(broker);
-  }
-  return paginate(source, query, (r) => q === '' || r.filter.includes(q), subscriptionView);
-}
-
-function listTopics({ broker, query }: ApiContext): unknown {
-  const filter = query.get('filter') || '#';
-  if (!isValidTopicFilter(filter)) throw new HttpError(400, `invalid topic filter '${filter}'`);
-  const raw = query.get('preview');
-  let preview = PREVIEW_DEFAULT;
-  if (raw !== null && raw !== '') {
-    if (!/^\d+$/.test(raw) || Number(raw) > PREVIEW_MAX) {
-      throw new HttpError(400, `'preview' must be an integer from 0 to ${PREVIEW_MAX}`);
-    }
-    preview = Number(raw);
-  }
-  const found: Message[] = [];
-  broker.retained.match(filter, found);
-  const now = Date.now();
-  found.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
-  const page = paginate(
-    found,
-    query,
-    (m) => !m.isExpired(now),
-    (m) => retainedView(m, preview),
-  );
-  return { filter, ...page };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -214,28 +103,55 @@ async function publish({ broker, req, maxBodyBytes }: ApiContext): Promise<unkno
   return { topic, delivered };
 }
 
+function getHistory({ history, query }: ApiContext): unknown {
+  const raw = query.get('since') ?? '';
+  if (raw !== '' && !/^\d+$/.test(raw))
+    throw new HttpError(400, "'since' must be ms since the epoch");
+  return {
+    intervalMs: history.intervalMs,
+    capacity: history.capacity,
+    samples: history.samples(raw === '' ? 0 : Number(raw)),
+  };
+}
+
 function listListeners({ broker }: ApiContext): unknown {
   const counts = new Map<string, number>();
   for (const ch of broker.channels) {
     counts.set(ch.info.listener, (counts.get(ch.info.listener) ?? 0) + 1);
   }
-  const items: ListenerView[] = broker
-    .addresses()
-    .map((a) => ({ ...a, connections: counts.get(a.name) ?? 0 }));
+  const items: ListenerView[] = broker.addresses().map((a) => {
+    const s = broker.stats.listeners.of(a.name);
+    return {
+      ...a,
+      connections: counts.get(a.name) ?? 0,
+      messagesReceived: s.publishReceived,
+      messagesSent: s.publishSent,
+    };
+  });
   return { items };
 }
 
 /** The API under /api/v1/, by path pattern (`:id` is one URL-encoded segment). */
 export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map<string, ApiRoute>([
-  ['stats', { GET: ({ broker }) => statsView(broker) }],
+  ['stats', { GET: ({ broker, alarms }) => ({ ...statsView(broker), alarms: alarms.count }) }],
+  ['alarms', { GET: ({ alarms }) => ({ active: alarms.list(), cleared: alarms.history() }) }],
+  ['history', { GET: getHistory }],
+  ['whoami', { GET: ({ principal, role }) => ({ name: principal, role }) }],
   ['clients', { GET: listClients }],
   ['clients/:id', { GET: getClient, DELETE: kickClient }],
   ['sessions', { GET: listSessions }],
   ['sessions/:id', { GET: getSession, DELETE: deleteSession }],
   ['subscriptions', { GET: listSubscriptions }],
-  ['topics', { GET: listTopics }],
+  ['filters', { GET: listFilters }],
+  ['topics', { GET: listTopics, DELETE: deleteRetained }],
   ['publish', { POST: publish }],
   ['listeners', { GET: listListeners }],
+  ['traces', { GET: listTraces, POST: startTrace }],
+  ['traces/:id', { GET: readTrace, DELETE: stopTrace }],
+  ['bridges', { GET: listBridges }],
+  ['bridges/:id/restart', { POST: restartBridge }],
+  ['cluster', { GET: getCluster }],
+  ['owners/:id', { GET: getOwner }],
 ]);
 
 /**
@@ -247,8 +163,9 @@ export function matchApiRoute(segments: string[]): { route: ApiRoute; id: string
     const route = API_ROUTES.get(segments[0]!);
     return route && { route, id: '' };
   }
-  if (segments.length === 2 && segments[1] !== '') {
-    const route = API_ROUTES.get(`${segments[0]}/:id`);
+  if ((segments.length === 2 || segments.length === 3) && segments[1] !== '') {
+    const verb = segments.length === 3 ? `/${segments[2]}` : '';
+    const route = API_ROUTES.get(`${segments[0]}/:id${verb}`);
     if (route === undefined) return undefined;
     let id: string;
     try {

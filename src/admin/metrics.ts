@@ -1,10 +1,15 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { BridgeHandle } from '../bridge/index.js';
 import type { Broker } from '../broker/broker.js';
 import type { BrokerStats } from '../broker/stats.js';
+import type { Alarms } from './alarms.js';
+import { registerBridgeMetrics, registerClusterMetrics } from './cluster-bridge-metrics.js';
+import { LatencyProbe, type LatencyProbeOptions } from './latency-probe.js';
+import { ListenerMetrics } from './listener-metrics.js';
 import { type SessionTotals, sessionTotals } from './snapshot.js';
 
 /** Prefix of every metric Heron exports. */
-export const METRIC_PREFIX = 'heron_';
+const METRIC_PREFIX = 'heron_';
 
 /** Monotonic counters read straight from broker.stats: [metric name without prefix, field, help]. */
 const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [
@@ -89,6 +94,21 @@ const SESSION_GAUGES: ReadonlyArray<readonly [string, keyof SessionTotals, strin
   ['messages_queued_bytes', 'queuedBytes', 'Payload bytes queued for clients.'],
 ];
 
+/** Upper bounds of the latency histogram's buckets, in seconds: 100 µs to 5 s. */
+export const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+/** Options of BrokerMetrics. */
+export interface BrokerMetricsOptions {
+  /** Export Node's process metrics under their standard names (process_*, nodejs_*); default true. */
+  defaultMetrics?: boolean;
+  /** Run the publish→delivery latency probe against this listener. */
+  latencyProbe?: LatencyProbeOptions | undefined;
+  /** Bridges to export per-bridge metrics for (read when scraped, so restarts are followed). */
+  bridges?: readonly BridgeHandle[];
+}
+
 /**
  * Prometheus metrics of one broker, in their own registry. Every broker figure
  * is read from broker.stats when scraped: nothing is counted per message.
@@ -97,10 +117,15 @@ export class BrokerMetrics {
   /** The prom-client registry holding broker and process metrics. */
   readonly registry = new Registry();
   private readonly broker: Broker;
+  /** Publish→delivery latency as the probe measures it. */
+  readonly latency: Histogram;
+  /** The running latency probe, if configured. */
+  readonly probe: LatencyProbe | undefined;
   /** The session walk of the scrape in progress, shared by the gauges that need it. */
   private scrape: SessionTotals | undefined;
+  private readonly listeners: ListenerMetrics;
 
-  constructor(broker: Broker, options: { defaultMetrics?: boolean } = {}) {
+  constructor(broker: Broker, options: BrokerMetricsOptions = {}) {
     this.broker = broker;
     const reg = this.registry;
     const stats = broker.stats;
@@ -188,9 +213,32 @@ export class BrokerMetrics {
         },
       });
     }
+    this.listeners = new ListenerMetrics(broker, reg, METRIC_PREFIX);
+    this.latency = new Histogram({
+      name: `${METRIC_PREFIX}delivery_latency_seconds`,
+      help: 'Publish to delivery time of probe messages through a real listener (latency probe).',
+      buckets: LATENCY_BUCKETS,
+      registers: [reg],
+    });
+    registerClusterMetrics(reg, broker, METRIC_PREFIX);
+    registerBridgeMetrics(reg, options.bridges ?? [], METRIC_PREFIX);
     if (options.defaultMetrics !== false) {
-      collectDefaultMetrics({ register: reg, prefix: METRIC_PREFIX });
+      // No prefix: ready-made Node.js dashboards query process_* and nodejs_* by these names.
+      collectDefaultMetrics({ register: reg });
     }
+    this.probe =
+      options.latencyProbe !== undefined
+        ? new LatencyProbe(this.latency, options.latencyProbe, (err) =>
+            broker.log?.warn({ err }, 'latency probe could not connect; no latency figures'),
+          )
+        : undefined;
+    void this.probe?.start();
+  }
+
+  /** Stops the probe and stops following broker events. */
+  async close(): Promise<void> {
+    this.listeners.close();
+    await this.probe?.close();
   }
 
   /** Content-Type of the exposition format. */
@@ -207,4 +255,27 @@ export class BrokerMetrics {
       this.scrape = undefined;
     }
   }
+}
+
+/** Adds `heron_alarms_active{kind}` (active alarms by kind) to a registry. */
+export function registerAlarmGauge(registry: Registry, alarms: Alarms): void {
+  const kinds = [
+    'slow_consumer',
+    'queue_drops',
+    'auth_failures',
+    'memory_high',
+    'auth_backend',
+    'cluster_redis',
+  ];
+  new Gauge({
+    name: `${METRIC_PREFIX}alarms_active`,
+    help: 'Active alarms by kind (see the dashboard Alarms page or /api/v1/alarms).',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const by = new Map<string, number>(kinds.map((k) => [k, 0]));
+      for (const a of alarms.list()) by.set(a.kind, (by.get(a.kind) ?? 0) + 1);
+      for (const [kind, n] of by) this.set({ kind }, n);
+    },
+  });
 }

@@ -9,7 +9,7 @@ export interface Page<T> {
 }
 
 /** Largest page a client may ask for. */
-export const MAX_PAGE = 1000;
+const MAX_PAGE = 1000;
 
 function intParam(query: URLSearchParams, name: string, fallback: number, max: number): number {
   const raw = query.get(name);

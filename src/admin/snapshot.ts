@@ -1,4 +1,5 @@
 import type { Broker } from '../broker/broker.js';
+import { sysRetainedCount } from './retained-api.js';
 
 /** Figures that need a walk over every session, taken once per API call or scrape. */
 export interface SessionTotals {
@@ -66,7 +67,10 @@ export interface StatsView {
     topicLevelsExceeded: number;
     internal: number;
   };
+  /** Retained messages of applications (the broker's own `$SYS/` ones are in `retainedSys`). */
   retained: number;
+  /** Retained `$SYS/` topics the broker publishes about itself. */
+  retainedSys: number;
   sessions: { total: number; online: number; offline: number };
   subscriptions: number;
   inflight: number;
@@ -78,6 +82,7 @@ export interface StatsView {
 export function statsView(broker: Broker, now = Date.now()): StatsView {
   const s = broker.stats;
   const t = sessionTotals(broker);
+  const sys = sysRetainedCount(broker);
   return {
     version: broker.options.version,
     uptime: Math.floor((now - s.startedAt) / 1000),
@@ -107,7 +112,8 @@ export function statsView(broker: Broker, now = Date.now()): StatsView {
       topicLevelsExceeded: s.topicLevelsExceeded,
       internal: s.internalErrors,
     },
-    retained: broker.retained.size,
+    retained: broker.retained.size - sys,
+    retainedSys: sys,
     sessions: { total: t.online + t.offline, online: t.online, offline: t.offline },
     subscriptions: t.subscriptions,
     inflight: t.inflight,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** One dashboard file, read into memory once. */
@@ -8,13 +9,14 @@ export interface StaticFile {
   body: Buffer;
 }
 
-/** The dashboard's files by URL path. */
-const FILES: ReadonlyArray<readonly [string, string, string]> = [
-  ['/', 'index.html', 'text/html; charset=utf-8'],
-  ['/dashboard.js', 'dashboard.js', 'text/javascript; charset=utf-8'],
-  ['/dashboard.css', 'dashboard.css', 'text/css; charset=utf-8'],
-  ['/favicon.svg', 'favicon.svg', 'image/svg+xml'],
-];
+/** Content types by file extension; other files in the directory are not served. */
+const TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json; charset=utf-8',
+};
 
 /**
  * Where the files live: compiled code runs from dist/src/admin/ and the files
@@ -42,10 +44,11 @@ export function loadDashboard(): Promise<Map<string, StaticFile>> {
   loading ??= (async () => {
     const dir = staticDir();
     const map = new Map<string, StaticFile>();
-    for (const [path, file, type] of FILES) {
-      map.set(path, { type, body: await readFile(dir + file) });
+    for (const file of (await readdir(dir)).sort()) {
+      const type = TYPES[extname(file)];
+      if (type !== undefined) map.set(`/${file}`, { type, body: await readFile(dir + file) });
     }
-    map.set('/index.html', map.get('/')!);
+    map.set('/', map.get('/index.html')!);
     return map;
   })().catch((e: unknown) => {
     loading = undefined;

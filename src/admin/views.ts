@@ -1,5 +1,4 @@
-import type { ListenerAddress } from '../broker/broker.js';
-import type { Channel } from '../broker/channel.js';
+import type { ClientConnection, ListenerAddress } from '../broker/broker.js';
 import type { Message } from '../broker/message.js';
 import { SESSION_NEVER_EXPIRES, type Session, type SubscriptionRecord } from '../broker/session.js';
 
@@ -18,6 +17,18 @@ export interface ClientView {
   subscriptions: number;
   inflight: number;
   queued: number;
+}
+
+/** A client id in the client list: connected (a ClientView) or away with a persistent session. */
+export interface ClientRow
+  extends Omit<ClientView, 'address' | 'port' | 'keepalive' | 'connectedAt'> {
+  connected: boolean;
+  address: string | null;
+  port: number | null;
+  keepalive: number | null;
+  connectedAt: string | null;
+  /** When the client left (offline rows only). */
+  disconnectedAt: string | null;
 }
 
 /** A session (online or offline) as the API shows it. */
@@ -66,28 +77,51 @@ export interface RetainedView {
 /** A listener as the API shows it. */
 export interface ListenerView extends ListenerAddress {
   connections: number;
+  /** PUBLISH packets received from / sent to this listener's clients since start. */
+  messagesReceived: number;
+  messagesSent: number;
 }
 
 function expiry(seconds: number): number | null {
   return seconds === SESSION_NEVER_EXPIRES ? null : seconds;
 }
 
-/** Describes a connected client (its channel must be past CONNECT). */
-export function clientView(ch: Channel): ClientView {
-  const s = ch.session!;
+/** Describes a connected client: its connection `c` and its session `s`. */
+export function clientView(c: ClientConnection, s: Session): ClientView {
   return {
-    clientId: ch.clientId,
-    username: ch.username ?? null,
-    address: ch.info.remoteAddress,
-    port: ch.info.remotePort,
-    listener: ch.info.listener,
-    protocolVersion: ch.version,
-    keepalive: ch.keepalive,
-    connectedAt: new Date(ch.openedAt).toISOString(),
+    clientId: c.clientId,
+    username: c.username ?? null,
+    address: c.remoteAddress,
+    port: c.remotePort,
+    listener: c.listener,
+    protocolVersion: c.protocolVersion,
+    keepalive: c.keepalive,
+    connectedAt: new Date(c.openedAt).toISOString(),
     sessionExpiry: expiry(s.expiryInterval),
     subscriptions: s.subscriptionCount,
     inflight: s.inflightCount,
     queued: s.queuedCount,
+  };
+}
+
+/** Describes a client id for the client list, online (`c` its connection) or not. */
+export function clientRow(s: Session, c: ClientConnection | undefined): ClientRow {
+  if (c !== undefined) return { ...clientView(c, s), connected: true, disconnectedAt: null };
+  return {
+    clientId: s.clientId,
+    username: s.username ?? null,
+    address: null,
+    port: null,
+    listener: s.listener ?? '',
+    protocolVersion: s.protocolVersion,
+    keepalive: null,
+    connectedAt: null,
+    sessionExpiry: expiry(s.expiryInterval),
+    subscriptions: s.subscriptionCount,
+    inflight: s.inflightCount,
+    queued: s.queuedCount,
+    connected: false,
+    disconnectedAt: s.disconnectedAt > 0 ? new Date(s.disconnectedAt).toISOString() : null,
   };
 }
 

@@ -4,6 +4,9 @@
  */
 import { topicMatches } from '../protocol/topic.js';
 
+/** What a client wants to do with a topic: receive a message, publish one, or subscribe with a filter. */
+export type AclAccess = 'read' | 'write' | 'subscribe';
+
 /** Deepest ACL topic Mosquitto accepts (its TOPIC_HIERARCHY_LIMIT, counted in `/` separators). */
 const MAX_SEPARATORS = 200;
 /** Longest topic an MQTT string can carry. */

@@ -1,11 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { aclCoversFilter, aclMatchesTopic, aclTopicProblem } from './acl-topic.js';
+import { type AclAccess, aclCoversFilter, aclMatchesTopic, aclTopicProblem } from './acl-topic.js';
 import { AuthFileError } from './auth-file-error.js';
 import { dollarTopicAllowed } from './dollar-topics.js';
 import { trimBlanks } from './trim-blanks.js';
-
-/** What a client wants to do with a topic: receive a message, publish one, or subscribe with a filter. */
-export type AclAccess = 'read' | 'write' | 'subscribe';
 
 /** Who is asking: the CONNECT username (undefined for anonymous clients) and client id. */
 export interface AclSubject {

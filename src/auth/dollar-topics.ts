@@ -1,5 +1,4 @@
-import type { AclAccess } from './acl.js';
-import { aclMatchesTopic } from './acl-topic.js';
+import { type AclAccess, aclMatchesTopic } from './acl-topic.js';
 
 const BRIDGE_STATE = '$SYS/broker/connection/+/state';
 

@@ -7,9 +7,9 @@ export class HashQueueFullError extends Error {
 }
 
 /** Password checks running at once by default: half of libuv's 4 threads, leaving fs and DNS the rest. */
-export const DEFAULT_HASH_CONCURRENCY = 2;
+const DEFAULT_HASH_CONCURRENCY = 2;
 /** Password checks waiting by default; a storm beyond this is refused rather than queued without limit. */
-export const DEFAULT_HASH_QUEUE = 256;
+const DEFAULT_HASH_QUEUE = 256;
 
 /**
  * Bounds the password-hash checks in flight. PBKDF2 runs on libuv's thread

@@ -13,7 +13,7 @@ export interface SqlValues {
 const QUEUE_LIMIT = 500;
 
 /** A lookup that got no answer in time (the database hangs, or every connection is busy). */
-export class MysqlTimeoutError extends Error {
+class MysqlTimeoutError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'MysqlTimeoutError';

@@ -37,7 +37,7 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  * so anything from the first NUL byte on is ignored. Some clients send a
  * trailing NUL; mirroring this keeps them working after a switch to Heron.
  */
-export function passwordBytes(password: Buffer | string): Buffer {
+function passwordBytes(password: Buffer | string): Buffer {
   const buf = typeof password === 'string' ? Buffer.from(password, 'utf8') : password;
   const nul = buf.indexOf(0);
   return nul === -1 ? buf : buf.subarray(0, nul);

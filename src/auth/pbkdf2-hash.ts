@@ -37,7 +37,7 @@ function digestFor(name: string, dialect: Pbkdf2Dialect): Pbkdf2Parts['digest'] 
  * Splits `PBKDF2$sha256$901$salt$base64hash` (both plugins) or go-auth's PHC
  * form `$pbkdf2-sha512$i=100000,l=64$salt$hash`; undefined when it is neither.
  */
-export function parsePbkdf2Hash(
+function parsePbkdf2Hash(
   stored: string,
   saltEncoding: SaltEncoding,
   dialect: Pbkdf2Dialect,

@@ -1,9 +1,5 @@
 import type { Logger } from 'pino';
 import type { BrokerHooks } from '../broker/options.js';
-import { createDatabaseAuth } from './database-auth.js';
-import { createHttpAuth } from './http-auth.js';
-import { HttpAuthBackend } from './http-auth-backend.js';
-import { MysqlAuthBackend } from './mysql-backend.js';
 import type { PluginAuthSettings } from './plugin-options.js';
 
 /** Counters a built-in backend keeps (what `$SYS`-style monitoring would want). */
@@ -39,11 +35,4 @@ export interface PluginAuth {
   setLogger(log: Logger | undefined): void;
   /** Closes connections and timers. */
   close(): Promise<void>;
-}
-
-/** The backend the settings name, ready to use (it connects lazily). */
-export function createPluginAuth(settings: PluginAuthSettings, logger?: Logger): PluginAuth {
-  if (settings.backend === 'http')
-    return createHttpAuth(settings, new HttpAuthBackend(settings), logger);
-  return createDatabaseAuth(settings, new MysqlAuthBackend(settings), logger);
 }

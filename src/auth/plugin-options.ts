@@ -293,7 +293,7 @@ function httpSettings(plugin: PluginConfig, where: Where): HttpAuthSettings {
 }
 
 /** An fnmatch(3) pattern (`*`, `?`, `[...]`) as an anchored regular expression. */
-export function fnmatchRegExp(glob: string): RegExp {
+function fnmatchRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;

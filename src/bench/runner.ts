@@ -11,7 +11,7 @@ import { LatencyHistogram } from './latency.js';
 import type { BenchPlan, BenchResult, PubPlan } from './plan.js';
 
 /** Wall-clock milliseconds with sub-µs resolution, comparable between processes on one host. */
-export function clock(): number {
+function clock(): number {
   return performance.timeOrigin + performance.now();
 }
 
@@ -489,7 +489,7 @@ function publishLoop(r: BenchRunner): void {
 }
 
 /** Replaces %i in a topic with the client number. */
-export function expand(topic: string, index: number): string {
+function expand(topic: string, index: number): string {
   return topic.includes('%i') ? topic.replaceAll('%i', String(index)) : topic;
 }
 

@@ -17,7 +17,7 @@ import type { DeliveryRecord } from '../store/store.js';
  * which no MQTT client id may [MQTT-1.5.3-2], so a client can never take the
  * bridge's stored session over or write under its key.
  */
-export const BRIDGE_SESSION_PREFIX = '\u0000bridge:';
+const BRIDGE_SESSION_PREFIX = '\u0000bridge:';
 
 /** The store key of the bridge whose local client id is `localClientId`. */
 export function bridgeSessionKey(localClientId: string): string {

@@ -21,7 +21,6 @@ import type { Message } from '../broker/message.js';
 import type { Session } from '../broker/session.js';
 import { MqttClient, type PublishOptions, type SubscriptionRequest } from '../client/client.js';
 import { PublishError } from '../client/errors.js';
-import type { ClientOptions } from '../client/options.js';
 import type { BridgeConfig } from '../config/types.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
 import { forwardableProperties } from '../protocol/hop-properties.js';
@@ -30,6 +29,13 @@ import type { Properties } from '../protocol/properties.js';
 import { BridgeStore, discardBridgeSession } from './bridge-store.js';
 import { bridgeTlsOptions } from './bridge-tls.js';
 import { type OutgoingMessage, OutgoingQueue } from './outgoing-queue.js';
+import {
+  bridgeProtocolVersion,
+  CLIENT_WINDOW,
+  endWithin,
+  NOTIFY_DOWN,
+  remoteClientOptions,
+} from './remote-client.js';
 import { TopicMap, toLocal, toRemote } from './topic-map.js';
 
 /** Where a bridge is in its life. */
@@ -54,6 +60,14 @@ export interface BridgeStats {
   connects: number;
 }
 
+/** A bridge's most recent problem, as logged. */
+export interface BridgeProblem {
+  /** The warning, without the bridge's name. */
+  message: string;
+  /** When it happened (ms since the epoch). */
+  at: number;
+}
+
 /** Tuning that the configuration file does not express (tests, embedding). */
 export interface BridgeTuning {
   /** Milliseconds to wait for CONNACK. Default 10000. */
@@ -62,18 +76,9 @@ export interface BridgeTuning {
   primaryRetry?: number;
 }
 
-const VERSIONS: Record<BridgeConfig['protocolVersion'], ProtocolVersion> = {
-  mqttv31: 3,
-  mqttv311: 4,
-  mqttv50: 5,
-};
-
-/** QoS 1/2 publishes the client may hold (in flight + waiting) before the bridge queue takes over. */
-const CLIENT_WINDOW = 100;
 /** Socket bytes buffered towards a slow remote above which QoS 0 messages are dropped. */
 const MAX_BUFFERED = 8 * 1024 * 1024;
 const ONE = Buffer.from('1');
-const ZERO = Buffer.from('0');
 
 /** Publish options without properties, by QoS * 2 + retain, shared by every message. */
 const PLAIN_OPTIONS: PublishOptions[] = [0, 1, 2].flatMap((qos) => [
@@ -93,6 +98,8 @@ export class Bridge implements DeliveryTarget {
   addressIndex = 0;
   /** Counters. */
   readonly stats: BridgeStats = { sent: 0, received: 0, dropped: 0, connects: 0 };
+  /** The last problem (failed or refused connection, remote error); kept after a reconnect. */
+  lastError: BridgeProblem | undefined;
   private readonly broker: Broker;
   private readonly log: Logger | undefined;
   private readonly session: Session;
@@ -126,7 +133,7 @@ export class Bridge implements DeliveryTarget {
     this.log = log;
     this.tuning = tuning;
     this.topics = new TopicMap(config.topics);
-    this.version = VERSIONS[config.protocolVersion];
+    this.version = bridgeProtocolVersion(config);
     this.tls = config.tls !== undefined ? bridgeTlsOptions(config.tls) : undefined;
     this.backoff = config.backoffBase;
     const o = broker.options;
@@ -225,49 +232,23 @@ export class Bridge implements DeliveryTarget {
     if (this.state === 'stopped') return;
     const cfg = this.config;
     const addr = cfg.addresses[this.addressIndex]!;
-    const notifyRemote = cfg.notifications && !cfg.notificationsLocalOnly;
-    const opts: ClientOptions = {
-      scheme: this.tls !== undefined ? 'mqtts' : 'mqtt',
-      host: addr.host,
-      port: addr.port,
-      protocolVersion: this.version,
-      clientId: cfg.clientId,
-      clean: cfg.cleanSession,
-      keepalive: cfg.keepalive,
-      reconnect: false,
-      resubscribe: false,
+    const opts = remoteClientOptions(cfg, addr, {
+      version: this.version,
+      tls: this.tls,
+      tryPrivate: cfg.tryPrivate && this.tryPrivateAccepted,
       connectTimeout: this.tuning.connectTimeout ?? 10_000,
-      // Over MQTT 3.1.1 the remote cannot announce a Receive Maximum: keep to this
-      // broker's max_inflight_messages, as Mosquitto's bridges do (mosquitto takes
-      // about 20 unacknowledged QoS 2 messages from a v3 client and drops the rest).
-      maxInflight: Math.min(
-        CLIENT_WINDOW,
-        this.broker.options.maxInflightMessages || CLIENT_WINDOW,
-      ),
-      bridge: cfg.tryPrivate && this.tryPrivateAccepted,
-    };
-    if (cfg.username !== undefined) opts.username = cfg.username;
-    if (cfg.password !== undefined) opts.password = cfg.password;
-    if (this.tls !== undefined) opts.tls = this.tls;
-    if (cfg.bindAddress !== undefined) opts.localAddress = cfg.bindAddress;
-    // The remote publishes "0" for us when the connection is lost (Mosquitto's bridge will).
-    if (notifyRemote)
-      opts.will = { topic: cfg.notificationTopic, payload: ZERO, qos: 1, retain: true };
-    // A v5 session lasts only as long as the connection unless an expiry is asked for.
-    if (this.version === 5 && !cfg.cleanSession)
-      opts.properties = { sessionExpiryInterval: 0xffffffff };
+      maxInflightMessages: this.broker.options.maxInflightMessages,
+    });
     this.state = 'connecting';
     this.log?.info(`Connecting bridge ${cfg.name} (${addr.host}:${addr.port})`);
     const client = new MqttClient(opts);
     this.client = client;
     client.on('message', this.onRemoteMessage);
     client.on('connect', (connack) => this.connected(client, connack));
-    client.on('error', (err) => this.log?.warn(`Bridge ${cfg.name}: ${err.message}`));
+    client.on('error', (err) => this.problem(err.message));
     client.once('end', () => this.ended(client));
     client.start().catch((err: Error & { reasonCode?: number }) => {
-      this.log?.warn(
-        `Bridge ${cfg.name} connection to ${addr.host}:${addr.port} failed: ${err.message}`,
-      );
+      this.problem(`connection to ${addr.host}:${addr.port} failed: ${err.message}`);
       // 0x01 (unacceptable protocol version) to an announced bridge: try again as a plain client.
       if (opts.bridge === true && err.reasonCode === 0x01) this.tryPrivateAccepted = false;
     });
@@ -303,8 +284,7 @@ export class Bridge implements DeliveryTarget {
       client.subscribe(subs).then(
         (codes) => {
           codes.forEach((c, i) => {
-            if (c >= 0x80)
-              this.log?.warn(`Bridge ${cfg.name}: remote refused subscription ${subs[i]!.topic}`);
+            if (c >= 0x80) this.problem(`remote refused subscription ${subs[i]!.topic}`);
           });
         },
         () => {},
@@ -321,6 +301,12 @@ export class Bridge implements DeliveryTarget {
     this.pump();
     if (cfg.startType === 'lazy') this.armIdleTimer();
     if (!cfg.roundRobin && this.addressIndex !== 0) this.armPrimaryProbe();
+  }
+
+  /** Logs a warning and keeps it as the last error operators see. */
+  private problem(message: string): void {
+    this.lastError = { message, at: Date.now() };
+    this.log?.warn(`Bridge ${this.config.name}: ${message}`);
   }
 
   /** The client finished: lost, refused, or ended by us. */
@@ -428,7 +414,7 @@ export class Bridge implements DeliveryTarget {
     if (!cfg.notifications) return;
     this.broker.publishAs(this.session, {
       topic: cfg.notificationTopic,
-      payload: up ? ONE : ZERO,
+      payload: up ? ONE : NOTIFY_DOWN,
       qos: 1,
       retain: true,
     });
@@ -439,7 +425,11 @@ export class Bridge implements DeliveryTarget {
     if (!cfg.notifications || cfg.notificationsLocalOnly) return;
     const qos = (this.remoteMaxQos > 0 ? 1 : 0) as QoS;
     const retain = this.remoteRetain && cfg.outgoingRetain;
-    client.send(cfg.notificationTopic, up ? ONE : ZERO, PLAIN_OPTIONS[qos * 2 + (retain ? 1 : 0)]);
+    client.send(
+      cfg.notificationTopic,
+      up ? ONE : NOTIFY_DOWN,
+      PLAIN_OPTIONS[qos * 2 + (retain ? 1 : 0)],
+    );
   }
 
   // ---------------------------------------------------------------- local → remote
@@ -618,24 +608,4 @@ export class Bridge implements DeliveryTarget {
       properties: props,
     });
   }
-}
-
-/** Ends a client cleanly, or drops it if the remote does not close within `ms`. */
-function endWithin(c: MqttClient, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => {
-      c.destroy();
-      resolve();
-    }, ms);
-    c.end().then(
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-    );
-  });
 }

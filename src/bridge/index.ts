@@ -4,8 +4,13 @@ import type { Broker } from '../broker/broker.js';
 import type { BridgeConfig } from '../config/types.js';
 import { Bridge, type BridgeTuning } from './bridge.js';
 
-export { Bridge, type BridgeState, type BridgeStats, type BridgeTuning } from './bridge.js';
-export { discardUnconfiguredBridges } from './bridge-store.js';
+export {
+  Bridge,
+  type BridgeProblem,
+  type BridgeState,
+  type BridgeStats,
+  type BridgeTuning,
+} from './bridge.js';
 
 /** A started bridge, as handed back by {@link startBridges}. */
 export interface BridgeHandle {

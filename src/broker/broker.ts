@@ -23,6 +23,7 @@ import type { PublishVerdict } from './access-control.js';
 import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
 import { Channel, channelOf } from './channel.js';
+import { type ClientConnection, describeConnection } from './client-connection.js';
 import { clusterHost } from './cluster-host.js';
 import type { DeliveryTarget } from './delivery-target.js';
 import type { BrokerEvents, PublishedMessage } from './events.js';
@@ -52,6 +53,7 @@ import { SysTopics } from './sys.js';
 import type { TopicTrie } from './topic-trie.js';
 
 export type { ListenerAddress } from '../transport/listener-options.js';
+export type { ClientConnection } from './client-connection.js';
 export type { BrokerEvents, PublishedMessage } from './events.js';
 
 /**
@@ -321,6 +323,13 @@ export class Broker extends EventEmitter {
     const l = this.#openListeners[listener];
     if (l === undefined) throw new RangeError(`no open listener at index ${listener}`);
     l.reloadTls(tlsOptions);
+  }
+
+  /** A snapshot of the connection a client id has now; undefined when it has none. */
+  clientConnection(clientId: string): ClientConnection | undefined {
+    const s = this.sessions.get(clientId);
+    const ch = s === undefined ? undefined : channelOf(s);
+    return ch === undefined ? undefined : describeConnection(ch);
   }
 
   /**

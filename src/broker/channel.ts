@@ -32,6 +32,7 @@ import { State } from './channel/state.js';
 import { onSubscribe, onUnsubscribe, sendHeldReply } from './channel/subscribe.js';
 import type { DeliveryTarget, DropReason } from './delivery-target.js';
 import type { AuthExchange } from './enhanced-auth.js';
+import type { ListenerStats } from './listener-stats.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import { describePacket } from './packet-log.js';
@@ -82,6 +83,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   readonly decoder: Decoder;
   /** Authentication and ACL of this connection's listener (chosen once, kept by its session). */
   readonly access: AccessControl;
+  /** Message counters of this connection's listener. */
+  readonly listenerStats: ListenerStats;
   /** Where the connection is in its life (the handlers under channel/ move it on). */
   state: State = State.Connecting;
   /** The protocol level from CONNECT (4 until then). */
@@ -144,6 +147,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     this.socket = socket;
     this.info = info;
     this.access = broker.accessControls.forConnection(info);
+    this.listenerStats = broker.stats.listeners.of(info.listener);
     this.openedAt = this.lastActivity = Date.now();
     this.decoder = new Decoder(this, { maxPacketSize: broker.options.maxPacketSize });
     (socket as ChannelSocket)[kChannel] = this;

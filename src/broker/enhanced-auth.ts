@@ -19,7 +19,7 @@
  * Steps may be asynchronous (return a Promise).
  */
 import type { Properties } from '../protocol/properties.js';
-import type { ClientInfo } from './options.js';
+import type { ClientInfo } from './client-info.js';
 
 /** What a method knows about the client when an exchange starts. */
 export interface AuthContext {

@@ -2,28 +2,19 @@ import type { Logger } from 'pino';
 import type { AclFile, AclSubscribeMode } from '../auth/acl.js';
 import type { PasswordFile } from '../auth/password-file.js';
 import type { ClusterOptions } from '../cluster/options.js';
-import type { ProtocolVersion, QoS } from '../protocol/constants.js';
+import type { QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import type { PersistenceOptions } from '../store/store.js';
 import type { ConnectionInfo } from '../transport/connection-info.js';
 import type { TransportListenerOptions } from '../transport/listener-options.js';
 import { VERSION } from '../version.js';
+import type { ClientInfo } from './client-info.js';
 import type { AuthMethod } from './enhanced-auth.js';
 import type { RedirectOptions } from './redirect.js';
 
-/** What the broker knows about a connected (or connecting) client, passed to hooks and events. */
-export interface ClientInfo {
-  readonly clientId: string;
-  readonly username: string | undefined;
-  readonly protocolVersion: ProtocolVersion;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  /** Name of the listener the client came in on, e.g. "tcp:1883". */
-  readonly listener: string;
-  /** Distinguished name or identity from a TLS client certificate, if any. */
-  readonly certificateSubject?: string | undefined;
-}
+// Hooks are typed here, so their argument type is importable from here too.
+export type { ClientInfo } from './client-info.js';
 
 /** Credentials and connection facts handed to the `authenticate` hook. */
 export interface AuthenticateRequest extends ClientInfo {

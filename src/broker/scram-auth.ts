@@ -17,9 +17,6 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from
 import { ReasonCode } from '../protocol/constants.js';
 import type { AuthMethod, AuthMethodSession, AuthStep } from './enhanced-auth.js';
 
-/** The method name clients put in the Authentication Method property. */
-export const SCRAM_SHA_256 = 'SCRAM-SHA-256';
-
 /** Server-side SCRAM key material for one user (RFC 5802 section 3). */
 export interface ScramCredentials {
   salt: Buffer;

@@ -1,3 +1,5 @@
+import { ListenerStatsTable } from './listener-stats.js';
+
 /**
  * Broker-wide counters: the source of $SYS topics, metrics and the admin API.
  * Plain number fields, bumped inline on the hot path.
@@ -52,4 +54,6 @@ export class BrokerStats {
   topicLevelsExceeded = 0;
   /** Exceptions caught in a client's handling (each closed that client only). */
   internalErrors = 0;
+  /** Messages received and sent, by listener. */
+  readonly listeners = new ListenerStatsTable();
 }

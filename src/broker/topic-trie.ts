@@ -179,7 +179,6 @@ export class TopicTrie<V> {
   private readonly exact = new Map<string, Bucket<V>>();
   private readonly wild = new Map<string, Bucket<V>>();
   private readonly root = new TrieNode<V>(null, '');
-  private readonly scratch: V[] = [];
   /** The current topic's levels during a match; reused so matching allocates only the level strings. */
   private readonly levels: string[] = [];
   private count = 0;
@@ -292,17 +291,6 @@ export class TopicTrie<V> {
         return count;
       }
     }
-  }
-
-  /** True when any filter matches the topic (for "no subscribers" checks and $SYS dropped-message counts). */
-  hasMatch(topic: string): boolean {
-    const bucket = this.exact.get(topic);
-    if (bucket !== undefined) return true;
-    if (this.wild.size === 0) return false;
-    // Rare path (no exact hit): a scratch array keeps the walk code single.
-    const n = this.collect(topic, this.scratch, 0);
-    this.scratch.fill(undefined as V, 0, n);
-    return n > 0;
   }
 
   /** Number of (filter, key) entries. */

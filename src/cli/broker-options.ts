@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
-import { createPluginAuth, type PluginAuth } from '../auth/plugin-auth.js';
+import { createPluginAuth } from '../auth/create-plugin-auth.js';
+import type { PluginAuth } from '../auth/plugin-auth.js';
 import { pluginAuthSettings } from '../auth/plugin-options.js';
 import type { BrokerOptions, ListenerOptions, ListenerSecurityOptions } from '../broker/options.js';
 import { ConfigError } from '../config/config-error.js';
@@ -19,7 +20,7 @@ function readPem(path: string, option: string): Buffer {
 }
 
 /** Node TLS server options for a listener's TLS settings (files read now; re-run on SIGHUP). */
-export function tlsServerOptions(t: TlsConfig): tls.TlsOptions {
+function tlsServerOptions(t: TlsConfig): tls.TlsOptions {
   const opts: tls.TlsOptions = {
     cert: readPem(t.certfile, 'certfile'),
     key: readPem(t.keyfile, 'keyfile'),

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { MessageSource } from './client-args.js';
 
 /** All of a stream as one Buffer (for -s). */
-export function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer | string) => chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c)));

@@ -1,15 +1,17 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { type AdminServer, startAdmin } from '../admin/server.js';
+import type { AdminServer } from '../admin/server.js';
 import { discardUnconfiguredBridges } from '../bridge/bridge-store.js';
 import { type BridgeHandle, startBridges, stopBridges } from '../bridge/index.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
+import { ConfigError } from '../config/config-error.js';
 import { listenerSummary } from '../config/listener-info.js';
 import type { HeronConfig } from '../config/types.js';
 import { createLogger, TopicLogSink } from '../log/logger.js';
 import { lifecycleLine } from '../log/mosquitto-lines.js';
+import { startAdminFromConfig } from './admin-start.js';
 import {
   brokerOptionsFromConfig,
   listenerOptions,
@@ -18,7 +20,12 @@ import {
   pluginAuthFromConfig,
 } from './broker-options.js';
 import { dropPrivileges } from './privileges.js';
-import { describeStartupFailure, StartupError, strerror } from './startup-error.js';
+import {
+  CONFIG_ERROR_EXIT,
+  describeStartupFailure,
+  StartupError,
+  strerror,
+} from './startup-error.js';
 import { VERSION } from './version.js';
 
 /** A running broker process: what SIGHUP and SIGTERM act on. */
@@ -117,23 +124,25 @@ export async function startFromConfig(config: HeronConfig): Promise<RunningBroke
     throw new StartupError(failure.message, failure.exitCode, { cause: e });
   }
   for (const l of config.listeners) log.info(`Listening: ${listenerSummary(l)}`);
+  // Filled once the admin runs: its bridges page reads this very array.
+  const bridges: BridgeHandle[] = [];
   let admin: AdminServer | undefined;
   if (config.admin !== undefined) {
     try {
-      admin = await startAdmin(broker, {
-        port: config.admin.port,
-        host: config.admin.bindAddress,
-        token: config.admin.token,
-      });
+      admin = await startAdminFromConfig(broker, config.admin, bridges);
     } catch (e) {
-      const message = `Error: unable to open the admin listener: ${strerror(e)}`;
+      // A bad admin_users_file is a configuration error, named at its line.
+      const badFile = e instanceof ConfigError;
+      const message = badFile
+        ? `Error: ${e.message}`
+        : `Error: unable to open the admin listener: ${strerror(e)}`;
       log.error(message);
       await broker.close();
-      throw new StartupError(message, 1, { cause: e });
+      throw new StartupError(message, badFile ? CONFIG_ERROR_EXIT : 1, { cause: e });
     }
     log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
   }
-  const bridges: BridgeHandle[] = startBridges(broker, config.bridges, log);
+  bridges.push(...startBridges(broker, config.bridges, log));
   for (const id of discardUnconfiguredBridges(broker, config.bridges))
     log.warn(`Discarding the stored messages of bridge local client ${id}: no longer configured.`);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);

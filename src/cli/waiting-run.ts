@@ -9,7 +9,7 @@ import type { ClientTool } from './tool-flags.js';
 import { connectErrorText, connectExitCode } from './tool-io.js';
 
 /** Exit code when -W expires (mosquitto_sub's and mosquitto_rr's). */
-export const TIMEOUT_EXIT_CODE = 27;
+const TIMEOUT_EXIT_CODE = 27;
 
 /** One run of a waiting tool; `exit` resolves once the client (if any) has disconnected. */
 export class WaitingRun {

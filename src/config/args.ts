@@ -22,7 +22,7 @@ export interface BrokerArgs {
 }
 
 /** The most -p flags Mosquitto accepts. */
-export const MAX_COMMAND_LINE_PORTS = 10;
+const MAX_COMMAND_LINE_PORTS = 10;
 
 /** The broker's usage text (printed for -h and after a bad flag). */
 export const BROKER_USAGE = `Usage: heron [-c config_file] [-d] [-h] [-p port] [-v] [--version]

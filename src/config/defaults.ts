@@ -8,7 +8,7 @@ import type {
 } from './types.js';
 
 /** The log types Mosquitto enables when log_type is never given. */
-export const DEFAULT_LOG_TYPES: readonly LogType[] = ['error', 'warning', 'notice', 'information'];
+const DEFAULT_LOG_TYPES: readonly LogType[] = ['error', 'warning', 'notice', 'information'];
 
 /** Every log type, what `log_type all` and `-v` select. */
 export const ALL_LOG_TYPES: readonly LogType[] = [
@@ -24,7 +24,7 @@ export const ALL_LOG_TYPES: readonly LogType[] = [
 ];
 
 /** The port Mosquitto listens on when nothing says otherwise. */
-export const DEFAULT_PORT = 1883;
+const DEFAULT_PORT = 1883;
 
 /** Fresh security settings with Mosquitto's defaults (anonymous resolved later). */
 export function defaultSecurity(): SecurityConfig {

@@ -131,7 +131,8 @@ export function finalizeConfig(st: ParseState, commandLinePorts: number[]): Hero
 
   // --- Heron services
   if (cfg.admin && cfg.admin.port < 0) {
-    warn(st.adminTokenLine!, 'ignored', "no 'admin_listener' is configured; ignored");
+    for (const l of st.adminOptionLines)
+      warn(l, 'ignored', "no 'admin_listener' is configured; ignored");
     delete cfg.admin;
   }
   if (cfg.admin) {

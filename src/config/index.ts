@@ -1,5 +1,5 @@
 /** Heron's configuration layer: mosquitto.conf parsing and broker flags, one typed result. */
-export { BROKER_USAGE, type BrokerArgs, parseBrokerArgs, resolveConfig } from './args.js';
+export { type BrokerArgs, parseBrokerArgs, resolveConfig } from './args.js';
 export { ConfigError } from './config-error.js';
 export { defaultConfig } from './defaults.js';
 export { listenerSecurity, listenerSummary } from './listener-info.js';

@@ -1,9 +1,17 @@
+import {
+  parseAdminListener,
+  parseAdminToken,
+  parseAdminUsersFile,
+  parseHttpApiPort,
+  parseLatencyProbe,
+} from './admin-options.js';
 import { ALL_LOG_TYPES, defaultBridge, defaultListener } from './defaults.js';
 import {
   type BridgeDraft,
   type ListenerDraft,
   newListenerDraft,
   type OptionContext,
+  once,
 } from './parse-state.js';
 import type {
   BridgeAddress,
@@ -76,19 +84,6 @@ function currentBridge(ctx: OptionContext, l: ConfigLine): BridgeDraft {
     throw lineError(l, "this is a bridge option: it must follow a 'connection NAME' line");
   }
   return ctx.fs.bridge;
-}
-
-/**
- * Mosquitto refuses a single-valued text option given twice in the same
- * block (a likely copy-paste mistake); Heron does the same, naming both lines.
- */
-function once(ctx: OptionContext, l: ConfigLine, scopeKey: string, name = l.option): void {
-  const key = `${scopeKey}:${name}`;
-  const first = ctx.st.seen.get(key);
-  if (first) {
-    throw lineError(l, `given twice in the same block (first at ${first.file}:${first.line})`);
-  }
-  ctx.st.seen.set(key, { file: l.file, line: l.line });
 }
 
 /** Records that Heron accepts but does not act on this option. */
@@ -270,18 +265,6 @@ function parseRestartTimeout(ctx: OptionContext, l: ConfigLine): void {
   b.restartTimeout = 0;
   b.backoffBase = first;
   b.backoffCap = cap;
-}
-
-/** `admin_listener PORT [BIND]` (Heron). */
-function parseAdminListener(ctx: OptionContext, l: ConfigLine): void {
-  const w = l.words;
-  if (w.length === 0) throw lineError(l, 'expected a port number, got nothing');
-  const port = portWord(l, w[0]!, true);
-  const bind = w[1] !== undefined && !w[1].startsWith('#') ? w[1] : '127.0.0.1';
-  checkExtra(l, w[1] !== undefined && !w[1].startsWith('#') ? 2 : 1, ctx.warn);
-  once(ctx, l, 'G', 'admin_listener');
-  const token = ctx.st.cfg.admin?.token;
-  ctx.st.cfg.admin = { port, bindAddress: bind, ...(token !== undefined ? { token } : {}) };
 }
 
 type Handler = (ctx: OptionContext, l: ConfigLine) => void;
@@ -884,26 +867,10 @@ global(
   H,
 );
 def('admin_listener', 'global', parseAdminListener, H);
-def(
-  'http_api_port',
-  'global',
-  (ctx, l) => {
-    parseAdminListener(ctx, { ...l, words: l.words.slice(0, 1) });
-  },
-  H,
-);
-def(
-  'admin_token',
-  'global',
-  (ctx, l) => {
-    once(ctx, l, 'G');
-    const token = text(l, 'a token');
-    ctx.st.adminTokenLine = l;
-    if (ctx.st.cfg.admin) ctx.st.cfg.admin.token = token;
-    else ctx.st.cfg.admin = { port: -1, bindAddress: '127.0.0.1', token };
-  },
-  H,
-);
+def('http_api_port', 'global', parseHttpApiPort, H);
+def('admin_token', 'global', parseAdminToken, H);
+def('admin_users_file', 'global', parseAdminUsersFile, H);
+def('admin_latency_probe', 'global', parseLatencyProbe, H);
 def(
   'cluster_redis_url',
   'global',

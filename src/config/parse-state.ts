@@ -10,7 +10,7 @@ import type {
   SourceLocation,
   TlsConfig,
 } from './types.js';
-import type { ConfigLine } from './values.js';
+import { type ConfigLine, lineError } from './values.js';
 
 /** A listener being read: TLS and security are collected loosely and checked when the files are done. */
 export interface ListenerDraft {
@@ -76,8 +76,8 @@ export interface ParseState {
   persistenceBackendLine?: ConfigLine;
   /** Explicit allow_anonymous lines in global scope. */
   allowAnonymousLine?: ConfigLine;
-  /** Heron options whose effect depends on others, checked at the end. */
-  adminTokenLine?: ConfigLine;
+  /** admin_* lines that need an admin_listener (checked at the end). */
+  adminOptionLines: ConfigLine[];
   /** First cluster_* line other than cluster_redis_url (they need it). */
   clusterNodeIdLine?: ConfigLine;
   /** cluster_* values other than the URL, merged once the URL is known. */
@@ -127,5 +127,19 @@ export function newParseState(cwd: string): ParseState {
     logTypeSet: false,
     pluginLines: [],
     seen: new Map(),
+    adminOptionLines: [],
   };
+}
+
+/**
+ * Mosquitto refuses a single-valued text option given twice in the same
+ * block (a likely copy-paste mistake); Heron does the same, naming both lines.
+ */
+export function once(ctx: OptionContext, l: ConfigLine, scopeKey: string, name = l.option): void {
+  const key = `${scopeKey}:${name}`;
+  const first = ctx.st.seen.get(key);
+  if (first) {
+    throw lineError(l, `given twice in the same block (first at ${first.file}:${first.line})`);
+  }
+  ctx.st.seen.set(key, { file: l.file, line: l.line });
 }

@@ -331,6 +331,20 @@ export interface AdminConfig {
   bindAddress: string;
   /** admin_token: bearer token required by the API; unset = no token. */
   token?: string;
+  /** admin_users_file: dashboard users and API keys with roles; unset = none. */
+  usersFile?: string;
+  /** Where admin_users_file was given (a bad file is reported at this line). */
+  usersFileSource?: SourceLocation;
+  /** admin_latency_probe URL [SECONDS]: measure publish→delivery latency; unset = off. */
+  latencyProbe?: AdminLatencyProbeConfig;
+}
+
+/** admin_latency_probe: a probe client on one of the broker's own listeners. */
+export interface AdminLatencyProbeConfig {
+  /** mqtt://, mqtts://, ws:// or wss:// URL of the listener (user:password@ for credentials). */
+  url: string;
+  /** Seconds between probe messages. Default 5. */
+  intervalSeconds: number;
 }
 
 /** Heron's Redis clustering. */

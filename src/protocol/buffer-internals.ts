@@ -16,5 +16,5 @@ declare global {
   }
 }
 
-/** Marker so importing this module for its type declarations is explicit. */
-export const BUFFER_INTERNALS = true;
+// Makes this file a module, which `declare global` requires; it exports nothing.
+export {};

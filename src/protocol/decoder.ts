@@ -84,11 +84,6 @@ export class Decoder {
     this.stopped = true;
   }
 
-  /** Whether pause() was called and resume() has not been yet. */
-  get paused(): boolean {
-    return this.stopped;
-  }
-
   /** Decodes what pause() held back (the sink may pause again). Throws like feed(). */
   resume(): void {
     this.stopped = false;

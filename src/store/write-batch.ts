@@ -1,4 +1,4 @@
-import type { DeliveryRecord, MessageRecord, SessionRecord, SubscriptionData } from './store.js';
+import type { DeliveryRecord, MessageRecord, SessionRecord, SubscriptionData } from './records.js';
 
 /** A pending subscription write: the data, or null to delete. */
 export interface SubscriptionOp {

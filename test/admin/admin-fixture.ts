@@ -2,6 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { type AdminOptions, type AdminServer, startAdmin } from '../../src/admin/server.js';
 import type { BrokerOptions } from '../../src/broker/options.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { waitFor } from '../helpers/process.js';
 
 /** A broker with its admin server, both on loopback with kernel-chosen ports. */
 export interface AdminFixture {
@@ -65,14 +66,8 @@ export async function startAdminFixture(
   };
 }
 
-/** Polls `check` every 20 ms until it returns true or `ms` pass. */
-export async function until(check: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls `check` until it returns true; rejects after `ms` (default 3 s). */
+export const until = (check: () => boolean | Promise<boolean>, ms = 3000) => waitFor(check, ms);
 
 /** POSTs JSON. */
 export function postJson(body: unknown): RequestInit {

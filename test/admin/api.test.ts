@@ -126,7 +126,7 @@ describe('admin HTTP API', () => {
     assert.equal(subs.get('$share/g/jobs/#')!.qos, 2);
     const missing = await f.json('api/v1/clients/nobody-here');
     assert.equal(missing.status, 404);
-    assert.match(String(missing.body.error), /not connected/);
+    assert.match(String(missing.body.error), /no client or session/);
     assert.equal((await f.json('api/v1/clients/%E0%A4%A')).status, 400);
   });
 

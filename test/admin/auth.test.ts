@@ -61,7 +61,7 @@ describe('admin token', () => {
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type')!, /text\/html/);
     assert.match(await page.text(), /token-panel/);
-    assert.equal((await fetch(`${f.base}dashboard.js`)).status, 200);
+    assert.equal((await fetch(`${f.base}app.js`)).status, 200);
   });
 
   test('with a token, any Host name is accepted', async () => {

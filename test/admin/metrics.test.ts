@@ -93,11 +93,13 @@ describe('Prometheus metrics', () => {
     assert.equal((await read()).get('heron_sessions{state="online"}'), before);
   });
 
-  test('every metric is prefixed heron_ and process metrics are included', async () => {
+  test('broker metrics are prefixed heron_; Node process metrics keep their standard names', async () => {
     const { types, values } = await scrape();
-    for (const name of types.keys()) assert.match(name, /^heron_/, name);
-    assert.ok(values.get('heron_process_cpu_user_seconds_total')! > 0);
-    assert.ok(values.get('heron_process_resident_memory_bytes')! > 0);
-    assert.ok(types.has('heron_nodejs_eventloop_lag_seconds'));
+    for (const name of types.keys()) assert.match(name, /^(heron|process|nodejs)_/, name);
+    assert.ok(values.get('process_cpu_user_seconds_total')! > 0);
+    assert.ok(values.get('process_resident_memory_bytes')! > 0);
+    assert.ok(types.has('nodejs_eventloop_lag_seconds'));
+    assert.ok(types.has('nodejs_heap_size_used_bytes'));
+    assert.equal(types.has('heron_process_cpu_user_seconds_total'), false);
   });
 });

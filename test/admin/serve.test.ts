@@ -3,22 +3,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startFromConfig } from '../../src/cli/serve.js';
 import { parseConfigText } from '../../src/config/parse.js';
+import { freePort } from '../helpers/process.js';
 import { until } from './admin-fixture.js';
-
-/** A port that was free a moment ago (`listener 0` means a unix socket in mosquitto.conf). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 test('admin_listener and admin_token start a token-protected admin server that stops with the broker', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'heron-admin-serve-'));
@@ -61,6 +52,23 @@ test('without admin_listener no admin server runs', async () => {
   const running = await startFromConfig(config);
   try {
     assert.equal(running.admin, undefined);
+  } finally {
+    await running.stop();
+  }
+});
+
+test('admin_listener with only a port binds loopback: reachable on 127.0.0.1, nowhere else', async () => {
+  const port = await freePort();
+  const config = parseConfigText(
+    `listener ${await freePort()} 127.0.0.1\nadmin_listener ${port}\nlog_dest none\n`,
+    'loopback.conf',
+  );
+  const running = await startFromConfig(config);
+  try {
+    assert.equal(running.admin!.address().host, '127.0.0.1');
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    // ::1 is loopback too, but not the address bound: nothing answers there.
+    await assert.rejects(fetch(`http://[::1]:${port}/healthz`));
   } finally {
     await running.stop();
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type AclAccess, AclFile } from '../../src/auth/acl.js';
+import { AclFile } from '../../src/auth/acl.js';
+import type { AclAccess } from '../../src/auth/acl-topic.js';
 import { AuthFileError } from '../../src/auth/auth-file-error.js';
 import { dollarTopicAllowed } from '../../src/auth/dollar-topics.js';
 import { ACL_TEXT } from './acl-fixture.js';

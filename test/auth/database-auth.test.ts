@@ -8,6 +8,7 @@ import { makePbkdf2Hash } from '../../src/auth/pbkdf2-hash.js';
 import { pluginAuthSettings } from '../../src/auth/plugin-options.js';
 import { BrokerStats } from '../../src/broker/stats.js';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb.js';
+import { freePort } from '../helpers/process.js';
 import {
   client,
   collect,
@@ -17,7 +18,7 @@ import {
   startHeron,
   subscribe,
 } from './heron-process.js';
-import { freePort, scratchDir } from './mosquitto-helpers.js';
+import { scratchDir } from './mosquitto-helpers.js';
 
 const T = { timeout: 30_000 };
 

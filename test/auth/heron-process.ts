@@ -1,61 +1,24 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { KEEP_ROOT } from '../helpers/keep-root.js';
-
-const HERON = join(process.cwd(), 'bin/heron.js');
+import { type ListeningProcess, startHeron as startHeronProcess } from '../helpers/process.js';
 
 /** A `heron -c` process started from configuration lines. */
-export interface HeronProcess {
-  child: ReturnType<typeof spawn>;
-  /** Everything it printed so far. */
-  output(): string;
-  stop(): Promise<void>;
-}
+export type HeronProcess = ListeningProcess;
 
 /** Writes `dir/name.conf` and starts `heron -c` on it; resolves once it listens on `port`. */
-export async function startHeron(
+export function startHeron(
   dir: string,
   lines: string[],
   port: number,
   name: string,
-): Promise<HeronProcess> {
+): Promise<ListeningProcess> {
   const conf = join(dir, `${name}.conf`);
   writeFileSync(conf, `${[...lines, ...KEEP_ROOT].join('\n')}\n`);
-  const child = spawn(process.execPath, [HERON, '-c', conf, '-v'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`heron exited: ${out}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`heron did not listen: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    child,
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return startHeronProcess(['-c', conf, '-v'], port);
 }
 
 /** Connects with MQTT.js; answers the client or the CONNACK refusal code. */

@@ -9,6 +9,7 @@ import { createHttpAuth, MAX_BACKGROUND_READS } from '../../src/auth/http-auth.j
 import { HttpAuthBackend, HttpAuthServiceError } from '../../src/auth/http-auth-backend.js';
 import type { HttpAuthSettings } from '../../src/auth/plugin-options.js';
 import { topicMatches } from '../../src/protocol/topic.js';
+import { freePort, waitFor } from '../helpers/process.js';
 import {
   client,
   collect,
@@ -19,7 +20,7 @@ import {
   startHeron,
   subscribe,
 } from './heron-process.js';
-import { freePort, scratchDir } from './mosquitto-helpers.js';
+import { scratchDir } from './mosquitto-helpers.js';
 
 const T = { timeout: 30_000 };
 
@@ -136,15 +137,6 @@ function goAuthHttpConfig(
     `listener ${port} 127.0.0.1`,
     'allow_anonymous false',
   ];
-}
-
-/** Waits until `check` holds (the service answered a background question). */
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 3000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 let dir: string;
@@ -289,7 +281,7 @@ describe('params json, response status', () => {
       assert.ok(got.includes('sensors/retained'));
       assert.ok(got.includes('sensors/live'));
       assert.ok(!got.includes('sensors/hidden'));
-      await until(() => service.aclAsked('alice').includes('1 sensors/live'));
+      await waitFor(() => service.aclAsked('alice').includes('1 sensors/live'));
       await admin.publishAsync('sensors/retained', '', { qos: 1, retain: true });
       await Promise.all([admin.endAsync(), alice.endAsync()]);
     },
@@ -306,7 +298,7 @@ describe('params json, response status', () => {
       assert.equal(await subscribe(alice, '#'), 0);
       await admin.publishAsync('secret/x', '1', { qos: 1 });
       await admin.publishAsync('sensors/fresh', '1', { qos: 1 });
-      await until(() => service.aclAsked('alice').includes('1 sensors/fresh'));
+      await waitFor(() => service.aclAsked('alice').includes('1 sensors/fresh'));
       await admin.publishAsync('secret/x', '2', { qos: 1 });
       await admin.publishAsync('sensors/fresh', '2', { qos: 1 });
       await settle(alice);
@@ -536,7 +528,7 @@ test('SIGHUP with changed auth_opt_* lines says they need a restart', T, async (
     const lines = goAuthHttpConfig(service, port, 'json', ['auth_opt_acl_cache_seconds 5']);
     writeFileSync(join(dir, 'http-hup.conf'), `${lines.join('\n')}\n`);
     heron.child.kill('SIGHUP');
-    await until(() => /Configuration reloaded/.test(heron.output()));
+    await waitFor(() => /Configuration reloaded/.test(heron.output()));
     assert.match(heron.output(), /auth_opt_\* lines changed: .* until Heron is restarted/);
   } finally {
     await heron.stop();
@@ -616,7 +608,7 @@ test(
       const topics = Array.from({ length: 60 }, (_, i) => `${i % 2 ? 'ok' : 'no'}/${i}`);
       // A busy broker: every client receives every topic, each a first delivery.
       for (const t of topics) for (const c of clients) assert.equal(h.authorizeRead!(c, t), false);
-      await until(() => readsAsked.length >= MAX_BACKGROUND_READS);
+      await waitFor(() => readsAsked.length >= MAX_BACKGROUND_READS);
       await new Promise((r) => setTimeout(r, 100)); // room for any excess question to arrive
       assert.equal(most, MAX_BACKGROUND_READS);
       assert.equal(readsAsked.length, MAX_BACKGROUND_READS);

@@ -2,26 +2,14 @@
 // show that Heron's auth files behave exactly as they do under Mosquitto.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, stopProcess } from '../helpers/process.js';
 
 /** A scratch directory removed by the returned cleanup function. */
 export async function scratchDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'heron-auth-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-/** A loopback port nobody is listening on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Result of running a program to completion. */
@@ -77,9 +65,15 @@ export async function startMosquitto(dir: string, extraConfig: string[]): Promis
     child.stderr!.on('data', (d) => (output += d));
     const ready = await waitFor(child, () => output.includes(' running'), 5000);
     if (ready) {
-      return { port, log: () => output, stop: () => stopChild(child) };
+      return {
+        port,
+        log: () => output,
+        stop: async () => {
+          await stopProcess(child);
+        },
+      };
     }
-    await stopChild(child);
+    await stopProcess(child);
     if (attempt >= 2) throw new Error(`mosquitto did not start:\n${output}`);
   }
 }
@@ -95,19 +89,6 @@ function waitFor(child: ChildProcess, done: () => boolean, timeoutMs: number): P
       clearInterval(timer);
       resolve(ok);
     }
-  });
-}
-
-/** Stops a child process started by these helpers and waits for it to exit. */
-export function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
   });
 }
 
@@ -148,7 +129,7 @@ export async function subscribe(port: number, args: string[], filter: string): P
   child.stderr!.on('data', (d) => (out += d));
   const ok = await waitFor(child, () => out.includes('Subscribed (mid'), 5000);
   if (!ok) {
-    await stopChild(child);
+    await stopProcess(child);
     throw new Error(`mosquitto_sub ${args.join(' ')} did not subscribe:\n${out}`);
   }
   return {
@@ -158,7 +139,9 @@ export async function subscribe(port: number, args: string[], filter: string): P
         .filter((l) => l.startsWith('MSG '))
         .map((l) => l.slice(4)),
     granted: () => /Subscribed \(mid: \d+\): ([0-9, ]+)/.exec(out)?.[1]?.trim() ?? '',
-    stop: () => stopChild(child),
+    stop: async () => {
+      await stopProcess(child);
+    },
   };
 }
 

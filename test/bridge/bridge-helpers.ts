@@ -2,6 +2,7 @@ import { connect, type MqttClient } from '../../src/client/client.js';
 import { parseConfigText } from '../../src/config/parse.js';
 import type { BridgeConfig } from '../../src/config/types.js';
 import type { PublishPacket } from '../../src/protocol/packets.js';
+import { waitFor } from '../helpers/process.js';
 
 /** A `connection` block (after its `connection` and `address` lines) parsed as mosquitto.conf. */
 export function bridgeConfig(name: string, ports: number[], body: string): BridgeConfig {
@@ -39,20 +40,6 @@ export async function record(url: string, filters: string[], id?: string): Promi
     },
     close: () => client.end(),
   };
-}
-
-/** Polls `cond` every 20 ms until it is true; rejects after `ms`. */
-export async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The payloads recorded on one topic, as strings. */

@@ -11,10 +11,11 @@ import { type BridgeHandle, startBridges, stopBridges } from '../../src/bridge/i
 import type { BrokerOptions } from '../../src/broker/options.js';
 import { connect } from '../../src/client/client.js';
 import { LmdbStore } from '../../src/store/lmdb.js';
-import { freePort, type MosquittoProcess, startMosquitto } from '../client/mosquitto-process.js';
+import { type MosquittoProcess, startMosquitto } from '../client/mosquitto-process.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { KEEP_ROOT } from '../helpers/keep-root.js';
-import { bridgeConfig, payloads, type Recorder, record, sleep, waitFor } from './bridge-helpers.js';
+import { freePort, delay as sleep, waitFor } from '../helpers/process.js';
+import { bridgeConfig, payloads, type Recorder, record } from './bridge-helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {

@@ -3,10 +3,10 @@ import { rm } from 'node:fs/promises';
 import { after, describe, test } from 'node:test';
 import { type Bridge, startBridges } from '../../src/bridge/index.js';
 import type { BridgeConfig } from '../../src/config/types.js';
-import { freePort } from '../client/mosquitto-process.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { makeTestCerts } from '../helpers/certs.js';
-import { bridgeConfig, payloads, type Recorder, record, sleep, waitFor } from './bridge-helpers.js';
+import { freePort, delay as sleep, waitFor } from '../helpers/process.js';
+import { bridgeConfig, payloads, type Recorder, record } from './bridge-helpers.js';
 
 /** Starts a bridge and waits until the remote acknowledged its subscriptions. */
 async function bridgeUp(local: TestBroker, cfg: BridgeConfig): Promise<Bridge> {

@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort } from '../client/mosquitto-process.js';
 import { startBroker } from '../helpers/broker.js';
 import { KEEP_ROOT } from '../helpers/keep-root.js';
-import { record, waitFor } from './bridge-helpers.js';
+import { freePort, waitFor } from '../helpers/process.js';
+import { record } from './bridge-helpers.js';
 
 test('heron -c starts the configured bridges and stops them (state 0) on SIGTERM', async () => {
   const remote = await startBroker();

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { startBridges } from '../../src/bridge/index.js';
-import { freePort, type MosquittoProcess, startMosquitto } from '../client/mosquitto-process.js';
+import { type MosquittoProcess, startMosquitto } from '../client/mosquitto-process.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { bridgeConfig, payloads, type Recorder, record, sleep, waitFor } from './bridge-helpers.js';
+import { freePort, delay as sleep, waitFor } from '../helpers/process.js';
+import { bridgeConfig, payloads, type Recorder, record } from './bridge-helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {

@@ -5,20 +5,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PacketType } from '../../src/protocol/constants.js';
 import { encode } from '../../src/protocol/encoder.js';
-import type { Packet, PublishPacket } from '../../src/protocol/packets.js';
+import type { Packet, PubackPacket, PublishPacket } from '../../src/protocol/packets.js';
 import { suiteBroker } from '../helpers/broker.js';
-import { connectRaw, delay, type RawClient } from '../helpers/raw-client.js';
+import { waitFor } from '../helpers/process.js';
+import { connectRaw, type RawClient } from '../helpers/raw-client.js';
 
 const SUBSCRIBERS = 40;
 const MESSAGES = 1000; // 40 × 1000 = 40,000 deliveries from one write: more than one turn may spend
-
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
-  }
-}
 
 const publishes = (c: RawClient): PublishPacket[] =>
   c.received.filter((p): p is PublishPacket => p.type === PacketType.PUBLISH);
@@ -78,11 +71,11 @@ describe('fan-out spread over event-loop turns', () => {
     pub.sendRaw(Buffer.concat(packets));
     other.send({ type: PacketType.PINGREQ });
     await other.nextOfType(PacketType.PINGRESP);
-    const ack = await pub.nextOfType<Extract<Packet, { type: 4 }>>(PacketType.PUBACK, 10_000);
+    const ack = await pub.nextOfType<PubackPacket>(PacketType.PUBACK, 10_000);
     assert.equal(ack.packetId, 7);
     await pub.nextOfType(PacketType.PINGRESP);
     for (const c of subs) {
-      await until('all messages', () => publishes(c).length >= MESSAGES + 1);
+      await waitFor(() => publishes(c).length >= MESSAGES + 1, 10_000, 'all messages');
       const got = publishes(c).map((p) => p.payload.readUInt32BE(0));
       assert.equal(got.length, MESSAGES + 1);
       for (let i = 0; i < MESSAGES; i++) assert.equal(got[i], i);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClientInfo } from '../../src/broker/options.js';
+import { PacketType } from '../../src/protocol/constants.js';
 import { startBroker } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -17,7 +18,7 @@ test('clientConnected reports the Session Present flag sent in CONNACK', async (
       const c = await RawClient.connect(tb.port);
       const ack = await c.handshake({ clientId: 'ev-1', clean: false });
       acks.push(ack.sessionPresent);
-      c.send({ type: 14, reasonCode: 0 });
+      c.send({ type: PacketType.DISCONNECT, reasonCode: 0 });
       await c.waitClosed();
     }
     assert.deepEqual(acks, [false, true]);

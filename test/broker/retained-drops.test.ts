@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BrokerOptions } from '../../src/broker/options.js';
 import { PacketType, type QoS } from '../../src/protocol/constants.js';
-import type { Packet } from '../../src/protocol/packets.js';
+import type { ConnectPacket } from '../../src/protocol/packets.js';
 import { startBroker } from '../helpers/broker.js';
 import { connectRaw, delay } from '../helpers/raw-client.js';
 
@@ -11,7 +11,7 @@ async function subscribeToRetained(
   options: BrokerOptions,
   count: number,
   payloadBytes: number,
-  connect: Partial<Extract<Packet, { type: 1 }>> = {},
+  connect: Partial<ConnectPacket> = {},
   version: 4 | 5 = 4,
 ): Promise<{ dropped: number; sessionDropped: number; published: number }> {
   const tb = await startBroker(options);

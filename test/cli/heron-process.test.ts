@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -12,69 +12,15 @@ const T = { timeout: 30_000 };
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { KEEP_ROOT, KEEP_ROOT_TEXT } from '../helpers/keep-root.js';
+import {
+  freePort,
+  HERON_BIN,
+  startHeron,
+  stopProcess,
+  waitForListening,
+} from '../helpers/process.js';
 
 const run = promisify(execFile);
-const HERON = join(process.cwd(), 'bin/heron.js');
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Starts `heron` as a real process and waits until every port accepts connections. */
-async function startHeron(
-  args: string[],
-  port: number,
-  ...morePorts: number[]
-): Promise<{ child: ChildProcess; output: () => string }> {
-  return waitForHeron(
-    spawn(process.execPath, [HERON, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
-    port,
-    ...morePorts,
-  );
-}
-
-/** Waits until a started `heron` process accepts connections on every port. */
-async function waitForHeron(
-  child: ChildProcess,
-  port: number,
-  ...morePorts: number[]
-): Promise<{ child: ChildProcess; output: () => string }> {
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const deadline = Date.now() + 10_000;
-  for (const p of [port, ...morePorts])
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`heron exited ${child.exitCode}: ${out}`);
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = net.connect(p, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-      if (ok) break;
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`heron did not listen on ${port}: ${out}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  return { child, output: () => out };
-}
-
-async function stop(child: ChildProcess): Promise<number | string | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  if (child.signalCode !== null) return child.signalCode;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const [code, signal] = await exited;
-  return (code as number | null) ?? (signal as string | null);
-}
 
 /** mosquitto_pub's exit code for one message. */
 async function mosquittoPub(port: number, extra: string[]): Promise<number> {
@@ -108,11 +54,11 @@ test(
         join(dir, `${port}.conf`),
         `listener ${port} 127.0.0.1\nallow_anonymous true\npid_file ${pidFile}\n${KEEP_ROOT_TEXT}`,
       );
-      const started = spawn(HERON, ['-c', join(dir, `${port}.conf`)], {
+      const started = spawn(HERON_BIN, ['-c', join(dir, `${port}.conf`)], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...env },
       });
-      const { child, output } = await waitForHeron(started, port);
+      const { child, output } = await waitForListening(started, [port], 'heron');
       try {
         // exec keeps the process id: the pid file, signals and service managers see one process.
         for (let i = 0; i < 100 && !existsSync(pidFile); i++)
@@ -121,10 +67,10 @@ test(
         const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
         assert.match(argv[0]!, /node$/);
         assert.deepEqual(argv.slice(1, 1 + flags.length), flags);
-        assert.equal(argv[1 + flags.length], HERON);
+        assert.equal(argv[1 + flags.length], HERON_BIN);
         assert.equal(await mosquittoPub(port, ['-t', 'launcher', '-m', 'up']), 0);
       } finally {
-        assert.equal(await stop(child), 0);
+        assert.equal(await stopProcess(child), 0);
       }
       assert.match(output(), /terminating/);
     }
@@ -178,7 +124,7 @@ test(
       // The persistence directory was created where the file says.
       assert.ok(existsSync(join(dir, 'data')), 'persistence_location created');
     } finally {
-      assert.equal(await stop(child), 0, 'SIGTERM exits 0');
+      assert.equal(await stopProcess(child), 0, 'SIGTERM exits 0');
     }
     const log = readFileSync(join(dir, 'log', 'mosquitto.log'), 'utf8');
     assert.match(log, new RegExp(`^\\d+: Opening ipv4 listen socket on port ${tcp}\\.$`, 'm'));
@@ -220,7 +166,7 @@ test('SIGHUP applies a changed password file without a restart', T, async () => 
       0,
     );
   } finally {
-    assert.equal(await stop(child), 0);
+    assert.equal(await stopProcess(child), 0);
   }
 });
 
@@ -229,7 +175,9 @@ test('a bad option fails startup with file, line and option, before listening', 
   const port = await freePort();
   const file = join(dir, 'bad.conf');
   writeFileSync(file, `listener ${port} 127.0.0.1\nmax_inflight_messages lots\n`);
-  const child = spawn(process.execPath, [HERON, '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [HERON_BIN, '-c', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const [code] = await once(child, 'exit');
@@ -246,9 +194,9 @@ test('a bad option fails startup with file, line and option, before listening', 
 });
 
 test('heron --version and --help', T, async () => {
-  const v = await run(process.execPath, [HERON, '--version']);
+  const v = await run(process.execPath, [HERON_BIN, '--version']);
   assert.match(v.stdout, /^heron version \d+\.\d+\.\d+/);
-  const h = await run(process.execPath, [HERON, '--help']);
+  const h = await run(process.execPath, [HERON_BIN, '--help']);
   assert.match(h.stdout, /Usage: heron \[-c config_file\]/);
 });
 
@@ -293,8 +241,8 @@ test('log_dest topic, log_timestamp_format and connection_messages false', T, as
     assert.match(output(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d: /m);
     assert.doesNotMatch(output(), /New client connected/);
   } catch (err) {
-    await stop(child);
+    await stopProcess(child);
     throw err;
   }
-  assert.equal(await stop(child), 0);
+  assert.equal(await stopProcess(child), 0);
 });

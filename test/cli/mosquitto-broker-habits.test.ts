@@ -13,8 +13,9 @@ import { createBroker } from '../../src/broker/broker.js';
 import { lookupAccount } from '../../src/cli/privileges.js';
 import { connect } from '../../src/client/client.js';
 import { VERSION } from '../../src/version.js';
-import { freePort, run } from '../auth/mosquitto-helpers.js';
+import { run } from '../auth/mosquitto-helpers.js';
 import { KEEP_ROOT } from '../helpers/keep-root.js';
+import { freePort } from '../helpers/process.js';
 
 const T = { timeout: 30_000 };
 const HERON = join(process.cwd(), 'bin/heron.js');

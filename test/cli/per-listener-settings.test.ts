@@ -4,28 +4,18 @@
 // judges publishes, subscriptions and deliveries, and what SIGHUP reloads).
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { PacketType, type ProtocolVersion } from '../../src/protocol/constants.js';
 import type { PubackPacket, PublishPacket, SubackPacket } from '../../src/protocol/packets.js';
+import { freePort, HERON_BIN, stopProcess, waitForListening } from '../helpers/process.js';
 import { connectRaw, delay, RawClient } from '../helpers/raw-client.js';
 
 const run = promisify(execFile);
-const HERON = join(process.cwd(), 'bin/heron.js');
 const T = { timeout: 60_000 };
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The configuration from the task: an open loopback listener and a closed one with files. */
 function config(dir: string, open: number, closed: number): string {
@@ -67,38 +57,10 @@ async function start(program: 'heron' | 'mosquitto', dir: string): Promise<Runni
   writeFileSync(conf, config(dir, open, closed));
   const child =
     program === 'heron'
-      ? spawn(process.execPath, [HERON, '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn(process.execPath, [HERON_BIN, '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const deadline = Date.now() + 10_000;
-  for (const port of [open, closed]) {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`${program} exited ${child.exitCode}: ${out}`);
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-      if (ok) break;
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`${program} did not listen on ${port}: ${out}`);
-      }
-      await delay(100);
-    }
-  }
-  return { child, open, closed, output: () => out };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
+  const { output } = await waitForListening(child, [open, closed], program);
+  return { child, open, closed, output };
 }
 
 /** Writes the password file with `mosquitto_passwd` (one user per call, the first creates it). */
@@ -273,7 +235,7 @@ for (const program of ['heron', 'mosquitto'] as const) {
       b = await start(program, dir);
     });
     after(async () => {
-      if (b !== undefined) await stop(b.child);
+      if (b !== undefined) await stopProcess(b.child);
       rmSync(dir, { recursive: true, force: true });
     });
 

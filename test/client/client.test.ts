@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, type MqttClient } from '../../src/client/client.js';
 import { ConnackError } from '../../src/client/errors.js';
-import type { ProtocolVersion, QoS } from '../../src/protocol/constants.js';
+import { PacketType, type ProtocolVersion, type QoS } from '../../src/protocol/constants.js';
 import type { PublishPacket } from '../../src/protocol/packets.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { type MosquittoProcess, startMosquitto } from './mosquitto-process.js';
@@ -187,7 +187,7 @@ describe('client failures', () => {
       keepalive: 1,
       reconnect: false,
       trace: (dir, p) => {
-        if (dir === 'send' && p.type === 12) pings++;
+        if (dir === 'send' && p.type === PacketType.PINGREQ) pings++;
       },
     });
     await new Promise((r) => setTimeout(r, 2300));

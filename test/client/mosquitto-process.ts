@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canConnect, freePort } from '../helpers/process.js';
 
 /** A real Mosquitto broker child process on free loopback ports, for cross-checks. */
 export interface MosquittoProcess {
@@ -19,29 +19,6 @@ export interface MosquittoProcess {
   /** Everything mosquitto printed so far. */
   readonly log: string;
   stop(): Promise<void>;
-}
-
-/** Asks the kernel for a free loopback port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** Starts `mosquitto -c <temp conf>` with an MQTT and a WebSocket listener; `persistence` keeps sessions across restart(). */
@@ -70,7 +47,8 @@ export async function startMosquitto(
     c.stderr?.on('data', (d) => (log += d));
     for (let i = 0; i < 100; i++) {
       if (c.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
-      if (await canConnect(port)) return;
+      // Both listeners: mosquitto opens them one after the other.
+      if ((await canConnect(port)) && (await canConnect(wsPort))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`mosquitto did not start: ${log}`);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { waitFor } from '../helpers/process.js';
 import { connectRecorder, type Recorder } from './support/clients.js';
-import { freshPrefix, spawnNode, waitFor } from './support/nodes.js';
+import { freshPrefix, spawnNode } from './support/nodes.js';
 import { startRedis } from './support/redis.js';
 
 /**

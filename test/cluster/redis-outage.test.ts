@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { waitFor } from '../helpers/process.js';
 import { connectRecorder } from './support/clients.js';
-import { freshPrefix, knowsRoute, startNode, waitFor } from './support/nodes.js';
+import { freshPrefix, knowsRoute, startNode } from './support/nodes.js';
 import { startRedis } from './support/redis.js';
 
 describe('cluster during a Redis outage', () => {

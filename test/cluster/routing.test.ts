@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { waitFor } from '../helpers/process.js';
 import { connectRecorder, settle } from './support/clients.js';
-import { knowsRoute, startNode, suiteCluster, waitFor } from './support/nodes.js';
+import { knowsRoute, startNode, suiteCluster } from './support/nodes.js';
 
 describe('cluster routing', () => {
   const cluster = suiteCluster(['A', 'B', 'C']);

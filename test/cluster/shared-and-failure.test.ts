@@ -3,15 +3,9 @@ import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { brokerOptionsFromConfig } from '../../src/cli/broker-options.js';
 import { parseConfigText } from '../../src/config/index.js';
+import { waitFor } from '../helpers/process.js';
 import { connectRecorder, settle } from './support/clients.js';
-import {
-  knowsRoute,
-  NODE_TTL,
-  spawnNode,
-  startNode,
-  suiteCluster,
-  waitFor,
-} from './support/nodes.js';
+import { knowsRoute, NODE_TTL, spawnNode, startNode, suiteCluster } from './support/nodes.js';
 
 describe('cluster shared subscriptions and node failure', () => {
   const cluster = suiteCluster(['A', 'B']);

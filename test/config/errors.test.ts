@@ -363,6 +363,33 @@ describe('error messages name file, line, option and what was expected', () => {
     assert.match(e.message, /needs a server_reference/);
   });
 
+  test('admin_latency_probe needs an MQTT URL and an interval of 1..3600 seconds', () => {
+    expectError(
+      'admin_listener 8080\nadmin_latency_probe http://127.0.0.1:1883\n',
+      2,
+      'admin_latency_probe',
+      "mosquitto.conf:2: admin_latency_probe: expected an mqtt://, mqtts://, ws:// or wss:// URL such as mqtt://127.0.0.1:1883, got 'http://127.0.0.1:1883'",
+    );
+    expectError(
+      'admin_latency_probe 127.0.0.1:1883\n',
+      1,
+      'admin_latency_probe',
+      "mosquitto.conf:1: admin_latency_probe: expected an mqtt://, mqtts://, ws:// or wss:// URL such as mqtt://127.0.0.1:1883, got '127.0.0.1:1883'",
+    );
+    expectError(
+      'admin_latency_probe mqtt://127.0.0.1:1883 0\n',
+      1,
+      'admin_latency_probe',
+      "mosquitto.conf:1: admin_latency_probe: expected an integer from 1 to 3600, got '0'",
+    );
+  });
+
+  test('admin_users_file given twice names the first line', () => {
+    const e = failure('admin_users_file a\nadmin_listener 8080\nadmin_users_file b\n');
+    assert.equal(e.line, 3);
+    assert.match(e.message, /given twice in the same block \(first at mosquitto.conf:1\)/);
+  });
+
   test('an admin listener may not share a port with an MQTT listener', () => {
     const e = failure('listener 8080\nadmin_listener 8080\n');
     assert.equal(

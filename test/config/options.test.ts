@@ -622,6 +622,18 @@ const rows: Row[] = [
     want: { port: 8080, bindAddress: '127.0.0.1', token: 't0k' },
   },
   {
+    option: 'admin_users_file',
+    line: 'admin_listener 8080\nadmin_users_file conf/admin-users',
+    get: (c) => c.admin?.usersFile,
+    want: '/srv/heron/conf/admin-users',
+  },
+  {
+    option: 'admin_latency_probe',
+    line: 'admin_latency_probe mqtt://probe:pw@127.0.0.1:1883 2\nadmin_listener 8080',
+    get: (c) => c.admin?.latencyProbe,
+    want: { url: 'mqtt://probe:pw@127.0.0.1:1883', intervalSeconds: 2 },
+  },
+  {
     option: 'cluster_redis_url',
     line: 'cluster_redis_url redis://127.0.0.1:6379',
     get: (c) => c.cluster,

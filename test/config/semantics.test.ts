@@ -103,6 +103,18 @@ describe("Mosquitto 2's local-only mode and the default listener", () => {
     assert.deepEqual(warningsOf(c), ['2:allow_anonymous:ignored']);
   });
 
+  test('admin options without an admin_listener are each reported as ignored, and no admin runs', () => {
+    const c = parse(
+      'listener 1883\nadmin_token t\nadmin_users_file u\nadmin_latency_probe mqtt://127.0.0.1\n',
+    );
+    assert.equal(c.admin, undefined);
+    assert.deepEqual(warningsOf(c), [
+      '2:admin_token:ignored',
+      '3:admin_users_file:ignored',
+      '4:admin_latency_probe:ignored',
+    ]);
+  });
+
   test('listener options written with no listener at all are reported as ignored', () => {
     const c = parse('max_connections 10\nprotocol websockets\n');
     assert.equal(c.localOnly, true);

@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
+import { installPackage } from '../helpers/installed-package.js';
 
-// docs/embedding.md points users at examples/embedded.mjs: it must keep working.
+// docs/embedding.md points users at examples/embedded.mjs: it must keep working,
+// run as a user runs it, next to heron-mqtt installed from the packed tarball.
 test('examples/embedded.mjs runs: hooks authenticate, retained app status delivered', async () => {
-  const child = spawn(process.execPath, ['examples/embedded.mjs'], {
+  const pkg = await installPackage();
+  await copyFile('examples/embedded.mjs', join(pkg.dir, 'embedded.mjs'));
+  const child = spawn(process.execPath, ['embedded.mjs'], {
+    cwd: pkg.dir,
     env: { ...process.env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -41,7 +48,11 @@ test('examples/embedded.mjs runs: hooks authenticate, retained app status delive
     assert.equal(packet.retain, true);
     await c.endAsync();
   } finally {
-    child.kill('SIGINT');
-    await once(child, 'exit');
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGINT');
+      await exited;
+    }
+    await pkg.remove();
   }
 });

@@ -1,8 +1,9 @@
 import net from 'node:net';
-import type { ProtocolVersion } from '../../src/protocol/constants.js';
+import { PacketType, type ProtocolVersion } from '../../src/protocol/constants.js';
 import { Decoder, type PacketSink } from '../../src/protocol/decoder.js';
 import { encode } from '../../src/protocol/encoder.js';
-import type { Packet } from '../../src/protocol/packets.js';
+import type { ConnackPacket, ConnectPacket, Packet } from '../../src/protocol/packets.js';
+import { delay } from './process.js';
 
 /**
  * A minimal MQTT test client over a real TCP socket: sends packets or raw
@@ -112,11 +113,9 @@ export class RawClient implements PacketSink {
   }
 
   /** Sends CONNECT and waits for CONNACK. */
-  async handshake(
-    fields: Partial<Extract<Packet, { type: 1 }>> = {},
-  ): Promise<Extract<Packet, { type: 2 }>> {
+  async handshake(fields: Partial<ConnectPacket> = {}): Promise<ConnackPacket> {
     this.send({
-      type: 1,
+      type: PacketType.CONNECT,
       protocolName: this.version === 3 ? 'MQIsdp' : 'MQTT',
       protocolVersion: this.version,
       clean: true,
@@ -124,7 +123,7 @@ export class RawClient implements PacketSink {
       clientId: `raw-${Math.random().toString(16).slice(2, 10)}`,
       ...fields,
     });
-    return this.nextOfType(2);
+    return this.nextOfType(PacketType.CONNACK);
   }
 
   /** Closes the socket without DISCONNECT. */
@@ -136,7 +135,7 @@ export class RawClient implements PacketSink {
 /** Connects and completes the handshake in one step. */
 export async function connectRaw(
   port: number,
-  fields: Partial<Extract<Packet, { type: 1 }>> = {},
+  fields: Partial<ConnectPacket> = {},
   version: ProtocolVersion = 4,
 ): Promise<RawClient> {
   const c = await RawClient.connect(port, version);
@@ -145,7 +144,5 @@ export async function connectRaw(
   return c;
 }
 
-/** Sleeps. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+// Many suites take their sleep from here along with the raw client.
+export { delay };

@@ -10,8 +10,9 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect } from '../../src/client/client.js';
-import { freePort, run, scratchDir } from '../auth/mosquitto-helpers.js';
+import { run, scratchDir } from '../auth/mosquitto-helpers.js';
 import { KEEP_ROOT } from '../helpers/keep-root.js';
+import { freePort } from '../helpers/process.js';
 
 interface Fixture {
   events: Array<{ event: string; line: string }>;

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import mqtt from 'mqtt-packet';
+import { PacketType } from '../../src/protocol/constants.js';
 import { Decoder, encode, type Packet, type ProtocolVersion } from '../../src/protocol/index.js';
 import { canonical, fromMqttPacket, toMqttPacket } from './support/mqtt-packet-mapping.js';
 import { Rng, randomPacketOfType } from './support/random-packets.js';
@@ -35,7 +36,9 @@ function ourDecode(bytes: Buffer, version: ProtocolVersion): Packet[] {
  * (reason 0x00, no properties, MQTT 5.0 section 3.15.2.1) is rejected by its parser.
  */
 function mqttPacketCannotParse(p: Packet, version: ProtocolVersion): boolean {
-  return version === 5 && p.type === 15 && p.reasonCode === 0 && p.properties === undefined;
+  return (
+    version === 5 && p.type === PacketType.AUTH && p.reasonCode === 0 && p.properties === undefined
+  );
 }
 
 /**
@@ -44,7 +47,7 @@ function mqttPacketCannotParse(p: Packet, version: ProtocolVersion): boolean {
  * user name even in 5.0. Give such CONNECTs the fields it insists on.
  */
 function acceptableToMqttPacket(p: Packet): Packet {
-  if (p.type !== 1) return p;
+  if (p.type !== PacketType.CONNECT) return p;
   const out = { ...p };
   if (out.clientId === '') out.clientId = 'id';
   if (out.password !== undefined && out.username === undefined) out.username = 'u';
@@ -53,7 +56,7 @@ function acceptableToMqttPacket(p: Packet): Packet {
 
 for (const version of [3, 4, 5] as ProtocolVersion[]) {
   describe(`differential vs mqtt-packet, MQTT level ${version}`, () => {
-    const lastType = version === 5 ? 15 : 14;
+    const lastType = version === 5 ? PacketType.AUTH : PacketType.DISCONNECT;
     for (let type = 1; type <= lastType; type++) {
       test(`packet type ${type}: ${PER_TYPE} random packets both ways`, () => {
         const rng = new Rng(version * 1000 + type);

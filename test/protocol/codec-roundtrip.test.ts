@@ -2,6 +2,7 @@
 // the bytes are split into chunks, and payloads come back as slices of the input.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { PacketType } from '../../src/protocol/constants.js';
 import {
   Decoder,
   encode,
@@ -9,6 +10,7 @@ import {
   type PacketSink,
   type ProtocolVersion,
 } from '../../src/protocol/index.js';
+import type { PublishPacket } from '../../src/protocol/packets.js';
 import { normalize, samplePackets } from './support/samples.js';
 
 class Collect implements PacketSink {
@@ -91,10 +93,10 @@ describe('zero-copy payloads', () => {
       checked++;
     };
     for (const p of got) {
-      if (p.type === 3) {
+      if (p.type === PacketType.PUBLISH) {
         isSlice(p.payload);
         isSlice(p.properties?.correlationData);
-      } else if (p.type === 1) {
+      } else if (p.type === PacketType.CONNECT) {
         isSlice(p.password);
         isSlice(p.will?.payload);
         isSlice(p.will?.properties?.correlationData);
@@ -106,7 +108,7 @@ describe('zero-copy payloads', () => {
 
   test('a packet spanning chunks is assembled once into a buffer of exactly its size', () => {
     const packet: Packet = {
-      type: 3,
+      type: PacketType.PUBLISH,
       topic: 't',
       payload: Buffer.alloc(10_000, 3),
       qos: 0,
@@ -119,7 +121,7 @@ describe('zero-copy payloads', () => {
       [bytes.subarray(0, 10), bytes.subarray(10, 5000), bytes.subarray(5000)],
       4,
     );
-    const payload = (got[0] as Packet & { type: 3 }).payload;
+    const payload = (got[0] as PublishPacket).payload;
     // Buffers this large are not pooled, so the backing store is the assembled packet itself.
     assert.equal(payload.buffer.byteLength, bytes.length);
     assert.equal(payload.byteOffset, bytes.length - 10_000);

@@ -2,6 +2,7 @@
 // fields, and shared PUBLISH buffers patched per subscriber.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { PacketType } from '../../src/protocol/constants.js';
 import {
   encode,
   encodePublish,
@@ -11,7 +12,7 @@ import {
 } from '../../src/protocol/index.js';
 
 const publish = (fields: Partial<PublishPacket> = {}): PublishPacket => ({
-  type: 3,
+  type: PacketType.PUBLISH,
   topic: 'a/b',
   payload: Buffer.from('hi'),
   qos: 0,
@@ -23,30 +24,48 @@ const publish = (fields: Partial<PublishPacket> = {}): PublishPacket => ({
 
 describe('short forms', () => {
   test('v5 acks with reason 0 and no properties have a 2-byte body', () => {
-    for (const type of [4, 5, 6, 7] as const) {
+    for (const type of [
+      PacketType.PUBACK,
+      PacketType.PUBREC,
+      PacketType.PUBREL,
+      PacketType.PUBCOMP,
+    ] as const) {
       const b = encode({ type, packetId: 0x0102, reasonCode: 0 }, 5);
-      assert.deepEqual([...b], [type === 6 ? 0x62 : type << 4, 2, 1, 2]);
+      assert.deepEqual([...b], [type === PacketType.PUBREL ? 0x62 : type << 4, 2, 1, 2]);
     }
   });
   test('v5 ack with a reason code and no properties has a 3-byte body', () => {
     assert.deepEqual(
-      [...encode({ type: 4, packetId: 1, reasonCode: 0x10 }, 5)],
+      [...encode({ type: PacketType.PUBACK, packetId: 1, reasonCode: 0x10 }, 5)],
       [0x40, 3, 0, 1, 0x10],
     );
   });
   test('v5 DISCONNECT and AUTH with reason 0 and no properties have an empty body', () => {
-    assert.deepEqual([...encode({ type: 14, reasonCode: 0 }, 5)], [0xe0, 0]);
-    assert.deepEqual([...encode({ type: 15, reasonCode: 0 }, 5)], [0xf0, 0]);
-    assert.deepEqual([...encode({ type: 14, reasonCode: 0x8e }, 5)], [0xe0, 1, 0x8e]);
+    assert.deepEqual([...encode({ type: PacketType.DISCONNECT, reasonCode: 0 }, 5)], [0xe0, 0]);
+    assert.deepEqual([...encode({ type: PacketType.AUTH, reasonCode: 0 }, 5)], [0xf0, 0]);
+    assert.deepEqual(
+      [...encode({ type: PacketType.DISCONNECT, reasonCode: 0x8e }, 5)],
+      [0xe0, 1, 0x8e],
+    );
   });
   test('v3 encodes ignore reason codes and properties', () => {
     assert.deepEqual(
-      [...encode({ type: 4, packetId: 1, reasonCode: 0x80, properties: { reasonString: 'x' } }, 4)],
+      [
+        ...encode(
+          {
+            type: PacketType.PUBACK,
+            packetId: 1,
+            reasonCode: 0x80,
+            properties: { reasonString: 'x' },
+          },
+          4,
+        ),
+      ],
       [0x40, 2, 0, 1],
     );
-    assert.deepEqual([...encode({ type: 14, reasonCode: 0x8e }, 4)], [0xe0, 0]);
+    assert.deepEqual([...encode({ type: PacketType.DISCONNECT, reasonCode: 0x8e }, 4)], [0xe0, 0]);
     assert.deepEqual(
-      [...encode({ type: 11, packetId: 3, reasonCodes: [0x11] }, 4)],
+      [...encode({ type: PacketType.UNSUBACK, packetId: 3, reasonCodes: [0x11] }, 4)],
       [0xb0, 2, 0, 3],
     );
     const p = encode(publish({ properties: { contentType: 'x' } }), 4);
@@ -55,7 +74,7 @@ describe('short forms', () => {
   test('CONNECT level 3 uses the MQIsdp protocol name', () => {
     const b = encode(
       {
-        type: 1,
+        type: PacketType.CONNECT,
         protocolName: 'MQTT',
         protocolVersion: 3,
         clean: true,

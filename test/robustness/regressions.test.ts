@@ -6,9 +6,8 @@ import { PacketType } from '../../src/protocol/constants.js';
 import { encode } from '../../src/protocol/encoder.js';
 import type { Packet } from '../../src/protocol/packets.js';
 import { startBroker } from '../helpers/broker.js';
+import { delay as sleep } from '../helpers/process.js';
 import { Peer } from './support/peer.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Writes `chunk` repeatedly for `ms`, as fast as the socket takes it, without reading. */
 async function pump(peer: Peer, chunk: Buffer, ms: number): Promise<number> {

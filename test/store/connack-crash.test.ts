@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PacketType } from '../../src/protocol/constants.js';
+import { freePort } from '../helpers/process.js';
 import { connectRaw, RawClient } from '../helpers/raw-client.js';
-import { freePort } from './support/crash-driver.js';
-import { kill9, startHeron, storedState } from './support/heron-process.js';
+import { kill9, startCrashBroker, storedState } from './support/heron-process.js';
 
 // The broker is SIGKILLed the moment the client reads the CONNACK of a clean
 // start over its stored session: had the CONNACK not waited for the commit,
@@ -22,7 +22,7 @@ test('kill -9 right after the CONNACK of a clean start: the discarded session st
   try {
     for (let cycle = 1; cycle <= 6; cycle++) {
       const id = `phoenix-${cycle}`;
-      broker = await startHeron(dir, port);
+      broker = await startCrashBroker(dir, port);
       const old = await connectRaw(port, { clientId: id, clean: false, keepalive: 0 });
       old.send({
         type: PacketType.SUBSCRIBE,
@@ -53,7 +53,7 @@ test('kill -9 right after the CONNACK of a clean start: the discarded session st
     }
 
     // After a last restart, the clients come back with Session Present 0 and no old subscriptions.
-    broker = await startHeron(dir, port);
+    broker = await startCrashBroker(dir, port);
     const pub = await connectRaw(port);
     for (let cycle = 1; cycle <= 6; cycle++) {
       const c = await RawClient.connect(port);

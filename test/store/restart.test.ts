@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { PacketType, type ProtocolVersion, type QoS } from '../../src/protocol/constants.js';
-import type { Packet, PublishPacket } from '../../src/protocol/packets.js';
+import type {
+  Packet,
+  PubcompPacket,
+  PublishPacket,
+  PubrelPacket,
+} from '../../src/protocol/packets.js';
 import type { Properties } from '../../src/protocol/properties.js';
 import { LmdbStore } from '../../src/store/lmdb.js';
 import { StoreError } from '../../src/store/store.js';
@@ -166,7 +171,7 @@ describe('restart with the LMDB store', () => {
     assert.equal(again.payload.toString(), 'one');
     assert.equal(again.dup, true);
     assert.equal(again.packetId, p1.packetId);
-    const rel = await c2.nextOfType<Extract<Packet, { type: 6 }>>(PacketType.PUBREL);
+    const rel = await c2.nextOfType<PubrelPacket>(PacketType.PUBREL);
     assert.equal(rel.packetId, p2.packetId);
     const rest = await c2.quiet(200);
     assert.equal(rest.filter(isPublish).length, 0, 'the PUBREC-ed message is not re-sent');
@@ -209,7 +214,7 @@ describe('restart with the LMDB store', () => {
     });
     await p2.c.nextOfType(PacketType.PUBREC);
     p2.c.send({ type: PacketType.PUBREL, packetId: 7, reasonCode: 0 });
-    const comp = await p2.c.nextOfType<Extract<Packet, { type: 7 }>>(PacketType.PUBCOMP);
+    const comp = await p2.c.nextOfType<PubcompPacket>(PacketType.PUBCOMP);
     assert.equal(comp.packetId, 7);
     const s2 = await persistentConnect(b.port, 'sub-2');
     const got = (await s2.next(isPublish)) as PublishPacket;

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { PacketType } from '../../src/protocol/constants.js';
 import type { PublishPacket } from '../../src/protocol/packets.js';
+import { freePort } from '../helpers/process.js';
 import { connectRaw, RawClient } from '../helpers/raw-client.js';
-import { freePort } from './support/crash-driver.js';
-import { kill9, startHeron, storedState } from './support/heron-process.js';
+import { kill9, startCrashBroker, storedState } from './support/heron-process.js';
 
 /** The filters stored for a client, as the next start will restore them. */
 async function storedFilters(dir: string, clientId: string): Promise<string[]> {
@@ -30,7 +30,7 @@ test('kill -9 right after a SUBACK or UNSUBACK: the change the client was told a
   let broker: ChildProcess | undefined;
   try {
     for (let cycle = 1; cycle <= 9; cycle++) {
-      broker = await startHeron(dir, port);
+      broker = await startCrashBroker(dir, port);
       const c = await RawClient.connect(port);
       const ack = await c.handshake({ clientId: 'durable', clean: false, keepalive: 0 });
       assert.equal(ack.sessionPresent, cycle > 1, `cycle ${cycle}: session present`);
@@ -63,7 +63,7 @@ test('kill -9 right after a SUBACK or UNSUBACK: the change the client was told a
     }
 
     // After a last restart, the client receives exactly what its subscriptions say.
-    broker = await startHeron(dir, port);
+    broker = await startCrashBroker(dir, port);
     const sub = await connectRaw(port, { clientId: 'durable', clean: false, keepalive: 0 });
     const pub = await connectRaw(port);
     for (let i = 1; i <= 9; i++) {

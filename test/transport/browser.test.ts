@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createBroker } from '../../src/broker/broker.js';
+import { PacketType } from '../../src/protocol/constants.js';
 import { assertChromiumInstalled, launchChromium } from '../helpers/chromium.js';
 import { connectRaw } from '../helpers/raw-client.js';
 
@@ -62,7 +63,7 @@ test('MQTT.js in headless Chromium receives over ws:// a message published over 
     await page.waitForFunction('window.subscribed === true', undefined, { timeout: 10_000 });
     const pub = await connectRaw(tcp!.port, { clientId: 'tcp-publisher' });
     pub.send({
-      type: 3,
+      type: PacketType.PUBLISH,
       topic: 'browser/news',
       payload: Buffer.from('hello browser'),
       qos: 1,
@@ -70,7 +71,7 @@ test('MQTT.js in headless Chromium receives over ws:// a message published over 
       dup: false,
       packetId: 1,
     });
-    await pub.nextOfType(4);
+    await pub.nextOfType(PacketType.PUBACK);
     await page.waitForFunction('window.received.length > 0', undefined, { timeout: 10_000 });
     const received = (await page.evaluate('window.received')) as string[];
     assert.deepEqual(received, ['browser/news hello browser']);

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { AclFile } from '../../src/auth/acl.js';
 import { type Broker, createBroker } from '../../src/broker/broker.js';
 import { PacketType } from '../../src/protocol/constants.js';
-import type { Packet, PublishPacket } from '../../src/protocol/packets.js';
+import type { Packet, PubackPacket, PublishPacket } from '../../src/protocol/packets.js';
 import { connectRaw, delay, type RawClient } from '../helpers/raw-client.js';
 
 function pub(topic: string, payload: string, retain = false): Packet {
@@ -126,14 +126,10 @@ test('the ACL judges mounted topics (as Mosquitto does)', async () => {
   try {
     const c = await connectRaw(a!.port, { clientId: 'me' }, 5);
     c.send({ ...pub('me/x', '1'), qos: 1, packetId: 1 } as Packet);
-    const ok = await c.nextOfType<{ type: 4; packetId: number; reasonCode: number }>(
-      PacketType.PUBACK,
-    );
+    const ok = await c.nextOfType<PubackPacket>(PacketType.PUBACK);
     assert.equal(ok.reasonCode, 0x10);
     c.send({ ...pub('you/x', '1'), qos: 1, packetId: 2 } as Packet);
-    const no = await c.nextOfType<{ type: 4; packetId: number; reasonCode: number }>(
-      PacketType.PUBACK,
-    );
+    const no = await c.nextOfType<PubackPacket>(PacketType.PUBACK);
     assert.equal(no.reasonCode, 0x87);
     c.destroy();
   } finally {

@@ -19,6 +19,7 @@ import type { AccessControl, PublishVerdict } from '../access-control.js';
 import type { AccessControls } from '../access-controls.js';
 import type { DeliveryTarget } from '../delivery-target.js';
 import type { AuthExchange } from '../enhanced-auth.js';
+import type { ListenerStats } from '../listener-stats.js';
 import type { ClientInfo, ResolvedBrokerOptions } from '../options.js';
 import type { PublishQuota } from '../publish-quota.js';
 import type { RouteResult } from '../router.js';
@@ -130,6 +131,8 @@ export interface ChannelContext extends DeliveryTarget {
   readonly info: ConnectionInfo;
   /** Authentication and ACL of the connection's listener. */
   readonly access: AccessControl;
+  /** Message counters of the connection's listener. */
+  readonly listenerStats: ListenerStats;
   state: State;
   version: ProtocolVersion;
   session: Session | undefined;

@@ -97,6 +97,7 @@ export function publishOut(
     return DropReason.TooLarge;
   }
   b.stats.publishSent++;
+  ch.listenerStats.publishSent++;
   if (b.packetLog)
     b.log?.debug(
       describePublishOut(ch.clientId, dup, qos, retain, packetId, msg.topic, msg.payload.length),

@@ -78,6 +78,7 @@ export function onPublish(ch: ChannelContext, p: PublishPacket): void {
     return;
   }
   b.stats.publishReceived++;
+  ch.listenerStats.publishReceived++;
   if (p.qos === 1 && ch.session!.hasIncoming(p.packetId)) {
     // The id still belongs to an unreleased QoS 2 exchange.
     publishRefused(ch, p, ReasonCode.PacketIdentifierInUse);

@@ -112,15 +112,6 @@ export async function spawnNode(
   };
 }
 
-/** Polls until `cond()` holds (or fails after `ms`). */
-export async function waitFor(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Whether node `on` knows that node `of` has route `key`. */
 export function knowsRoute(on: TestBroker, of: string, key: string): boolean {
   return on.broker.cluster!.remote.nodes.get(of)?.keys.has(key) === true;

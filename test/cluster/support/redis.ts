@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../helpers/process.js';
 
 /** A throw-away redis-server child process on a free loopback port. */
 export interface TestRedis {
@@ -15,17 +15,6 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts redis-server without persistence (on `port`, or a free one); resolves once it accepts connections. */
 export async function startRedis(port?: number): Promise<TestRedis> {

@@ -43,7 +43,7 @@ describe('MQTT 3.1.1 CONNECT / CONNACK', () => {
   test('[MQTT-3.1.0-2] a second CONNECT closes the connection', async () => {
     const c = await h.connect();
     c.send({
-      type: 1,
+      type: PacketType.CONNECT,
       protocolName: 'MQTT',
       protocolVersion: 4,
       clean: true,
@@ -234,7 +234,7 @@ describe('MQTT 3.1.1 CONNECT / CONNACK', () => {
     await publish(p, 'first/packet', 'queued', 1);
     const c = await h.socket();
     c.send({
-      type: 1,
+      type: PacketType.CONNECT,
       protocolName: 'MQTT',
       protocolVersion: 4,
       clean: false,

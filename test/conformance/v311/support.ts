@@ -40,7 +40,7 @@ export function uid(prefix = 'c'): string {
 }
 
 /** Starts a broker with short timeouts suited to tests. */
-export async function harness(options: BrokerOptions = {}): Promise<Harness> {
+async function harness(options: BrokerOptions = {}): Promise<Harness> {
   const tb = await startBroker(options);
   const clients: RawClient[] = [];
   const h: Harness = {
@@ -103,7 +103,7 @@ export function suiteHarness(options: BrokerOptions = {}): Harness {
 
 let pid = 0;
 /** A packet id for client-sent packets (1..65535). */
-export function nextId(): number {
+function nextId(): number {
   pid = (pid % 65535) + 1;
   return pid;
 }

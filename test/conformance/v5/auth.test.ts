@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { scramCredentialsFromUsers, scramSha256 } from '../../../src/broker/scram-auth.js';
-import { ReasonCode } from '../../../src/protocol/constants.js';
-import type { Packet } from '../../../src/protocol/packets.js';
+import { PacketType, ReasonCode } from '../../../src/protocol/constants.js';
+import type { AuthPacket, ConnackPacket } from '../../../src/protocol/packets.js';
 import { startBroker, suiteBroker } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { serverDisconnect, v5, v5Connack } from './support.js';
 
-type Auth = Extract<Packet, { type: 15 }>;
-type Connack = Extract<Packet, { type: 2 }>;
+type Auth = AuthPacket;
+type Connack = ConnackPacket;
 const M = 'SCRAM-SHA-256';
 const hmac = (k: Buffer, s: string): Buffer => createHmac('sha256', k).update(s).digest();
 
@@ -56,7 +56,7 @@ async function scramConnect(port: number, user: string, password: string) {
   const sc = new ScramClient(user, password);
   const c = await RawClient.connect(port, 5);
   c.send({
-    type: 1,
+    type: PacketType.CONNECT,
     protocolName: 'MQTT',
     protocolVersion: 5,
     clean: true,
@@ -64,7 +64,7 @@ async function scramConnect(port: number, user: string, password: string) {
     clientId: `scram-${user}`,
     properties: { authenticationMethod: M, authenticationData: sc.clientFirst() },
   });
-  const challenge = await c.nextOfType<Auth>(15);
+  const challenge = await c.nextOfType<Auth>(PacketType.AUTH);
   return { c, sc, challenge };
 }
 
@@ -80,14 +80,14 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
     assert.equal(challenge.reasonCode, ReasonCode.ContinueAuthentication);
     assert.equal(challenge.properties?.authenticationMethod, M);
     c.send({
-      type: 15,
+      type: PacketType.AUTH,
       reasonCode: 0x18,
       properties: {
         authenticationMethod: M,
         authenticationData: sc.clientFinal(challenge.properties!.authenticationData!),
       },
     });
-    const ack = await c.nextOfType<Connack>(2);
+    const ack = await c.nextOfType<Connack>(PacketType.CONNACK);
     assert.equal(ack.reasonCode, 0);
     assert.equal(ack.properties?.authenticationMethod, M);
     assert.equal(sc.verifyServer(ack.properties!.authenticationData!), true);
@@ -97,14 +97,14 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
   test('[MQTT-4.12.0-4] a wrong password is refused with CONNACK >= 0x80 and the connection closed', async () => {
     const { c, sc, challenge } = await scramConnect(tb.port, 'alice', 'looking-glass');
     c.send({
-      type: 15,
+      type: PacketType.AUTH,
       reasonCode: 0x18,
       properties: {
         authenticationMethod: M,
         authenticationData: sc.clientFinal(challenge.properties!.authenticationData!),
       },
     });
-    const ack = await c.nextOfType<Connack>(2);
+    const ack = await c.nextOfType<Connack>(PacketType.CONNACK);
     assert.ok(ack.reasonCode >= 0x80);
     assert.equal(await c.waitClosed(), true);
   });
@@ -113,14 +113,14 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
     const { c, sc, challenge } = await scramConnect(tb.port, 'mallory', 'x');
     assert.equal(challenge.reasonCode, ReasonCode.ContinueAuthentication);
     c.send({
-      type: 15,
+      type: PacketType.AUTH,
       reasonCode: 0x18,
       properties: {
         authenticationMethod: M,
         authenticationData: sc.clientFinal(challenge.properties!.authenticationData!),
       },
     });
-    assert.ok((await c.nextOfType<Connack>(2)).reasonCode >= 0x80);
+    assert.ok((await c.nextOfType<Connack>(PacketType.CONNACK)).reasonCode >= 0x80);
   });
 
   test('[MQTT-4.12.0-1] an unsupported Authentication Method: CONNACK 0x8C and close', async () => {
@@ -134,71 +134,71 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
   test('[MQTT-4.12.0-6] without an Authentication Method the broker sends no AUTH and no method in CONNACK', async () => {
     const { c, ack } = await v5Connack(tb.port);
     assert.equal(ack.properties?.authenticationMethod, undefined);
-    assert.equal(c.received.filter((p) => p.type === 15).length, 0);
+    assert.equal(c.received.filter((p) => p.type === PacketType.AUTH).length, 0);
     c.destroy();
   });
 
   test('[MQTT-4.12.0-7] AUTH from a client that connected without a method is a protocol error', async () => {
     const c = await v5(tb.port);
-    c.send({ type: 15, reasonCode: 0x19, properties: { authenticationMethod: M } });
+    c.send({ type: PacketType.AUTH, reasonCode: 0x19, properties: { authenticationMethod: M } });
     assert.equal(await serverDisconnect(c), ReasonCode.ProtocolError);
   });
 
   test('[MQTT-4.12.1-1] re-authentication (AUTH 0x19) with the same method completes with AUTH 0x00', async () => {
     const { c, sc, challenge } = await scramConnect(tb.port, 'alice', 'wonderland');
     c.send({
-      type: 15,
+      type: PacketType.AUTH,
       reasonCode: 0x18,
       properties: {
         authenticationMethod: M,
         authenticationData: sc.clientFinal(challenge.properties!.authenticationData!),
       },
     });
-    assert.equal((await c.nextOfType<Connack>(2)).reasonCode, 0);
+    assert.equal((await c.nextOfType<Connack>(PacketType.CONNACK)).reasonCode, 0);
     const again = new ScramClient('alice', 'wonderland');
     c.send({
-      type: 15,
+      type: PacketType.AUTH,
       reasonCode: 0x19,
       properties: { authenticationMethod: M, authenticationData: again.clientFirst() },
     });
-    const ch = await c.nextOfType<Auth>(15);
+    const ch = await c.nextOfType<Auth>(PacketType.AUTH);
     assert.equal(ch.reasonCode, 0x18);
     c.send({
-      type: 15,
+      type: PacketType.AUTH,
       reasonCode: 0x18,
       properties: {
         authenticationMethod: M,
         authenticationData: again.clientFinal(ch.properties!.authenticationData!),
       },
     });
-    const done = await c.nextOfType<Auth>(15);
+    const done = await c.nextOfType<Auth>(PacketType.AUTH);
     assert.equal(done.reasonCode, 0);
     assert.equal(again.verifyServer(done.properties!.authenticationData!), true);
-    c.send({ type: 12 });
-    await c.nextOfType(13);
+    c.send({ type: PacketType.PINGREQ });
+    await c.nextOfType(PacketType.PINGRESP);
     c.destroy();
   });
 
   test('[MQTT-4.12.1-2] a failed re-authentication: DISCONNECT and close', async () => {
     const { c, sc, challenge } = await scramConnect(tb.port, 'alice', 'wonderland');
     c.send({
-      type: 15,
+      type: PacketType.AUTH,
       reasonCode: 0x18,
       properties: {
         authenticationMethod: M,
         authenticationData: sc.clientFinal(challenge.properties!.authenticationData!),
       },
     });
-    await c.nextOfType<Connack>(2);
+    await c.nextOfType<Connack>(PacketType.CONNACK);
     const bad = new ScramClient('alice', 'nope');
     c.send({
-      type: 15,
+      type: PacketType.AUTH,
       reasonCode: 0x19,
       properties: { authenticationMethod: M, authenticationData: bad.clientFirst() },
     });
-    const ch = await c.nextOfType<Auth>(15);
+    const ch = await c.nextOfType<Auth>(PacketType.AUTH);
     c.send({
-      type: 15,
+      type: PacketType.AUTH,
       reasonCode: 0x18,
       properties: {
         authenticationMethod: M,
@@ -227,7 +227,7 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
     });
     const c = await RawClient.connect(r.port, 5);
     c.send({
-      type: 1,
+      type: PacketType.CONNECT,
       protocolName: 'MQTT',
       protocolVersion: 5,
       clean: true,
@@ -236,15 +236,15 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256)', () => {
       properties: { authenticationMethod: 'x-otp' },
     });
     assert.equal(
-      (await c.nextOfType<Auth>(15)).properties?.authenticationData?.toString(),
+      (await c.nextOfType<Auth>(PacketType.AUTH)).properties?.authenticationData?.toString(),
       'code?',
     );
     c.send({
-      type: 15,
+      type: PacketType.AUTH,
       reasonCode: 0x18,
       properties: { authenticationMethod: 'x-otp', authenticationData: Buffer.from('1234') },
     });
-    assert.equal((await c.nextOfType<Connack>(2)).reasonCode, 0);
+    assert.equal((await c.nextOfType<Connack>(PacketType.CONNACK)).reasonCode, 0);
     assert.equal(who, 'otp-user');
     c.destroy();
     await r.close();

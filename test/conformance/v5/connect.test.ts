@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ReasonCode } from '../../../src/protocol/constants.js';
-import type { Packet } from '../../../src/protocol/packets.js';
+import { PacketType, ReasonCode } from '../../../src/protocol/constants.js';
+import type { ConnackPacket, PubackPacket } from '../../../src/protocol/packets.js';
 import { startBroker, suiteBroker } from '../../helpers/broker.js';
 import { delay, RawClient } from '../../helpers/raw-client.js';
 import {
@@ -18,7 +18,7 @@ import {
   v5Connack,
 } from './support.js';
 
-type Connack = Extract<Packet, { type: 2 }>;
+type Connack = ConnackPacket;
 
 /** A minimal v5 CONNECT as raw bytes, with the flags byte and payload given. */
 function rawConnect(flags: number, payload: number[], level = 5): number[] {
@@ -51,7 +51,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
 
   test('[MQTT-3.1.0-1] a first packet other than CONNECT closes the connection', async () => {
     const c = await RawClient.connect(tb.port, 5);
-    c.send({ type: 12 });
+    c.send({ type: PacketType.PINGREQ });
     assert.equal(await c.waitClosed(), true);
     assert.equal(c.received.length, 0);
   });
@@ -59,7 +59,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
   test('[MQTT-3.1.0-2] a second CONNECT is a protocol error (DISCONNECT 0x82)', async () => {
     const c = await v5(tb.port);
     c.send({
-      type: 1,
+      type: PacketType.CONNECT,
       protocolName: 'MQTT',
       protocolVersion: 5,
       clean: true,
@@ -74,13 +74,13 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const c = await RawClient.connect(tb.port, 5);
     c.sendRaw([0x10, 13, 0, 4, 0x4d, 0x51, 0x54, 0x58, 5, 2, 0, 60, 0, 0, 0]);
     assert.equal(await c.waitClosed(), true);
-    assert.ok(!c.received.some((p) => p.type === 2 && p.reasonCode === 0));
+    assert.ok(!c.received.some((p) => p.type === PacketType.CONNACK && p.reasonCode === 0));
   });
 
   test('[MQTT-3.1.2-2] an unsupported protocol level gets CONNACK "unacceptable protocol" and close', async () => {
     const c = await RawClient.connect(tb.port, 4);
     c.sendRaw(rawConnect(2, id('lvl'), 6).map((b, i) => (i === 8 ? 6 : b)));
-    const ack = await c.nextOfType<Connack>(2);
+    const ack = await c.nextOfType<Connack>(PacketType.CONNACK);
     assert.ok(ack.reasonCode === 0x01 || ack.reasonCode === ReasonCode.UnsupportedProtocolVersion);
     assert.equal(await c.waitClosed(), true);
   });
@@ -95,14 +95,14 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const t = uniq('cs1');
     const a = await v5(tb.port, { clientId: 'cs1', properties: { sessionExpiryInterval: 60 } });
     await subscribe(a, [t]);
-    a.send({ type: 14, reasonCode: 0 });
+    a.send({ type: PacketType.DISCONNECT, reasonCode: 0 });
     await a.waitClosed();
     const { c, ack } = await v5Connack(tb.port, { clientId: 'cs1', clean: true });
     assert.equal(ack.reasonCode, 0);
     assert.equal(ack.sessionPresent, false);
     const p = await v5(tb.port);
     await publish(p, t, 'x', 1);
-    assert.equal((await c.quiet(200)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await c.quiet(200)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     c.destroy();
     p.destroy();
   });
@@ -111,7 +111,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const t = uniq('cs0');
     const a = await v5(tb.port, { clientId: 'cs0', properties: { sessionExpiryInterval: 60 } });
     await subscribe(a, [t]);
-    a.send({ type: 14, reasonCode: 0 });
+    a.send({ type: PacketType.DISCONNECT, reasonCode: 0 });
     await a.waitClosed();
     const p = await v5(tb.port);
     await publish(p, t, 'while away', 1);
@@ -148,7 +148,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     assert.equal(m.payload.toString(), 'gone');
     const late = await v5(tb.port);
     await subscribe(late, [t]);
-    assert.equal((await late.quiet(200)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await late.quiet(200)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     s.destroy();
     late.destroy();
   });
@@ -175,9 +175,9 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const a = await v5(tb.port, {
       will: { topic: t, payload: Buffer.from('x'), qos: 0, retain: false },
     });
-    a.send({ type: 14, reasonCode: 0 });
+    a.send({ type: PacketType.DISCONNECT, reasonCode: 0 });
     await a.waitClosed();
-    assert.equal((await s.quiet(300)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await s.quiet(300)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     s.destroy();
   });
 
@@ -188,7 +188,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const a = await v5(tb.port, {
       will: { topic: t, payload: Buffer.from('asked'), qos: 0, retain: false },
     });
-    a.send({ type: 14, reasonCode: ReasonCode.DisconnectWithWillMessage });
+    a.send({ type: PacketType.DISCONNECT, reasonCode: ReasonCode.DisconnectWithWillMessage });
     assert.equal((await nextPublish(s)).payload.toString(), 'asked');
     s.destroy();
   });
@@ -289,7 +289,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
   test('[MQTT-3.1.2-29] Request Problem Information 0: no Reason String on a PUBACK', async () => {
     const quiet = await v5(tb.port, { properties: { requestProblemInformation: 0 } });
     quiet.send({
-      type: 3,
+      type: PacketType.PUBLISH,
       topic: '$SYS/x',
       payload: Buffer.alloc(0),
       qos: 1,
@@ -297,12 +297,12 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
       dup: false,
       packetId: 7,
     });
-    const a1 = await quiet.nextOfType<Extract<Packet, { type: 4 }>>(4);
+    const a1 = await quiet.nextOfType<PubackPacket>(PacketType.PUBACK);
     assert.equal(a1.reasonCode, ReasonCode.NotAuthorized);
     assert.equal(a1.properties?.reasonString, undefined);
     const chatty = await v5(tb.port);
     chatty.send({
-      type: 3,
+      type: PacketType.PUBLISH,
       topic: '$SYS/x',
       payload: Buffer.alloc(0),
       qos: 1,
@@ -310,7 +310,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
       dup: false,
       packetId: 7,
     });
-    const a2 = await chatty.nextOfType<Extract<Packet, { type: 4 }>>(4);
+    const a2 = await chatty.nextOfType<PubackPacket>(PacketType.PUBACK);
     assert.equal(a2.reasonCode, ReasonCode.NotAuthorized);
     assert.equal(typeof a2.properties?.reasonString, 'string');
     quiet.destroy();
@@ -372,7 +372,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     await subscribe(s, [t]);
     const c = await RawClient.connect(tb.port, 5);
     c.send({
-      type: 1,
+      type: PacketType.CONNECT,
       protocolName: 'MQTT',
       protocolVersion: 5,
       clean: true,
@@ -382,7 +382,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
       password: Buffer.from('x'),
     });
     c.send({
-      type: 3,
+      type: PacketType.PUBLISH,
       topic: t,
       payload: Buffer.from('sneaky'),
       qos: 0,
@@ -391,7 +391,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
       packetId: 0,
     });
     await c.waitClosed();
-    assert.equal((await s.quiet(200)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await s.quiet(200)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     s.destroy();
   });
 
@@ -407,9 +407,9 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     const c = await RawClient.connect(tb.port, 5);
     const ack = await c.handshake({});
     assert.equal(ack.reasonCode, 0);
-    c.send({ type: 12 });
-    await c.nextOfType(13);
-    assert.equal(c.received.filter((p) => p.type === 2).length, 0);
+    c.send({ type: PacketType.PINGREQ });
+    await c.nextOfType(PacketType.PINGRESP);
+    assert.equal(c.received.filter((p) => p.type === PacketType.CONNACK).length, 0);
     c.destroy();
   });
 
@@ -478,7 +478,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     test('[MQTT-3.2.2-11] a PUBLISH above Maximum QoS: DISCONNECT 0x9B', async () => {
       const c = await v5(lim.port);
       c.send({
-        type: 3,
+        type: PacketType.PUBLISH,
         topic: 'q',
         payload: Buffer.alloc(0),
         qos: 2,
@@ -508,7 +508,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     test('[MQTT-3.2.2-14] a retained PUBLISH without retain support: DISCONNECT 0x9A', async () => {
       const c = await v5(lim.port);
       c.send({
-        type: 3,
+        type: PacketType.PUBLISH,
         topic: 'r',
         payload: Buffer.from('x'),
         qos: 0,
@@ -522,7 +522,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
     test('[MQTT-3.2.2-15] a packet above the broker Maximum Packet Size: DISCONNECT 0x95', async () => {
       const c = await v5(lim.port);
       c.send({
-        type: 3,
+        type: PacketType.PUBLISH,
         topic: 'big',
         payload: Buffer.alloc(300),
         qos: 0,
@@ -538,7 +538,7 @@ describe('MQTT 5 CONNECT and CONNACK', () => {
       const c = await v5(lim.port);
       await publish(c, 'ta', 'ok', 1, { properties: { topicAlias: 2 } });
       c.send({
-        type: 3,
+        type: PacketType.PUBLISH,
         topic: 'ta',
         payload: Buffer.alloc(0),
         qos: 0,

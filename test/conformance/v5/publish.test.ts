@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ReasonCode } from '../../../src/protocol/constants.js';
-import type { Packet, PublishPacket } from '../../../src/protocol/packets.js';
+import { PacketType, ReasonCode } from '../../../src/protocol/constants.js';
+import type { PubackPacket, PublishPacket } from '../../../src/protocol/packets.js';
 import { startBroker, suiteBroker } from '../../helpers/broker.js';
 import { delay, RawClient } from '../../helpers/raw-client.js';
 import { nextPublish, publish, serverDisconnect, subscribe, uniq, v5 } from './support.js';
 
-type Ack = Extract<Packet, { type: 4 }>;
+type Ack = PubackPacket;
 const pub = (
   topic: string,
   payload: string,
@@ -18,7 +18,7 @@ const pub = (
   packetId = 0,
   extra: Partial<PublishPacket> = {},
 ): PublishPacket => ({
-  type: 3,
+  type: PacketType.PUBLISH,
   topic,
   payload: Buffer.from(payload),
   qos,
@@ -37,7 +37,7 @@ describe('MQTT 5 PUBLISH', () => {
     await subscribe(a, [t]);
     const p = await v5(tb.port);
     await publish(p, t, 'm', 1);
-    const first = await a.nextOfType<PublishPacket>(3);
+    const first = await a.nextOfType<PublishPacket>(PacketType.PUBLISH);
     assert.equal(first.dup, false);
     a.destroy();
     await delay(50);
@@ -46,11 +46,11 @@ describe('MQTT 5 PUBLISH', () => {
       clean: false,
       properties: { sessionExpiryInterval: 30 },
     });
-    const again = await b.nextOfType<PublishPacket>(3);
+    const again = await b.nextOfType<PublishPacket>(PacketType.PUBLISH);
     assert.equal(again.dup, true);
     assert.equal(again.packetId, first.packetId);
-    b.send({ type: 4, packetId: again.packetId, reasonCode: 0 });
-    assert.equal((await b.quiet(300)).filter((x) => x.type === 3).length, 0);
+    b.send({ type: PacketType.PUBACK, packetId: again.packetId, reasonCode: 0 });
+    assert.equal((await b.quiet(300)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     b.destroy();
     p.destroy();
   });
@@ -90,7 +90,7 @@ describe('MQTT 5 PUBLISH', () => {
     const m = await nextPublish(s);
     assert.equal(m.payload.toString(), 'two');
     assert.equal(m.retain, true);
-    assert.equal((await s.quiet(150)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await s.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     s.destroy();
     p.destroy();
   });
@@ -102,7 +102,7 @@ describe('MQTT 5 PUBLISH', () => {
     await publish(p, t, '', 1, { retain: true });
     const s = await v5(tb.port);
     await subscribe(s, [t]);
-    assert.equal((await s.quiet(200)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await s.quiet(200)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     s.destroy();
     p.destroy();
   });
@@ -113,11 +113,11 @@ describe('MQTT 5 PUBLISH', () => {
     await publish(p, t, 'r', 1, { retain: true });
     const s = await v5(tb.port);
     await subscribe(s, [{ topic: t, retainHandling: 2 }]);
-    assert.equal((await s.quiet(150)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await s.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     await subscribe(s, [{ topic: `${t}/#`, retainHandling: 1 }]);
     assert.equal((await nextPublish(s)).payload.toString(), 'r');
     await subscribe(s, [{ topic: `${t}/#`, retainHandling: 1 }]);
-    assert.equal((await s.quiet(150)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await s.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     await subscribe(s, [{ topic: `${t}/#`, retainHandling: 0 }]);
     assert.equal((await nextPublish(s)).retain, true);
     s.destroy();
@@ -190,7 +190,7 @@ describe('MQTT 5 PUBLISH', () => {
       properties: { payloadFormatIndicator: 1 },
     });
     assert.equal(code, ReasonCode.PayloadFormatInvalid);
-    assert.equal((await s.quiet(150)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await s.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     s.destroy();
     p.destroy();
   });
@@ -199,7 +199,7 @@ describe('MQTT 5 PUBLISH', () => {
     const t = uniq('exp');
     const a = await v5(tb.port, { clientId: 'exp1', properties: { sessionExpiryInterval: 30 } });
     await subscribe(a, [t]);
-    a.send({ type: 14, reasonCode: 0 });
+    a.send({ type: PacketType.DISCONNECT, reasonCode: 0 });
     await a.waitClosed();
     const p = await v5(tb.port);
     await publish(p, t, 'short', 1, { properties: { messageExpiryInterval: 1 } });
@@ -215,7 +215,7 @@ describe('MQTT 5 PUBLISH', () => {
     assert.ok(
       m.properties!.messageExpiryInterval! <= 59 && m.properties!.messageExpiryInterval! >= 57,
     );
-    assert.equal((await b.quiet(150)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await b.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     b.destroy();
     p.destroy();
   });
@@ -227,7 +227,7 @@ describe('MQTT 5 PUBLISH', () => {
     await delay(1100);
     const s = await v5(tb.port);
     await subscribe(s, [t]);
-    assert.equal((await s.quiet(150)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await s.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     s.destroy();
     p.destroy();
   });
@@ -236,7 +236,7 @@ describe('MQTT 5 PUBLISH', () => {
     const a = await v5(tb.port, { clientId: 'alias7' });
     await publish(a, 'al/t', 'x', 1, { properties: { topicAlias: 1 } });
     await publish(a, '', 'y', 1, { properties: { topicAlias: 1 } });
-    a.send({ type: 14, reasonCode: 0 });
+    a.send({ type: PacketType.DISCONNECT, reasonCode: 0 });
     await a.waitClosed();
     const b = await v5(tb.port, { clientId: 'alias7' });
     b.send(pub('', 'z', 0, 0, { properties: { topicAlias: 1 } }));
@@ -261,11 +261,11 @@ describe('MQTT 5 PUBLISH', () => {
     await subscribe(s, [t]);
     const c = await v5(tb.port);
     c.send(pub(t, 'a', 1, 11));
-    assert.equal((await c.nextOfType<Ack>(4)).packetId, 11);
+    assert.equal((await c.nextOfType<Ack>(PacketType.PUBACK)).packetId, 11);
     c.send(pub(t, 'b', 2, 12));
-    assert.equal((await c.nextOfType<Ack>(5)).packetId, 12);
-    c.send({ type: 6, packetId: 12, reasonCode: 0 });
-    assert.equal((await c.nextOfType<Ack>(7)).packetId, 12);
+    assert.equal((await c.nextOfType<Ack>(PacketType.PUBREC)).packetId, 12);
+    c.send({ type: PacketType.PUBREL, packetId: 12, reasonCode: 0 });
+    assert.equal((await c.nextOfType<Ack>(PacketType.PUBCOMP)).packetId, 12);
     s.destroy();
     c.destroy();
   });
@@ -281,7 +281,7 @@ describe('MQTT 5 PUBLISH', () => {
     const p = await v5(tb.port);
     await publish(p, `${t}/x`, 'm', 2);
     assert.equal((await nextPublish(s)).qos, 2);
-    assert.equal((await s.quiet(150)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await s.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     s.destroy();
     p.destroy();
   });
@@ -321,13 +321,15 @@ describe('MQTT 5 PUBLISH', () => {
     await subscribe(s, [t]);
     const p = await v5(tb.port);
     for (let i = 0; i < 4; i++) await publish(p, t, `m${i}`, 1);
-    const got = (await s.quiet(200)).filter((x): x is PublishPacket => x.type === 3);
+    const got = (await s.quiet(200)).filter(
+      (x): x is PublishPacket => x.type === PacketType.PUBLISH,
+    );
     assert.equal(got.length, 2);
-    s.send({ type: 12 });
-    await s.nextOfType(13);
+    s.send({ type: PacketType.PINGREQ });
+    await s.nextOfType(PacketType.PINGRESP);
     s.received.length = 0;
-    s.send({ type: 4, packetId: got[0]!.packetId, reasonCode: 0 });
-    const third = await s.nextOfType<PublishPacket>(3);
+    s.send({ type: PacketType.PUBACK, packetId: got[0]!.packetId, reasonCode: 0 });
+    const third = await s.nextOfType<PublishPacket>(PacketType.PUBLISH);
     assert.equal(third.payload.toString(), 'm2');
     s.destroy();
     p.destroy();
@@ -349,9 +351,12 @@ describe('MQTT 5 PUBLISH', () => {
   test('PUBACK 0x91 when a QoS 1 PUBLISH reuses the id of an unreleased QoS 2 exchange', async () => {
     const c = await v5(tb.port);
     c.send(pub(uniq('pid'), 'x', 2, 77));
-    await c.nextOfType(5);
+    await c.nextOfType(PacketType.PUBREC);
     c.send(pub(uniq('pid'), 'y', 1, 77));
-    assert.equal((await c.nextOfType<Ack>(4)).reasonCode, ReasonCode.PacketIdentifierInUse);
+    assert.equal(
+      (await c.nextOfType<Ack>(PacketType.PUBACK)).reasonCode,
+      ReasonCode.PacketIdentifierInUse,
+    );
     c.destroy();
   });
 
@@ -359,7 +364,7 @@ describe('MQTT 5 PUBLISH', () => {
     const t = uniq('quota');
     const a = await v5(tb.port, { clientId: 'quota1', properties: { sessionExpiryInterval: 30 } });
     await subscribe(a, [{ topic: t, qos: 1 }]);
-    a.send({ type: 14, reasonCode: 0 });
+    a.send({ type: PacketType.DISCONNECT, reasonCode: 0 });
     await a.waitClosed();
     const p = await v5(tb.port);
     assert.equal(await publish(p, t, '1', 1), 0);
@@ -370,10 +375,16 @@ describe('MQTT 5 PUBLISH', () => {
 
   test('[MQTT-3.6.2-1] [MQTT-3.7.2-1] PUBREL for an unknown id gets PUBCOMP 0x92; PUBREC for an unknown id gets PUBREL 0x92', async () => {
     const c = await v5(tb.port);
-    c.send({ type: 6, packetId: 999, reasonCode: 0 });
-    assert.equal((await c.nextOfType<Ack>(7)).reasonCode, ReasonCode.PacketIdentifierNotFound);
-    c.send({ type: 5, packetId: 998, reasonCode: 0 });
-    assert.equal((await c.nextOfType<Ack>(6)).reasonCode, ReasonCode.PacketIdentifierNotFound);
+    c.send({ type: PacketType.PUBREL, packetId: 999, reasonCode: 0 });
+    assert.equal(
+      (await c.nextOfType<Ack>(PacketType.PUBCOMP)).reasonCode,
+      ReasonCode.PacketIdentifierNotFound,
+    );
+    c.send({ type: PacketType.PUBREC, packetId: 998, reasonCode: 0 });
+    assert.equal(
+      (await c.nextOfType<Ack>(PacketType.PUBREL)).reasonCode,
+      ReasonCode.PacketIdentifierNotFound,
+    );
     c.destroy();
   });
 
@@ -383,17 +394,17 @@ describe('MQTT 5 PUBLISH', () => {
     await subscribe(s, [t]);
     const c = await v5(tb.port);
     c.send(pub(t, 'once', 2, 5));
-    await c.nextOfType(5);
+    await c.nextOfType(PacketType.PUBREC);
     c.send(pub(t, 'once', 2, 5, { dup: true }));
-    await c.nextOfType(5);
-    c.send({ type: 6, packetId: 5, reasonCode: 0 });
-    await c.nextOfType(7);
+    await c.nextOfType(PacketType.PUBREC);
+    c.send({ type: PacketType.PUBREL, packetId: 5, reasonCode: 0 });
+    await c.nextOfType(PacketType.PUBCOMP);
     c.send(pub(t, 'again', 2, 5));
-    await c.nextOfType(5);
-    c.send({ type: 6, packetId: 5, reasonCode: 0 });
-    await c.nextOfType(7);
+    await c.nextOfType(PacketType.PUBREC);
+    c.send({ type: PacketType.PUBREL, packetId: 5, reasonCode: 0 });
+    await c.nextOfType(PacketType.PUBCOMP);
     const got = (await s.quiet(200))
-      .filter((x): x is PublishPacket => x.type === 3)
+      .filter((x): x is PublishPacket => x.type === PacketType.PUBLISH)
       .map((x) => x.payload.toString());
     assert.deepEqual(got, ['once', 'again']);
     s.destroy();
@@ -406,9 +417,9 @@ describe('MQTT 5 PUBLISH', () => {
     await subscribe(s, [{ topic: t, qos: 0 }]);
     const c = await v5(tb.port);
     c.send(pub(t, 'a', 1, 9));
-    await c.nextOfType(4);
+    await c.nextOfType(PacketType.PUBACK);
     c.send(pub(t, 'b', 1, 9, { dup: true }));
-    await c.nextOfType(4);
+    await c.nextOfType(PacketType.PUBACK);
     assert.equal((await nextPublish(s)).payload.toString(), 'a');
     assert.equal((await nextPublish(s)).payload.toString(), 'b');
     s.destroy();
@@ -421,8 +432,8 @@ describe('MQTT 5 PUBLISH', () => {
     await subscribe(a, [t]);
     const p = await v5(tb.port);
     await publish(p, t, 'x', 1);
-    const m = await a.nextOfType<PublishPacket>(3);
-    a.send({ type: 4, packetId: m.packetId, reasonCode: 0x80 });
+    const m = await a.nextOfType<PublishPacket>(PacketType.PUBLISH);
+    a.send({ type: PacketType.PUBACK, packetId: m.packetId, reasonCode: 0x80 });
     await delay(50);
     a.destroy();
     const b = await v5(tb.port, {
@@ -430,7 +441,7 @@ describe('MQTT 5 PUBLISH', () => {
       clean: false,
       properties: { sessionExpiryInterval: 30 },
     });
-    assert.equal((await b.quiet(200)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await b.quiet(200)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     b.destroy();
     p.destroy();
   });
@@ -471,8 +482,8 @@ describe('MQTT 5 PUBLISH', () => {
 
   test('[MQTT-3.12.4-1] PINGREQ gets PINGRESP', async () => {
     const c = await v5(tb.port);
-    c.send({ type: 12 });
-    assert.equal((await c.nextOfType(13)).type, 13);
+    c.send({ type: PacketType.PINGREQ });
+    assert.equal((await c.nextOfType(PacketType.PINGRESP)).type, 13);
     c.destroy();
   });
 });

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ReasonCode } from '../../../src/protocol/constants.js';
-import type { Packet } from '../../../src/protocol/packets.js';
+import { PacketType, ReasonCode } from '../../../src/protocol/constants.js';
+import type { DisconnectPacket } from '../../../src/protocol/packets.js';
 import { startBroker, suiteBroker } from '../../helpers/broker.js';
 import { delay } from '../../helpers/raw-client.js';
 import {
@@ -34,7 +34,7 @@ describe('MQTT 5 sessions, wills and DISCONNECT', () => {
     assert.equal(tb.broker.sessions.has('sexp'), false);
     const { c, ack } = await v5Connack(tb.port, { clientId: 'sexp', clean: false });
     assert.equal(ack.sessionPresent, false);
-    assert.equal((await c.quiet(150)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await c.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     c.destroy();
     p.destroy();
   });
@@ -54,7 +54,11 @@ describe('MQTT 5 sessions, wills and DISCONNECT', () => {
 
   test('DISCONNECT can change the Session Expiry Interval (non-zero to 0 ends the session)', async () => {
     const a = await v5(tb.port, { clientId: 'sdisc', properties: { sessionExpiryInterval: 60 } });
-    a.send({ type: 14, reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
+    a.send({
+      type: PacketType.DISCONNECT,
+      reasonCode: 0,
+      properties: { sessionExpiryInterval: 0 },
+    });
     await a.waitClosed();
     await delay(50);
     assert.equal(tb.broker.sessions.has('sdisc'), false);
@@ -62,7 +66,11 @@ describe('MQTT 5 sessions, wills and DISCONNECT', () => {
 
   test('a DISCONNECT turning a 0 Session Expiry Interval non-zero is a protocol error (DISCONNECT 0x82)', async () => {
     const a = await v5(tb.port);
-    a.send({ type: 14, reasonCode: 0, properties: { sessionExpiryInterval: 10 } });
+    a.send({
+      type: PacketType.DISCONNECT,
+      reasonCode: 0,
+      properties: { sessionExpiryInterval: 10 },
+    });
     assert.equal(await serverDisconnect(a), ReasonCode.ProtocolError);
   });
 
@@ -89,7 +97,7 @@ describe('MQTT 5 sessions, wills and DISCONNECT', () => {
       clean: false,
       properties: { sessionExpiryInterval: 30 },
     });
-    assert.equal((await s.quiet(2500)).filter((x) => x.type === 3).length, 0);
+    assert.equal((await s.quiet(2500)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     b.destroy();
     s.destroy();
   });
@@ -143,7 +151,7 @@ describe('MQTT 5 sessions, wills and DISCONNECT', () => {
     const { c, ack } = await v5Connack(r.port);
     assert.ok(ack.reasonCode >= 0x80);
     await c.waitClosed();
-    assert.equal(c.received.filter((p) => p.type === 14).length, 0);
+    assert.equal(c.received.filter((p) => p.type === PacketType.DISCONNECT).length, 0);
     await r.close();
   });
 
@@ -156,7 +164,7 @@ describe('MQTT 5 sessions, wills and DISCONNECT', () => {
   test('[MQTT-3.14.2-2] [MQTT-3.14.4-1] [MQTT-3.14.4-2] a broker DISCONNECT has no Session Expiry, is the last packet, and closes', async () => {
     const a = await v5(tb.port, { clientId: 'last', properties: { sessionExpiryInterval: 30 } });
     await v5(tb.port, { clientId: 'last' });
-    const d = await a.nextOfType<Extract<Packet, { type: 14 }>>(14);
+    const d = await a.nextOfType<DisconnectPacket>(PacketType.DISCONNECT);
     assert.equal(d.reasonCode, ReasonCode.SessionTakenOver);
     assert.equal(d.properties?.sessionExpiryInterval, undefined);
     assert.equal(await a.waitClosed(), true);

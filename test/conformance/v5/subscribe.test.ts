@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ReasonCode } from '../../../src/protocol/constants.js';
+import { PacketType, ReasonCode } from '../../../src/protocol/constants.js';
 import type { PublishPacket } from '../../../src/protocol/packets.js';
 import { startBroker, suiteBroker } from '../../helpers/broker.js';
 import { delay } from '../../helpers/raw-client.js';
@@ -18,7 +18,8 @@ import {
   v5,
 } from './support.js';
 
-const count = (ps: Array<{ type: number }>): number => ps.filter((p) => p.type === 3).length;
+const count = (ps: Array<{ type: number }>): number =>
+  ps.filter((p) => p.type === PacketType.PUBLISH).length;
 
 describe('MQTT 5 SUBSCRIBE and UNSUBSCRIBE', () => {
   const tb = suiteBroker({
@@ -60,7 +61,7 @@ describe('MQTT 5 SUBSCRIBE and UNSUBSCRIBE', () => {
   test('[MQTT-3.8.3-4] No Local on a shared subscription is a protocol error', async () => {
     const c = await v5(tb.port);
     c.send({
-      type: 8,
+      type: PacketType.SUBSCRIBE,
       packetId: 1,
       subscriptions: [
         { topic: '$share/g/x', qos: 0, noLocal: true, retainAsPublished: false, retainHandling: 0 },
@@ -179,7 +180,7 @@ describe('MQTT 5 SUBSCRIBE and UNSUBSCRIBE', () => {
     for (const f of ['a/#/b', 'a+/b']) {
       const c = await v5(tb.port);
       c.send({
-        type: 8,
+        type: PacketType.SUBSCRIBE,
         packetId: 1,
         subscriptions: [
           { topic: f, qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 },
@@ -192,7 +193,7 @@ describe('MQTT 5 SUBSCRIBE and UNSUBSCRIBE', () => {
   test('[MQTT-4.7.3-1] an empty topic filter closes the connection', async () => {
     const c = await v5(tb.port);
     c.send({
-      type: 8,
+      type: PacketType.SUBSCRIBE,
       packetId: 1,
       subscriptions: [
         { topic: '', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 },
@@ -235,8 +236,8 @@ describe('MQTT 5 shared subscriptions', () => {
     assert.equal(count(await a.quiet(100)) + count(await b.quiet(0)), 0);
     for (let i = 0; i < 6; i++) await publish(p, t, String(i), 2);
     await delay(150);
-    const ga = a.received.filter((x): x is PublishPacket => x.type === 3);
-    const gb = b.received.filter((x): x is PublishPacket => x.type === 3);
+    const ga = a.received.filter((x): x is PublishPacket => x.type === PacketType.PUBLISH);
+    const gb = b.received.filter((x): x is PublishPacket => x.type === PacketType.PUBLISH);
     assert.equal(ga.length, 3);
     assert.equal(gb.length, 3);
     assert.ok(ga.every((m) => m.qos === 0));
@@ -271,7 +272,7 @@ describe('MQTT 5 shared subscriptions', () => {
     await subscribe(b, [{ topic: `$share/g/${t}`, qos: 1 }]);
     const p = await v5(r.port);
     await publish(p, t, 'to-a', 1);
-    const first = await a.nextOfType<PublishPacket>(3);
+    const first = await a.nextOfType<PublishPacket>(PacketType.PUBLISH);
     assert.equal(first.payload.toString(), 'to-a');
     a.destroy();
     const m = await nextPublish(b);

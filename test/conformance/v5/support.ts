@@ -1,9 +1,19 @@
-import type { Packet, PublishPacket, Subscription } from '../../../src/protocol/packets.js';
+import { PacketType } from '../../../src/protocol/constants.js';
+import type {
+  ConnackPacket,
+  ConnectPacket,
+  DisconnectPacket,
+  PubackPacket,
+  PublishPacket,
+  SubackPacket,
+  Subscription,
+  UnsubackPacket,
+} from '../../../src/protocol/packets.js';
 import type { Properties } from '../../../src/protocol/properties.js';
 import { RawClient } from '../../helpers/raw-client.js';
 
 /** CONNECT fields for a v5 raw client. */
-export type ConnectFields = Partial<Extract<Packet, { type: 1 }>>;
+export type ConnectFields = Partial<ConnectPacket>;
 
 /** Opens a v5 raw client and completes CONNECT; throws unless CONNACK is 0. */
 export async function v5(port: number, fields: ConnectFields = {}): Promise<RawClient> {
@@ -17,7 +27,7 @@ export async function v5(port: number, fields: ConnectFields = {}): Promise<RawC
 export async function v5Connack(
   port: number,
   fields: ConnectFields = {},
-): Promise<{ c: RawClient; ack: Extract<Packet, { type: 2 }> }> {
+): Promise<{ c: RawClient; ack: ConnackPacket }> {
   const c = await RawClient.connect(port, 5);
   const ack = await c.handshake(fields);
   return { c, ack };
@@ -42,9 +52,9 @@ export async function subscribe(
     (f): Subscription =>
       ({ ...defaults, ...(typeof f === 'string' ? { topic: f } : f) }) as Subscription,
   );
-  c.send({ type: 8, packetId, subscriptions, properties });
-  const ack = await c.next<Extract<Packet, { type: 9 }>>(
-    (p) => p.type === 9 && p.packetId === packetId,
+  c.send({ type: PacketType.SUBSCRIBE, packetId, subscriptions, properties });
+  const ack = await c.next<SubackPacket>(
+    (p) => p.type === PacketType.SUBACK && p.packetId === packetId,
   );
   return ack.reasonCodes;
 }
@@ -52,9 +62,9 @@ export async function subscribe(
 /** Unsubscribes and returns the UNSUBACK reason codes. */
 export async function unsubscribe(c: RawClient, topics: string[]): Promise<number[]> {
   const packetId = nextId++;
-  c.send({ type: 10, packetId, topics });
-  const ack = await c.next<Extract<Packet, { type: 11 }>>(
-    (p) => p.type === 11 && p.packetId === packetId,
+  c.send({ type: PacketType.UNSUBSCRIBE, packetId, topics });
+  const ack = await c.next<UnsubackPacket>(
+    (p) => p.type === PacketType.UNSUBACK && p.packetId === packetId,
   );
   return ack.reasonCodes;
 }
@@ -69,7 +79,7 @@ export async function publish(
 ): Promise<number> {
   const packetId = qos === 0 ? 0 : nextId++ % 65535 || 1;
   c.send({
-    type: 3,
+    type: PacketType.PUBLISH,
     topic,
     payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
     qos,
@@ -79,32 +89,34 @@ export async function publish(
     ...extra,
   });
   if (qos === 0) return 0;
-  const ackType = qos === 1 ? 4 : 5;
-  const ack = await c.next<Extract<Packet, { type: 4 }>>(
+  const ackType = qos === 1 ? PacketType.PUBACK : PacketType.PUBREC;
+  const ack = await c.next<PubackPacket>(
     (p) => p.type === ackType && (p as { packetId: number }).packetId === packetId,
   );
   if (qos === 2 && ack.reasonCode < 0x80) {
-    c.send({ type: 6, packetId, reasonCode: 0 });
-    await c.next((p) => p.type === 7 && (p as { packetId: number }).packetId === packetId);
+    c.send({ type: PacketType.PUBREL, packetId, reasonCode: 0 });
+    await c.next(
+      (p) => p.type === PacketType.PUBCOMP && (p as { packetId: number }).packetId === packetId,
+    );
   }
   return ack.reasonCode;
 }
 
 /** Waits for the next PUBLISH (acknowledging QoS 1/2 unless told not to). */
 export async function nextPublish(c: RawClient, ms = 3000, ack = true): Promise<PublishPacket> {
-  const p = await c.nextOfType<PublishPacket>(3, ms);
-  if (ack && p.qos === 1) c.send({ type: 4, packetId: p.packetId, reasonCode: 0 });
+  const p = await c.nextOfType<PublishPacket>(PacketType.PUBLISH, ms);
+  if (ack && p.qos === 1) c.send({ type: PacketType.PUBACK, packetId: p.packetId, reasonCode: 0 });
   if (ack && p.qos === 2) {
-    c.send({ type: 5, packetId: p.packetId, reasonCode: 0 });
-    await c.nextOfType(6, ms);
-    c.send({ type: 7, packetId: p.packetId, reasonCode: 0 });
+    c.send({ type: PacketType.PUBREC, packetId: p.packetId, reasonCode: 0 });
+    await c.nextOfType(PacketType.PUBREL, ms);
+    c.send({ type: PacketType.PUBCOMP, packetId: p.packetId, reasonCode: 0 });
   }
   return p;
 }
 
 /** Resolves with the DISCONNECT the broker sends before closing (or rejects). */
 export async function serverDisconnect(c: RawClient, ms = 3000): Promise<number> {
-  const d = await c.nextOfType<Extract<Packet, { type: 14 }>>(14, ms);
+  const d = await c.nextOfType<DisconnectPacket>(PacketType.DISCONNECT, ms);
   return d.reasonCode;
 }
 

@@ -1,6 +1,9 @@
 // Seeded generator of valid random packets of every type and version, for the
 // differential and fuzz tests. Deterministic: the same seed gives the same packets.
+
+import { PacketType } from '../../../src/protocol/constants.js';
 import type { Packet, ProtocolVersion, QoS, Subscription } from '../../../src/protocol/index.js';
+import type { ConnectPacket, PublishPacket } from '../../../src/protocol/packets.js';
 import {
   PROPERTY_DEFINITIONS,
   type Properties,
@@ -62,7 +65,7 @@ const CHARS = [
   '$',
 ];
 
-export function randomString(rng: Rng, max = 12, min = 0): string {
+function randomString(rng: Rng, max = 12, min = 0): string {
   const n = rng.range(min, max);
   let s = '';
   for (let i = 0; i < n; i++) s += rng.pick(CHARS);
@@ -73,7 +76,7 @@ function level(rng: Rng): string {
   return randomString(rng, 6, 1).replace(/\$/g, 's');
 }
 
-export function randomTopicName(rng: Rng): string {
+function randomTopicName(rng: Rng): string {
   const n = rng.range(1, 5);
   const parts: string[] = [];
   for (let i = 0; i < n; i++) parts.push(rng.bool(0.1) ? '' : level(rng));
@@ -81,7 +84,7 @@ export function randomTopicName(rng: Rng): string {
   return t.length === 0 ? 'x' : t;
 }
 
-export function randomTopicFilter(rng: Rng): string {
+function randomTopicFilter(rng: Rng): string {
   const n = rng.range(1, 5);
   const parts: string[] = [];
   for (let i = 0; i < n; i++) parts.push(rng.bool(0.25) ? '+' : level(rng));
@@ -115,7 +118,7 @@ function randomValue(rng: Rng, name: keyof Properties, type: number): unknown {
     case 'willDelayInterval':
       return rng.pick([0, 1, 127, 128, 65536, 0xffffffff, rng.next()]);
     case 'subscriptionIdentifiers': {
-      const n = type === 3 ? rng.range(1, 3) : 1;
+      const n = type === PacketType.PUBLISH ? rng.range(1, 3) : 1;
       const out: number[] = [];
       for (let i = 0; i < n; i++) {
         out.push(
@@ -141,7 +144,7 @@ function randomValue(rng: Rng, name: keyof Properties, type: number): unknown {
 }
 
 /** Random valid properties for packet `type` (WILL_PROPERTIES for the will), or undefined. */
-export function randomProperties(rng: Rng, type: number): Properties | undefined {
+function randomProperties(rng: Rng, type: number): Properties | undefined {
   if (rng.bool(0.3)) return undefined;
   const props: Record<string, unknown> = {};
   for (const def of PROPERTY_DEFINITIONS) {
@@ -171,8 +174,8 @@ export function randomPacketOfType(rng: Rng, type: number, version: ProtocolVers
   const props = (t: number) => (v5 ? randomProperties(rng, t) : undefined);
   switch (type) {
     case 1: {
-      const p: Packet & { type: 1 } = {
-        type: 1,
+      const p: ConnectPacket = {
+        type: PacketType.CONNECT,
         protocolName: version === 3 ? 'MQIsdp' : 'MQTT',
         protocolVersion: version,
         clean: rng.bool(),
@@ -192,28 +195,28 @@ export function randomPacketOfType(rng: Rng, type: number, version: ProtocolVers
       const user = rng.bool(0.6);
       if (user) p.username = randomString(rng, 10);
       if (rng.bool(0.6) && (user || v5)) p.password = rng.bytes(rng.int(20));
-      const cp = props(1);
+      const cp = props(PacketType.CONNECT);
       if (cp) p.properties = cp;
       return p;
     }
     case 2:
       return {
-        type: 2,
+        type: PacketType.CONNACK,
         sessionPresent: rng.bool(),
         reasonCode: v5 ? rng.pick(CONNACK_CODES_5) : rng.int(6),
-        properties: props(2),
+        properties: props(PacketType.CONNACK),
       };
     case 3: {
       const q = qos(rng);
-      const p: Packet & { type: 3 } = {
-        type: 3,
+      const p: PublishPacket = {
+        type: PacketType.PUBLISH,
         topic: randomTopicName(rng),
         payload: rng.bytes(rng.pick([0, 1, 10, 64, 200, rng.int(3000)])),
         qos: q,
         retain: rng.bool(),
         dup: q > 0 && rng.bool(0.2),
         packetId: q > 0 ? rng.range(1, 65535) : 0,
-        properties: props(3),
+        properties: props(PacketType.PUBLISH),
       };
       if (v5 && rng.bool(0.1)) {
         p.topic = '';
@@ -225,7 +228,8 @@ export function randomPacketOfType(rng: Rng, type: number, version: ProtocolVers
     case 5:
     case 6:
     case 7: {
-      const codes = type === 4 || type === 5 ? PUBACK_CODES : PUBREL_CODES;
+      const codes =
+        type === PacketType.PUBACK || type === PacketType.PUBREC ? PUBACK_CODES : PUBREL_CODES;
       return {
         type,
         packetId: rng.range(1, 65535),
@@ -245,37 +249,69 @@ export function randomPacketOfType(rng: Rng, type: number, version: ProtocolVers
           retainHandling: v5 ? (rng.int(3) as 0 | 1 | 2) : 0,
         });
       }
-      return { type: 8, packetId: rng.range(1, 65535), subscriptions, properties: props(8) };
+      return {
+        type: PacketType.SUBSCRIBE,
+        packetId: rng.range(1, 65535),
+        subscriptions,
+        properties: props(PacketType.SUBSCRIBE),
+      };
     }
     case 9: {
       const n = rng.range(1, 4);
       const reasonCodes: number[] = [];
       for (let i = 0; i < n; i++) reasonCodes.push(rng.pick(v5 ? SUBACK_CODES_5 : [0, 1, 2, 0x80]));
-      return { type: 9, packetId: rng.range(1, 65535), reasonCodes, properties: props(9) };
+      return {
+        type: PacketType.SUBACK,
+        packetId: rng.range(1, 65535),
+        reasonCodes,
+        properties: props(PacketType.SUBACK),
+      };
     }
     case 10: {
       const n = rng.range(1, 4);
       const topics: string[] = [];
       for (let i = 0; i < n; i++) topics.push(randomTopicFilter(rng));
-      return { type: 10, packetId: rng.range(1, 65535), topics, properties: props(10) };
+      return {
+        type: PacketType.UNSUBSCRIBE,
+        packetId: rng.range(1, 65535),
+        topics,
+        properties: props(PacketType.UNSUBSCRIBE),
+      };
     }
     case 11: {
       const reasonCodes: number[] = [];
       if (v5) for (let i = rng.range(1, 4); i > 0; i--) reasonCodes.push(rng.pick(UNSUBACK_CODES));
-      return { type: 11, packetId: rng.range(1, 65535), reasonCodes, properties: props(11) };
+      return {
+        type: PacketType.UNSUBACK,
+        packetId: rng.range(1, 65535),
+        reasonCodes,
+        properties: props(PacketType.UNSUBACK),
+      };
     }
     case 12:
-      return { type: 12 };
+      return { type: PacketType.PINGREQ };
     case 13:
-      return { type: 13 };
+      return { type: PacketType.PINGRESP };
     case 14:
-      return { type: 14, reasonCode: v5 ? rng.pick(DISCONNECT_CODES) : 0, properties: props(14) };
+      return {
+        type: PacketType.DISCONNECT,
+        reasonCode: v5 ? rng.pick(DISCONNECT_CODES) : 0,
+        properties: props(PacketType.DISCONNECT),
+      };
     default:
-      return { type: 15, reasonCode: rng.pick(AUTH_CODES), properties: props(15) };
+      return {
+        type: PacketType.AUTH,
+        reasonCode: rng.pick(AUTH_CODES),
+        properties: props(PacketType.AUTH),
+      };
   }
 }
 
 /** A random valid packet of any type valid in `version`. */
 export function randomPacket(rng: Rng, version: ProtocolVersion): Packet {
-  return randomPacketOfType(rng, rng.range(1, version === 5 ? 15 : 14), version);
+  return randomPacketOfType(
+    rng,
+    rng.range(PacketType.CONNECT, version === 5 ? PacketType.AUTH : PacketType.DISCONNECT),
+    version,
+  );
 }

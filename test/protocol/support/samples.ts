@@ -1,6 +1,7 @@
 // Hand-written packets covering every packet type, every optional field and every
 // property, per protocol version. Shared by the round-trip and chunking tests.
 import { type Packet, PacketType, type ProtocolVersion } from '../../../src/protocol/index.js';
+import type { PublishPacket } from '../../../src/protocol/packets.js';
 import type { Properties } from '../../../src/protocol/properties.js';
 
 const b = (s: string) => Buffer.from(s);
@@ -152,7 +153,7 @@ export function samplePackets(version: ProtocolVersion): Array<[string, Packet]>
     });
   }
 
-  const pub = (label: string, fields: Partial<Packet & { type: 3 }>) =>
+  const pub = (label: string, fields: Partial<PublishPacket>) =>
     add(label, {
       type: PacketType.PUBLISH,
       topic: 'a/b',

@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import { PacketType, type ProtocolVersion, type QoS } from '../../../src/protocol/constants.js';
 import { encode } from '../../../src/protocol/encoder.js';
 import type { Packet, Subscription } from '../../../src/protocol/packets.js';
+import { delay as sleep } from '../../helpers/process.js';
 import { Rng, randomPacket } from '../../protocol/support/random-packets.js';
 import { connectBytes, Peer } from './peer.js';
 
@@ -22,8 +23,6 @@ export interface ChaosContext {
   /** Client ids of persistent sessions that may legitimately outlive the run. */
   persistentIds: Set<string>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sub(topic: string, qos: QoS): Subscription {
   return { topic, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 };
@@ -145,7 +144,7 @@ const pub = (
 });
 
 /** Violations of the brief; `maxPacket` and `receiveMaximum` are the broker's configured limits. */
-export function violations(maxPacket: number, receiveMaximum: number): Violation[] {
+function violations(maxPacket: number, receiveMaximum: number): Violation[] {
   const v: Violation[] = [];
   for (const version of [4, 5] as ProtocolVersion[]) {
     v.push(

@@ -24,7 +24,7 @@ import { Peer } from './peer.js';
 import { WitnessPair } from './witness.js';
 
 /** Limits the chaos broker runs with (small, so that the attacks reach them). */
-export const LIMITS = {
+const LIMITS = {
   maxPacketSize: 64 * 1024,
   receiveMaximum: 10,
   maxQueuedMessages: 100,

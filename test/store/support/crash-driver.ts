@@ -16,6 +16,7 @@ import { PacketType, type QoS } from '../../../src/protocol/constants.js';
 import { Decoder, type PacketSink } from '../../../src/protocol/decoder.js';
 import { encode } from '../../../src/protocol/encoder.js';
 import type { Packet } from '../../../src/protocol/packets.js';
+import { delay, freePort } from '../../helpers/process.js';
 
 /** What a crash run found. */
 export interface CrashReport {
@@ -31,19 +32,6 @@ export interface CrashReport {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A port free on the loopback interface right now (for a child process to listen on). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** A persistent MQTT 3.1.1 client that keeps its session state across broker crashes. */
 abstract class Client implements PacketSink {
@@ -329,7 +317,7 @@ export async function runCrashTest(
         p.running = true;
         await p.connect(port);
       }
-      await sleep(100 + Math.random() * 500);
+      await delay(100 + Math.random() * 500);
       await kill9();
       for (const c of all) c.drop();
       log(
@@ -343,7 +331,7 @@ export async function runCrashTest(
     for (const c of all) await c.connect(port);
     const deadline = Date.now() + 15000;
     for (;;) {
-      await sleep(200);
+      await delay(200);
       const busy = pubs.some((p) => p.pending.size > 0);
       const quiet = subs.every((s) => Date.now() - s.lastActivity > 700);
       if ((!busy && quiet) || Date.now() > deadline) break;

@@ -11,7 +11,7 @@ import type { StoredState } from '../../../src/store/store.js';
 const runner = join(dirname(fileURLToPath(import.meta.url)), 'crash-broker.js');
 
 /** Starts Heron (LMDB store in `dir`, sync `commit`) on `port` and waits until it listens. */
-export async function startHeron(dir: string, port: number): Promise<ChildProcess> {
+export async function startCrashBroker(dir: string, port: number): Promise<ChildProcess> {
   const c = spawn(process.execPath, [runner, dir, String(port), 'commit'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

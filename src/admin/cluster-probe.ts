@@ -1,0 +1,92 @@
+import { Redis } from 'ioredis';
+import type { Broker } from '../broker/broker.js';
+
+/** A cluster node as the API shows it. */
+export interface NodeView {
+  id: string;
+  /** This node. */
+  self: boolean;
+  /** Alive in Redis (its heartbeat key exists). */
+  alive: boolean;
+  /** Subscription routes it announced (0 for this node: see /filters). */
+  routes: number;
+}
+
+/**
+ * The admin server's own view of the cluster's Redis: a separate connection, so
+ * a health check measures what the broker's connections would see and never
+ * waits behind their traffic. Connects on first use.
+ */
+export class ClusterProbe {
+  private redis: Redis | undefined;
+
+  constructor(private readonly broker: Broker) {}
+
+  private client(): Redis {
+    if (this.redis !== undefined) return this.redis;
+    const r = new Redis(this.broker.cluster!.options.redisUrl, {
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+    });
+    // Errors surface in the health answer; without a listener ioredis would print them.
+    r.on('error', () => {});
+    this.redis = r;
+    return r;
+  }
+
+  /** Redis PING round trip, or the error. */
+  async health(): Promise<{ ok: boolean; latencyMs: number | null; error: string | null }> {
+    const start = performance.now();
+    try {
+      await withTimeout(this.client().ping(), 2000);
+      return {
+        ok: true,
+        latencyMs: Math.round((performance.now() - start) * 100) / 100,
+        error: null,
+      };
+    } catch (e) {
+      return { ok: false, latencyMs: null, error: (e as Error).message };
+    }
+  }
+
+  /** Node ids with a live heartbeat key. */
+  async aliveNodes(): Promise<Set<string>> {
+    const prefix = `${this.broker.cluster!.options.keyPrefix}node:`;
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await withTimeout(
+        this.client().scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 100),
+        2000,
+      );
+      cursor = next;
+      for (const k of keys) found.add(k.slice(prefix.length));
+    } while (cursor !== '0');
+    return found;
+  }
+
+  /** The node that owns a client id's session, with its fencing epoch. */
+  async owner(clientId: string): Promise<{ node: string | null; epoch: number | null }> {
+    const key = `${this.broker.cluster!.options.keyPrefix}session:${clientId}`;
+    const [node, epoch] = await withTimeout(this.client().hmget(key, 'node', 'epoch'), 2000);
+    return {
+      node: node ?? null,
+      epoch: epoch !== null && epoch !== undefined ? Number(epoch) : null,
+    };
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.redis?.disconnect();
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
