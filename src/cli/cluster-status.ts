@@ -1,3 +1,4 @@
+import { resolveClusterOptions } from '../cluster/options.js';
 import { redisConnection } from '../cluster/redis-conn.js';
 import { formatClusterStatus, readClusterStatus } from '../cluster/status.js';
 import { loadConfigFile } from '../config/index.js';
@@ -43,20 +44,7 @@ export async function clusterMain(argv: string[]): Promise<number> {
     return 1;
   }
   const r = redisConnection(
-    {
-      redisUrl: url,
-      redisSentinels: sentinels,
-      sentinelName,
-      nodeId: '',
-      keyPrefix: prefix ?? 'heron:',
-      nodeTtl: 0,
-      handoverTimeout: 0,
-      linkHost: '',
-      linkPort: 0,
-      advertiseHost: '',
-      maxOutbox: 0,
-      claimTimeout: 0,
-    },
+    resolveClusterOptions({ redisUrl: url, redisSentinels: sentinels, sentinelName, nodeId: '-' }),
     false,
   );
   r.on('error', () => {});

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname, networkInterfaces } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import type { SubscriptionRecord } from '../broker/session.js';
@@ -10,12 +8,20 @@ import { DataKind } from './link-wire.js';
 import { LocalRoutes } from './local-routes.js';
 import { Mesh } from './mesh.js';
 import { Moves } from './moves.js';
-import type { ClusterOptions, ResolvedClusterOptions } from './options.js';
+import {
+  type ClusterOptions,
+  type ResolvedClusterOptions,
+  resolveClusterOptions,
+} from './options.js';
 import { controlChannel, Ownership } from './ownership.js';
 import type { PeerLink } from './peer-link.js';
 import { redisConnection } from './redis-conn.js';
-import { type RemoteNode, type RemoteRoute, RemoteRoutes } from './remote-routes.js';
+import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
 import { RetainedSync } from './retained-sync.js';
+import type { ClusterStats } from './stats.js';
+import { Targeting } from './targeting.js';
+
+export type { ClusterStats } from './stats.js';
 
 /** Shared groups a forwarded message without assignments may use: none. */
 const NO_SHARES: ReadonlySet<string> = new Set();
@@ -36,45 +42,10 @@ interface MemberNotice {
   bye?: 1;
 }
 
-/** Counters of a cluster node. */
-export interface ClusterStats {
-  /** Messages sent to other nodes (one per node and message). */
-  forwarded: number;
-  /** Messages received from other nodes and routed here. */
-  received: number;
-  /** Link frames (messages and route changes) the receiving node acknowledged. */
-  acked: number;
-  /** Link frames sent again after a broken link. */
-  resent: number;
-  /** Link frames given up: outbox full, or the receiving node gone for good. */
-  dropped: number;
-  /** Frames received again after a fault and discarded (already applied). */
-  duplicates: number;
-  /** Connections closed here because their client id moved to another node. */
-  takenOver: number;
-  /** Persistent sessions received from other nodes. */
-  sessionsReceived: number;
-  /** CONNECTs decided without Redis (outage or slow claim), reconciled when it is back. */
-  claimsLocal: number;
-  /** Redis commands that failed (not queued: nothing waits for Redis to come back). */
-  redisErrors: number;
-  /** Restored sessions dropped at start because another node owns their client id now. */
-  sessionsDropped: number;
-}
-
 function ignore(): void {}
 
 function flushRoutes(c: Cluster): void {
   c.flushRoutes();
-}
-
-function advertisedHost(o: ClusterOptions): string {
-  if (o.advertiseHost !== undefined) return o.advertiseHost;
-  const h = o.linkHost ?? '0.0.0.0';
-  if (h !== '0.0.0.0' && h !== '::') return h;
-  for (const list of Object.values(networkInterfaces()))
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  return '127.0.0.1';
 }
 
 /**
@@ -117,10 +88,8 @@ export class Cluster {
   private started = false;
   private flushScheduled = false;
   private heartbeat: NodeJS.Timeout | undefined;
-  private stamp = 0;
-  private readonly scratch: RemoteRoute[] = [];
+  private readonly targeting: Targeting;
   private readonly targets: RemoteNode[] = [];
-  private readonly shareCursor = new Map<string, number>();
   /** SUBACKs waiting for the next route flush to be acknowledged by every linked node. */
   private nextFlush: { promise: Promise<void>; resolve: () => void } | undefined;
   /** The last flush, until every linked node acknowledged it. */
@@ -131,25 +100,13 @@ export class Cluster {
 
   constructor(host: ClusterHost, o: ClusterOptions) {
     this.host = host;
-    this.options = {
-      redisUrl: o.redisUrl,
-      redisSentinels: o.redisSentinels ?? [],
-      sentinelName: o.sentinelName ?? 'mymaster',
-      nodeId: o.nodeId ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
-      keyPrefix: o.keyPrefix ?? 'heron:',
-      nodeTtl: o.nodeTtl ?? 10_000,
-      handoverTimeout: o.handoverTimeout ?? 2000,
-      linkHost: o.linkHost ?? '0.0.0.0',
-      linkPort: o.linkPort ?? 0,
-      advertiseHost: advertisedHost(o),
-      maxOutbox: o.maxOutbox ?? 100_000,
-      claimTimeout: o.claimTimeout ?? 1000,
-    };
+    this.options = resolveClusterOptions(o);
     this.nodeId = this.options.nodeId;
     this.p = this.options.keyPrefix;
     this.control = controlChannel(this.p, this.nodeId);
     this.membersChannel = `${this.p}members`;
     this.retained = new RetainedSync(host, this.nodeId, this.p);
+    this.targeting = new Targeting(this.remote, host);
     const node = this;
     const stats = this.stats;
     this.mesh = new Mesh(
@@ -276,7 +233,7 @@ export class Cluster {
         err,
       );
     }
-    await this.checkRestoredSessions();
+    this.stats.sessionsDropped += await this.ownership.checkRestored();
     // After an outage (or a Redis restarted empty) announce again, reload, reconcile claims.
     const again = () => {
       if (this.started && cmd.status === 'ready' && sub.status === 'ready')
@@ -380,30 +337,6 @@ export class Cluster {
     const end = Date.now() + this.options.handoverTimeout;
     while (ids.some((id) => !this.remote.nodes.has(id)) && Date.now() < end)
       await new Promise((r) => setTimeout(r, 10));
-  }
-
-  /**
-   * A restarted node's store brought back sessions; any whose client id
-   * another node claimed meanwhile moved there, and is dropped here.
-   */
-  private async checkRestoredSessions(): Promise<void> {
-    const cmd = this.cmd!;
-    const ids = [...this.host.sessionIds()];
-    for (let i = 0; i < ids.length; i += 500) {
-      const batch = ids.slice(i, i + 500);
-      const pl = cmd.pipeline();
-      for (const id of batch) pl.hget(`${this.p}session:${id}`, 'node');
-      const res = (await pl.exec()) ?? [];
-      for (let j = 0; j < batch.length; j++) {
-        const owner = res[j]?.[1] as string | null | undefined;
-        const s = this.host.session(batch[j]!);
-        if (owner == null || owner === this.nodeId || s === undefined || s.online) continue;
-        this.host.log?.info(`cluster: session ${s.clientId} moved to node ${owner}; dropping it`);
-        s.takeWill();
-        this.host.destroySession(s);
-        this.stats.sessionsDropped++;
-      }
-    }
   }
 
   /** Refreshes this node's liveness in Redis; announces again if Redis forgot it. */
@@ -558,45 +491,8 @@ export class Cluster {
     if (this.remote.trie.size === 0) return;
     const topic = msg.topic;
     if (topic.charCodeAt(0) === 36 && topic.startsWith('$SYS/')) return; // $SYS is per node.
-    const out = this.scratch;
-    const n = this.remote.trie.matchInto(topic, out);
-    if (n === 0) return;
-    const stamp = ++this.stamp;
     const targets = this.targets;
-    let nt = 0;
-    let groups: Map<string, RemoteRoute[]> | undefined;
-    const host = this.host;
-    for (let i = 0; i < n; i++) {
-      const r = out[i]!;
-      const node = r.node;
-      if (r.group === undefined) {
-        if (node.stamp !== stamp) {
-          node.stamp = stamp;
-          node.shares = undefined;
-          targets[nt++] = node;
-        }
-        continue;
-      }
-      if (host.hasLocalRoute(r.topicFilter, r.localKey)) continue;
-      groups ??= new Map();
-      const list = groups.get(r.shareKey);
-      if (list === undefined) groups.set(r.shareKey, [r]);
-      else list.push(r);
-    }
-    if (groups !== undefined) {
-      for (const [key, list] of groups) {
-        const c = this.shareCursor.get(key) ?? 0;
-        const r = list[c % list.length]!;
-        this.shareCursor.set(key, (c + 1) % list.length);
-        const node = r.node;
-        if (node.stamp !== stamp) {
-          node.stamp = stamp;
-          node.shares = undefined;
-          targets[nt++] = node;
-        }
-        (node.shares ??= []).push(key);
-      }
-    }
+    const nt = this.targeting.select(topic, targets);
     if (nt === 0) return;
     packet ??= encodeMessage(msg);
     const key = this.keyOf(msg);

@@ -1,4 +1,3 @@
-import type { AccessControl } from '../broker/access-control.js';
 import { DropReason } from '../broker/delivery-target.js';
 import type { Message } from '../broker/message.js';
 import type { Session } from '../broker/session.js';
@@ -94,7 +93,8 @@ export class Moves {
         return DropReason.None;
       },
     };
-    s.deliverTo(sink, s.access as AccessControl);
+    // The relay keeps the session's read checks (the router applies them before it).
+    s.deliverTo(sink, s.access as Parameters<Session['deliverTo']>[1]);
     const timer = setTimeout(() => this.letGo(s.clientId), l.timeout * 5);
     timer.unref();
     this.stubs.set(s.clientId, { session: s, to, timer });

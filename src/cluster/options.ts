@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { hostname, networkInterfaces } from 'node:os';
+
 /** The `cluster` broker option: join other Heron nodes that meet in one Redis. */
 export interface ClusterOptions {
   /** Redis URL, e.g. `redis://127.0.0.1:6379` (cluster_redis_url); with Sentinel, only its credentials/db are used. */
@@ -28,3 +31,31 @@ export interface ClusterOptions {
 
 /** ClusterOptions with defaults applied. */
 export type ResolvedClusterOptions = Required<ClusterOptions>;
+
+// A wildcard bind address cannot be dialled: the others need a real address of this host.
+function advertisedHost(o: ClusterOptions): string {
+  if (o.advertiseHost !== undefined) return o.advertiseHost;
+  const h = o.linkHost ?? '0.0.0.0';
+  if (h !== '0.0.0.0' && h !== '::') return h;
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
+
+/** The options with their defaults. */
+export function resolveClusterOptions(o: ClusterOptions): ResolvedClusterOptions {
+  return {
+    redisUrl: o.redisUrl,
+    redisSentinels: o.redisSentinels ?? [],
+    sentinelName: o.sentinelName ?? 'mymaster',
+    nodeId: o.nodeId ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
+    keyPrefix: o.keyPrefix ?? 'heron:',
+    nodeTtl: o.nodeTtl ?? 10_000,
+    handoverTimeout: o.handoverTimeout ?? 2000,
+    linkHost: o.linkHost ?? '0.0.0.0',
+    linkPort: o.linkPort ?? 0,
+    advertiseHost: advertisedHost(o),
+    maxOutbox: o.maxOutbox ?? 100_000,
+    claimTimeout: o.claimTimeout ?? 1000,
+  };
+}

@@ -281,6 +281,35 @@ export class Ownership {
     cmd.eval(RELEASE, 1, `${l.keyPrefix}session:${clientId}`, l.nodeId, String(e), ignore);
   }
 
+  /**
+   * A restarted node's store brought back sessions; any whose client id
+   * another node claimed meanwhile moved there, and is dropped here. Returns
+   * how many were dropped.
+   */
+  async checkRestored(): Promise<number> {
+    const l = this.link;
+    const cmd = l.redis();
+    if (cmd === undefined) return 0;
+    const ids = [...l.host.sessionIds()];
+    let dropped = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      const pl = cmd.pipeline();
+      for (const id of batch) pl.hget(`${l.keyPrefix}session:${id}`, 'node');
+      const res = (await pl.exec()) ?? [];
+      for (let j = 0; j < batch.length; j++) {
+        const owner = res[j]?.[1] as string | null | undefined;
+        const s = l.host.session(batch[j]!);
+        if (owner == null || owner === l.nodeId || s === undefined || s.online) continue;
+        l.host.log?.info(`cluster: session ${s.clientId} moved to node ${owner}; dropping it`);
+        s.takeWill();
+        l.host.destroySession(s);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
   /** Answers every waiting claim with "no session" (the node is leaving). */
   stop(): void {
     for (const w of this.waiting.values()) {
