@@ -1,5 +1,5 @@
 /** Renders the results of `npm run bench:compare` as one Markdown report. */
-import type { BenchResult } from '../src/bench/plan.js';
+import type { BenchResult, ClientWrites } from '../src/bench/plan.js';
 import type { Scenario } from './compare-scenarios.js';
 
 /** One broker × scenario run. */
@@ -44,15 +44,32 @@ function rowsFor(sc: Scenario): Row[] {
   const res = (f: (r: BenchResult) => number) => (run: Run) =>
     run.result === undefined ? undefined : f(run.result);
   const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 1)} ms`;
-  if (sc.metric === 'delivered')
+  if (sc.metric === 'delivered') {
+    const delivered: Row = {
+      label: 'delivered msg/s',
+      value: res((r) => r.receivedPerSecond),
+      format: (v) => int.format(v),
+      lowerIsBetter: false,
+    };
+    if (sc.acked !== true) return [delivered];
+    // What publishers were told was delivered, against what subscribers got:
+    // a broker that acknowledges and then drops shows a ratio below 100 %.
     return [
+      delivered,
       {
-        label: 'delivered msg/s',
-        value: res((r) => r.receivedPerSecond),
+        label: 'acknowledged msg/s',
+        value: res((r) => r.acked / (r.seconds > 0 ? r.seconds : 1)),
         format: (v) => int.format(v),
         lowerIsBetter: false,
       },
+      {
+        label: 'delivered ÷ acknowledged',
+        value: res((r) => (r.acked > 0 ? r.received / r.acked : 0)),
+        format: (v) => `${(v * 100).toFixed(2)} %`,
+        lowerIsBetter: false,
+      },
     ];
+  }
   if (sc.metric === 'latency')
     return [
       { label: 'p50', value: res((r) => r.latency.p50), format: ms, lowerIsBetter: true },
@@ -101,6 +118,7 @@ export function renderReport(
   runs: Run[],
   scenarios: Scenario[],
   brokers: string[],
+  writesOf: (sc: Scenario) => ClientWrites,
   info: ReportInfo,
 ): string {
   const find = (b: string, s: string) => runs.find((r) => r.broker === b && r.scenario === s);
@@ -109,15 +127,27 @@ export function renderReport(
   lines.push(`# Broker comparison, ${info.date} on ${info.host}`);
   lines.push('');
   lines.push(
+    `Clients: "per packet" scenarios write every acknowledgement and every QoS 1/2 PUBLISH with its own write(), as MQTT.js, Paho and libmosquitto do; "batched" ones write each connection's packets once per event-loop turn.`,
+  );
+  lines.push('');
+  lines.push(
     `Node ${info.node} (Heron: bin/heron.js, node flags ${info.heronNodeFlags === '' ? 'none' : `\`${info.heronNodeFlags}\``}), Mosquitto ${info.mosquitto}; ${info.seconds} s measured after ${info.warmup} s warm-up per scenario; ${info.pinned ? 'broker pinned to CPU 0, load generator to CPU 1' : 'not pinned (no taskset)'}. Ratios are Heron ÷ other: above 1 is better for throughput, below 1 is better for latency and memory.`,
   );
   lines.push('');
-  const head = ['#', 'Scenario', 'Metric', ...brokers, ...others.map((o) => `Heron ÷ ${o}`)];
+  const head = [
+    '#',
+    'Scenario',
+    'Clients',
+    'Metric',
+    ...brokers,
+    ...others.map((o) => `Heron ÷ ${o}`),
+  ];
   lines.push(`| ${head.join(' | ')} |`);
   lines.push(`|${head.map(() => '---').join('|')}|`);
   for (const sc of scenarios) {
     for (const row of rowsFor(sc)) {
-      const cells = [sc.id, sc.title, row.label];
+      const how = writesOf(sc) === 'packet' ? 'per packet' : 'batched';
+      const cells = [sc.id, sc.title, how, row.label];
       for (const b of brokers) cells.push(cell(find(b, sc.id), row));
       for (const o of others) cells.push(ratio(find('heron', sc.id), find(o, sc.id), row));
       lines.push(`| ${cells.join(' | ')} |`);

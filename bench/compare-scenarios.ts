@@ -10,6 +10,8 @@ export interface Scenario {
   id: string;
   title: string;
   metric: Metric;
+  /** QoS 1/2 publishers: the report shows messages acknowledged to them next to those delivered. */
+  acked?: boolean;
   plan(port: number, seconds: number, warmup: number): BenchPlan;
 }
 
@@ -69,16 +71,26 @@ export const SCENARIOS: Scenario[] = [
       plan(p, s, w, pub(1, 0, 'bench/out'), { count: 500, qos: 0, topic: 'bench/out' }),
   },
   {
-    id: '4',
+    id: '4a',
     title: 'QoS 1, 1 → 1, 100 in flight',
     metric: 'delivered',
+    acked: true,
     plan: (p, s, w) =>
       plan(p, s, w, pub(1, 1, 'bench/q1'), { count: 1, qos: 1, topic: 'bench/q1' }),
+  },
+  {
+    id: '4b',
+    title: 'QoS 1, 4 → 1, 100 in flight each',
+    metric: 'delivered',
+    acked: true,
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(4, 1, 'bench/q14/%i'), { count: 1, qos: 1, topic: 'bench/q14/+' }),
   },
   {
     id: '5',
     title: 'QoS 2, 1 → 1, 100 in flight',
     metric: 'delivered',
+    acked: true,
     plan: (p, s, w) =>
       plan(p, s, w, pub(1, 2, 'bench/q2'), { count: 1, qos: 2, topic: 'bench/q2' }),
   },

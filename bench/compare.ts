@@ -5,6 +5,8 @@
  *
  * Flags: --brokers heron,mosquitto,aedes  --scenarios 1,2,3,4,5,6a,6b,7
  *        --duration S (default 5)  --warmup S (default 1)  --no-write
+ *        --batched | --per-packet (how every scenario's clients write; default: per
+ *        packet for QoS 1/2 and latency scenarios, batched for QoS 0 at max rate)
  *        --heron-node-flags '--flag ...' (node flags for Heron's process instead of the
  *        launcher's defaults, to compare V8 settings; '' for Node's own defaults)
  */
@@ -14,7 +16,12 @@ import net from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchResult } from '../src/bench/plan.js';
+import {
+  type BenchPlan,
+  type BenchResult,
+  type ClientWrites,
+  clientWrites,
+} from '../src/bench/plan.js';
 import { type Run, renderReport } from './compare-report.js';
 import { BROKER_LIMITS, SCENARIOS, type Scenario } from './compare-scenarios.js';
 
@@ -35,6 +42,19 @@ const scenarios = SCENARIOS.filter((s) => wanted.includes(s.id) || wanted.includ
 const seconds = Number(flag('--duration') ?? 5);
 const warmup = Number(flag('--warmup') ?? 1);
 const write = !process.argv.includes('--no-write');
+/** Overrides every scenario's client write mode. */
+const writes: ClientWrites | undefined = process.argv.includes('--batched')
+  ? 'batched'
+  : process.argv.includes('--per-packet')
+    ? 'packet'
+    : undefined;
+
+/** A scenario's plan with the write-mode override applied. */
+function planOf(sc: Scenario, port: number): BenchPlan {
+  const p = sc.plan(port, seconds, warmup);
+  if (writes !== undefined) p.writes = writes;
+  return p;
+}
 /** Passed to bin/heron.js as HERON_NODE_FLAGS (which replaces its default node flags). */
 const heronNodeFlags = flag('--heron-node-flags');
 const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
@@ -183,7 +203,7 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
     const worker = spawnPinned(1, [
       process.execPath,
       join(here, 'load-worker.js'),
-      JSON.stringify(sc.plan(port, seconds, warmup)),
+      JSON.stringify(planOf(sc, port)),
     ]);
     let out = '';
     let rssHeld = 0;
@@ -240,8 +260,10 @@ async function main(): Promise<void> {
   if (!pinned)
     process.stderr.write('taskset not found: brokers and load generator are not pinned\n');
   const runs: Run[] = [];
-  for (const name of brokers) {
-    for (const sc of scenarios) {
+  // Scenario by scenario, every broker in turn: on a shared machine the load drifts
+  // over minutes, and a ratio is only fair between runs close together in time.
+  for (const sc of scenarios) {
+    for (const name of brokers) {
       process.stderr.write(`${name}: ${sc.id} ${sc.title} ... `);
       const run = await runOne(name, sc);
       runs.push(run);
@@ -249,7 +271,7 @@ async function main(): Promise<void> {
     }
   }
   const date = new Date().toISOString().slice(0, 10);
-  const report = renderReport(runs, scenarios, brokers, {
+  const report = renderReport(runs, scenarios, brokers, (sc) => clientWrites(planOf(sc, 1)), {
     date,
     host: hostname(),
     seconds,

@@ -1,9 +1,11 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { BridgeHandle } from '../bridge/index.js';
 import type { Broker } from '../broker/broker.js';
+import { prom } from './prom.js';
 
 /** Cluster counters (when the broker is in a cluster): read from cluster.stats when scraped. */
 export function registerClusterMetrics(registry: Registry, broker: Broker, prefix: string): void {
+  const { Counter, Gauge } = prom();
   const cluster = broker.cluster;
   if (cluster === undefined) return;
   const s = cluster.stats;
@@ -93,6 +95,7 @@ export function registerBridgeMetrics(
   bridges: readonly BridgeHandle[],
   prefix: string,
 ): void {
+  const { Counter, Gauge } = prom();
   const counter = (
     name: string,
     help: string,

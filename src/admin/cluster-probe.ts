@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Broker } from '../broker/broker.js';
+import { lazyRequire } from '../lazy-require.js';
 
 /** A cluster node as the API shows it. */
 export interface NodeView {
@@ -24,7 +25,9 @@ export class ClusterProbe {
 
   private client(): Redis {
     if (this.redis !== undefined) return this.redis;
-    const r = new Redis(this.broker.cluster!.options.redisUrl, {
+    // Required on first use: the admin server of a broker without a cluster never loads ioredis.
+    const { Redis: RedisClient } = lazyRequire<typeof import('ioredis')>('ioredis');
+    const r = new RedisClient(this.broker.cluster!.options.redisUrl, {
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
     });

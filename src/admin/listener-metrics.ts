@@ -1,6 +1,7 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
 import type { ClientInfo } from '../broker/options.js';
+import { prom } from './prom.js';
 
 /**
  * Metrics labelled by listener (`listener="mqtt:1883"`): connections accepted,
@@ -15,6 +16,7 @@ export class ListenerMetrics {
   private readonly onConnected: (c: ClientInfo) => void;
 
   constructor(broker: Broker, registry: Registry, prefix: string) {
+    const { Counter, Gauge } = prom();
     this.broker = broker;
     const names = (): string[] => broker.addresses().map((a) => a.name);
     this.accepted = new Counter({

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Histogram, Registry } from 'prom-client';
 import type { BridgeHandle } from '../bridge/index.js';
 import type { Broker } from '../broker/broker.js';
 import type { BrokerStats } from '../broker/stats.js';
@@ -6,6 +6,7 @@ import type { Alarms } from './alarms.js';
 import { registerBridgeMetrics, registerClusterMetrics } from './cluster-bridge-metrics.js';
 import { LatencyProbe, type LatencyProbeOptions } from './latency-probe.js';
 import { ListenerMetrics } from './listener-metrics.js';
+import { prom } from './prom.js';
 import { type SessionTotals, sessionTotals } from './snapshot.js';
 
 /** Prefix of every metric Heron exports. */
@@ -27,6 +28,16 @@ const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [
     'messages_dropped_total',
     'publishDropped',
     'Deliveries dropped: queue full, slow consumer, too large, expired, offline QoS 0.',
+  ],
+  [
+    'publishers_paused_total',
+    'publishersPaused',
+    'Times a publisher stopped being read because a subscriber queue it feeds was full.',
+  ],
+  [
+    'stalled_consumers_total',
+    'stalledConsumers',
+    'Online clients whose full queue made no progress for slow_consumer_timeout (then dropped).',
   ],
   ['bytes_received_total', 'bytesReceived', 'Bytes read from client connections.'],
   ['bytes_sent_total', 'bytesSent', 'Bytes written to client connections.'],
@@ -56,6 +67,16 @@ const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [
     'connect_timeouts_total',
     'connectTimeouts',
     'Connections closed for sending no CONNECT in time.',
+  ],
+  [
+    'slow_consumers_total',
+    'slowConsumers',
+    'Connections closed as slow consumers (unread output kept them unread past keep alive).',
+  ],
+  [
+    'incomplete_packet_closes_total',
+    'incompletePacketCloses',
+    'Connections closed to keep bytes in incomplete packets within max_incomplete_packet_bytes.',
   ],
   ['packets_too_large_total', 'packetsTooLarge', 'Packets refused for exceeding max_packet_size.'],
   [
@@ -115,7 +136,7 @@ export interface BrokerMetricsOptions {
  */
 export class BrokerMetrics {
   /** The prom-client registry holding broker and process metrics. */
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly broker: Broker;
   /** Publish→delivery latency as the probe measures it. */
   readonly latency: Histogram;
@@ -126,6 +147,8 @@ export class BrokerMetrics {
   private readonly listeners: ListenerMetrics;
 
   constructor(broker: Broker, options: BrokerMetricsOptions = {}) {
+    const { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } = prom();
+    this.registry = new Registry();
     this.broker = broker;
     const reg = this.registry;
     const stats = broker.stats;
@@ -259,6 +282,7 @@ export class BrokerMetrics {
 
 /** Adds `heron_alarms_active{kind}` (active alarms by kind) to a registry. */
 export function registerAlarmGauge(registry: Registry, alarms: Alarms): void {
+  const { Gauge } = prom();
   const kinds = [
     'slow_consumer',
     'queue_drops',

@@ -59,6 +59,8 @@ export interface StatsView {
     authBackendUnavailable: number;
     keepaliveTimeouts: number;
     connectTimeouts: number;
+    slowConsumers: number;
+    incompletePacketCloses: number;
     packetsTooLarge: number;
     messagesTooLarge: number;
     publishRateLimited: number;
@@ -104,6 +106,8 @@ export function statsView(broker: Broker, now = Date.now()): StatsView {
       authBackendUnavailable: s.authBackendUnavailable,
       keepaliveTimeouts: s.keepaliveTimeouts,
       connectTimeouts: s.connectTimeouts,
+      slowConsumers: s.slowConsumers,
+      incompletePacketCloses: s.incompletePacketCloses,
       packetsTooLarge: s.packetsTooLarge,
       messagesTooLarge: s.messagesTooLarge,
       publishRateLimited: s.publishRateLimited,

@@ -1,5 +1,3 @@
-import bcrypt from 'bcryptjs';
-
 /**
  * Highest bcrypt cost verified. bcryptjs runs on the main thread, each cost
  * step doubles the work (cost 10 takes ~65 ms, 14 about a second), and a
@@ -14,5 +12,7 @@ const BCRYPT = /^\$2[abxy]?\$(\d{2})\$[./A-Za-z0-9]{53}$/;
 export async function verifyBcrypt(password: Buffer, stored: string): Promise<boolean> {
   const m = BCRYPT.exec(stored);
   if (m === null || Number(m[1]) > MAX_BCRYPT_COST) return false;
+  // Loaded on the first bcrypt hash, not at start: most brokers never see one.
+  const bcrypt = (await import('bcryptjs')).default;
   return bcrypt.compare(password.toString('utf8'), stored);
 }

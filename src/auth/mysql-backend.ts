@@ -1,4 +1,5 @@
-import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import { lazyRequire } from '../lazy-require.js';
 import type { MysqlAuthSettings } from './plugin-options.js';
 import { escapeLike, type SqlStatement } from './sql-template.js';
 
@@ -43,6 +44,8 @@ export class MysqlAuthBackend {
     this.timeoutMs = timeoutMs;
     // The pool connects lazily, so the broker starts (and serves other clients)
     // while the database is down, and reconnects by itself once it is back.
+    // Required here, not at start: only brokers with database auth load the MySQL driver.
+    const { createPool } = lazyRequire<typeof import('mysql2/promise')>('mysql2/promise');
     this.pool = createPool({
       ...(settings.socketPath !== undefined
         ? { socketPath: settings.socketPath }

@@ -46,6 +46,10 @@ export const BENCH_USAGE = `Usage: heron bench pub|sub|conn [options]
       --insecure          TLS: do not verify the server certificate
       --ws-path PATH      WebSocket path (default /mqtt)
       --prefix ID         client id prefix (default bench-<pid>-<random>-)
+      --per-packet        every ack and QoS 1/2 PUBLISH is its own write(), like MQTT.js,
+                          Paho and libmosquitto (default for QoS 1/2 and -I/-L runs)
+      --batched           each connection's packets go out in one write per loop turn
+                          (default for QoS 0 at max rate)
       --no-pinger         no PINGREQ probe client (it records the max PINGRESP delay)
       --json              print the summary as JSON
       --help              this text`;
@@ -179,6 +183,12 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         break;
       case '--prefix':
         t.clientIdPrefix = v() ?? '';
+        break;
+      case '--per-packet':
+        plan.writes = 'packet';
+        break;
+      case '--batched':
+        plan.writes = 'batched';
         break;
       case '--no-pinger':
         plan.pinger = false;

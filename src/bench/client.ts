@@ -1,7 +1,9 @@
 /**
- * One load-generator connection: a raw stream, Heron's Decoder for input and a
- * per-connection output slab that every outgoing packet is copied into, written
- * with one call per event-loop turn for all connections together.
+ * One load-generator connection: a raw stream, Heron's Decoder for input and,
+ * in batched mode, a per-connection output slab that every outgoing packet is
+ * copied into, written with one call per event-loop turn for all connections
+ * together. In per-packet mode acknowledgements and publishes are each written
+ * on their own, as the common client libraries do.
  */
 import type { Duplex } from 'node:stream';
 import { PacketType } from '../protocol/constants.js';
@@ -54,14 +56,23 @@ export class BenchClient implements PacketSink {
   template: Buffer | undefined;
   timeOffset = -1;
   idOffset = -1;
+  /** Every ack and publish is its own write() (see BenchPlan.writes). */
+  readonly perPacket: boolean;
   private out: Buffer | undefined;
   private outLen = 0;
   private isDirty = false;
 
-  constructor(role: Role, index: number, target: BenchTarget, events: ClientEvents) {
+  constructor(
+    role: Role,
+    index: number,
+    target: BenchTarget,
+    events: ClientEvents,
+    perPacket = false,
+  ) {
     this.role = role;
     this.index = index;
     this.events = events;
+    this.perPacket = perPacket;
     this.clientId = `${target.clientIdPrefix}${['p', 's', 'c', 'ping'][role]}${index}`;
     this.decoder = new Decoder(this, { protocolVersion: target.version });
     const s = (this.stream = openStream(target));
@@ -126,8 +137,24 @@ export class BenchClient implements PacketSink {
     bytes.copy(out, this.reserveAt);
   }
 
+  /** Writes one packet on its own (per-packet mode), after anything already queued. */
+  writeNow(bytes: Buffer): void {
+    if (this.closed) return;
+    if (this.outLen > 0) this.flush();
+    this.stream.write(bytes);
+  }
+
   /** Queues a 4-byte acknowledgement (PUBACK 0x40, PUBREC 0x50, PUBREL 0x62, PUBCOMP 0x70). */
   queueAck(first: number, packetId: number): void {
+    if (this.perPacket) {
+      const b = Buffer.allocUnsafe(4);
+      b[0] = first;
+      b[1] = 2;
+      b[2] = packetId >> 8;
+      b[3] = packetId & 0xff;
+      this.writeNow(b);
+      return;
+    }
     const out = this.reserve(4);
     const at = this.reserveAt;
     out[at] = first;

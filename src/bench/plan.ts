@@ -62,6 +62,29 @@ export interface BenchPlan {
   pinger: boolean;
   /** Print a progress line every second (to `progressOut`). */
   progress: boolean;
+  /**
+   * How clients write: 'packet' makes every acknowledgement and every QoS 1/2
+   * PUBLISH its own write() (what MQTT.js, Paho and libmosquitto do); 'batched'
+   * copies a connection's packets into one slab written once per loop turn.
+   * Unset: see clientWrites().
+   */
+  writes?: ClientWrites | undefined;
+}
+
+/** How load-generator clients write their packets (see BenchPlan.writes). */
+export type ClientWrites = 'packet' | 'batched';
+
+/**
+ * The write mode a plan runs with: as set, else per packet for QoS 1/2 and paced
+ * (latency) runs, where real clients' one-write-per-packet is what the broker sees,
+ * and batched for QoS 0 at max rate, where the generator must outrun the broker.
+ */
+export function clientWrites(plan: BenchPlan): ClientWrites {
+  if (plan.writes !== undefined) return plan.writes;
+  const pub = plan.pub;
+  if (pub !== undefined && (pub.qos > 0 || pub.rate > 0)) return 'packet';
+  if (plan.sub !== undefined && plan.sub.qos > 0) return 'packet';
+  return 'batched';
 }
 
 /** Default target: a plain TCP broker on localhost:1883 speaking 3.1.1. */
@@ -85,6 +108,8 @@ export function defaultTarget(): BenchTarget {
 export interface BenchResult {
   /** Measured seconds (after warm-up). */
   seconds: number;
+  /** How the clients wrote (per packet or batched per loop turn). */
+  writes: ClientWrites;
   /** PUBLISH packets written by publishers. */
   sent: number;
   /** QoS 1/2 publishes completed (PUBACK / PUBCOMP received). */

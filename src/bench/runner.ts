@@ -8,7 +8,13 @@ import { encodePublish } from '../protocol/encoder.js';
 import type { Packet } from '../protocol/packets.js';
 import { BenchClient, type ClientEvents, Role } from './client.js';
 import { LatencyHistogram } from './latency.js';
-import type { BenchPlan, BenchResult, PubPlan } from './plan.js';
+import {
+  type BenchPlan,
+  type BenchResult,
+  type ClientWrites,
+  clientWrites,
+  type PubPlan,
+} from './plan.js';
 
 /** Wall-clock milliseconds with sub-µs resolution, comparable between processes on one host. */
 function clock(): number {
@@ -50,6 +56,8 @@ export function runBench(
 /** The engine behind runBench (one per run). */
 export class BenchRunner implements ClientEvents {
   readonly plan: BenchPlan;
+  /** How this run's clients write (resolved from the plan). */
+  readonly writes: ClientWrites;
   readonly latency = new LatencyHistogram();
   private readonly pingLatency = new LatencyHistogram();
   private readonly onProgress: ((p: BenchProgress, r: BenchRunner) => void) | undefined;
@@ -94,6 +102,7 @@ export class BenchRunner implements ClientEvents {
     onEvent?: (event: string) => void,
   ) {
     this.plan = plan;
+    this.writes = clientWrites(plan);
     this.onProgress = onProgress;
     this.onEvent = onEvent;
   }
@@ -157,6 +166,7 @@ export class BenchRunner implements ClientEvents {
     const s = seconds > 0 ? seconds : 1;
     return {
       seconds,
+      writes: this.writes,
       sent: this.sent,
       acked: this.acked,
       received: this.received,
@@ -244,7 +254,8 @@ export class BenchRunner implements ClientEvents {
   private open(role: Role, index: number): BenchClient {
     this.attempted++;
     this.pendingConnects++;
-    const c = new BenchClient(role, index, this.plan.target, this);
+    const perPacket = this.writes === 'packet' && role !== Role.Conn;
+    const c = new BenchClient(role, index, this.plan.target, this, perPacket);
     this.clients.push(c);
     if (role === Role.Pub) this.pubs.push(c);
     return c;
@@ -423,6 +434,15 @@ export class BenchRunner implements ClientEvents {
       const room = Math.floor((HIGH_WATER - c.backlog) / len);
       if (room < n) n = room;
       if (n <= 0) continue;
+      if (c.perPacket) {
+        for (let k = 0; k < n; k++) c.writeNow(stamped(c, tpl, now));
+        c.sent += n;
+        if (pub.qos > 0) c.inflight += n;
+        this.sent += n;
+        budget -= n;
+        wrote = true;
+        continue;
+      }
       const out = c.reserve(n * len);
       let at = c.reserveAt;
       const tOff = c.timeOffset;
@@ -486,6 +506,21 @@ const PINGREQ = Buffer.from([0xc0, 0]);
 
 function publishLoop(r: BenchRunner): void {
   r.publishPass();
+}
+
+/** A fresh copy of a publisher's PUBLISH with its send time and next packet id (per-packet mode). */
+function stamped(c: BenchClient, tpl: Buffer, now: number): Buffer {
+  const b = Buffer.allocUnsafe(tpl.length);
+  tpl.copy(b, 0);
+  if (c.timeOffset >= 0) b.writeDoubleLE(now, c.timeOffset);
+  const idOff = c.idOffset;
+  if (idOff >= 0) {
+    const id = c.nextPacketId;
+    c.nextPacketId = id === 65535 ? 1 : id + 1;
+    b[idOff] = id >> 8;
+    b[idOff + 1] = id & 0xff;
+  }
+  return b;
 }
 
 /** Replaces %i in a topic with the client number. */

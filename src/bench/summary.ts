@@ -1,6 +1,6 @@
 /** Human-readable lines for `heron bench`: the run header, progress and the final summary. */
 import type { BenchMode } from './args.js';
-import type { BenchPlan, BenchResult } from './plan.js';
+import { type BenchPlan, type BenchResult, clientWrites } from './plan.js';
 import type { BenchProgress } from './runner.js';
 
 const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -13,7 +13,8 @@ function ms(v: number): string {
 export function describePlan(mode: BenchMode, plan: BenchPlan): string {
   const t = plan.target;
   const ver = t.version === 5 ? '5.0' : t.version === 4 ? '3.1.1' : '3.1';
-  const where = `${t.host}:${t.port} (${t.transport}, MQTT ${ver})`;
+  const how = clientWrites(plan) === 'packet' ? 'one write per packet' : 'writes batched per turn';
+  const where = `${t.host}:${t.port} (${t.transport}, MQTT ${ver}, ${how})`;
   if (mode === 'pub') {
     const p = plan.pub!;
     const rate = p.rate > 0 ? `${fmt.format(p.rate * p.count)} msg/s in total` : 'max rate';
@@ -39,7 +40,8 @@ export function progressLine(p: BenchProgress, latencyP99: number): string {
 
 /** The end-of-run summary. */
 export function summaryText(r: BenchResult): string {
-  const lines = [`Summary (${r.seconds.toFixed(1)} s measured):`];
+  const how = r.writes === 'packet' ? 'one write per packet' : 'writes batched per turn';
+  const lines = [`Summary (${r.seconds.toFixed(1)} s measured, clients: ${how}):`];
   lines.push(`  sent         ${fmt.format(r.sent)} msgs, ${fmt.format(r.sentPerSecond)} msg/s`);
   if (r.acked > 0) lines.push(`  acknowledged ${fmt.format(r.acked)} msgs`);
   lines.push(

@@ -22,6 +22,7 @@ import type { ListenerAddress } from '../transport/listener-options.js';
 import type { PublishVerdict } from './access-control.js';
 import { AccessControls } from './access-controls.js';
 import { brokerAcceptor } from './broker-acceptor.js';
+import { brokerFlowGate } from './broker-flow-gate.js';
 import { Channel, channelOf } from './channel.js';
 import { type ClientConnection, describeConnection } from './client-connection.js';
 import { clusterHost } from './cluster-host.js';
@@ -37,11 +38,13 @@ import {
   type ResolvedBrokerOptions,
   resolveBrokerOptions,
 } from './options.js';
+import { PartialPacketBudget } from './partial-packet-budget.js';
 import { Publisher } from './publisher.js';
 import { RetainedIndex } from './retained-index.js';
 import { type RouteEntry, type RouteResult, Router } from './router.js';
 import { Session, type SubscriptionRecord } from './session.js';
 import { type Attachment, SessionRegistry } from './session-registry.js';
+import { publishShutdownWills } from './shutdown-wills.js';
 import { BrokerStats } from './stats.js';
 import {
   type SubscribeOutcome,
@@ -66,6 +69,8 @@ export class Broker extends EventEmitter {
   readonly options: ResolvedBrokerOptions;
   /** Counters behind $SYS and metrics. */
   readonly stats = new BrokerStats();
+  /** Bytes held in incomplete packets, broker-wide (max_incomplete_packet_bytes). */
+  readonly partialPackets: PartialPacketBudget;
   log: Logger | undefined;
   /** Whether every packet is logged (debug level, `-v`): checked before building any log text. */
   packetLog = false;
@@ -95,6 +100,7 @@ export class Broker extends EventEmitter {
   constructor(options: BrokerOptions = {}) {
     super();
     this.options = resolveBrokerOptions(options);
+    this.partialPackets = new PartialPacketBudget(this.options.maxIncompletePacketBytes);
     this.setLogger(this.options.logger);
     this.responseInformation = this.options.responseInformation;
     this.accessControls = new AccessControls(this.options);
@@ -102,6 +108,7 @@ export class Broker extends EventEmitter {
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     const router = new Router({
       shareStrategy: this.options.sharedSubscriptionStrategy,
+      copyPerSubscription: this.options.overlapDelivery === 'per-subscription',
       stats: this.stats,
       accessControls: this.accessControls,
       retained: this.#retained,
@@ -122,6 +129,9 @@ export class Broker extends EventEmitter {
       options: this.options,
       router,
       persistence: this.persistence,
+      gate: this.options.backpressure
+        ? brokerFlowGate(this.options, this.stats, () => this.log)
+        : undefined,
       publishWill: (s, c, w) => this.publishWill(s, c, w),
     });
     this.#registry = registry;
@@ -225,7 +235,10 @@ export class Broker extends EventEmitter {
       setMessageIds: (next, limit) => this.#publisher.setMessageIds(next, limit),
     };
     restoreState(target, p, state, this.options.persistence!.location);
-    await p.flush();
+    // What restoring changed (expired entries, wills, message ids) commits now,
+    // but listening does not wait for its fsync: commits are applied in order,
+    // so anything a client is later told is durable comes after it anyway.
+    p.commitNow();
     this.log?.info(
       `Restored ${this.sessions.size} sessions and ${this.retained.size} retained messages from the ${p.store.backend} store.`,
     );
@@ -263,6 +276,7 @@ export class Broker extends EventEmitter {
     this.#sweeper = undefined;
     this.#sys.stop();
     const closing = this.#openListeners.map((l) => l.close());
+    publishShutdownWills(this.#channels, this.#registry.sessions, this);
     const waits: Promise<void>[] = [];
     for (const ch of this.#channels) {
       waits.push(
@@ -453,10 +467,18 @@ export class Broker extends EventEmitter {
 
   /** Routes a PUBLISH received from a client; says how many sessions it reached and how many were full. */
   publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult {
+    return this.publishReleased(session, this.messageFromClient(session, topic, p));
+  }
+
+  /** The message of a client's PUBLISH, made but not routed (a QoS 2 message held until PUBREL). */
+  messageFromClient(session: Session, topic: string, p: PublishPacket): Message {
     const props = forwardableProperties(p.properties);
-    const pub = this.#publisher;
-    const msg = pub.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
-    return pub.publish(msg, session.online ? session.client : undefined);
+    return this.#publisher.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
+  }
+
+  /** Routes a message a client handed over (at once, or at the PUBREL of a held QoS 2 message). */
+  publishReleased(session: Session, msg: Message): RouteResult {
+    return this.#publisher.publish(msg, session.online ? session.client : undefined);
   }
 
   /**

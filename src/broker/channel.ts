@@ -24,9 +24,12 @@ import type {
 import type { Properties } from '../protocol/properties.js';
 import type { ConnectionInfo } from '../transport/connection-info.js';
 import type { AccessControl } from './access-control.js';
+import { onPuback, onPubcomp } from './channel/acks.js';
 import { onAuth, onConnect, onDisconnect } from './channel/connect.js';
 import type { AckType, ChannelContext, ChannelHost, HeldReplyQueue } from './channel/context.js';
+import { encodeWithin } from './channel/fit.js';
 import { publishOut, queueAck, writeAckNow } from './channel/outbound.js';
+import { Outbox } from './channel/outbox.js';
 import { onPublish, onPubrec, onPubrel } from './channel/publish.js';
 import { State } from './channel/state.js';
 import { onSubscribe, onUnsubscribe, sendHeldReply } from './channel/subscribe.js';
@@ -38,10 +41,6 @@ import type { ClientInfo } from './options.js';
 import { describePacket } from './packet-log.js';
 import type { PublishQuota } from './publish-quota.js';
 import type { Session, SubscriptionRecord } from './session.js';
-
-function uncorkChannel(ch: Channel): void {
-  ch.flush();
-}
 
 function resumeReading(ch: Channel): void {
   ch.resumeReading();
@@ -64,10 +63,6 @@ function onSocketError(this: ChannelSocket, err: Error): void {
 
 function onSocketClosed(this: ChannelSocket): void {
   this[kChannel].onSocketClose();
-}
-
-function onSocketDrained(this: ChannelSocket): void {
-  this[kChannel].onOutputDrained();
 }
 
 /**
@@ -118,10 +113,15 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
   private willSent = false;
   /** Packets that arrived while an asynchronous hook was running, replayed in order. */
   backlog: Packet[] | undefined;
-  private corked = false;
+  /** What the client has not been sent yet (one pending socket write at most). */
+  readonly outbox: Outbox;
   private readPaused = false;
   /** Reading stopped until the client reads what we owe it (see onData). */
   private outputBlocked = false;
+  /** Full subscriber queues this publisher waits for (flow-gate.ts); reading stops while > 0. */
+  private gateHolds = 0;
+  /** Bytes of an incomplete packet this connection holds, as last told to the broker's budget. */
+  private partialHeld = 0;
   /** Deliveries triggered by this connection's input in this turn (see yieldTurn). */
   work = 0;
   private closeReason = 'connection closed';
@@ -150,6 +150,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     this.listenerStats = broker.stats.listeners.of(info.listener);
     this.openedAt = this.lastActivity = Date.now();
     this.decoder = new Decoder(this, { maxPacketSize: broker.options.maxPacketSize });
+    this.outbox = new Outbox(socket, this);
     (socket as ChannelSocket)[kChannel] = this;
     socket.on('data', onSocketData);
     socket.on('error', onSocketError);
@@ -172,6 +173,9 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     } catch (err) {
       this.onError(err);
     }
+    // Most chunks end on a packet boundary: the budget hears only of changes.
+    const partial = this.decoder.bufferedBytes;
+    if (partial !== this.partialHeld) this.holdPartial(partial);
     // Output other clients' messages queued for this one counts too.
     if (this.outputOverLimit()) {
       this.blockOutput();
@@ -186,28 +190,67 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     }
   }
 
+  private holdPartial(bytes: number): void {
+    this.partialHeld = bytes;
+    this.broker.partialPackets.update(this, bytes);
+  }
+
+  /** The broker's budget for incomplete packets ran out and this connection holds the most. */
+  closeForBudget(bytes: number): void {
+    this.partialHeld = 0;
+    const b = this.broker;
+    b.stats.incompletePacketCloses++;
+    const why = `incomplete packet budget exceeded: held ${bytes} bytes of an unfinished packet`;
+    b.log?.warn({ clientId: this.clientId, remote: this.info.remoteAddress }, why);
+    // No DISCONNECT: its packet is unfinished, the client could not read one in order anyway.
+    this.close(why);
+  }
+
   /** Resumes a socket paused by a fairness rule: first the packets the decoder held back. */
   resumeReading(): void {
     this.readPaused = false;
     this.work = 0;
-    if (this.state === State.Closed) return;
+    this.resumeInput();
+  }
+
+  /** Decodes what the decoder held back and reads on, unless another rule still stops reading. */
+  private resumeInput(): void {
+    if (this.state === State.Closed || this.gateHolds > 0) return;
     try {
       this.decoder.resume();
     } catch (err) {
       this.onError(err);
     }
     // The held-back packets may have spent the budget again (then reading stays paused).
-    if (!this.readPaused && !this.outputBlocked && (this.state as State) !== State.Closed)
+    if (
+      !this.readPaused &&
+      !this.outputBlocked &&
+      this.gateHolds === 0 &&
+      (this.state as State) !== State.Closed
+    )
       this.socket.resume();
   }
 
-  /** Whether more than maxPendingBytes wait unread in this socket (and reading is not stopped yet). */
+  /** Whether more than maxPendingBytes wait unsent for this client (and reading is not stopped yet). */
   private outputOverLimit(): boolean {
-    return (
-      !this.outputBlocked &&
-      this.state !== State.Closed &&
-      this.socket.writableLength > this.broker.options.maxPendingBytes
-    );
+    return !this.outputBlocked && this.state !== State.Closed && this.congested;
+  }
+
+  /**
+   * Whether more than maxPendingBytes wait unsent for this client: its session
+   * then keeps further QoS 0 deliveries as queue entries (shared messages,
+   * bounded by the queue limits) instead of encoded bytes here.
+   */
+  get congested(): boolean {
+    return this.outbox.pendingBytes > this.broker.options.maxPendingBytes;
+  }
+
+  /** The socket took a write: resume what waited for room. */
+  outputWritten(): void {
+    if (this.state === State.Closed || this.congested) return;
+    if (this.outputBlocked) this.onOutputDrained();
+    const s = this.session;
+    if (s !== undefined && s.target === this && s.queuedCount > 0) s.drain(this.broker.now);
   }
 
   /**
@@ -220,20 +263,27 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     this.outputBlocked = true;
     this.decoder.pause();
     this.socket.pause();
-    this.socket.once('drain', onSocketDrained);
   }
 
-  /** Socket `drain` handler after reading stopped for unread output: first the packets held back. */
+  /** Output fell below the limit after reading stopped for it: first the packets held back. */
   onOutputDrained(): void {
     this.outputBlocked = false;
-    if (this.state === State.Closed) return;
-    try {
-      this.decoder.resume();
-    } catch (err) {
-      this.onError(err);
-    }
-    if (!this.readPaused && !this.outputBlocked && (this.state as State) !== State.Closed)
-      this.socket.resume();
+    this.resumeInput();
+  }
+
+  /** A subscriber's queue this client publishes into is full: stop reading it (flow-gate.ts). */
+  holdInput(): void {
+    if (this.gateHolds++ > 0) return;
+    this.decoder.pause();
+    this.socket.pause();
+  }
+
+  /** That queue drained (or gave up): read on once no other full queue holds this client. */
+  releaseInput(): void {
+    if (this.gateHolds === 0 || --this.gateHolds > 0) return;
+    // Not reading was our doing, not the client's silence: keep alive counts from now.
+    this.lastActivity = this.broker.now;
+    this.resumeInput();
   }
 
   /** Stops decoding after the current packet until the next loop turn (DELIVERY_BUDGET). */
@@ -285,11 +335,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
         onPublish(this, packet);
         return;
       case PacketType.PUBACK:
-        if (!this.session!.complete(packet.packetId, this.broker.now))
-          this.broker.log?.debug(
-            { clientId: this.clientId, packetId: packet.packetId },
-            'PUBACK for unknown packet id',
-          );
+        onPuback(this, packet.packetId);
         return;
       case PacketType.PUBREC:
         onPubrec(this, packet.packetId, packet.reasonCode);
@@ -298,7 +344,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
         onPubrel(this, packet.packetId);
         return;
       case PacketType.PUBCOMP:
-        this.session!.complete(packet.packetId, this.broker.now);
+        onPubcomp(this, packet.packetId);
         return;
       case PacketType.SUBSCRIBE:
         onSubscribe(this, packet);
@@ -356,28 +402,36 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
 
   // ---------------------------------------------------------------- outgoing
 
-  /** Queues an encoded packet; writes are flushed once per event-loop turn. */
+  /** Queues an encoded packet; the packets of one turn go to the socket as one write. */
   write(buf: Buffer): void {
     if (this.state === State.Closed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(uncorkChannel, this);
-    }
     this.broker.stats.packetsSent++;
     this.broker.stats.bytesSent += buf.length;
-    this.socket.write(buf);
+    this.outbox.push(buf);
   }
 
-  /** Flushes queued writes (one writev). */
+  /** Hands queued packets to the socket now (unless it still holds the previous write). */
   flush(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.socket.uncork();
+    this.outbox.flush();
   }
 
-  /** Encodes and queues any packet in this connection's protocol version. */
-  send(packet: Packet): void {
+  /**
+   * Encodes and queues any packet in this connection's protocol version, within
+   * the client's Maximum Packet Size (see encodeWithin); returns false when it
+   * could not be sent for its size.
+   */
+  send(packet: Packet): boolean {
+    const buf =
+      this.clientMaximumPacketSize === 0
+        ? encode(packet, this.version)
+        : encodeWithin(packet, this.version, this.clientMaximumPacketSize);
+    if (buf === undefined) {
+      this.broker.log?.debug(
+        { clientId: this.clientId, type: packet.type, max: this.clientMaximumPacketSize },
+        'packet larger than the client accepts: not sent',
+      );
+      return false;
+    }
     if (this.broker.packetLog)
       this.broker.log?.debug(
         describePacket(
@@ -386,7 +440,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
           packet,
         ),
       );
-    this.write(encode(packet, this.version));
+    this.write(buf);
+    return true;
   }
 
   /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (held ones once their commit is durable). */
@@ -484,13 +539,17 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     this.state = State.Closed;
     this.closeReason = why;
     this.decoder.destroy();
+    if (this.partialHeld !== 0) this.holdPartial(0);
     if (held) {
       // A CONNACK not yet durable never goes out, nor anything behind it
       // (end() would uncork it): the client sees the connection fail.
+      this.outbox.discard();
       this.socket.destroy();
     } else {
-      this.flush();
-      this.socket.end();
+      this.outbox.end();
+      // Read on (and discard, as closed) so that the peer's FIN or reset is seen even
+      // if reading had stopped for it: the socket then closes without waiting.
+      this.socket.resume();
       // Don't wait for a peer that never reads: destroy soon after ending.
       setTimeout(destroyLater, 1000, this.socket).unref();
     }
@@ -514,6 +573,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
         this.broker.log?.info(closedBeforeConnectLine());
       this.state = State.Closed;
       this.decoder.destroy();
+      if (this.partialHeld !== 0) this.holdPartial(0);
       this.detach();
     }
     this.broker.channelClosed(this);
@@ -533,10 +593,18 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
 
   /** Called by the broker's sweeper: enforces the connect timeout and keep alive. Returns true if closed. */
   checkTimers(now: number): boolean {
+    const b = this.broker;
     if (this.state === State.Connecting) {
-      if (now - this.openedAt > this.broker.options.connectTimeout * 1000) {
-        this.broker.stats.connectTimeouts++;
-        this.close('no CONNECT within connect timeout');
+      if (now - this.openedAt > b.options.connectTimeout * 1000) {
+        b.stats.connectTimeouts++;
+        // Silent sockets and slowloris CONNECTs end here: say who, and how far they got.
+        const received = this.decoder.bufferedBytes;
+        const why =
+          received === 0
+            ? 'no CONNECT within connect timeout (nothing received)'
+            : `no CONNECT within connect timeout (${received} bytes of it received)`;
+        b.log?.info({ remote: this.info.remoteAddress, port: this.info.remotePort }, why);
+        this.close(why);
         return true;
       }
       return false;
@@ -545,9 +613,20 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     if (
       this.state === State.Connected &&
       this.keepalive > 0 &&
+      this.gateHolds === 0 &&
       now - this.lastActivity > this.keepalive * 1500
     ) {
-      this.broker.stats.keepaliveTimeouts++;
+      if (this.outputBlocked) {
+        // We stopped reading it because it does not read what we owe it: its
+        // PINGREQs may be waiting unread, so the keep alive says nothing. It is a
+        // slow consumer (v5: DISCONNECT 0x97 Quota exceeded).
+        b.stats.slowConsumers++;
+        const why = `slow consumer: ${this.outbox.pendingBytes} bytes unread for ${Math.round((now - this.lastActivity) / 1000)} s`;
+        b.log?.warn({ clientId: this.clientId, remote: this.info.remoteAddress }, why);
+        this.disconnectWith(ReasonCode.QuotaExceeded, why);
+        return true;
+      }
+      b.stats.keepaliveTimeouts++;
       this.disconnectWith(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
       return true;
     }

@@ -3,6 +3,7 @@ import type { Message } from './message.js';
 /** What the queue needs of a delivery: its message (for the byte count) and its shared group, if any. */
 export interface Queued {
   readonly msg: Message;
+  readonly qos: number;
   readonly group: unknown;
 }
 
@@ -16,10 +17,16 @@ export class DeliveryQueue<D extends Queued> {
   private items: Array<D | undefined> = [];
   private head = 0;
   private payloadBytes = 0;
+  private qos0Count = 0;
 
   /** Number of deliveries queued. */
   get length(): number {
     return this.items.length - this.head;
+  }
+
+  /** Number of QoS 0 deliveries queued (a congested online client's). */
+  get qos0(): number {
+    return this.qos0Count;
   }
 
   /** Payload bytes of the deliveries queued. */
@@ -36,6 +43,7 @@ export class DeliveryQueue<D extends Queued> {
   push(d: D): void {
     this.items.push(d);
     this.payloadBytes += d.msg.payload.length;
+    if (d.qos === 0) this.qos0Count++;
   }
 
   /** Removes and returns the oldest delivery. */
@@ -45,6 +53,7 @@ export class DeliveryQueue<D extends Queued> {
     this.items[this.head] = undefined;
     this.head++;
     this.payloadBytes -= d.msg.payload.length;
+    if (d.qos === 0) this.qos0Count--;
     // Compact occasionally so the array does not grow without bound.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
@@ -61,6 +70,37 @@ export class DeliveryQueue<D extends Queued> {
     this.items = [];
     this.head = 0;
     this.payloadBytes = 0;
+    this.qos0Count = 0;
+  }
+
+  /** Removes and returns the oldest QoS 0 delivery, to make room for a QoS 1/2 one. */
+  takeOldestQos0(): D | undefined {
+    if (this.qos0Count === 0) return undefined;
+    for (let i = this.head; i < this.items.length; i++) {
+      const d = this.items[i]!;
+      if (d.qos !== 0) continue;
+      this.items.splice(i, 1);
+      this.payloadBytes -= d.msg.payload.length;
+      this.qos0Count--;
+      return d;
+    }
+    return undefined;
+  }
+
+  /** Removes the QoS 0 deliveries (their client went offline), in order, into `out`. */
+  takeQos0(out: D[]): void {
+    if (this.qos0Count === 0) return;
+    const keep: D[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const d = this.items[i]!;
+      if (d.qos === 0) {
+        this.payloadBytes -= d.msg.payload.length;
+        out.push(d);
+      } else keep.push(d);
+    }
+    this.items = keep;
+    this.head = 0;
+    this.qos0Count = 0;
   }
 
   /** The deliveries, oldest first. */
@@ -76,6 +116,7 @@ export class DeliveryQueue<D extends Queued> {
       const d = this.items[i]!;
       if (d.group !== undefined) {
         this.payloadBytes -= d.msg.payload.length;
+        if (d.qos === 0) this.qos0Count--;
         out.push(d);
       } else keep.push(d);
     }

@@ -43,4 +43,10 @@ export interface DeliveryTarget {
   sendPubrel(packetId: number): void;
   /** How many QoS 1/2 PUBLISH packets the target takes unacknowledged (v5 Receive Maximum). */
   readonly receiveMaximum: number;
+  /**
+   * True while the target holds more unsent bytes than it should: QoS 0
+   * deliveries then wait in the session's queue (bounded, shared messages)
+   * until it reports room by calling Session.drain. Absent: never congested.
+   */
+  readonly congested?: boolean;
 }

@@ -110,6 +110,18 @@ export interface BrokerOptions {
   maxQueuedDrop?: 'newest' | 'oldest';
   /** Also queue QoS 0 messages for offline persistent sessions. Default false. */
   queueQos0Messages?: boolean;
+  /**
+   * A QoS 1/2 message for an online client whose queue is full: true stops reading
+   * the publisher until the queue drains (nothing acknowledged is dropped); false
+   * drops it at once, as Mosquitto does. Default true.
+   */
+  backpressure?: boolean;
+  /**
+   * Seconds an online client with a full queue may go without acknowledging
+   * anything before it counts as a slow consumer: its publishers resume and its
+   * full queue drops again. 0 = never. Default 5.
+   */
+  slowConsumerTimeout?: number;
   /** Largest PUBLISH payload accepted (0 = no limit besides the packet size). */
   messageSizeLimit?: number;
   /** Largest packet accepted from clients, in bytes. Default 268435460 (the protocol maximum). */
@@ -124,11 +136,30 @@ export interface BrokerOptions {
   sysInterval?: number;
   /** Expiry, in seconds, of persistent v3 sessions (0 = never). Default 0. */
   persistentClientExpiration?: number;
-  /** Bytes of unsent data a connection may accumulate before its QoS 0 messages are dropped. Default 8 MiB. */
+  /** Unsent bytes a connection may hold before its QoS 0 messages wait in its session queue. Default 256 KiB. */
   maxPendingBytes?: number;
+  /** Bytes all connections together may hold in incomplete packets; past it the largest holders are closed (0 = no budget). Default 256 MiB. */
+  maxIncompletePacketBytes?: number;
   /** Subscriptions one client may hold (0 = unlimited). */
   maxSubscriptionsPerClient?: number;
-  /** Topic levels allowed in names and filters. Default 128. */
+  /**
+   * When an incoming QoS 2 message goes on to subscribers: `pubrec-first` (the
+   * default, as Mosquitto: PUBREC at once, delivery at PUBREL, the message held
+   * meanwhile) or `deliver-first` (delivered on PUBLISH, only the packet id held
+   * until PUBREL). A cluster always uses `deliver-first`: a session that moves
+   * to another node takes its packet ids along, not held messages.
+   * See docs/persistence.md for how each meets the store's exactly-once guarantee.
+   */
+  qos2Order?: 'pubrec-first' | 'deliver-first';
+  /**
+   * What a v5 client with several subscriptions matching one message gets:
+   * `per-subscription` (the default, as Mosquitto: one PUBLISH per subscription,
+   * each with its QoS and Subscription Identifier; Node-RED relies on it) or
+   * `one-copy` (one PUBLISH at the highest QoS carrying every identifier, what
+   * the Eclipse Paho test suite expects). 3.1/3.1.1 clients always get one copy.
+   */
+  overlapDelivery?: 'per-subscription' | 'one-copy';
+  /** Topic levels allowed in names and filters. Default 201, Mosquitto's limit of 200 separators. */
   maxTopicLevels?: number;
   /** v5 Receive Maximum the broker advertises (incoming QoS 1/2 in flight). Default 65535. */
   receiveMaximum?: number;
@@ -219,6 +250,8 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     maxQueuedBytes: o.maxQueuedBytes ?? 0,
     maxQueuedDrop: o.maxQueuedDrop ?? 'newest',
     queueQos0Messages: o.queueQos0Messages ?? false,
+    backpressure: o.backpressure ?? true,
+    slowConsumerTimeout: o.slowConsumerTimeout ?? 5,
     messageSizeLimit: o.messageSizeLimit ?? 0,
     maxPacketSize: o.maxPacketSize ?? 268_435_460,
     maxKeepalive: o.maxKeepalive ?? 65535,
@@ -226,9 +259,12 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     retainAvailable: o.retainAvailable ?? true,
     sysInterval: o.sysInterval ?? 10,
     persistentClientExpiration: o.persistentClientExpiration ?? 0,
-    maxPendingBytes: o.maxPendingBytes ?? 8 * 1024 * 1024,
+    maxPendingBytes: o.maxPendingBytes ?? 256 * 1024,
+    maxIncompletePacketBytes: o.maxIncompletePacketBytes ?? 256 * 1024 * 1024,
     maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? 0,
-    maxTopicLevels: o.maxTopicLevels ?? 128,
+    maxTopicLevels: o.maxTopicLevels ?? 201,
+    overlapDelivery: o.overlapDelivery ?? 'per-subscription',
+    qos2Order: o.cluster !== undefined ? 'deliver-first' : (o.qos2Order ?? 'pubrec-first'),
     receiveMaximum: o.receiveMaximum ?? 65535,
     maxTopicAlias: o.maxTopicAlias ?? 10,
     sharedSubscriptionStrategy: o.sharedSubscriptionStrategy ?? 'round_robin',

@@ -2,6 +2,7 @@
 import type { ConnectPacket, Will } from '../protocol/packets.js';
 import type { Persistence } from '../store/persistence.js';
 import { type Channel, channelOf } from './channel.js';
+import type { FlowGate } from './flow-gate.js';
 import type { ClientInfo, ResolvedBrokerOptions } from './options.js';
 import type { Router } from './router.js';
 import { SESSION_NEVER_EXPIRES, Session, type SessionLimits } from './session.js';
@@ -17,6 +18,8 @@ export interface SessionRegistryDeps {
   readonly options: ResolvedBrokerOptions;
   readonly router: Router;
   readonly persistence: Persistence | undefined;
+  /** Backpressure from full queues to publishers (undefined: full queues drop at once). */
+  readonly gate: FlowGate | undefined;
   /** Publishes a will now (`client` is undefined for a delayed or restored will). */
   publishWill(session: Session | undefined, client: ClientInfo | undefined, will: Will): void;
 }
@@ -56,6 +59,7 @@ export class SessionRegistry {
       maxQueuedBytes: o.maxQueuedBytes,
       dropOldest: o.maxQueuedDrop === 'oldest',
       queueQos0: o.queueQos0Messages,
+      gate: this.deps.gate,
     });
   }
 

@@ -4,6 +4,7 @@ import type { Will } from '../protocol/packets.js';
 import type { AccessControl } from './access-control.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { type DeliveryTarget, DropReason } from './delivery-target.js';
+import type { FlowGate } from './flow-gate.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import type { SharedGroup } from './shared-group.js';
@@ -56,8 +57,8 @@ export interface SessionPersistence {
   removed(d: Delivery): void;
   /** Whether a new QoS 2 PUBLISH must wait for its record's commit (then `sendHeld` is called). */
   hold(d: Delivery): boolean;
-  /** An incoming QoS 2 packet id was recorded (true) or released by PUBREL (false). */
-  incoming(packetId: number, present: boolean): void;
+  /** An incoming QoS 2 packet id was recorded (true, with its message when held) or released by PUBREL (false). */
+  incoming(packetId: number, present: boolean, msg?: Message): void;
 }
 
 /** Limits a session applies, resolved from broker options and the client's CONNECT. */
@@ -67,6 +68,8 @@ export interface SessionLimits {
   maxQueuedBytes: number;
   dropOldest: boolean;
   queueQos0: boolean;
+  /** Backpressure: full queues of online clients stop their publishers instead of dropping. */
+  gate?: FlowGate | undefined;
 }
 
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
@@ -88,6 +91,8 @@ export class Session {
   private subscriptionMap: Map<string, SubscriptionRecord> | undefined = undefined;
   private inflightMap: Map<number, Delivery> | undefined = undefined;
   private incomingQos2Set: Set<number> | undefined = undefined;
+  /** `pubrec-first` QoS 2: messages received and acknowledged with PUBREC, routed at PUBREL. */
+  private heldIncoming: Map<number, Message> | undefined = undefined;
   /** Deliveries waiting for the window or for the client to come back. */
   private readonly queue = new DeliveryQueue<Delivery>();
   private expiry: number;
@@ -210,6 +215,15 @@ export class Session {
     return this.store;
   }
 
+  /**
+   * Whether each matching subscription gets its own copy of a message (a v5
+   * network client, as Mosquitto does) rather than one copy per session at the
+   * highest QoS (3.1/3.1.1; in-process sessions such as bridges).
+   */
+  get copyPerSubscription(): boolean {
+    return this.version === 5 && this.inProcess === undefined;
+  }
+
   /** Highest granted QoS among matching subscriptions in that pass. */
   get routeQos(): QoS {
     return this.matchQos;
@@ -246,6 +260,15 @@ export class Session {
   detach(now: number): void {
     this.out = undefined;
     this.disconnectedTime = now;
+    // Offline queues drop when full: nobody waits for this one any more.
+    const g = this.limits.gate;
+    if (g?.watching === true) g.gone(this);
+    if (!this.limits.queueQos0 && this.queue.qos0 > 0) {
+      // QoS 0 that waited for a congested client is not kept for an offline one.
+      const gone: Delivery[] = [];
+      this.queue.takeQos0(gone);
+      this.dropCount += gone.length;
+    }
   }
 
   /**
@@ -380,22 +403,33 @@ export class Session {
     return this.incomingQos2Set?.has(packetId) === true;
   }
 
-  /** An incoming QoS 2 PUBLISH was accepted: its id is held (and stored) until PUBREL. */
-  recordIncoming(packetId: number): void {
+  /**
+   * An incoming QoS 2 PUBLISH was accepted: its id is held (and stored) until
+   * PUBREL, with its message when that is routed only then (`pubrec-first`).
+   */
+  recordIncoming(packetId: number, msg?: Message): void {
     (this.incomingQos2Set ??= new Set()).add(packetId);
-    this.store?.incoming(packetId, true);
+    if (msg !== undefined) (this.heldIncoming ??= new Map()).set(packetId, msg);
+    this.store?.incoming(packetId, true, msg);
   }
 
-  /** PUBREL received: releases the id; returns false if it was not held. */
+  /** The message held for an incoming QoS 2 packet id until its PUBREL (`pubrec-first`), if any. */
+  incomingMessage(packetId: number): Message | undefined {
+    return this.heldIncoming?.get(packetId);
+  }
+
+  /** PUBREL received: releases the id (and its held message); returns false if it was not held. */
   releaseIncoming(packetId: number): boolean {
     if (this.incomingQos2Set?.delete(packetId) !== true) return false;
+    this.heldIncoming?.delete(packetId);
     this.store?.incoming(packetId, false);
     return true;
   }
 
-  /** Puts back an incoming id loaded from storage (already stored). */
-  restoreIncoming(packetId: number): void {
+  /** Puts back an incoming id (and its held message) loaded from storage (already stored). */
+  restoreIncoming(packetId: number, msg?: Message): void {
     (this.incomingQos2Set ??= new Set()).add(packetId);
+    if (msg !== undefined) (this.heldIncoming ??= new Map()).set(packetId, msg);
   }
 
   /** The incoming QoS 2 ids held, for storage and hand-over. */
@@ -446,8 +480,12 @@ export class Session {
       return this.inProcess.sendPublish(msg, qos, retain, 0, false, subIds);
     const t = this.out;
     if (qos === 0) {
-      if (t !== undefined) return t.sendPublish(msg, 0, retain, 0, false, subIds);
-      if (!this.limits.queueQos0) return DropReason.Offline;
+      if (t !== undefined) {
+        // A congested client's QoS 0 waits as a queue entry (a shared message), not
+        // as encoded bytes in its socket; later ones queue behind it [MQTT-4.6.0-6].
+        if (this.queue.qos0 === 0 && t.congested !== true)
+          return t.sendPublish(msg, 0, retain, 0, false, subIds);
+      } else if (!this.limits.queueQos0) return DropReason.Offline;
     }
     const d: Delivery = {
       msg,
@@ -460,7 +498,12 @@ export class Session {
       seq: 0,
       held: false,
     };
-    if (t !== undefined && this.queue.length === 0 && this.inflight.size < this.window()) {
+    if (
+      t !== undefined &&
+      qos > 0 &&
+      this.queue.length === 0 &&
+      this.inflight.size < this.window()
+    ) {
       return this.sendNew(d);
     }
     return this.enqueue(d);
@@ -471,10 +514,27 @@ export class Session {
     const size = d.msg.payload.length;
     const overCount = lim.maxQueuedMessages > 0 && this.queuedCount >= lim.maxQueuedMessages;
     const overBytes = lim.maxQueuedBytes > 0 && this.queue.bytes + size > lim.maxQueuedBytes;
+    if ((overCount || overBytes) && d.qos > 0 && this.queue.qos0 > 0) {
+      // QoS 0 waiting for a congested client gives way to QoS 1/2: the queue
+      // bounds keep the room they had before QoS 0 could queue while online.
+      this.queue.takeOldestQos0();
+      this.dropCount++;
+      return this.enqueue(d);
+    }
     if (overCount || overBytes) {
+      // Online: the message is taken past the bound and its publisher stops instead (flow-gate.ts).
+      // QoS 0 never holds a publisher back: it is dropped (a slow consumer's).
+      if (this.out !== undefined && d.qos > 0 && lim.gate?.absorb(this) === true) {
+        this.queue.push(d);
+        this.store?.stored(d);
+        return DropReason.None;
+      }
       if (!lim.dropOldest || this.queuedCount === 0) {
         this.dropCount++;
-        return DropReason.QueueFull;
+        // QoS 0 for an online client only queues while it is congested: a slow consumer.
+        return d.qos === 0 && this.out !== undefined
+          ? DropReason.SlowConsumer
+          : DropReason.QueueFull;
       }
       // Make room by dropping from the front until the new message fits.
       while (
@@ -487,8 +547,10 @@ export class Session {
         this.store?.removed(old);
       }
     }
+    d.msg.ownPayload();
     this.queue.push(d);
-    this.store?.stored(d);
+    // QoS 0 queued for a congested online client is not stored (it would not be for an offline one).
+    if (d.qos > 0 || this.out === undefined) this.store?.stored(d);
     return DropReason.None;
   }
 
@@ -531,6 +593,7 @@ export class Session {
     while (this.out !== undefined && this.queue.length > 0) {
       const next = this.queue.peek()!;
       if (next.qos > 0 && this.inflight.size >= this.window()) return;
+      if (next.qos === 0 && this.out.congested === true) return;
       this.queue.shift();
       if (next.msg.isExpired(now)) {
         this.dropCount++;
@@ -550,6 +613,8 @@ export class Session {
     }
     if (!this.inflightWritable().delete(packetId)) return false;
     if (this.queue.length > 0) this.drain(now);
+    const g = this.limits.gate;
+    if (g?.watching === true) g.progress(this);
     return true;
   }
 
@@ -586,6 +651,7 @@ export class Session {
     this.queue.clear();
     this.inflightMap?.clear();
     this.incomingQos2Set?.clear();
+    this.heldIncoming?.clear();
   }
 
   /** Iterates the queued deliveries, oldest first (for persistence and shared-subscription handover). */

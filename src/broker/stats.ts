@@ -21,6 +21,10 @@ export class BrokerStats {
   publishSent = 0;
   /** Deliveries dropped: queue full, slow consumer, too large, expired, offline QoS 0. */
   publishDropped = 0;
+  /** Online clients whose full queue sat past slow_consumer_timeout (publishers resumed, the queue drops). */
+  stalledConsumers = 0;
+  /** Times a publisher's connection stopped being read because a subscriber's queue was full. */
+  publishersPaused = 0;
   /** Bytes read from / written to client sockets. */
   bytesReceived = 0;
   bytesSent = 0;
@@ -40,6 +44,10 @@ export class BrokerStats {
   connectionsRefused = 0;
   /** Connections closed for sending no CONNECT within connect_timeout. */
   connectTimeouts = 0;
+  /** Connections closed as slow consumers: not read for a keep alive period because they did not read. */
+  slowConsumers = 0;
+  /** Connections closed to keep bytes held in incomplete packets within max_incomplete_packet_bytes. */
+  incompletePacketCloses = 0;
   /** Packets refused for exceeding max_packet_size (each closed its connection). */
   packetsTooLarge = 0;
   /** PUBLISH payloads refused for exceeding message_size_limit. */

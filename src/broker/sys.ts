@@ -116,6 +116,11 @@ export class SysTopics {
     this.put('$SYS/broker/bytes/sent', s.bytesSent);
     this.put('$SYS/broker/subscriptions/count', subscriptions);
     this.put('$SYS/broker/retained messages/count', b.retained.size);
+    // Connections the broker closed, by reason (Heron).
+    this.put('$SYS/broker/clients/closed/connect timeout', s.connectTimeouts);
+    this.put('$SYS/broker/clients/closed/keep alive timeout', s.keepaliveTimeouts);
+    this.put('$SYS/broker/clients/closed/slow consumer', s.slowConsumers);
+    this.put('$SYS/broker/clients/closed/incomplete packets', s.incompletePacketCloses);
     this.put('$SYS/broker/heap/current', process.memoryUsage().heapUsed);
     const cluster = b.cluster?.metrics();
     if (cluster !== undefined)

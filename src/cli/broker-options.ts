@@ -161,6 +161,8 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     maxQueuedBytes: cfg.maxQueuedBytes,
     maxQueuedDrop: cfg.maxQueuedDrop,
     queueQos0Messages: cfg.queueQos0Messages,
+    backpressure: cfg.backpressure,
+    slowConsumerTimeout: cfg.slowConsumerTimeout,
     messageSizeLimit: cfg.messageSizeLimit,
     ...(cfg.maxPacketSize > 0 ? { maxPacketSize: cfg.maxPacketSize } : {}),
     maxKeepalive: cfg.maxKeepalive,
@@ -169,6 +171,7 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     sysInterval: cfg.sysTopics ? cfg.sysInterval : 0,
     persistentClientExpiration: cfg.persistentClientExpiration,
     maxPendingBytes: cfg.maxPendingBytes,
+    maxIncompletePacketBytes: cfg.maxIncompletePacketBytes,
     maxSubscriptionsPerClient: cfg.maxSubscriptionsPerClient,
     maxTopicLevels: cfg.maxTopicLevels,
     maxTopicAlias: maxTopicAlias > 0 ? maxTopicAlias : 10,
@@ -176,6 +179,8 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     connectionRateLimit: cfg.connectionRateLimit,
     connectionMessages: cfg.log.connectionMessages,
     receiveMaximum: cfg.receiveMaximum,
+    qos2Order: cfg.qos2Order,
+    overlapDelivery: cfg.overlapDelivery,
     subscribeDeniedReasonCode: cfg.subscribeDeniedReasonCode,
     ...(cfg.serverRedirect !== 'off' && cfg.serverReference !== undefined
       ? {

@@ -43,7 +43,7 @@ export async function clusterMain(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 1;
   }
-  const r = redisConnection(
+  const r = await redisConnection(
     resolveClusterOptions({ redisUrl: url, redisSentinels: sentinels, sentinelName, nodeId: '-' }),
     false,
   );

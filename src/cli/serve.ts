@@ -3,7 +3,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { AdminServer } from '../admin/server.js';
 import { discardUnconfiguredBridges } from '../bridge/bridge-store.js';
-import { type BridgeHandle, startBridges, stopBridges } from '../bridge/index.js';
+import type { BridgeHandle } from '../bridge/index.js';
 import { type Broker, createBroker } from '../broker/broker.js';
 import { BROKER_USAGE, parseBrokerArgs, resolveConfig } from '../config/args.js';
 import { ConfigError } from '../config/config-error.js';
@@ -11,7 +11,6 @@ import { listenerSummary } from '../config/listener-info.js';
 import type { HeronConfig } from '../config/types.js';
 import { createLogger, TopicLogSink } from '../log/logger.js';
 import { lifecycleLine } from '../log/mosquitto-lines.js';
-import { startAdminFromConfig } from './admin-start.js';
 import {
   brokerOptionsFromConfig,
   listenerOptions,
@@ -129,6 +128,8 @@ export async function startFromConfig(config: HeronConfig): Promise<RunningBroke
   let admin: AdminServer | undefined;
   if (config.admin !== undefined) {
     try {
+      // Loaded here, not at start: brokers without an admin listener never load it (nor prom-client).
+      const { startAdminFromConfig } = await import('./admin-start.js');
       admin = await startAdminFromConfig(broker, config.admin, bridges);
     } catch (e) {
       // A bad admin_users_file is a configuration error, named at its line.
@@ -142,7 +143,9 @@ export async function startFromConfig(config: HeronConfig): Promise<RunningBroke
     }
     log.info(`Admin API, metrics and dashboard on ${admin.address().url}`);
   }
-  bridges.push(...startBridges(broker, config.bridges, log));
+  // Loaded only with bridges configured: the bridge pulls in the MQTT client.
+  const bridging = config.bridges.length > 0 ? await import('../bridge/index.js') : undefined;
+  if (bridging !== undefined) bridges.push(...bridging.startBridges(broker, config.bridges, log));
   for (const id of discardUnconfiguredBridges(broker, config.bridges))
     log.warn(`Discarding the stored messages of bridge local client ${id}: no longer configured.`);
   if (config.pidFile !== undefined) writeFileSync(config.pidFile, `${process.pid}\n`);
@@ -187,7 +190,7 @@ export async function startFromConfig(config: HeronConfig): Promise<RunningBroke
     },
     async stop() {
       log.info(lifecycleLine(VERSION, 'terminating'));
-      await stopBridges(bridges);
+      if (bridging !== undefined) await bridging.stopBridges(bridges);
       await admin?.close();
       await broker.close();
       await dbAuth?.close();

@@ -6,7 +6,8 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+import { lazyRequire } from '../lazy-require.js';
 import type { ResolvedClientOptions } from './options.js';
 
 /** What a transport reports to its owner (the client implements it: no closures per event). */
@@ -149,7 +150,9 @@ class WebSocketTransport extends ClientTransport {
     super(handler);
     const host = net.isIPv6(o.host) ? `[${o.host}]` : o.host;
     const url = `${o.scheme}://${host}:${o.port}${o.path.startsWith('/') ? '' : '/'}${o.path}`;
-    const ws = new WebSocket(url, ['mqtt'], { perMessageDeflate: false, ...o.tls });
+    // Required here, not at start: only ws:// and wss:// clients load `ws`.
+    const WS = lazyRequire<typeof WebSocket>('ws');
+    const ws = new WS(url, ['mqtt'], { perMessageDeflate: false, ...o.tls });
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => {
       (ws as unknown as { _socket?: net.Socket })._socket?.setNoDelay(true);
@@ -173,13 +176,13 @@ class WebSocketTransport extends ClientTransport {
   }
 
   protected writeBatch(bufs: Buffer[]): boolean {
-    if (this.ws.readyState !== WebSocket.OPEN) return true;
+    if (this.ws.readyState !== this.ws.OPEN) return true;
     this.ws.send(bufs.length === 1 ? bufs[0] : Buffer.concat(bufs), { binary: true });
     return true;
   }
 
   protected endStream(): void {
-    if (this.ws.readyState === WebSocket.CONNECTING) {
+    if (this.ws.readyState === this.ws.CONNECTING) {
       this.ws.terminate();
       return;
     }

@@ -209,8 +209,9 @@ export class Cluster {
   /** Connects to Redis, opens the link listener, announces this node and links to the others. */
   async start(): Promise<void> {
     const o = this.options;
-    const cmd = redisConnection(o, true);
-    const sub = redisConnection(o, false);
+    // Loaded here, not at start: brokers without a cluster never load the Redis client.
+    const cmd = await redisConnection(o, true);
+    const sub = await redisConnection(o, false);
     this.cmd = cmd;
     this.sub = sub;
     const onError = (err: Error) => this.host.log?.debug?.({ err }, 'cluster: redis error');

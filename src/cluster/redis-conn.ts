@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { ResolvedClusterOptions } from './options.js';
 
 /**
@@ -7,11 +7,14 @@ import type { ResolvedClusterOptions } from './options.js';
  * then fails at once and the caller decides locally, so an outage cannot grow
  * memory or replay stale writes later.
  */
-export function redisConnection(o: ResolvedClusterOptions, bounded: boolean): Redis {
+export async function redisConnection(o: ResolvedClusterOptions, bounded: boolean): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   const common: RedisOptions = {
     lazyConnect: true,
     maxRetriesPerRequest: bounded ? 0 : 2,
     enableOfflineQueue: !bounded,
+    // Commands of one event-loop turn go out as one write.
+    enableAutoPipelining: bounded,
     retryStrategy: (times) => Math.min(50 * times, 500),
   };
   if (o.redisSentinels.length === 0) return new Redis(o.redisUrl, common);

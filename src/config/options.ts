@@ -829,6 +829,9 @@ global('publish_rate_limit', 'publishRateLimit', n(NON_NEGATIVE), H);
 global('publish_byte_rate_limit', 'publishByteRateLimit', n(NON_NEGATIVE), H);
 global('connection_rate_limit', 'connectionRateLimit', n(NON_NEGATIVE), H);
 global('max_pending_bytes', 'maxPendingBytes', n({ min: 1024 }), H);
+global('backpressure', 'backpressure', b, H);
+global('slow_consumer_timeout', 'slowConsumerTimeout', n(NON_NEGATIVE), H);
+global('max_incomplete_packet_bytes', 'maxIncompletePacketBytes', n(NON_NEGATIVE), H);
 global('server_reference', 'serverReference', (_c, l) => text(l, 'a server reference'), {
   heron: true,
   single: true,
@@ -841,6 +844,18 @@ global(
 );
 global('sys_topics', 'sysTopics', b, H);
 global('receive_maximum', 'receiveMaximum', n({ min: 1, max: 65535 }), H);
+global(
+  'overlap_delivery',
+  'overlapDelivery',
+  (ctx, l) => oneOf(l, ['per-subscription', 'one-copy'], ctx.warn),
+  H,
+);
+global(
+  'qos2_order',
+  'qos2Order',
+  (ctx, l) => oneOf(l, ['pubrec-first', 'deliver-first'], ctx.warn),
+  H,
+);
 global(
   'subscribe_denied_reason_code',
   'subscribeDeniedReasonCode',

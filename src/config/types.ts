@@ -405,6 +405,10 @@ export interface HeronConfig {
   aclSubscribe: 'mosquitto' | 'strict';
   /** receive_maximum (Heron): v5 Receive Maximum advertised to clients (incoming QoS 1/2 in flight). Default 65535. */
   receiveMaximum: number;
+  /** (Heron) When an incoming QoS 2 message goes onward: at PUBREL (Mosquitto's order) or on PUBLISH. */
+  qos2Order: 'pubrec-first' | 'deliver-first';
+  /** (Heron) v5 overlapping subscriptions: one PUBLISH per subscription (Mosquitto) or one copy. */
+  overlapDelivery: 'per-subscription' | 'one-copy';
   /** subscribe_denied_reason_code (Heron): v5 SUBACK code for a refused filter, 0x80 or 0x87. Default 0x87. */
   subscribeDeniedReasonCode: number;
   /** check_retain_source. Default true. */
@@ -449,6 +453,10 @@ export interface HeronConfig {
   maxQueuedDrop: 'oldest' | 'newest';
   /** queue_qos0_messages. Default false. */
   queueQos0Messages: boolean;
+  /** backpressure (Heron): pause publishers of an online client's full queue instead of dropping. Default true. */
+  backpressure: boolean;
+  /** slow_consumer_timeout (Heron): seconds without progress before a full online client drops again. Default 5. */
+  slowConsumerTimeout: number;
   /** message_size_limit: max PUBLISH payload bytes, 0 = no limit. Default 0. */
   messageSizeLimit: number;
   /** max_packet_size: max packet bytes, 0 = no limit. Default 0. */
@@ -473,8 +481,10 @@ export interface HeronConfig {
   publishByteRateLimit: number;
   /** connection_rate_limit (Heron): new connections/s per source address, 0 = off. */
   connectionRateLimit: number;
-  /** max_pending_bytes (Heron): unsent bytes per connection before QoS 0 is dropped. Default 8 MiB. */
+  /** max_pending_bytes (Heron): unsent bytes per connection before QoS 0 waits in the session queue. Default 256 KiB. */
   maxPendingBytes: number;
+  /** max_incomplete_packet_bytes (Heron): bytes held in incomplete packets, broker-wide (0 = no budget). Default 256 MiB. */
+  maxIncompletePacketBytes: number;
   /** shared_subscription_strategy (Heron). Default 'round_robin'. */
   sharedSubscriptionStrategy: SharedSubscriptionStrategy;
   /** server_reference (Heron): the server named in v5 redirects. */

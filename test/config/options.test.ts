@@ -542,6 +542,18 @@ const rows: Row[] = [
     want: 100,
   },
   {
+    option: 'overlap_delivery',
+    line: 'overlap_delivery one-copy',
+    get: (c) => c.overlapDelivery,
+    want: 'one-copy',
+  },
+  {
+    option: 'qos2_order',
+    line: 'qos2_order deliver-first',
+    get: (c) => c.qos2Order,
+    want: 'deliver-first',
+  },
+  {
     option: 'max_topic_levels',
     line: 'max_topic_levels 16',
     get: (c) => c.maxTopicLevels,
@@ -569,6 +581,24 @@ const rows: Row[] = [
     option: 'max_pending_bytes',
     line: 'max_pending_bytes 1048576',
     get: (c) => c.maxPendingBytes,
+    want: 1048576,
+  },
+  {
+    option: 'backpressure',
+    line: 'backpressure false',
+    get: (c) => c.backpressure,
+    want: false,
+  },
+  {
+    option: 'slow_consumer_timeout',
+    line: 'slow_consumer_timeout 3',
+    get: (c) => c.slowConsumerTimeout,
+    want: 3,
+  },
+  {
+    option: 'max_incomplete_packet_bytes',
+    line: 'max_incomplete_packet_bytes 1048576',
+    get: (c) => c.maxIncompletePacketBytes,
     want: 1048576,
   },
   {

@@ -20,7 +20,9 @@ import type { AccessControls } from '../access-controls.js';
 import type { DeliveryTarget } from '../delivery-target.js';
 import type { AuthExchange } from '../enhanced-auth.js';
 import type { ListenerStats } from '../listener-stats.js';
+import type { Message } from '../message.js';
 import type { ClientInfo, ResolvedBrokerOptions } from '../options.js';
+import type { PartialPacketBudget } from '../partial-packet-budget.js';
 import type { PublishQuota } from '../publish-quota.js';
 import type { RouteResult } from '../router.js';
 import type { Session, SubscriptionRecord } from '../session.js';
@@ -85,6 +87,8 @@ export interface ChannelHost {
     p: ConnectPacket,
     will: Will | undefined,
   ): number | Promise<number>;
+  /** Bytes held in incomplete packets, broker-wide. */
+  readonly partialPackets: PartialPacketBudget;
   /** Binds an accepted connection to its session. */
   attachSession(ch: ChannelContext, p: ConnectPacket): SessionAttachment;
   /** CONNACK 0 went out. */
@@ -106,6 +110,10 @@ export interface ChannelHost {
   ): PublishVerdict | Promise<PublishVerdict>;
   /** Routes a PUBLISH from the client: sessions reached, and how many of them were full. */
   publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult;
+  /** The message of a client's PUBLISH, not routed yet. */
+  messageFromClient(session: Session, topic: string, p: PublishPacket): Message;
+  /** Routes a message a client handed over earlier. */
+  publishReleased(session: Session, msg: Message): RouteResult;
   /** Asks the authorizeSubscribe hook; undefined when there is nothing to wait for. */
   subscribeVerdicts(sub: Subscriber, p: SubscribePacket): Promise<SubscribeVerdicts> | undefined;
   /** Checks, records and routes a SUBSCRIBE. */
@@ -164,8 +172,8 @@ export interface ChannelContext extends DeliveryTarget {
   violation(err: ProtocolError): void;
   /** Handles anything thrown while processing the client's input. */
   onError(err: unknown): void;
-  /** Encodes and queues a packet. */
-  send(packet: Packet): void;
+  /** Encodes and queues a packet; false when it exceeds the client's Maximum Packet Size (not sent). */
+  send(packet: Packet): boolean;
   /** Queues an encoded packet. */
   write(buf: Buffer): void;
   /** Handles the packets that waited for an asynchronous hook. */
@@ -176,6 +184,10 @@ export interface ChannelContext extends DeliveryTarget {
   close(why: string): void;
   /** Stops decoding until the next event-loop turn. */
   yieldTurn(): void;
+  /** Stops reading for a full subscriber queue (counted; see flow-gate.ts). */
+  holdInput(): void;
+  /** Undoes one holdInput(). */
+  releaseInput(): void;
   /** Writes an acknowledgement now. */
   writeAck(type: AckType, packetId: number, reasonCode: number): void;
   /** Sends a SUBACK/UNSUBACK whose change is durable, then its retained messages. */

@@ -34,15 +34,25 @@ export function writeAckNow(
   reasonCode: number,
 ): void {
   if (ch.version !== 5) reasonCode = 0;
-  // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information.
-  // [MQTT-3.4.2-2] and siblings: never grow an ack past a small client Maximum Packet Size.
-  const roomy = ch.clientMaximumPacketSize === 0 || ch.clientMaximumPacketSize >= 64;
-  const why =
-    reasonCode >= 0x80 && ch.problemInformation && roomy ? reasonString(reasonCode) : undefined;
+  if (reasonCode === 0 && (ch.clientMaximumPacketSize === 0 || ch.clientMaximumPacketSize >= 4)) {
+    // The common case, one per QoS 1/2 message: four bytes, no packet object, no encoder.
+    if (ch.broker.packetLog)
+      ch.broker.log?.debug(
+        describePacket('Sending', ch.clientId, { type, packetId, reasonCode } as Packet),
+      );
+    const b = Buffer.allocUnsafe(4);
+    b[0] = type === PacketType.PUBREL ? 0x62 : type << 4;
+    b[1] = 2;
+    b[2] = packetId >> 8;
+    b[3] = packetId & 0xff;
+    ch.write(b);
+    return;
+  }
+  // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information;
+  // [MQTT-3.4.2-2] and siblings: send() drops it when it would exceed the client's Maximum Packet Size.
+  const why = reasonCode >= 0x80 && ch.problemInformation ? reasonString(reasonCode) : undefined;
   const properties = why === undefined ? undefined : { reasonString: why };
-  const p = { type, packetId, reasonCode, properties } as Packet;
-  if (ch.broker.packetLog) ch.broker.log?.debug(describePacket('Sending', ch.clientId, p));
-  ch.write(encode(p, ch.version));
+  ch.send({ type, packetId, reasonCode, properties } as Packet);
 }
 
 /**
@@ -60,7 +70,8 @@ export function publishOut(
   subIds: number[] | undefined,
 ): DropReason {
   const b = ch.broker;
-  if (qos === 0 && ch.socket.writableLength > b.options.maxPendingBytes) {
+  // Sessions keep QoS 0 queued while the client is congested; this catches the rest (retained sends).
+  if (qos === 0 && ch.congested === true) {
     b.stats.publishDropped++;
     return DropReason.SlowConsumer;
   }
@@ -72,25 +83,28 @@ export function publishOut(
     const idx = shapeIndex(v5, qos, retain);
     const cache = (msg.encoded ??= new Array(12));
     // Mount points change the topic per listener: such channels neither read nor fill the cache.
-    let enc = ch.info.mountPoint === undefined ? cache[idx] : undefined;
+    const enc = ch.info.mountPoint === undefined ? cache[idx] : undefined;
     if (enc === undefined) {
-      enc = encodePublish(
+      // Encoded with this delivery's packet id and DUP: it goes out as is, and later
+      // subscribers copy it with their own (withPacketId sets both), which saves a
+      // copy per QoS 1/2 message when there is one subscriber.
+      const made = encodePublish(
         {
           type: PacketType.PUBLISH,
           topic: outTopic(ch, msg.topic),
           payload: msg.payload,
           qos,
           retain,
-          dup: false,
-          packetId: qos === 0 ? 0 : 1,
+          dup,
+          packetId: qos === 0 ? 0 : packetId,
           properties: msg.properties,
         },
         ch.version,
       );
       // A mount point changes the topic per listener, so such encodings are not shared.
-      if (ch.info.mountPoint === undefined) cache[idx] = enc;
-    }
-    buf = qos === 0 ? enc.buffer : withPacketId(enc, packetId, dup);
+      if (ch.info.mountPoint === undefined) cache[idx] = made;
+      buf = made.buffer;
+    } else buf = qos === 0 ? enc.buffer : withPacketId(enc, packetId, dup);
   }
   if (ch.clientMaximumPacketSize > 0 && buf.length > ch.clientMaximumPacketSize) {
     b.stats.publishDropped++;

@@ -1,0 +1,153 @@
+// Backpressure instead of drops: a QoS 1 publisher faster than an online
+// subscriber is stopped (not read) while the subscriber's queue is full, so
+// everything acknowledged to it is delivered; a subscriber that stops making
+// progress becomes a slow consumer and drops again; offline queues and
+// `backpressure: false` keep Mosquitto's drop-when-full behaviour.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { BrokerOptions } from '../../src/broker/options.js';
+import { PacketType } from '../../src/protocol/constants.js';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { connectRaw, delay, type RawClient } from '../helpers/raw-client.js';
+
+const LIMITS: BrokerOptions = { maxInflightMessages: 5, maxQueuedMessages: 20 };
+
+async function client(tb: TestBroker, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  const c = mqtt.connect(tb.url, { reconnectPeriod: 0, ...opts });
+  await new Promise<void>((resolve, reject) => {
+    c.once('connect', () => resolve());
+    c.once('error', reject);
+  });
+  return c;
+}
+
+/** Publishes `n` QoS 1 messages at once (as fast as the client writes); resolves when all are acknowledged. */
+function publishAll(c: MqttClient, topic: string, n: number): Promise<void> {
+  const acks: Array<Promise<void>> = [];
+  for (let i = 0; i < n; i++) {
+    acks.push(
+      new Promise<void>((resolve, reject) =>
+        c.publish(topic, String(i), { qos: 1 }, (err) => (err ? reject(err) : resolve())),
+      ),
+    );
+  }
+  return Promise.all(acks).then(() => undefined);
+}
+
+/** Polls `cond` until it holds (the broker changes state on socket events). */
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+/** A raw subscriber that reads its QoS 1 deliveries but never acknowledges them. */
+async function stuckSubscriber(tb: TestBroker, topic: string): Promise<RawClient> {
+  const c = await connectRaw(tb.port, { clientId: `stuck-${Math.random()}` });
+  c.send({
+    type: PacketType.SUBSCRIBE,
+    packetId: 1,
+    subscriptions: [{ topic, qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 }],
+  });
+  await c.nextOfType(PacketType.SUBACK);
+  return c;
+}
+
+describe('backpressure for online subscribers', () => {
+  test('a QoS 1 publisher at max rate into a slower subscriber is paused, and every acknowledged message is delivered', async () => {
+    const tb = await startBroker(LIMITS);
+    try {
+      const seen = new Set<string>();
+      // The subscriber acknowledges each message 2 ms after it arrives: far slower than the publisher.
+      const sub = await client(tb, { clientId: 'slow-sub' });
+      sub.handleMessage = (packet, callback) => {
+        seen.add(packet.payload.toString());
+        setTimeout(callback, 2);
+      };
+      await sub.subscribeAsync('bp/t', { qos: 1 });
+      const pub = await client(tb, { clientId: 'fast-pub' });
+      const n = 1000;
+      await publishAll(pub, 'bp/t', n);
+      await until(() => seen.size === n, `${n} deliveries (have ${seen.size})`);
+      const s = tb.broker.stats;
+      assert.equal(s.publishDropped, 0, 'nothing acknowledged was dropped');
+      assert.ok(s.publishersPaused >= 1, 'the publisher was paused while the queue was full');
+      assert.equal(s.stalledConsumers, 0);
+      pub.end(true);
+      sub.end(true);
+    } finally {
+      await tb.close();
+    }
+  });
+
+  test('a subscriber that makes no progress for slowConsumerTimeout falls back to dropping; its publisher resumes', async () => {
+    const tb = await startBroker({ ...LIMITS, slowConsumerTimeout: 0.3 });
+    try {
+      const stuck = await stuckSubscriber(tb, 'bp/stuck');
+      const pub = await client(tb, { clientId: 'pub-to-stuck' });
+      const n = 200;
+      // Resolves only once the publisher is read again: after the subscriber is declared slow.
+      await publishAll(pub, 'bp/stuck', n);
+      const s = tb.broker.stats;
+      assert.ok(s.publishersPaused >= 1, 'the publisher was paused first');
+      assert.equal(s.stalledConsumers, 1, 'then the subscriber was declared a slow consumer');
+      assert.ok(s.publishDropped > 0, 'and its full queue dropped (counted)');
+      const session = tb.broker.sessions.get(findStuck(tb))!;
+      assert.ok(session.queuedCount <= 20 + 1, `queue stays bounded (${session.queuedCount})`);
+      pub.end(true);
+      stuck.destroy();
+    } finally {
+      await tb.close();
+    }
+  });
+
+  test('offline sessions still drop at maxQueuedMessages, without pausing publishers', async () => {
+    const tb = await startBroker(LIMITS);
+    try {
+      const away = await client(tb, { clientId: 'away', clean: false });
+      await away.subscribeAsync('bp/away', { qos: 1 });
+      await away.endAsync();
+      const pub = await client(tb, { clientId: 'pub-to-away' });
+      await publishAll(pub, 'bp/away', 50);
+      const s = tb.broker.stats;
+      assert.equal(s.publishersPaused, 0);
+      assert.equal(s.publishDropped, 50 - 20);
+      const got: string[] = [];
+      const back = mqtt.connect(tb.url, { clientId: 'away', clean: false, reconnectPeriod: 0 });
+      back.on('message', (_t, payload) => got.push(payload.toString()));
+      await until(() => got.length === 20, `20 queued messages (have ${got.length})`);
+      assert.deepEqual(
+        got,
+        Array.from({ length: 20 }, (_, i) => String(i)),
+      );
+      pub.end(true);
+      back.end(true);
+    } finally {
+      await tb.close();
+    }
+  });
+
+  test('backpressure: false drops at once for a full online queue (Mosquitto behaviour)', async () => {
+    const tb = await startBroker({ ...LIMITS, backpressure: false });
+    try {
+      const stuck = await stuckSubscriber(tb, 'bp/drop');
+      const pub = await client(tb, { clientId: 'pub-drop' });
+      await publishAll(pub, 'bp/drop', 200);
+      const s = tb.broker.stats;
+      assert.equal(s.publishersPaused, 0);
+      assert.equal(s.publishDropped, 200 - 5 - 20, 'all but the inflight window and the queue');
+      pub.end(true);
+      stuck.destroy();
+    } finally {
+      await tb.close();
+    }
+  });
+});
+
+function findStuck(tb: TestBroker): string {
+  for (const id of tb.broker.sessions.keys()) if (id.startsWith('stuck-')) return id;
+  return '';
+}
