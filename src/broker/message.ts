@@ -50,6 +50,19 @@ export class Message {
     this.storeRefs = 0;
   }
 
+  /**
+   * Copies the payload out of the socket chunk it was decoded from, once the
+   * message is kept for a while (queued): otherwise a 100-byte message held in
+   * a slow client's queue keeps its publisher's whole 64 KB read chunk alive.
+   */
+  ownPayload(): void {
+    const p = this.payload;
+    if (p.buffer.byteLength - p.length < 4096) return;
+    const own = Buffer.allocUnsafeSlow(p.length);
+    p.copy(own);
+    this.payload = own;
+  }
+
   /** Whether the message has expired at time `now` (ms). */
   isExpired(now: number): boolean {
     return this.expiresAt !== 0 && now >= this.expiresAt;
