@@ -1,8 +1,8 @@
-import { PacketType, type QoS } from '../protocol/constants.js';
+import { PacketType } from '../protocol/constants.js';
 import { encode } from '../protocol/encoder.js';
 import { parsePacket } from '../protocol/packet-parser.js';
 import type { PublishPacket } from '../protocol/packets.js';
-import type { Properties } from '../protocol/properties.js';
+import type { MessageFields } from '../store/records.js';
 
 /**
  * Binary frames for messages that travel between nodes (forwarded publishes,
@@ -24,15 +24,7 @@ import type { Properties } from '../protocol/properties.js';
 const VERSION = 2;
 
 /** The message a frame carries: what the receiving node needs to route it as the sender would. */
-export interface FrameMessage {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  properties: Properties | undefined;
-  expiresAt: number;
-  origin: string;
-}
+export type FrameMessage = MessageFields;
 
 /** What a frame carries, decoded. The payload is a slice of the frame (no copy). */
 export interface ClusterFrame extends FrameMessage {
