@@ -35,7 +35,7 @@ export interface ClusterFrame extends FrameMessage {
 }
 
 /** A frame that cannot be decoded (another version, or corrupted). */
-export class ClusterFrameError extends Error {
+class ClusterFrameError extends Error {
   override readonly name = 'ClusterFrameError';
 }
 

@@ -116,7 +116,7 @@ export function onUnsubscribe(ch: ChannelContext, p: UnsubscribePacket): void {
  * so that a crash never loses a subscription the client was told it has.
  * Returns false when the reply can go at once.
  */
-export function holdReply(
+function holdReply(
   ch: ChannelContext,
   packet: SubackPacket | UnsubackPacket,
   retainedFor: SubscriptionRecord[] | undefined,
