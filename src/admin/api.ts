@@ -16,7 +16,7 @@ import { listFilters, listSubscriptions, subscriptionsOf } from './subscriptions
 import { listTraces, readTrace, startTrace, stopTrace } from './trace-api.js';
 import { type ListenerView, sessionView } from './views.js';
 
-export type { ApiContext, ApiHandler, ApiRoute } from './api-context.js';
+export type { ApiRoute } from './api-context.js';
 
 function contains(haystack: string | undefined, needle: string): boolean {
   return haystack?.includes(needle) === true;
@@ -132,7 +132,7 @@ function listListeners({ broker }: ApiContext): unknown {
 }
 
 /** The API under /api/v1/, by path pattern (`:id` is one URL-encoded segment). */
-export const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map<string, ApiRoute>([
+const API_ROUTES: ReadonlyMap<string, ApiRoute> = new Map<string, ApiRoute>([
   ['stats', { GET: ({ broker, alarms }) => ({ ...statsView(broker), alarms: alarms.count }) }],
   ['alarms', { GET: ({ alarms }) => ({ active: alarms.list(), cleared: alarms.history() }) }],
   ['history', { GET: getHistory }],

@@ -116,7 +116,7 @@ const SESSION_GAUGES: ReadonlyArray<readonly [string, keyof SessionTotals, strin
 ];
 
 /** Upper bounds of the latency histogram's buckets, in seconds: 100 µs to 5 s. */
-export const LATENCY_BUCKETS = [
+const LATENCY_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ];
 

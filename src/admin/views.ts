@@ -87,7 +87,7 @@ function expiry(seconds: number): number | null {
 }
 
 /** Describes a connected client: its connection `c` and its session `s`. */
-export function clientView(c: ClientConnection, s: Session): ClientView {
+function clientView(c: ClientConnection, s: Session): ClientView {
   return {
     clientId: c.clientId,
     username: c.username ?? null,

@@ -21,7 +21,6 @@ import {
 
 export type { ToolProperties } from './property-flags.js';
 export type { ClientTool } from './tool-flags.js';
-export { UsageError } from './tool-flags.js';
 
 /** Where pub/rr take the message from. */
 export type MessageSource =

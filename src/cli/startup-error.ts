@@ -19,7 +19,7 @@ export class StartupError extends Error {
 /** Exit status for a configuration error (Mosquitto's MOSQ_ERR_INVAL). */
 export const CONFIG_ERROR_EXIT = 3;
 /** Exit status when a password or ACL file cannot be opened (Mosquitto's MOSQ_ERR_ERRNO). */
-export const AUTH_FILE_EXIT = 13;
+const AUTH_FILE_EXIT = 13;
 
 /** strerror's text for the common errno codes, as Mosquitto prints them. */
 export function strerror(err: unknown): string {

@@ -35,13 +35,13 @@ const ANCHOR_WALL_NS = BigInt(Math.round((performance.timeOrigin + performance.n
 const ANCHOR_HR = process.hrtime.bigint();
 
 /** The current time with sub-millisecond precision. */
-export function preciseNow(): PreciseTime {
+function preciseNow(): PreciseTime {
   const ns = ANCHOR_WALL_NS + (process.hrtime.bigint() - ANCHOR_HR);
   return { date: new Date(Number(ns / 1_000_000n)), nanos: Number(ns % 1_000_000_000n) };
 }
 
 /** A -F format that cannot be rendered for one message (%J with a payload that is not JSON). */
-export class FormatError extends Error {
+class FormatError extends Error {
   /** What was rendered before the failing parameter (mosquitto_sub has printed it already). */
   readonly partial: Buffer;
   constructor(message: string, partial: Buffer) {
@@ -85,11 +85,7 @@ const ZERO_PADDABLE = 'AEFlmSXx';
 const TRUNCATABLE = 'CIRt';
 
 /** Renders one -F format string for a message. */
-export function formatMessage(
-  format: string,
-  p: PublishPacket,
-  now: PreciseTime = preciseNow(),
-): Buffer {
+function formatMessage(format: string, p: PublishPacket, now: PreciseTime = preciseNow()): Buffer {
   const out: Array<Buffer | string> = [];
   const joined = (): Buffer =>
     Buffer.concat(out.map((x) => (typeof x === 'string' ? Buffer.from(x) : x)));

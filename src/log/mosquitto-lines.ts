@@ -8,10 +8,10 @@ import { PacketType } from '../protocol/constants.js';
 import type { Packet, PublishPacket, Will } from '../protocol/packets.js';
 
 /** What Mosquitto prints for a client not identified yet (refused, or closed before CONNECT). */
-export const UNKNOWN_CLIENT = '<unknown>';
+const UNKNOWN_CLIENT = '<unknown>';
 
 /** Mosquitto's number for a protocol version: 1 for 3.1, 2 for 3.1.1, 5 for 5.0. */
-export function protocolNumber(version: number): number {
+function protocolNumber(version: number): number {
   if (version === 3) return 1;
   if (version === 4) return 2;
   return version;
@@ -55,13 +55,8 @@ export function willLines(will: Will | undefined): string {
   return `Will message specified (${will.payload.length} bytes) (r${will.retain ? 1 : 0}, q${will.qos}).\n\t${will.topic}`;
 }
 
-/** A refused CONNECT: the client is named by its address, `Sending CONNACK to 127.0.0.1 (0, 5)`. */
-export function refusedConnackLine(address: string, reasonCode: number): string {
-  return `Sending CONNACK to ${address} (0, ${reasonCode})`;
-}
-
 /** Follows a refused CONNECT: `Client <unknown> disconnected, not authorised.` */
-export function notAuthorisedLine(): string {
+function notAuthorisedLine(): string {
   return `Client ${UNKNOWN_CLIENT} disconnected, not authorised.`;
 }
 
@@ -123,7 +118,7 @@ export function closedBeforeConnectLine(): string {
 }
 
 /** `Opening ipv4 listen socket on port 1883.` (`ipv6`, `websockets`; `unix` names its path). */
-export function openingListenerLine(
+function openingListenerLine(
   kind: 'ipv4' | 'ipv6' | 'websockets' | 'unix',
   portOrPath: number | string,
 ): string {

@@ -21,10 +21,10 @@ import type {
 import { WriteBatch } from './write-batch.js';
 
 /** Message ids reserved per meta write, so ids stay unique across restarts without a write per message. */
-export const MESSAGE_ID_BLOCK = 65536;
+const MESSAGE_ID_BLOCK = 65536;
 
 /** Builds the backend named by the options. */
-export function createStore(o: PersistenceOptions): Store {
+function createStore(o: PersistenceOptions): Store {
   if (o.store !== undefined) return o.store;
   if (o.backend === 'lmdb') return new LmdbStore(o.location, { noSync: o.sync === 'none' });
   return MemoryStore.at(o.location);

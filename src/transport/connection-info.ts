@@ -26,10 +26,7 @@ export interface ConnectionInfo<Security = unknown> {
  * Only a certificate that verified against the listener's CAs counts (with
  * `rejectUnauthorized: false` an unverified one could claim any name).
  */
-export function certificateIdentity(
-  socket: tls.TLSSocket,
-  wholeSubject: boolean,
-): string | undefined {
+function certificateIdentity(socket: tls.TLSSocket, wholeSubject: boolean): string | undefined {
   if (!socket.authorized) return undefined;
   const cert = socket.getPeerCertificate();
   if (cert === null || cert === undefined || cert.subject === undefined) return undefined;
