@@ -1,12 +1,11 @@
-import type { AclChecker } from '../auth/acl.js';
 import type { ProtocolVersion, QoS } from '../protocol/constants.js';
-import type { Will } from '../protocol/packets.js';
 import type { AccessControl } from './access-control.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { type DeliveryTarget, DropReason } from './delivery-target.js';
 import type { FlowGate } from './flow-gate.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
+import { SessionFacts } from './session-facts.js';
 import type { SharedGroup } from './shared-group.js';
 
 /** One subscription of a session, as stored in the session and referenced by the router. */
@@ -82,9 +81,8 @@ export const SESSION_NEVER_EXPIRES = 0xffffffff;
  * packets to its DeliveryTarget, while offline it queues. Others change it
  * through its methods, never by writing its fields.
  */
-export class Session {
+export class Session extends SessionFacts {
   readonly clientId: string;
-  private version: ProtocolVersion;
   private out: DeliveryTarget | undefined = undefined;
   // The three collections below are created on first use: an idle connection's
   // session never needs them, and three empty Maps/Sets cost ~0.5 KB each session.
@@ -95,15 +93,6 @@ export class Session {
   private heldIncoming: Map<number, Message> | undefined = undefined;
   /** Deliveries waiting for the window or for the client to come back. */
   private readonly queue = new DeliveryQueue<Delivery>();
-  private expiry: number;
-  private disconnectedTime = 0;
-  private will: Will | undefined = undefined;
-  private willAt = 0;
-  private user: string | undefined = undefined;
-  private clientInfo: ClientInfo | undefined = undefined;
-  private checker: AclChecker | undefined = undefined;
-  private accessControl: AccessControl | undefined = undefined;
-  private listenerName: string | undefined = undefined;
   private dropCount = 0;
   private store: SessionPersistence | undefined = undefined;
   /** Set on in-process sessions (bridges): deliveries go here, never to a queue. */
@@ -125,15 +114,9 @@ export class Session {
     expiryInterval: number,
     limits: SessionLimits,
   ) {
+    super(protocolVersion, expiryInterval);
     this.clientId = clientId;
-    this.version = protocolVersion;
-    this.expiry = expiryInterval;
     this.limits = limits;
-  }
-
-  /** Protocol level of the client's last CONNECT. */
-  get protocolVersion(): ProtocolVersion {
-    return this.version;
   }
 
   /** Where packets go while the client is online (its connection), else undefined. */
@@ -158,51 +141,6 @@ export class Session {
   /** Payload bytes in the queue. */
   get queuedBytes(): number {
     return this.queue.bytes;
-  }
-
-  /** Session expiry in seconds after disconnect (v5 semantics; v3 persistent = never). */
-  get expiryInterval(): number {
-    return this.expiry;
-  }
-
-  /** When the client disconnected (ms since epoch), 0 while online. */
-  get disconnectedAt(): number {
-    return this.disconnectedTime;
-  }
-
-  /** A will waiting for its v5 delay to pass (published unless the client returns). */
-  get pendingWill(): Will | undefined {
-    return this.will;
-  }
-
-  /** When the pending will is due (ms since epoch). */
-  get pendingWillAt(): number {
-    return this.willAt;
-  }
-
-  /** Who the client authenticated as (kept for delivery checks while offline). */
-  get username(): string | undefined {
-    return this.user;
-  }
-
-  /** The last connection's client facts, for delivery checks (also while offline). */
-  get client(): ClientInfo | undefined {
-    return this.clientInfo;
-  }
-
-  /** The client's compiled ACL, when an ACL file is in effect. */
-  get acl(): AclChecker | undefined {
-    return this.checker;
-  }
-
-  /** Authentication and ACL of the listener the client last came in on (undefined: not known yet). */
-  get access(): AccessControl | undefined {
-    return this.accessControl;
-  }
-
-  /** Name of that listener (stored, so a restored session is judged by its listener's rules). */
-  get listener(): string | undefined {
-    return this.listenerName;
   }
 
   /** Deliveries dropped because a bound was reached, by any reason. */
@@ -269,64 +207,6 @@ export class Session {
       this.queue.takeQos0(gone);
       this.dropCount += gone.length;
     }
-  }
-
-  /**
-   * A client resumed this session with a new CONNECT: its protocol level and
-   * expiry apply from now, and a delayed will is cancelled (it came back in time).
-   */
-  resumed(protocolVersion: ProtocolVersion, expiryInterval: number): void {
-    this.version = protocolVersion;
-    this.expiry = expiryInterval;
-    this.will = undefined;
-    this.willAt = 0;
-  }
-
-  /** Changes the session expiry (v5 DISCONNECT may). */
-  setExpiry(seconds: number): void {
-    this.expiry = seconds;
-  }
-
-  /** The client re-authenticated as someone else: later checks follow the new identity. */
-  reidentify(client: ClientInfo, acl: AclChecker | undefined): void {
-    this.user = client.username;
-    this.clientInfo = client;
-    this.checker = acl;
-  }
-
-  /** Replaces the compiled ACL (security files reloaded, or compiled lazily for a restored session). */
-  setAcl(acl: AclChecker | undefined): void {
-    this.checker = acl;
-  }
-
-  /** Sets the access control of a session that came back without one (restored: found by listener name). */
-  setAccess(access: AccessControl | undefined): void {
-    this.accessControl = access;
-  }
-
-  /** Facts of a session brought back from storage or from another cluster node. */
-  restoreFacts(
-    username: string | undefined,
-    listener: string | undefined,
-    disconnectedAt: number,
-  ): void {
-    this.user = username;
-    this.listenerName = listener;
-    this.disconnectedTime = disconnectedAt;
-  }
-
-  /** Keeps a will until `at` (ms since epoch), when it is published unless the client returns. */
-  delayWill(will: Will, at: number): void {
-    this.will = will;
-    this.willAt = at;
-  }
-
-  /** Removes and returns the pending will if it is due at `now` (any time when `now` is omitted). */
-  takeWill(now?: number): Will | undefined {
-    const will = this.will;
-    if (will === undefined || (now !== undefined && now < this.willAt)) return undefined;
-    this.will = undefined;
-    return will;
   }
 
   /** Connects (or with undefined, disconnects) the session's durable storage. */

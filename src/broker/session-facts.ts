@@ -1,0 +1,138 @@
+import type { AclChecker } from '../auth/acl.js';
+import type { ProtocolVersion } from '../protocol/constants.js';
+import type { Will } from '../protocol/packets.js';
+import type { AccessControl } from './access-control.js';
+import type { ClientInfo } from './options.js';
+
+/**
+ * What a session knows of its client besides deliveries: protocol level, expiry,
+ * identity and access rules (kept for delivery checks while offline) and a
+ * delayed will. Session extends it, so the facts live on the session object
+ * itself (no second object per session) while their code stays apart from the
+ * delivery state in session.ts.
+ */
+export abstract class SessionFacts {
+  protected version: ProtocolVersion;
+  protected expiry: number;
+  protected disconnectedTime = 0;
+  protected will: Will | undefined = undefined;
+  protected willAt = 0;
+  protected user: string | undefined = undefined;
+  protected clientInfo: ClientInfo | undefined = undefined;
+  protected checker: AclChecker | undefined = undefined;
+  protected accessControl: AccessControl | undefined = undefined;
+  protected listenerName: string | undefined = undefined;
+
+  constructor(protocolVersion: ProtocolVersion, expiryInterval: number) {
+    this.version = protocolVersion;
+    this.expiry = expiryInterval;
+  }
+
+  /** Protocol level of the client's last CONNECT. */
+  get protocolVersion(): ProtocolVersion {
+    return this.version;
+  }
+
+  /** Session expiry in seconds after disconnect (v5 semantics; v3 persistent = never). */
+  get expiryInterval(): number {
+    return this.expiry;
+  }
+
+  /** When the client disconnected (ms since epoch), 0 while online. */
+  get disconnectedAt(): number {
+    return this.disconnectedTime;
+  }
+
+  /** A will waiting for its v5 delay to pass (published unless the client returns). */
+  get pendingWill(): Will | undefined {
+    return this.will;
+  }
+
+  /** When the pending will is due (ms since epoch). */
+  get pendingWillAt(): number {
+    return this.willAt;
+  }
+
+  /** Who the client authenticated as (kept for delivery checks while offline). */
+  get username(): string | undefined {
+    return this.user;
+  }
+
+  /** The last connection's client facts, for delivery checks (also while offline). */
+  get client(): ClientInfo | undefined {
+    return this.clientInfo;
+  }
+
+  /** The client's compiled ACL, when an ACL file is in effect. */
+  get acl(): AclChecker | undefined {
+    return this.checker;
+  }
+
+  /** Authentication and ACL of the listener the client last came in on (undefined: not known yet). */
+  get access(): AccessControl | undefined {
+    return this.accessControl;
+  }
+
+  /** Name of that listener (stored, so a restored session is judged by its listener's rules). */
+  get listener(): string | undefined {
+    return this.listenerName;
+  }
+
+  /**
+   * A client resumed this session with a new CONNECT: its protocol level and
+   * expiry apply from now, and a delayed will is cancelled (it came back in time).
+   */
+  resumed(protocolVersion: ProtocolVersion, expiryInterval: number): void {
+    this.version = protocolVersion;
+    this.expiry = expiryInterval;
+    this.will = undefined;
+    this.willAt = 0;
+  }
+
+  /** Changes the session expiry (v5 DISCONNECT may). */
+  setExpiry(seconds: number): void {
+    this.expiry = seconds;
+  }
+
+  /** The client re-authenticated as someone else: later checks follow the new identity. */
+  reidentify(client: ClientInfo, acl: AclChecker | undefined): void {
+    this.user = client.username;
+    this.clientInfo = client;
+    this.checker = acl;
+  }
+
+  /** Replaces the compiled ACL (security files reloaded, or compiled lazily for a restored session). */
+  setAcl(acl: AclChecker | undefined): void {
+    this.checker = acl;
+  }
+
+  /** Sets the access control of a session that came back without one (restored: found by listener name). */
+  setAccess(access: AccessControl | undefined): void {
+    this.accessControl = access;
+  }
+
+  /** Facts of a session brought back from storage or from another cluster node. */
+  restoreFacts(
+    username: string | undefined,
+    listener: string | undefined,
+    disconnectedAt: number,
+  ): void {
+    this.user = username;
+    this.listenerName = listener;
+    this.disconnectedTime = disconnectedAt;
+  }
+
+  /** Keeps a will until `at` (ms since epoch), when it is published unless the client returns. */
+  delayWill(will: Will, at: number): void {
+    this.will = will;
+    this.willAt = at;
+  }
+
+  /** Removes and returns the pending will if it is due at `now` (any time when `now` is omitted). */
+  takeWill(now?: number): Will | undefined {
+    const will = this.will;
+    if (will === undefined || (now !== undefined && now < this.willAt)) return undefined;
+    this.will = undefined;
+    return will;
+  }
+}
