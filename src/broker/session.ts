@@ -463,6 +463,12 @@ export class Session {
         // as encoded bytes in its socket; later ones queue behind it [MQTT-4.6.0-6].
         if (this.queue.qos0 === 0 && t.congested !== true)
           return t.sendPublish(msg, 0, retain, 0, false, subIds);
+        // A full queue drops it (it would give way to QoS 1/2 anyway): no entry to make.
+        const max = this.limits.maxQueuedMessages;
+        if (max > 0 && this.queue.length >= max && !this.limits.dropOldest) {
+          this.dropCount++;
+          return DropReason.SlowConsumer;
+        }
       } else if (!this.limits.queueQos0) return DropReason.Offline;
     }
     const d: Delivery = {
