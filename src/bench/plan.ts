@@ -116,6 +116,13 @@ export interface BenchResult {
   acked: number;
   /** PUBLISH packets received by subscribers. */
   received: number;
+  /**
+   * QoS 1/2 with subscribers in this run: over the whole run (warm-up included),
+   * deliveries owed for acknowledged publishes (acknowledged × subscribers) and
+   * deliveries received once the broker's queues had drained after publishing
+   * stopped. received < acked means the broker lost acknowledged messages.
+   */
+  settled?: { acked: number; received: number };
   sentPerSecond: number;
   receivedPerSecond: number;
   latency: { count: number; mean: number; p50: number; p90: number; p99: number; max: number };

@@ -70,6 +70,9 @@ export class BenchRunner implements ClientEvents {
   private progressTimer: NodeJS.Timeout | undefined;
   private sent = 0;
   private acked = 0;
+  /** Since the start, warm-up included (never reset): for the settled loss count. */
+  private ackedTotal = 0;
+  private receivedTotal = 0;
   private received = 0;
   private lastSent = 0;
   private lastReceived = 0;
@@ -146,8 +149,33 @@ export class BenchRunner implements ClientEvents {
     const seconds = (clock() - this.measureStart) / 1000;
     this.publishing = false;
     const result = this.result(seconds);
+    if (plan.pub !== undefined && plan.pub.qos > 0 && plan.sub !== undefined && !this.stopped)
+      result.settled = await this.settle(plan.sub.count);
     this.shutdown();
     return result;
+  }
+
+  /**
+   * After publishing stopped: waits until every publish is answered and the
+   * subscribers have everything that was acknowledged (each subscriber matching
+   * every message), or nothing arrived for a second, so that messages still queued in the broker at the end of the window
+   * are not mistaken for losses.
+   */
+  private async settle(subscribers: number): Promise<{ acked: number; received: number }> {
+    const deadline = clock() + 10_000;
+    let last = -1;
+    let quietSince = clock();
+    while (clock() < deadline) {
+      const want = this.ackedTotal * subscribers;
+      // Done when every publish is answered and everything answered has arrived.
+      if (this.receivedTotal >= want && this.pubs.every((c) => c.inflight <= 0 || c.closed)) break;
+      if (this.receivedTotal !== last) {
+        last = this.receivedTotal;
+        quietSince = clock();
+      } else if (clock() - quietSince > 1000) break;
+      await this.sleep(20);
+    }
+    return { acked: this.ackedTotal * subscribers, received: this.receivedTotal };
   }
 
   private resetCounters(): void {
@@ -273,6 +301,7 @@ export class BenchRunner implements ClientEvents {
     switch (p.type) {
       case PacketType.PUBLISH: {
         this.received++;
+        this.receivedTotal++;
         const pl = p.payload;
         if (pl.length >= 8) {
           const d = clock() - pl.readDoubleLE(0);
@@ -285,6 +314,7 @@ export class BenchRunner implements ClientEvents {
       case PacketType.PUBACK:
       case PacketType.PUBCOMP:
         this.acked++;
+        this.ackedTotal++;
         c.inflight--;
         this.kick();
         return;

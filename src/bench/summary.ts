@@ -47,6 +47,11 @@ export function summaryText(r: BenchResult): string {
   lines.push(
     `  received     ${fmt.format(r.received)} msgs, ${fmt.format(r.receivedPerSecond)} msg/s`,
   );
+  const st = r.settled;
+  if (st !== undefined)
+    lines.push(
+      `  settled      ${fmt.format(st.received)} of ${fmt.format(st.acked)} acknowledged deliveries arrived (whole run, after the broker's queues drained)`,
+    );
   const l = r.latency;
   if (l.count > 0) {
     lines.push(

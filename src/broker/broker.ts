@@ -44,6 +44,7 @@ import { RetainedIndex } from './retained-index.js';
 import { type RouteEntry, type RouteResult, Router } from './router.js';
 import { Session, type SubscriptionRecord } from './session.js';
 import { type Attachment, SessionRegistry } from './session-registry.js';
+import { publishShutdownWills } from './shutdown-wills.js';
 import { BrokerStats } from './stats.js';
 import {
   type SubscribeOutcome,
@@ -107,6 +108,7 @@ export class Broker extends EventEmitter {
     this.persistence = po !== undefined ? new Persistence(po, this.log) : undefined;
     const router = new Router({
       shareStrategy: this.options.sharedSubscriptionStrategy,
+      copyPerSubscription: this.options.overlapDelivery === 'per-subscription',
       stats: this.stats,
       accessControls: this.accessControls,
       retained: this.#retained,
@@ -274,6 +276,7 @@ export class Broker extends EventEmitter {
     this.#sweeper = undefined;
     this.#sys.stop();
     const closing = this.#openListeners.map((l) => l.close());
+    publishShutdownWills(this.#channels, this.#registry.sessions, this);
     const waits: Promise<void>[] = [];
     for (const ch of this.#channels) {
       waits.push(
@@ -464,10 +467,18 @@ export class Broker extends EventEmitter {
 
   /** Routes a PUBLISH received from a client; says how many sessions it reached and how many were full. */
   publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult {
+    return this.publishReleased(session, this.messageFromClient(session, topic, p));
+  }
+
+  /** The message of a client's PUBLISH, made but not routed (a QoS 2 message held until PUBREL). */
+  messageFromClient(session: Session, topic: string, p: PublishPacket): Message {
     const props = forwardableProperties(p.properties);
-    const pub = this.#publisher;
-    const msg = pub.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
-    return pub.publish(msg, session.online ? session.client : undefined);
+    return this.#publisher.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
+  }
+
+  /** Routes a message a client handed over (at once, or at the PUBREL of a held QoS 2 message). */
+  publishReleased(session: Session, msg: Message): RouteResult {
+    return this.#publisher.publish(msg, session.online ? session.client : undefined);
   }
 
   /**

@@ -24,8 +24,10 @@ import type {
 import type { Properties } from '../protocol/properties.js';
 import type { ConnectionInfo } from '../transport/connection-info.js';
 import type { AccessControl } from './access-control.js';
+import { onPuback, onPubcomp } from './channel/acks.js';
 import { onAuth, onConnect, onDisconnect } from './channel/connect.js';
 import type { AckType, ChannelContext, ChannelHost, HeldReplyQueue } from './channel/context.js';
+import { encodeWithin } from './channel/fit.js';
 import { publishOut, queueAck, writeAckNow } from './channel/outbound.js';
 import { Outbox } from './channel/outbox.js';
 import { onPublish, onPubrec, onPubrel } from './channel/publish.js';
@@ -333,11 +335,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
         onPublish(this, packet);
         return;
       case PacketType.PUBACK:
-        if (!this.session!.complete(packet.packetId, this.broker.now))
-          this.broker.log?.debug(
-            { clientId: this.clientId, packetId: packet.packetId },
-            'PUBACK for unknown packet id',
-          );
+        onPuback(this, packet.packetId);
         return;
       case PacketType.PUBREC:
         onPubrec(this, packet.packetId, packet.reasonCode);
@@ -346,7 +344,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
         onPubrel(this, packet.packetId);
         return;
       case PacketType.PUBCOMP:
-        this.session!.complete(packet.packetId, this.broker.now);
+        onPubcomp(this, packet.packetId);
         return;
       case PacketType.SUBSCRIBE:
         onSubscribe(this, packet);
@@ -417,8 +415,23 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
     this.outbox.flush();
   }
 
-  /** Encodes and queues any packet in this connection's protocol version. */
-  send(packet: Packet): void {
+  /**
+   * Encodes and queues any packet in this connection's protocol version, within
+   * the client's Maximum Packet Size (see encodeWithin); returns false when it
+   * could not be sent for its size.
+   */
+  send(packet: Packet): boolean {
+    const buf =
+      this.clientMaximumPacketSize === 0
+        ? encode(packet, this.version)
+        : encodeWithin(packet, this.version, this.clientMaximumPacketSize);
+    if (buf === undefined) {
+      this.broker.log?.debug(
+        { clientId: this.clientId, type: packet.type, max: this.clientMaximumPacketSize },
+        'packet larger than the client accepts: not sent',
+      );
+      return false;
+    }
     if (this.broker.packetLog)
       this.broker.log?.debug(
         describePacket(
@@ -427,7 +440,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
           packet,
         ),
       );
-    this.write(encode(packet, this.version));
+    this.write(buf);
+    return true;
   }
 
   /** Writes a PUBACK/PUBREC/PUBREL/PUBCOMP now (held ones once their commit is durable). */

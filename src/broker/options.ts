@@ -142,7 +142,24 @@ export interface BrokerOptions {
   maxIncompletePacketBytes?: number;
   /** Subscriptions one client may hold (0 = unlimited). */
   maxSubscriptionsPerClient?: number;
-  /** Topic levels allowed in names and filters. Default 128. */
+  /**
+   * When an incoming QoS 2 message goes on to subscribers: `pubrec-first` (the
+   * default, as Mosquitto: PUBREC at once, delivery at PUBREL, the message held
+   * meanwhile) or `deliver-first` (delivered on PUBLISH, only the packet id held
+   * until PUBREL). A cluster always uses `deliver-first`: a session that moves
+   * to another node takes its packet ids along, not held messages.
+   * See docs/persistence.md for how each meets the store's exactly-once guarantee.
+   */
+  qos2Order?: 'pubrec-first' | 'deliver-first';
+  /**
+   * What a v5 client with several subscriptions matching one message gets:
+   * `per-subscription` (the default, as Mosquitto: one PUBLISH per subscription,
+   * each with its QoS and Subscription Identifier; Node-RED relies on it) or
+   * `one-copy` (one PUBLISH at the highest QoS carrying every identifier, what
+   * the Eclipse Paho test suite expects). 3.1/3.1.1 clients always get one copy.
+   */
+  overlapDelivery?: 'per-subscription' | 'one-copy';
+  /** Topic levels allowed in names and filters. Default 201, Mosquitto's limit of 200 separators. */
   maxTopicLevels?: number;
   /** v5 Receive Maximum the broker advertises (incoming QoS 1/2 in flight). Default 65535. */
   receiveMaximum?: number;
@@ -245,7 +262,9 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     maxPendingBytes: o.maxPendingBytes ?? 256 * 1024,
     maxIncompletePacketBytes: o.maxIncompletePacketBytes ?? 256 * 1024 * 1024,
     maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? 0,
-    maxTopicLevels: o.maxTopicLevels ?? 128,
+    maxTopicLevels: o.maxTopicLevels ?? 201,
+    overlapDelivery: o.overlapDelivery ?? 'per-subscription',
+    qos2Order: o.cluster !== undefined ? 'deliver-first' : (o.qos2Order ?? 'pubrec-first'),
     receiveMaximum: o.receiveMaximum ?? 65535,
     maxTopicAlias: o.maxTopicAlias ?? 10,
     sharedSubscriptionStrategy: o.sharedSubscriptionStrategy ?? 'round_robin',

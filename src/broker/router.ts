@@ -14,7 +14,7 @@ export type RouteEntry = SubscriptionRecord | SharedGroup<SubscriptionRecord>;
 
 /** What routing one message did. */
 export interface RouteResult {
-  /** Sessions the message was handed to (counting those that refused it). */
+  /** Sessions the message was handed to (counting those that refused it, and No Local matches). */
   readonly reached: number;
   /** Of those, how many refused it because their queue was full (PUBACK 0x97 when all did). */
   readonly queueFull: number;
@@ -41,12 +41,28 @@ export interface RouteObserver {
 export interface RouterDeps {
   /** Strategy of new shared groups. */
   readonly shareStrategy: ShareStrategy;
+  /** v5 sessions get one copy per matching subscription (else one per session, all ids in it). */
+  readonly copyPerSubscription: boolean;
   /** Drop counters (`publishDropped`). */
   readonly stats: BrokerStats;
   /** Read checks of deliveries, by listener. */
   readonly accessControls: AccessControls;
   /** Retained messages, matched when a subscription asks for them. */
   readonly retained: RetainedIndex<Message>;
+}
+
+/** Each subscription's identifier as the one-element list a delivery carries, made once per subscription. */
+const SUB_ID_LISTS = new WeakMap<SubscriptionRecord, number[]>();
+
+function subIdsOf(rec: SubscriptionRecord): number[] | undefined {
+  const id = rec.subscriptionId;
+  if (id === undefined) return undefined;
+  let list = SUB_ID_LISTS.get(rec);
+  if (list === undefined) {
+    list = [id];
+    SUB_ID_LISTS.set(rec, list);
+  }
+  return list;
 }
 
 function isOnlineMember(m: SubscriptionRecord): boolean {
@@ -72,10 +88,11 @@ export class Router {
   }
 
   /**
-   * The routing loop: finds matching subscriptions, keeps one delivery per
-   * session at the highest granted QoS (overlapping subscriptions), picks one
-   * member per shared group, and hands each session its delivery. Allocation
-   * free unless subscription identifiers are in play. `shares` (messages from
+   * The routing loop: finds matching subscriptions, gives a v5 session one
+   * delivery per matching subscription and any other session one delivery at
+   * the highest granted QoS (overlapping subscriptions), picks one member per
+   * shared group, and hands each session its deliveries. Allocation free unless
+   * several subscription identifiers meet in one 3.1.1/in-process delivery. `shares` (messages from
    * another cluster node) limits shared groups to those that node assigned here.
    */
   route(msg: Message, shares?: ReadonlySet<string>): RouteResult {
@@ -87,6 +104,7 @@ export class Router {
     const targets = this.targetScratch;
     let nt = 0;
     const guarded = this.deps.accessControls.readsGuarded;
+    const perSubscription = this.deps.copyPerSubscription;
     let reached = 0;
     let full = 0;
     for (let i = 0; i < n; i++) {
@@ -105,7 +123,22 @@ export class Router {
         continue;
       }
       const s = e.session;
-      if (e.noLocal && s.clientId === msg.origin) continue;
+      if (e.noLocal && s.clientId === msg.origin) {
+        // A match all the same: the publisher is told there was a subscriber (no PUBACK 0x10), as Mosquitto does.
+        reached++;
+        continue;
+      }
+      if (perSubscription && s.copyPerSubscription) {
+        // v5, as Mosquitto: one PUBLISH per matching subscription, each with its own
+        // QoS, Retain As Published and Subscription Identifier [MQTT-3.3.4-3] [MQTT-3.3.4-5].
+        if (guarded && !this.mayRead(s, msg.topic)) continue;
+        const q = (msg.qos < e.qos ? msg.qos : e.qos) as QoS;
+        const r = e.retainAsPublished && msg.retain;
+        if (this.deliverCounted(s, msg, q, r, subIdsOf(e), undefined) === DropReason.QueueFull)
+          full++;
+        reached++;
+        continue;
+      }
       if (s.noteMatch(stamp, e.qos, e.retainAsPublished, e.subscriptionId)) targets[nt++] = s;
     }
     for (let i = 0; i < nt; i++) {

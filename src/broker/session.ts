@@ -57,8 +57,8 @@ export interface SessionPersistence {
   removed(d: Delivery): void;
   /** Whether a new QoS 2 PUBLISH must wait for its record's commit (then `sendHeld` is called). */
   hold(d: Delivery): boolean;
-  /** An incoming QoS 2 packet id was recorded (true) or released by PUBREL (false). */
-  incoming(packetId: number, present: boolean): void;
+  /** An incoming QoS 2 packet id was recorded (true, with its message when held) or released by PUBREL (false). */
+  incoming(packetId: number, present: boolean, msg?: Message): void;
 }
 
 /** Limits a session applies, resolved from broker options and the client's CONNECT. */
@@ -91,6 +91,8 @@ export class Session {
   private subscriptionMap: Map<string, SubscriptionRecord> | undefined = undefined;
   private inflightMap: Map<number, Delivery> | undefined = undefined;
   private incomingQos2Set: Set<number> | undefined = undefined;
+  /** `pubrec-first` QoS 2: messages received and acknowledged with PUBREC, routed at PUBREL. */
+  private heldIncoming: Map<number, Message> | undefined = undefined;
   /** Deliveries waiting for the window or for the client to come back. */
   private readonly queue = new DeliveryQueue<Delivery>();
   private expiry: number;
@@ -211,6 +213,15 @@ export class Session {
   /** Durable storage of this session, when the broker persists it. */
   get persist(): SessionPersistence | undefined {
     return this.store;
+  }
+
+  /**
+   * Whether each matching subscription gets its own copy of a message (a v5
+   * network client, as Mosquitto does) rather than one copy per session at the
+   * highest QoS (3.1/3.1.1; in-process sessions such as bridges).
+   */
+  get copyPerSubscription(): boolean {
+    return this.version === 5 && this.inProcess === undefined;
   }
 
   /** Highest granted QoS among matching subscriptions in that pass. */
@@ -392,22 +403,33 @@ export class Session {
     return this.incomingQos2Set?.has(packetId) === true;
   }
 
-  /** An incoming QoS 2 PUBLISH was accepted: its id is held (and stored) until PUBREL. */
-  recordIncoming(packetId: number): void {
+  /**
+   * An incoming QoS 2 PUBLISH was accepted: its id is held (and stored) until
+   * PUBREL, with its message when that is routed only then (`pubrec-first`).
+   */
+  recordIncoming(packetId: number, msg?: Message): void {
     (this.incomingQos2Set ??= new Set()).add(packetId);
-    this.store?.incoming(packetId, true);
+    if (msg !== undefined) (this.heldIncoming ??= new Map()).set(packetId, msg);
+    this.store?.incoming(packetId, true, msg);
   }
 
-  /** PUBREL received: releases the id; returns false if it was not held. */
+  /** The message held for an incoming QoS 2 packet id until its PUBREL (`pubrec-first`), if any. */
+  incomingMessage(packetId: number): Message | undefined {
+    return this.heldIncoming?.get(packetId);
+  }
+
+  /** PUBREL received: releases the id (and its held message); returns false if it was not held. */
   releaseIncoming(packetId: number): boolean {
     if (this.incomingQos2Set?.delete(packetId) !== true) return false;
+    this.heldIncoming?.delete(packetId);
     this.store?.incoming(packetId, false);
     return true;
   }
 
-  /** Puts back an incoming id loaded from storage (already stored). */
-  restoreIncoming(packetId: number): void {
+  /** Puts back an incoming id (and its held message) loaded from storage (already stored). */
+  restoreIncoming(packetId: number, msg?: Message): void {
     (this.incomingQos2Set ??= new Set()).add(packetId);
+    if (msg !== undefined) (this.heldIncoming ??= new Map()).set(packetId, msg);
   }
 
   /** The incoming QoS 2 ids held, for storage and hand-over. */
@@ -635,6 +657,7 @@ export class Session {
     this.queue.clear();
     this.inflightMap?.clear();
     this.incomingQos2Set?.clear();
+    this.heldIncoming?.clear();
   }
 
   /** Iterates the queued deliveries, oldest first (for persistence and shared-subscription handover). */

@@ -179,6 +179,8 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
     connectionRateLimit: cfg.connectionRateLimit,
     connectionMessages: cfg.log.connectionMessages,
     receiveMaximum: cfg.receiveMaximum,
+    qos2Order: cfg.qos2Order,
+    overlapDelivery: cfg.overlapDelivery,
     subscribeDeniedReasonCode: cfg.subscribeDeniedReasonCode,
     ...(cfg.serverRedirect !== 'off' && cfg.serverReference !== undefined
       ? {

@@ -109,6 +109,8 @@ export function defaultConfig(): HeronConfig {
     authOrder: 'hooks_first',
     aclSubscribe: 'mosquitto',
     receiveMaximum: 65535,
+    qos2Order: 'pubrec-first',
+    overlapDelivery: 'per-subscription',
     subscribeDeniedReasonCode: 0x87,
     checkRetainSource: true,
     allowDuplicateMessages: true,
@@ -137,7 +139,8 @@ export function defaultConfig(): HeronConfig {
     setTcpNodelay: false,
     memoryLimit: 0,
     maxSubscriptionsPerClient: 0,
-    maxTopicLevels: 128,
+    // Mosquitto's limit: 200 '/' separators, so 201 levels pass (checked against mosquitto 2.0.11).
+    maxTopicLevels: 201,
     publishRateLimit: 0,
     publishByteRateLimit: 0,
     connectionRateLimit: 0,

@@ -845,6 +845,18 @@ global(
 global('sys_topics', 'sysTopics', b, H);
 global('receive_maximum', 'receiveMaximum', n({ min: 1, max: 65535 }), H);
 global(
+  'overlap_delivery',
+  'overlapDelivery',
+  (ctx, l) => oneOf(l, ['per-subscription', 'one-copy'], ctx.warn),
+  H,
+);
+global(
+  'qos2_order',
+  'qos2Order',
+  (ctx, l) => oneOf(l, ['pubrec-first', 'deliver-first'], ctx.warn),
+  H,
+);
+global(
   'subscribe_denied_reason_code',
   'subscribeDeniedReasonCode',
   (ctx, l) => {

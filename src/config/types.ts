@@ -387,6 +387,10 @@ export interface HeronConfig {
   aclSubscribe: 'mosquitto' | 'strict';
   /** receive_maximum (Heron): v5 Receive Maximum advertised to clients (incoming QoS 1/2 in flight). Default 65535. */
   receiveMaximum: number;
+  /** (Heron) When an incoming QoS 2 message goes onward: at PUBREL (Mosquitto's order) or on PUBLISH. */
+  qos2Order: 'pubrec-first' | 'deliver-first';
+  /** (Heron) v5 overlapping subscriptions: one PUBLISH per subscription (Mosquitto) or one copy. */
+  overlapDelivery: 'per-subscription' | 'one-copy';
   /** subscribe_denied_reason_code (Heron): v5 SUBACK code for a refused filter, 0x80 or 0x87. Default 0x87. */
   subscribeDeniedReasonCode: number;
   /** check_retain_source. Default true. */

@@ -75,7 +75,7 @@ export class LmdbStore implements Store {
   private subscriptions!: Database<SubscriptionData, Pair>;
   private messages!: Database<MessageRecord, number>;
   private deliveries!: Database<DeliveryRecord, Pair>;
-  private incoming!: Database<true, Pair>;
+  private incoming!: Database<true | MessageRecord, Pair>;
   private retained!: Database<MessageRecord, string>;
   private meta!: Database<number, string>;
 
@@ -187,9 +187,15 @@ export class LmdbStore implements Store {
       expect(Array.isArray(key) && typeof value?.messageId === 'number', 'delivery');
       state.deliveries.push({ clientId: key[0], seq: key[1] as number, data: value });
     }
-    for (const { key } of this.incoming.getRange()) {
+    for (const { key, value } of this.incoming.getRange()) {
       expect(Array.isArray(key) && typeof key[1] === 'number', 'incoming packet id');
-      state.incoming.push({ clientId: key[0], packetId: key[1] as number });
+      // `true`: the id alone (deliver-first); a record: the message held until PUBREL.
+      const held = value !== true && Buffer.isBuffer(value?.payload) ? value : undefined;
+      const clientId = key[0];
+      const packetId = key[1] as number;
+      state.incoming.push(
+        held === undefined ? { clientId, packetId } : { clientId, packetId, message: held },
+      );
     }
     for (const { value } of this.retained.getRange()) {
       expect(typeof value?.topic === 'string' && Buffer.isBuffer(value.payload), 'retained');
@@ -227,7 +233,7 @@ export class LmdbStore implements Store {
       }
       for (const op of batch.incoming.values()) {
         const key: Pair = [op.clientId, op.packetId];
-        if (op.present) this.incoming.put(key, true);
+        if (op.present) this.incoming.put(key, op.message ?? true);
         else this.incoming.remove(key);
       }
       for (const [topic, r] of batch.retained) {

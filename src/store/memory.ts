@@ -34,7 +34,7 @@ export class MemoryStore implements Store {
     string,
     { clientId: string; seq: number; data: DeliveryRecord }
   >();
-  private readonly incoming = new Map<string, { clientId: string; packetId: number }>();
+  private readonly incoming = new Map<string, StoredState['incoming'][number]>();
   private readonly retained = new Map<string, MessageRecord>();
   private readonly meta = new Map<string, number>();
 
@@ -82,7 +82,13 @@ export class MemoryStore implements Store {
     }
     for (const [k, op] of batch.incoming) {
       if (!op.present) this.incoming.delete(k);
-      else this.incoming.set(k, { clientId: op.clientId, packetId: op.packetId });
+      else {
+        const { clientId, packetId, message } = op;
+        this.incoming.set(
+          k,
+          message === undefined ? { clientId, packetId } : { clientId, packetId, message },
+        );
+      }
     }
     for (const [topic, r] of batch.retained) {
       if (r === null) this.retained.delete(topic);

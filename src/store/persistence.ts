@@ -188,10 +188,11 @@ export class SessionStoreState implements SessionPersistence, CommitWaiter {
     this.p.touch();
   }
 
-  /** Records or releases an incoming QoS 2 packet id. */
-  incoming(packetId: number, present: boolean): void {
+  /** Records (with its held message, if any) or releases an incoming QoS 2 packet id. */
+  incoming(packetId: number, present: boolean, msg?: Message): void {
     if (!this.keepsMessages && present) return;
-    this.p.batch.setIncoming(this.session.clientId, packetId, present);
+    const held = msg === undefined ? undefined : messageRecord(msg);
+    this.p.batch.setIncoming(this.session.clientId, packetId, present, held);
     this.p.touch();
   }
 }

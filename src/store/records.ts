@@ -64,7 +64,8 @@ export interface StoredState {
   subscriptions: Array<{ clientId: string; data: SubscriptionData }>;
   messages: Map<number, MessageRecord>;
   deliveries: Array<{ clientId: string; seq: number; data: DeliveryRecord }>;
-  incoming: Array<{ clientId: string; packetId: number }>;
+  /** Incoming QoS 2 packet ids awaiting PUBREL; `message`: held until then (`pubrec-first`). */
+  incoming: Array<{ clientId: string; packetId: number; message?: MessageRecord | undefined }>;
   retained: MessageRecord[];
   meta: Map<string, number>;
 }

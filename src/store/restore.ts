@@ -141,10 +141,11 @@ export function restoreState(
     if (seq > st.nextSeq) st.nextSeq = seq;
     s.restore(restoredDelivery(msg, data, seq));
   }
-  for (const { clientId, packetId } of state.incoming) {
+  for (const { clientId, packetId, message } of state.incoming) {
     const s = broker.sessions.get(clientId);
     if (s === undefined) b.setIncoming(clientId, packetId, false);
-    else s.restoreIncoming(packetId);
+    else s.restoreIncoming(packetId, message === undefined ? undefined : toMessage(message));
+    if (message !== undefined && message.id > maxId) maxId = message.id;
   }
   for (const m of messages.values()) if (m.storeRefs === 0) b.deleteMessage(m.id);
 

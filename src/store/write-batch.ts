@@ -15,11 +15,12 @@ export interface DeliveryOp {
   fresh: boolean;
 }
 
-/** A pending incoming QoS 2 packet id write: present, or deleted. */
+/** A pending incoming QoS 2 packet id write: present (with the message held until PUBREL, if any), or deleted. */
 export interface IncomingOp {
   clientId: string;
   packetId: number;
   present: boolean;
+  message: MessageRecord | undefined;
 }
 
 /**
@@ -114,9 +115,9 @@ export class WriteBatch {
     this.deliveries.set(key, { clientId, seq, data: null, fresh: false });
   }
 
-  /** Records an incoming QoS 2 packet id awaiting PUBREL, or its release. */
-  setIncoming(clientId: string, packetId: number, present: boolean): void {
-    this.incoming.set(`${clientId}\0${packetId}`, { clientId, packetId, present });
+  /** Records an incoming QoS 2 packet id awaiting PUBREL (with its held message), or its release. */
+  setIncoming(clientId: string, packetId: number, present: boolean, message?: MessageRecord): void {
+    this.incoming.set(`${clientId}\0${packetId}`, { clientId, packetId, present, message });
   }
 
   /** Writes the retained message of a topic. */

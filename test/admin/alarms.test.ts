@@ -44,6 +44,10 @@ describe('alarms', () => {
     f = await startAdminFixture(
       {
         maxQueuedMessages: 8,
+        // A full queue drops at once (Mosquitto's behaviour), so that the queue-drop alarm
+        // has drops to report; with backpressure the publisher would first wait for
+        // slow_consumer_timeout (test/broker/backpressure.test.ts covers that).
+        backpressure: false,
         hooks: { authenticate: (req) => req.username !== 'intruder' },
       },
       { alarms: { ...FAST, slowConsumerQueued: 5 } },

@@ -542,6 +542,18 @@ const rows: Row[] = [
     want: 100,
   },
   {
+    option: 'overlap_delivery',
+    line: 'overlap_delivery one-copy',
+    get: (c) => c.overlapDelivery,
+    want: 'one-copy',
+  },
+  {
+    option: 'qos2_order',
+    line: 'qos2_order deliver-first',
+    get: (c) => c.qos2Order,
+    want: 'deliver-first',
+  },
+  {
     option: 'max_topic_levels',
     line: 'max_topic_levels 16',
     get: (c) => c.maxTopicLevels,

@@ -221,6 +221,25 @@ describe('limits', () => {
     });
   });
 
+  test("maxTopicLevels defaults to Mosquitto's limit: 201 levels pass, 202 are refused", async () => {
+    // mosquitto 2.0.11 accepts up to 200 '/' separators and closes the connection beyond.
+    await withBroker({}, async (tb) => {
+      const levels = (n: number): string => Array.from({ length: n }, () => 'l').join('/');
+      const v5 = await connectRaw(tb.port, { clientId: 'deepdefault' }, 5);
+      v5.send(subscribePacket(1, levels(201), levels(202)));
+      assert.deepEqual(
+        (await v5.nextOfType<SubackPacket>(PacketType.SUBACK)).reasonCodes,
+        [0, 0x8f],
+      );
+      v5.send(pub(levels(201), 'x', 1, 2));
+      assert.equal((await v5.nextOfType<PublishPacket>(PacketType.PUBLISH)).topic, levels(201));
+      assert.equal((await v5.nextOfType<PubackPacket>(PacketType.PUBACK)).reasonCode, 0);
+      v5.send(pub(levels(202), 'x', 1, 3));
+      assert.equal((await v5.nextOfType<PubackPacket>(PacketType.PUBACK)).reasonCode, 0x90);
+      v5.destroy();
+    });
+  });
+
   test('connectionRateLimit: connections past the per-address rate are closed before CONNACK', async () => {
     await withBroker({ connectionRateLimit: 3 }, async (tb) => {
       // A new wall-clock second (the bystander's connection counted in the previous one).

@@ -104,6 +104,7 @@ for (const be of backends) {
         true,
       );
       b.setIncoming('c1', 33, true);
+      b.setIncoming('c1', 34, true, msg(13, 'held/q2'));
       b.putRetained({ ...msg(11, 'r/1'), retain: true, expiresAt: 99999 });
       b.setMeta('nextMessageId', 4242);
       await store.write(b, true);
@@ -130,7 +131,11 @@ for (const be of backends) {
         ],
       );
       assert.equal(s.deliveries[0]!.data.released, true);
-      assert.deepEqual(s.incoming, [{ clientId: 'c1', packetId: 33 }]);
+      assert.deepEqual(s.incoming[0], { clientId: 'c1', packetId: 33 });
+      // A QoS 2 message held until PUBREL (pubrec-first) comes back with its id.
+      assert.equal(s.incoming[1]!.packetId, 34);
+      assert.equal(s.incoming[1]!.message?.topic, 'held/q2');
+      assert.equal(s.incoming[1]!.message?.payload.toString(), 'm13');
       assert.equal(s.retained[0]!.topic, 'r/1');
       assert.equal(s.retained[0]!.expiresAt, 99999);
       assert.equal(s.meta.get('nextMessageId'), 4242);

@@ -6,11 +6,17 @@ import {
   ReasonCode,
 } from '../../protocol/constants.js';
 import { ProtocolError } from '../../protocol/errors.js';
-import type { AuthPacket, ConnectPacket, DisconnectPacket } from '../../protocol/packets.js';
+import type {
+  AuthPacket,
+  ConnackPacket,
+  ConnectPacket,
+  DisconnectPacket,
+} from '../../protocol/packets.js';
 import type { Properties } from '../../protocol/properties.js';
 import { AuthExchange, type AuthStep, ExchangePhase } from '../enhanced-auth.js';
 import { redirectConnack } from '../redirect.js';
 import type { ChannelContext } from './context.js';
+import { encodeWithin } from './fit.js';
 import { HeldReplies } from './held-replies.js';
 import { State } from './state.js';
 
@@ -263,7 +269,22 @@ function accept(
   serverKeepAlive: number | undefined,
 ): void {
   const b = ch.broker;
-  const v5 = ch.version === 5;
+  const connack: ConnackPacket = {
+    type: PacketType.CONNACK,
+    sessionPresent: false,
+    reasonCode: 0,
+    properties: ch.version === 5 ? connackProperties(ch, p, assigned, serverKeepAlive) : undefined,
+  };
+  if (
+    ch.clientMaximumPacketSize > 0 &&
+    encodeWithin(connack, ch.version, ch.clientMaximumPacketSize) === undefined
+  ) {
+    // [MQTT-3.1.2-24] a CONNACK the client cannot take is not sent, and a
+    // connection without CONNACK is no connection: close before touching the session.
+    ch.will = undefined;
+    ch.close(`CONNACK larger than the client's Maximum Packet Size ${ch.clientMaximumPacketSize}`);
+    return;
+  }
   const { session, present, waitsForCommit } = b.attachSession(ch, p);
   ch.session = session;
   if (waitsForCommit) {
@@ -274,22 +295,6 @@ function accept(
     ch.socket.cork();
     (ch.held ??= new HeldReplies(ch, b.persistence!)).connack();
   } else ch.state = State.Connected;
-  let props: Properties | undefined;
-  if (v5) {
-    props = b.connackProperties();
-    if (assigned) props.assignedClientIdentifier = ch.clientId;
-    if (serverKeepAlive !== undefined) props.serverKeepAlive = serverKeepAlive;
-    if (p.properties?.requestResponseInformation === 1 && b.responseInformation !== undefined) {
-      props.responseInformation = b.responseInformation;
-    }
-    if (ch.authMethod !== undefined) {
-      // [MQTT-4.12.0-5] a successful CONNACK repeats the Authentication Method.
-      props.authenticationMethod = ch.authMethod;
-      if (ch.authData !== undefined) props.authenticationData = ch.authData;
-      ch.authData = undefined;
-    }
-    if (Object.keys(props).length === 0) props = undefined;
-  }
   // Mosquitto's order: who connected and their will, then the CONNACK line.
   if (b.options.connectionMessages)
     b.log?.info(
@@ -305,15 +310,35 @@ function accept(
       }),
     );
   if (b.packetLog) b.log?.debug(willLines(ch.will));
-  ch.send({
-    type: PacketType.CONNACK,
-    sessionPresent: present,
-    reasonCode: 0,
-    properties: props,
-  });
+  // MQTT 3.1's first CONNACK byte is reserved (0): no Session Present flag before 3.1.1.
+  connack.sessionPresent = present && ch.version !== 3;
+  ch.send(connack);
   b.onClientConnected(ch, present);
   session.resume(b.now);
   ch.releaseBacklog();
+}
+
+/** The properties of a v5 CONNACK accepting `p` (undefined when there are none). */
+function connackProperties(
+  ch: ChannelContext,
+  p: ConnectPacket,
+  assigned: boolean,
+  serverKeepAlive: number | undefined,
+): Properties | undefined {
+  const b = ch.broker;
+  const props = b.connackProperties();
+  if (assigned) props.assignedClientIdentifier = ch.clientId;
+  if (serverKeepAlive !== undefined) props.serverKeepAlive = serverKeepAlive;
+  if (p.properties?.requestResponseInformation === 1 && b.responseInformation !== undefined) {
+    props.responseInformation = b.responseInformation;
+  }
+  if (ch.authMethod !== undefined) {
+    // [MQTT-4.12.0-5] a successful CONNACK repeats the Authentication Method.
+    props.authenticationMethod = ch.authMethod;
+    if (ch.authData !== undefined) props.authenticationData = ch.authData;
+    ch.authData = undefined;
+  }
+  return Object.keys(props).length === 0 ? undefined : props;
 }
 
 /** Sends a refusing CONNACK and closes. `code` is already in the client's version's terms. */

@@ -20,6 +20,7 @@ import type { AccessControls } from '../access-controls.js';
 import type { DeliveryTarget } from '../delivery-target.js';
 import type { AuthExchange } from '../enhanced-auth.js';
 import type { ListenerStats } from '../listener-stats.js';
+import type { Message } from '../message.js';
 import type { ClientInfo, ResolvedBrokerOptions } from '../options.js';
 import type { PartialPacketBudget } from '../partial-packet-budget.js';
 import type { PublishQuota } from '../publish-quota.js';
@@ -109,6 +110,10 @@ export interface ChannelHost {
   ): PublishVerdict | Promise<PublishVerdict>;
   /** Routes a PUBLISH from the client: sessions reached, and how many of them were full. */
   publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult;
+  /** The message of a client's PUBLISH, not routed yet. */
+  messageFromClient(session: Session, topic: string, p: PublishPacket): Message;
+  /** Routes a message a client handed over earlier. */
+  publishReleased(session: Session, msg: Message): RouteResult;
   /** Asks the authorizeSubscribe hook; undefined when there is nothing to wait for. */
   subscribeVerdicts(sub: Subscriber, p: SubscribePacket): Promise<SubscribeVerdicts> | undefined;
   /** Checks, records and routes a SUBSCRIBE. */
@@ -165,8 +170,8 @@ export interface ChannelContext extends DeliveryTarget {
   violation(err: ProtocolError): void;
   /** Handles anything thrown while processing the client's input. */
   onError(err: unknown): void;
-  /** Encodes and queues a packet. */
-  send(packet: Packet): void;
+  /** Encodes and queues a packet; false when it exceeds the client's Maximum Packet Size (not sent). */
+  send(packet: Packet): boolean;
   /** Queues an encoded packet. */
   write(buf: Buffer): void;
   /** Handles the packets that waited for an asynchronous hook. */

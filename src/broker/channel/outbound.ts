@@ -34,7 +34,7 @@ export function writeAckNow(
   reasonCode: number,
 ): void {
   if (ch.version !== 5) reasonCode = 0;
-  if (reasonCode === 0) {
+  if (reasonCode === 0 && (ch.clientMaximumPacketSize === 0 || ch.clientMaximumPacketSize >= 4)) {
     // The common case, one per QoS 1/2 message: four bytes, no packet object, no encoder.
     if (ch.broker.packetLog)
       ch.broker.log?.debug(
@@ -48,15 +48,11 @@ export function writeAckNow(
     ch.write(b);
     return;
   }
-  // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information.
-  // [MQTT-3.4.2-2] and siblings: never grow an ack past a small client Maximum Packet Size.
-  const roomy = ch.clientMaximumPacketSize === 0 || ch.clientMaximumPacketSize >= 64;
-  const why =
-    reasonCode >= 0x80 && ch.problemInformation && roomy ? reasonString(reasonCode) : undefined;
+  // [MQTT-3.1.2-29] a Reason String only when the client did not opt out of problem information;
+  // [MQTT-3.4.2-2] and siblings: send() drops it when it would exceed the client's Maximum Packet Size.
+  const why = reasonCode >= 0x80 && ch.problemInformation ? reasonString(reasonCode) : undefined;
   const properties = why === undefined ? undefined : { reasonString: why };
-  const p = { type, packetId, reasonCode, properties } as Packet;
-  if (ch.broker.packetLog) ch.broker.log?.debug(describePacket('Sending', ch.clientId, p));
-  ch.write(encode(p, ch.version));
+  ch.send({ type, packetId, reasonCode, properties } as Packet);
 }
 
 /**

@@ -6,6 +6,7 @@ import { ProtocolError } from '../../protocol/errors.js';
 import type { PublishPacket } from '../../protocol/packets.js';
 import { publishAllowed } from '../access-control.js';
 import { PublishQuota } from '../publish-quota.js';
+import { ackFits } from './acks.js';
 import type { ChannelContext, ChannelHost } from './context.js';
 import { queueAck } from './outbound.js';
 import { State } from './state.js';
@@ -119,6 +120,17 @@ export function onPublish(ch: ChannelContext, p: PublishPacket): void {
     // Clients may not publish into $SYS (Mosquitto's fixed rule, before any ACL).
     reason = ReasonCode.NotAuthorized;
   } else if (b.topicTooDeep(topic)) {
+    if (!v5 && p.qos > 0) {
+      // 3.1.1 has no negative ack: a PUBACK/PUBREC would tell the publisher the
+      // broker took a message it drops. Closing (as Mosquitto does) says it did not.
+      ch.violation(
+        new ProtocolError(
+          ReasonCode.TopicNameInvalid,
+          `topic deeper than ${b.options.maxTopicLevels} levels`,
+        ),
+      );
+      return;
+    }
     reason = ReasonCode.TopicNameInvalid;
   }
   if (reason !== 0) {
@@ -206,6 +218,12 @@ function publishRefused(ch: ChannelContext, p: PublishPacket, reason: number): v
 function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): void {
   const b = ch.broker;
   const s = ch.session!;
+  if (p.qos === 2 && b.options.qos2Order === 'pubrec-first') {
+    // As Mosquitto: hold the message (in the store too) and acknowledge; it goes on at PUBREL.
+    s.recordIncoming(p.packetId, b.messageFromClient(s, topic, p));
+    queueAck(ch, PacketType.PUBREC, p.packetId, 0);
+    return;
+  }
   // QoS 1/2 into a full online queue: the queue takes it and this client stops being read (flow-gate.ts).
   const gate = p.qos > 0 ? s.limits.gate : undefined;
   let routed: ReturnType<typeof b.publishFromClient>;
@@ -221,10 +239,13 @@ function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): v
   const matched = routed.reached;
   if ((ch.work += matched) >= DELIVERY_BUDGET) ch.yieldTurn();
   if (p.qos === 0) return;
-  // 0x97: every subscriber's queue was full, so nobody will get it.
+  // 0x97: every subscriber's queue was full, so nobody will get it. 0x10 goes on
+  // PUBACK only, as in Mosquitto: a PUBREC answers the first half of an exchange.
   const code =
     matched === 0
-      ? ReasonCode.NoMatchingSubscribers
+      ? p.qos === 1
+        ? ReasonCode.NoMatchingSubscribers
+        : 0
       : routed.queueFull === matched
         ? ReasonCode.QuotaExceeded
         : 0;
@@ -238,12 +259,32 @@ function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): v
 
 /** Handles PUBREL: releases an incoming QoS 2 packet id and answers PUBCOMP. */
 export function onPubrel(ch: ChannelContext, packetId: number): void {
-  const found = ch.session!.releaseIncoming(packetId);
+  const s = ch.session!;
+  const held = s.incomingMessage(packetId);
+  if (held !== undefined) {
+    // Routed before the id is released: with a store both land in one commit window,
+    // so a crash leaves either the held message or its deliveries, never neither.
+    // The same flow gate as a QoS 1/2 PUBLISH: a full online queue takes it and pauses this client.
+    const gate = s.limits.gate;
+    let routed: ReturnType<typeof ch.broker.publishReleased>;
+    if (gate === undefined) routed = ch.broker.publishReleased(s, held);
+    else {
+      gate.begin(ch, s);
+      try {
+        routed = ch.broker.publishReleased(s, held);
+      } finally {
+        gate.end();
+      }
+    }
+    if ((ch.work += routed.reached) >= DELIVERY_BUDGET) ch.yieldTurn();
+  }
+  const found = s.releaseIncoming(packetId);
   queueAck(ch, PacketType.PUBCOMP, packetId, found ? 0 : ReasonCode.PacketIdentifierNotFound);
 }
 
 /** Handles PUBREC of an outgoing QoS 2 message: answers PUBREL (or ends it on an error code). */
 export function onPubrec(ch: ChannelContext, packetId: number, reasonCode: number): void {
+  if (!ackFits(ch, 'PUBREC', packetId)) return;
   const s = ch.session!;
   if (reasonCode >= 0x80) {
     // v5: a PUBREC with an error ends the exchange [MQTT-4.3.3-4 semantics].

@@ -383,6 +383,27 @@ describe('MQTT 3.1 (protocol level 3, MQIsdp)', () => {
     await assertClosed(c);
   });
 
+  test('MQTT 3.1 CONNACK: its first byte is reserved and stays 0, also when a session is resumed', async () => {
+    // 3.1 has no Session Present flag: a 3.1 client may refuse a CONNACK whose reserved byte is set.
+    const id = uid('v31s');
+    const first = await h.socket(3);
+    first.sendRaw(rawConnect(0x00, str(id), { name: 'MQIsdp', level: 3 }));
+    await first.nextOfType(PacketType.CONNACK);
+    await subscribe(first, 'v31/keep', 1);
+    first.destroy();
+    await first.waitClosed();
+    const again = await h.socket(3);
+    const bytes: Buffer[] = [];
+    again.socket.on('data', (b: Buffer) => bytes.push(b));
+    again.sendRaw(rawConnect(0x00, str(id), { name: 'MQIsdp', level: 3 }));
+    await again.nextOfType(PacketType.CONNACK);
+    assert.deepEqual([...Buffer.concat(bytes).subarray(0, 4)], [0x20, 0x02, 0x00, 0x00]);
+    // The session was resumed all the same: its subscription still delivers.
+    const pub = await h.connect({}, 3);
+    await publish(pub, 'v31/keep', 'still subscribed', 1);
+    assert.equal((await nextPublish(again)).payload.toString(), 'still subscribed');
+  });
+
   test('"MQTT" with level 3 is an unacceptable protocol level (0x01)', async () => {
     const c = await h.socket();
     c.sendRaw(rawConnect(0x02, str('x'), { name: 'MQTT', level: 3 }));

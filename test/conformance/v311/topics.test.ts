@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { PacketType } from '../../../src/protocol/constants.js';
 import {
   assertClosed,
   assertOpen,
@@ -138,14 +139,45 @@ describe('MQTT 3.1.1 topic names, filters and $ topics', () => {
     await noPublish(c, 100);
   });
 
-  test('topic names deeper than maxTopicLevels are acknowledged and dropped', async () => {
+  test('maxTopicLevels: a QoS 0 PUBLISH too deep is dropped and counted; the connection stays', async () => {
     const c = await h.connect();
     await subscribe(c, 'd/#', 0);
     const p = await h.connect();
+    const before = h.tb.broker.stats.topicLevelsExceeded;
     const deep = `d/${Array.from({ length: 12 }, (_, i) => i).join('/')}`;
-    await publish(p, deep, 'too deep', 1);
+    await publish(p, deep, 'too deep', 0);
     await publish(p, 'd/ok', 'fine', 1);
     assert.equal((await nextPublish(c)).topic, 'd/ok');
+    assert.equal(h.tb.broker.stats.topicLevelsExceeded, before + 1);
     await assertOpen(p);
   });
+
+  for (const qos of [1, 2] as const) {
+    test(`maxTopicLevels: a QoS ${qos} PUBLISH too deep closes the connection, unacknowledged, and is counted`, async () => {
+      const c = await h.connect();
+      await subscribe(c, 'd/#', 0);
+      const p = await h.connect();
+      const before = h.tb.broker.stats.topicLevelsExceeded;
+      const errors = h.tb.broker.stats.protocolErrors;
+      const deep = `d/${Array.from({ length: 12 }, (_, i) => i).join('/')}`;
+      p.send({
+        type: PacketType.PUBLISH,
+        topic: deep,
+        payload: Buffer.from('too deep'),
+        qos,
+        retain: false,
+        dup: false,
+        packetId: 5,
+      });
+      await assertClosed(p);
+      assert.deepEqual(
+        p.received.map((x) => x.type),
+        [],
+        'no PUBACK/PUBREC for a message the broker drops',
+      );
+      assert.equal(h.tb.broker.stats.topicLevelsExceeded, before + 1);
+      assert.equal(h.tb.broker.stats.protocolErrors, errors + 1);
+      await noPublish(c, 100);
+    });
+  }
 });

@@ -270,7 +270,7 @@ describe('MQTT 5 PUBLISH', () => {
     c.destroy();
   });
 
-  test('[MQTT-3.3.4-2] overlapping subscriptions: one copy at the highest granted QoS', async () => {
+  test('[MQTT-3.3.4-2] overlapping subscriptions: one copy per subscription at its own QoS, so one at the highest (as Mosquitto)', async () => {
     const t = uniq('overlap');
     const s = await v5(tb.port);
     await subscribe(s, [
@@ -280,13 +280,14 @@ describe('MQTT 5 PUBLISH', () => {
     ]);
     const p = await v5(tb.port);
     await publish(p, `${t}/x`, 'm', 2);
-    assert.equal((await nextPublish(s)).qos, 2);
+    const copies = [await nextPublish(s), await nextPublish(s), await nextPublish(s)];
+    assert.deepEqual(copies.map((c) => c.qos).sort(), [0, 1, 2]);
     assert.equal((await s.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
     s.destroy();
     p.destroy();
   });
 
-  test('[MQTT-3.3.4-3] [MQTT-3.3.4-4] the PUBLISH carries the Subscription Identifiers of every matching subscription', async () => {
+  test('[MQTT-3.3.4-3] [MQTT-3.3.4-5] each copy carries the Subscription Identifier of its own subscription', async () => {
     const t = uniq('subid');
     const s = await v5(tb.port);
     await subscribe(s, [`${t}/#`], { subscriptionIdentifiers: [7] });
@@ -294,11 +295,42 @@ describe('MQTT 5 PUBLISH', () => {
     await subscribe(s, [`${t}/a`]);
     const p = await v5(tb.port);
     await publish(p, `${t}/a`, 'm', 0);
-    const m = await nextPublish(s);
+    const copies = [await nextPublish(s), await nextPublish(s), await nextPublish(s)];
     assert.deepEqual(
-      [...m.properties!.subscriptionIdentifiers!].sort((x, y) => x - y),
-      [7, 42],
+      copies.map((m) => JSON.stringify(m.properties?.subscriptionIdentifiers ?? [])).sort(),
+      ['[42]', '[7]', '[]'],
     );
+    await publish(p, `${t}/a`, 'again', 0);
+    const second = [await nextPublish(s), await nextPublish(s), await nextPublish(s)];
+    assert.deepEqual(
+      second.map((m) => JSON.stringify(m.properties?.subscriptionIdentifiers ?? [])).sort(),
+      ['[42]', '[7]', '[]'],
+      'the same identifiers on every message',
+    );
+    s.destroy();
+    p.destroy();
+  });
+
+  test('[MQTT-3.3.4-2] a 3.1.1 subscriber still gets one copy at the highest QoS of its overlapping subscriptions', async () => {
+    const t = uniq('overlap3');
+    const s = await RawClient.connect(tb.port, 4);
+    await s.handshake({ clientId: uniq('o3').replace('/', '') });
+    s.send({
+      type: 8,
+      packetId: 1,
+      subscriptions: [`${t}/#`, `${t}/+`].map((topic, i) => ({
+        topic,
+        qos: (i + 1) as 1 | 2,
+        noLocal: false,
+        retainAsPublished: false,
+        retainHandling: 0 as const,
+      })),
+    });
+    await s.nextOfType(9);
+    const p = await v5(tb.port);
+    await publish(p, `${t}/x`, 'm', 2);
+    assert.equal((await s.nextOfType<PublishPacket>(3)).qos, 2);
+    assert.equal((await s.quiet(150)).filter((x) => x.type === 3).length, 0);
     s.destroy();
     p.destroy();
   });
@@ -335,11 +367,27 @@ describe('MQTT 5 PUBLISH', () => {
     p.destroy();
   });
 
-  test('[MQTT-3.4.2-1] PUBACK 0x10 when nobody is subscribed', async () => {
+  test('[MQTT-3.4.2-1] PUBACK 0x10 when nobody is subscribed; PUBREC 0 (0x10 on PUBACK only, as Mosquitto)', async () => {
     const c = await v5(tb.port);
     assert.equal(await publish(c, uniq('nobody'), 'x', 1), ReasonCode.NoMatchingSubscribers);
-    assert.equal(await publish(c, uniq('nobody'), 'x', 2), ReasonCode.NoMatchingSubscribers);
+    assert.equal(await publish(c, uniq('nobody'), 'x', 2), ReasonCode.Success);
     c.destroy();
+  });
+
+  test('[MQTT-3.4.2-1] a No Local subscription of the publisher counts as a matching subscriber: PUBACK 0', async () => {
+    const t = uniq('nolocal');
+    const c = await v5(tb.port);
+    await subscribe(c, [{ topic: t, qos: 1, noLocal: true }]);
+    assert.equal(await publish(c, t, 'mine', 1), ReasonCode.Success);
+    const other = await v5(tb.port);
+    assert.equal(await publish(other, uniq('nolocal'), 'x', 1), ReasonCode.NoMatchingSubscribers);
+    assert.deepEqual(
+      c.received.filter((p) => p.type === 3),
+      [],
+      'No Local still holds the message back',
+    );
+    c.destroy();
+    other.destroy();
   });
 
   test('[MQTT-3.4.2-1] PUBACK 0x87 when the publish is not authorized', async () => {
@@ -489,3 +537,25 @@ describe('MQTT 5 PUBLISH', () => {
 });
 
 void RawClient;
+
+describe('MQTT 5 overlapping subscriptions with overlapDelivery one-copy', () => {
+  const tb = suiteBroker({ overlapDelivery: 'one-copy' });
+
+  test('[MQTT-3.3.4-2] [MQTT-3.3.4-4] one copy at the highest QoS carrying every Subscription Identifier', async () => {
+    const t = uniq('onecopy');
+    const s = await v5(tb.port);
+    await subscribe(s, [{ topic: `${t}/#`, qos: 1 }], { subscriptionIdentifiers: [7] });
+    await subscribe(s, [{ topic: `${t}/+`, qos: 2 }], { subscriptionIdentifiers: [42] });
+    const p = await v5(tb.port);
+    await publish(p, `${t}/a`, 'm', 2);
+    const m = await nextPublish(s);
+    assert.equal(m.qos, 2);
+    assert.deepEqual(
+      [...m.properties!.subscriptionIdentifiers!].sort((x, y) => x - y),
+      [7, 42],
+    );
+    assert.equal((await s.quiet(150)).filter((x) => x.type === PacketType.PUBLISH).length, 0);
+    s.destroy();
+    p.destroy();
+  });
+});
