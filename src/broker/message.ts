@@ -56,11 +56,17 @@ export class Message {
    * a slow client's queue keeps its publisher's whole 64 KB read chunk alive.
    */
   ownPayload(): void {
+    this.leaveReadChunk();
+  }
+
+  /**
+   * The same for a message about to be in flight (until acknowledged, which a
+   * stuck client never does): a cheap copy, from Node's shared pool for small
+   * payloads, and only out of a large read chunk (pool slabs stay as they are).
+   */
+  leaveReadChunk(): void {
     const p = this.payload;
-    if (p.buffer.byteLength - p.length < 4096) return;
-    const own = Buffer.allocUnsafeSlow(p.length);
-    p.copy(own);
-    this.payload = own;
+    if (p.buffer.byteLength - p.length > 16384) this.payload = Buffer.from(p);
   }
 
   /** Whether the message has expired at time `now` (ms). */

@@ -566,6 +566,7 @@ export class Session {
     if (d.qos === 0) return t.sendPublish(d.msg, 0, d.retain, 0, false, d.subIds);
     const pid = this.allocatePacketId();
     d.packetId = pid;
+    d.msg.leaveReadChunk();
     const p = this.store;
     if (p !== undefined && d.qos === 2 && p.hold(d)) {
       d.held = true;
