@@ -51,18 +51,11 @@ export class Message {
   }
 
   /**
-   * Copies the payload out of the socket chunk it was decoded from, once the
-   * message is kept for a while (queued): otherwise a 100-byte message held in
-   * a slow client's queue keeps its publisher's whole 64 KB read chunk alive.
-   */
-  ownPayload(): void {
-    this.leaveReadChunk();
-  }
-
-  /**
-   * The same for a message about to be in flight (until acknowledged, which a
-   * stuck client never does): a cheap copy, from Node's shared pool for small
-   * payloads, and only out of a large read chunk (pool slabs stay as they are).
+   * Copies the payload out of the socket read chunk it was decoded from, once
+   * the message is kept for a while (queued, or in flight to a client that may
+   * never acknowledge it): otherwise a 100-byte message held for a slow client
+   * keeps its publisher's whole 64 KB read chunk alive. Small payloads go to
+   * Node's shared pool; payloads already outside a large chunk stay as they are.
    */
   leaveReadChunk(): void {
     const p = this.payload;

@@ -553,7 +553,7 @@ export class Session {
         this.store?.removed(old);
       }
     }
-    d.msg.ownPayload();
+    d.msg.leaveReadChunk();
     this.queue.push(d);
     // QoS 0 queued for a congested online client is not stored (it would not be for an offline one).
     if (d.qos > 0 || this.out === undefined) this.store?.stored(d);
