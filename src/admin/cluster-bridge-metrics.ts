@@ -26,6 +26,24 @@ export function registerClusterMetrics(registry: Registry, broker: Broker, prefi
       'sessionsReceived',
       'Persistent sessions received from other nodes.',
     ],
+    ['cluster_acked_total', 'acked', 'Link frames the receiving node acknowledged.'],
+    ['cluster_resent_total', 'resent', 'Link frames sent again after a broken link.'],
+    [
+      'cluster_dropped_total',
+      'dropped',
+      'Link frames given up: outbox full, or the receiving node gone for good.',
+    ],
+    [
+      'cluster_duplicates_total',
+      'duplicates',
+      'Frames received again after a fault and discarded (already applied).',
+    ],
+    [
+      'cluster_claims_local_total',
+      'claimsLocal',
+      'CONNECTs decided without Redis (outage or slow claim).',
+    ],
+    ['cluster_redis_errors_total', 'redisErrors', 'Redis commands that failed (never queued).'],
   ];
   for (const [name, field, help] of counters) {
     new Counter({
@@ -44,6 +62,29 @@ export function registerClusterMetrics(registry: Registry, broker: Broker, prefi
     registers: [registry],
     collect() {
       this.set(cluster.remote.nodes.size);
+    },
+  });
+  const gauges: [string, 'routes' | 'outbox' | 'links/connected', string][] = [
+    ['cluster_routes', 'routes', 'Routes of other nodes known here.'],
+    ['cluster_outbox', 'outbox', 'Link frames waiting for the receiving node to acknowledge them.'],
+    ['cluster_links_connected', 'links/connected', 'Links to other nodes that are up.'],
+  ];
+  for (const [name, field, help] of gauges) {
+    new Gauge({
+      name: prefix + name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(Number(cluster.metrics()[field]));
+      },
+    });
+  }
+  new Gauge({
+    name: `${prefix}cluster_redis_up`,
+    help: 'Whether this node can use Redis now (1) or decides locally (0).',
+    registers: [registry],
+    collect() {
+      this.set(cluster.redisReady ? 1 : 0);
     },
   });
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Broker } from '../broker/broker.js';
-import { lazyRequire } from '../lazy-require.js';
+import { redisConnection } from '../cluster/redis-conn.js';
 
 /** A cluster node as the API shows it. */
 export interface NodeView {
@@ -19,29 +19,27 @@ export interface NodeView {
  * waits behind their traffic. Connects on first use.
  */
 export class ClusterProbe {
-  private redis: Redis | undefined;
-
   constructor(private readonly broker: Broker) {}
 
-  private client(): Redis {
-    if (this.redis !== undefined) return this.redis;
-    // Required on first use: the admin server of a broker without a cluster never loads ioredis.
-    const { Redis: RedisClient } = lazyRequire<typeof import('ioredis')>('ioredis');
-    const r = new RedisClient(this.broker.cluster!.options.redisUrl, {
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-    });
-    // Errors surface in the health answer; without a listener ioredis would print them.
-    r.on('error', () => {});
-    this.redis = r;
-    return r;
+  private redis: Promise<Redis> | undefined;
+
+  /** The probe's connection, made like the node's own (URL or Sentinel); ioredis loads on first use. */
+  private client(): Promise<Redis> {
+    if (this.redis === undefined) {
+      this.redis = redisConnection(this.broker.cluster!.options, false).then((r) => {
+        // Errors surface in the health answer; without a listener ioredis would print them.
+        r.on('error', () => {});
+        return r;
+      });
+    }
+    return this.redis;
   }
 
   /** Redis PING round trip, or the error. */
   async health(): Promise<{ ok: boolean; latencyMs: number | null; error: string | null }> {
     const start = performance.now();
     try {
-      await withTimeout(this.client().ping(), 2000);
+      await withTimeout((await this.client()).ping(), 2000);
       return {
         ok: true,
         latencyMs: Math.round((performance.now() - start) * 100) / 100,
@@ -59,7 +57,7 @@ export class ClusterProbe {
     let cursor = '0';
     do {
       const [next, keys] = await withTimeout(
-        this.client().scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 100),
+        (await this.client()).scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 100),
         2000,
       );
       cursor = next;
@@ -71,7 +69,10 @@ export class ClusterProbe {
   /** The node that owns a client id's session, with its fencing epoch. */
   async owner(clientId: string): Promise<{ node: string | null; epoch: number | null }> {
     const key = `${this.broker.cluster!.options.keyPrefix}session:${clientId}`;
-    const [node, epoch] = await withTimeout(this.client().hmget(key, 'node', 'epoch'), 2000);
+    const [node, epoch] = await withTimeout(
+      (await this.client()).hmget(key, 'node', 'epoch'),
+      2000,
+    );
     return {
       node: node ?? null,
       epoch: epoch !== null && epoch !== undefined ? Number(epoch) : null,
@@ -80,7 +81,7 @@ export class ClusterProbe {
 
   /** Closes the connection. */
   close(): void {
-    this.redis?.disconnect();
+    void this.redis?.then((r) => r.disconnect());
   }
 }
 

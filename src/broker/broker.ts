@@ -548,6 +548,11 @@ export class Broker extends EventEmitter {
     return this.#subscriptions.apply(sub, p, verdicts);
   }
 
+  /** In a cluster: resolves once the routes added so far are in force on every linked node. */
+  routesSettled(): Promise<void> | undefined {
+    return this.cluster?.routesSettled();
+  }
+
   /** A client's SUBSCRIBE was answered (SUBACK sent or held for the commit): the `subscribe` event. */
   subscribeAnswered(client: ClientInfo, subscriptions: Subscription[], granted: number[]): void {
     if (this.listenerCount('subscribe') > 0) this.emit('subscribe', client, subscriptions, granted);

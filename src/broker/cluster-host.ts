@@ -32,8 +32,8 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
     },
     makeMessage: (topic, payload, qos, retain, props, origin, expiresAt) =>
       publisher.makeMessage(topic, payload, qos, retain, props, origin, expiresAt),
-    deliver(msg, shares) {
-      router.route(msg, shares);
+    deliver(msg, shares, exclude) {
+      router.route(msg, shares, exclude);
     },
     hasLocalRoute: (topicFilter, key) => router.trie.get(topicFilter, key) !== undefined,
     retainedMessage: (topic) => retained.get(topic),
@@ -54,6 +54,15 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
       if (ch === undefined) return false;
       ch.takenOver();
       return true;
+    },
+    sessionIds: () => registry.sessions.keys(),
+    whenDurable(done) {
+      if (persistence === undefined) {
+        done();
+        return;
+      }
+      // A failed commit is logged by the store; the sender's copy is released either way.
+      persistence.waitDurable({ durable: done, commitFailed: done });
     },
     sessionLimits: () => registry.limits(),
     adoptSession(s) {

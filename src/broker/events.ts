@@ -1,18 +1,17 @@
 /** The events of the embedding API and the message shape they carry. */
-import type { QoS } from '../protocol/constants.js';
 import type { Subscription } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import type { MessageFields } from '../store/records.js';
 import type { ListenerAddress } from '../transport/listener-options.js';
 import type { ClientInfo } from './options.js';
 
-/** A message as seen by the embedding API (events and `publish()`). */
-export interface PublishedMessage {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
+/**
+ * A message as seen by the embedding API (events and `publish()`): the public subset of
+ * the broker's message fields, properties optional.
+ */
+export type PublishedMessage = Pick<MessageFields, 'topic' | 'payload' | 'qos' | 'retain'> & {
   properties?: Properties | undefined;
-}
+};
 
 /** Typed events of a Broker. */
 export interface BrokerEvents {

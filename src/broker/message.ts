@@ -1,6 +1,7 @@
 import type { QoS } from '../protocol/constants.js';
 import type { EncodedPublish } from '../protocol/encoder.js';
 import type { Properties } from '../protocol/properties.js';
+import type { MessageRecord } from '../store/records.js';
 
 /**
  * An application message inside the broker: what was published, once, shared by
@@ -8,7 +9,7 @@ import type { Properties } from '../protocol/properties.js';
  * publisher's socket chunk; it is never copied. Encoded forms are cached per
  * outgoing shape so a message is encoded once per shape, not once per subscriber.
  */
-export class Message {
+export class Message implements MessageRecord {
   /** Broker-wide sequence number (storage key, ordering). */
   id: number;
   topic: string;

@@ -93,9 +93,11 @@ export class Router {
    * the highest granted QoS (overlapping subscriptions), picks one member per
    * shared group, and hands each session its deliveries. Allocation free unless
    * several subscription identifiers meet in one 3.1.1/in-process delivery. `shares` (messages from
-   * another cluster node) limits shared groups to those that node assigned here.
+   * another cluster node) limits shared groups to those that node assigned here;
+   * `exclude` (a session moving between cluster nodes that already has this
+   * message) is skipped.
    */
-  route(msg: Message, shares?: ReadonlySet<string>): RouteResult {
+  route(msg: Message, shares?: ReadonlySet<string>, exclude?: Session): RouteResult {
     const out = this.matchScratch;
     const n = this.trie.matchInto(msg.topic, out);
     if (n === 0) return routeResult(0, 0);
@@ -123,6 +125,7 @@ export class Router {
         continue;
       }
       const s = e.session;
+      if (s === exclude) continue;
       if (e.noLocal && s.clientId === msg.origin) {
         // A match all the same: the publisher is told there was a subscriber (no PUBACK 0x10), as Mosquitto does.
         reached++;

@@ -8,6 +8,8 @@ export interface SysSource {
   readonly stats: BrokerStats;
   readonly sessions: ReadonlyMap<string, Session>;
   readonly retained: { readonly size: number };
+  /** The broker's cluster node, when it has one: its counters go under `$SYS/broker/cluster/`. */
+  readonly cluster?: { metrics(): Record<string, number | string> } | undefined;
   publish(message: PublishedMessage): number;
 }
 
@@ -120,6 +122,9 @@ export class SysTopics {
     this.put('$SYS/broker/clients/closed/slow consumer', s.slowConsumers);
     this.put('$SYS/broker/clients/closed/incomplete packets', s.incompletePacketCloses);
     this.put('$SYS/broker/heap/current', process.memoryUsage().heapUsed);
+    const cluster = b.cluster?.metrics();
+    if (cluster !== undefined)
+      for (const [k, v] of Object.entries(cluster)) this.put(`$SYS/broker/cluster/${k}`, v);
     if (dt > 0) {
       this.load('messages/received', s.packetsReceived, dt);
       this.load('messages/sent', s.packetsSent, dt);

@@ -205,10 +205,7 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
       : undefined,
     ...(cfg.cluster !== undefined
       ? {
-          cluster: {
-            redisUrl: cfg.cluster.redisUrl,
-            ...(cfg.cluster.nodeId !== undefined ? { nodeId: cfg.cluster.nodeId } : {}),
-          },
+          cluster: { ...cfg.cluster },
         }
       : {}),
   };

@@ -9,6 +9,7 @@ const SUBCOMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<numb
   pub: async () => (await import('./pub.js')).pubMain,
   sub: async () => (await import('./sub.js')).subMain,
   rr: async () => (await import('./rr.js')).rrMain,
+  cluster: async () => (await import('./cluster-status.js')).clusterMain,
 };
 
 /** Entry point of the `heron` command. Returns when a subcommand finishes; the broker keeps running. */

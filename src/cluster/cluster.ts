@@ -1,40 +1,45 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import type { SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
 import { type ClusterFrame, decodeFrame, encodeMessage, frame } from './frame.js';
 import type { ClusterHost } from './host.js';
+import { DataKind } from './link-wire.js';
 import { LocalRoutes } from './local-routes.js';
-import type { ClusterOptions, ResolvedClusterOptions } from './options.js';
+import { Mesh } from './mesh.js';
+import { Moves } from './moves.js';
+import {
+  type ClusterOptions,
+  type ResolvedClusterOptions,
+  resolveClusterOptions,
+} from './options.js';
 import { controlChannel, Ownership } from './ownership.js';
-import { type RemoteNode, type RemoteRoute, RemoteRoutes } from './remote-routes.js';
+import type { PeerLink } from './peer-link.js';
+import { redisConnection } from './redis-conn.js';
+import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
+import { RetainedSync } from './retained-sync.js';
+import type { ClusterStats } from './stats.js';
+import { Targeting } from './targeting.js';
+
+export type { ClusterStats } from './stats.js';
 
 /** Shared groups a forwarded message without assignments may use: none. */
 const NO_SHARES: ReadonlySet<string> = new Set();
 
-/** Route announcement on the routes channel. */
+/** Route changes of a node, sent on its links: a reset (`r`) replaces everything known of it. */
 interface RouteChange {
-  n: string;
-  /** Reset: forget the node's routes before applying `a`. */
   r?: 1;
-  /** The node leaves the cluster. */
-  bye?: 1;
   a?: string[];
   d?: string[];
 }
 
-/** Counters of a cluster node. */
-export interface ClusterStats {
-  /** Frames sent to other nodes (one per node and message). */
-  forwarded: number;
-  /** Frames received from other nodes and routed here. */
-  received: number;
-  /** Connections closed here because their client id moved to another node. */
-  takenOver: number;
-  /** Persistent sessions received from other nodes. */
-  sessionsReceived: number;
+/** Membership notices on the Redis `members` channel. */
+interface MemberNotice {
+  n: string;
+  /** Link address of a node that (re)joined. */
+  h?: string;
+  p?: number;
+  bye?: 1;
 }
 
 function ignore(): void {}
@@ -44,10 +49,10 @@ function flushRoutes(c: Cluster): void {
 }
 
 /**
- * This broker's membership in a Redis-backed cluster: announces its routes,
- * forwards local publishes once to each node that has a matching route, keeps
- * retained messages in sync, and moves client ids (and persistent sessions)
- * between nodes. See docs/cluster.md.
+ * This broker's membership in a cluster of Heron nodes: direct links carry
+ * messages and route changes between nodes (acknowledged, re-sent, applied
+ * once), Redis keeps membership, client-id ownership and retained messages.
+ * See docs/cluster.md.
  */
 export class Cluster {
   /** This node's id. */
@@ -55,65 +60,99 @@ export class Cluster {
   /** Options with defaults applied. */
   readonly options: ResolvedClusterOptions;
   /** Counters. */
-  readonly stats: ClusterStats = { forwarded: 0, received: 0, takenOver: 0, sessionsReceived: 0 };
+  readonly stats: ClusterStats = {
+    forwarded: 0,
+    received: 0,
+    acked: 0,
+    resent: 0,
+    dropped: 0,
+    duplicates: 0,
+    takenOver: 0,
+    sessionsReceived: 0,
+    claimsLocal: 0,
+    redisErrors: 0,
+    sessionsDropped: 0,
+  };
   /** What the other nodes subscribed to. */
-  readonly remote: RemoteRoutes;
+  readonly remote = new RemoteRoutes();
   private readonly host: ClusterHost;
   private readonly ownership: Ownership;
   private readonly local = new LocalRoutes();
+  private readonly mesh: Mesh;
+  private readonly moves: Moves;
+  private readonly retained: RetainedSync;
+  /** Where messages received from other nodes were first published (`{node}:{id}`). */
+  private readonly origins = new WeakMap<Message, string>();
   private cmd: Redis | undefined;
   private sub: Redis | undefined;
   private started = false;
   private flushScheduled = false;
   private heartbeat: NodeJS.Timeout | undefined;
-  private stamp = 0;
-  private readonly scratch: RemoteRoute[] = [];
+  private readonly targeting: Targeting;
   private readonly targets: RemoteNode[] = [];
-  private readonly shareCursor = new Map<string, number>();
-  /**
-   * The frame retainedChanged() built for `retainedMsg`, which forward() reuses for the
-   * same message right after (publishMessage calls both): a retained update and a plain
-   * forward carry the same header and packet, so they share the bytes.
-   */
-  private retainedMsg: Message | undefined;
-  private retainedPacket: Buffer | undefined;
-  private retainedFrame: Buffer | undefined;
+  /** SUBACKs waiting for the next route flush to be acknowledged by every linked node. */
+  private nextFlush: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** The last flush, until every linked node acknowledged it. */
+  private flushing: Promise<void> | undefined;
   private readonly p: string;
-  /** The channels this node listens on, named once rather than per received message. */
-  private readonly inbox: string;
   private readonly control: string;
-  private readonly routesChannel: string;
-  private readonly retainedChannel: string;
+  private readonly membersChannel: string;
 
   constructor(host: ClusterHost, o: ClusterOptions) {
     this.host = host;
-    this.options = {
-      redisUrl: o.redisUrl,
-      nodeId: o.nodeId ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
-      keyPrefix: o.keyPrefix ?? 'heron:',
-      nodeTtl: o.nodeTtl ?? 10_000,
-      handoverTimeout: o.handoverTimeout ?? 2000,
-    };
+    this.options = resolveClusterOptions(o);
     this.nodeId = this.options.nodeId;
     this.p = this.options.keyPrefix;
-    this.remote = new RemoteRoutes((id) => `${this.p}msg:${id}`);
-    this.inbox = `${this.p}msg:${this.nodeId}`;
     this.control = controlChannel(this.p, this.nodeId);
+    this.membersChannel = `${this.p}members`;
+    this.retained = new RetainedSync(host, this.nodeId, this.p);
+    this.targeting = new Targeting(this.remote, host);
     const node = this;
+    const stats = this.stats;
+    this.mesh = new Mesh(
+      {
+        counters: stats,
+        maxOutbox: this.options.maxOutbox,
+        nodeTtl: this.options.nodeTtl,
+        data: (from, kind, body) => this.onData(from, kind, body),
+        linkUp: (l) => this.sendSnapshot(l),
+        nodeGone: (id) => this.remote.drop(id),
+        whenDurable: (done) => host.whenDurable(done),
+        duplicate: () => stats.duplicates++,
+        warn: (text, err) => host.log?.warn({ err }, text),
+      },
+      this.nodeId,
+    );
+    this.moves = new Moves({
+      host,
+      nodeId: this.nodeId,
+      timeout: this.options.handoverTimeout,
+      linkTo: (id) => this.mesh.links.get(id),
+      keyOf: (msg) => this.keyOf(msg),
+      routesSettled: () => this.routesSettled(),
+    });
     this.ownership = new Ownership({
+      moves: this.moves,
+      linkTo: (id) => this.mesh.links.get(id),
+      keyOf: (msg) => this.keyOf(msg),
       host,
       nodeId: this.nodeId,
       keyPrefix: this.p,
       handoverTimeout: this.options.handoverTimeout,
+      claimTimeout: this.options.claimTimeout,
       get started() {
         return node.started;
       },
       redis: () => this.cmd,
-      tookOver: () => this.stats.takenOver++,
-      sessionReceived: () => this.stats.sessionsReceived++,
+      tookOver: () => stats.takenOver++,
+      sessionReceived: () => stats.sessionsReceived++,
+      claimedLocally: () => stats.claimsLocal++,
     });
-    this.routesChannel = `${this.p}routes`;
-    this.retainedChannel = `${this.p}retained`;
+  }
+
+  /** The identity of a message wherever it travels: `{node}:{id}` where it was first published. */
+  keyOf(msg: Message): string {
+    return this.origins.get(msg) ?? `${this.nodeId}:${msg.id}`;
   }
 
   private nodeKey(id: string): string {
@@ -123,45 +162,97 @@ export class Cluster {
     return `${this.p}routes:${id}`;
   }
 
+  /** Whether this node's command connection to Redis is usable now. */
+  get redisReady(): boolean {
+    return this.cmd?.status === 'ready';
+  }
+
+  /** Other nodes this node has a link to, with their state. */
+  links(): { id: string; connected: boolean; unacked: number }[] {
+    return [...this.mesh.links.values()].map((l) => ({
+      id: l.id,
+      connected: l.connected,
+      unacked: l.unacked,
+    }));
+  }
+
+  /**
+   * Counters and gauges for `$SYS/broker/cluster/...` and `/metrics`: the
+   * ClusterStats counters, plus `routes` (routes of other nodes known here),
+   * `nodes` (other nodes linked), `links/connected`, `outbox` (frames waiting
+   * for an acknowledgement) and `redis` (`up` or `down`).
+   */
+  metrics(): Record<string, number | string> {
+    let connected = 0;
+    let outbox = 0;
+    for (const l of this.mesh.links.values()) {
+      if (l.connected) connected++;
+      outbox += l.unacked;
+    }
+    return {
+      ...this.stats,
+      routes: this.remote.size,
+      nodes: this.mesh.links.size,
+      'links/connected': connected,
+      outbox,
+      redis: this.redisReady ? 'up' : 'down',
+    };
+  }
+
+  /** A Redis command failed: counted, never queued for later. */
+  private readonly failed = (): void => {
+    this.stats.redisErrors++;
+  };
+
   // ---------------------------------------------------------------- lifecycle
 
-  /** Connects to Redis, announces this node and loads routes and retained messages. */
+  /** Connects to Redis, opens the link listener, announces this node and links to the others. */
   async start(): Promise<void> {
     const o = this.options;
-    const common = { lazyConnect: true, maxRetriesPerRequest: 2 };
     // Loaded here, not at start: brokers without a cluster never load the Redis client.
-    const { Redis } = await import('ioredis');
-    const cmd = new Redis(o.redisUrl, { ...common, enableAutoPipelining: true });
-    const sub = new Redis(o.redisUrl, common);
+    const cmd = await redisConnection(o, true);
+    const sub = await redisConnection(o, false);
     this.cmd = cmd;
     this.sub = sub;
-    const onError = (err: Error) => this.host.log?.warn({ err }, 'cluster: redis error');
+    const onError = (err: Error) => this.host.log?.debug?.({ err }, 'cluster: redis error');
     cmd.on('error', onError);
     sub.on('error', onError);
     try {
       await Promise.all([cmd.connect(), sub.connect()]);
       sub.on('messageBuffer', (ch: Buffer, msg: Buffer) => this.onMessage(ch.toString(), msg));
-      await sub.subscribe(this.inbox, this.control, this.routesChannel, this.retainedChannel);
-      await this.sync();
+      await sub.subscribe(this.control, this.membersChannel, this.retained.channel);
+      await this.mesh.listen(o.linkHost, o.linkPort, o.advertiseHost);
+      this.started = true;
+      await this.awaitSnapshots(await this.sync());
     } catch (err) {
+      this.started = false;
       cmd.disconnect();
       sub.disconnect();
+      await this.mesh.close();
       throw new ClusterError(
         `cannot join the cluster at ${o.redisUrl}: ${(err as Error).message}`,
         err,
       );
     }
-    this.started = true;
-    // After a Redis outage the tables may have missed changes: announce and load again.
-    sub.on('ready', () => {
-      if (this.started) this.sync().catch(onError);
-    });
+    this.stats.sessionsDropped += await this.ownership.checkRestored();
+    // After an outage (or a Redis restarted empty) announce again, reload, reconcile claims.
+    const again = () => {
+      if (this.started && cmd.status === 'ready' && sub.status === 'ready')
+        this.sync().then(
+          () => this.ownership.reconcile(),
+          (e: Error) => this.host.log?.warn({ err: e }, 'cluster: resync failed'),
+        );
+    };
+    cmd.on('ready', again);
+    sub.on('ready', again);
     this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(o.nodeTtl / 3)));
     this.heartbeat.unref();
-    this.host.log?.info(`Joined cluster at ${o.redisUrl} as node ${this.nodeId}.`);
+    this.host.log?.info(
+      `Joined cluster as node ${this.nodeId} (link ${o.advertiseHost}:${this.mesh.address.p}).`,
+    );
   }
 
-  /** Leaves the cluster: withdraws this node's routes and closes the Redis connections. */
+  /** Leaves the cluster: says bye on every link and in Redis, then closes everything. */
   async stop(): Promise<void> {
     const cmd = this.cmd;
     const sub = this.sub;
@@ -171,120 +262,106 @@ export class Cluster {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.ownership.stop();
     if (wasStarted) {
+      for (const l of this.mesh.links.values()) l.send(DataKind.Bye, Buffer.alloc(0));
+      await this.mesh.drain(500);
       const me = this.nodeId;
-      await cmd
-        .multi()
-        .del(this.nodeKey(me), this.routesKey(me))
-        .srem(`${this.p}nodes`, me)
-        .publish(`${this.p}routes`, JSON.stringify({ n: me, bye: 1 } satisfies RouteChange))
-        .exec()
-        .catch(ignore);
+      if (cmd.status === 'ready')
+        await cmd
+          .multi()
+          .del(this.nodeKey(me), this.routesKey(me))
+          .srem(`${this.p}nodes`, me)
+          .publish(this.membersChannel, JSON.stringify({ n: me, bye: 1 } satisfies MemberNotice))
+          .exec()
+          .catch(ignore);
     }
+    await this.mesh.close();
     await Promise.all([sub.quit().catch(ignore), cmd.quit().catch(ignore)]);
+    cmd.disconnect();
+    sub.disconnect();
+  }
+
+  /** This node's liveness record: where its link listens and which process it is. */
+  private nodeRecord(): string {
+    const a = this.mesh.address;
+    return JSON.stringify({ h: a.h, p: a.p, b: this.mesh.boot, t: Date.now() });
   }
 
   /**
-   * Announces every local route from scratch (the reset tells the others to
-   * drop what they knew of this node), then loads every live node's routes and
-   * the retained messages.
+   * Writes this node's membership and routes into Redis, announces it, and
+   * links to every live node listed there. Routes themselves travel on the
+   * links (a snapshot on every link that comes up), so a Redis that lost its
+   * memory costs no route: this only repairs Redis's copy.
    */
-  private async sync(): Promise<void> {
+  private async sync(): Promise<string[]> {
     const cmd = this.cmd!;
     const me = this.nodeId;
     const ttl = this.options.nodeTtl;
-    const keys = this.local.keys();
+    const keys = this.local.current();
+    const a = this.mesh.address;
     const m = cmd.multi();
-    m.set(this.nodeKey(me), String(Date.now()), 'PX', ttl);
+    m.set(this.nodeKey(me), this.nodeRecord(), 'PX', ttl);
     m.sadd(`${this.p}nodes`, me);
     m.del(this.routesKey(me));
     if (keys.length > 0) m.hset(this.routesKey(me), Object.fromEntries(keys.map((k) => [k, '1'])));
     m.pexpire(this.routesKey(me), ttl);
-    m.publish(`${this.p}routes`, JSON.stringify({ n: me, r: 1, a: keys } satisfies RouteChange));
+    m.publish(
+      this.membersChannel,
+      JSON.stringify({ n: me, h: a.h, p: a.p } satisfies MemberNotice),
+    );
     await m.exec();
-
     const ids = (await cmd.smembers(`${this.p}nodes`)).filter((id) => id !== me);
-    const pl = cmd.pipeline();
-    for (const id of ids) {
-      pl.exists(this.nodeKey(id));
-      pl.hkeys(this.routesKey(id));
-    }
-    const res = (await pl.exec()) ?? [];
-    for (const id of [...this.remote.nodes.keys()]) if (!ids.includes(id)) this.remote.drop(id);
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      const alive = res[2 * i]?.[1] === 1;
-      const routeKeys = (res[2 * i + 1]?.[1] ?? []) as string[];
-      this.remote.drop(id);
-      if (!alive) {
-        cmd.srem(`${this.p}nodes`, id, ignore);
-        continue;
-      }
-      this.remote.node(id);
-      for (const k of routeKeys) this.remote.add(id, k);
-    }
-    await this.loadRetained();
-  }
-
-  private async loadRetained(): Promise<void> {
-    const cmd = this.cmd!;
-    const host = this.host;
-    const key = `${this.p}retained`;
-    const all = await cmd.hgetallBuffer(key);
-    const now = Date.now();
-    const seen = new Set<string>();
-    for (const [topic, buf] of Object.entries(all)) {
-      seen.add(topic);
-      let f: ClusterFrame;
-      try {
-        f = decodeFrame(buf);
-      } catch (err) {
-        host.log?.warn({ err, topic }, 'cluster: undecodable retained message in redis');
-        continue;
-      }
-      if (f.expiresAt !== 0 && now >= f.expiresAt) {
-        cmd.hdel(key, topic, ignore);
-        continue;
-      }
-      this.applyRetained(f);
-    }
-    // Retained messages only this node knows (e.g. from its own store) join the shared set.
-    const local: Message[] = [];
-    host.matchRetained('#', local);
-    for (const msg of local) {
-      if (seen.has(msg.topic) || msg.isExpired(now)) continue;
-      const f = frame(this.nodeId, msg.origin, msg.expiresAt, undefined, encodeMessage(msg));
-      cmd.hsetnx(key, msg.topic, f, ignore);
-    }
-  }
-
-  /** Refreshes this node's TTLs and forgets nodes whose TTL ran out. */
-  private beat(): void {
-    const cmd = this.cmd;
-    if (cmd === undefined || !this.started) return;
-    const me = this.nodeId;
-    const ttl = this.options.nodeTtl;
-    const ids = [...this.remote.nodes.keys()];
-    const pl = cmd.pipeline();
-    pl.exists(this.nodeKey(me));
-    pl.set(this.nodeKey(me), String(Date.now()), 'PX', ttl);
-    pl.pexpire(this.routesKey(me), ttl);
-    for (const id of ids) pl.exists(this.nodeKey(id));
-    pl.exec((err, res) => {
-      if (err || res == null || !this.started) return;
-      if (res[0]?.[1] === 0) {
-        // This node had been given up for dead (a long pause or an outage): announce again.
-        this.host.log?.warn('cluster: this node had expired in redis; announcing again');
-        this.sync().catch((e: Error) => this.host.log?.warn({ err: e }, 'cluster: resync failed'));
-        return;
-      }
+    const linked: string[] = [];
+    if (ids.length > 0) {
+      const recs = await cmd.mget(...ids.map((id) => this.nodeKey(id)));
       for (let i = 0; i < ids.length; i++) {
-        if (res[3 + i]?.[1] === 0) {
-          const id = ids[i]!;
-          this.host.log?.warn(`cluster: node ${id} stopped heartbeating; dropping its routes`);
-          this.remote.drop(id);
-          cmd.srem(`${this.p}nodes`, id, ignore);
+        const r = recs[i];
+        if (r == null) continue;
+        try {
+          const { h, p } = JSON.parse(r) as { h: string; p: number };
+          this.mesh.ensure(ids[i]!, h, p);
+          linked.push(ids[i]!);
+        } catch {
+          // A node of an older version: it has no link to dial.
         }
       }
+    }
+    await this.retained.load(cmd);
+    return linked;
+  }
+
+  /**
+   * Waits (up to the hand-over timeout) until each of these nodes sent its
+   * route snapshot, so a node that starts forwards at once for what the
+   * others subscribed to.
+   */
+  private async awaitSnapshots(ids: string[]): Promise<void> {
+    const end = Date.now() + this.options.handoverTimeout;
+    while (ids.some((id) => !this.remote.nodes.has(id)) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** Refreshes this node's liveness in Redis; announces again if Redis forgot it. */
+  private beat(): void {
+    const cmd = this.cmd;
+    if (cmd === undefined || !this.started || cmd.status !== 'ready') return;
+    const me = this.nodeId;
+    const ttl = this.options.nodeTtl;
+    const pl = cmd.pipeline();
+    pl.exists(this.nodeKey(me));
+    pl.set(this.nodeKey(me), this.nodeRecord(), 'PX', ttl);
+    pl.pexpire(this.routesKey(me), ttl);
+    pl.exec((err, res) => {
+      if (err || res == null) {
+        this.failed();
+        return;
+      }
+      if (!this.started || res[0]?.[1] !== 0) return;
+      // Redis restarted empty, or this node was paused past its TTL: announce again.
+      this.host.log?.warn('cluster: this node was missing in redis; announcing again');
+      this.sync().then(
+        () => this.ownership.reconcile(),
+        (e: Error) => this.host.log?.warn({ err: e }, 'cluster: resync failed'),
+      );
     });
   }
 
@@ -306,107 +383,133 @@ export class Cluster {
     setImmediate(flushRoutes, this);
   }
 
-  /** Writes the route changes of this event-loop turn in one transaction and announces them. */
+  /**
+   * Resolves once the routes changed so far are in force on every linked node
+   * (they acknowledged the change), or after the hand-over timeout; undefined
+   * when nothing is waiting. A SUBACK waits for it: a subscription the client
+   * was told about is one every node forwards for.
+   */
+  routesSettled(): Promise<void> | undefined {
+    if (!this.started) return undefined;
+    if (this.flushScheduled) {
+      if (this.nextFlush === undefined) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => {
+          resolve = r;
+        });
+        this.nextFlush = { promise, resolve };
+      }
+      return this.nextFlush.promise;
+    }
+    return this.flushing;
+  }
+
+  /** Sends the route changes of this event-loop turn to every node, and writes them to Redis. */
   flushRoutes(): void {
     this.flushScheduled = false;
-    const cmd = this.cmd;
-    if (cmd === undefined || !this.started || !this.local.dirty) return;
+    const waiting = this.nextFlush;
+    this.nextFlush = undefined;
+    if (!this.started || !this.local.dirty) {
+      waiting?.resolve();
+      return;
+    }
     const { add, remove } = this.local.takeChanges();
+    const body = Buffer.from(JSON.stringify({ a: add, d: remove } satisfies RouteChange));
+    const acks: Promise<boolean>[] = [];
+    const wait = this.options.handoverTimeout;
+    for (const l of this.mesh.links.values()) {
+      const seq = l.send(DataKind.Routes, body);
+      // A node whose link is down gets the routes in the snapshot when it is back.
+      if (l.connected) acks.push(l.waitAck(seq, wait));
+    }
+    const done = Promise.all(acks).then(ignore);
+    this.flushing = done;
+    done.then(() => {
+      if (this.flushing === done) this.flushing = undefined;
+      waiting?.resolve();
+    });
+    const cmd = this.cmd;
+    if (cmd === undefined || cmd.status !== 'ready') return;
     const me = this.nodeId;
     const m = cmd.multi();
     if (add.length > 0) m.hset(this.routesKey(me), Object.fromEntries(add.map((k) => [k, '1'])));
     if (remove.length > 0) m.hdel(this.routesKey(me), ...remove);
     m.pexpire(this.routesKey(me), this.options.nodeTtl);
-    m.publish(
-      `${this.p}routes`,
-      JSON.stringify({ n: me, a: add, d: remove } satisfies RouteChange),
-    );
-    m.exec(ignore);
+    m.exec().catch(this.failed);
   }
 
-  private onRouteChange(c: RouteChange): void {
-    if (c.n === this.nodeId) return;
-    if (c.bye === 1) {
-      this.remote.drop(c.n);
-      return;
+  /** Every route of this node, as the first frame after a link (re)connects. */
+  private sendSnapshot(l: PeerLink): void {
+    const body = { r: 1, a: this.local.current() } satisfies RouteChange;
+    l.send(DataKind.Routes, Buffer.from(JSON.stringify(body)));
+  }
+
+  private onRouteChange(from: string, c: RouteChange): void {
+    if (c.r === 1) this.remote.drop(from);
+    this.remote.node(from);
+    if (c.a !== undefined) for (const k of c.a) this.remote.add(from, k);
+    if (c.d !== undefined) for (const k of c.d) this.remote.remove(from, k);
+  }
+
+  private onData(from: string, kind: DataKind, body: Buffer): void {
+    if (kind === DataKind.Message) this.onForwarded(body);
+    else if (kind === DataKind.Routes) this.onRouteChange(from, JSON.parse(body.toString()));
+    else if (kind === DataKind.Deliver) this.moves.onDeliver(body);
+    else if (kind === DataKind.Handover) this.ownership.onLinkReply(from, body.toString());
+    else if (kind === DataKind.Release) this.moves.letGo(body.toString());
+    else if (kind === DataKind.Released) this.moves.closed(body.toString());
+    else if (kind === DataKind.Bye) {
+      this.remote.drop(from);
+      // The leaving node closes its own links once this bye is acknowledged.
+      this.mesh.closeLink(from);
     }
-    if (c.r === 1) this.remote.drop(c.n);
-    this.remote.node(c.n);
-    if (c.a !== undefined) for (const k of c.a) this.remote.add(c.n, k);
-    if (c.d !== undefined) for (const k of c.d) this.remote.remove(c.n, k);
   }
 
   // ---------------------------------------------------------------- messages
 
   /**
    * Sends a locally published message once to every node with a matching
-   * route. Shared groups with a member here were served locally; any other
-   * matching group goes to one of the nodes that have members (round robin).
-   * Costs one trie lookup and no Redis traffic when no other node matches.
+   * route, on that node's link (kept until acknowledged). Shared groups with a
+   * member here were served locally; any other matching group goes to one of
+   * the nodes that have members (round robin). Costs one trie lookup when no
+   * other node matches.
    */
   forward(msg: Message): void {
     let packet: Buffer | undefined;
     let plain: Buffer | undefined;
-    if (this.retainedMsg !== undefined) {
-      if (this.retainedMsg === msg) {
-        packet = this.retainedPacket;
-        plain = this.retainedFrame;
+    const rs = this.retained;
+    if (rs.lastMsg !== undefined) {
+      if (rs.lastMsg === msg) {
+        packet = rs.lastPacket;
+        plain = rs.lastFrame;
       }
       // Held for this one call only, so a large payload is not kept alive.
-      this.retainedMsg = this.retainedPacket = this.retainedFrame = undefined;
+      rs.lastMsg = rs.lastPacket = rs.lastFrame = undefined;
     }
-    const cmd = this.cmd;
-    if (!this.started || cmd === undefined || this.remote.trie.size === 0) return;
+    if (!this.started) return;
+    // A local publish reached moving sessions directly (routed before this call).
+    if (this.moves.active) this.moves.routing(msg.topic, this.keyOf(msg));
+    if (this.remote.trie.size === 0) return;
     const topic = msg.topic;
     if (topic.charCodeAt(0) === 36 && topic.startsWith('$SYS/')) return; // $SYS is per node.
-    const out = this.scratch;
-    const n = this.remote.trie.matchInto(topic, out);
-    if (n === 0) return;
-    const stamp = ++this.stamp;
     const targets = this.targets;
-    let nt = 0;
-    let groups: Map<string, RemoteRoute[]> | undefined;
-    const host = this.host;
-    for (let i = 0; i < n; i++) {
-      const r = out[i]!;
-      const node = r.node;
-      if (r.group === undefined) {
-        if (node.stamp !== stamp) {
-          node.stamp = stamp;
-          node.shares = undefined;
-          targets[nt++] = node;
-        }
-        continue;
-      }
-      if (host.hasLocalRoute(r.topicFilter, r.localKey)) continue;
-      groups ??= new Map();
-      const list = groups.get(r.shareKey);
-      if (list === undefined) groups.set(r.shareKey, [r]);
-      else list.push(r);
-    }
-    if (groups !== undefined) {
-      for (const [key, list] of groups) {
-        const c = this.shareCursor.get(key) ?? 0;
-        const r = list[c % list.length]!;
-        this.shareCursor.set(key, (c + 1) % list.length);
-        const node = r.node;
-        if (node.stamp !== stamp) {
-          node.stamp = stamp;
-          node.shares = undefined;
-          targets[nt++] = node;
-        }
-        (node.shares ??= []).push(key);
-      }
-    }
+    const nt = this.targeting.select(topic, targets);
     if (nt === 0) return;
     packet ??= encodeMessage(msg);
+    const key = this.keyOf(msg);
+    const links = this.mesh.links;
     for (let i = 0; i < nt; i++) {
       const node = targets[i]!;
+      const link = links.get(node.id);
+      if (link === undefined) {
+        this.stats.dropped++;
+        continue;
+      }
       const f =
         node.shares === undefined
-          ? (plain ??= frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet))
-          : frame(this.nodeId, msg.origin, msg.expiresAt, node.shares, packet);
-      cmd.publish(node.channel, f, ignore);
+          ? (plain ??= frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet, key))
+          : frame(this.nodeId, msg.origin, msg.expiresAt, node.shares, packet, key);
+      link.send(DataKind.Message, f);
       this.stats.forwarded++;
     }
   }
@@ -416,42 +519,12 @@ export class Cluster {
     const cmd = this.cmd;
     if (!this.started || cmd === undefined) return;
     if (msg.topic.startsWith('$SYS/')) return;
-    const packet = encodeMessage(msg);
-    const f = frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet);
-    this.retainedMsg = msg;
-    this.retainedPacket = packet;
-    this.retainedFrame = f;
-    const key = `${this.p}retained`;
-    // One transaction, so the hash and the notifications agree on who wrote last.
-    const m = cmd.multi();
-    if (msg.payload.length === 0) m.hdel(key, msg.topic);
-    else m.hset(key, msg.topic, f);
-    m.publish(`${this.p}retained`, f);
-    m.exec(ignore);
-  }
-
-  /**
-   * Applies a retained update in Redis order. Own updates are applied too:
-   * when two nodes write one topic at once, every node ends with the value
-   * Redis kept (last writer wins).
-   */
-  private applyRetained(f: ClusterFrame): void {
-    const host = this.host;
-    const cur = host.retainedMessage(f.topic);
-    if (f.payload.length === 0) {
-      if (cur === undefined) return;
-    } else if (
-      cur !== undefined &&
-      cur.origin === f.origin &&
-      cur.qos === f.qos &&
-      cur.expiresAt === f.expiresAt &&
-      cur.payload.equals(f.payload)
-    ) {
+    if (cmd.status !== 'ready') {
+      // Uploaded again (if still only here) when Redis is back: see RetainedSync.load.
+      this.failed();
       return;
     }
-    host.setRetained(
-      host.makeMessage(f.topic, f.payload, f.qos, true, f.properties, f.origin, f.expiresAt),
-    );
+    this.retained.changed(cmd, msg, this.keyOf(msg), this.failed);
   }
 
   private onForwarded(buf: Buffer): void {
@@ -474,15 +547,21 @@ export class Cluster {
       f.expiresAt,
     );
     if (msg.isExpired(host.now)) return;
-    host.deliver(msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares));
+    const key = f.key === '' ? `${f.node}:${msg.id}` : f.key;
+    this.origins.set(msg, key);
+    const skip = this.moves.active ? this.moves.routing(msg.topic, key) : undefined;
+    host.deliver(msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares), skip);
   }
 
   private onMessage(channel: string, buf: Buffer): void {
     try {
-      if (channel === this.inbox) this.onForwarded(buf);
-      else if (channel === this.retainedChannel) this.applyRetained(decodeFrame(buf));
-      else if (channel === this.routesChannel) this.onRouteChange(JSON.parse(buf.toString()));
+      if (channel === this.retained.channel) this.retained.apply(decodeFrame(buf));
       else if (channel === this.control) this.ownership.onControl(buf.toString());
+      else if (channel === this.membersChannel) {
+        const m = JSON.parse(buf.toString()) as MemberNotice;
+        if (m.n !== this.nodeId && m.h !== undefined && m.p !== undefined)
+          this.mesh.ensure(m.n, m.h, m.p);
+      }
     } catch (err) {
       this.host.log?.warn({ err, channel }, 'cluster: bad message');
     }
@@ -494,8 +573,9 @@ export class Cluster {
    * Makes this node the owner of a client id before its CONNECT is accepted.
    * If another live node held it, that node closes its connection (0x8E) and,
    * unless the client starts clean, hands the session over; it is installed
-   * here so the client resumes it. Never rejects: when Redis is unreachable the
-   * client is served as by a single node.
+   * here so the client resumes it. Never rejects, and never waits on a Redis
+   * that is away: the client is then accepted here and the claim is made when
+   * Redis is back (see Ownership.reconcile).
    */
   claim(clientId: string, clean: boolean): Promise<void> {
     return this.ownership.claim(clientId, clean);

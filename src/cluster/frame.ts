@@ -1,8 +1,8 @@
-import { PacketType, type QoS } from '../protocol/constants.js';
+import { PacketType } from '../protocol/constants.js';
 import { encode } from '../protocol/encoder.js';
 import { parsePacket } from '../protocol/packet-parser.js';
 import type { PublishPacket } from '../protocol/packets.js';
-import type { Properties } from '../protocol/properties.js';
+import type { MessageFields } from '../store/records.js';
 
 /**
  * Binary frames for messages that travel between nodes (forwarded publishes,
@@ -11,31 +11,26 @@ import type { Properties } from '../protocol/properties.js';
  * byte; a small header in front adds what MQTT does not carry:
  *
  * ```
- * u8  version (1)
+ * u8  version (2)
  * f64 expiresAt (ms since epoch, 0 = never)
  * u16 len + utf8  node id of the sender
  * u16 len + utf8  origin client id (for No Local)
+ * u16 len + utf8  message key: `{node}:{id}` where it was first published ('' when not needed)
  * u16 count, then count × (u16 len + utf8)  shared groups assigned to the receiver ("group/filter")
  * ... MQTT 5 PUBLISH packet (fixed header included)
  * ```
  */
 
-const VERSION = 1;
+const VERSION = 2;
 
 /** The message a frame carries: what the receiving node needs to route it as the sender would. */
-export interface FrameMessage {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  properties: Properties | undefined;
-  expiresAt: number;
-  origin: string;
-}
+export type FrameMessage = MessageFields;
 
 /** What a frame carries, decoded. The payload is a slice of the frame (no copy). */
 export interface ClusterFrame extends FrameMessage {
   node: string;
+  /** Where the message was first published, `{node}:{message id}`: one message, however it travels. */
+  key: string;
   shares: string[];
 }
 
@@ -66,14 +61,25 @@ export function frame(
   expiresAt: number,
   shares: readonly string[] | undefined,
   packet: Buffer,
+  key = '',
 ): Buffer {
-  let size = 1 + 8 + 2 + Buffer.byteLength(node) + 2 + Buffer.byteLength(origin) + 2;
+  let size =
+    1 +
+    8 +
+    2 +
+    Buffer.byteLength(node) +
+    2 +
+    Buffer.byteLength(origin) +
+    2 +
+    Buffer.byteLength(key) +
+    2;
   if (shares !== undefined) for (const s of shares) size += 2 + Buffer.byteLength(s);
   const buf = Buffer.allocUnsafe(size + packet.length);
   buf[0] = VERSION;
   buf.writeDoubleBE(expiresAt, 1);
   let pos = writeStr(buf, 9, node);
   pos = writeStr(buf, pos, origin);
+  pos = writeStr(buf, pos, key);
   buf.writeUInt16BE(shares?.length ?? 0, pos);
   pos += 2;
   if (shares !== undefined) for (const s of shares) pos = writeStr(buf, pos, s);
@@ -89,7 +95,7 @@ function writeStr(buf: Buffer, pos: number, s: string): number {
 
 /** Decodes a frame; throws ClusterFrameError (or ProtocolError for a bad packet). */
 export function decodeFrame(buf: Buffer): ClusterFrame {
-  if (buf.length < 15 || buf[0] !== VERSION) throw new ClusterFrameError('unknown cluster frame');
+  if (buf.length < 17 || buf[0] !== VERSION) throw new ClusterFrameError('unknown cluster frame');
   const expiresAt = buf.readDoubleBE(1);
   let pos = 9;
   const readStr = (): string => {
@@ -100,6 +106,7 @@ export function decodeFrame(buf: Buffer): ClusterFrame {
   };
   const node = readStr();
   const origin = readStr();
+  const key = readStr();
   const count = buf.readUInt16BE(pos);
   pos += 2;
   const shares: string[] = [];
@@ -120,6 +127,7 @@ export function decodeFrame(buf: Buffer): ClusterFrame {
   return {
     node,
     origin,
+    key,
     expiresAt,
     shares,
     topic: p.topic,

@@ -25,8 +25,11 @@ export interface ClusterHost {
     origin: string,
     expiresAt: number,
   ): Message;
-  /** Routes a message another node forwarded to this node's sessions; `shares`: the shared groups it assigned here. */
-  deliver(msg: Message, shares: ReadonlySet<string>): void;
+  /**
+   * Routes a message another node forwarded to this node's sessions; `shares`: the
+   * shared groups it assigned here; `exclude`: a session that already has it.
+   */
+  deliver(msg: Message, shares: ReadonlySet<string>, exclude?: Session): void;
   /** Whether this node's router holds `key` (a client id or `$share/<group>`) under `topicFilter`. */
   hasLocalRoute(topicFilter: string, key: string): boolean;
   /** This node's retained message of a topic. */
@@ -41,6 +44,10 @@ export interface ClusterHost {
   destroySession(s: Session): void;
   /** Closes the live connection of a session its client took to another node; false when offline. */
   closeTakenOver(s: Session): boolean;
+  /** Client ids of every session on this node. */
+  sessionIds(): Iterable<string>;
+  /** Calls `done` once everything changed so far is durable in the store (at once without one). */
+  whenDurable(done: () => void): void;
   /** Limits of a new session. */
   sessionLimits(): SessionLimits;
   /** Registers an offline session handed over by another node, and stores it if the broker persists. */

@@ -57,9 +57,8 @@ export class LocalRoutes {
     return { add, remove };
   }
 
-  /** Every announced route key (full announcement at start and after a Redis reconnect). */
-  keys(): string[] {
-    this.pending.clear();
+  /** Every route key in force now (a snapshot for a link that comes up; pending changes stay pending). */
+  current(): string[] {
     return [...this.counts.keys()];
   }
 }

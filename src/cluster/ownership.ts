@@ -1,5 +1,6 @@
 /** Which node owns a client id: claims with fencing epochs, take-over requests, session hand-over replies. */
 import type { Redis } from 'ioredis';
+import type { Message } from '../broker/message.js';
 import {
   captureSession,
   fromJson,
@@ -8,6 +9,9 @@ import {
   toJson,
 } from './handover.js';
 import type { ClusterHost } from './host.js';
+import { DataKind } from './link-wire.js';
+import type { Moves } from './moves.js';
+import type { PeerLink } from './peer-link.js';
 
 /**
  * Claims a client id for this node: bumps the id's fencing epoch, records the
@@ -29,10 +33,18 @@ if redis.call('HGET', KEYS[1], 'node') == ARGV[1] and redis.call('HGET', KEYS[1]
 end
 return 0`;
 
-/** Control messages on a node's control channel. */
+/** Control messages on a node's control channel (a hand-over reply may come on the link instead). */
 type Control =
   | { t: 'takeover'; id: number; c: string; e: number; clean: boolean; from: string }
-  | { t: 'handover'; id: number; s?: SessionHandover };
+  | { t: 'handover'; id: number; s?: SessionHandover; keys?: string[] };
+
+/** A claim waiting for the old node's reply. */
+interface Waiting {
+  clientId: string;
+  clean: boolean;
+  resolve: () => void;
+  timer: NodeJS.Timeout;
+}
 
 /** What ownership needs of its cluster node. */
 export interface OwnershipLink {
@@ -42,6 +54,8 @@ export interface OwnershipLink {
   readonly keyPrefix: string;
   /** How long a take-over waits for the old node's session, ms. */
   readonly handoverTimeout: number;
+  /** How long a claim waits for Redis before the node decides locally, ms. */
+  readonly claimTimeout: number;
   /** Whether the node has joined the cluster (and not left it). */
   readonly started: boolean;
   /** The command connection, once opened. */
@@ -50,6 +64,25 @@ export interface OwnershipLink {
   tookOver(): void;
   /** Counts a persistent session received from another node. */
   sessionReceived(): void;
+  /** Counts a CONNECT accepted without Redis's verdict. */
+  claimedLocally(): void;
+  /** Gapless session moves over the links. */
+  readonly moves: Moves;
+  /** This node's link to another node. */
+  linkTo(id: string): PeerLink | undefined;
+  /** The identity of a message wherever it travels. */
+  keyOf(msg: Message): string;
+}
+
+/** Rejects after `ms` unless `p` settles first. */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from redis within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function ignore(): void {}
@@ -68,11 +101,10 @@ export class Ownership {
   private readonly link: OwnershipLink;
   /** Fencing epochs of the client ids this node claimed. */
   private readonly epochs = new Map<string, number>();
-  private readonly waiting = new Map<
-    number,
-    { resolve: (s: SessionHandover | undefined) => void; timer: NodeJS.Timeout }
-  >();
+  private readonly waiting = new Map<number, Waiting>();
   private nextRequest = 1;
+  /** Client ids accepted here while Redis could not be asked: claimed when it is back. */
+  private readonly unclaimed = new Set<string>();
 
   constructor(link: OwnershipLink) {
     this.link = link;
@@ -89,53 +121,105 @@ export class Ownership {
     const l = this.link;
     const cmd = l.redis();
     if (!l.started || cmd === undefined) return;
+    if (cmd.status !== 'ready') {
+      this.decideLocally(clientId);
+      return;
+    }
+    let claimed: [string, number, number];
     try {
-      const [old, epoch, alive] = (await cmd.eval(
-        CLAIM,
-        1,
-        `${l.keyPrefix}session:${clientId}`,
-        l.nodeId,
-        `${l.keyPrefix}node:`,
+      claimed = (await within(
+        cmd.eval(CLAIM, 1, `${l.keyPrefix}session:${clientId}`, l.nodeId, `${l.keyPrefix}node:`),
+        l.claimTimeout,
       )) as [string, number, number];
+    } catch {
+      this.decideLocally(clientId);
+      return;
+    }
+    try {
+      const [old, epoch, alive] = claimed;
+      this.unclaimed.delete(clientId);
       this.epochs.set(clientId, epoch);
       if (old === '' || old === l.nodeId || alive !== 1) return;
       const id = this.nextRequest++;
-      const reply = new Promise<SessionHandover | undefined>((resolve) => {
+      const reply = new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.waiting.delete(id);
           l.host.log?.warn(`cluster: node ${old} did not hand over ${clientId} in time`);
-          resolve(undefined);
+          resolve();
         }, l.handoverTimeout);
-        this.waiting.set(id, { resolve, timer });
+        this.waiting.set(id, { clientId, clean, resolve, timer });
       });
       const req: Control = { t: 'takeover', id, c: clientId, e: epoch, clean, from: l.nodeId };
       await cmd.publish(controlChannel(l.keyPrefix, old), toJson(req));
-      const s = await reply;
-      const host = l.host;
+      await reply;
+    } catch (err) {
+      l.host.log?.warn({ err, clientId }, 'cluster: could not claim client id');
+    }
+  }
+
+  /**
+   * Accepts a client without Redis (it is away or slow): CONNACK stays within
+   * the claim timeout. The claim is made when Redis is back; if another node
+   * accepted the same client id meanwhile, the later claim wins and the other
+   * node closes its connection (split-brain rule, docs/cluster.md).
+   */
+  private decideLocally(clientId: string): void {
+    this.unclaimed.add(clientId);
+    this.link.claimedLocally();
+  }
+
+  /** Redis is back: claims the client ids accepted without it that still have a session here. */
+  reconcile(): void {
+    const ids = [...this.unclaimed];
+    this.unclaimed.clear();
+    for (const id of ids) {
+      const s = this.link.host.session(id);
+      // Our client is connected here: the other node's copy is discarded, not merged.
+      if (s !== undefined) void this.claim(id, true);
+    }
+  }
+
+  /**
+   * The old node's reply: installs the session (synchronously, so that
+   * messages relayed after it on the same link find it) and ends the wait.
+   * `from`: the node that replied on its link (the move then stays gapless).
+   */
+  private replied(c: Extract<Control, { t: 'handover' }>, from: string | undefined): void {
+    const w = this.waiting.get(c.id);
+    if (w === undefined) return;
+    this.waiting.delete(c.id);
+    clearTimeout(w.timer);
+    const l = this.link;
+    const host = l.host;
+    const s = c.s;
+    try {
       // Whatever this node still has for the id predates the other node's copy.
-      const stale = host.session(clientId);
+      const stale = host.session(w.clientId);
       if (stale !== undefined && !stale.online && s !== undefined) {
         stale.takeWill();
         host.destroySession(stale);
       }
-      if (s !== undefined && !clean) {
-        installSession(host, s);
+      if (s !== undefined && !w.clean) {
+        const installed = installSession(host, s);
         l.sessionReceived();
+        if (from !== undefined) l.moves.opened(installed, from, c.keys ?? []);
       }
     } catch (err) {
-      l.host.log?.warn({ err, clientId }, 'cluster: could not claim client id');
+      host.log?.warn({ err, clientId: w.clientId }, 'cluster: could not install a session');
     }
+    w.resolve();
+  }
+
+  /** A hand-over reply that came on the link from node `from`. */
+  onLinkReply(from: string, text: string): void {
+    this.replied(fromJson(text) as Extract<Control, { t: 'handover' }>, from);
   }
 
   /** Handles a message of this node's control channel: a take-over request or a hand-over reply. */
   onControl(text: string): void {
     const c = fromJson(text) as Control;
     if (c.t === 'handover') {
-      const w = this.waiting.get(c.id);
-      if (w === undefined) return;
-      this.waiting.delete(c.id);
-      clearTimeout(w.timer);
-      w.resolve(c.s);
+      this.replied(c, undefined);
       return;
     }
     const l = this.link;
@@ -158,6 +242,17 @@ export class Ownership {
           s.takeWill();
           for (const d of s.inflight.values()) d.group = undefined;
           for (const d of s.queued()) d.group = undefined;
+          const link = l.linkTo(c.from);
+          if (link !== undefined) {
+            // On the link, so messages still reaching the session here follow the hand-over in order.
+            const keys: string[] = [];
+            for (const d of s.inflight.values()) keys.push(l.keyOf(d.msg));
+            for (const d of s.queued()) keys.push(l.keyOf(d.msg));
+            const reply: Control = { t: 'handover', id: c.id, s: state, keys };
+            link.send(DataKind.Handover, Buffer.from(toJson(reply)));
+            l.moves.relay(s, c.from);
+            return;
+          }
         }
         host.destroySession(s);
       }
@@ -186,11 +281,40 @@ export class Ownership {
     cmd.eval(RELEASE, 1, `${l.keyPrefix}session:${clientId}`, l.nodeId, String(e), ignore);
   }
 
+  /**
+   * A restarted node's store brought back sessions; any whose client id
+   * another node claimed meanwhile moved there, and is dropped here. Returns
+   * how many were dropped.
+   */
+  async checkRestored(): Promise<number> {
+    const l = this.link;
+    const cmd = l.redis();
+    if (cmd === undefined) return 0;
+    const ids = [...l.host.sessionIds()];
+    let dropped = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      const pl = cmd.pipeline();
+      for (const id of batch) pl.hget(`${l.keyPrefix}session:${id}`, 'node');
+      const res = (await pl.exec()) ?? [];
+      for (let j = 0; j < batch.length; j++) {
+        const owner = res[j]?.[1] as string | null | undefined;
+        const s = l.host.session(batch[j]!);
+        if (owner == null || owner === l.nodeId || s === undefined || s.online) continue;
+        l.host.log?.info(`cluster: session ${s.clientId} moved to node ${owner}; dropping it`);
+        s.takeWill();
+        l.host.destroySession(s);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
   /** Answers every waiting claim with "no session" (the node is leaving). */
   stop(): void {
     for (const w of this.waiting.values()) {
       clearTimeout(w.timer);
-      w.resolve(undefined);
+      w.resolve();
     }
     this.waiting.clear();
   }

@@ -4,8 +4,6 @@ import { parseSharedSubscription } from '../protocol/topic.js';
 /** One other node of the cluster, as this node knows it. */
 export class RemoteNode {
   readonly id: string;
-  /** Redis channel its forwarded messages go to. */
-  readonly channel: string;
   /** Route keys it announced. */
   readonly keys = new Set<string>();
   /** Routing scratch: stamp of the last forward pass that chose this node. */
@@ -13,9 +11,8 @@ export class RemoteNode {
   /** Routing scratch: shared groups ("group/filter") assigned to it in that pass. */
   shares: string[] | undefined = undefined;
 
-  constructor(id: string, channel: string) {
+  constructor(id: string) {
     this.id = id;
-    this.channel = channel;
   }
 }
 
@@ -40,17 +37,12 @@ export interface RemoteRoute {
 export class RemoteRoutes {
   readonly trie = new TopicTrie<RemoteRoute>();
   readonly nodes = new Map<string, RemoteNode>();
-  private readonly channelOf: (id: string) => string;
-
-  constructor(channelOf: (id: string) => string) {
-    this.channelOf = channelOf;
-  }
 
   /** The node with this id, created on first mention. */
   node(id: string): RemoteNode {
     let n = this.nodes.get(id);
     if (n === undefined) {
-      n = new RemoteNode(id, this.channelOf(id));
+      n = new RemoteNode(id);
       this.nodes.set(id, n);
     }
     return n;
@@ -71,6 +63,13 @@ export class RemoteRoutes {
     if (n === undefined || !n.keys.delete(key)) return;
     const r = parseKey(n, key);
     if (r !== undefined) this.trie.remove(r.topicFilter, trieKey(n, r.group));
+  }
+
+  /** Number of routes known, over all nodes. */
+  get size(): number {
+    let n = 0;
+    for (const node of this.nodes.values()) n += node.keys.size;
+    return n;
   }
 
   /** Forgets a node and all its routes (it left, died, or re-announces from scratch). */

@@ -151,6 +151,7 @@ export function finalizeConfig(st: ParseState, commandLinePorts: number[]): Hero
     if (plugin.options.backends === undefined)
       warn(line, 'unimplemented', 'not implemented by Heron, ignored');
   }
+  if (cfg.cluster && st.clusterExtra) Object.assign(cfg.cluster, st.clusterExtra);
   if (st.clusterNodeIdLine && !cfg.cluster) {
     warn(st.clusterNodeIdLine, 'ignored', "no 'cluster_redis_url' is configured; ignored");
   }

@@ -894,25 +894,70 @@ def(
     const url = word(l, 'a redis:// URL', ctx.warn);
     if (!/^rediss?:\/\//.test(url))
       throw lineError(l, `expected a redis:// or rediss:// URL, got '${url}'`);
-    ctx.st.cfg.cluster = {
-      redisUrl: url,
-      ...(ctx.st.clusterNodeId ? { nodeId: ctx.st.clusterNodeId } : {}),
-    };
+    ctx.st.cfg.cluster = { redisUrl: url };
   },
   H,
 );
-def(
-  'cluster_node_id',
-  'global',
-  (ctx, l) => {
-    once(ctx, l, 'G');
-    const id = word(l, 'a node id', ctx.warn);
-    ctx.st.clusterNodeId = id;
-    ctx.st.clusterNodeIdLine = l;
-    if (ctx.st.cfg.cluster) ctx.st.cfg.cluster.nodeId = id;
+/** Records a cluster_* value; it joins the cluster config once cluster_redis_url is known. */
+function clusterOption(
+  name: string,
+  set: (
+    extra: NonNullable<OptionContext['st']['clusterExtra']>,
+    ctx: OptionContext,
+    l: ConfigLine,
+  ) => void,
+  repeatable = false,
+): void {
+  def(
+    name,
+    'global',
+    (ctx, l) => {
+      if (!repeatable) once(ctx, l, 'G');
+      ctx.st.clusterNodeIdLine ??= l;
+      set((ctx.st.clusterExtra ??= {}), ctx, l);
+    },
+    H,
+  );
+}
+clusterOption('cluster_node_id', (x, ctx, l) => {
+  x.nodeId = word(l, 'a node id', ctx.warn);
+});
+clusterOption('cluster_key_prefix', (x, ctx, l) => {
+  x.keyPrefix = word(l, 'a key prefix', ctx.warn);
+});
+clusterOption('cluster_node_ttl', (x, ctx, l) => {
+  x.nodeTtl = int(l, { min: 300 }, ctx.warn);
+});
+clusterOption('cluster_handover_timeout', (x, ctx, l) => {
+  x.handoverTimeout = int(l, { min: 1 }, ctx.warn);
+});
+clusterOption('cluster_max_outbox', (x, ctx, l) => {
+  x.maxOutbox = int(l, { min: 1 }, ctx.warn);
+});
+clusterOption('cluster_link_advertise', (x, ctx, l) => {
+  x.advertiseHost = word(l, 'a host name or address', ctx.warn);
+});
+clusterOption('cluster_redis_sentinel_name', (x, ctx, l) => {
+  x.sentinelName = word(l, 'a master name', ctx.warn);
+});
+clusterOption(
+  'cluster_redis_sentinel',
+  (x, ctx, l) => {
+    const w = word(l, 'host:port', ctx.warn);
+    const i = w.lastIndexOf(':');
+    if (i <= 0) throw lineError(l, `expected host:port, got '${w}'`);
+    portWord(l, w.slice(i + 1), false);
+    (x.redisSentinels ??= []).push(w);
   },
-  H,
+  true,
 );
+clusterOption('cluster_link_listener', (x, ctx, l) => {
+  const [port, bind] = l.words;
+  if (port === undefined) throw lineError(l, 'expected a port and an optional bind address');
+  x.linkPort = portWord(l, port, true);
+  if (bind !== undefined && !bind.startsWith('#')) x.linkHost = bind;
+  checkExtra(l, bind !== undefined && !bind.startsWith('#') ? 2 : 1, ctx.warn);
+});
 
 /** Every option Heron reads, by name (aliases included). */
 export const OPTIONS: ReadonlyMap<string, OptionDef> = table;

@@ -78,10 +78,10 @@ export interface ParseState {
   allowAnonymousLine?: ConfigLine;
   /** admin_* lines that need an admin_listener (checked at the end). */
   adminOptionLines: ConfigLine[];
-  /** cluster_node_id line (needs cluster_redis_url). */
+  /** First cluster_* line other than cluster_redis_url (they need it). */
   clusterNodeIdLine?: ConfigLine;
-  /** cluster_node_id value until the URL is known. */
-  clusterNodeId?: string;
+  /** cluster_* values other than the URL, merged once the URL is known. */
+  clusterExtra?: Omit<import('./types.js').ClusterConfig, 'redisUrl'>;
 }
 
 /** Per-file state: each file starts on the default listener with no bridge, as in Mosquitto. */

@@ -353,6 +353,24 @@ export interface ClusterConfig {
   redisUrl: string;
   /** cluster_node_id; unset = generated at startup. */
   nodeId?: string;
+  /** cluster_redis_sentinel host:port (repeatable): find Redis through Sentinel. */
+  redisSentinels?: string[];
+  /** cluster_redis_sentinel_name: the monitored master's name. */
+  sentinelName?: string;
+  /** cluster_key_prefix. */
+  keyPrefix?: string;
+  /** cluster_node_ttl, ms. */
+  nodeTtl?: number;
+  /** cluster_handover_timeout, ms. */
+  handoverTimeout?: number;
+  /** cluster_link_listener PORT [BIND]: port of the node-to-node link. */
+  linkPort?: number;
+  /** cluster_link_listener PORT [BIND]: address it listens on. */
+  linkHost?: string;
+  /** cluster_link_advertise: the address other nodes dial. */
+  advertiseHost?: string;
+  /** cluster_max_outbox: frames kept per node until acknowledged. */
+  maxOutbox?: number;
 }
 
 /** Shared-subscription member selection (shared_subscription_strategy). */

@@ -33,9 +33,12 @@ export interface SubscriptionData {
   subscriptionId: number | undefined;
 }
 
-/** An application message as stored: once, however many sessions reference it. */
-export interface MessageRecord {
-  id: number;
+/**
+ * The fields of an application message that every layer carries: the router's
+ * `Message`, the store's record and the cluster's frame are this shape (plus an id
+ * where they need one). The embedding API's `PublishedMessage` is its public subset.
+ */
+export interface MessageFields {
   topic: string;
   payload: Buffer;
   qos: QoS;
@@ -43,7 +46,13 @@ export interface MessageRecord {
   properties: Properties | undefined;
   /** Absolute expiry (ms since epoch), 0 for never. */
   expiresAt: number;
+  /** Client id of the publisher ('' for the broker itself), for No Local. */
   origin: string;
+}
+
+/** An application message as stored: once, however many sessions reference it. */
+export interface MessageRecord extends MessageFields {
+  id: number;
 }
 
 /** One session's obligation to deliver a stored message: queued (packetId 0) or in flight. */

@@ -84,7 +84,10 @@ describe('alarms', () => {
 
     const slow = await waitAlarm(f, 'slow_consumer:sluggish');
     assert.equal(slow.subject, 'sluggish');
-    assert.match(slow.message, /8 deliveries queued/);
+    // The queue holds at least the alarm's threshold (flow control may let it pass
+    // max_queued_messages by the publishes in flight when the publisher is paused).
+    const queued = Number(/(\d+) deliveries queued \(alarm at 5\)/.exec(slow.message)?.[1]);
+    assert.ok(queued >= 5, slow.message);
     const drops = await waitAlarm(f, 'queue_drops');
     assert.match(drops.message, /dropped/);
 

@@ -139,6 +139,10 @@ describe('bridges and cluster', () => {
     const forwarded = Number(/heron_cluster_forwarded_total (\d+)/.exec(metrics)?.[1]);
     assert.ok(forwarded >= 1, `forwarded ${forwarded}`);
     assert.match(metrics, /heron_cluster_nodes 1/);
+    // The link counters: the forwarded message was acknowledged by the other node.
+    assert.ok(Number(/heron_cluster_acked_total (\d+)/.exec(metrics)?.[1]) >= 1);
+    assert.match(metrics, /heron_cluster_redis_up 1/);
+    assert.match(metrics, /heron_cluster_links_connected 1/);
   });
 
   test('Redis going away is shown plainly and raises an alarm', async () => {

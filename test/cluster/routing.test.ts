@@ -78,6 +78,30 @@ describe('cluster routing', () => {
     for (const r of [onA, onB, onC, pub, pubB]) await r.client.endAsync();
   });
 
+  test('a subscription is in force cluster-wide when its SUBACK arrives: publishing on B at once misses nothing', async () => {
+    const sub = await connectRecorder(a.url, { protocolVersion: 5, clientId: 'race-sub' });
+    const pubB = await connectRecorder(b.url, { protocolVersion: 5, clientId: 'race-pb' });
+    const pubC = await connectRecorder(c.url, { protocolVersion: 4, clientId: 'race-pc' });
+    const rounds = 50;
+    for (let i = 0; i < rounds; i++) {
+      // A filter nobody had: each SUBSCRIBE is a new route for the other nodes.
+      await sub.client.subscribeAsync(`race/${i}/+`, { qos: 1 });
+      await Promise.all([
+        pubB.client.publishAsync(`race/${i}/b`, `b${i}`, { qos: 1 }),
+        pubC.client.publishAsync(`race/${i}/c`, `c${i}`, { qos: 1 }),
+      ]);
+    }
+    await waitFor(() => sub.got.length >= 2 * rounds, 5000, 'every message');
+    await settle();
+    const got = new Set(sub.got.map((m) => m.payload));
+    const missed = [];
+    for (let i = 0; i < rounds; i++)
+      for (const n of ['b', 'c']) if (!got.has(`${n}${i}`)) missed.push(`${n}${i}`);
+    assert.deepEqual(missed, []);
+    assert.equal(sub.got.length, 2 * rounds);
+    for (const r of [sub, pubB, pubC]) await r.client.endAsync();
+  });
+
   test('an unsubscribe withdraws the route: the other nodes stop forwarding', async () => {
     const onB = await connectRecorder(b.url, { protocolVersion: 5, clientId: 'u-b' });
     await onB.client.subscribeAsync('gone/#', { qos: 1 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { waitFor } from '../helpers/process.js';
 import { connectRecorder, settle } from './support/clients.js';
-import { knowsRoute, suiteCluster } from './support/nodes.js';
+import { knowsRoute, startNode, suiteCluster } from './support/nodes.js';
 
 describe('cluster sessions', () => {
   const cluster = suiteCluster(['A', 'B', 'C']);
@@ -91,7 +91,8 @@ describe('cluster sessions', () => {
     await waitFor(() => moved.got.length === 3, 3000, 'queued messages on B');
     const got = moved.got.map((m) => m.payload);
     assert.deepEqual(got, ['job 0', 'job 1', 'job 2']);
-    assert.equal(a.broker.sessions.has('roamer'), false);
+    // A relays what still reaches it until B's routes are in force everywhere, then lets go.
+    await waitFor(() => !a.broker.sessions.has('roamer'), 3000, 'A let go of the session');
     assert.equal(b.broker.cluster!.stats.sessionsReceived, received + 1);
     // The subscription moved with it: C now forwards to B, not A.
     await waitFor(
@@ -149,5 +150,37 @@ describe('cluster sessions', () => {
     assert.equal(fresh.got.length, 0);
     await fresh.client.endAsync();
     await pub.client.endAsync();
+  });
+
+  test('a restarted node drops restored sessions whose client id another node owns now, and keeps its own', async () => {
+    const store = { backend: 'memory' as const, location: `restart-${process.pid}-${Date.now()}` };
+    const persistent = { protocolVersion: 4 as const, clean: false };
+    let r = await startNode(cluster.redisUrl, cluster.prefix, 'R', { persistence: store });
+    for (const clientId of ['moved-away', 'stays']) {
+      const c = await connectRecorder(r.url, { ...persistent, clientId });
+      await c.client.subscribeAsync(`restored/${clientId}`, { qos: 1 });
+      await c.client.endAsync();
+    }
+    await r.close();
+    // While R is down, 'moved-away' connects to A: A owns it now (R is not alive: no hand-over).
+    const elsewhere = await connectRecorder(a.url, { ...persistent, clientId: 'moved-away' });
+    assert.equal(elsewhere.sessionPresent, false);
+    await elsewhere.client.subscribeAsync('restored/new', { qos: 1 });
+    r = await startNode(cluster.redisUrl, cluster.prefix, 'R', { persistence: store });
+    try {
+      assert.equal(r.broker.sessions.has('moved-away'), false);
+      assert.equal(r.broker.sessions.has('stays'), true);
+      assert.equal(r.broker.cluster!.stats.sessionsDropped, 1);
+      // The dropped copy's routes are gone with it: a message for it is not queued on R.
+      const pub = await connectRecorder(b.url, { clientId: 'restored-pub' });
+      await pub.client.publishAsync('restored/moved-away', 'x', { qos: 1 });
+      await settle();
+      assert.equal(r.broker.sessions.get('stays')?.queuedCount, 0);
+      assert.equal(r.broker.sessions.has('moved-away'), false);
+      await pub.client.endAsync();
+    } finally {
+      await elsewhere.client.endAsync();
+      await r.close();
+    }
   });
 });

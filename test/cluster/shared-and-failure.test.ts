@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { brokerOptionsFromConfig } from '../../src/cli/broker-options.js';
 import { parseConfigText } from '../../src/config/index.js';
@@ -91,17 +92,96 @@ describe('cluster shared subscriptions and node failure', () => {
     await pub.client.endAsync();
   });
 
-  test('cluster_redis_url and cluster_node_id become BrokerOptions.cluster', () => {
+  test('cluster_* options (URL, Sentinel, TTL, hand-over, prefix, link) become BrokerOptions.cluster', () => {
     const cfg = parseConfigText(
       'listener 1883\ncluster_redis_url redis://127.0.0.1:6390\ncluster_node_id n1\n',
       'test.conf',
     );
     const o = brokerOptionsFromConfig(cfg, 'test');
     assert.deepEqual(o.cluster, { redisUrl: 'redis://127.0.0.1:6390', nodeId: 'n1' });
+    const all = brokerOptionsFromConfig(
+      parseConfigText(
+        [
+          'listener 1883',
+          'cluster_node_ttl 3000',
+          'cluster_redis_url redis://:pw@127.0.0.1:6390/2',
+          'cluster_redis_sentinel 10.0.0.1:26379',
+          'cluster_redis_sentinel 10.0.0.2:26379',
+          'cluster_redis_sentinel_name heron-master',
+          'cluster_key_prefix prod:',
+          'cluster_handover_timeout 1500',
+          'cluster_link_listener 7946 10.0.0.5',
+          'cluster_link_advertise node5.example',
+          'cluster_max_outbox 5000',
+        ].join('\n'),
+        'test.conf',
+      ),
+      'test',
+    );
+    assert.deepEqual(all.cluster, {
+      redisUrl: 'redis://:pw@127.0.0.1:6390/2',
+      nodeTtl: 3000,
+      redisSentinels: ['10.0.0.1:26379', '10.0.0.2:26379'],
+      sentinelName: 'heron-master',
+      keyPrefix: 'prod:',
+      handoverTimeout: 1500,
+      linkPort: 7946,
+      linkHost: '10.0.0.5',
+      advertiseHost: 'node5.example',
+      maxOutbox: 5000,
+    });
     assert.equal(
       brokerOptionsFromConfig(parseConfigText('listener 1883\n', 'test.conf'), 'test').cluster,
       undefined,
     );
+  });
+
+  test('heron cluster status lists the nodes with their links, routes and sessions; $SYS has the cluster counters', async () => {
+    const s = await startNode(cluster.redisUrl, cluster.prefix, 'S', { sysInterval: 1 });
+    try {
+      const sub = await connectRecorder(a.url, { clientId: 'status-sub', clean: false });
+      await sub.client.subscribeAsync('status/+', { qos: 1 });
+      const pub = await connectRecorder(s.url, { clientId: 'status-pub' });
+      await pub.client.publishAsync('status/1', 'x', { qos: 1 });
+      await waitFor(() => sub.got.length === 1, 3000, 'forwarded message');
+      const watch = await connectRecorder(s.url, { clientId: 'status-sys' });
+      await watch.client.subscribeAsync('$SYS/broker/cluster/#', { qos: 0 });
+      // The latest value of a $SYS topic (published again each interval when it changed).
+      const sys = (k: string) =>
+        watch.got.filter((m) => m.topic === `$SYS/broker/cluster/${k}`).pop();
+      await waitFor(() => sys('forwarded')?.payload === '1', 3000, '$SYS cluster counters');
+      assert.ok(Number(sys('acked')!.payload) >= 1);
+      assert.equal(sys('redis')!.payload, 'up');
+      assert.ok(Number(sys('routes')!.payload) >= 1);
+
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          [
+            'bin/heron.js',
+            'cluster',
+            'status',
+            '--url',
+            cluster.redisUrl,
+            '--prefix',
+            cluster.prefix,
+            '--json',
+          ],
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        );
+      });
+      const st = JSON.parse(out) as {
+        nodes: { id: string; alive: boolean; link?: string; routes: number; owns: number }[];
+      };
+      const byId = new Map(st.nodes.map((n) => [n.id, n]));
+      for (const id of ['A', 'B', 'S']) assert.equal(byId.get(id)?.alive, true, id);
+      assert.match(byId.get('A')!.link!, /^127\.0\.0\.1:\d+$/);
+      assert.ok(byId.get('A')!.routes >= 1);
+      assert.ok(byId.get('A')!.owns >= 1);
+      for (const r of [sub, pub, watch]) await r.client.endAsync();
+    } finally {
+      await s.close();
+    }
   });
 
   test('an unreachable Redis fails listen() with a ClusterError', async () => {

@@ -675,6 +675,54 @@ const rows: Row[] = [
     get: (c) => c.cluster,
     want: { redisUrl: 'redis://r', nodeId: 'n1' },
   },
+  {
+    option: 'cluster_key_prefix',
+    line: 'cluster_redis_url redis://r\ncluster_key_prefix p:',
+    get: (c) => c.cluster,
+    want: { redisUrl: 'redis://r', keyPrefix: 'p:' },
+  },
+  {
+    option: 'cluster_node_ttl',
+    line: 'cluster_redis_url redis://r\ncluster_node_ttl 3000',
+    get: (c) => c.cluster,
+    want: { redisUrl: 'redis://r', nodeTtl: 3000 },
+  },
+  {
+    option: 'cluster_handover_timeout',
+    line: 'cluster_redis_url redis://r\ncluster_handover_timeout 1500',
+    get: (c) => c.cluster,
+    want: { redisUrl: 'redis://r', handoverTimeout: 1500 },
+  },
+  {
+    option: 'cluster_max_outbox',
+    line: 'cluster_redis_url redis://r\ncluster_max_outbox 10',
+    get: (c) => c.cluster,
+    want: { redisUrl: 'redis://r', maxOutbox: 10 },
+  },
+  {
+    option: 'cluster_link_advertise',
+    line: 'cluster_redis_url redis://r\ncluster_link_advertise n1.example',
+    get: (c) => c.cluster,
+    want: { redisUrl: 'redis://r', advertiseHost: 'n1.example' },
+  },
+  {
+    option: 'cluster_redis_sentinel_name',
+    line: 'cluster_redis_url redis://r\ncluster_redis_sentinel_name m',
+    get: (c) => c.cluster,
+    want: { redisUrl: 'redis://r', sentinelName: 'm' },
+  },
+  {
+    option: 'cluster_redis_sentinel',
+    line: 'cluster_redis_url redis://r\ncluster_redis_sentinel s1:26379\ncluster_redis_sentinel s2:26379',
+    get: (c) => c.cluster,
+    want: { redisUrl: 'redis://r', redisSentinels: ['s1:26379', 's2:26379'] },
+  },
+  {
+    option: 'cluster_link_listener',
+    line: 'cluster_redis_url redis://r\ncluster_link_listener 7946 127.0.0.1',
+    get: (c) => c.cluster,
+    want: { redisUrl: 'redis://r', linkPort: 7946, linkHost: '127.0.0.1' },
+  },
 ];
 
 describe('every option', () => {

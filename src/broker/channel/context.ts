@@ -122,6 +122,8 @@ export interface ChannelHost {
     p: SubscribePacket,
     verdicts: SubscribeVerdicts | undefined,
   ): SubscribeOutcome;
+  /** In a cluster: resolves once new routes are in force on every node (undefined: nothing to wait for). */
+  routesSettled(): Promise<void> | undefined;
   /** The SUBACK went out (or is held): the `subscribe` event. */
   subscribeAnswered(client: ClientInfo, subscriptions: Subscription[], granted: number[]): void;
   /** Sends the retained messages matching new subscriptions. */

@@ -39,7 +39,8 @@ export function onSubscribe(ch: ChannelContext, p: SubscribePacket): void {
       // The hook outlived this connection's hold on the session: nothing to record or answer.
       if (ch.session?.target === ch) {
         try {
-          answerSubscribe(ch, p, b.applySubscribe(subscriberOf(ch), p, verdicts));
+          // Waiting for the cluster: the backlog is released when the SUBACK goes.
+          if (answerSubscribe(ch, p, b.applySubscribe(subscriberOf(ch), p, verdicts))) return;
         } catch (err) {
           ch.onError(err);
           return;
@@ -54,9 +55,36 @@ export function onSubscribe(ch: ChannelContext, p: SubscribePacket): void {
 /**
  * Answers a SUBSCRIBE with its SUBACK, then sends the retained messages the
  * new subscriptions asked for; a stored session's SUBACK (and those retained
- * messages after it) may wait for the commit.
+ * messages after it) may wait for the commit. In a cluster the SUBACK first
+ * waits until every node forwards for the new routes (input from the client
+ * waits with it, so nothing overtakes the SUBACK); returns true then.
  */
-function answerSubscribe(ch: ChannelContext, p: SubscribePacket, outcome: SubscribeOutcome): void {
+function answerSubscribe(
+  ch: ChannelContext,
+  p: SubscribePacket,
+  outcome: SubscribeOutcome,
+): boolean {
+  const settling = ch.broker.routesSettled();
+  if (settling === undefined) {
+    sendSuback(ch, p, outcome);
+    return false;
+  }
+  ch.backlog ??= [];
+  settling.then(() => {
+    if (ch.session !== undefined) {
+      try {
+        sendSuback(ch, p, outcome);
+      } catch (err) {
+        ch.onError(err);
+        return;
+      }
+    }
+    ch.releaseBacklog();
+  });
+  return true;
+}
+
+function sendSuback(ch: ChannelContext, p: SubscribePacket, outcome: SubscribeOutcome): void {
   const { codes, retainedFor } = outcome;
   const suback: SubackPacket = {
     type: PacketType.SUBACK,

@@ -6,7 +6,13 @@ const [redisUrl, keyPrefix, nodeId, ttl] = process.argv.slice(2);
 const broker = createBroker({
   sysInterval: 0,
   listeners: [{ port: 0, host: '127.0.0.1' }],
-  cluster: { redisUrl: redisUrl!, keyPrefix: keyPrefix!, nodeId: nodeId!, nodeTtl: Number(ttl) },
+  cluster: {
+    redisUrl: redisUrl!,
+    keyPrefix: keyPrefix!,
+    nodeId: nodeId!,
+    nodeTtl: Number(ttl),
+    linkHost: '127.0.0.1',
+  },
 });
 const [addr] = await broker.listen();
 process.stdout.write(`${JSON.stringify({ port: addr!.port })}\n`);

@@ -32,6 +32,7 @@ export function startNode(
       nodeId,
       nodeTtl: NODE_TTL,
       handoverTimeout: 1000,
+      linkHost: '127.0.0.1',
       ...cluster,
     },
   });

@@ -6,6 +6,8 @@ export interface TestRedis {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** kill -9: Redis loses everything it held. */
+  kill(): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -14,9 +16,9 @@ process.on('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-/** Starts redis-server without persistence; resolves once it accepts connections. */
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
+/** Starts redis-server without persistence (on `port`, or a free one); resolves once it accepts connections. */
+export async function startRedis(port?: number): Promise<TestRedis> {
+  port ??= await freePort();
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -39,15 +41,17 @@ export async function startRedis(): Promise<TestRedis> {
     });
   });
   child.stdout!.resume();
+  const end = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      running.delete(child);
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        running.delete(child);
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
   };
 }

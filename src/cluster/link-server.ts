@@ -1,0 +1,166 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { ackFrame, type DataKind, FrameReader, type Hello, LinkFrame } from './link-wire.js';
+
+/** What this node knows of one other node's process sending to it. */
+export interface InboundPeer {
+  readonly id: string;
+  /** Boot id of the sender's process: a new one starts sequence numbers afresh. */
+  boot: string;
+  /** Highest sequence number applied from this process (lower ones are duplicates). */
+  applied: number;
+  /** When anything last arrived from it (ms). */
+  lastHeard: number;
+  /** The socket acknowledgements go back on. */
+  socket: Socket | undefined;
+  /** Whether an acknowledgement is scheduled. */
+  ackScheduled: boolean;
+  /** Declared gone (its routes dropped) until it introduces itself again. */
+  gone: boolean;
+}
+
+/** What the link server hands to its node. */
+export interface LinkServerOwner {
+  /** A node introduced itself (first link of a new process when `fresh`). */
+  hello(h: Hello, fresh: boolean): void;
+  /** Applies one DATA frame, in order, exactly once per sender process. */
+  data(from: string, kind: DataKind, body: Buffer): void;
+  /** Calls `done` once everything applied so far is durable (at once without a store). */
+  whenDurable(done: () => void): void;
+  /** Counts a DATA frame received again (a re-send after a fault) and dropped. */
+  duplicate(): void;
+  /** Something worth a warning happened. */
+  warn(text: string, err?: unknown): void;
+}
+
+function ignore(): void {}
+
+/**
+ * Accepts the links other nodes dial to this one, applies their DATA frames in
+ * order, drops those already applied (by the sender's boot id and sequence
+ * number) and acknowledges, in batches, once what was applied is durable.
+ */
+export class LinkServer {
+  /** Senders by node id. */
+  readonly peers = new Map<string, InboundPeer>();
+  private readonly owner: LinkServerOwner;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(owner: LinkServerOwner) {
+    this.owner = owner;
+    this.server = createServer((s) => this.accept(s));
+  }
+
+  /** Listens; resolves with the port. */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as { port: number }).port);
+      });
+    });
+  }
+
+  /** Stops accepting and closes every link. */
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /**
+   * A sender was declared gone: its link is closed, so if it is alive after
+   * all it dials again and starts with a route snapshot. What it applied is
+   * remembered, so its re-sent frames are still recognised as duplicates.
+   */
+  forget(id: string): void {
+    const p = this.peers.get(id);
+    if (p === undefined) return;
+    p.gone = true;
+    p.socket?.destroy();
+    p.socket = undefined;
+  }
+
+  private accept(s: Socket): void {
+    s.setNoDelay(true);
+    this.sockets.add(s);
+    let peer: InboundPeer | undefined;
+    let boot = '';
+    const reader = new FrameReader((type, body) => {
+      if (type === LinkFrame.Hello) {
+        const h = JSON.parse(body.toString()) as Hello;
+        let p = this.peers.get(h.n);
+        const fresh = p === undefined || p.boot !== h.b;
+        if (p === undefined) {
+          p = {
+            id: h.n,
+            boot: h.b,
+            applied: 0,
+            lastHeard: 0,
+            socket: s,
+            ackScheduled: false,
+            gone: false,
+          };
+          this.peers.set(h.n, p);
+        } else if (fresh) {
+          p.boot = h.b;
+          p.applied = 0;
+        }
+        if (p.socket !== s) p.socket?.destroy();
+        p.socket = s;
+        p.lastHeard = Date.now();
+        p.gone = false;
+        peer = p;
+        boot = h.b;
+        this.owner.hello(h, fresh);
+        return;
+      }
+      // Frames of a superseded process or connection are ignored: its successor re-sends.
+      if (peer === undefined || peer.boot !== boot || peer.socket !== s) return;
+      peer.lastHeard = Date.now();
+      if (type !== LinkFrame.Data) return;
+      const seq = body.readDoubleBE(0);
+      if (seq <= peer.applied) {
+        this.owner.duplicate();
+      } else {
+        peer.applied = seq;
+        try {
+          this.owner.data(peer.id, body[8] as DataKind, body.subarray(9));
+        } catch (err) {
+          this.owner.warn(`cluster: could not apply a frame from node ${peer.id}`, err);
+        }
+      }
+      this.scheduleAck(peer);
+    });
+    s.on('data', (d: Buffer) => {
+      try {
+        reader.push(d);
+      } catch (err) {
+        this.owner.warn('cluster: bad link frame', err);
+        s.destroy();
+      }
+    });
+    s.on('error', ignore);
+    s.on('close', () => {
+      this.sockets.delete(s);
+      if (peer !== undefined && peer.socket === s) peer.socket = undefined;
+    });
+  }
+
+  /** One acknowledgement per batch, sent when the batch is durable: it covers every frame before it. */
+  private scheduleAck(p: InboundPeer): void {
+    if (p.ackScheduled) return;
+    p.ackScheduled = true;
+    const boot = p.boot;
+    setImmediate(() => {
+      const seq = p.applied;
+      this.owner.whenDurable(() => {
+        p.ackScheduled = false;
+        // What was applied is durable whichever connection carried it: ack on the current one.
+        const s = p.socket;
+        if (p.boot === boot && s !== undefined && !s.destroyed) s.write(ackFrame(seq));
+        if (p.applied > seq && p.socket !== undefined) this.scheduleAck(p);
+      });
+    });
+  }
+}

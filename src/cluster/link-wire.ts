@@ -1,0 +1,111 @@
+/**
+ * The wire format of node-to-node links. Every frame is `u32 length` (of what
+ * follows), `u8 type`, then the body:
+ *
+ * ```
+ * HELLO  JSON {n: node id, b: boot id, h: host, p: port}      dialer → listener, first frame
+ * DATA   f64 seq, u8 kind, bytes                              dialer → listener
+ * ACK    f64 seq (every DATA up to seq is applied and durable)  listener → dialer
+ * PING   (empty; keeps the dialer alive in the listener's eyes)  dialer → listener
+ * ```
+ */
+
+/** Frame types of a link. */
+export enum LinkFrame {
+  Hello = 1,
+  Data = 2,
+  Ack = 3,
+  Ping = 4,
+}
+
+/** What a DATA frame carries. */
+export enum DataKind {
+  /** A forwarded message (a cluster frame, see frame.ts). */
+  Message = 1,
+  /** Route changes of the sender, JSON (see RouteChange). */
+  Routes = 2,
+  /** The sender leaves the cluster. */
+  Bye = 3,
+  /** A message for one session that moved from the sender to the receiver (see Moves). */
+  Deliver = 4,
+  /** A session handed over (reply to a take-over request), JSON. */
+  Handover = 5,
+  /** The receiver's routes for a moved session are in force: the sender may drop its relay (client id). */
+  Release = 6,
+  /** The relay is gone: nothing more comes for that session (client id). */
+  Released = 7,
+}
+
+/** The first frame of a link: who dials, which process (boot id), and where it listens. */
+export interface Hello {
+  n: string;
+  b: string;
+  h: string;
+  p: number;
+}
+
+/** A HELLO frame. */
+export function helloFrame(h: Hello): Buffer {
+  const body = Buffer.from(JSON.stringify(h));
+  const buf = Buffer.allocUnsafe(5 + body.length);
+  buf.writeUInt32BE(1 + body.length, 0);
+  buf[4] = LinkFrame.Hello;
+  body.copy(buf, 5);
+  return buf;
+}
+
+/** The header of a DATA frame; the body follows it on the socket. */
+export function dataHeader(seq: number, kind: DataKind, bodyLength: number): Buffer {
+  const buf = Buffer.allocUnsafe(14);
+  buf.writeUInt32BE(10 + bodyLength, 0);
+  buf[4] = LinkFrame.Data;
+  buf.writeDoubleBE(seq, 5);
+  buf[13] = kind;
+  return buf;
+}
+
+/** An ACK frame. */
+export function ackFrame(seq: number): Buffer {
+  const buf = Buffer.allocUnsafe(13);
+  buf.writeUInt32BE(9, 0);
+  buf[4] = LinkFrame.Ack;
+  buf.writeDoubleBE(seq, 5);
+  return buf;
+}
+
+/** A PING frame (one shared buffer: it never changes). */
+export const PING_FRAME: Buffer = Buffer.from([0, 0, 0, 1, LinkFrame.Ping]);
+
+/** Frames above this size are refused: a corrupted length must not make us buffer gigabytes. */
+const MAX_FRAME = 256 * 1024 * 1024;
+
+/**
+ * Splits a byte stream into frames; `onFrame` gets the type and the body (a
+ * slice of the received data, or of a joined buffer when a frame spans chunks).
+ */
+export class FrameReader {
+  private pending: Buffer | undefined;
+  private readonly onFrame: (type: number, body: Buffer) => void;
+
+  constructor(onFrame: (type: number, body: Buffer) => void) {
+    this.onFrame = onFrame;
+  }
+
+  /** Feeds received bytes; throws on a frame no link would send. */
+  push(chunk: Buffer): void {
+    let buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending = undefined;
+    let pos = 0;
+    while (buf.length - pos >= 4) {
+      const len = buf.readUInt32BE(pos);
+      if (len < 1 || len > MAX_FRAME) throw new Error(`bad link frame length ${len}`);
+      if (buf.length - pos - 4 < len) break;
+      this.onFrame(buf[pos + 4]!, buf.subarray(pos + 5, pos + 4 + len));
+      pos += 4 + len;
+    }
+    if (pos < buf.length) {
+      buf = buf.subarray(pos);
+      this.pending = buf;
+    }
+  }
+}

@@ -1,0 +1,233 @@
+import { connect, type Socket } from 'node:net';
+import {
+  DataKind,
+  dataHeader,
+  FrameReader,
+  type Hello,
+  helloFrame,
+  LinkFrame,
+  PING_FRAME,
+} from './link-wire.js';
+
+/** One frame this node sent a peer and keeps until the peer acknowledges it. */
+interface Outgoing {
+  seq: number;
+  kind: DataKind;
+  body: Buffer;
+}
+
+/** Counters a link adds to. */
+export interface LinkCounters {
+  /** DATA frames acknowledged by their receiver. */
+  acked: number;
+  /** DATA frames sent again after a reconnect. */
+  resent: number;
+  /** Frames given up (outbox full, or the peer is gone for good). */
+  dropped: number;
+}
+
+/** What a link needs of its node. */
+export interface PeerLinkOwner {
+  /** The HELLO this node introduces itself with. */
+  readonly hello: Hello;
+  /** Outbox bound: frames kept for a peer before the oldest are dropped (and counted). */
+  readonly maxOutbox: number;
+  readonly counters: LinkCounters;
+  /** The link (re)connected and re-sent its outbox: time to send the route snapshot. */
+  linkUp(link: PeerLink): void;
+  /** Something worth a warning happened. */
+  warn(text: string, err?: unknown): void;
+}
+
+function ignore(): void {}
+
+/**
+ * This node's connection to one other node, for everything this node sends it
+ * (forwarded messages, route changes). Every DATA frame gets the next sequence
+ * number and stays in the outbox until the peer acknowledges it (after routing
+ * it and, with persistence, after its commit); after a broken connection the
+ * outbox is sent again in order and the peer drops the sequence numbers it
+ * already applied. So a message crosses at least once, is applied at most once
+ * per peer process, and Redis is never its only holder.
+ */
+export class PeerLink {
+  /** The peer's node id. */
+  readonly id: string;
+  host: string;
+  port: number;
+  private readonly owner: PeerLinkOwner;
+  private socket: Socket | undefined;
+  /** Whether HELLO went out on the current socket (frames may be written). */
+  private up = false;
+  private closed = false;
+  private nextSeq = 1;
+  /** Sequence numbers the peer acknowledged, up to and including. */
+  private ackedSeq = 0;
+  private readonly outbox: Outgoing[] = [];
+  /** Index of the first outbox entry not yet acknowledged (entries before it are garbage). */
+  private head = 0;
+  private readonly waiters: { seq: number; resolve: () => void }[] = [];
+  private retry: NodeJS.Timeout | undefined;
+  private backoff = 50;
+  /** When the link last failed to connect (0: connected, or never failed). */
+  downSince = 0;
+
+  constructor(owner: PeerLinkOwner, id: string, host: string, port: number) {
+    this.owner = owner;
+    this.id = id;
+    this.host = host;
+    this.port = port;
+    this.dial();
+  }
+
+  /** Whether the link is connected and introduced. */
+  get connected(): boolean {
+    return this.up;
+  }
+
+  /** Frames waiting for the peer's acknowledgement. */
+  get unacked(): number {
+    return this.outbox.length - this.head;
+  }
+
+  /** Sends a DATA frame (now, or when the link is up); returns its sequence number. */
+  send(kind: DataKind, body: Buffer): number {
+    const seq = this.nextSeq++;
+    if (this.closed) return seq;
+    const o: Outgoing = { seq, kind, body };
+    this.outbox.push(o);
+    if (this.outbox.length - this.head > this.owner.maxOutbox) this.dropOldest();
+    if (this.up) this.write(o);
+    return seq;
+  }
+
+  /** Resolves once the peer acknowledged `seq`, or false after `ms` (or when the link is given up). */
+  waitAck(seq: number, ms: number): Promise<boolean> {
+    if (seq <= this.ackedSeq) return Promise.resolve(true);
+    if (this.closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(w);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(false);
+      }, ms);
+      const w = {
+        seq,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(seq <= this.ackedSeq);
+        },
+      };
+      this.waiters.push(w);
+    });
+  }
+
+  /** Tells the peer this node is alive (the peer drops nodes it has not heard from in a TTL). */
+  ping(): void {
+    if (this.up) this.socket!.write(PING_FRAME);
+  }
+
+  /** Gives the link up; returns how many unacknowledged frames were dropped with it. */
+  close(): number {
+    if (this.closed) return 0;
+    this.closed = true;
+    if (this.retry !== undefined) clearTimeout(this.retry);
+    const lost = this.outbox.length - this.head;
+    this.outbox.length = 0;
+    this.head = 0;
+    this.socket?.destroy();
+    this.socket = undefined;
+    this.up = false;
+    for (const w of this.waiters.splice(0)) w.resolve();
+    return lost;
+  }
+
+  /** Resolves once everything sent so far is acknowledged, or after `ms`. */
+  drain(ms: number): Promise<boolean> {
+    return this.waitAck(this.nextSeq - 1, ms);
+  }
+
+  private dropOldest(): void {
+    const o = this.outbox[this.head]!;
+    this.head++;
+    this.owner.counters.dropped++;
+    if (o.kind === DataKind.Message && this.owner.counters.dropped % 1000 === 1)
+      this.owner.warn(`cluster: outbox to node ${this.id} is full; dropping its oldest messages`);
+    this.compact();
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.outbox.length) {
+      this.outbox.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private write(o: Outgoing): void {
+    const s = this.socket!;
+    s.write(dataHeader(o.seq, o.kind, o.body.length));
+    s.write(o.body);
+  }
+
+  private dial(): void {
+    if (this.closed) return;
+    const s = connect({ host: this.host, port: this.port });
+    s.setNoDelay(true);
+    this.socket = s;
+    const reader = new FrameReader((type, body) => {
+      if (type === LinkFrame.Ack) this.onAck(body.readDoubleBE(0));
+    });
+    s.on('connect', () => {
+      this.backoff = 50;
+      this.downSince = 0;
+      s.write(helloFrame(this.owner.hello));
+      this.up = true;
+      const pending = this.outbox.length - this.head;
+      if (pending > 0) this.owner.counters.resent += pending;
+      for (let i = this.head; i < this.outbox.length; i++) this.write(this.outbox[i]!);
+      this.owner.linkUp(this);
+    });
+    s.on('data', (d: Buffer) => {
+      try {
+        reader.push(d);
+      } catch (err) {
+        this.owner.warn(`cluster: bad frame from node ${this.id}`, err);
+        s.destroy();
+      }
+    });
+    s.on('error', ignore);
+    s.on('close', () => {
+      if (this.socket !== s) return;
+      this.up = false;
+      this.socket = undefined;
+      if (this.downSince === 0) this.downSince = Date.now();
+      if (this.closed) return;
+      this.retry = setTimeout(() => this.dial(), this.backoff);
+      this.retry.unref();
+      this.backoff = Math.min(this.backoff * 2, 1000);
+    });
+  }
+
+  private onAck(seq: number): void {
+    if (seq <= this.ackedSeq) return;
+    this.ackedSeq = seq;
+    const out = this.outbox;
+    let h = this.head;
+    while (h < out.length && out[h]!.seq <= seq) {
+      h++;
+      this.owner.counters.acked++;
+    }
+    this.head = h;
+    if (h === out.length) {
+      out.length = 0;
+      this.head = 0;
+    } else this.compact();
+    if (this.waiters.length > 0) {
+      const done = this.waiters.filter((w) => w.seq <= seq);
+      if (done.length > 0) {
+        for (const w of done) this.waiters.splice(this.waiters.indexOf(w), 1);
+        for (const w of done) w.resolve();
+      }
+    }
+  }
+}
