@@ -33,6 +33,7 @@ import { Outbox } from './channel/outbox.js';
 import { onPublish, onPubrec, onPubrel } from './channel/publish.js';
 import { State } from './channel/state.js';
 import { onSubscribe, onUnsubscribe, sendHeldReply } from './channel/subscribe.js';
+import { checkTimers, type TimedChannel } from './channel/timers.js';
 import type { DeliveryTarget, DropReason } from './delivery-target.js';
 import type { AuthExchange } from './enhanced-auth.js';
 import type { ListenerStats } from './listener-stats.js';
@@ -70,7 +71,7 @@ function onSocketClosed(this: ChannelSocket): void {
  * topic aliases, flow control and reason codes. It holds nothing that must
  * survive a disconnect; that lives in the Session.
  */
-export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
+export class Channel implements PacketSink, DeliveryTarget, ChannelContext, TimedChannel {
   /** The broker as this connection sees it. */
   readonly broker: ChannelHost;
   readonly socket: Duplex;
@@ -593,44 +594,22 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext {
 
   /** Called by the broker's sweeper: enforces the connect timeout and keep alive. Returns true if closed. */
   checkTimers(now: number): boolean {
-    const b = this.broker;
-    if (this.state === State.Connecting) {
-      if (now - this.openedAt > b.options.connectTimeout * 1000) {
-        b.stats.connectTimeouts++;
-        // Silent sockets and slowloris CONNECTs end here: say who, and how far they got.
-        const received = this.decoder.bufferedBytes;
-        const why =
-          received === 0
-            ? 'no CONNECT within connect timeout (nothing received)'
-            : `no CONNECT within connect timeout (${received} bytes of it received)`;
-        b.log?.info({ remote: this.info.remoteAddress, port: this.info.remotePort }, why);
-        this.close(why);
-        return true;
-      }
-      return false;
-    }
-    // [MQTT-3.1.2-24] 1.5 times the keep alive without a packet: disconnect.
-    if (
-      this.state === State.Connected &&
-      this.keepalive > 0 &&
-      this.gateHolds === 0 &&
-      now - this.lastActivity > this.keepalive * 1500
-    ) {
-      if (this.outputBlocked) {
-        // We stopped reading it because it does not read what we owe it: its
-        // PINGREQs may be waiting unread, so the keep alive says nothing. It is a
-        // slow consumer (v5: DISCONNECT 0x97 Quota exceeded).
-        b.stats.slowConsumers++;
-        const why = `slow consumer: ${this.outbox.pendingBytes} bytes unread for ${Math.round((now - this.lastActivity) / 1000)} s`;
-        b.log?.warn({ clientId: this.clientId, remote: this.info.remoteAddress }, why);
-        this.disconnectWith(ReasonCode.QuotaExceeded, why);
-        return true;
-      }
-      b.stats.keepaliveTimeouts++;
-      this.disconnectWith(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
-      return true;
-    }
-    return false;
+    return checkTimers(this, now);
+  }
+
+  /** Reading stopped because the client does not read what it is owed. */
+  get readingStoppedForOutput(): boolean {
+    return this.outputBlocked;
+  }
+
+  /** Reading stopped by backpressure from full subscriber queues. */
+  get heldByBackpressure(): boolean {
+    return this.gateHolds > 0;
+  }
+
+  /** Bytes the client has not been sent yet. */
+  get unsentBytes(): number {
+    return this.outbox.pendingBytes;
   }
 }
 

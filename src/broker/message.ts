@@ -52,16 +52,15 @@ export class Message implements MessageRecord {
   }
 
   /**
-   * Copies the payload out of the socket chunk it was decoded from, once the
-   * message is kept for a while (queued): otherwise a 100-byte message held in
-   * a slow client's queue keeps its publisher's whole 64 KB read chunk alive.
+   * Copies the payload out of the socket read chunk it was decoded from, once
+   * the message is kept for a while (queued, or in flight to a client that may
+   * never acknowledge it): otherwise a 100-byte message held for a slow client
+   * keeps its publisher's whole 64 KB read chunk alive. Small payloads go to
+   * Node's shared pool; payloads already outside a large chunk stay as they are.
    */
-  ownPayload(): void {
+  leaveReadChunk(): void {
     const p = this.payload;
-    if (p.buffer.byteLength - p.length < 4096) return;
-    const own = Buffer.allocUnsafeSlow(p.length);
-    p.copy(own);
-    this.payload = own;
+    if (p.buffer.byteLength - p.length > 16384) this.payload = Buffer.from(p);
   }
 
   /** Whether the message has expired at time `now` (ms). */

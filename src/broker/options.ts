@@ -136,7 +136,7 @@ export interface BrokerOptions {
   sysInterval?: number;
   /** Expiry, in seconds, of persistent v3 sessions (0 = never). Default 0. */
   persistentClientExpiration?: number;
-  /** Unsent bytes a connection may hold before its QoS 0 messages wait in its session queue. Default 256 KiB. */
+  /** Unsent bytes a connection may hold before its QoS 0 messages wait in its session queue. Default 128 KiB. */
   maxPendingBytes?: number;
   /** Bytes all connections together may hold in incomplete packets; past it the largest holders are closed (0 = no budget). Default 256 MiB. */
   maxIncompletePacketBytes?: number;
@@ -259,7 +259,7 @@ export function resolveBrokerOptions(o: BrokerOptions = {}): ResolvedBrokerOptio
     retainAvailable: o.retainAvailable ?? true,
     sysInterval: o.sysInterval ?? 10,
     persistentClientExpiration: o.persistentClientExpiration ?? 0,
-    maxPendingBytes: o.maxPendingBytes ?? 256 * 1024,
+    maxPendingBytes: o.maxPendingBytes ?? 128 * 1024,
     maxIncompletePacketBytes: o.maxIncompletePacketBytes ?? 256 * 1024 * 1024,
     maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? 0,
     maxTopicLevels: o.maxTopicLevels ?? 201,

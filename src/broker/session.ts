@@ -365,6 +365,12 @@ export class Session extends SessionFacts {
         // as encoded bytes in its socket; later ones queue behind it [MQTT-4.6.0-6].
         if (this.queue.qos0 === 0 && t.congested !== true)
           return t.sendPublish(msg, 0, retain, 0, false, subIds);
+        // A full queue drops it (it would give way to QoS 1/2 anyway): no entry to make.
+        const max = this.limits.maxQueuedMessages;
+        if (max > 0 && this.queue.length >= max && !this.limits.dropOldest) {
+          this.dropCount++;
+          return DropReason.SlowConsumer;
+        }
       } else if (!this.limits.queueQos0) return DropReason.Offline;
     }
     const d: Delivery = {
@@ -427,7 +433,7 @@ export class Session extends SessionFacts {
         this.store?.removed(old);
       }
     }
-    d.msg.ownPayload();
+    d.msg.leaveReadChunk();
     this.queue.push(d);
     // QoS 0 queued for a congested online client is not stored (it would not be for an offline one).
     if (d.qos > 0 || this.out === undefined) this.store?.stored(d);
@@ -440,6 +446,7 @@ export class Session extends SessionFacts {
     if (d.qos === 0) return t.sendPublish(d.msg, 0, d.retain, 0, false, d.subIds);
     const pid = this.allocatePacketId();
     d.packetId = pid;
+    d.msg.leaveReadChunk();
     const p = this.store;
     if (p !== undefined && d.qos === 2 && p.hold(d)) {
       d.held = true;

@@ -144,7 +144,7 @@ export function defaultConfig(): HeronConfig {
     publishRateLimit: 0,
     publishByteRateLimit: 0,
     connectionRateLimit: 0,
-    maxPendingBytes: 256 * 1024,
+    maxPendingBytes: 128 * 1024,
     maxIncompletePacketBytes: 256 * 1024 * 1024,
     sharedSubscriptionStrategy: 'round_robin',
     serverRedirect: 'off',

@@ -481,7 +481,7 @@ export interface HeronConfig {
   publishByteRateLimit: number;
   /** connection_rate_limit (Heron): new connections/s per source address, 0 = off. */
   connectionRateLimit: number;
-  /** max_pending_bytes (Heron): unsent bytes per connection before QoS 0 waits in the session queue. Default 256 KiB. */
+  /** max_pending_bytes (Heron): unsent bytes per connection before QoS 0 waits in the session queue. Default 128 KiB. */
   maxPendingBytes: number;
   /** max_incomplete_packet_bytes (Heron): bytes held in incomplete packets, broker-wide (0 = no budget). Default 256 MiB. */
   maxIncompletePacketBytes: number;

@@ -11,7 +11,7 @@ import { Peer } from './support/peer.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Default max_pending_bytes. */
-const PENDING = 256 * 1024;
+const PENDING = 128 * 1024;
 
 function pub(topic: string, qos: QoS, packetId: number, payload: Buffer): Packet {
   return { type: PacketType.PUBLISH, topic, payload, qos, retain: false, dup: false, packetId };

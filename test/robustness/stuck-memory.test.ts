@@ -44,14 +44,18 @@ async function kept(p: ChildProcess): Promise<{ kept: number; rss: number }> {
   });
   p.kill('SIGUSR2');
   const m = JSON.parse(await line) as NodeJS.MemoryUsage;
+  console.log(
+    `# probe heap ${(m.heapUsed / 2 ** 20).toFixed(1)} external ${(m.external / 2 ** 20).toFixed(1)} arrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(1)}`,
+  );
   return { kept: m.heapUsed + m.external, rss: m.rss };
 }
 
 async function startHeron(port: number): Promise<ChildProcess> {
-  // On SIGUSR2 the broker process collects garbage and prints its memory use:
+  // On SIGUSR2 the broker process collects garbage (twice: buffers' memory is
+  // released in the background after the first) and prints its memory use:
   // what it keeps, not how much garbage the flood left for the next collection.
   const probe =
-    'data:text/javascript,process.on("SIGUSR2",()=>{globalThis.gc();process.stdout.write(JSON.stringify(process.memoryUsage())+"\\n")})';
+    'data:text/javascript,process.on("SIGUSR2",()=>{globalThis.gc();setTimeout(()=>{globalThis.gc();process.stdout.write(JSON.stringify(process.memoryUsage())+"\\n")},300)})';
   const p = spawn(process.execPath, ['--expose-gc', '--import', probe, BIN, '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
