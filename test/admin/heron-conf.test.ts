@@ -57,7 +57,8 @@ describe('heron -c with admin_users_file, admin_latency_probe and a bridge', () 
         'restart_timeout 1',
         'topic out/# out 0',
       ],
-      mqttPort,
+      // The admin listener opens after the MQTT one: wait for both.
+      [mqttPort, adminPort],
       'heron',
     );
   });

@@ -9,16 +9,16 @@ import { type ListeningProcess, startHeron as startHeronProcess } from '../helpe
 /** A `heron -c` process started from configuration lines. */
 export type HeronProcess = ListeningProcess;
 
-/** Writes `dir/name.conf` and starts `heron -c` on it; resolves once it listens on `port`. */
+/** Writes `dir/name.conf` and starts `heron -c` on it; resolves once it listens on every port given. */
 export function startHeron(
   dir: string,
   lines: string[],
-  port: number,
+  port: number | number[],
   name: string,
 ): Promise<ListeningProcess> {
   const conf = join(dir, `${name}.conf`);
   writeFileSync(conf, `${[...lines, ...KEEP_ROOT].join('\n')}\n`);
-  return startHeronProcess(['-c', conf, '-v'], port);
+  return startHeronProcess(['-c', conf, '-v'], ...[port].flat());
 }
 
 /** Connects with MQTT.js; answers the client or the CONNACK refusal code. */
