@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import type { SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
-import { type ClusterFrame, decodeFrame, encodeMessage, frame } from './frame.js';
+import { type ClusterFrame, decodeFrame, encodeMessage, frame, messageOf } from './frame.js';
 import type { ClusterHost } from './host.js';
 import { DataKind } from './link-wire.js';
 import { LocalRoutes } from './local-routes.js';
@@ -537,15 +537,7 @@ export class Cluster {
     }
     this.stats.received++;
     const host = this.host;
-    const msg = host.makeMessage(
-      f.topic,
-      f.payload,
-      f.qos,
-      f.retain,
-      f.properties,
-      f.origin,
-      f.expiresAt,
-    );
+    const msg = messageOf(host, f);
     if (msg.isExpired(host.now)) return;
     const key = f.key === '' ? `${f.node}:${msg.id}` : f.key;
     this.origins.set(msg, key);

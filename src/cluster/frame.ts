@@ -1,8 +1,10 @@
+import type { Message } from '../broker/message.js';
 import { PacketType } from '../protocol/constants.js';
 import { encode } from '../protocol/encoder.js';
 import { parsePacket } from '../protocol/packet-parser.js';
 import type { PublishPacket } from '../protocol/packets.js';
 import type { MessageFields } from '../store/records.js';
+import type { ClusterHost } from './host.js';
 
 /**
  * Binary frames for messages that travel between nodes (forwarded publishes,
@@ -136,4 +138,9 @@ export function decodeFrame(buf: Buffer): ClusterFrame {
     retain: p.retain,
     properties: p.properties,
   };
+}
+
+/** Rebuilds a forwarded message on this node (a new local id, the sender's expiry and origin). */
+export function messageOf(host: ClusterHost, f: FrameMessage): Message {
+  return host.makeMessage(f.topic, f.payload, f.qos, f.retain, f.properties, f.origin, f.expiresAt);
 }

@@ -3,7 +3,7 @@ import type { Message } from '../broker/message.js';
 import type { Session } from '../broker/session.js';
 import type { QoS } from '../protocol/constants.js';
 import { topicMatches } from '../protocol/topic.js';
-import { decodeFrame, encodeMessage, frame } from './frame.js';
+import { decodeFrame, encodeMessage, frame, messageOf } from './frame.js';
 import type { ClusterHost } from './host.js';
 import { DataKind } from './link-wire.js';
 import type { PeerLink } from './peer-link.js';
@@ -167,15 +167,7 @@ export class Moves {
       if (w.direct.has(f.key)) return;
       w.relayed.add(f.key);
     }
-    const msg = host.makeMessage(
-      f.topic,
-      f.payload,
-      f.qos,
-      f.retain,
-      f.properties,
-      f.origin,
-      f.expiresAt,
-    );
+    const msg = messageOf(host, f);
     if (msg.isExpired(host.now)) return;
     s.deliver(msg, qos, retain, subIds);
   }
