@@ -300,7 +300,12 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   onPacket(packet: Packet): void {
     this.broker.stats.packetsReceived++;
     // Mosquitto logs no "Received CONNECT": its "New client connected" line says it all.
-    if (this.broker.packetLog && packet.type !== PacketType.CONNECT)
+    // "Received PUBLISH" comes once the PUBLISH is allowed (channel/publish.ts), as in Mosquitto.
+    if (
+      this.broker.packetLog &&
+      packet.type !== PacketType.CONNECT &&
+      packet.type !== PacketType.PUBLISH
+    )
       this.broker.log?.debug(describePacket('Received', this.clientId || '(unknown)', packet));
     // AUTH packets drive a running exchange, so they never wait in the backlog.
     if (

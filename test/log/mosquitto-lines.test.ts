@@ -17,6 +17,8 @@ import { freePort } from '../helpers/process.js';
 interface Fixture {
   events: Array<{ event: string; line: string }>;
   sequences: string[][];
+  /** Lines that must not appear. */
+  absent: string[];
 }
 
 const FIXTURE = JSON.parse(
@@ -196,7 +198,7 @@ async function rawSession(port: number, bytes: Buffer | undefined, awaitReply: b
   await closed;
 }
 
-/** Fixture events whose line is missing, and sequences that do not appear in order. */
+/** Fixture events whose line is missing, sequences that do not appear in order, and absent lines that do. */
 function mismatches(lines: string[]): string[] {
   const missing: string[] = [];
   for (const e of FIXTURE.events) {
@@ -207,6 +209,10 @@ function mismatches(lines: string[]): string[] {
     const res = seq.map(pattern);
     const found = lines.some((_, i) => res.every((re, j) => re.test(lines[i + j] ?? '')));
     if (!found) missing.push(`sequence: ${seq.join(' | ')}`);
+  }
+  for (const line of FIXTURE.absent) {
+    const re = pattern(line);
+    if (lines.some((l) => re.test(l))) missing.push(`absent, but written: ${line}`);
   }
   return missing;
 }

@@ -5,6 +5,7 @@ import { PacketType, ReasonCode } from '../../protocol/constants.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { PublishPacket } from '../../protocol/packets.js';
 import { publishAllowed } from '../access-control.js';
+import { describePacket } from '../packet-log.js';
 import { PublishQuota } from '../publish-quota.js';
 import { ackFits } from './acks.js';
 import type { ChannelContext, ChannelHost } from './context.js';
@@ -217,6 +218,10 @@ function publishRefused(ch: ChannelContext, p: PublishPacket, reason: number): v
 /** Routes an accepted PUBLISH and acknowledges it with what routing found. */
 function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): void {
   const b = ch.broker;
+  // Logged here, not on arrival: a refused PUBLISH gets only its "Denied PUBLISH" line, as in
+  // Mosquitto, and a topic alias shows as the topic it stands for.
+  if (b.packetLog)
+    b.log?.debug(describePacket('Received', ch.clientId, topic === p.topic ? p : { ...p, topic }));
   const s = ch.session!;
   if (p.qos === 2 && b.options.qos2Order === 'pubrec-first') {
     // As Mosquitto: hold the message (in the store too) and acknowledge; it goes on at PUBREL.
