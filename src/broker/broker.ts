@@ -465,18 +465,13 @@ export class Broker extends EventEmitter {
 
   // ---------------------------------------------------------------- publish
 
-  /** Routes a PUBLISH received from a client; says how many sessions it reached and how many were full. */
-  publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult {
-    return this.publishReleased(session, this.messageFromClient(session, topic, p));
-  }
-
   /** The message of a client's PUBLISH, made but not routed (a QoS 2 message held until PUBREL). */
   messageFromClient(session: Session, topic: string, p: PublishPacket): Message {
     const props = forwardableProperties(p.properties);
     return this.#publisher.makeMessage(topic, p.payload, p.qos, p.retain, props, session.clientId);
   }
 
-  /** Routes a message a client handed over (at once, or at the PUBREL of a held QoS 2 message). */
+  /** Routes a client's message (at once, or at the PUBREL of a held QoS 2 message); says how many sessions it reached and how many were full. */
   publishReleased(session: Session, msg: Message): RouteResult {
     return this.#publisher.publish(msg, session.online ? session.client : undefined);
   }

@@ -108,11 +108,9 @@ export interface ChannelHost {
     qos: QoS,
     retain: boolean,
   ): PublishVerdict | Promise<PublishVerdict>;
-  /** Routes a PUBLISH from the client: sessions reached, and how many of them were full. */
-  publishFromClient(session: Session, topic: string, p: PublishPacket): RouteResult;
   /** The message of a client's PUBLISH, not routed yet. */
   messageFromClient(session: Session, topic: string, p: PublishPacket): Message;
-  /** Routes a message a client handed over earlier. */
+  /** Routes a client's message: sessions reached, and how many of them were full. */
   publishReleased(session: Session, msg: Message): RouteResult;
   /** Asks the authorizeSubscribe hook; undefined when there is nothing to wait for. */
   subscribeVerdicts(sub: Subscriber, p: SubscribePacket): Promise<SubscribeVerdicts> | undefined;

@@ -5,8 +5,10 @@ import { PacketType, ReasonCode } from '../../protocol/constants.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { PublishPacket } from '../../protocol/packets.js';
 import { publishAllowed } from '../access-control.js';
+import type { Message } from '../message.js';
 import { describePacket } from '../packet-log.js';
 import { PublishQuota } from '../publish-quota.js';
+import type { RouteResult } from '../router.js';
 import { ackFits } from './acks.js';
 import type { ChannelContext, ChannelHost } from './context.js';
 import { queueAck } from './outbound.js';
@@ -229,20 +231,8 @@ function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): v
     queueAck(ch, PacketType.PUBREC, p.packetId, 0);
     return;
   }
-  // QoS 1/2 into a full online queue: the queue takes it and this client stops being read (flow-gate.ts).
-  const gate = p.qos > 0 ? s.limits.gate : undefined;
-  let routed: ReturnType<typeof b.publishFromClient>;
-  if (gate === undefined) routed = b.publishFromClient(s, topic, p);
-  else {
-    gate.begin(ch, s);
-    try {
-      routed = b.publishFromClient(s, topic, p);
-    } finally {
-      gate.end();
-    }
-  }
+  const routed = route(ch, b.messageFromClient(s, topic, p), p.qos > 0);
   const matched = routed.reached;
-  if ((ch.work += matched) >= DELIVERY_BUDGET) ch.yieldTurn();
   if (p.qos === 0) return;
   // 0x97: every subscriber's queue was full, so nobody will get it. 0x10 goes on
   // PUBACK only, as in Mosquitto: a PUBREC answers the first half of an exchange.
@@ -262,6 +252,28 @@ function publishAccepted(ch: ChannelContext, p: PublishPacket, topic: string): v
   }
 }
 
+/**
+ * Routes a message this client published, counting it against the turn's delivery
+ * budget. `gated` (QoS 1/2): a full online queue takes it and this client stops
+ * being read until the queue drains (flow-gate.ts), instead of a drop after the ack.
+ */
+function route(ch: ChannelContext, msg: Message, gated: boolean): RouteResult {
+  const s = ch.session!;
+  const gate = gated ? s.limits.gate : undefined;
+  let routed: RouteResult;
+  if (gate === undefined) routed = ch.broker.publishReleased(s, msg);
+  else {
+    gate.begin(ch, s);
+    try {
+      routed = ch.broker.publishReleased(s, msg);
+    } finally {
+      gate.end();
+    }
+  }
+  if ((ch.work += routed.reached) >= DELIVERY_BUDGET) ch.yieldTurn();
+  return routed;
+}
+
 /** Handles PUBREL: releases an incoming QoS 2 packet id and answers PUBCOMP. */
 export function onPubrel(ch: ChannelContext, packetId: number): void {
   const s = ch.session!;
@@ -269,19 +281,7 @@ export function onPubrel(ch: ChannelContext, packetId: number): void {
   if (held !== undefined) {
     // Routed before the id is released: with a store both land in one commit window,
     // so a crash leaves either the held message or its deliveries, never neither.
-    // The same flow gate as a QoS 1/2 PUBLISH: a full online queue takes it and pauses this client.
-    const gate = s.limits.gate;
-    let routed: ReturnType<typeof ch.broker.publishReleased>;
-    if (gate === undefined) routed = ch.broker.publishReleased(s, held);
-    else {
-      gate.begin(ch, s);
-      try {
-        routed = ch.broker.publishReleased(s, held);
-      } finally {
-        gate.end();
-      }
-    }
-    if ((ch.work += routed.reached) >= DELIVERY_BUDGET) ch.yieldTurn();
+    route(ch, held, true);
   }
   const found = s.releaseIncoming(packetId);
   queueAck(ch, PacketType.PUBCOMP, packetId, found ? 0 : ReasonCode.PacketIdentifierNotFound);
