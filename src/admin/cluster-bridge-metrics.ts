@@ -1,15 +1,15 @@
 import type { Registry } from 'prom-client';
 import type { BridgeHandle } from '../bridge/index.js';
 import type { Broker } from '../broker/broker.js';
-import { prom } from './prom.js';
+import { type CounterRow, prom, registerCounters } from './prom.js';
 
 /** Cluster counters (when the broker is in a cluster): read from cluster.stats when scraped. */
 export function registerClusterMetrics(registry: Registry, broker: Broker, prefix: string): void {
-  const { Counter, Gauge } = prom();
+  const { Gauge } = prom();
   const cluster = broker.cluster;
   if (cluster === undefined) return;
   const s = cluster.stats;
-  const counters: [string, keyof typeof s, string][] = [
+  const counters: CounterRow<typeof s>[] = [
     [
       'cluster_forwarded_total',
       'forwarded',
@@ -45,17 +45,7 @@ export function registerClusterMetrics(registry: Registry, broker: Broker, prefi
     ],
     ['cluster_redis_errors_total', 'redisErrors', 'Redis commands that failed (never queued).'],
   ];
-  for (const [name, field, help] of counters) {
-    new Counter({
-      name: prefix + name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(s[field]);
-      },
-    });
-  }
+  registerCounters(registry, prefix, counters, s);
   new Gauge({
     name: `${prefix}cluster_nodes`,
     help: 'Other cluster nodes this node has routes from.',

@@ -6,14 +6,14 @@ import type { Alarms } from './alarms.js';
 import { registerBridgeMetrics, registerClusterMetrics } from './cluster-bridge-metrics.js';
 import { LatencyProbe, type LatencyProbeOptions } from './latency-probe.js';
 import { ListenerMetrics } from './listener-metrics.js';
-import { prom } from './prom.js';
+import { type CounterRow, prom, registerCounters } from './prom.js';
 import { type SessionTotals, sessionTotals } from './snapshot.js';
 
 /** Prefix of every metric Heron exports. */
 const METRIC_PREFIX = 'heron_';
 
 /** Monotonic counters read straight from broker.stats: [metric name without prefix, field, help]. */
-const COUNTERS: ReadonlyArray<readonly [string, keyof BrokerStats, string]> = [
+const COUNTERS: ReadonlyArray<CounterRow<BrokerStats>> = [
   ['connections_total', 'connectionsTotal', 'Client connections accepted (CONNACK 0) since start.'],
   [
     'connections_refused_total',
@@ -147,7 +147,7 @@ export class BrokerMetrics {
   private readonly listeners: ListenerMetrics;
 
   constructor(broker: Broker, options: BrokerMetricsOptions = {}) {
-    const { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } = prom();
+    const { collectDefaultMetrics, Gauge, Histogram, Registry } = prom();
     this.registry = new Registry();
     this.broker = broker;
     const reg = this.registry;
@@ -155,17 +155,7 @@ export class BrokerMetrics {
     // Outside render() (the registry scraped directly) each gauge walks afresh:
     // caching here would serve that first walk forever.
     const totals = (): SessionTotals => this.scrape ?? sessionTotals(broker);
-    for (const [name, field, help] of COUNTERS) {
-      new Counter({
-        name: METRIC_PREFIX + name,
-        help,
-        registers: [reg],
-        collect() {
-          this.reset();
-          this.inc(stats[field] as number);
-        },
-      });
-    }
+    registerCounters(reg, METRIC_PREFIX, COUNTERS, stats);
     new Gauge({
       name: `${METRIC_PREFIX}info`,
       help: 'Broker version (always 1).',
