@@ -2,6 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { type AdminOptions, type AdminServer, startAdmin } from '../../src/admin/server.js';
 import type { BrokerOptions } from '../../src/broker/options.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { type HeadlessChromium, launchChromium } from '../helpers/chromium.js';
 import { waitFor } from '../helpers/process.js';
 
 /** A broker with its admin server, both on loopback with kernel-chosen ports. */
@@ -77,3 +78,23 @@ export function postJson(body: unknown): RequestInit {
     body: JSON.stringify(body),
   };
 }
+
+/**
+ * Headless Chromium at desktop size for the dashboard pages. The page's CSP
+ * forbids eval, and Playwright's string predicates need it, so CSP is bypassed.
+ */
+export function launchDashboardBrowser(prefix: string): Promise<HeadlessChromium> {
+  return launchChromium(prefix, { viewport: { width: 1280, height: 900 }, bypassCSP: true });
+}
+
+/** Counts painted pixels inside the sparkline's plot, away from its baseline, grid line and labels. */
+export const PLOT_INK = `(() => {
+  const c = document.getElementById('sparkline');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let y = 12; y < 100; y++) {
+    if (y >= 54 && y <= 58) continue;
+    for (let x = 0; x < c.width - 60; x++) if (d[(y * c.width + x) * 4 + 3] > 0) n++;
+  }
+  return n;
+})()`;

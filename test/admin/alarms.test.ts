@@ -10,13 +10,14 @@ import type { Page } from 'playwright-core';
 import type { Alarm } from '../../src/admin/alarms.js';
 import { createPluginAuth } from '../../src/auth/create-plugin-auth.js';
 import { PacketType } from '../../src/protocol/constants.js';
-import {
-  assertChromiumInstalled,
-  type HeadlessChromium,
-  launchChromium,
-} from '../helpers/chromium.js';
+import { assertChromiumInstalled, type HeadlessChromium } from '../helpers/chromium.js';
 import { connectRaw } from '../helpers/raw-client.js';
-import { type AdminFixture, startAdminFixture, until } from './admin-fixture.js';
+import {
+  type AdminFixture,
+  launchDashboardBrowser,
+  startAdminFixture,
+  until,
+} from './admin-fixture.js';
 
 const FAST = { intervalMs: 50, quietMs: 400, windowMs: 2000, authFailureBurst: 3 };
 
@@ -52,10 +53,7 @@ describe('alarms', () => {
       },
       { alarms: { ...FAST, slowConsumerQueued: 5 } },
     );
-    chrome = await launchChromium('heron-alarms-', {
-      viewport: { width: 1280, height: 900 },
-      bypassCSP: true,
-    });
+    chrome = await launchDashboardBrowser('heron-alarms-');
     page = chrome.page;
   });
 

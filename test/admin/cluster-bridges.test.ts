@@ -11,12 +11,8 @@ import { bridgeConfig, type Recorder, record } from '../bridge/bridge-helpers.js
 import { freshPrefix, startNode } from '../cluster/support/nodes.js';
 import { startRedis, type TestRedis } from '../cluster/support/redis.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import {
-  assertChromiumInstalled,
-  type HeadlessChromium,
-  launchChromium,
-} from '../helpers/chromium.js';
-import { until } from './admin-fixture.js';
+import { assertChromiumInstalled, type HeadlessChromium } from '../helpers/chromium.js';
+import { launchDashboardBrowser, until } from './admin-fixture.js';
 
 const WAIT = { timeout: 8000 };
 
@@ -49,10 +45,7 @@ describe('bridges and cluster', () => {
       bridges: handles,
       alarms: { intervalMs: 200 },
     });
-    chrome = await launchChromium('heron-cluster-', {
-      viewport: { width: 1280, height: 900 },
-      bypassCSP: true,
-    });
+    chrome = await launchDashboardBrowser('heron-cluster-');
     page = chrome.page;
   });
 

@@ -3,24 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { assertChromiumInstalled, type HeadlessChromium } from '../helpers/chromium.js';
 import {
-  assertChromiumInstalled,
-  type HeadlessChromium,
-  launchChromium,
-} from '../helpers/chromium.js';
-import { type AdminFixture, startAdminFixture, until } from './admin-fixture.js';
-
-/** Painted pixels inside the chart's plot, away from the baseline, grid line and labels. */
-const PLOT_INK = `(() => {
-  const c = document.getElementById('sparkline');
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let n = 0;
-  for (let y = 12; y < 100; y++) {
-    if (y >= 54 && y <= 58) continue;
-    for (let x = 0; x < c.width - 60; x++) if (d[(y * c.width + x) * 4 + 3] > 0) n++;
-  }
-  return n;
-})()`;
+  type AdminFixture,
+  launchDashboardBrowser,
+  PLOT_INK,
+  startAdminFixture,
+  until,
+} from './admin-fixture.js';
 
 describe('dashboard history and broker outage', () => {
   let f: AdminFixture;
@@ -31,10 +21,7 @@ describe('dashboard history and broker outage', () => {
   before(async () => {
     assertChromiumInstalled();
     f = await startAdminFixture({}, { historyIntervalMs: 200 });
-    chrome = await launchChromium('heron-history-', {
-      viewport: { width: 1280, height: 900 },
-      bypassCSP: true,
-    });
+    chrome = await launchDashboardBrowser('heron-history-');
     page = chrome.page;
   });
 

@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { IDisconnectPacket, MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
+import { assertChromiumInstalled, type HeadlessChromium } from '../helpers/chromium.js';
 import {
-  assertChromiumInstalled,
-  type HeadlessChromium,
-  launchChromium,
-} from '../helpers/chromium.js';
-import { type AdminFixture, startAdminFixture, until } from './admin-fixture.js';
+  type AdminFixture,
+  launchDashboardBrowser,
+  startAdminFixture,
+  until,
+} from './admin-fixture.js';
 
 const WAIT = { timeout: 5000 };
 
@@ -25,10 +26,7 @@ describe('dashboard pages in headless Chromium', () => {
   before(async () => {
     assertChromiumInstalled();
     f = await startAdminFixture({ sysInterval: 1 });
-    chrome = await launchChromium('heron-pages-', {
-      viewport: { width: 1280, height: 900 },
-      bypassCSP: true,
-    });
+    chrome = await launchDashboardBrowser('heron-pages-');
     page = chrome.page;
     page.on('pageerror', (e) => errors.push(String(e)));
   });

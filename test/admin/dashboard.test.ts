@@ -4,26 +4,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { IDisconnectPacket } from 'mqtt';
 import type { Page } from 'playwright-core';
+import { assertChromiumInstalled, type HeadlessChromium } from '../helpers/chromium.js';
 import {
-  assertChromiumInstalled,
-  type HeadlessChromium,
-  launchChromium,
-} from '../helpers/chromium.js';
-import { type AdminFixture, startAdminFixture } from './admin-fixture.js';
+  type AdminFixture,
+  launchDashboardBrowser,
+  PLOT_INK,
+  startAdminFixture,
+} from './admin-fixture.js';
 
 const TOKEN = 'dash-token';
-
-/** Counts painted pixels inside the sparkline's plot, away from its baseline, grid line and labels. */
-const PLOT_INK = `(() => {
-  const c = document.getElementById('sparkline');
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let n = 0;
-  for (let y = 12; y < 100; y++) {
-    if (y >= 54 && y <= 58) continue;
-    for (let x = 0; x < c.width - 60; x++) if (d[(y * c.width + x) * 4 + 3] > 0) n++;
-  }
-  return n;
-})()`;
 
 describe('admin dashboard in headless Chromium', () => {
   let f: AdminFixture;
@@ -33,11 +22,7 @@ describe('admin dashboard in headless Chromium', () => {
   before(async () => {
     assertChromiumInstalled();
     f = await startAdminFixture({}, { token: TOKEN, historyIntervalMs: 250 });
-    chrome = await launchChromium('heron-dashboard-', {
-      viewport: { width: 1280, height: 900 },
-      // The page's CSP forbids eval; Playwright's string predicates need it.
-      bypassCSP: true,
-    });
+    chrome = await launchDashboardBrowser('heron-dashboard-');
     page = chrome.page;
   });
 

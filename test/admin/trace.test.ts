@@ -3,12 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { assertChromiumInstalled, type HeadlessChromium } from '../helpers/chromium.js';
 import {
-  assertChromiumInstalled,
-  type HeadlessChromium,
-  launchChromium,
-} from '../helpers/chromium.js';
-import { type AdminFixture, postJson, startAdminFixture, until } from './admin-fixture.js';
+  type AdminFixture,
+  launchDashboardBrowser,
+  postJson,
+  startAdminFixture,
+  until,
+} from './admin-fixture.js';
 
 const WAIT = { timeout: 5000 };
 
@@ -21,10 +23,7 @@ describe('live trace', () => {
   before(async () => {
     assertChromiumInstalled();
     f = await startAdminFixture({}, { trace: { linesPerSecond: 10, maxTraces: 2 } });
-    chrome = await launchChromium('heron-trace-', {
-      viewport: { width: 1280, height: 900 },
-      bypassCSP: true,
-    });
+    chrome = await launchDashboardBrowser('heron-trace-');
     page = chrome.page;
   });
 

@@ -8,12 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { parseUsersFile } from '../../src/admin/users-file.js';
 import { hashPassword } from '../../src/auth/password-hash.js';
+import { assertChromiumInstalled, type HeadlessChromium } from '../helpers/chromium.js';
 import {
-  assertChromiumInstalled,
-  type HeadlessChromium,
-  launchChromium,
-} from '../helpers/chromium.js';
-import { type AdminFixture, postJson, startAdminFixture } from './admin-fixture.js';
+  type AdminFixture,
+  launchDashboardBrowser,
+  postJson,
+  startAdminFixture,
+} from './admin-fixture.js';
 
 const basic = (user: string, password: string): Record<string, string> => ({
   authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
@@ -44,10 +45,7 @@ describe('admin users and API keys', () => {
       ].join('\n'),
     );
     f = await startAdminFixture({}, { usersFile: file, token: 'break-glass' });
-    chrome = await launchChromium('heron-users-', {
-      viewport: { width: 1280, height: 900 },
-      bypassCSP: true,
-    });
+    chrome = await launchDashboardBrowser('heron-users-');
     page = chrome.page;
   });
 
