@@ -1,7 +1,8 @@
 /**
- * A session's in-flight deliveries by packet id, in send order: a Map from
- * packet id to a slot number, and the deliveries in a slot array whose slots
- * are cleared as deliveries complete.
+ * What a session holds by packet id, in insertion (send) order: its in-flight
+ * deliveries, and the incoming QoS 2 messages held until PUBREL. A Map from
+ * packet id to a slot number, and the values in a slot array whose slots are
+ * cleared as entries leave.
  *
  * Why not a Map of the deliveries themselves: a busy session's Map lives long,
  * so V8 keeps its hash table in the old generation, and with ids added and

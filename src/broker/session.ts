@@ -91,7 +91,7 @@ export class Session extends SessionFacts {
   private inflightMap: InflightTable<Delivery> | undefined = undefined;
   private incomingQos2Set: Set<number> | undefined = undefined;
   /** `pubrec-first` QoS 2: messages received and acknowledged with PUBREC, routed at PUBREL. */
-  private heldIncoming: Map<number, Message> | undefined = undefined;
+  private heldIncoming: InflightTable<Message> | undefined = undefined;
   /** Deliveries waiting for the window or for the client to come back. */
   private readonly queue = new DeliveryQueue<Delivery>();
   private dropCount = 0;
@@ -290,7 +290,7 @@ export class Session extends SessionFacts {
    */
   recordIncoming(packetId: number, msg?: Message): void {
     (this.incomingQos2Set ??= new Set()).add(packetId);
-    if (msg !== undefined) (this.heldIncoming ??= new Map()).set(packetId, msg);
+    if (msg !== undefined) (this.heldIncoming ??= new InflightTable()).set(packetId, msg);
     this.store?.incoming(packetId, true, msg);
   }
 
@@ -310,7 +310,7 @@ export class Session extends SessionFacts {
   /** Puts back an incoming id (and its held message) loaded from storage (already stored). */
   restoreIncoming(packetId: number, msg?: Message): void {
     (this.incomingQos2Set ??= new Set()).add(packetId);
-    if (msg !== undefined) (this.heldIncoming ??= new Map()).set(packetId, msg);
+    if (msg !== undefined) (this.heldIncoming ??= new InflightTable()).set(packetId, msg);
   }
 
   /** The incoming QoS 2 ids held, for storage and hand-over. */
