@@ -56,6 +56,7 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
       return true;
     },
     sessionIds: () => registry.sessions.keys(),
+    linkJournal: persistence?.links,
     whenDurable(done) {
       if (persistence === undefined) {
         done();

@@ -120,6 +120,7 @@ export class Cluster {
         whenDurable: (done) => host.whenDurable(done),
         duplicate: () => stats.duplicates++,
         warn: (text, err) => host.log?.warn({ err }, text),
+        journal: host.linkJournal,
       },
       this.nodeId,
     );
@@ -509,7 +510,8 @@ export class Cluster {
         node.shares === undefined
           ? (plain ??= frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet, key))
           : frame(this.nodeId, msg.origin, msg.expiresAt, node.shares, packet, key);
-      link.send(DataKind.Message, f);
+      // QoS 1/2 stay in the store until acknowledged: the publisher's ack may already rest on them.
+      link.send(DataKind.Message, f, msg.qos > 0);
       this.stats.forwarded++;
     }
   }

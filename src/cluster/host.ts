@@ -4,6 +4,7 @@ import type { Message } from '../broker/message.js';
 import type { Session, SessionLimits, SubscriptionRecord } from '../broker/session.js';
 import type { QoS } from '../protocol/constants.js';
 import type { Properties } from '../protocol/properties.js';
+import type { LinkJournal } from '../store/link-journal.js';
 
 /**
  * What a cluster node needs of the broker it belongs to: making and delivering
@@ -46,6 +47,8 @@ export interface ClusterHost {
   closeTakenOver(s: Session): boolean;
   /** Client ids of every session on this node. */
   sessionIds(): Iterable<string>;
+  /** Where the node's links keep unacknowledged frames and watermarks in the store; none without one. */
+  readonly linkJournal: LinkJournal | undefined;
   /** Calls `done` once everything changed so far is durable in the store (at once without one). */
   whenDurable(done: () => void): void;
   /** Limits of a new session. */

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import type { LinkJournal } from '../store/link-journal.js';
 import { ackFrame, type DataKind, FrameReader, type Hello, LinkFrame } from './link-wire.js';
 
 /** What this node knows of one other node's process sending to it. */
@@ -30,14 +31,19 @@ export interface LinkServerOwner {
   duplicate(): void;
   /** Something worth a warning happened. */
   warn(text: string, err?: unknown): void;
+  /** Where what was applied per sender stream is kept across restarts; none without a store. */
+  readonly journal: LinkJournal | undefined;
 }
 
 function ignore(): void {}
 
 /**
  * Accepts the links other nodes dial to this one, applies their DATA frames in
- * order, drops those already applied (by the sender's boot id and sequence
+ * order, drops those already applied (by the sender's stream id and sequence
  * number) and acknowledges, in batches, once what was applied is durable.
+ * With a store, the highest sequence number applied per stream is written in
+ * the commit that holds the deliveries it made, so a receiver restarted
+ * between that commit and its acknowledgement still drops the re-sent frames.
  */
 export class LinkServer {
   /** Senders by node id. */
@@ -91,11 +97,13 @@ export class LinkServer {
         const h = JSON.parse(body.toString()) as Hello;
         let p = this.peers.get(h.n);
         const fresh = p === undefined || p.boot !== h.b;
+        const j = this.owner.journal;
+        if (fresh) j?.streamOpened(h.n, h.b);
         if (p === undefined) {
           p = {
             id: h.n,
             boot: h.b,
-            applied: 0,
+            applied: j?.appliedOf(h.b) ?? 0,
             lastHeard: 0,
             socket: s,
             ackScheduled: false,
@@ -104,7 +112,7 @@ export class LinkServer {
           this.peers.set(h.n, p);
         } else if (fresh) {
           p.boot = h.b;
-          p.applied = 0;
+          p.applied = j?.appliedOf(h.b) ?? 0;
         }
         if (p.socket !== s) p.socket?.destroy();
         p.socket = s;
@@ -129,6 +137,7 @@ export class LinkServer {
         } catch (err) {
           this.owner.warn(`cluster: could not apply a frame from node ${peer.id}`, err);
         }
+        this.owner.journal?.noteApplied(boot, peer.id, seq);
       }
       this.scheduleAck(peer);
     });
