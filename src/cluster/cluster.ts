@@ -3,7 +3,7 @@ import type { Message } from '../broker/message.js';
 import type { SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
 import { type ClusterFrame, decodeFrame, encodeMessage, frame, messageOf } from './frame.js';
-import type { ClusterHost } from './host.js';
+import type { ClusterHost, LinkInput } from './host.js';
 import { DataKind } from './link-wire.js';
 import { LocalRoutes } from './local-routes.js';
 import { Mesh } from './mesh.js';
@@ -114,8 +114,12 @@ export class Cluster {
         counters: stats,
         maxOutbox: this.options.maxOutbox,
         nodeTtl: this.options.nodeTtl,
-        data: (from, kind, body) => this.onData(from, kind, body),
+        data: (from, kind, body, input) => this.onData(from, kind, body, input),
         linkUp: (l) => this.sendSnapshot(l),
+        drained: (l) => {
+          host.linkDrained(l);
+          if (l.unacked <= host.queueBound >> 1) l.pressured = false;
+        },
         nodeGone: (id) => this.remote.drop(id),
         whenDurable: (done) => host.whenDurable(done),
         duplicate: () => stats.duplicates++,
@@ -452,8 +456,8 @@ export class Cluster {
     if (c.d !== undefined) for (const k of c.d) this.remote.remove(from, k);
   }
 
-  private onData(from: string, kind: DataKind, body: Buffer): void {
-    if (kind === DataKind.Message) this.onForwarded(body);
+  private onData(from: string, kind: DataKind, body: Buffer, input: LinkInput): void {
+    if (kind === DataKind.Message) this.onForwarded(body, input);
     else if (kind === DataKind.Routes) this.onRouteChange(from, JSON.parse(body.toString()));
     else if (kind === DataKind.Deliver) this.moves.onDeliver(body);
     else if (kind === DataKind.Handover) this.ownership.onLinkReply(from, body.toString());
@@ -513,6 +517,11 @@ export class Cluster {
       // QoS 1/2 stay in the store until acknowledged: the publisher's ack may already rest on them.
       link.send(DataKind.Message, f, msg.qos > 0);
       this.stats.forwarded++;
+      // A backlog past a session queue's bound holds the publisher, as a full subscriber queue would.
+      if (msg.qos > 0 && link.connected) {
+        const bound = this.host.queueBound;
+        if (bound > 0 && link.unacked >= bound && this.host.linkFull(link)) link.pressured = true;
+      }
     }
   }
 
@@ -529,7 +538,7 @@ export class Cluster {
     this.retained.changed(cmd, msg, this.keyOf(msg), this.failed);
   }
 
-  private onForwarded(buf: Buffer): void {
+  private onForwarded(buf: Buffer, input: LinkInput): void {
     let f: ClusterFrame;
     try {
       f = decodeFrame(buf);
@@ -544,7 +553,7 @@ export class Cluster {
     const key = f.key === '' ? `${f.node}:${msg.id}` : f.key;
     this.origins.set(msg, key);
     const skip = this.moves.active ? this.moves.routing(msg.topic, key) : undefined;
-    host.deliver(msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares), skip);
+    host.deliverFrom(input, msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares), skip);
   }
 
   private onMessage(channel: string, buf: Buffer): void {

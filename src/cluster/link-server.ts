@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { LinkJournal } from '../store/link-journal.js';
+import type { LinkInput } from './host.js';
 import { ackFrame, type DataKind, FrameReader, type Hello, LinkFrame } from './link-wire.js';
 
 /** What this node knows of one other node's process sending to it. */
@@ -23,8 +24,8 @@ export interface InboundPeer {
 export interface LinkServerOwner {
   /** A node introduced itself (first link of a new process when `fresh`). */
   hello(h: Hello, fresh: boolean): void;
-  /** Applies one DATA frame, in order, exactly once per sender process. */
-  data(from: string, kind: DataKind, body: Buffer): void;
+  /** Applies one DATA frame, in order, once per sender stream; `input` may be held while a queue it fed is full. */
+  data(from: string, kind: DataKind, body: Buffer, input: LinkInput): void;
   /** Calls `done` once everything applied so far is durable (at once without a store). */
   whenDurable(done: () => void): void;
   /** Counts a DATA frame received again (a re-send after a fault) and dropped. */
@@ -36,6 +37,38 @@ export interface LinkServerOwner {
 }
 
 function ignore(): void {}
+
+/**
+ * One incoming link as the broker's flow gate sees it: held while a local
+ * queue it fed is full, it stops applying frames and stops reading, so TCP
+ * and then the sender's own flow control push back on the publishers there.
+ */
+class Input implements LinkInput {
+  private holds = 0;
+  private readonly socket: Socket;
+  private readonly reader: FrameReader;
+
+  constructor(socket: Socket, reader: FrameReader) {
+    this.socket = socket;
+    this.reader = reader;
+  }
+
+  holdInput(): void {
+    if (this.holds++ > 0) return;
+    this.reader.paused = true;
+    this.socket.pause();
+  }
+
+  releaseInput(): void {
+    if (this.holds === 0 || --this.holds > 0) return;
+    this.socket.resume();
+    try {
+      this.reader.resume();
+    } catch {
+      this.socket.destroy();
+    }
+  }
+}
 
 /**
  * Accepts the links other nodes dial to this one, applies their DATA frames in
@@ -133,7 +166,7 @@ export class LinkServer {
       } else {
         peer.applied = seq;
         try {
-          this.owner.data(peer.id, body[8] as DataKind, body.subarray(9));
+          this.owner.data(peer.id, body[8] as DataKind, body.subarray(9), input);
         } catch (err) {
           this.owner.warn(`cluster: could not apply a frame from node ${peer.id}`, err);
         }
@@ -141,6 +174,7 @@ export class LinkServer {
       }
       this.scheduleAck(peer);
     });
+    const input = new Input(s, reader);
     s.on('data', (d: Buffer) => {
       try {
         reader.push(d);

@@ -86,6 +86,8 @@ const MAX_FRAME = 256 * 1024 * 1024;
 export class FrameReader {
   private pending: Buffer | undefined;
   private readonly onFrame: (type: number, body: Buffer) => void;
+  /** While set, frames stay pending (the receiver's queues are full); see resume(). */
+  paused = false;
 
   constructor(onFrame: (type: number, body: Buffer) => void) {
     this.onFrame = onFrame;
@@ -96,7 +98,7 @@ export class FrameReader {
     let buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = undefined;
     let pos = 0;
-    while (buf.length - pos >= 4) {
+    while (buf.length - pos >= 4 && !this.paused) {
       const len = buf.readUInt32BE(pos);
       if (len < 1 || len > MAX_FRAME) throw new Error(`bad link frame length ${len}`);
       if (buf.length - pos - 4 < len) break;
@@ -107,5 +109,14 @@ export class FrameReader {
       buf = buf.subarray(pos);
       this.pending = buf;
     }
+  }
+
+  /** Applies the frames that waited while paused. */
+  resume(): void {
+    this.paused = false;
+    const p = this.pending;
+    if (p === undefined) return;
+    this.pending = undefined;
+    this.push(p);
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LinkJournal } from '../store/link-journal.js';
+import type { LinkInput } from './host.js';
 import { LinkServer } from './link-server.js';
 import type { DataKind, Hello } from './link-wire.js';
 import { type LinkCounters, PeerLink } from './peer-link.js';
@@ -12,7 +13,9 @@ export interface MeshOwner {
   /** Milliseconds without a word from a node before it counts as gone. */
   readonly nodeTtl: number;
   /** Applies a DATA frame from another node (in order, once per sender process). */
-  data(from: string, kind: DataKind, body: Buffer): void;
+  data(from: string, kind: DataKind, body: Buffer, input: LinkInput): void;
+  /** A link that held publishers got acknowledgements. */
+  drained(link: PeerLink): void;
   /** A link to `link.id` is up: send it the route snapshot. */
   linkUp(link: PeerLink): void;
   /** A node went silent for longer than the TTL, or left. */
@@ -50,7 +53,7 @@ export class Mesh {
     this.self = { n: nodeId, b: randomBytes(6).toString('hex'), h: '', p: 0 };
     this.server = new LinkServer({
       hello: (h) => this.ensure(h.n, h.h, h.p),
-      data: (from, kind, body) => owner.data(from, kind, body),
+      data: (from, kind, body, input) => owner.data(from, kind, body, input),
       whenDurable: (done) => owner.whenDurable(done),
       duplicate: () => owner.duplicate(),
       warn: (t, e) => owner.warn(t, e),
@@ -104,6 +107,7 @@ export class Mesh {
         counters: owner.counters,
         journal: owner.journal,
         linkUp: (x) => owner.linkUp(x),
+        drained: (x) => owner.drained(x),
         warn: (t, e) => owner.warn(t, e),
       },
       id,

@@ -48,6 +48,8 @@ export interface PeerLinkOwner {
   readonly journal: LinkJournal | undefined;
   /** The link (re)connected and re-sent its outbox: time to send the route snapshot. */
   linkUp(link: PeerLink): void;
+  /** A link that holds publishers (`pressured`) got an acknowledgement. */
+  drained(link: PeerLink): void;
   /** Something worth a warning happened. */
   warn(text: string, err?: unknown): void;
 }
@@ -88,6 +90,10 @@ export class PeerLink {
   private backoff = 50;
   /** When the link last failed to connect (0: connected, or never failed). */
   downSince = 0;
+  /** Whether publishers wait for this link's backlog (see Cluster.forward). */
+  pressured = false;
+  /** Its name for the flow gate. */
+  readonly clientId: string;
 
   /** `restored`: this link's stream as a previous process left it (its hello carries that stream id). */
   constructor(
@@ -99,6 +105,7 @@ export class PeerLink {
   ) {
     this.owner = owner;
     this.id = id;
+    this.clientId = `cluster link to ${id}`;
     this.host = host;
     this.port = port;
     if (restored !== undefined) {
@@ -123,6 +130,21 @@ export class PeerLink {
   /** Frames waiting for the peer's acknowledgement. */
   get unacked(): number {
     return this.outbox.length - this.head;
+  }
+
+  /** For the flow gate: only a connected link holds publishers. */
+  get online(): boolean {
+    return this.up;
+  }
+
+  /** For the flow gate: the backlog is counted in frames. */
+  get queuedCount(): number {
+    return this.outbox.length - this.head;
+  }
+
+  /** For the flow gate: not counted in bytes. */
+  get queuedBytes(): number {
+    return 0;
   }
 
   /**
@@ -305,6 +327,7 @@ export class PeerLink {
       this.owner.counters.acked++;
     }
     this.head = h;
+    if (this.pressured) this.owner.drained(this);
     if (h === out.length) {
       out.length = 0;
       this.head = 0;
