@@ -175,7 +175,10 @@ async function main(): Promise<void> {
         for (const where of order) {
           process.stderr.write(`QoS ${sc.qos} ${where}-node, round ${r + 1} ... `);
           got[where] = await runLoad(sc.qos, portA, where === 'same' ? portA : portB);
-          process.stderr.write(`${k(got[where]!.receivedPerSecond)} msg/s\n`);
+          const x = got[where]!;
+          process.stderr.write(
+            `${k(x.receivedPerSecond)} msg/s received, ${k(x.sentPerSecond)} sent\n`,
+          );
         }
         const cross = got.cross!;
         const same = got.same ?? cross;

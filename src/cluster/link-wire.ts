@@ -54,13 +54,27 @@ export function helloFrame(h: Hello): Buffer {
   return buf;
 }
 
-/** The header of a DATA frame; the body follows it on the socket. */
+/** Bytes of a DATA frame's header (length, type, seq, kind). */
+export const DATA_HEADER = 14;
+
+/** Writes the header of a DATA frame into `buf` at `pos`; the body follows it. */
+export function writeDataHeader(
+  buf: Buffer,
+  pos: number,
+  seq: number,
+  kind: DataKind,
+  bodyLength: number,
+): void {
+  buf.writeUInt32BE(10 + bodyLength, pos);
+  buf[pos + 4] = LinkFrame.Data;
+  buf.writeDoubleBE(seq, pos + 5);
+  buf[pos + 13] = kind;
+}
+
+/** The header of a DATA frame on its own; the body follows it on the socket. */
 export function dataHeader(seq: number, kind: DataKind, bodyLength: number): Buffer {
-  const buf = Buffer.allocUnsafe(14);
-  buf.writeUInt32BE(10 + bodyLength, 0);
-  buf[4] = LinkFrame.Data;
-  buf.writeDoubleBE(seq, 5);
-  buf[13] = kind;
+  const buf = Buffer.allocUnsafe(DATA_HEADER);
+  writeDataHeader(buf, 0, seq, kind, bodyLength);
   return buf;
 }
 

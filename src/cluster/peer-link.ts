@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import type { LinkJournal, RestoredStream } from '../store/link-journal.js';
+import { FrameWriter } from './frame-writer.js';
 import {
   DataKind,
-  dataHeader,
   FrameReader,
   type Hello,
   helloFrame,
@@ -84,8 +84,8 @@ export class PeerLink {
   private readonly waiters: { seq: number; resolve: () => void }[] = [];
   /** Sequence numbers below this are reserved in the store (with a journal). */
   private reserved = 0;
-  /** The socket corked until the end of this tick (frames of one tick go in one write). */
-  private corked: Socket | undefined;
+  /** Batches the frames of a tick into one socket write. */
+  private readonly writer = new FrameWriter();
   private retry: NodeJS.Timeout | undefined;
   private backoff = 50;
   /** When the link last failed to connect (0: connected, or never failed). */
@@ -217,6 +217,7 @@ export class PeerLink {
     this.head = 0;
     this.socket?.destroy();
     this.socket = undefined;
+    this.writer.attach(undefined);
     this.up = false;
     for (const w of this.waiters.splice(0)) w.resolve();
     return lost;
@@ -258,22 +259,8 @@ export class PeerLink {
   }
 
   private write(o: Outgoing): void {
-    const s = this.socket!;
-    if (this.corked === undefined) {
-      // Every frame of this tick leaves in one writev instead of two writes each.
-      this.corked = s;
-      s.cork();
-      process.nextTick(this.endCork);
-    }
-    s.write(dataHeader(o.seq, o.kind, o.body.length));
-    s.write(o.body);
+    this.writer.write(o.seq, o.kind, o.body);
   }
-
-  private readonly endCork = (): void => {
-    const s = this.corked;
-    this.corked = undefined;
-    s?.uncork();
-  };
 
   private dial(): void {
     if (this.closed) return;
@@ -287,6 +274,7 @@ export class PeerLink {
       this.backoff = 50;
       this.downSince = 0;
       s.write(helloFrame(this.owner.hello));
+      this.writer.attach(s);
       this.up = true;
       const pending = this.outbox.length - this.head;
       if (pending > 0) this.owner.counters.resent += pending;
@@ -306,6 +294,7 @@ export class PeerLink {
       if (this.socket !== s) return;
       this.up = false;
       this.socket = undefined;
+      this.writer.attach(undefined);
       if (this.downSince === 0) this.downSince = Date.now();
       if (this.closed) return;
       this.retry = setTimeout(() => this.dial(), this.backoff);
