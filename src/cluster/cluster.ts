@@ -81,8 +81,6 @@ export class Cluster {
   private readonly mesh: Mesh;
   private readonly moves: Moves;
   private readonly retained: RetainedSync;
-  /** Where messages received from other nodes were first published (`{node}:{id}`). */
-  private readonly origins = new WeakMap<Message, string>();
   private cmd: Redis | undefined;
   private sub: Redis | undefined;
   private started = false;
@@ -157,7 +155,7 @@ export class Cluster {
 
   /** The identity of a message wherever it travels: `{node}:{id}` where it was first published. */
   keyOf(msg: Message): string {
-    return this.origins.get(msg) ?? `${this.nodeId}:${msg.id}`;
+    return msg.clusterKey ?? `${this.nodeId}:${msg.id}`;
   }
 
   private nodeKey(id: string): string {
@@ -549,9 +547,9 @@ export class Cluster {
     this.stats.received++;
     const host = this.host;
     const msg = messageOf(host, f);
-    if (msg.isExpired(host.now)) return;
+    if (msg.expiresAt !== 0 && msg.isExpired(host.now)) return;
     const key = f.key === '' ? `${f.node}:${msg.id}` : f.key;
-    this.origins.set(msg, key);
+    msg.clusterKey = key;
     const skip = this.moves.active ? this.moves.routing(msg.topic, key) : undefined;
     host.deliverFrom(input, msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares), skip);
   }
