@@ -7,9 +7,10 @@ const SLAB = 256 * 1024;
 /**
  * Writes the DATA frames of one link: each frame's header and body are copied
  * into a shared slab, and the slab goes out in one socket write at the end of
- * the tick. A socket write costs far more than copying a small frame, and a
- * forwarded message is usually small, so this is one write per tick instead of
- * two per message. The written part of a slab is never touched again (the
+ * the event-loop turn. A socket write costs far more than copying a small frame, and a
+ * forwarded message is usually small, so this is one write per event-loop turn
+ * instead of two per message (flushed in the check phase, after every socket
+ * read of the turn, so PUBLISHes read from many clients leave together). The written part of a slab is never touched again (the
  * socket may still hold it); the next frames go after it, then into a new slab.
  */
 export class FrameWriter {
@@ -26,7 +27,7 @@ export class FrameWriter {
     this.start = this.end;
   }
 
-  /** Queues one DATA frame for the end of this tick. */
+  /** Queues one DATA frame for the end of this event-loop turn. */
   write(seq: number, kind: number, body: Buffer): void {
     const s = this.socket;
     if (s === undefined) return;
@@ -48,7 +49,7 @@ export class FrameWriter {
     this.end += need;
     if (!this.scheduled) {
       this.scheduled = true;
-      process.nextTick(flushWriter, this);
+      setImmediate(flushWriter, this);
     }
   }
 
