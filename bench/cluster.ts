@@ -13,7 +13,7 @@
  *        --node-flags '--cpu-prof ...' (node flags for both Heron processes, e.g. to profile)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -139,6 +139,22 @@ async function runLoad(qos: 0 | 1, pubPort: number, subPort: number): Promise<Be
   return JSON.parse(out.trim().split('\n').pop()!) as BenchResult;
 }
 
+/** CPU seconds (user + system) a process used so far. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Per-node CPU per message as `A + B µs`. */
+function us(per: number[] | undefined): string {
+  return per === undefined ? '–' : `${per[0]!.toFixed(1)} + ${per[1]!.toFixed(1)} µs`;
+}
+
 function k(n: number): string {
   return `${(n / 1000).toFixed(1)}k`;
 }
@@ -172,12 +188,21 @@ async function main(): Promise<void> {
         const order = r % 2 === 0 ? ['same', 'cross'] : ['cross', 'same'];
         if (crossOnly) order.splice(order.indexOf('same'), 1);
         const got: Record<string, BenchResult> = {};
+        /** Broker CPU (both nodes) per message received, in µs: what a delivery costs, whatever the machine's load. */
+        const cpu: Record<string, number[]> = {};
         for (const where of order) {
           process.stderr.write(`QoS ${sc.qos} ${where}-node, round ${r + 1} ... `);
+          const before = nodes.map((n) => cpuSeconds(n.pid));
           got[where] = await runLoad(sc.qos, portA, where === 'same' ? portA : portB);
           const x = got[where]!;
+          // The whole run (warm-up, set-up) against what was received in it: an upper bound.
+          const per = nodes.map(
+            (n, i) =>
+              ((cpuSeconds(n.pid) - before[i]!) * 1e6) / (x.receivedPerSecond * (seconds + warmup)),
+          );
+          cpu[where] = per;
           process.stderr.write(
-            `${k(x.receivedPerSecond)} msg/s received, ${k(x.sentPerSecond)} sent\n`,
+            `${k(x.receivedPerSecond)} msg/s received, ${k(x.sentPerSecond)} sent, CPU/msg A ${per[0]!.toFixed(1)} µs, B ${per[1]!.toFixed(1)} µs\n`,
           );
         }
         const cross = got.cross!;
@@ -187,7 +212,7 @@ async function main(): Promise<void> {
         const settled = (x: BenchResult) =>
           x.settled === undefined ? '' : ` (${x.settled.received}/${x.settled.acked} delivered)`;
         rows.push(
-          `| QoS ${sc.qos} 1→1 (${mode}) | ${r + 1} | ${k(same.receivedPerSecond)}${settled(same)} | ${k(cross.receivedPerSecond)}${settled(cross)} | ${ratio.toFixed(2)}× | ${cross.latency.p50.toFixed(2)} / ${same.latency.p50.toFixed(2)} ms |`,
+          `| QoS ${sc.qos} 1→1 (${mode}) | ${r + 1} | ${k(same.receivedPerSecond)}${settled(same)} | ${k(cross.receivedPerSecond)}${settled(cross)} | ${ratio.toFixed(2)}× | ${us(cpu.cross)} / ${us(cpu.same)} | ${cross.latency.p50.toFixed(2)} / ${same.latency.p50.toFixed(2)} ms |`,
         );
       }
       const lo = Math.min(...ratios);
@@ -198,8 +223,8 @@ async function main(): Promise<void> {
       [
         `Cross-node vs same-node, ${seconds} s per run after ${warmup} s warm-up, persistence ${persistence ? 'lmdb (commit)' : 'off'}, Node ${process.version}`,
         '',
-        '| scenario | round | same-node msg/s | cross-node msg/s | cross ÷ same | p50 latency cross / same |',
-        '|---|---|---|---|---|---|',
+        '| scenario | round | same-node msg/s | cross-node msg/s | cross ÷ same | CPU per msg (node A + node B), cross / same | p50 latency cross / same |',
+        '|---|---|---|---|---|---|---|',
         ...rows,
         '',
       ].join('\n'),
