@@ -10,6 +10,8 @@
  *        --warmup S (default 1)  --persistence (LMDB stores, sync commit)
  *        --per-packet | --batched (client writes; default as bench:compare)
  *        --cross-only (no same-node runs, e.g. to profile the link path alone)
+ *        --heron-root DIR (start the nodes from another checkout's bin/heron.js, built:
+ *        to compare before/after in one session)
  *        --node-flags '--cpu-prof ...' (node flags for both Heron processes, e.g. to profile)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -100,7 +102,8 @@ async function startNode(id: string, port: number, redisPort: number): Promise<C
     lines.push('persistence true', `persistence_location ${join(workDir, id)}`);
   } else lines.push('persistence false');
   writeFileSync(file, `${lines.join('\n')}\n`);
-  const child = spawn(process.execPath, [...nodeFlags, join(root, 'bin/heron.js'), '-c', file], {
+  const heron = join(flag('--heron-root') ?? root, 'bin/heron.js');
+  const child = spawn(process.execPath, [...nodeFlags, heron, '-c', file], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitForPort(port, child);
