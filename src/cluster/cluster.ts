@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import type { SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
-import { type ClusterFrame, decodeFrame, encodeMessage, frame, messageOf } from './frame.js';
+import { type ClusterFrame, decodeFrame, encodeMessage, frameHeader, messageOf } from './frame.js';
 import type { ClusterHost, LinkInput } from './host.js';
 import { DataKind } from './link-wire.js';
 import { LocalRoutes } from './local-routes.js';
@@ -480,6 +480,7 @@ export class Cluster {
   forward(msg: Message): void {
     let packet: Buffer | undefined;
     let plain: Buffer | undefined;
+    let plainHead: Buffer | undefined;
     const rs = this.retained;
     if (rs.lastMsg !== undefined) {
       if (rs.lastMsg === msg) {
@@ -508,12 +509,17 @@ export class Cluster {
         this.stats.dropped++;
         continue;
       }
-      const f =
-        node.shares === undefined
-          ? (plain ??= frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet, key))
-          : frame(this.nodeId, msg.origin, msg.expiresAt, node.shares, packet, key);
+      const durable = msg.qos > 0;
       // QoS 1/2 stay in the store until acknowledged: the publisher's ack may already rest on them.
-      link.send(DataKind.Message, f, msg.qos > 0);
+      if (plain !== undefined && node.shares === undefined)
+        link.send(DataKind.Message, plain, durable);
+      else {
+        const head =
+          node.shares === undefined
+            ? (plainHead ??= frameHeader(this.nodeId, msg.origin, msg.expiresAt, undefined, key))
+            : frameHeader(this.nodeId, msg.origin, msg.expiresAt, node.shares, key);
+        link.send(DataKind.Message, head, durable, packet);
+      }
       this.stats.forwarded++;
       // A backlog past a session queue's bound holds the publisher, as a full subscriber queue would.
       if (msg.qos > 0 && link.connected) {

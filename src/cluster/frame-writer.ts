@@ -27,15 +27,17 @@ export class FrameWriter {
     this.start = this.end;
   }
 
-  /** Queues one DATA frame for the end of this event-loop turn. */
-  write(seq: number, kind: number, body: Buffer): void {
+  /** Queues one DATA frame (`body`, then `tail` if any) for the end of this event-loop turn. */
+  write(seq: number, kind: number, body: Buffer, tail: Buffer | undefined): void {
     const s = this.socket;
     if (s === undefined) return;
-    const need = DATA_HEADER + body.length;
+    const length = body.length + (tail === undefined ? 0 : tail.length);
+    const need = DATA_HEADER + length;
     if (need > SLAB / 4) {
       this.flush();
-      s.write(dataHeader(seq, kind, body.length));
+      s.write(dataHeader(seq, kind, length));
       s.write(body);
+      if (tail !== undefined) s.write(tail);
       return;
     }
     let slab = this.slab;
@@ -44,8 +46,9 @@ export class FrameWriter {
       slab = this.slab = Buffer.allocUnsafe(SLAB);
       this.start = this.end = 0;
     }
-    writeDataHeader(slab, this.end, seq, kind, body.length);
+    writeDataHeader(slab, this.end, seq, kind, length);
     body.copy(slab, this.end + DATA_HEADER);
+    if (tail !== undefined) tail.copy(slab, this.end + DATA_HEADER + body.length);
     this.end += need;
     if (!this.scheduled) {
       this.scheduled = true;

@@ -15,6 +15,8 @@ interface Outgoing {
   seq: number;
   kind: DataKind;
   body: Buffer;
+  /** The rest of the frame after `body`, when sent in two parts (a shared header, then the packet). */
+  tail: Buffer | undefined;
   /** Kept in the store until acknowledged (a forwarded QoS 1/2 message). */
   durable: boolean;
 }
@@ -111,7 +113,13 @@ export class PeerLink {
     if (restored !== undefined) {
       this.nextSeq = restored.next;
       for (const f of restored.frames)
-        this.outbox.push({ seq: f.seq, kind: f.kind as DataKind, body: f.body, durable: true });
+        this.outbox.push({
+          seq: f.seq,
+          kind: f.kind as DataKind,
+          body: f.body,
+          tail: undefined,
+          durable: true,
+        });
     }
     if (owner.journal !== undefined) this.reserve();
     this.dial();
@@ -150,18 +158,19 @@ export class PeerLink {
   /**
    * Sends a DATA frame (now, or when the link is up); returns its sequence
    * number. A `durable` frame is also kept in the store (in the open commit
-   * window) until the peer acknowledges it, so it survives this process.
+   * window) until the peer acknowledges it, so it survives this process. The
+   * frame is `body` followed by `tail`, if given.
    */
-  send(kind: DataKind, body: Buffer, durable = false): number {
+  send(kind: DataKind, body: Buffer, durable = false, tail?: Buffer): number {
     const seq = this.nextSeq++;
     if (this.closed) return seq;
     const j = this.owner.journal;
     const keep = durable && j !== undefined;
     if (j !== undefined) {
       if (this.reserved - seq < SEQ_BLOCK / 2) this.reserve();
-      if (keep) j.keep(this.id, seq, kind, body);
+      if (keep) j.keep(this.id, seq, kind, tail === undefined ? body : Buffer.concat([body, tail]));
     }
-    const o: Outgoing = { seq, kind, body, durable: keep };
+    const o: Outgoing = { seq, kind, body, tail, durable: keep };
     this.outbox.push(o);
     if (this.outbox.length - this.head > this.owner.maxOutbox) this.dropOldest();
     if (this.up) this.write(o);
@@ -259,7 +268,7 @@ export class PeerLink {
   }
 
   private write(o: Outgoing): void {
-    this.writer.write(o.seq, o.kind, o.body);
+    this.writer.write(o.seq, o.kind, o.body, o.tail);
   }
 
   private dial(): void {
