@@ -38,6 +38,10 @@ export interface LinkServerOwner {
 
 function ignore(): void {}
 
+function resumeReader(input: Input): void {
+  input.applyPending();
+}
+
 /**
  * One incoming link as the broker's flow gate sees it: held while a local
  * queue it fed is full, it stops applying frames and stops reading, so TCP
@@ -62,6 +66,13 @@ class Input implements LinkInput {
   releaseInput(): void {
     if (this.holds === 0 || --this.holds > 0) return;
     this.socket.resume();
+    // Not inside the gate's release (a subscriber's acknowledgement is being handled): next turn.
+    setImmediate(resumeReader, this);
+  }
+
+  /** Applies what waited, unless held again meanwhile (called by resumeReader). */
+  applyPending(): void {
+    if (this.holds > 0) return;
     try {
       this.reader.resume();
     } catch {
