@@ -119,6 +119,47 @@ describe('cluster outbox in the store (real redis-server, 2 node processes with 
     }
   });
 
+  test('the SENDER is killed while the receiver is frozen: restarted, it re-sends under the same stream and the live receiver drops what it had; 0 lost, 0 QoS 2 duplicates', async () => {
+    const redis = await startRedis();
+    const dirA = await mkdtemp(join(tmpdir(), 'heron-ob-a-'));
+    const dirB = await mkdtemp(join(tmpdir(), 'heron-ob-b-'));
+    const base = { redisUrl: redis.url, prefix: freshPrefix(), nodeTtl: TTL };
+    const confA: DurableNodeConfig = { ...base, nodeId: 'FA', dir: dirA };
+    const confB: DurableNodeConfig = { ...base, nodeId: 'FB', dir: dirB };
+    let a = await spawnDurableNode(confA);
+    const b = await spawnDurableNode(confB);
+    try {
+      const sub = await subscriber(b.url);
+      await sub.client.subscribeAsync('ob/#', { qos: 2 });
+      const pub = await connectRecorder(a.url, { protocolVersion: 5, clientId: 'ob-pub' });
+      await pub.client.publishAsync('ob/first', 'first', { qos: 1 });
+      await waitFor(() => sub.got.some((m) => m.payload === 'first'), 3000, 'first message');
+      await sub.client.endAsync();
+      // B neither reads nor acknowledges: A's frames wait in sockets and in A's outbox.
+      b.freeze(true);
+      const acked = await publish(pub, 300, 10);
+      assert.equal(acked.length, 300, 'A acknowledges while B is frozen');
+      await a.kill();
+      pub.client.end(true);
+      // A restarted re-sends to a B that may also read the old connection's frames:
+      // only the same stream and numbers let B tell the copies apart.
+      const restarting = spawnDurableNode(confA);
+      b.freeze(false);
+      a = await restarting;
+      check(
+        acked,
+        (await drain(b.url, acked)).filter((p) => p !== 'first'),
+      );
+    } finally {
+      b.freeze(false);
+      await a.kill();
+      await b.kill();
+      await redis.kill();
+      await rm(dirA, { recursive: true, force: true });
+      await rm(dirB, { recursive: true, force: true });
+    }
+  });
+
   test('the RECEIVER is killed while QoS 2 messages stream in (between its commits and its acks): 0 duplicates, 0 lost', async () => {
     const redis = await startRedis();
     const dirA = await mkdtemp(join(tmpdir(), 'heron-ob-a-'));

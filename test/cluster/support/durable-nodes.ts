@@ -16,6 +16,8 @@ export interface DurableNode {
   url: string;
   /** kill -9. */
   kill(): Promise<void>;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the process. */
+  freeze(on: boolean): void;
 }
 
 /** Starts a node with an LMDB store in a child process; resolves once it listens. */
@@ -37,6 +39,9 @@ export async function spawnDurableNode(c: DurableNodeConfig): Promise<DurableNod
   });
   return {
     url: `mqtt://127.0.0.1:${port}`,
+    freeze: (on) => {
+      child.kill(on ? 'SIGSTOP' : 'SIGCONT');
+    },
     kill: () =>
       new Promise<void>((resolve) => {
         process.off('exit', killOnExit);
