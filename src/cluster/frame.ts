@@ -82,6 +82,33 @@ export function frameHeader(
   return frameWith(node, origin, expiresAt, shares, key, undefined);
 }
 
+/**
+ * The part of a header before the key (version, expiry, node, origin), for
+ * the last sender and publisher without expiry: a publisher's messages usually
+ * come in a row, and writing the two strings was most of a header's cost.
+ */
+let memoNode = '';
+let memoOrigin = '';
+let memoPrefix: Buffer | undefined;
+
+function prefixOf(node: string, origin: string, expiresAt: number): Buffer {
+  if (expiresAt === 0 && memoPrefix !== undefined && origin === memoOrigin && node === memoNode)
+    return memoPrefix;
+  // Sized for the worst case (3 UTF-8 bytes per UTF-16 unit) and trimmed after:
+  // cheaper than measuring each string's UTF-8 length first.
+  const buf = Buffer.allocUnsafe(1 + 8 + 4 + 3 * (node.length + origin.length));
+  buf[0] = VERSION;
+  buf.writeDoubleBE(expiresAt, 1);
+  const end = writeStr(buf, writeStr(buf, 9, node), origin);
+  const prefix = buf.subarray(0, end);
+  if (expiresAt === 0) {
+    memoNode = node;
+    memoOrigin = origin;
+    memoPrefix = prefix;
+  }
+  return prefix;
+}
+
 function frameWith(
   node: string,
   origin: string,
@@ -90,16 +117,12 @@ function frameWith(
   key: string,
   packet: Buffer | undefined,
 ): Buffer {
-  // Sized for the worst case (3 UTF-8 bytes per UTF-16 unit) and trimmed after:
-  // cheaper than measuring each string's UTF-8 length first.
-  let bound = 1 + 8 + 6 + 3 * (node.length + origin.length + key.length) + 2;
+  const prefix = prefixOf(node, origin, expiresAt);
+  let bound = prefix.length + 2 + 3 * key.length + 2;
   if (shares !== undefined) for (const s of shares) bound += 2 + 3 * s.length;
   const buf = Buffer.allocUnsafe(bound + (packet?.length ?? 0));
-  buf[0] = VERSION;
-  buf.writeDoubleBE(expiresAt, 1);
-  let pos = writeStr(buf, 9, node);
-  pos = writeStr(buf, pos, origin);
-  pos = writeStr(buf, pos, key);
+  prefix.copy(buf, 0);
+  let pos = writeStr(buf, prefix.length, key);
   buf.writeUInt16BE(shares?.length ?? 0, pos);
   pos += 2;
   if (shares !== undefined) for (const s of shares) pos = writeStr(buf, pos, s);
