@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { waitFor } from '../helpers/process.js';
+import { storedState } from '../store/support/heron-process.js';
 import { connectRecorder, type Recorder, settle } from './support/clients.js';
 import { type DurableNodeConfig, spawnDurableNode } from './support/durable-nodes.js';
 import { freshPrefix } from './support/nodes.js';
@@ -152,6 +153,51 @@ describe('cluster outbox in the store (real redis-server, 2 node processes with 
       );
     } finally {
       b.freeze(false);
+      await a.kill();
+      await b.kill();
+      await redis.kill();
+      await rm(dirA, { recursive: true, force: true });
+      await rm(dirB, { recursive: true, force: true });
+    }
+  });
+
+  test('frames kept for a node that never comes back are dropped ten TTLs after the restart: counted, and gone from the store', async () => {
+    const ttl = 600;
+    const redis = await startRedis();
+    const dirA = await mkdtemp(join(tmpdir(), 'heron-ob-a-'));
+    const dirB = await mkdtemp(join(tmpdir(), 'heron-ob-b-'));
+    const base = { redisUrl: redis.url, prefix: freshPrefix(), nodeTtl: ttl };
+    const confA: DurableNodeConfig = { ...base, nodeId: 'GA', dir: dirA, sysInterval: 1 };
+    let a = await spawnDurableNode(confA);
+    const b = await spawnDurableNode({ ...base, nodeId: 'GB', dir: dirB });
+    try {
+      const sub = await subscriber(b.url);
+      await sub.client.subscribeAsync('ob/#', { qos: 1 });
+      const pub = await connectRecorder(a.url, { protocolVersion: 5, clientId: 'ob-pub' });
+      await pub.client.publishAsync('ob/first', 'first', { qos: 1 });
+      await waitFor(() => sub.got.some((m) => m.payload === 'first'), 3000, 'first message');
+      sub.client.end(true);
+      await b.kill(); // for good
+      const acked = await publish(pub, 50, 10, 1);
+      assert.equal(acked.length, 50);
+      pub.client.end(true);
+      await a.kill();
+      // 50, or 51 when B died before acknowledging `first` (its ack waits for its own commit).
+      const kept = (await storedState(dirA)).linkFrames?.length ?? 0;
+      assert.ok(kept >= 50, `A kept ${kept} frames, not the 50 it acknowledged`);
+      a = await spawnDurableNode(confA);
+      const sys = await connectRecorder(a.url, { clientId: 'ob-sys' });
+      await sys.client.subscribeAsync('$SYS/broker/cluster/dropped');
+      const dropped = () => Number(sys.got.at(-1)?.payload ?? 0);
+      await waitFor(() => dropped() >= 50, 10 * ttl + 10_000, 'the kept frames counted as dropped');
+      sys.client.end(true);
+      await a.kill();
+      assert.equal(
+        (await storedState(dirA)).linkFrames?.length,
+        0,
+        'the dropped frames left the store',
+      );
+    } finally {
       await a.kill();
       await b.kill();
       await redis.kill();

@@ -5,7 +5,7 @@ import type { DurableNodeConfig } from './durable-nodes.js';
 
 const c = JSON.parse(process.argv[2]!) as DurableNodeConfig;
 const broker = createBroker({
-  sysInterval: 0,
+  sysInterval: c.sysInterval ?? 0,
   listeners: [{ port: 0, host: '127.0.0.1' }],
   maxQueuedMessages: 100_000,
   persistence: { backend: 'lmdb', location: c.dir },

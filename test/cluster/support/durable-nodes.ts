@@ -9,6 +9,8 @@ export interface DurableNodeConfig {
   nodeTtl: number;
   /** Its LMDB directory: the same one on every start of this node. */
   dir: string;
+  /** Seconds between `$SYS` updates (0, the default here: none). */
+  sysInterval?: number;
 }
 
 /** A durable node in a child process. */
