@@ -1,0 +1,330 @@
+/**
+ * Start-up time and idle memory of the `heron` program, side by side with
+ * Mosquitto (issue 17 item 6, issue 13's idle-footprint goals). Prints figures,
+ * asserts nothing:
+ *
+ *   npm run bench:startup [-- --runs 9] [--idle 3] [--sessions 15] [--no-mosquitto]
+ *
+ * Each run spawns the broker as an operator would (`bin/heron.js`, through its
+ * shell launcher; `mosquitto`) and, from the moment of the spawn, tries a TCP
+ * connection every millisecond until one is accepted, sends a CONNECT and stops
+ * the clock at the CONNACK. Cases:
+ *
+ * - `-p PORT`: no configuration file, nothing stored.
+ * - `store`: a configuration with persistence on, whose store (LMDB for Heron,
+ *   mosquitto.db for Mosquitto) was filled before the runs with `--sessions`
+ *   persistent sessions, each with two subscriptions and 10 queued QoS 1
+ *   messages, plus 5 retained messages. The probe client uses its own client id,
+ *   so every run restores the same store.
+ *
+ * After the CONNACK the broker idles `--idle` seconds and its RSS is read from
+ * /proc. Then come `node -e 0` (spawn to exit: what Node itself costs) and
+ * `import 'heron-mqtt'` in a fresh Node (time of the import, RSS after it).
+ * Runs of the cases alternate, so a busy moment of the machine hits them all.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { PacketType } from '../src/protocol/constants.js';
+import { encode } from '../src/protocol/encoder.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HERON = join(root, 'bin/heron.js');
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const RUNS = flag('runs', 9);
+const IDLE_MS = flag('idle', 3) * 1000;
+const SESSIONS = flag('sessions', 15);
+const QUEUED = 10;
+const withMosquitto = !process.argv.includes('--no-mosquitto') && hasMosquitto();
+const asRoot = process.getuid?.() === 0;
+
+function hasMosquitto(): boolean {
+  try {
+    execFileSync('mosquitto', ['-h'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    // `mosquitto -h` exits 3 after printing its usage: it is there.
+    return (e as { status?: number }).status === 3;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => res(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** An MQTT 3.1.1 connection that collects the first byte of every packet it receives. */
+class Probe {
+  readonly types: number[] = [];
+  private waiters: (() => void)[] = [];
+  private pending = Buffer.alloc(0);
+  constructor(readonly socket: net.Socket) {
+    socket.on('data', (d) => this.onData(d));
+    socket.on('error', () => {});
+  }
+  private onData(d: Buffer): void {
+    this.pending = Buffer.concat([this.pending, d]);
+    for (;;) {
+      let len = 0;
+      let mul = 1;
+      let i = 1;
+      for (; i < this.pending.length && i < 5; i++) {
+        len += (this.pending[i]! & 0x7f) * mul;
+        mul *= 128;
+        if ((this.pending[i]! & 0x80) === 0) break;
+      }
+      if (i >= this.pending.length || this.pending.length < i + 1 + len) return;
+      this.types.push(this.pending[0]! >> 4);
+      this.pending = this.pending.subarray(i + 1 + len);
+      for (const w of this.waiters.splice(0)) w();
+    }
+  }
+  /** Resolves once `n` packets of `type` have arrived. */
+  async count(type: number, n = 1): Promise<void> {
+    while (this.types.filter((t) => t === type).length < n) {
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+  send(packet: Parameters<typeof encode>[0]): void {
+    this.socket.write(encode(packet, 4));
+  }
+}
+
+function connectPacket(clientId: string, clean: boolean): Parameters<typeof encode>[0] {
+  return {
+    type: PacketType.CONNECT,
+    protocolName: 'MQTT',
+    protocolVersion: 4,
+    clean,
+    keepalive: 60,
+    clientId,
+  };
+}
+
+/** Connects and waits for the CONNACK. */
+async function mqttConnect(port: number, clientId: string, clean: boolean): Promise<Probe> {
+  const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+  await once(socket, 'connect');
+  const p = new Probe(socket);
+  p.send(connectPacket(clientId, clean));
+  await p.count(PacketType.CONNACK);
+  return p;
+}
+
+/**
+ * Tries a connection every millisecond from `t0` until one is accepted, then
+ * CONNECTs: milliseconds from `t0` to the CONNACK.
+ */
+async function timeToConnack(port: number, t0: number, child: ChildProcess): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}`);
+    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    const ok = await new Promise<boolean>((res) => {
+      socket.once('connect', () => res(true));
+      socket.once('error', () => res(false));
+    });
+    if (!ok) {
+      socket.destroy();
+      await sleep(1);
+      continue;
+    }
+    const p = new Probe(socket);
+    p.send(connectPacket(`startup-probe-${process.pid}`, true));
+    await p.count(PacketType.CONNACK);
+    const ms = performance.now() - t0;
+    socket.destroy();
+    return ms;
+  }
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]) / 1024;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await once(child, 'exit');
+  clearTimeout(timer);
+}
+
+interface Case {
+  name: string;
+  /** The command line for a broker on `port`. */
+  start(port: number): { cmd: string; args: string[] };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'heron-startup-'));
+
+/** A configuration file with persistence in `dir`, for heron or mosquitto. */
+function storeConfig(name: string, dir: string, port: number): string {
+  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true'];
+  lines.push(`persistence_location ${dir}/`);
+  if (asRoot) lines.push('user root');
+  const file = join(work, `${name}.conf`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** Fills a broker's store: persistent sessions with subscriptions, queued and retained messages. */
+async function fill(c: Case): Promise<void> {
+  const port = await freePort();
+  const { cmd, args } = c.start(port);
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  try {
+    await timeToConnack(port, performance.now(), child);
+    for (let i = 0; i < SESSIONS; i++) {
+      const s = await mqttConnect(port, `stored-${i}`, false);
+      s.send({
+        type: PacketType.SUBSCRIBE,
+        packetId: 1,
+        subscriptions: [
+          {
+            topic: 'fleet/+/state',
+            qos: 1,
+            noLocal: false,
+            retainAsPublished: false,
+            retainHandling: 0,
+          },
+          {
+            topic: `own/${i}/#`,
+            qos: 1,
+            noLocal: false,
+            retainAsPublished: false,
+            retainHandling: 0,
+          },
+        ],
+      });
+      await s.count(PacketType.SUBACK);
+      s.socket.destroy();
+    }
+    const pub = await mqttConnect(port, 'filler', true);
+    const total = QUEUED + 5;
+    for (let i = 1; i <= total; i++) {
+      pub.send({
+        type: PacketType.PUBLISH,
+        topic: i <= QUEUED ? 'fleet/x/state' : `retained/${i}`,
+        payload: Buffer.from(`message ${i} ${'x'.repeat(64)}`),
+        qos: 1,
+        retain: i > QUEUED,
+        dup: false,
+        packetId: i,
+      });
+    }
+    await pub.count(PacketType.PUBACK, total);
+    pub.socket.destroy();
+    await sleep(200);
+  } finally {
+    await stop(child);
+  }
+}
+
+/** One start: spawn, first CONNACK, idle RSS, stop. */
+async function runOnce(c: Case): Promise<{ ms: number; rss: number }> {
+  const port = await freePort();
+  const { cmd, args } = c.start(port);
+  const t0 = performance.now();
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  try {
+    const ms = await timeToConnack(port, t0, child);
+    await sleep(IDLE_MS);
+    return { ms, rss: rssMb(child.pid!) };
+  } finally {
+    await stop(child);
+  }
+}
+
+/** Spawn-to-exit of `node -e 0`, and `import 'heron-mqtt'` timed inside a fresh Node. */
+async function nodeRuns(): Promise<{ bare: number; importMs: number; importRss: number }> {
+  const t0 = performance.now();
+  const bare = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await once(bare, 'exit');
+  const bareMs = performance.now() - t0;
+  const script =
+    "const t = performance.now(); await import('heron-mqtt'); " +
+    'console.log(JSON.stringify([performance.now() - t, process.memoryUsage().rss]));';
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  const [importMs, rss] = JSON.parse(out) as [number, number];
+  return { bare: bareMs, importMs, importRss: rss / 2 ** 20 };
+}
+
+function summary(xs: number[], digits = 0): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const med = s[Math.floor(s.length / 2)]!;
+  const f = (x: number): string => x.toFixed(digits);
+  return `${f(med).padStart(5)} (${f(s[0]!)}-${f(s[s.length - 1]!)})`;
+}
+
+const heronDir = join(work, 'heron-store');
+const mosqDir = join(work, 'mosquitto-store');
+const cases: Case[] = [
+  { name: 'heron -p PORT', start: (p) => ({ cmd: HERON, args: ['-p', String(p)] }) },
+  {
+    name: `heron, LMDB store, ${SESSIONS} sessions`,
+    start: (p) => ({ cmd: HERON, args: ['-c', storeConfig('heron', heronDir, p)] }),
+  },
+];
+if (withMosquitto) {
+  cases.push(
+    { name: 'mosquitto -p PORT', start: (p) => ({ cmd: 'mosquitto', args: ['-p', String(p)] }) },
+    {
+      name: `mosquitto, mosquitto.db, ${SESSIONS} sessions`,
+      start: (p) => ({ cmd: 'mosquitto', args: ['-c', storeConfig('mosq', mosqDir, p)] }),
+    },
+  );
+}
+
+try {
+  await fill(cases[1]!);
+  if (withMosquitto) await fill(cases[3]!);
+  const results = cases.map(() => ({ ms: [] as number[], rss: [] as number[] }));
+  const node = { bare: [] as number[], importMs: [] as number[], importRss: [] as number[] };
+  for (let r = 0; r < RUNS; r++) {
+    for (const [i, c] of cases.entries()) {
+      const { ms, rss } = await runOnce(c);
+      results[i]!.ms.push(ms);
+      results[i]!.rss.push(rss);
+    }
+    const n = await nodeRuns();
+    node.bare.push(n.bare);
+    node.importMs.push(n.importMs);
+    node.importRss.push(n.importRss);
+  }
+  console.log(`node ${process.version}, ${RUNS} runs, median (min-max)`);
+  console.log(
+    `${'case'.padEnd(40)} ${'spawn → first CONNACK ms'.padEnd(25)} RSS MB after ${IDLE_MS / 1000} s idle`,
+  );
+  for (const [i, c] of cases.entries()) {
+    console.log(
+      `${c.name.padEnd(40)} ${summary(results[i]!.ms).padEnd(25)} ${summary(results[i]!.rss, 1)}`,
+    );
+  }
+  console.log(`${'node -e 0 (spawn → exit)'.padEnd(40)} ${summary(node.bare)}`);
+  console.log(
+    `${"import 'heron-mqtt' (in a fresh node)".padEnd(40)} ${summary(node.importMs).padEnd(25)} ${summary(node.importRss, 1)} (right after the import)`,
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
