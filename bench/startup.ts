@@ -4,13 +4,19 @@
  * asserts nothing:
  *
  *   npm run bench:startup [-- --runs 9] [--idle 3] [--sessions 15] [--no-mosquitto]
+ *                         [--baseline DIR]
+ *
+ * `--baseline DIR` adds the same cases for the heron of another built checkout
+ * (e.g. `git worktree add /tmp/before <commit>` and `npm run build` there), run
+ * alternately with this one, so both see the same moments of a busy machine.
  *
  * Each run spawns the broker as an operator would (`bin/heron.js`, through its
  * shell launcher; `mosquitto`) and, from the moment of the spawn, tries a TCP
  * connection every millisecond until one is accepted, sends a CONNECT and stops
  * the clock at the CONNACK. Cases:
  *
- * - `-p PORT`: no configuration file, nothing stored.
+ * - `-p PORT`: no configuration file, nothing stored; for Heron also with
+ *   HERON_NO_BUNDLE=1 (its ES modules instead of the CommonJS bundle).
  * - `store`: a configuration with persistence on, whose store (LMDB for Heron,
  *   mosquitto.db for Mosquitto) was filled before the runs with `--sessions`
  *   persistent sessions, each with two subscriptions and 10 queued QoS 1
@@ -169,8 +175,10 @@ async function stop(child: ChildProcess): Promise<void> {
 
 interface Case {
   name: string;
+  /** Filled with stored sessions before the runs. */
+  store?: true;
   /** The command line for a broker on `port`. */
-  start(port: number): { cmd: string; args: string[] };
+  start(port: number): { cmd: string; args: string[]; env?: NodeJS.ProcessEnv };
 }
 
 const work = mkdtempSync(join(tmpdir(), 'heron-startup-'));
@@ -241,9 +249,9 @@ async function fill(c: Case): Promise<void> {
 /** One start: spawn, first CONNACK, idle RSS, stop. */
 async function runOnce(c: Case): Promise<{ ms: number; rss: number }> {
   const port = await freePort();
-  const { cmd, args } = c.start(port);
+  const { cmd, args, env } = c.start(port);
   const t0 = performance.now();
-  const child = spawn(cmd, args, { stdio: 'ignore' });
+  const child = spawn(cmd, args, { stdio: 'ignore', env: { ...process.env, ...env } });
   try {
     const ms = await timeToConnack(port, t0, child);
     await sleep(IDLE_MS);
@@ -277,28 +285,46 @@ function summary(xs: number[], digits = 0): string {
   return `${f(med).padStart(5)} (${f(s[0]!)}-${f(s[s.length - 1]!)})`;
 }
 
-const heronDir = join(work, 'heron-store');
-const mosqDir = join(work, 'mosquitto-store');
-const cases: Case[] = [
-  { name: 'heron -p PORT', start: (p) => ({ cmd: HERON, args: ['-p', String(p)] }) },
-  {
-    name: `heron, LMDB store, ${SESSIONS} sessions`,
-    start: (p) => ({ cmd: HERON, args: ['-c', storeConfig('heron', heronDir, p)] }),
-  },
-];
+/** This checkout's heron, and with `--baseline DIR` another checkout's, run alternately. */
+const herons = [{ label: 'heron', bin: HERON }];
+const baseline = process.argv.indexOf('--baseline');
+if (baseline > 0) {
+  herons.push({
+    label: 'baseline',
+    bin: join(resolve(process.argv[baseline + 1]!), 'bin/heron.js'),
+  });
+}
+const cases: Case[] = [];
+for (const [n, h] of herons.entries()) {
+  const dir = join(work, `heron-store-${n}`);
+  cases.push(
+    { name: `${h.label} -p PORT`, start: (p) => ({ cmd: h.bin, args: ['-p', String(p)] }) },
+    {
+      name: `${h.label}, LMDB store, ${SESSIONS} sessions`,
+      store: true,
+      start: (p) => ({ cmd: h.bin, args: ['-c', storeConfig(`heron-${n}`, dir, p)] }),
+    },
+  );
+}
+// What the bundle buys: the same start from the ES modules.
+cases.push({
+  name: 'heron -p PORT, HERON_NO_BUNDLE=1',
+  start: (p) => ({ cmd: HERON, args: ['-p', String(p)], env: { HERON_NO_BUNDLE: '1' } }),
+});
 if (withMosquitto) {
+  const dir = join(work, 'mosquitto-store');
   cases.push(
     { name: 'mosquitto -p PORT', start: (p) => ({ cmd: 'mosquitto', args: ['-p', String(p)] }) },
     {
       name: `mosquitto, mosquitto.db, ${SESSIONS} sessions`,
-      start: (p) => ({ cmd: 'mosquitto', args: ['-c', storeConfig('mosq', mosqDir, p)] }),
+      store: true,
+      start: (p) => ({ cmd: 'mosquitto', args: ['-c', storeConfig('mosq', dir, p)] }),
     },
   );
 }
 
 try {
-  await fill(cases[1]!);
-  if (withMosquitto) await fill(cases[3]!);
+  for (const c of cases) if (c.store) await fill(c);
   const results = cases.map(() => ({ ms: [] as number[], rss: [] as number[] }));
   const node = { bare: [] as number[], importMs: [] as number[], importRss: [] as number[] };
   for (let r = 0; r < RUNS; r++) {
