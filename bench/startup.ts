@@ -23,6 +23,8 @@
  *   messages, plus 5 retained messages. The probe client uses its own client id,
  *   so every run restores the same store.
  *
+ * The CPU time the broker's main thread used until then is read from /proc too
+ * (on a busy machine the wall-clock figure mostly measures the other processes).
  * After the CONNACK the broker idles `--idle` seconds and its RSS is read from
  * /proc. Then come `node -e 0` (spawn to exit: what Node itself costs) and
  * `import 'heron-mqtt'` in a fresh Node (time of the import, RSS after it).
@@ -160,6 +162,14 @@ async function timeToConnack(port: number, t0: number, child: ChildProcess): Pro
   }
 }
 
+/**
+ * CPU time of the process's main thread so far, in ms (/proc schedstat, in ns): on a
+ * busy machine wall-clock start times mostly measure the other processes, this does not.
+ */
+function mainThreadCpuMs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}
+
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m![1]) / 1024;
@@ -247,26 +257,38 @@ async function fill(c: Case): Promise<void> {
 }
 
 /** One start: spawn, first CONNACK, idle RSS, stop. */
-async function runOnce(c: Case): Promise<{ ms: number; rss: number }> {
+async function runOnce(c: Case): Promise<{ ms: number; cpu: number; rss: number }> {
   const port = await freePort();
   const { cmd, args, env } = c.start(port);
   const t0 = performance.now();
   const child = spawn(cmd, args, { stdio: 'ignore', env: { ...process.env, ...env } });
   try {
     const ms = await timeToConnack(port, t0, child);
+    const cpu = mainThreadCpuMs(child.pid!);
     await sleep(IDLE_MS);
-    return { ms, rss: rssMb(child.pid!) };
+    return { ms, cpu, rss: rssMb(child.pid!) };
   } finally {
     await stop(child);
   }
 }
 
 /** Spawn-to-exit of `node -e 0`, and `import 'heron-mqtt'` timed inside a fresh Node. */
-async function nodeRuns(): Promise<{ bare: number; importMs: number; importRss: number }> {
+async function nodeRuns(): Promise<{
+  bare: number;
+  bareCpu: number;
+  importMs: number;
+  importRss: number;
+}> {
   const t0 = performance.now();
-  const bare = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  // Node's own start, and the CPU time it took (read by the process as its last act).
+  const selfCpu =
+    "process.stdout.write(require('fs').readFileSync('/proc/self/schedstat', 'utf8'))";
+  const bare = spawn(process.execPath, ['-e', selfCpu], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let stat = '';
+  bare.stdout.on('data', (d) => (stat += d));
   await once(bare, 'exit');
   const bareMs = performance.now() - t0;
+  const bareCpu = Number(stat.split(' ')[0]) / 1e6;
   const script =
     "const t = performance.now(); await import('heron-mqtt'); " +
     'console.log(JSON.stringify([performance.now() - t, process.memoryUsage().rss]));';
@@ -275,7 +297,7 @@ async function nodeRuns(): Promise<{ bare: number; importMs: number; importRss: 
     encoding: 'utf8',
   });
   const [importMs, rss] = JSON.parse(out) as [number, number];
-  return { bare: bareMs, importMs, importRss: rss / 2 ** 20 };
+  return { bare: bareMs, bareCpu, importMs, importRss: rss / 2 ** 20 };
 }
 
 function summary(xs: number[], digits = 0): string {
@@ -325,29 +347,43 @@ if (withMosquitto) {
 
 try {
   for (const c of cases) if (c.store) await fill(c);
-  const results = cases.map(() => ({ ms: [] as number[], rss: [] as number[] }));
-  const node = { bare: [] as number[], importMs: [] as number[], importRss: [] as number[] };
+  const results = cases.map(() => ({
+    ms: [] as number[],
+    cpu: [] as number[],
+    rss: [] as number[],
+  }));
+  const node = {
+    bare: [] as number[],
+    bareCpu: [] as number[],
+    importMs: [] as number[],
+    importRss: [] as number[],
+  };
   for (let r = 0; r < RUNS; r++) {
     for (const [i, c] of cases.entries()) {
-      const { ms, rss } = await runOnce(c);
+      const { ms, cpu, rss } = await runOnce(c);
       results[i]!.ms.push(ms);
+      results[i]!.cpu.push(cpu);
       results[i]!.rss.push(rss);
     }
     const n = await nodeRuns();
     node.bare.push(n.bare);
+    node.bareCpu.push(n.bareCpu);
     node.importMs.push(n.importMs);
     node.importRss.push(n.importRss);
   }
   console.log(`node ${process.version}, ${RUNS} runs, median (min-max)`);
   console.log(
-    `${'case'.padEnd(40)} ${'spawn → first CONNACK ms'.padEnd(25)} RSS MB after ${IDLE_MS / 1000} s idle`,
+    `${'case'.padEnd(40)} ${'spawn → first CONNACK ms'.padEnd(25)} ${'main thread CPU ms'.padEnd(20)} RSS MB after ${IDLE_MS / 1000} s idle`,
   );
   for (const [i, c] of cases.entries()) {
+    const r = results[i]!;
     console.log(
-      `${c.name.padEnd(40)} ${summary(results[i]!.ms).padEnd(25)} ${summary(results[i]!.rss, 1)}`,
+      `${c.name.padEnd(40)} ${summary(r.ms).padEnd(25)} ${summary(r.cpu).padEnd(20)} ${summary(r.rss, 1)}`,
     );
   }
-  console.log(`${'node -e 0 (spawn → exit)'.padEnd(40)} ${summary(node.bare)}`);
+  console.log(
+    `${'node -e 0 (spawn → exit)'.padEnd(40)} ${summary(node.bare).padEnd(25)} ${summary(node.bareCpu)}`,
+  );
   console.log(
     `${"import 'heron-mqtt' (in a fresh node)".padEnd(40)} ${summary(node.importMs).padEnd(25)} ${summary(node.importRss, 1)} (right after the import)`,
   );
