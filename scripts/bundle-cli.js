@@ -50,6 +50,10 @@ while (queue.length > 0) {
     if (!/\bimport\s*\(\s*$/.test(esm.slice(0, f.pos))) staticDeps.push(dep);
   }
   const cjs = ts.transpileModule(esm, { fileName: id, compilerOptions: COMPILER }).outputText;
+  // import(someVariable) cannot be resolved here, and at run time it would resolve
+  // from the bundle's directory instead of the module's: refuse to build.
+  if (/\brequire\((?!['"])/.test(cjs))
+    throw new Error(`${id}: import() of a computed path; the CLI bundle needs a literal one`);
   // Relative requires become module ids, so loading one is a lookup, not a path resolution.
   let code = cjs
     .replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n')
