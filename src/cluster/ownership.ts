@@ -1,5 +1,4 @@
 /** Which node owns a client id: claims with fencing epochs, take-over requests, session hand-over replies. */
-import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import {
   captureSession,
@@ -12,6 +11,7 @@ import type { ClusterHost } from './host.js';
 import { DataKind } from './link-wire.js';
 import type { Moves } from './moves.js';
 import type { PeerLink } from './peer-link.js';
+import type { RedisClient } from './redis-conn.js';
 
 /**
  * Claims a client id for this node: bumps the id's fencing epoch, records the
@@ -59,7 +59,7 @@ export interface OwnershipLink {
   /** Whether the node has joined the cluster (and not left it). */
   readonly started: boolean;
   /** The command connection, once opened. */
-  redis(): Redis | undefined;
+  redis(): RedisClient | undefined;
   /** Counts a connection closed here because its client id moved to another node. */
   tookOver(): void;
   /** Counts a persistent session received from another node. */

@@ -1,14 +1,33 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { ResolvedClusterOptions } from './options.js';
 
+/** A Redis connection of a cluster node: one server (by URL or Sentinel) or a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+function hostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+}
+
+/** Username and password of the URL, when it carries them. */
+function credentials(url: URL): { username?: string; password?: string } {
+  return {
+    ...(url.username !== '' ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password !== '' ? { password: decodeURIComponent(url.password) } : {}),
+  };
+}
+
 /**
- * A Redis connection of a cluster node, from the URL or through Sentinel. The
- * command connection never queues while Redis is away (`bounded`): a command
- * then fails at once and the caller decides locally, so an outage cannot grow
- * memory or replay stale writes later.
+ * A Redis connection of a cluster node, from the URL, through Sentinel or to
+ * a Redis Cluster. The command connection never queues while Redis is away
+ * (`bounded`): a command then fails at once and the caller decides locally, so
+ * an outage cannot grow memory or replay stale writes later.
  */
-export async function redisConnection(o: ResolvedClusterOptions, bounded: boolean): Promise<Redis> {
-  const { Redis } = await import('ioredis');
+export async function redisConnection(
+  o: ResolvedClusterOptions,
+  bounded: boolean,
+): Promise<RedisClient> {
+  const { Cluster, Redis } = await import('ioredis');
   const common: RedisOptions = {
     lazyConnect: true,
     maxRetriesPerRequest: bounded ? 0 : 2,
@@ -17,18 +36,50 @@ export async function redisConnection(o: ResolvedClusterOptions, bounded: boolea
     enableAutoPipelining: bounded,
     retryStrategy: (times) => Math.min(50 * times, 500),
   };
-  if (o.redisSentinels.length === 0) return new Redis(o.redisUrl, common);
   const url = new URL(o.redisUrl === '' ? 'redis://' : o.redisUrl);
-  const sentinels = o.redisSentinels.map((s) => {
-    const i = s.lastIndexOf(':');
-    return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
-  });
+  if (o.redisClusterNodes.length > 0) {
+    return new Cluster(o.redisClusterNodes.map(hostPort), {
+      lazyConnect: true,
+      enableOfflineQueue: !bounded,
+      enableAutoPipelining: bounded,
+      // Bounded: a command whose shard is away fails now instead of waiting
+      // in the client's retry queue for a fail-over that may take seconds.
+      retryDelayOnFailover: bounded ? 0 : 100,
+      retryDelayOnClusterDown: bounded ? 0 : 100,
+      clusterRetryStrategy: (times) => Math.min(50 * times, 500),
+      redisOptions: {
+        maxRetriesPerRequest: bounded ? 0 : 2,
+        ...credentials(url),
+        ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+      },
+    });
+  }
+  if (o.redisSentinels.length === 0) return new Redis(o.redisUrl, common);
   return new Redis({
     ...common,
-    sentinels,
+    sentinels: o.redisSentinels.map(hostPort),
     name: o.sentinelName,
-    ...(url.username !== '' ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password !== '' ? { password: decodeURIComponent(url.password) } : {}),
+    ...credentials(url),
     db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
   });
+}
+
+/**
+ * Calls `each` with every batch of keys matching `pattern` (SCAN, never
+ * KEYS). A Redis Cluster is scanned master by master: SCAN sees one server.
+ */
+export async function scanKeys(
+  r: RedisClient,
+  pattern: string,
+  each: (keys: string[]) => void | Promise<void>,
+): Promise<void> {
+  const servers = 'nodes' in r ? r.nodes('master') : [r];
+  for (const s of servers) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await s.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await each(keys);
+    } while (cursor !== '0');
+  }
 }

@@ -1,0 +1,287 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Cluster } from 'ioredis';
+import { KEEP_ROOT } from '../helpers/keep-root.js';
+import {
+  freePort,
+  HERON_BIN,
+  type ListeningProcess,
+  startHeron,
+  waitFor,
+} from '../helpers/process.js';
+import { connectRecorder, type Recorder } from './support/clients.js';
+import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
+
+/** A heron process of the test, with its configuration file. */
+interface HeronNode {
+  id: string;
+  url: string;
+  conf: string;
+  proc: ListeningProcess;
+}
+
+/** Runs `heron cluster status` with these arguments; resolves with its stdout. */
+function clusterStatus(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [HERON_BIN, 'cluster', 'status', ...args], (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+/** The retained message a fresh subscriber to `topic` on `url` gets, if any within 300 ms. */
+async function retainedOn(url: string, topic: string): Promise<string | undefined> {
+  const r = await connectRecorder(url, { protocolVersion: 5 });
+  try {
+    await r.client.subscribeAsync(topic, { qos: 1 });
+    await waitFor(() => r.got.length > 0, 300).catch(() => undefined);
+    return r.got.find((m) => m.retain)?.payload;
+  } finally {
+    r.client.end(true);
+  }
+}
+
+/** Payloads of `sent` that `sub` did not receive. */
+function missing(sent: string[], ...subs: Recorder[]): string[] {
+  const seen = new Set(subs.flatMap((s) => s.got.map((m) => m.payload)));
+  return sent.filter((p) => !seen.has(p));
+}
+
+describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_redis_cluster)', () => {
+  let redis: TestRedisCluster;
+  let dir: string;
+  let nodes: HeronNode[] = [];
+  let admin: string;
+  /** The test's own Cluster client, to look at Heron's keys. */
+  let look: Cluster;
+
+  before(async () => {
+    redis = await startRedisCluster(3);
+    dir = await mkdtemp(join(tmpdir(), 'heron-rc-'));
+    const adminPort = await freePort();
+    admin = `http://127.0.0.1:${adminPort}/api/v1/`;
+    nodes = await Promise.all(
+      ['RC1', 'RC2', 'RC3'].map(async (id, i) => {
+        const port = await freePort();
+        const conf = join(dir, `${id}.conf`);
+        await writeFile(
+          conf,
+          [
+            `listener ${port} 127.0.0.1`,
+            'allow_anonymous true',
+            ...KEEP_ROOT,
+            // With seed nodes, the URL gives only credentials: its host is not dialled.
+            `cluster_redis_url redis://${redis.seeds[0]}`,
+            ...redis.seeds.map((s) => `cluster_redis_cluster ${s}`),
+            `cluster_node_id ${id}`,
+            'cluster_link_listener 0 127.0.0.1',
+            'cluster_node_ttl 3000',
+            'cluster_handover_timeout 1000',
+            ...(i === 0 ? [`admin_listener ${adminPort} 127.0.0.1`] : []),
+            '',
+          ].join('\n'),
+        );
+        const ports = i === 0 ? [port, adminPort] : [port];
+        const proc = await startHeron(['-c', conf], ...ports);
+        return { id, url: `mqtt://127.0.0.1:${port}`, conf, proc };
+      }),
+    );
+    look = new Cluster(
+      redis.seeds.map((s) => ({ host: '127.0.0.1', port: Number(s.split(':')[1]) })),
+    );
+    // Every node knows the other two before the tests start.
+    await waitFor(
+      async () => (await look.smembers('{heron:}nodes')).length === 3,
+      5000,
+      'three nodes in {heron:}nodes',
+    );
+  });
+
+  after(async () => {
+    look?.disconnect();
+    await Promise.all(nodes.map((n) => n.proc.stop()));
+    await redis?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('QoS 1 published on one node reaches a subscriber on another, every message', async () => {
+    const sub = await connectRecorder(nodes[0]!.url, { protocolVersion: 5, clientId: 'rc-sub' });
+    await sub.client.subscribeAsync('rc/q1/#', { qos: 1 });
+    const pub = await connectRecorder(nodes[1]!.url, { protocolVersion: 5, clientId: 'rc-pub' });
+    const sent: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const p = `q1-${i}`;
+      await pub.client.publishAsync(`rc/q1/${i % 7}`, p, { qos: 1 });
+      sent.push(p);
+    }
+    await waitFor(() => missing(sent, sub).length === 0, 5000, 'every message').catch(() => {});
+    assert.deepEqual(missing(sent, sub), []);
+    assert.ok(sub.got.every((m) => m.qos === 1));
+    sub.client.end(true);
+    pub.client.end(true);
+  });
+
+  test('a retained message set on one node is served by the others; it is kept in the cluster under the hash-tagged prefix', async () => {
+    const pub = await connectRecorder(nodes[1]!.url, { protocolVersion: 5 });
+    await pub.client.publishAsync('rc/ret/a', 'kept', { qos: 1, retain: true });
+    pub.client.end(true);
+    for (const n of [nodes[2]!, nodes[0]!])
+      await waitFor(
+        async () => (await retainedOn(n.url, 'rc/ret/a')) === 'kept',
+        5000,
+        `retained on ${n.id}`,
+      );
+    assert.equal(await look.hexists('{heron:}retained', 'rc/ret/a'), 1);
+  });
+
+  test('a persistent session follows its client to another node, with what was queued while it was away; a take-over moves it again', async () => {
+    const opts = {
+      protocolVersion: 5 as const,
+      clientId: 'rc-mover',
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    };
+    const first = await connectRecorder(nodes[0]!.url, opts);
+    await first.client.subscribeAsync('rc/move', { qos: 1 });
+    await first.client.endAsync();
+    const pub = await connectRecorder(nodes[1]!.url, { protocolVersion: 5 });
+    const queued: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      await pub.client.publishAsync('rc/move', `away-${i}`, { qos: 1 });
+      queued.push(`away-${i}`);
+    }
+    const second = await connectRecorder(nodes[2]!.url, opts);
+    assert.equal(second.sessionPresent, true, 'session present on the node it moved to');
+    await waitFor(() => missing(queued, second).length === 0, 5000, 'queued').catch(() => {});
+    assert.deepEqual(missing(queued, second), []);
+    assert.equal(await look.hget('{heron:}session:rc-mover', 'node'), 'RC3');
+
+    // Take-over while connected: the old connection is closed with 0x8E, the session moves.
+    const closed = new Promise<number | undefined>((resolve) =>
+      second.client.once('disconnect', (p) => resolve(p.reasonCode)),
+    );
+    const third = await connectRecorder(nodes[1]!.url, opts);
+    assert.equal(await closed, 0x8e);
+    assert.equal(third.sessionPresent, true);
+    const later: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      await pub.client.publishAsync('rc/move', `later-${i}`, { qos: 1 });
+      later.push(`later-${i}`);
+    }
+    await waitFor(() => missing(later, third).length === 0, 5000, 'after take-over').catch(
+      () => {},
+    );
+    assert.deepEqual(missing(later, third), []);
+    assert.equal(await look.hget('{heron:}session:rc-mover', 'node'), 'RC2');
+    third.client.end(true);
+    pub.client.end(true);
+  });
+
+  test('SUBACK race: a publish on another node the moment SUBACK arrives is delivered (50 of 50)', async () => {
+    const sub = await connectRecorder(nodes[0]!.url, { protocolVersion: 5, clientId: 'rc-race' });
+    const pub = await connectRecorder(nodes[1]!.url, { protocolVersion: 5 });
+    const sent: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      await sub.client.subscribeAsync(`rc/race/${i}`, { qos: 1 });
+      await pub.client.publishAsync(`rc/race/${i}`, `race-${i}`, { qos: 1 });
+      sent.push(`race-${i}`);
+    }
+    await waitFor(() => missing(sent, sub).length === 0, 5000, 'race').catch(() => {});
+    assert.deepEqual(missing(sent, sub), [], 'missed after SUBACK');
+    sub.client.end(true);
+    pub.client.end(true);
+  });
+
+  test('heron cluster status (from the configuration file) and the admin API read the Redis Cluster', async () => {
+    const json = JSON.parse(await clusterStatus('-c', nodes[0]!.conf, '--json')) as {
+      nodes: { id: string; alive: boolean; link?: string; routes: number; owns: number }[];
+      sessions: number;
+    };
+    const byId = new Map(json.nodes.map((n) => [n.id, n]));
+    for (const n of nodes) {
+      assert.equal(byId.get(n.id)?.alive, true, `${n.id} alive`);
+      assert.match(byId.get(n.id)!.link!, /^127\.0\.0\.1:\d+$/);
+    }
+    assert.ok(json.sessions >= 1);
+    assert.ok(byId.get('RC2')!.owns >= 1, 'RC2 owns rc-mover');
+    // The text form, with seed nodes given as flags instead of a file.
+    const seeds = redis.seeds.flatMap((s) => ['--redis-cluster', s]);
+    const text = await clusterStatus(...seeds);
+    assert.match(text, /^redis: up/);
+    assert.match(text, /nodes: 3 alive of 3/);
+
+    const view = (await (await fetch(`${admin}cluster`)).json()) as {
+      redis: { ok: boolean };
+      nodes: { id: string; alive: boolean }[];
+    };
+    assert.equal(view.redis.ok, true);
+    assert.deepEqual(
+      view.nodes.map((n) => [n.id, n.alive]),
+      [
+        ['RC1', true],
+        ['RC2', true],
+        ['RC3', true],
+      ],
+    );
+    const owner = (await (await fetch(`${admin}owners/rc-mover`)).json()) as { owner: string };
+    assert.equal(owner.owner, 'RC2');
+  });
+
+  test("the shard holding Heron's keys killed: clients still connect, messages still cross nodes, nothing queues; restarted empty, the nodes write their state again", async () => {
+    // Every Heron key hashes by the tag "heron:"; find the master serving it.
+    const slot = Number(await look.cluster('KEYSLOT', 'heron:'));
+    const ranges = await look.cluster('SLOTS');
+    const port = ranges.find(([a, b]) => slot >= a && slot <= b)![2]![1];
+    const shard = redis.servers.find((s) => s.port === port)!;
+    const stats = async () =>
+      ((await (await fetch(`${admin}cluster`)).json()) as { stats: Record<string, number> }).stats;
+    const before = await stats();
+    await shard.kill();
+
+    // Decided locally on RC1: the CONNECT does not wait for the shard.
+    const sub = await connectRecorder(nodes[0]!.url, {
+      protocolVersion: 5,
+      clientId: 'rc-outage',
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    });
+    await sub.client.subscribeAsync('rc/outage', { qos: 1 });
+    const pub = await connectRecorder(nodes[1]!.url, { protocolVersion: 5 });
+    const sent: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      await pub.client.publishAsync('rc/outage', `out-${i}`, { qos: 1 });
+      sent.push(`out-${i}`);
+    }
+    await pub.client.publishAsync('rc/outage/kept', 'during', { qos: 1, retain: true });
+    await waitFor(() => missing(sent, sub).length === 0, 5000, 'outage').catch(() => {});
+    assert.deepEqual(missing(sent, sub), [], 'messages between nodes during the outage');
+    const during = await stats();
+    assert.ok(during.claimsLocal! > before.claimsLocal!, 'the claim was decided locally');
+    assert.ok(during.redisErrors! > before.redisErrors!, 'failed writes counted, not queued');
+
+    await shard.restart();
+    // Back and empty: membership, the local claim and the retained message are written again.
+    await waitFor(
+      async () =>
+        (await look.hget('{heron:}session:rc-outage', 'node').catch(() => null)) === 'RC1',
+      10_000,
+      'claim reconciled',
+    );
+    await waitFor(
+      async () => (await look.smembers('{heron:}nodes').catch(() => [])).length === 3,
+      10_000,
+      'membership rewritten',
+    );
+    await waitFor(
+      async () => (await look.hexists('{heron:}retained', 'rc/outage/kept').catch(() => 0)) === 1,
+      10_000,
+      'retained rewritten',
+    );
+    sub.client.end(true);
+    pub.client.end(true);
+  });
+});

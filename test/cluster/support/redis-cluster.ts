@@ -1,0 +1,147 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitFor } from '../../helpers/process.js';
+
+/** One redis-server of a test Redis Cluster. */
+export interface ClusterServer {
+  port: number;
+  /** kill -9: the server and every key it held are gone. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and node config (its slots), empty. */
+  restart(): Promise<void>;
+}
+
+/** A throw-away Redis Cluster of masters on loopback. */
+export interface TestRedisCluster {
+  /** Seed addresses `127.0.0.1:port`, one per master. */
+  seeds: string[];
+  servers: ClusterServer[];
+  /** Runs `redis-cli -p <first port> ...args` and returns its output. */
+  cli(...args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+// However the test process ends, no redis-server outlives it.
+process.on('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr}${stdout}`)) : resolve(stdout),
+    );
+  });
+}
+
+/** Starts one cluster-enabled redis-server without persistence; resolves once it accepts connections. */
+async function serve(dir: string, port: number, busPort: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--cluster-enabled',
+      'yes',
+      // Redis 7: the bus port is given, not port + 10000 (which may be taken or out of range).
+      '--cluster-port',
+      String(busPort),
+      '--cluster-config-file',
+      join(dir, `nodes-${port}.conf`),
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  running.add(child);
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 5000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited with ${code}: ${out}`));
+    });
+  });
+  child.stdout!.resume();
+  return child;
+}
+
+function end(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise<void>((resolve) => {
+    running.delete(child);
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+/**
+ * Starts `masters` cluster-enabled redis-servers in a temp directory, joins
+ * them with `redis-cli --cluster create` (no replicas) and resolves once every
+ * one of them reports cluster_state:ok.
+ */
+export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'heron-redis-cluster-'));
+  const servers: ClusterServer[] = [];
+  const children: ChildProcess[] = [];
+  const state = (port: number) => run('redis-cli', ['-p', String(port), 'cluster', 'info']);
+  try {
+    for (let i = 0; i < masters; i++) {
+      const port = await freePort();
+      const bus = await freePort();
+      children[i] = await serve(dir, port, bus);
+      servers.push({
+        port,
+        kill: () => end(children[i]!, 'SIGKILL'),
+        restart: async () => {
+          children[i] = await serve(dir, port, bus);
+          await waitFor(async () => (await state(port)).includes('cluster_state:ok'), 10_000);
+        },
+      });
+    }
+    const seeds = servers.map((s) => `127.0.0.1:${s.port}`);
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...seeds,
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    for (const s of servers)
+      await waitFor(
+        async () => (await state(s.port)).includes('cluster_state:ok'),
+        10_000,
+        `cluster_state:ok on ${s.port}`,
+      );
+    return {
+      seeds,
+      servers,
+      cli: (...args) => run('redis-cli', ['-p', String(servers[0]!.port), ...args]),
+      stop: async () => {
+        await Promise.all(children.map((c) => end(c, 'SIGTERM')));
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await Promise.all(children.map((c) => end(c, 'SIGKILL')));
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
