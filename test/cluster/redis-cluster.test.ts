@@ -14,7 +14,11 @@ import {
   waitFor,
 } from '../helpers/process.js';
 import { connectRecorder, type Recorder } from './support/clients.js';
-import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
+import {
+  type ClusterServer,
+  startRedisCluster,
+  type TestRedisCluster,
+} from './support/redis-cluster.js';
 
 /** A heron process of the test, with its configuration file. */
 interface HeronNode {
@@ -231,7 +235,12 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
     assert.equal(owner.owner, 'RC2');
   });
 
-  test("the shard holding Heron's keys killed: clients still connect, messages still cross nodes, nothing queues; restarted empty, the nodes write their state again", async () => {
+  /**
+   * Takes the shard serving Heron's keys away with `down`, checks that RC1
+   * accepts client `id` without it and that messages keep crossing nodes, then
+   * brings it back and waits until the nodes wrote their state again.
+   */
+  async function outage(id: string, down: (s: ClusterServer) => Promise<void>): Promise<void> {
     // Every Heron key hashes by the tag "heron:"; find the master serving it.
     const slot = Number(await look.cluster('KEYSLOT', 'heron:'));
     const ranges = await look.cluster('SLOTS');
@@ -240,23 +249,23 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
     const stats = async () =>
       ((await (await fetch(`${admin}cluster`)).json()) as { stats: Record<string, number> }).stats;
     const before = await stats();
-    await shard.kill();
+    await down(shard);
 
     // Decided locally on RC1: the CONNECT does not wait for the shard.
     const sub = await connectRecorder(nodes[0]!.url, {
       protocolVersion: 5,
-      clientId: 'rc-outage',
+      clientId: id,
       clean: false,
       properties: { sessionExpiryInterval: 300 },
     });
-    await sub.client.subscribeAsync('rc/outage', { qos: 1 });
+    await sub.client.subscribeAsync(`rc/${id}`, { qos: 1 });
     const pub = await connectRecorder(nodes[1]!.url, { protocolVersion: 5 });
     const sent: string[] = [];
     for (let i = 0; i < 30; i++) {
-      await pub.client.publishAsync('rc/outage', `out-${i}`, { qos: 1 });
-      sent.push(`out-${i}`);
+      await pub.client.publishAsync(`rc/${id}`, `${id}-${i}`, { qos: 1 });
+      sent.push(`${id}-${i}`);
     }
-    await pub.client.publishAsync('rc/outage/kept', 'during', { qos: 1, retain: true });
+    await pub.client.publishAsync(`rc/${id}/kept`, 'during', { qos: 1, retain: true });
     await waitFor(() => missing(sent, sub).length === 0, 5000, 'outage').catch(() => {});
     assert.deepEqual(missing(sent, sub), [], 'messages between nodes during the outage');
     const during = await stats();
@@ -264,10 +273,9 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
     assert.ok(during.redisErrors! > before.redisErrors!, 'failed writes counted, not queued');
 
     await shard.restart();
-    // Back and empty: membership, the local claim and the retained message are written again.
+    // Back: the local claim, membership and the retained message are written again.
     await waitFor(
-      async () =>
-        (await look.hget('{heron:}session:rc-outage', 'node').catch(() => null)) === 'RC1',
+      async () => (await look.hget(`{heron:}session:${id}`, 'node').catch(() => null)) === 'RC1',
       10_000,
       'claim reconciled',
     );
@@ -277,11 +285,17 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
       'membership rewritten',
     );
     await waitFor(
-      async () => (await look.hexists('{heron:}retained', 'rc/outage/kept').catch(() => 0)) === 1,
+      async () => (await look.hexists('{heron:}retained', `rc/${id}/kept`).catch(() => 0)) === 1,
       10_000,
       'retained rewritten',
     );
     sub.client.end(true);
     pub.client.end(true);
-  });
+  }
+
+  test("the shard holding Heron's keys killed: clients still connect, messages still cross nodes, failed writes are counted; restarted empty, the nodes write their state again", () =>
+    outage('rc-killed', (s) => s.kill()));
+
+  test("the shard holding Heron's keys shut down and restarted with its data: the nodes notice it is back (no 'ready' event on a Cluster client) and claim what they accepted meanwhile", () =>
+    outage('rc-paused', (s) => s.shutdown()));
 });

@@ -9,7 +9,9 @@ export interface ClusterServer {
   port: number;
   /** kill -9: the server and every key it held are gone. */
   kill(): Promise<void>;
-  /** Starts it again on the same port and node config (its slots), empty. */
+  /** SHUTDOWN SAVE: it stops, its keys kept in dump.rdb as with persistence on. */
+  shutdown(): Promise<void>;
+  /** Starts it again on the same port and node config (its slots), with the keys a shutdown saved. */
   restart(): Promise<void>;
 }
 
@@ -55,6 +57,8 @@ async function serve(dir: string, port: number, busPort: number): Promise<ChildP
       join(dir, `nodes-${port}.conf`),
       '--dir',
       dir,
+      '--dbfilename',
+      `dump-${port}.rdb`,
       '--save',
       '',
       '--appendonly',
@@ -109,6 +113,13 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
       servers.push({
         port,
         kill: () => end(children[i]!, 'SIGKILL'),
+        shutdown: async () => {
+          const exited = new Promise((r) => children[i]!.once('exit', r));
+          running.delete(children[i]!);
+          // The connection drops as the server exits: that is the expected end of the command.
+          await run('redis-cli', ['-p', String(port), 'shutdown', 'save']).catch(() => undefined);
+          await exited;
+        },
         restart: async () => {
           children[i] = await serve(dir, port, bus);
           await waitFor(async () => (await state(port)).includes('cluster_state:ok'), 10_000);
