@@ -83,3 +83,21 @@ export async function scanKeys(
     } while (cursor !== '0');
   }
 }
+
+/** PUBLISH from a script, so that the client routes it by the script's key. */
+const PUBLISH = `return redis.call('PUBLISH', ARGV[1], ARGV[2])`;
+
+/**
+ * Publishes `message` on `channel`. A Redis Cluster takes a PUBLISH on any
+ * server and the client picks one at random, possibly one that is down; sent
+ * as a script declaring `anchor` (a key under the node's prefix) it goes to
+ * the shard holding the node's keys, so it fails only when they are away too.
+ */
+export function publishVia(
+  r: RedisClient,
+  anchor: string,
+  channel: string,
+  message: string,
+): Promise<unknown> {
+  return 'nodes' in r ? r.eval(PUBLISH, 1, anchor, channel, message) : r.publish(channel, message);
+}

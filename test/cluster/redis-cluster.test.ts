@@ -235,6 +235,65 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
     assert.equal(owner.owner, 'RC2');
   });
 
+  /** Ports of the servers that carry a Heron node's pub/sub connection, one entry per connection. */
+  async function subscriberPorts(): Promise<number[]> {
+    const ports: number[] = [];
+    for (const s of redis.servers) {
+      const list = await redis.cli('-p', String(s.port), 'client', 'list').catch(() => '');
+      for (const line of list.split('\n')) if (/ sub=[1-9]/.test(line)) ports.push(s.port);
+    }
+    return ports;
+  }
+
+  test('the server carrying pub/sub connections killed: the nodes subscribe elsewhere, and take-overs and retained updates still reach every node', async () => {
+    await waitFor(async () => (await subscriberPorts()).length === 3, 5000, 'three subscribers');
+    const slot = Number(await look.cluster('KEYSLOT', 'heron:'));
+    const ranges = await look.cluster('SLOTS');
+    const keysOn = ranges.find(([a, b]) => slot >= a && slot <= b)![2]![1];
+    const carrying = await subscriberPorts();
+    // Preferably one that does not serve Heron's keys, so only pub/sub is hit.
+    const port = carrying.find((p) => p !== keysOn) ?? carrying[0]!;
+    const server = redis.servers.find((s) => s.port === port)!;
+    await server.kill();
+    try {
+      await waitFor(
+        async () => (await subscriberPorts()).length === 3,
+        10_000,
+        'every node subscribed again',
+      );
+      if (port === keysOn) await server.restart();
+      const opts = {
+        protocolVersion: 5 as const,
+        clientId: 'rc-roam',
+        clean: false,
+        properties: { sessionExpiryInterval: 300 },
+      };
+      // Round the three nodes: each take-over request travels on the old node's control channel.
+      let held = await connectRecorder(nodes[0]!.url, opts);
+      for (const n of [nodes[1]!, nodes[2]!, nodes[0]!]) {
+        const closed = new Promise<number | undefined>((resolve) =>
+          held.client.once('disconnect', (p) => resolve(p.reasonCode)),
+        );
+        const next = await connectRecorder(n.url, opts);
+        assert.equal(next.sessionPresent, true, `session present on ${n.id}`);
+        assert.equal(await closed, 0x8e, `taken over from the previous node by ${n.id}`);
+        held = next;
+      }
+      held.client.end(true);
+      const pub = await connectRecorder(nodes[1]!.url, { protocolVersion: 5 });
+      await pub.client.publishAsync('rc/ret/roam', 'after', { qos: 1, retain: true });
+      pub.client.end(true);
+      for (const n of nodes)
+        await waitFor(
+          async () => (await retainedOn(n.url, 'rc/ret/roam')) === 'after',
+          5000,
+          `retained on ${n.id}`,
+        );
+    } finally {
+      if (port !== keysOn) await server.restart();
+    }
+  });
+
   /**
    * Takes the shard serving Heron's keys away with `down`, checks that RC1
    * accepts client `id` without it and that messages keep crossing nodes, then
