@@ -261,7 +261,16 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
         10_000,
         'every node subscribed again',
       );
-      if (port === keysOn) await server.restart();
+      if (port === keysOn) {
+        // It also held Heron's keys: back empty, each node announces itself again
+        // (a claim made before that would be decided locally, see the outage tests).
+        await server.restart();
+        await waitFor(
+          async () => (await look.smembers('{heron:}nodes').catch(() => [])).length === 3,
+          10_000,
+          'membership rewritten',
+        );
+      }
       const opts = {
         protocolVersion: 5 as const,
         clientId: 'rc-roam',
