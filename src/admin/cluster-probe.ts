@@ -34,11 +34,17 @@ export class ClusterProbe {
     return this.redis;
   }
 
-  /** Redis PING round trip, or the error. */
+  /**
+   * Redis PING round trip, or the error. On a Redis Cluster an EXISTS of the
+   * `nodes` key instead: a PING goes to any server, this to the shard holding
+   * the cluster's keys, the one that matters.
+   */
   async health(): Promise<{ ok: boolean; latencyMs: number | null; error: string | null }> {
     const start = performance.now();
     try {
-      await withTimeout((await this.client()).ping(), 2000);
+      const r = await this.client();
+      const nodes = `${this.broker.cluster!.options.keyPrefix}nodes`;
+      await withTimeout<unknown>('nodes' in r ? r.exists(nodes) : r.ping(), 2000);
       return {
         ok: true,
         latencyMs: Math.round((performance.now() - start) * 100) / 100,

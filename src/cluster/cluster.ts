@@ -163,9 +163,13 @@ export class Cluster {
     return `${this.p}routes:${id}`;
   }
 
-  /** Whether this node's command connection to Redis is usable now. */
+  /**
+   * Whether this node's command connection to Redis is usable now. A Redis
+   * Cluster client is "ready" while the shard holding Heron's keys is away:
+   * a failed heartbeat says so.
+   */
   get redisReady(): boolean {
-    return this.cmd?.status === 'ready';
+    return this.cmd?.status === 'ready' && !this.beatFailed;
   }
 
   /** Other nodes this node has a link to, with their state. */

@@ -303,6 +303,12 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
     }
   });
 
+  /** RC1's heron_cluster_redis_up gauge. */
+  async function redisUp(): Promise<string | undefined> {
+    const text = await (await fetch(new URL('/metrics', admin))).text();
+    return /^heron_cluster_redis_up (\d)/m.exec(text)?.[1];
+  }
+
   /**
    * Takes the shard serving Heron's keys away with `down`, checks that RC1
    * accepts client `id` without it and that messages keep crossing nodes, then
@@ -339,8 +345,13 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
     const during = await stats();
     assert.ok(during.claimsLocal! > before.claimsLocal!, 'the claim was decided locally');
     assert.ok(during.redisErrors! > before.redisErrors!, 'failed writes counted, not queued');
+    // The Cluster client itself stays "ready": the node's gauge and the admin probe look at the shard.
+    await waitFor(async () => (await redisUp()) === '0', 5000, 'heron_cluster_redis_up 0');
+    const view = (await (await fetch(`${admin}cluster`)).json()) as { redis: { ok: boolean } };
+    assert.equal(view.redis.ok, false, 'admin probe: Redis not ok');
 
     await shard.restart();
+    await waitFor(async () => (await redisUp()) === '1', 10_000, 'heron_cluster_redis_up 1');
     // Back: the local claim, membership and the retained message are written again.
     await waitFor(
       async () => (await look.hget(`{heron:}session:${id}`, 'node').catch(() => null)) === 'RC1',
