@@ -47,6 +47,9 @@ export async function redisConnection(
       retryDelayOnFailover: bounded ? 0 : 100,
       retryDelayOnClusterDown: bounded ? 0 : 100,
       clusterRetryStrategy: (times) => Math.min(50 * times, 500),
+      // A failed-over shard's new master is learnt within a second (ioredis: 5 s),
+      // since bounded commands do not retry into a refresh of their own.
+      slotsRefreshInterval: 1000,
       redisOptions: {
         maxRetriesPerRequest: bounded ? 0 : 2,
         ...credentials(url),

@@ -1,32 +1,25 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Cluster } from 'ioredis';
-import { KEEP_ROOT } from '../helpers/keep-root.js';
+import type { Cluster } from 'ioredis';
+import { freePort, HERON_BIN, waitFor } from '../helpers/process.js';
+import { connectRecorder } from './support/clients.js';
 import {
-  freePort,
-  HERON_BIN,
-  type ListeningProcess,
-  startHeron,
-  waitFor,
-} from '../helpers/process.js';
-import { connectRecorder, type Recorder } from './support/clients.js';
+  type HeronNode,
+  keysShard,
+  lookInto,
+  missing,
+  retainedOn,
+  startHeronNodes,
+} from './support/heron-on-redis-cluster.js';
 import {
   type ClusterServer,
   startRedisCluster,
   type TestRedisCluster,
 } from './support/redis-cluster.js';
-
-/** A heron process of the test, with its configuration file. */
-interface HeronNode {
-  id: string;
-  url: string;
-  conf: string;
-  proc: ListeningProcess;
-}
 
 /** Runs `heron cluster status` with these arguments; resolves with its stdout. */
 function clusterStatus(...args: string[]): Promise<string> {
@@ -35,24 +28,6 @@ function clusterStatus(...args: string[]): Promise<string> {
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
     );
   });
-}
-
-/** The retained message a fresh subscriber to `topic` on `url` gets, if any within 300 ms. */
-async function retainedOn(url: string, topic: string): Promise<string | undefined> {
-  const r = await connectRecorder(url, { protocolVersion: 5 });
-  try {
-    await r.client.subscribeAsync(topic, { qos: 1 });
-    await waitFor(() => r.got.length > 0, 300).catch(() => undefined);
-    return r.got.find((m) => m.retain)?.payload;
-  } finally {
-    r.client.end(true);
-  }
-}
-
-/** Payloads of `sent` that `sub` did not receive. */
-function missing(sent: string[], ...subs: Recorder[]): string[] {
-  const seen = new Set(subs.flatMap((s) => s.got.map((m) => m.payload)));
-  return sent.filter((p) => !seen.has(p));
 }
 
 describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_redis_cluster)', () => {
@@ -68,35 +43,8 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
     dir = await mkdtemp(join(tmpdir(), 'heron-rc-'));
     const adminPort = await freePort();
     admin = `http://127.0.0.1:${adminPort}/api/v1/`;
-    nodes = await Promise.all(
-      ['RC1', 'RC2', 'RC3'].map(async (id, i) => {
-        const port = await freePort();
-        const conf = join(dir, `${id}.conf`);
-        await writeFile(
-          conf,
-          [
-            `listener ${port} 127.0.0.1`,
-            'allow_anonymous true',
-            ...KEEP_ROOT,
-            // With seed nodes, the URL gives only credentials: its host is not dialled.
-            `cluster_redis_url redis://${redis.seeds[0]}`,
-            ...redis.seeds.map((s) => `cluster_redis_cluster ${s}`),
-            `cluster_node_id ${id}`,
-            'cluster_link_listener 0 127.0.0.1',
-            'cluster_node_ttl 3000',
-            'cluster_handover_timeout 1000',
-            ...(i === 0 ? [`admin_listener ${adminPort} 127.0.0.1`] : []),
-            '',
-          ].join('\n'),
-        );
-        const ports = i === 0 ? [port, adminPort] : [port];
-        const proc = await startHeron(['-c', conf], ...ports);
-        return { id, url: `mqtt://127.0.0.1:${port}`, conf, proc };
-      }),
-    );
-    look = new Cluster(
-      redis.seeds.map((s) => ({ host: '127.0.0.1', port: Number(s.split(':')[1]) })),
-    );
+    nodes = await startHeronNodes(redis, dir, ['RC1', 'RC2', 'RC3'], adminPort);
+    look = lookInto(redis);
     // Every node knows the other two before the tests start.
     await waitFor(
       async () => (await look.smembers('{heron:}nodes')).length === 3,
@@ -247,9 +195,7 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
 
   test('the server carrying pub/sub connections killed: the nodes subscribe elsewhere, and take-overs and retained updates still reach every node', async () => {
     await waitFor(async () => (await subscriberPorts()).length === 3, 5000, 'three subscribers');
-    const slot = Number(await look.cluster('KEYSLOT', 'heron:'));
-    const ranges = await look.cluster('SLOTS');
-    const keysOn = ranges.find(([a, b]) => slot >= a && slot <= b)![2]![1];
+    const keysOn = (await keysShard(look, redis)).master.port;
     const carrying = await subscriberPorts();
     // Preferably one that does not serve Heron's keys, so only pub/sub is hit.
     const port = carrying.find((p) => p !== keysOn) ?? carrying[0]!;
@@ -315,11 +261,7 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
    * brings it back and waits until the nodes wrote their state again.
    */
   async function outage(id: string, down: (s: ClusterServer) => Promise<void>): Promise<void> {
-    // Every Heron key hashes by the tag "heron:"; find the master serving it.
-    const slot = Number(await look.cluster('KEYSLOT', 'heron:'));
-    const ranges = await look.cluster('SLOTS');
-    const port = ranges.find(([a, b]) => slot >= a && slot <= b)![2]![1];
-    const shard = redis.servers.find((s) => s.port === port)!;
+    const shard = (await keysShard(look, redis)).master;
     const stats = async () =>
       ((await (await fetch(`${admin}cluster`)).json()) as { stats: Record<string, number> }).stats;
     const before = await stats();

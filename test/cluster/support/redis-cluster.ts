@@ -15,9 +15,9 @@ export interface ClusterServer {
   restart(): Promise<void>;
 }
 
-/** A throw-away Redis Cluster of masters on loopback. */
+/** A throw-away Redis Cluster on loopback. */
 export interface TestRedisCluster {
-  /** Seed addresses `127.0.0.1:port`, one per master. */
+  /** Seed addresses `127.0.0.1:port`, one per server. */
   seeds: string[];
   servers: ClusterServer[];
   /** Runs `redis-cli -p <first port> ...args` and returns its output. */
@@ -40,7 +40,12 @@ function run(cmd: string, args: string[]): Promise<string> {
 }
 
 /** Starts one cluster-enabled redis-server without persistence; resolves once it accepts connections. */
-async function serve(dir: string, port: number, busPort: number): Promise<ChildProcess> {
+async function serve(
+  dir: string,
+  port: number,
+  busPort: number,
+  nodeTimeout: number,
+): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
     [
@@ -53,6 +58,9 @@ async function serve(dir: string, port: number, busPort: number): Promise<ChildP
       // Redis 7: the bus port is given, not port + 10000 (which may be taken or out of range).
       '--cluster-port',
       String(busPort),
+      // How long a master may be silent before the others fail it over.
+      '--cluster-node-timeout',
+      String(nodeTimeout),
       '--cluster-config-file',
       join(dir, `nodes-${port}.conf`),
       '--dir',
@@ -95,21 +103,32 @@ function end(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
+/** Shape of a test Redis Cluster. */
+export interface RedisClusterOptions {
+  /** Replicas per master. Default 0. */
+  replicas?: number;
+  /** cluster-node-timeout, ms. Default 15000 (Redis's). */
+  nodeTimeout?: number;
+}
+
 /**
- * Starts `masters` cluster-enabled redis-servers in a temp directory, joins
- * them with `redis-cli --cluster create` (no replicas) and resolves once every
- * one of them reports cluster_state:ok.
+ * Starts `masters` cluster-enabled redis-servers (plus their replicas) in a
+ * temp directory, joins them with `redis-cli --cluster create` and resolves
+ * once every one of them reports cluster_state:ok.
  */
-export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> {
+export async function startRedisCluster(
+  masters = 3,
+  { replicas = 0, nodeTimeout = 15_000 }: RedisClusterOptions = {},
+): Promise<TestRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'heron-redis-cluster-'));
   const servers: ClusterServer[] = [];
   const children: ChildProcess[] = [];
   const state = (port: number) => run('redis-cli', ['-p', String(port), 'cluster', 'info']);
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await freePort();
       const bus = await freePort();
-      children[i] = await serve(dir, port, bus);
+      children[i] = await serve(dir, port, bus, nodeTimeout);
       servers.push({
         port,
         kill: () => end(children[i]!, 'SIGKILL'),
@@ -121,7 +140,7 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
           await exited;
         },
         restart: async () => {
-          children[i] = await serve(dir, port, bus);
+          children[i] = await serve(dir, port, bus, nodeTimeout);
           await waitFor(async () => (await state(port)).includes('cluster_state:ok'), 10_000);
         },
       });
@@ -132,7 +151,7 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
       'create',
       ...seeds,
       '--cluster-replicas',
-      '0',
+      String(replicas),
       '--cluster-yes',
     ]);
     for (const s of servers)
@@ -141,6 +160,14 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
         10_000,
         `cluster_state:ok on ${s.port}`,
       );
+    // Replicas attached and in sync, so a fail-over has someone to promote.
+    const inSync = async (port: number) => {
+      const info = await run('redis-cli', ['-p', String(port), 'info', 'replication']);
+      if (info.includes('role:slave')) return info.includes('master_link_status:up');
+      return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0) >= replicas;
+    };
+    for (const s of servers)
+      await waitFor(() => inSync(s.port), 10_000, `replication on ${s.port}`);
     return {
       seeds,
       servers,
