@@ -14,7 +14,7 @@ import {
 } from './options.js';
 import { controlChannel, Ownership } from './ownership.js';
 import type { PeerLink } from './peer-link.js';
-import { type RedisClient, redisConnection } from './redis-conn.js';
+import { type RedisClient, redisConnection, redisWhere } from './redis-conn.js';
 import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
 import { RetainedSync } from './retained-sync.js';
 import type { ClusterStats } from './stats.js';
@@ -235,7 +235,7 @@ export class Cluster {
       sub.disconnect();
       await this.mesh.close();
       throw new ClusterError(
-        `cannot join the cluster at ${o.redisUrl}: ${(err as Error).message}`,
+        `cannot join the cluster at ${redisWhere(o)}: ${(err as Error).message}`,
         err,
       );
     }

@@ -67,6 +67,15 @@ export async function redisConnection(
   });
 }
 
+/** Where the options say Redis is, for messages: the URL, the Sentinels or the Redis Cluster's seeds. */
+export function redisWhere(o: ResolvedClusterOptions): string {
+  if (o.redisClusterNodes.length > 0)
+    return `the Redis Cluster at ${o.redisClusterNodes.join(', ')}`;
+  if (o.redisSentinels.length > 0)
+    return `master ${o.sentinelName} of the Sentinels at ${o.redisSentinels.join(', ')}`;
+  return o.redisUrl;
+}
+
 /**
  * Calls `each` with every batch of keys matching `pattern` (SCAN, never
  * KEYS). A Redis Cluster is scanned master by master: SCAN sees one server.

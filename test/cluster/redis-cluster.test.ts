@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster } from 'ioredis';
+import { type ClusterOptions, resolveClusterOptions } from '../../src/cluster/options.js';
 import { freePort, HERON_BIN, waitFor } from '../helpers/process.js';
 import { connectRecorder } from './support/clients.js';
 import {
@@ -319,4 +320,38 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
 
   test("the shard holding Heron's keys shut down and restarted with its data: the nodes notice it is back (no 'ready' event on a Cluster client) and claim what they accepted meanwhile", () =>
     outage('rc-paused', (s) => s.shutdown()));
+});
+
+describe('Redis Cluster options', () => {
+  test('on a Redis Cluster the key prefix becomes a hash tag unless it has one; on one Redis it stays as configured', () => {
+    const prefix = (o: Partial<ClusterOptions>) =>
+      resolveClusterOptions({ redisUrl: 'redis://', nodeId: 'n', ...o }).keyPrefix;
+    const seeds = { redisClusterNodes: ['127.0.0.1:7000'] };
+    assert.equal(prefix(seeds), '{heron:}');
+    assert.equal(prefix({ ...seeds, keyPrefix: 'prod:' }), '{prod:}');
+    assert.equal(prefix({ ...seeds, keyPrefix: '{prod}:' }), '{prod}:');
+    // An empty tag does not count: Redis would hash the whole key.
+    assert.equal(prefix({ ...seeds, keyPrefix: 'a{}b:' }), '{a{}b:}');
+    assert.equal(prefix({}), 'heron:');
+    assert.equal(prefix({ redisSentinels: ['127.0.0.1:26379'] }), 'heron:');
+    assert.throws(
+      () => prefix({ ...seeds, redisSentinels: ['127.0.0.1:26379'] }),
+      /exclude each other/,
+    );
+    assert.throws(() => prefix({ ...seeds, redisUrl: 'redis://h/2' }), /only database 0/);
+  });
+
+  test('unreachable seed nodes fail listen() with a ClusterError that names them', async () => {
+    const { createBroker } = await import('../../src/broker/broker.js');
+    const broker = createBroker({
+      sysInterval: 0,
+      listeners: [{ port: 0, host: '127.0.0.1' }],
+      cluster: { redisUrl: 'redis://', redisClusterNodes: ['127.0.0.1:1'], nodeId: 'x' },
+    });
+    await assert.rejects(broker.listen(), {
+      name: 'ClusterError',
+      message: /the Redis Cluster at 127\.0\.0\.1:1/,
+    });
+    await broker.close();
+  });
 });
