@@ -1,5 +1,5 @@
 import type { Broker } from '../broker/broker.js';
-import { type RedisClient, redisConnection, scanKeys } from '../cluster/redis-conn.js';
+import { pingKeys, type RedisClient, redisConnection, scanKeys } from '../cluster/redis-conn.js';
 
 /** A cluster node as the API shows it. */
 export interface NodeView {
@@ -34,17 +34,12 @@ export class ClusterProbe {
     return this.redis;
   }
 
-  /**
-   * Redis PING round trip, or the error. On a Redis Cluster an EXISTS of the
-   * `nodes` key instead: a PING goes to any server, this to the shard holding
-   * the cluster's keys, the one that matters.
-   */
+  /** Round trip to the server holding the cluster's keys (see pingKeys), or the error. */
   async health(): Promise<{ ok: boolean; latencyMs: number | null; error: string | null }> {
     const start = performance.now();
     try {
       const r = await this.client();
-      const nodes = `${this.broker.cluster!.options.keyPrefix}nodes`;
-      await withTimeout<unknown>('nodes' in r ? r.exists(nodes) : r.ping(), 2000);
+      await withTimeout(pingKeys(r, this.broker.cluster!.options.keyPrefix), 2000);
       return {
         ok: true,
         latencyMs: Math.round((performance.now() - start) * 100) / 100,

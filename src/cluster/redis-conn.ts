@@ -78,22 +78,40 @@ export function redisWhere(o: ResolvedClusterOptions): string {
 
 /**
  * Calls `each` with every batch of keys matching `pattern` (SCAN, never
- * KEYS). A Redis Cluster is scanned master by master: SCAN sees one server.
+ * KEYS). A Redis Cluster is scanned master by master, since SCAN sees one
+ * server; a master that cannot be reached is passed over: Heron's keys share
+ * one slot, and the caller has just read a key of that slot.
  */
 export async function scanKeys(
   r: RedisClient,
   pattern: string,
   each: (keys: string[]) => void | Promise<void>,
 ): Promise<void> {
-  const servers = 'nodes' in r ? r.nodes('master') : [r];
-  for (const s of servers) {
+  const cluster = 'nodes' in r;
+  for (const s of cluster ? r.nodes('master') : [r]) {
     let cursor = '0';
     do {
-      const [next, keys] = await s.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      let next: string;
+      let keys: string[];
+      try {
+        [next, keys] = await s.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      } catch (err) {
+        if (cluster) break;
+        throw err;
+      }
       cursor = next;
       if (keys.length > 0) await each(keys);
     } while (cursor !== '0');
   }
+}
+
+/**
+ * A round trip to the server holding the keys under `prefix`: a PING on one
+ * Redis; on a Redis Cluster, where a PING goes to any server, an EXISTS of
+ * the `nodes` key, answered by the shard holding Heron's keys.
+ */
+export function pingKeys(r: RedisClient, prefix: string): Promise<unknown> {
+  return 'nodes' in r ? r.exists(`${prefix}nodes`) : r.ping();
 }
 
 /** PUBLISH from a script, so that the client routes it by the script's key. */

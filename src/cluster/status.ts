@@ -1,4 +1,4 @@
-import { type RedisClient, scanKeys } from './redis-conn.js';
+import { pingKeys, type RedisClient, scanKeys } from './redis-conn.js';
 
 /** One node as `heron cluster status` reports it. */
 export interface NodeStatus {
@@ -17,7 +17,7 @@ export interface NodeStatus {
 
 /** What `heron cluster status` reports. */
 export interface ClusterStatus {
-  /** Redis round trip of a PING, ms. */
+  /** Redis round trip of a PING (on a Redis Cluster, of an EXISTS on the shard holding Heron's keys), ms. */
   redisLatencyMs: number;
   nodes: NodeStatus[];
   /** Client ids with an ownership record. */
@@ -27,7 +27,7 @@ export interface ClusterStatus {
 /** Reads the cluster's membership, routes and ownership from Redis (SCAN, never KEYS). */
 export async function readClusterStatus(r: RedisClient, prefix: string): Promise<ClusterStatus> {
   const t0 = performance.now();
-  await r.ping();
+  await pingKeys(r, prefix);
   const redisLatencyMs = Math.round((performance.now() - t0) * 100) / 100;
   const ids = new Set(await r.smembers(`${prefix}nodes`));
   const owns = new Map<string, number>();

@@ -208,6 +208,11 @@ describe('Heron on a real Redis Cluster (3 masters, 3 heron processes, cluster_r
         10_000,
         'every node subscribed again',
       );
+      if (port !== keysOn) {
+        // A server without Heron's keys is down: the status still reads them.
+        const seeds = redis.seeds.flatMap((s) => ['--redis-cluster', s]);
+        assert.match(await clusterStatus(...seeds), /nodes: 3 alive of 3/);
+      }
       if (port === keysOn) {
         // It also held Heron's keys: back empty, each node announces itself again
         // (a claim made before that would be decided locally, see the outage tests).
