@@ -40,6 +40,10 @@ export async function redisConnection(
   if (o.redisClusterNodes.length > 0) {
     return new Cluster(o.redisClusterNodes.map(hostPort), {
       lazyConnect: true,
+      // The ready check sends CLUSTER INFO to any server; when that one is
+      // down, ioredis reconnects and the promise of connect() never settles.
+      // A cluster that cannot serve fails the first real command instead.
+      enableReadyCheck: false,
       enableOfflineQueue: !bounded,
       enableAutoPipelining: bounded,
       // Bounded: a command whose shard is away fails now instead of waiting

@@ -166,8 +166,19 @@ export async function startRedisCluster(
       if (info.includes('role:slave')) return info.includes('master_link_status:up');
       return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0) >= replicas;
     };
-    for (const s of servers)
+    // ...and every server knows who replicates whom (CLUSTER SLOTS lists them).
+    const knownReplicas = async (port: number) => {
+      const nodes = await run('redis-cli', ['-p', String(port), 'cluster', 'nodes']);
+      return nodes.split('\n').filter((l) => /^\S+ \S+ \S*slave/.test(l)).length;
+    };
+    for (const s of servers) {
       await waitFor(() => inSync(s.port), 10_000, `replication on ${s.port}`);
+      await waitFor(
+        async () => (await knownReplicas(s.port)) === masters * replicas,
+        10_000,
+        `replicas known to ${s.port}`,
+      );
+    }
     return {
       seeds,
       servers,
