@@ -36,6 +36,9 @@ export async function redisConnection(
     enableAutoPipelining: bounded,
     retryStrategy: (times) => Math.min(50 * times, 500),
   };
+  if (o.redisSentinels.length === 0 && o.redisClusterNodes.length === 0)
+    return new Redis(o.redisUrl, common);
+  // With Sentinels or seed nodes the URL only carries credentials (and db or TLS).
   const url = new URL(o.redisUrl === '' ? 'redis://' : o.redisUrl);
   if (o.redisClusterNodes.length > 0) {
     return new Cluster(o.redisClusterNodes.map(hostPort), {
@@ -61,7 +64,6 @@ export async function redisConnection(
       },
     });
   }
-  if (o.redisSentinels.length === 0) return new Redis(o.redisUrl, common);
   return new Redis({
     ...common,
     sentinels: o.redisSentinels.map(hostPort),
