@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import type { SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
@@ -15,7 +14,7 @@ import {
 } from './options.js';
 import { controlChannel, Ownership } from './ownership.js';
 import type { PeerLink } from './peer-link.js';
-import { redisConnection } from './redis-conn.js';
+import { type RedisClient, redisConnection, redisWhere } from './redis-conn.js';
 import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
 import { RetainedSync } from './retained-sync.js';
 import type { ClusterStats } from './stats.js';
@@ -81,11 +80,13 @@ export class Cluster {
   private readonly mesh: Mesh;
   private readonly moves: Moves;
   private readonly retained: RetainedSync;
-  private cmd: Redis | undefined;
-  private sub: Redis | undefined;
+  private cmd: RedisClient | undefined;
+  private sub: RedisClient | undefined;
   private started = false;
   private flushScheduled = false;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** The last heartbeat's write failed (Redis or its shard was away). */
+  private beatFailed = false;
   private readonly targeting: Targeting;
   private readonly targets: RemoteNode[] = [];
   /** SUBACKs waiting for the next route flush to be acknowledged by every linked node. */
@@ -165,9 +166,13 @@ export class Cluster {
     return `${this.p}routes:${id}`;
   }
 
-  /** Whether this node's command connection to Redis is usable now. */
+  /**
+   * Whether this node's command connection to Redis is usable now. A Redis
+   * Cluster client is "ready" while the shard holding Heron's keys is away:
+   * a failed heartbeat says so.
+   */
   get redisReady(): boolean {
-    return this.cmd?.status === 'ready';
+    return this.cmd?.status === 'ready' && !this.beatFailed;
   }
 
   /** Other nodes this node has a link to, with their state. */
@@ -233,7 +238,7 @@ export class Cluster {
       sub.disconnect();
       await this.mesh.close();
       throw new ClusterError(
-        `cannot join the cluster at ${o.redisUrl}: ${(err as Error).message}`,
+        `cannot join the cluster at ${redisWhere(o)}: ${(err as Error).message}`,
         err,
       );
     }
@@ -354,13 +359,19 @@ export class Cluster {
     pl.set(this.nodeKey(me), this.nodeRecord(), 'PX', ttl);
     pl.pexpire(this.routesKey(me), ttl);
     pl.exec((err, res) => {
-      if (err || res == null) {
+      if (err || res == null || res.some(([e]) => e !== null)) {
         this.failed();
+        this.beatFailed = true;
         return;
       }
-      if (!this.started || res[0]?.[1] !== 0) return;
+      // A Redis Cluster stays "ready" while the shard holding Heron's keys is
+      // away, so no 'ready' event follows its return: the first good beat
+      // after failed ones stands for it.
+      const back = this.beatFailed;
+      this.beatFailed = false;
+      if (!this.started || (res[0]?.[1] !== 0 && !back)) return;
       // Redis restarted empty, or this node was paused past its TTL: announce again.
-      this.host.log?.warn('cluster: this node was missing in redis; announcing again');
+      if (!back) this.host.log?.warn('cluster: this node was missing in redis; announcing again');
       this.sync().then(
         () => this.ownership.reconcile(),
         (e: Error) => this.host.log?.warn({ err: e }, 'cluster: resync failed'),
