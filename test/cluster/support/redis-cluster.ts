@@ -166,10 +166,17 @@ export async function startRedisCluster(
       if (info.includes('role:slave')) return info.includes('master_link_status:up');
       return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0) >= replicas;
     };
-    // ...and every server knows who replicates whom (CLUSTER SLOTS lists them).
+    // ...and every server lists every replica in CLUSTER SLOTS, which clients read to
+    // find them: a replica is left out there until gossip has carried its replication
+    // offset, some time after CLUSTER NODES already shows it.
     const knownReplicas = async (port: number) => {
       const nodes = await run('redis-cli', ['-p', String(port), 'cluster', 'nodes']);
-      return nodes.split('\n').filter((l) => /^\S+ \S+ \S*slave/.test(l)).length;
+      const ids = nodes
+        .split('\n')
+        .filter((l) => /^\S+ \S+ \S*slave/.test(l))
+        .map((l) => l.split(' ')[0]!);
+      const slots = await run('redis-cli', ['-p', String(port), 'cluster', 'slots']);
+      return ids.filter((id) => slots.includes(id)).length;
     };
     for (const s of servers) {
       await waitFor(() => inSync(s.port), 10_000, `replication on ${s.port}`);
