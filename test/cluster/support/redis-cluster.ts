@@ -1,8 +1,9 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from '../../helpers/process.js';
+import { endRedisServer, spawnRedisServer } from './redis.js';
 
 /** One redis-server of a test Redis Cluster. */
 export interface ClusterServer {
@@ -25,12 +26,6 @@ export interface TestRedisCluster {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-// However the test process ends, no redis-server outlives it.
-process.on('exit', () => {
-  for (const c of running) c.kill('SIGKILL');
-});
-
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, (err, stdout, stderr) =>
@@ -46,61 +41,30 @@ async function serve(
   busPort: number,
   nodeTimeout: number,
 ): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--cluster-enabled',
-      'yes',
-      // Redis 7: the bus port is given, not port + 10000 (which may be taken or out of range).
-      '--cluster-port',
-      String(busPort),
-      // How long a master may be silent before the others fail it over.
-      '--cluster-node-timeout',
-      String(nodeTimeout),
-      '--cluster-config-file',
-      join(dir, `nodes-${port}.conf`),
-      '--dir',
-      dir,
-      '--dbfilename',
-      `dump-${port}.rdb`,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  running.add(child);
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 5000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}: ${out}`));
-    });
-  });
-  child.stdout!.resume();
-  return child;
-}
-
-function end(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  return new Promise<void>((resolve) => {
-    running.delete(child);
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
+  return spawnRedisServer([
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--cluster-enabled',
+    'yes',
+    // Redis 7: the bus port is given, not port + 10000 (which may be taken or out of range).
+    '--cluster-port',
+    String(busPort),
+    // How long a master may be silent before the others fail it over.
+    '--cluster-node-timeout',
+    String(nodeTimeout),
+    '--cluster-config-file',
+    join(dir, `nodes-${port}.conf`),
+    '--dir',
+    dir,
+    '--dbfilename',
+    `dump-${port}.rdb`,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
 }
 
 /** Shape of a test Redis Cluster. */
@@ -131,10 +95,9 @@ export async function startRedisCluster(
       children[i] = await serve(dir, port, bus, nodeTimeout);
       servers.push({
         port,
-        kill: () => end(children[i]!, 'SIGKILL'),
+        kill: () => endRedisServer(children[i]!, 'SIGKILL'),
         shutdown: async () => {
           const exited = new Promise((r) => children[i]!.once('exit', r));
-          running.delete(children[i]!);
           // The connection drops as the server exits: that is the expected end of the command.
           await run('redis-cli', ['-p', String(port), 'shutdown', 'save']).catch(() => undefined);
           await exited;
@@ -191,12 +154,12 @@ export async function startRedisCluster(
       servers,
       cli: (...args) => run('redis-cli', ['-p', String(servers[0]!.port), ...args]),
       stop: async () => {
-        await Promise.all(children.map((c) => end(c, 'SIGTERM')));
+        await Promise.all(children.map((c) => endRedisServer(c, 'SIGTERM')));
         await rm(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
-    await Promise.all(children.map((c) => end(c, 'SIGKILL')));
+    await Promise.all(children.map((c) => endRedisServer(c, 'SIGKILL')));
     await rm(dir, { recursive: true, force: true });
     throw err;
   }

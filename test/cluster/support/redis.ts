@@ -16,14 +16,12 @@ process.on('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-/** Starts redis-server without persistence (on `port`, or a free one); resolves once it accepts connections. */
-export async function startRedis(port?: number): Promise<TestRedis> {
-  port ??= await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/**
+ * Spawns `redis-server ...args` (killed when the test process exits, however it
+ * ends); resolves once it accepts connections.
+ */
+export async function spawnRedisServer(args: string[]): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -41,17 +39,36 @@ export async function startRedis(port?: number): Promise<TestRedis> {
     });
   });
   child.stdout!.resume();
-  const end = (signal: NodeJS.Signals) =>
-    new Promise<void>((resolve) => {
-      running.delete(child);
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+  return child;
+}
+
+/** Sends `signal` to a redis-server from spawnRedisServer; resolves once it has exited. */
+export function endRedisServer(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise<void>((resolve) => {
+    running.delete(child);
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+/** Starts redis-server without persistence (on `port`, or a free one); resolves once it accepts connections. */
+export async function startRedis(port?: number): Promise<TestRedis> {
+  port ??= await freePort();
+  const child = await spawnRedisServer([
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    stop: () => end('SIGTERM'),
-    kill: () => end('SIGKILL'),
+    stop: () => endRedisServer(child, 'SIGTERM'),
+    kill: () => endRedisServer(child, 'SIGKILL'),
   };
 }
