@@ -69,6 +69,9 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
       registry.sessions.set(s.clientId, s);
       persistence?.sessionAttached(s, undefined, false);
     },
+    setReplyGate(gate) {
+      if (persistence !== undefined) persistence.replyGate = gate;
+    },
     adoptSubscription(rec) {
       rec.session.addSubscription(rec);
       router.add(rec);

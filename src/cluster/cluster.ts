@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
-import type { SubscriptionRecord } from '../broker/session.js';
+import type { Session, SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
 import { type ClusterFrame, decodeFrame, encodeMessage, frame, messageOf } from './frame.js';
+import { installSession } from './handover.js';
 import type { ClusterHost } from './host.js';
 import { DataKind } from './link-wire.js';
 import { LocalRoutes } from './local-routes.js';
@@ -17,6 +18,7 @@ import { controlChannel, Ownership } from './ownership.js';
 import type { PeerLink } from './peer-link.js';
 import { redisConnection } from './redis-conn.js';
 import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
+import { Replicas } from './replicas.js';
 import { RetainedSync } from './retained-sync.js';
 import type { ClusterStats } from './stats.js';
 import { Targeting } from './targeting.js';
@@ -72,6 +74,7 @@ export class Cluster {
     claimsLocal: 0,
     redisErrors: 0,
     sessionsDropped: 0,
+    sessionsRestored: 0,
   };
   /** What the other nodes subscribed to. */
   readonly remote = new RemoteRoutes();
@@ -81,6 +84,7 @@ export class Cluster {
   private readonly mesh: Mesh;
   private readonly moves: Moves;
   private readonly retained: RetainedSync;
+  private readonly replicas: Replicas;
   /** Where messages received from other nodes were first published (`{node}:{id}`). */
   private readonly origins = new WeakMap<Message, string>();
   private cmd: Redis | undefined;
@@ -115,9 +119,17 @@ export class Cluster {
         maxOutbox: this.options.maxOutbox,
         nodeTtl: this.options.nodeTtl,
         data: (from, kind, body) => this.onData(from, kind, body),
-        linkUp: (l) => this.sendSnapshot(l),
-        nodeGone: (id) => this.remote.drop(id),
-        whenDurable: (done) => host.whenDurable(done),
+        linkUp: (l) => {
+          this.sendSnapshot(l);
+          this.replicas.linkUp(l.id);
+          this.replicas.membershipChanged();
+        },
+        nodeGone: (id) => {
+          this.remote.drop(id);
+          this.replicas.membershipChanged();
+        },
+        // A forwarded message is acknowledged once durable here and on the replicas of the sessions it reached.
+        whenDurable: (done) => host.whenDurable(() => this.replicas.whenReplicated(done)),
         duplicate: () => stats.duplicates++,
         warn: (text, err) => host.log?.warn({ err }, text),
       },
@@ -130,6 +142,14 @@ export class Cluster {
       linkTo: (id) => this.mesh.links.get(id),
       keyOf: (msg) => this.keyOf(msg),
       routesSettled: () => this.routesSettled(),
+    });
+    this.replicas = new Replicas({
+      host,
+      timeout: this.options.handoverTimeout,
+      liveNodes: () => this.liveNodes(),
+      linkTo: (id) => this.mesh.links.get(id),
+      links: () => this.mesh.links.values(),
+      epochOf: (id) => this.ownership.epochOf(id),
     });
     this.ownership = new Ownership({
       moves: this.moves,
@@ -147,7 +167,74 @@ export class Cluster {
       tookOver: () => stats.takenOver++,
       sessionReceived: () => stats.sessionsReceived++,
       claimedLocally: () => stats.claimsLocal++,
+      restore: (id, old) => this.restore(id, old),
+      unreachable: (id) => this.unreachable(id),
     });
+  }
+
+  /** Other nodes alive as far as the links tell: linked now, or not yet declared gone. */
+  private liveNodes(): string[] {
+    const out: string[] = [];
+    const peers = this.mesh.server.peers;
+    for (const l of this.mesh.links.values()) {
+      const p = peers.get(l.id);
+      if (l.connected || (p !== undefined && !p.gone)) out.push(l.id);
+    }
+    return out;
+  }
+
+  /** Whether both links with node `id` are down (a node killed closes them at once). */
+  private unreachable(id: string): boolean {
+    const l = this.mesh.links.get(id);
+    const p = this.mesh.server.peers.get(id);
+    const inbound = p !== undefined && !p.gone && p.socket !== undefined && !p.socket.destroyed;
+    return (l === undefined || !l.connected) && !inbound;
+  }
+
+  /**
+   * What a client's acknowledgement waits for in `commit` mode besides the
+   * store: the replicas of the sessions it reached here, and the nodes it was
+   * forwarded to (which acknowledge once it is on their sessions' replicas).
+   * A node that does not answer within the hand-over timeout is not waited for.
+   */
+  private replyGate(done: () => void): void {
+    let left = 1;
+    const step = () => {
+      if (--left === 0) done();
+    };
+    left++;
+    this.replicas.whenReplicated(step);
+    const wait = this.options.handoverTimeout;
+    for (const l of this.mesh.links.values()) {
+      if (!l.connected || l.unacked === 0) continue;
+      left++;
+      l.drain(wait).then(step);
+    }
+    step();
+  }
+
+  /** Installs the session of a client id whose owner died, from a replica, if one has it. */
+  private async restore(clientId: string, old: string): Promise<void> {
+    const host = this.host;
+    try {
+      const h = await this.replicas.fetch(clientId, old);
+      if (h === undefined) {
+        host.log?.warn(`cluster: no replica of ${clientId}'s session (owner ${old} is gone)`);
+        return;
+      }
+      const stale = host.session(clientId);
+      if (stale !== undefined && !stale.online) {
+        stale.takeWill();
+        host.destroySession(stale);
+      }
+      installSession(host, h);
+      this.stats.sessionsRestored++;
+      host.log?.info(
+        `cluster: restored ${clientId}'s session from a replica (owner ${old} is gone)`,
+      );
+    } catch (err) {
+      host.log?.warn({ err, clientId }, 'cluster: could not restore a session');
+    }
   }
 
   /** The identity of a message wherever it travels: `{node}:{id}` where it was first published. */
@@ -195,6 +282,8 @@ export class Cluster {
       nodes: this.mesh.links.size,
       'links/connected': connected,
       outbox,
+      'replicas/sent': this.replicas.replicated,
+      'replicas/held': this.replicas.store.size,
       redis: this.redisReady ? 'up' : 'down',
     };
   }
@@ -235,6 +324,12 @@ export class Cluster {
       );
     }
     this.stats.sessionsDropped += await this.ownership.checkRestored();
+    // Sessions brought back from the store are replicated like new ones.
+    for (const id of [...this.host.sessionIds()]) {
+      const s = this.host.session(id);
+      if (s !== undefined && s.expiryInterval > 0) this.replicas.saved(s);
+    }
+    this.host.setReplyGate((done) => this.replyGate(done));
     // After an outage (or a Redis restarted empty) announce again, reload, reconcile claims.
     const again = () => {
       if (this.started && cmd.status === 'ready' && sub.status === 'ready')
@@ -261,6 +356,8 @@ export class Cluster {
     this.started = false;
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.ownership.stop();
+    this.replicas.stop();
+    this.host.setReplyGate(undefined);
     if (wasStarted) {
       for (const l of this.mesh.links.values()) l.send(DataKind.Bye, Buffer.alloc(0));
       await this.mesh.drain(500);
@@ -370,11 +467,13 @@ export class Cluster {
   /** A local subscription joined the router. */
   routeAdded(rec: SubscriptionRecord): void {
     if (this.local.add(rec)) this.scheduleFlush();
+    this.replicas.subscriptionsChanged(rec.session);
   }
 
   /** A local subscription left the router. */
   routeRemoved(rec: SubscriptionRecord): void {
     if (this.local.remove(rec)) this.scheduleFlush();
+    this.replicas.subscriptionsChanged(rec.session);
   }
 
   private scheduleFlush(): void {
@@ -458,6 +557,7 @@ export class Cluster {
     else if (kind === DataKind.Handover) this.ownership.onLinkReply(from, body.toString());
     else if (kind === DataKind.Release) this.moves.letGo(body.toString());
     else if (kind === DataKind.Released) this.moves.closed(body.toString());
+    else if (kind === DataKind.Replica) this.replicas.onData(from, body);
     else if (kind === DataKind.Bye) {
       this.remote.drop(from);
       // The leaving node closes its own links once this bye is acknowledged.
@@ -575,7 +675,13 @@ export class Cluster {
 
   /** A session ended here: give up its client id unless a new connection took it meanwhile. */
   sessionEnded(clientId: string): void {
+    this.replicas.ended(clientId);
     this.ownership.sessionEnded(clientId);
+  }
+
+  /** A session here was attached or went offline: a persistent one is replicated to another node. */
+  sessionSaved(session: Session): void {
+    if (this.started) this.replicas.saved(session);
   }
 
   /** Releases ownership of a client id that has no session here any more. */

@@ -54,4 +54,6 @@ export interface ClusterHost {
   adoptSession(s: Session): void;
   /** Adds a subscription of an adopted session: to the session, the router and the store. */
   adoptSubscription(rec: SubscriptionRecord): void;
+  /** What replies to clients wait for besides the store's commit (`commit` mode); undefined: nothing. */
+  setReplyGate(gate: ((done: () => void) => void) | undefined): void;
 }

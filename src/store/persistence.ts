@@ -213,6 +213,12 @@ export class Persistence {
   readonly defersAcks: boolean;
   /** The open window's writes. */
   batch = new WriteBatch();
+  /**
+   * What replies to clients wait for besides the commit, when set (a cluster
+   * node: replicas of its sessions and the nodes it forwarded to confirming
+   * what was sent so far); it calls `done` once that is confirmed.
+   */
+  replyGate: ((done: () => void) => void) | undefined;
   /** Commits completed (for tests and stats). */
   commits = 0;
   /** Number of the open window (its batch); the commit of window w makes w durable. */
@@ -263,6 +269,20 @@ export class Persistence {
     this.waiterWindows.push(this.window);
     this.touch();
     return this.window;
+  }
+
+  /**
+   * {@link waitDurable} for replies to clients: once the open window is
+   * durable, also waits for the reply gate (asked then, so it covers everything
+   * routed in the window). Cumulative gates pass in order, so windows do too.
+   */
+  waitReplies(waiter: CommitWaiter): number {
+    const gate = this.replyGate;
+    if (gate === undefined) return this.waitDurable(waiter);
+    return this.waitDurable({
+      durable: (w) => gate(() => waiter.durable(w)),
+      commitFailed: (w) => waiter.commitFailed(w),
+    });
   }
 
   /** Commits the open window; those waiting on it so far are told when it is durable. */
