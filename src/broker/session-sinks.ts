@@ -11,7 +11,11 @@ interface Sink<D, M> {
   incoming(packetId: number, present: boolean, msg?: M): void;
 }
 
-/** Both sinks, store first: what the store holds (a QoS 2 PUBLISH waiting for its commit) the other sees stored. */
+/**
+ * Both sinks, the store first. A QoS 2 PUBLISH is held by the second one when
+ * it holds at all (a replica, which also waits for the store's commit), else
+ * by the store; the sink that did not hold it sees it stored.
+ */
 class BothSinks<D, M> implements Sink<D, M> {
   private readonly a: Sink<D, M>;
   private readonly b: Sink<D, M>;
@@ -32,11 +36,11 @@ class BothSinks<D, M> implements Sink<D, M> {
   }
 
   hold(d: D): boolean {
-    if (this.a.hold(d)) {
-      this.b.stored(d);
+    if (this.b.hold(d)) {
+      this.a.stored(d);
       return true;
     }
-    return this.b.hold(d);
+    return this.a.hold(d);
   }
 
   incoming(packetId: number, present: boolean, msg?: M): void {

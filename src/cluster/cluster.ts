@@ -172,14 +172,14 @@ export class Cluster {
     });
   }
 
-  /** Other nodes alive as far as the links tell: linked now, or not yet declared gone. */
+  /**
+   * Other nodes a session may be replicated to: those with a link up in
+   * either direction. A node killed closes both at once, so its sessions'
+   * copies move to another node without waiting for the TTL.
+   */
   private liveNodes(): string[] {
     const out: string[] = [];
-    const peers = this.mesh.server.peers;
-    for (const l of this.mesh.links.values()) {
-      const p = peers.get(l.id);
-      if (l.connected || (p !== undefined && !p.gone)) out.push(l.id);
-    }
+    for (const l of this.mesh.links.values()) if (!this.unreachable(l.id)) out.push(l.id);
     return out;
   }
 

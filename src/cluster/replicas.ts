@@ -87,8 +87,21 @@ class Tap implements SessionPersistence {
     this.r.queue(this.t, { k: 'del', c: this.t.session.clientId, r });
   }
 
-  hold(): boolean {
-    return false;
+  /**
+   * A QoS 2 PUBLISH goes out only once its packet id is on the replica (and
+   * in the store): a session restored elsewhere re-sends it with the same id,
+   * which the client recognises, never as a new message.
+   */
+  hold(d: Delivery): boolean {
+    if (this.t.node === undefined) return false;
+    this.stored(d);
+    const s = this.t.session;
+    const pid = d.packetId;
+    const r = this.r;
+    // Never synchronously: the session marks the delivery held after this returns.
+    const send = () => queueMicrotask(() => s.sendHeld(pid));
+    r.whenReplicated(() => r.host.whenDurable(send));
+    return true;
   }
 
   incoming(packetId: number, present: boolean): void {
@@ -118,6 +131,9 @@ interface Fetch {
 
 function ignore(): void {}
 
+/** How often a wait for replicas checks that they are still reachable, ms. */
+const WATCH_MS = 50;
+
 /**
  * Session replication. Each persistent session owned here has one replica
  * node, chosen by rendezvous hashing over the live nodes (re-chosen when they
@@ -139,12 +155,19 @@ export class Replicas {
   private readonly fetches = new Map<number, Fetch>();
   private nextFetch = 1;
   private flushScheduled = false;
+  /** Checks the replicas waited for, while anyone waits. */
+  private watch: NodeJS.Timeout | undefined;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(link: ReplicasLink) {
     this.link = link;
     this.sweeper = setInterval(() => this.store.sweep(Date.now()), 5000);
     this.sweeper.unref();
+  }
+
+  /** The broker of this node. */
+  get host(): ClusterHost {
+    return this.link.host;
   }
 
   /** Sessions replicated from here (for metrics). */
@@ -155,6 +178,7 @@ export class Replicas {
   /** Stops sweeping and answers everyone still waiting. */
   stop(): void {
     clearInterval(this.sweeper);
+    clearInterval(this.watch);
     for (const w of this.waiters) w.done();
     this.waiters = [];
     for (const f of this.fetches.values()) f.finish();
@@ -197,7 +221,11 @@ export class Replicas {
     if (t !== undefined) this.untrack(t);
   }
 
-  /** The live nodes changed: sessions whose replica changed get a snapshot there. */
+  /**
+   * The live nodes changed: sessions whose replica changed get a snapshot
+   * there (the old one a drop, delivered if it comes back), and whoever waited
+   * for a node that is not live any more waits for the new replicas instead.
+   */
   membershipChanged(): void {
     const live = this.link.liveNodes();
     for (const t of this.tracked.values()) {
@@ -207,18 +235,12 @@ export class Replicas {
       t.node = node;
       if (node !== undefined) this.snapshot(t);
     }
-    // Waiters counting on a node that is gone wait for the new replicas instead.
-    const gone = [...this.sent.keys()].filter((id) => !live.includes(id));
-    for (const id of gone) {
-      this.sent.delete(id);
-      this.confirmed.delete(id);
-      this.outgoing.delete(id);
-    }
-    if (gone.length > 0) {
-      const affected = this.waiters.filter((w) => gone.some((id) => w.targets.has(id)));
-      this.waiters = this.waiters.filter((w) => !affected.includes(w));
-      for (const w of affected) this.whenReplicated(w.done);
-    }
+    const affected = this.waiters.filter((w) =>
+      [...w.targets.keys()].some((id) => !live.includes(id)),
+    );
+    if (affected.length === 0) return;
+    this.waiters = this.waiters.filter((w) => !affected.includes(w));
+    for (const w of affected) this.whenReplicated(w.done, live);
   }
 
   /** A node's link came up again (it may have restarted): it gets snapshots of what it replicates. */
@@ -233,19 +255,40 @@ export class Replicas {
   }
 
   /**
-   * Calls `done` once every replica confirmed what was sent to it so far
-   * (pending changes go out now). A replica that dies meanwhile is replaced,
-   * and the wait moves to the new one's snapshot.
+   * Calls `done` once every replica confirmed what was queued for it so far
+   * (pending changes go out as one batch at the end of this event-loop turn).
+   * A replica that dies meanwhile is replaced, and the wait moves to the new
+   * one's snapshot.
    */
-  whenReplicated(done: () => void): void {
-    this.flush();
+  whenReplicated(done: () => void, live = this.link.liveNodes()): void {
+    this.collectHeaders();
     const targets = new Map<string, number>();
-    for (const [id, n] of this.sent) if ((this.confirmed.get(id) ?? 0) < n) targets.set(id, n);
+    for (const [id, ops] of this.outgoing)
+      if (ops.length > 0 && live.includes(id)) targets.set(id, (this.sent.get(id) ?? 0) + 1);
+    for (const [id, n] of this.sent)
+      if (!targets.has(id) && live.includes(id) && (this.confirmed.get(id) ?? 0) < n)
+        targets.set(id, n);
     if (targets.size === 0) {
       done();
       return;
     }
     this.waiters.push({ targets, done });
+    if (this.watch === undefined) {
+      this.watch = setInterval(() => this.check(), WATCH_MS);
+      this.watch.unref();
+    }
+  }
+
+  /** While anyone waits: a replica whose links went down (a node killed) is replaced at once. */
+  private check(): void {
+    if (this.waiters.length === 0) {
+      clearInterval(this.watch);
+      this.watch = undefined;
+      return;
+    }
+    const live = this.link.liveNodes();
+    if (this.waiters.some((w) => [...w.targets.keys()].some((id) => !live.includes(id))))
+      this.membershipChanged();
   }
 
   private choose(clientId: string, live = this.link.liveNodes()): string | undefined {
@@ -299,9 +342,8 @@ export class Replicas {
     setImmediate(() => this.flush());
   }
 
-  /** Sends each replica its pending changes as one batch. */
-  private flush(): void {
-    this.flushScheduled = false;
+  /** Turns changed session records and subscriptions into changes for their replicas. */
+  private collectHeaders(): void {
     for (const t of this.tracked.values()) {
       if (!t.dirty || t.node === undefined) continue;
       t.dirty = false;
@@ -313,15 +355,21 @@ export class Replicas {
         subs: [...s.subscriptions.values()].map(subscriptionData),
       });
     }
+  }
+
+  /** Sends each replica its pending changes as one batch. */
+  private flush(): void {
+    this.collectHeaders();
     this.flushScheduled = false;
     for (const [node, ops] of this.outgoing) {
       if (ops.length === 0) continue;
-      const l = this.link.linkTo(node);
       this.outgoing.set(node, []);
-      if (l === undefined) continue;
       const n = (this.sent.get(node) ?? 0) + 1;
       this.sent.set(node, n);
-      this.send(l, { t: 'ops', n, ops });
+      const l = this.link.linkTo(node);
+      if (l !== undefined) this.send(l, { t: 'ops', n, ops });
+      // No link to it any more: nothing to wait for; the next membership change re-chooses.
+      else this.confirm(node, n);
     }
   }
 
