@@ -226,8 +226,7 @@ export class Replicas {
    * there (the old one a drop, delivered if it comes back), and whoever waited
    * for a node that is not live any more waits for the new replicas instead.
    */
-  membershipChanged(): void {
-    const live = this.link.liveNodes();
+  membershipChanged(live = this.link.liveNodes()): void {
     for (const t of this.tracked.values()) {
       const node = this.choose(t.session.clientId, live);
       if (node === t.node) continue;
@@ -235,6 +234,8 @@ export class Replicas {
       t.node = node;
       if (node !== undefined) this.snapshot(t);
     }
+    // What went to a node that is not live is not waited for any more: the snapshots above replace it.
+    for (const [id, n] of this.sent) if (!live.includes(id)) this.confirmed.set(id, n);
     const affected = this.waiters.filter((w) =>
       [...w.targets.keys()].some((id) => !live.includes(id)),
     );
@@ -262,6 +263,18 @@ export class Replicas {
    */
   whenReplicated(done: () => void, live = this.link.liveNodes()): void {
     this.collectHeaders();
+    // Changes for a replica that is not reachable any more (queued, or sent and not
+    // confirmed): its sessions are re-chosen first, and their snapshots waited for.
+    for (const [id, ops] of this.outgoing)
+      if (ops.length > 0 && !live.includes(id)) {
+        this.membershipChanged(live);
+        break;
+      }
+    for (const [id, n] of this.sent)
+      if (!live.includes(id) && (this.confirmed.get(id) ?? 0) < n) {
+        this.membershipChanged(live);
+        break;
+      }
     const targets = new Map<string, number>();
     for (const [id, ops] of this.outgoing)
       if (ops.length > 0 && live.includes(id)) targets.set(id, (this.sent.get(id) ?? 0) + 1);

@@ -138,4 +138,50 @@ describe('sessions survive their node (real redis-server, node processes with LM
       },
     );
   }
+
+  test('the replica node dies first, then the owner: the copies moved to the last node, which restores every session', async () => {
+    const redis = await startRedis();
+    const prefix = freshPrefix();
+    const dirs = await Promise.all([1, 2, 3].map(() => mkdtemp(join(tmpdir(), 'heron-replica-'))));
+    const nodes = await Promise.all(
+      ['S1', 'S2', 'S3'].map((id, i) => spawnNode(redis.url, prefix, id, dirs[i])),
+    );
+    try {
+      const [n1, n2, n3] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
+      // Several sessions, so that both other nodes hold copies of some of them.
+      const ids = ['s-a', 's-b', 's-c', 's-d', 's-e', 's-f'];
+      for (const id of ids) {
+        const c = await persistent(n1.url, id);
+        await c.client.subscribeAsync('two/#', { qos: 1 });
+        await c.client.endAsync();
+      }
+      const acked: string[] = [];
+      const publish = async (url: string, tag: string) => {
+        const pub = await connectRecorder(url, { protocolVersion: 5 });
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            pub.client.publishAsync('two/x', `${tag}${i}`, { qos: 1 }).then(() => {
+              acked.push(`${tag}${i}`);
+            }),
+          ),
+        );
+        pub.client.end(true);
+      };
+      await publish(n3.url, 'before');
+      await n2.kill(); // copies it held move to the only other live node
+      await publish(n3.url, 'after'); // acknowledged once on the new replica
+      await n1.kill();
+      for (const id of ids) {
+        const r = await persistent(n3.url, id);
+        assert.equal(r.sessionPresent, true, `${id}: session present`);
+        await waitFor(() => r.got.length >= acked.length, 10000, id).catch(() => undefined);
+        check(acked, r, id, false);
+        r.client.end(true);
+      }
+    } finally {
+      for (const n of nodes) await n.kill();
+      await redis.kill();
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    }
+  });
 });
