@@ -307,6 +307,8 @@ export class Cluster {
     cmd.on('error', onError);
     sub.on('error', onError);
     try {
+      const disk = this.host.replicaDisk;
+      if (disk !== undefined) await this.replicas.useDisk(disk.dir, disk.sync);
       await Promise.all([cmd.connect(), sub.connect()]);
       sub.on('messageBuffer', (ch: Buffer, msg: Buffer) => this.onMessage(ch.toString(), msg));
       await sub.subscribe(this.control, this.membersChannel, this.retained.channel);
@@ -318,6 +320,7 @@ export class Cluster {
       cmd.disconnect();
       sub.disconnect();
       await this.mesh.close();
+      await this.replicas.store.close();
       throw new ClusterError(
         `cannot join the cluster at ${o.redisUrl}: ${(err as Error).message}`,
         err,
@@ -372,6 +375,7 @@ export class Cluster {
           .catch(ignore);
     }
     await this.mesh.close();
+    await this.replicas.store.close();
     await Promise.all([sub.quit().catch(ignore), cmd.quit().catch(ignore)]);
     cmd.disconnect();
     sub.disconnect();

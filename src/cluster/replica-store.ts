@@ -7,6 +7,7 @@ import type {
   SubscriptionData,
 } from '../store/store.js';
 import type { SessionHandover } from './handover.js';
+import type { ReplicaDisk } from './replica-disk.js';
 
 /** One delivery of a replicated session and its message, under the owner's replica id. */
 interface ReplicaDelivery {
@@ -57,27 +58,62 @@ export type ReplicaOp =
  */
 export class ReplicaStore {
   private readonly copies = new Map<string, ReplicaRecord>();
+  /** Where copies are also written, when the node has an LMDB store. */
+  private disk: ReplicaDisk | undefined;
 
   /** Number of session copies held here. */
   get size(): number {
     return this.copies.size;
   }
 
+  /** Writes copies through to `disk` from now on, after loading what it holds. */
+  useDisk(disk: ReplicaDisk): void {
+    this.disk = disk;
+    for (const [id, c] of disk.load()) {
+      this.copies.set(id, {
+        owner: c.head.owner,
+        epoch: c.head.epoch,
+        record: c.head.record,
+        subs: c.head.subs,
+        deliveries: c.items,
+        incoming: new Set(c.head.incoming),
+      });
+    }
+  }
+
+  /** Resolves once every change applied so far is durable (at once without a disk). */
+  durable(): Promise<void> {
+    return this.disk === undefined ? Promise.resolve() : this.disk.durable();
+  }
+
+  /** Closes the disk, if any. */
+  async close(): Promise<void> {
+    await this.disk?.close();
+    this.disk = undefined;
+  }
+
   /** Applies one change sent by node `from`. */
   apply(from: string, op: ReplicaOp): void {
     const cur = this.copies.get(op.c);
+    const disk = this.disk;
     if (op.k === 'snap') {
       if (cur !== undefined && cur.owner !== from && cur.epoch > op.e) return;
+      if (cur !== undefined) this.remove(op.c, cur);
       const deliveries = new Map<number, ReplicaDelivery>();
-      for (const [r, d, m] of op.ds) deliveries.set(r, { d, m });
-      this.copies.set(op.c, {
+      for (const [r, d, m] of op.ds) {
+        deliveries.set(r, { d, m });
+        disk?.putItem(op.c, r, { d, m });
+      }
+      const copy: ReplicaRecord = {
         owner: from,
         epoch: op.e,
         record: op.rec,
         subs: op.subs,
         deliveries,
         incoming: new Set(op.inc),
-      });
+      };
+      this.copies.set(op.c, copy);
+      this.writeHead(op.c, copy);
       return;
     }
     if (cur === undefined || cur.owner !== from) return;
@@ -85,22 +121,26 @@ export class ReplicaStore {
       case 'hdr':
         cur.record = op.rec;
         cur.subs = op.subs;
+        this.writeHead(op.c, cur);
         break;
       case 'put': {
-        const had = cur.deliveries.get(op.r);
-        const m = op.m ?? had?.m;
-        if (m !== undefined) cur.deliveries.set(op.r, { d: op.d, m });
+        const m = op.m ?? cur.deliveries.get(op.r)?.m;
+        if (m === undefined) break;
+        const item = { d: op.d, m };
+        cur.deliveries.set(op.r, item);
+        disk?.putItem(op.c, op.r, item);
         break;
       }
       case 'del':
-        cur.deliveries.delete(op.r);
+        if (cur.deliveries.delete(op.r)) disk?.deleteItem(op.c, op.r);
         break;
       case 'in':
         if (op.on) cur.incoming.add(op.p);
         else cur.incoming.delete(op.p);
+        this.writeHead(op.c, cur);
         break;
       case 'drop':
-        this.copies.delete(op.c);
+        this.remove(op.c, cur);
         break;
     }
   }
@@ -114,12 +154,8 @@ export class ReplicaStore {
 
   /** Forgets the copy of a client id if node `owner` owned it (the session was restored elsewhere). */
   forget(clientId: string, owner: string): void {
-    if (this.copies.get(clientId)?.owner === owner) this.copies.delete(clientId);
-  }
-
-  /** Forgets every copy owned by node `owner` (it replicates them elsewhere or starts afresh). */
-  forgetOwner(owner: string): void {
-    for (const [id, r] of this.copies) if (r.owner === owner) this.copies.delete(id);
+    const r = this.copies.get(clientId);
+    if (r?.owner === owner) this.remove(clientId, r);
   }
 
   /** Drops copies of sessions that expired while offline (their owner may be gone). */
@@ -131,8 +167,23 @@ export class ReplicaStore {
         rec.disconnectedAt > 0 &&
         now - rec.disconnectedAt >= rec.expiryInterval * 1000
       )
-        this.copies.delete(id);
+        this.remove(id, r);
     }
+  }
+
+  private remove(clientId: string, r: ReplicaRecord): void {
+    this.copies.delete(clientId);
+    this.disk?.deleteCopy(clientId, r.deliveries.keys());
+  }
+
+  private writeHead(clientId: string, r: ReplicaRecord): void {
+    this.disk?.putHead(clientId, {
+      owner: r.owner,
+      epoch: r.epoch,
+      record: r.record,
+      subs: r.subs,
+      incoming: [...r.incoming],
+    });
   }
 }
 

@@ -10,6 +10,7 @@ import { fromJson, type SessionHandover, toJson } from './handover.js';
 import type { ClusterHost } from './host.js';
 import { DataKind } from './link-wire.js';
 import type { PeerLink } from './peer-link.js';
+import { ReplicaDisk } from './replica-disk.js';
 import { type ReplicaOp, ReplicaStore } from './replica-store.js';
 
 /** What replication needs of its cluster node. */
@@ -173,6 +174,11 @@ export class Replicas {
   /** Sessions replicated from here (for metrics). */
   get replicated(): number {
     return this.tracked.size;
+  }
+
+  /** Keeps the copies in an LMDB environment in `dir` (loading those a previous run kept). */
+  async useDisk(dir: string, sync: boolean): Promise<void> {
+    this.store.useDisk(await ReplicaDisk.open(dir, sync));
   }
 
   /** Stops sweeping and answers everyone still waiting. */
@@ -414,10 +420,13 @@ export class Replicas {
       case 'ops': {
         for (const op of m.ops) this.store.apply(from, op);
         // Confirmed once what was applied is durable here (the owner's acknowledgements wait for it).
-        l.host.whenDurable(() => {
-          const back = l.linkTo(from);
-          if (back !== undefined) this.send(back, { t: 'ack', n: m.n });
-        });
+        this.store.durable().then(
+          () => {
+            const back = l.linkTo(from);
+            if (back !== undefined) this.send(back, { t: 'ack', n: m.n });
+          },
+          (err: unknown) => l.host.log?.error({ err }, 'cluster: replica copies not written'),
+        );
         break;
       }
       case 'ack':

@@ -184,4 +184,46 @@ describe('sessions survive their node (real redis-server, node processes with LM
       await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     }
   });
+
+  test('owner and replica both killed -9, the replica restarts from its store: the copies come back with it', async () => {
+    const redis = await startRedis();
+    const prefix = freshPrefix();
+    const dirs = await Promise.all([1, 2, 3].map(() => mkdtemp(join(tmpdir(), 'heron-replica-'))));
+    const ids = ['T1', 'T2', 'T3'];
+    const nodes = await Promise.all(ids.map((id, i) => spawnNode(redis.url, prefix, id, dirs[i])));
+    const again: Awaited<ReturnType<typeof spawnNode>>[] = [];
+    try {
+      const sessions = ['d-a', 'd-b', 'd-c', 'd-d', 'd-e', 'd-f'];
+      for (const id of sessions) {
+        const c = await persistent(nodes[0]!.url, id);
+        await c.client.subscribeAsync('disk/#', { qos: 1 });
+        await c.client.endAsync();
+      }
+      const pub = await connectRecorder(nodes[1]!.url, { protocolVersion: 5 });
+      const acked: string[] = [];
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          pub.client.publishAsync('disk/x', `d${i}`, { qos: 1 }).then(() => {
+            acked.push(`d${i}`);
+          }),
+        ),
+      );
+      pub.client.end(true);
+      // Every node dies; the two that held the copies come back with their stores.
+      for (const n of nodes) await n.kill();
+      again.push(await spawnNode(redis.url, prefix, 'T2', dirs[1]));
+      again.push(await spawnNode(redis.url, prefix, 'T3', dirs[2]));
+      for (const id of sessions) {
+        const r = await persistent(again[0]!.url, id);
+        assert.equal(r.sessionPresent, true, `${id}: session present`);
+        await waitFor(() => r.got.length >= acked.length, 10000, id).catch(() => undefined);
+        check(acked, r, id, false);
+        r.client.end(true);
+      }
+    } finally {
+      for (const n of [...nodes, ...again]) await n.kill();
+      await redis.kill();
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    }
+  });
 });
