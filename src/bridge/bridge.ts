@@ -36,6 +36,7 @@ import {
   NOTIFY_DOWN,
   remoteClientOptions,
 } from './remote-client.js';
+import { RemoteInput } from './remote-input.js';
 import { TopicMap, toLocal, toRemote } from './topic-map.js';
 
 /** Where a bridge is in its life. */
@@ -110,6 +111,8 @@ export class Bridge implements DeliveryTarget {
   private readonly tls: ConnectionOptions | undefined;
   private readonly tuning: BridgeTuning;
   private client: MqttClient | undefined;
+  /** Stops reading the remote while a local queue it feeds is full. */
+  private readonly input = new RemoteInput();
   private timer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private primaryTimer: NodeJS.Timeout | undefined;
@@ -243,6 +246,7 @@ export class Bridge implements DeliveryTarget {
     this.log?.info(`Connecting bridge ${cfg.name} (${addr.host}:${addr.port})`);
     const client = new MqttClient(opts);
     this.client = client;
+    this.input.attach(client);
     client.on('message', this.onRemoteMessage);
     client.on('connect', (connack) => this.connected(client, connack));
     client.on('error', (err) => this.problem(err.message));
@@ -599,13 +603,25 @@ export class Bridge implements DeliveryTarget {
     if (rule === undefined) return;
     this.lastActivity = Date.now();
     this.stats.received++;
-    const props = forwardableProperties(p.properties);
-    this.broker.publishAs(this.session, {
+    const message = {
       topic: toLocal(rule, topic),
       payload,
       qos: p.qos,
       retain: p.retain,
-      properties: props,
-    });
+      properties: forwardableProperties(p.properties),
+    };
+    // QoS 1/2: our client has acknowledged it, so a full local queue takes it and
+    // the remote stops being read (as a publishing client would), not a drop.
+    const gate = p.qos > 0 ? this.session.limits.gate : undefined;
+    if (gate === undefined) {
+      this.broker.publishAs(this.session, message);
+      return;
+    }
+    gate.begin(this.input, this.session);
+    try {
+      this.broker.publishAs(this.session, message);
+    } finally {
+      gate.end();
+    }
   }
 }

@@ -87,6 +87,8 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
   );
   private lastError: Error | undefined;
   private ending = false;
+  /** pauseInput() is in force. */
+  private inputPaused = false;
   private firstConnect:
     | { resolve: (c: MqttClient) => void; reject: (e: Error) => void }
     | undefined;
@@ -282,6 +284,34 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     else this.finish(new ClientClosedError());
   }
 
+  /**
+   * Stops handling incoming packets after the current one, and reading the
+   * connection, until resumeInput(): the owner cannot take more now (a bridge
+   * whose local subscribers' queues are full). Holds across reconnects.
+   */
+  pauseInput(): void {
+    if (this.inputPaused) return;
+    this.inputPaused = true;
+    if (this.state === 'connected') this.stopReading();
+  }
+
+  /** Undoes pauseInput(): decodes what was held back and reads on. */
+  resumeInput(): void {
+    if (!this.inputPaused) return;
+    this.inputPaused = false;
+    this.transport?.setReading(true);
+    try {
+      this.decoder.resume();
+    } catch (err) {
+      this.decodeFailed(err as Error);
+    }
+  }
+
+  private stopReading(): void {
+    this.decoder.pause();
+    this.transport?.setReading(false);
+  }
+
   // ---- connection lifecycle ----
 
   private open(): void {
@@ -323,17 +353,18 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     try {
       this.decoder.feed(chunk);
     } catch (err) {
-      this.lastError = err as Error;
-      if (
-        this.protocolVersion === 5 &&
-        this.state === 'connected' &&
-        err instanceof ProtocolError
-      ) {
-        this.sendPacket({ type: PacketType.DISCONNECT, reasonCode: err.reasonCode });
-        this.transport?.end();
-      } else {
-        this.transport?.destroy();
-      }
+      this.decodeFailed(err as Error);
+    }
+  }
+
+  /** Bad bytes from the server: v5 says why in a DISCONNECT, older versions just close. */
+  private decodeFailed(err: Error): void {
+    this.lastError = err;
+    if (this.protocolVersion === 5 && this.state === 'connected' && err instanceof ProtocolError) {
+      this.sendPacket({ type: PacketType.DISCONNECT, reasonCode: err.reasonCode });
+      this.transport?.end();
+    } else {
+      this.transport?.destroy();
     }
   }
 
@@ -432,6 +463,8 @@ export class MqttClient extends EventEmitter<ClientEvents> implements PacketSink
     );
     const first = this.firstConnect;
     this.firstConnect = undefined;
+    // Paused before this connection existed: the CONNACK was read, nothing after it is.
+    if (this.inputPaused) this.stopReading();
     this.emit('connect', p);
     first?.resolve(this);
   }

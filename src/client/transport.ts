@@ -72,6 +72,8 @@ export abstract class ClientTransport {
     this.closed = true;
   }
 
+  /** Stops (false) or restarts (true) reading from the stream; TCP then pushes back on the server. */
+  abstract setReading(on: boolean): void;
   /** Writes buffers in order; returns false when the stream asks to wait for drain. */
   protected abstract writeBatch(bufs: Buffer[]): boolean;
   protected abstract endStream(): void;
@@ -120,6 +122,11 @@ class SocketTransport extends ClientTransport {
 
   get bufferedAmount(): number {
     return this.socket.writableLength;
+  }
+
+  setReading(on: boolean): void {
+    if (on) this.socket.resume();
+    else this.socket.pause();
   }
 
   protected writeBatch(bufs: Buffer[]): boolean {
@@ -173,6 +180,12 @@ class WebSocketTransport extends ClientTransport {
 
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
+  }
+
+  setReading(on: boolean): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (on) this.ws.resume();
+    else this.ws.pause();
   }
 
   protected writeBatch(bufs: Buffer[]): boolean {
