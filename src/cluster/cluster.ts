@@ -128,8 +128,16 @@ export class Cluster {
           this.remote.drop(id);
           this.replicas.membershipChanged();
         },
-        // A forwarded message is acknowledged once durable here and on the replicas of the sessions it reached.
-        whenDurable: (done) => host.whenDurable(() => this.replicas.whenReplicated(done)),
+        // A forwarded message is acknowledged once durable here and on the replicas of the
+        // sessions it reached (both asked at once: the two commits overlap).
+        whenDurable: (done) => {
+          let left = 2;
+          const step = () => {
+            if (--left === 0) done();
+          };
+          this.replicas.whenReplicated(step);
+          host.whenDurable(step);
+        },
         duplicate: () => stats.duplicates++,
         warn: (text, err) => host.log?.warn({ err }, text),
       },
