@@ -177,6 +177,7 @@ export class Cluster {
       claimedLocally: () => stats.claimsLocal++,
       restore: (id, old) => this.restore(id, old),
       unreachable: (id) => this.unreachable(id),
+      handedOver: (id) => this.replicas.ended(id),
     });
   }
 

@@ -74,6 +74,8 @@ export interface OwnershipLink {
   keyOf(msg: Message): string;
   /** Restores the session of a client id whose owner `old` died from a replica; resolves when done. */
   restore(clientId: string, old: string): Promise<void>;
+  /** A session was handed to another node: its replica here lets go (the new owner replicates it). */
+  handedOver(clientId: string): void;
   /** Whether node `id` looks dead from here (its links are down): its hand-over is not waited for. */
   unreachable(id: string): boolean;
 }
@@ -261,6 +263,7 @@ export class Ownership {
       if (s !== undefined) {
         if (!c.clean) {
           state = captureSession(s);
+          l.handedOver(c.c);
           // The client resumed elsewhere: a delayed will is cancelled, and
           // shared deliveries travel with the session instead of moving locally.
           s.takeWill();
