@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
-import { createPluginAuth } from '../auth/create-plugin-auth.js';
 import type { PluginAuth } from '../auth/plugin-auth.js';
 import { pluginAuthSettings } from '../auth/plugin-options.js';
 import type { BrokerOptions, ListenerOptions, ListenerSecurityOptions } from '../broker/options.js';
@@ -217,9 +216,12 @@ export function brokerOptionsFromConfig(cfg: HeronConfig, version: string): Brok
  * undefined when the configuration names none. Its hooks go in
  * BrokerOptions.hooks; the caller closes it when the broker stops.
  */
-export function pluginAuthFromConfig(cfg: HeronConfig): PluginAuth | undefined {
+export async function pluginAuthFromConfig(cfg: HeronConfig): Promise<PluginAuth | undefined> {
   const settings = pluginAuthSettings(backendPlugins(cfg));
-  return settings === undefined ? undefined : createPluginAuth(settings);
+  if (settings === undefined) return undefined;
+  // Loaded only when configured: the backends are a dozen modules a plain broker never runs.
+  const { createPluginAuth } = await import('../auth/create-plugin-auth.js');
+  return createPluginAuth(settings);
 }
 
 /**

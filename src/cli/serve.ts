@@ -95,7 +95,7 @@ export async function startFromConfig(config: HeronConfig): Promise<RunningBroke
   if (config.sources.length > 0) log.info(`Config loaded from ${config.sources[0]}.`);
   const options = brokerOptionsFromConfig(config, VERSION);
   options.logger = log;
-  const dbAuth = pluginAuthFromConfig(config);
+  const dbAuth = await pluginAuthFromConfig(config);
   if (dbAuth !== undefined) {
     options.hooks = dbAuth.hooks;
     dbAuth.setLogger(log);

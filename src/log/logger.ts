@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
-import pino, { type Logger } from 'pino';
+import { mkdirSync, openSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { type LineLevel, type LogRecord, lineLogger, type RecordSink } from './line-logger.js';
 import { strftime } from './strftime.js';
+
+type Pino = typeof import('pino');
 
 /** Where and how the broker logs, resolved from log_dest / log_type / -v. */
 export interface LogSettings {
@@ -47,29 +53,47 @@ const TOPIC_LETTER: Record<number, string> = {
  * log_dest topic: log lines published on $SYS/broker/log/<E|W|N|D>. The broker
  * is attached after it is created (the logger exists first).
  */
-export class TopicLogSink {
+export class TopicLogSink implements RecordSink {
   /** Publishes one log line; set by whoever owns the broker. */
   publish: ((topic: string, line: string) => void) | undefined;
   private busy = false;
 
+  /** A JSON line from pino (log_format json). */
   write(line: string): boolean {
-    if (this.publish === undefined || this.busy) return true;
+    const rec = parseRecord(line);
+    if (rec !== undefined) this.record(rec);
+    return true;
+  }
+
+  record(rec: LogRecord): void {
+    if (this.publish === undefined || this.busy) return;
     this.busy = true; // a publish that logs must not recurse
     try {
-      const rec = JSON.parse(line) as { level?: number; msg?: string };
-      const topic = `$SYS/broker/log/${TOPIC_LETTER[rec.level ?? 30] ?? 'N'}`;
-      for (const l of String(rec.msg ?? '').split('\n')) this.publish(topic, l);
-    } catch {
-      // not JSON: ignore
+      const topic = `$SYS/broker/log/${TOPIC_LETTER[rec.level] ?? 'N'}`;
+      for (const l of rec.msg.split('\n')) this.publish(topic, l);
     } finally {
       this.busy = false;
     }
-    return true;
   }
 }
 
-/** A write stream that turns pino's JSON lines into Mosquitto-style text lines. */
-class TextLines {
+/** A pino JSON line as a record, or undefined when it is not one. */
+function parseRecord(line: string): LogRecord | undefined {
+  try {
+    const rec = JSON.parse(line) as Record<string, unknown>;
+    return {
+      level: typeof rec.level === 'number' ? rec.level : 30,
+      time: typeof rec.time === 'number' ? rec.time : Date.now(),
+      msg: String(rec.msg ?? ''),
+      err: rec.err as LogRecord['err'],
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes log records (or pino's JSON lines) as Mosquitto-style text lines. */
+class TextLines implements RecordSink {
   private readonly out: NodeJS.WritableStream;
   private readonly timestamp: boolean;
   private readonly format: string | undefined;
@@ -80,32 +104,45 @@ class TextLines {
     this.format = format;
   }
 
+  /** A JSON line from pino; anything else passes through. */
   write(line: string): boolean {
-    let text = line;
-    try {
-      const rec = JSON.parse(line) as Record<string, unknown>;
-      const ms = typeof rec.time === 'number' ? rec.time : Date.now();
-      let msg = String(rec.msg ?? '');
-      const level = typeof rec.level === 'number' ? rec.level : 30;
-      if (level >= 40 && !/^(Error|Warning)/.test(msg))
-        msg = `${LEVEL_NAMES[level] === 'warning' ? 'Warning' : 'Error'}: ${msg}`;
-      const err = rec.err as { message?: string } | undefined;
-      if (err?.message !== undefined && !msg.includes(err.message)) msg += ` (${err.message})`;
-      const stamp =
-        this.format !== undefined
-          ? strftime(this.format, new Date(ms))
-          : String(Math.floor(ms / 1000));
-      // Each line of a multi-line event gets its own timestamp, as Mosquitto writes them.
-      const prefix = this.timestamp ? `${stamp}: ` : '';
-      text = `${msg
+    const rec = parseRecord(line);
+    if (rec === undefined) return this.out.write(line);
+    this.record(rec);
+    return true;
+  }
+
+  record(rec: LogRecord): void {
+    let msg = rec.msg;
+    if (rec.level >= 40 && !/^(Error|Warning)/.test(msg))
+      msg = `${LEVEL_NAMES[rec.level] === 'warning' ? 'Warning' : 'Error'}: ${msg}`;
+    const errText = rec.err?.message;
+    if (errText !== undefined && !msg.includes(errText)) msg += ` (${errText})`;
+    const stamp =
+      this.format !== undefined
+        ? strftime(this.format, new Date(rec.time))
+        : String(Math.floor(rec.time / 1000));
+    // Each line of a multi-line event gets its own timestamp, as Mosquitto writes them.
+    const prefix = this.timestamp ? `${stamp}: ` : '';
+    this.out.write(
+      `${msg
         .split('\n')
         .map((l) => `${prefix}${l}`)
-        .join('\n')}\n`;
-    } catch {
-      // Not JSON: pass through.
-    }
-    return this.out.write(text);
+        .join('\n')}\n`,
+    );
   }
+}
+
+/** Appends to a file with synchronous writes: lines logged just before exit (shutdown, fatal errors) are not lost. */
+function fileStream(path: string): NodeJS.WritableStream {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'a');
+  return {
+    write(text: string): boolean {
+      writeSync(fd, text);
+      return true;
+    },
+  } as NodeJS.WritableStream;
 }
 
 /** Syslog through the system's `logger` command (Node has no datagram Unix sockets). */
@@ -124,10 +161,49 @@ function syslogStream(facility: number | undefined): NodeJS.WritableStream {
   return child.stdin;
 }
 
-/** Creates the broker's pino logger from log settings. */
+/** Creates the broker's logger from log settings: pino for log_format json, else a LineLogger. */
 export function createLogger(settings: LogSettings): Logger {
   if (settings.level === 'silent' || settings.destinations.length === 0)
-    return pino({ level: 'silent' });
+    return lineLogger('silent', []);
+  // Only JSON lines need pino; syslog and $SYS topics always get text.
+  if (settings.format === 'json' && settings.destinations.some((d) => jsonDestination(d.kind)))
+    return pinoLogger(settings);
+  const sinks: RecordSink[] = [];
+  for (const d of settings.destinations) {
+    if (d.kind === 'topic') sinks.push(d.sink);
+    else {
+      const base = baseStream(d);
+      if (base !== undefined) sinks.push(textLines(base, settings, d.kind));
+    }
+  }
+  return lineLogger(settings.level as LineLevel, sinks);
+}
+
+function jsonDestination(kind: LogSettings['destinations'][number]['kind']): boolean {
+  return kind !== 'syslog' && kind !== 'topic';
+}
+
+/** The byte stream of a stdout, stderr, file or syslog destination. */
+function baseStream(d: LogSettings['destinations'][number]): NodeJS.WritableStream | undefined {
+  if (d.kind === 'stdout') return process.stdout;
+  if (d.kind === 'stderr') return process.stderr;
+  if (d.kind === 'file') return fileStream(d.path);
+  if (d.kind === 'syslog') return syslogStream(d.facility);
+  return undefined;
+}
+
+function textLines(
+  base: NodeJS.WritableStream,
+  settings: LogSettings,
+  kind: LogSettings['destinations'][number]['kind'],
+): TextLines {
+  // Syslog adds its own timestamp.
+  return new TextLines(base, settings.timestamp && kind !== 'syslog', settings.timestampFormat);
+}
+
+/** log_format json: pino's JSON lines, loaded only then. */
+function pinoLogger(settings: LogSettings): Logger {
+  const { pino } = createRequire(import.meta.url)('pino') as Pino;
   const streams: Array<{
     stream: NodeJS.WritableStream | TextLines | TopicLogSink;
     level: string;
@@ -137,24 +213,9 @@ export function createLogger(settings: LogSettings): Logger {
       streams.push({ stream: d.sink, level: settings.level });
       continue;
     }
-    let base: NodeJS.WritableStream;
-    if (d.kind === 'stdout') base = process.stdout;
-    else if (d.kind === 'stderr') base = process.stderr;
-    // Synchronous file writes: lines logged just before exit (shutdown, fatal errors) are not lost.
-    else if (d.kind === 'file')
-      base = pino.destination({
-        dest: d.path,
-        append: true,
-        sync: true,
-        mkdir: true,
-      }) as unknown as NodeJS.WritableStream;
-    else if (d.kind === 'syslog') base = syslogStream(d.facility);
-    else continue;
-    // Syslog adds its own timestamp.
-    const text = settings.format === 'text' || d.kind === 'syslog';
-    const stream = text
-      ? new TextLines(base, settings.timestamp && d.kind !== 'syslog', settings.timestampFormat)
-      : base;
+    const base = baseStream(d);
+    if (base === undefined) continue;
+    const stream = jsonDestination(d.kind) ? base : textLines(base, settings, d.kind);
     streams.push({ stream, level: settings.level });
   }
   return pino(

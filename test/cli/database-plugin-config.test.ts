@@ -15,7 +15,7 @@ const plugin = [
   "auth_opt_userquery SELECT pw FROM users WHERE username = '%s'",
 ];
 
-test('per_listener_settings: a database auth_plugin on only one listener is refused with a clear error', () => {
+test('per_listener_settings: a database auth_plugin on only one listener is refused with a clear error', async () => {
   const text = [
     'per_listener_settings true',
     'listener 1883 127.0.0.1',
@@ -25,7 +25,7 @@ test('per_listener_settings: a database auth_plugin on only one listener is refu
     ...plugin,
     '',
   ].join('\n');
-  assert.throws(
+  await assert.rejects(
     () => pluginAuthFromConfig(parseConfigText(text, 'mosquitto.conf')),
     (err: unknown) =>
       err instanceof ConfigError &&
@@ -43,7 +43,7 @@ test('per_listener_settings: the same database auth_plugin on every listener is 
     ...plugin,
     '',
   ].join('\n');
-  const auth = pluginAuthFromConfig(parseConfigText(text, 'mosquitto.conf'));
+  const auth = await pluginAuthFromConfig(parseConfigText(text, 'mosquitto.conf'));
   assert.ok(auth !== undefined);
   assert.ok(auth.hooks.authenticate !== undefined);
   await auth.close();
@@ -59,9 +59,9 @@ const httpPlugin = [
 ];
 
 /** The ConfigError a configuration raises, for its message and option. */
-function configError(lines: string[]): ConfigError {
+async function configError(lines: string[]): Promise<ConfigError> {
   try {
-    pluginAuthFromConfig(parseConfigText(`${lines.join('\n')}\n`, 'mosquitto.conf'));
+    await pluginAuthFromConfig(parseConfigText(`${lines.join('\n')}\n`, 'mosquitto.conf'));
   } catch (err) {
     assert.ok(err instanceof ConfigError);
     return err;
@@ -72,7 +72,7 @@ function configError(lines: string[]): ConfigError {
 test("go-auth's http backend: defaults of the README, options read as written", async () => {
   const cfg = (extra: string[]) =>
     pluginAuthFromConfig(parseConfigText(`${[...httpPlugin, ...extra].join('\n')}\n`, 'm.conf'));
-  const plain = cfg([])!;
+  const plain = (await cfg([]))!;
   assert.deepEqual(
     { ...plain.settings, pluginPath: undefined },
     {
@@ -97,10 +97,10 @@ test("go-auth's http backend: defaults of the README, options read as written", 
     },
   );
   await plain.close();
-  const permissive = cfg(['auth_plugin_deny_special_chars false'])!;
+  const permissive = (await cfg(['auth_plugin_deny_special_chars false']))!;
   assert.equal(permissive.settings.denySpecialChars, false);
   await permissive.close();
-  const custom = cfg([
+  const custom = (await cfg([
     'auth_opt_http_superuser_uri /su',
     'auth_opt_http_with_tls true',
     'auth_opt_http_verify_peer true',
@@ -110,7 +110,7 @@ test("go-auth's http backend: defaults of the README, options read as written", 
     'auth_opt_http_timeout 2',
     'auth_opt_retry_count 2',
     'auth_opt_acl_cache_seconds 5',
-  ])!;
+  ]))!;
   assert.equal(custom.target, 'service https://localhost:8080');
   assert.deepEqual(
     [
@@ -131,42 +131,47 @@ test("go-auth's http backend: defaults of the README, options read as written", 
   await custom.close();
 });
 
-test("go-auth's http backend: missing or wrong options name the option", () => {
+test("go-auth's http backend: missing or wrong options name the option", async () => {
   const without = (key: string) => httpPlugin.filter((l) => !l.startsWith(key));
   for (const key of ['http_host', 'http_port', 'http_getuser_uri', 'http_aclcheck_uri']) {
-    const e = configError(without(`auth_opt_${key}`));
+    const e = await configError(without(`auth_opt_${key}`));
     assert.equal(e.option, `auth_opt_${key}`);
     assert.match(e.message, /required/);
   }
   assert.equal(
-    configError([...httpPlugin, 'auth_opt_http_params_mode xml']).option,
+    (await configError([...httpPlugin, 'auth_opt_http_params_mode xml'])).option,
     'auth_opt_http_params_mode',
   );
   assert.equal(
-    configError([...httpPlugin, 'auth_opt_http_response_mode yes']).option,
+    (await configError([...httpPlugin, 'auth_opt_http_response_mode yes'])).option,
     'auth_opt_http_response_mode',
   );
   assert.equal(
-    configError([...httpPlugin, 'auth_opt_http_timeout soon']).option,
+    (await configError([...httpPlugin, 'auth_opt_http_timeout soon'])).option,
     'auth_opt_http_timeout',
   );
   assert.equal(
-    configError([...httpPlugin, 'auth_opt_http_port 99999']).option,
+    (await configError([...httpPlugin, 'auth_opt_http_port 99999'])).option,
     'auth_opt_http_port',
   );
   assert.equal(
-    configError([...httpPlugin, 'auth_opt_http_params_mode form', 'auth_opt_http_method GET'])
-      .option,
+    (
+      await configError([
+        ...httpPlugin,
+        'auth_opt_http_params_mode form',
+        'auth_opt_http_method GET',
+      ])
+    ).option,
     'auth_opt_http_method',
   );
-  const both = configError([
+  const both = await configError([
     ...httpPlugin.slice(0, 1),
     'auth_opt_backends mysql, http',
     ...httpPlugin.slice(2),
   ]);
   assert.match(both.message, /one backend at a time/);
   assert.match(
-    configError([...httpPlugin.slice(0, 1), 'auth_opt_backends redis']).message,
+    (await configError([...httpPlugin.slice(0, 1), 'auth_opt_backends redis'])).message,
     /built in: mysql, http/,
   );
 });
