@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import type { Session, SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
+import { Failover } from './failover.js';
 import { type ClusterFrame, decodeFrame, encodeMessage, frame, messageOf } from './frame.js';
-import { installSession } from './handover.js';
 import type { ClusterHost } from './host.js';
 import { DataKind } from './link-wire.js';
 import { LocalRoutes } from './local-routes.js';
@@ -18,7 +18,7 @@ import { controlChannel, Ownership } from './ownership.js';
 import type { PeerLink } from './peer-link.js';
 import { redisConnection } from './redis-conn.js';
 import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
-import { Replicas } from './replicas.js';
+import type { Replicas } from './replicas.js';
 import { RetainedSync } from './retained-sync.js';
 import type { ClusterStats } from './stats.js';
 import { Targeting } from './targeting.js';
@@ -84,6 +84,7 @@ export class Cluster {
   private readonly mesh: Mesh;
   private readonly moves: Moves;
   private readonly retained: RetainedSync;
+  private readonly failover: Failover;
   private readonly replicas: Replicas;
   /** Where messages received from other nodes were first published (`{node}:{id}`). */
   private readonly origins = new WeakMap<Message, string>();
@@ -128,16 +129,7 @@ export class Cluster {
           this.remote.drop(id);
           this.replicas.membershipChanged();
         },
-        // A forwarded message is acknowledged once durable here and on the replicas of the
-        // sessions it reached (both asked at once: the two commits overlap).
-        whenDurable: (done) => {
-          let left = 2;
-          const step = () => {
-            if (--left === 0) done();
-          };
-          this.replicas.whenReplicated(step);
-          host.whenDurable(step);
-        },
+        whenDurable: (done) => this.failover.linkFrameDurable(done),
         duplicate: () => stats.duplicates++,
         warn: (text, err) => host.log?.warn({ err }, text),
       },
@@ -151,14 +143,14 @@ export class Cluster {
       keyOf: (msg) => this.keyOf(msg),
       routesSettled: () => this.routesSettled(),
     });
-    this.replicas = new Replicas({
+    this.failover = new Failover({
       host,
+      mesh: this.mesh,
       timeout: this.options.handoverTimeout,
-      liveNodes: () => this.liveNodes(),
-      linkTo: (id) => this.mesh.links.get(id),
-      links: () => this.mesh.links.values(),
+      restored: () => stats.sessionsRestored++,
       epochOf: (id) => this.ownership.epochOf(id),
     });
+    this.replicas = this.failover.replicas;
     this.ownership = new Ownership({
       moves: this.moves,
       linkTo: (id) => this.mesh.links.get(id),
@@ -175,75 +167,10 @@ export class Cluster {
       tookOver: () => stats.takenOver++,
       sessionReceived: () => stats.sessionsReceived++,
       claimedLocally: () => stats.claimsLocal++,
-      restore: (id, old) => this.restore(id, old),
-      unreachable: (id) => this.unreachable(id),
+      restore: (id, old) => this.failover.restore(id, old),
+      unreachable: (id) => this.failover.unreachable(id),
       handedOver: (id) => this.replicas.ended(id),
     });
-  }
-
-  /**
-   * Other nodes a session may be replicated to: those with a link up in
-   * either direction. A node killed closes both at once, so its sessions'
-   * copies move to another node without waiting for the TTL.
-   */
-  private liveNodes(): string[] {
-    const out: string[] = [];
-    for (const l of this.mesh.links.values()) if (!this.unreachable(l.id)) out.push(l.id);
-    return out;
-  }
-
-  /** Whether both links with node `id` are down (a node killed closes them at once). */
-  private unreachable(id: string): boolean {
-    const l = this.mesh.links.get(id);
-    const p = this.mesh.server.peers.get(id);
-    const inbound = p !== undefined && !p.gone && p.socket !== undefined && !p.socket.destroyed;
-    return (l === undefined || !l.connected) && !inbound;
-  }
-
-  /**
-   * What a client's acknowledgement waits for in `commit` mode besides the
-   * store: the replicas of the sessions it reached here, and the nodes it was
-   * forwarded to (which acknowledge once it is on their sessions' replicas).
-   * A node that does not answer within the hand-over timeout is not waited for.
-   */
-  private replyGate(done: () => void): void {
-    let left = 1;
-    const step = () => {
-      if (--left === 0) done();
-    };
-    left++;
-    this.replicas.whenReplicated(step);
-    const wait = this.options.handoverTimeout;
-    for (const l of this.mesh.links.values()) {
-      if (!l.connected || l.unacked === 0) continue;
-      left++;
-      l.drain(wait).then(step);
-    }
-    step();
-  }
-
-  /** Installs the session of a client id whose owner died, from a replica, if one has it. */
-  private async restore(clientId: string, old: string): Promise<void> {
-    const host = this.host;
-    try {
-      const h = await this.replicas.fetch(clientId, old);
-      if (h === undefined) {
-        host.log?.warn(`cluster: no replica of ${clientId}'s session (owner ${old} is gone)`);
-        return;
-      }
-      const stale = host.session(clientId);
-      if (stale !== undefined && !stale.online) {
-        stale.takeWill();
-        host.destroySession(stale);
-      }
-      installSession(host, h);
-      this.stats.sessionsRestored++;
-      host.log?.info(
-        `cluster: restored ${clientId}'s session from a replica (owner ${old} is gone)`,
-      );
-    } catch (err) {
-      host.log?.warn({ err, clientId }, 'cluster: could not restore a session');
-    }
   }
 
   /** The identity of a message wherever it travels: `{node}:{id}` where it was first published. */
@@ -341,7 +268,7 @@ export class Cluster {
       const s = this.host.session(id);
       if (s !== undefined && s.expiryInterval > 0) this.replicas.saved(s);
     }
-    this.host.setReplyGate((done) => this.replyGate(done));
+    this.host.setReplyGate((done) => this.failover.replyGate(done));
     // After an outage (or a Redis restarted empty) announce again, reload, reconcile claims.
     const again = () => {
       if (this.started && cmd.status === 'ready' && sub.status === 'ready')
