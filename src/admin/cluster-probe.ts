@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Broker } from '../broker/broker.js';
-import { redisConnection } from '../cluster/redis-conn.js';
+import { pingKeys, type RedisClient, redisConnection, scanKeys } from '../cluster/redis-conn.js';
 
 /** A cluster node as the API shows it. */
 export interface NodeView {
@@ -21,10 +20,10 @@ export interface NodeView {
 export class ClusterProbe {
   constructor(private readonly broker: Broker) {}
 
-  private redis: Promise<Redis> | undefined;
+  private redis: Promise<RedisClient> | undefined;
 
-  /** The probe's connection, made like the node's own (URL or Sentinel); ioredis loads on first use. */
-  private client(): Promise<Redis> {
+  /** The probe's connection, made like the node's own (URL, Sentinel or Redis Cluster); ioredis loads on first use. */
+  private client(): Promise<RedisClient> {
     if (this.redis === undefined) {
       this.redis = redisConnection(this.broker.cluster!.options, false).then((r) => {
         // Errors surface in the health answer; without a listener ioredis would print them.
@@ -35,11 +34,12 @@ export class ClusterProbe {
     return this.redis;
   }
 
-  /** Redis PING round trip, or the error. */
+  /** Round trip to the server holding the cluster's keys (see pingKeys), or the error. */
   async health(): Promise<{ ok: boolean; latencyMs: number | null; error: string | null }> {
     const start = performance.now();
     try {
-      await withTimeout((await this.client()).ping(), 2000);
+      const r = await this.client();
+      await withTimeout(pingKeys(r, this.broker.cluster!.options.keyPrefix), 2000);
       return {
         ok: true,
         latencyMs: Math.round((performance.now() - start) * 100) / 100,
@@ -54,15 +54,13 @@ export class ClusterProbe {
   async aliveNodes(): Promise<Set<string>> {
     const prefix = `${this.broker.cluster!.options.keyPrefix}node:`;
     const found = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await withTimeout(
-        (await this.client()).scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 100),
-        2000,
-      );
-      cursor = next;
-      for (const k of keys) found.add(k.slice(prefix.length));
-    } while (cursor !== '0');
+    const r = await this.client();
+    await withTimeout(
+      scanKeys(r, `${prefix}*`, (keys) => {
+        for (const k of keys) found.add(k.slice(prefix.length));
+      }),
+      2000,
+    );
     return found;
   }
 

@@ -31,6 +31,8 @@ export interface PubPlan {
   /** QoS 1/2: unacknowledged messages allowed per publisher. */
   inflight: number;
   retain: boolean;
+  /** Port the publishers connect to instead of the target's (another node of a cluster). */
+  port?: number | undefined;
 }
 
 /** Subscribers: `count` clients each subscribing to `topic` (%i = client number). */

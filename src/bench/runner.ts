@@ -283,7 +283,10 @@ export class BenchRunner implements ClientEvents {
     this.attempted++;
     this.pendingConnects++;
     const perPacket = this.writes === 'packet' && role !== Role.Conn;
-    const c = new BenchClient(role, index, this.plan.target, this, perPacket);
+    const t = this.plan.target;
+    const pubPort = role === Role.Pub ? this.plan.pub?.port : undefined;
+    const target = pubPort === undefined ? t : { ...t, port: pubPort };
+    const c = new BenchClient(role, index, target, this, perPacket);
     this.clients.push(c);
     if (role === Role.Pub) this.pubs.push(c);
     return c;

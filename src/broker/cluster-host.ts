@@ -23,6 +23,9 @@ export interface ClusterHostParts {
   readonly persistence: Persistence | undefined;
 }
 
+/** The publisher's own queue when the input is another node: none (no session to exempt). */
+const NO_QUEUE = { clientId: '', online: false, queuedCount: 0, queuedBytes: 0 };
+
 /** Builds the ClusterHost of a broker from its parts. */
 export function clusterHost(parts: ClusterHostParts): ClusterHost {
   const { broker, publisher, router, registry, retained, persistence } = parts;
@@ -43,6 +46,26 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
       publisher.makeMessage(topic, payload, qos, retain, props, origin, expiresAt),
     deliver(msg, shares, exclude) {
       router.route(msg, shares, exclude);
+    },
+    deliverFrom(input, msg, shares, exclude) {
+      const gate = registry.limits().gate;
+      if (gate === undefined || msg.qos === 0) {
+        router.route(msg, shares, exclude);
+        return;
+      }
+      gate.begin(input, NO_QUEUE);
+      try {
+        router.route(msg, shares, exclude);
+      } finally {
+        gate.end();
+      }
+    },
+    get queueBound() {
+      return registry.limits().maxQueuedMessages;
+    },
+    linkFull: (q) => registry.limits().gate?.absorb(q) === true,
+    linkDrained(q) {
+      registry.limits().gate?.progress(q);
     },
     hasLocalRoute: (topicFilter, key) => router.trie.get(topicFilter, key) !== undefined,
     retainedMessage: (topic) => retained.get(topic),
@@ -65,6 +88,7 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
       return true;
     },
     sessionIds: () => registry.sessions.keys(),
+    linkJournal: persistence?.links,
     whenDurable(done) {
       if (persistence === undefined) {
         done();

@@ -28,6 +28,12 @@ export class Message implements MessageRecord {
   encoded: Array<EncodedPublish | undefined> | undefined;
   /** Stored deliveries referencing this message (persistence only): stored once, deleted at 0. */
   storeRefs: number;
+  /**
+   * In a cluster, for a message another node forwarded: where it was first
+   * published (`{node}:{id}`), its identity wherever it travels. A field, not a
+   * side table: a WeakMap entry per forwarded message cost more than routing it.
+   */
+  clusterKey: string | undefined;
 
   constructor(
     id: number,
@@ -49,6 +55,7 @@ export class Message implements MessageRecord {
     this.origin = origin;
     this.encoded = undefined;
     this.storeRefs = 0;
+    this.clusterKey = undefined;
   }
 
   /**

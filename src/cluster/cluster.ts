@@ -1,10 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import type { Session, SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
 import { Failover } from './failover.js';
-import { type ClusterFrame, decodeFrame, encodeMessage, frame, messageOf } from './frame.js';
-import type { ClusterHost } from './host.js';
+import { type ClusterFrame, decodeFrame, encodeMessage, frameHeader, messageOf } from './frame.js';
+import type { ClusterHost, LinkInput } from './host.js';
 import { DataKind } from './link-wire.js';
 import { LocalRoutes } from './local-routes.js';
 import { Mesh } from './mesh.js';
@@ -16,7 +15,7 @@ import {
 } from './options.js';
 import { controlChannel, Ownership } from './ownership.js';
 import type { PeerLink } from './peer-link.js';
-import { redisConnection } from './redis-conn.js';
+import { type RedisClient, redisConnection, redisWhere } from './redis-conn.js';
 import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
 import type { Replicas } from './replicas.js';
 import { RetainedSync } from './retained-sync.js';
@@ -86,13 +85,13 @@ export class Cluster {
   private readonly retained: RetainedSync;
   private readonly failover: Failover;
   private readonly replicas: Replicas;
-  /** Where messages received from other nodes were first published (`{node}:{id}`). */
-  private readonly origins = new WeakMap<Message, string>();
-  private cmd: Redis | undefined;
-  private sub: Redis | undefined;
+  private cmd: RedisClient | undefined;
+  private sub: RedisClient | undefined;
   private started = false;
   private flushScheduled = false;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** The last heartbeat's write failed (Redis or its shard was away). */
+  private beatFailed = false;
   private readonly targeting: Targeting;
   private readonly targets: RemoteNode[] = [];
   /** SUBACKs waiting for the next route flush to be acknowledged by every linked node. */
@@ -119,11 +118,15 @@ export class Cluster {
         counters: stats,
         maxOutbox: this.options.maxOutbox,
         nodeTtl: this.options.nodeTtl,
-        data: (from, kind, body) => this.onData(from, kind, body),
+        data: (from, kind, body, input) => this.onData(from, kind, body, input),
         linkUp: (l) => {
           this.sendSnapshot(l);
           this.replicas.linkUp(l.id);
           this.replicas.membershipChanged();
+        },
+        drained: (l) => {
+          host.linkDrained(l);
+          if (l.unacked <= host.queueBound >> 1) l.pressured = false;
         },
         nodeGone: (id) => {
           this.remote.drop(id);
@@ -132,6 +135,7 @@ export class Cluster {
         whenDurable: (done) => this.failover.linkFrameDurable(done),
         duplicate: () => stats.duplicates++,
         warn: (text, err) => host.log?.warn({ err }, text),
+        journal: host.linkJournal,
       },
       this.nodeId,
     );
@@ -175,7 +179,7 @@ export class Cluster {
 
   /** The identity of a message wherever it travels: `{node}:{id}` where it was first published. */
   keyOf(msg: Message): string {
-    return this.origins.get(msg) ?? `${this.nodeId}:${msg.id}`;
+    return msg.clusterKey ?? `${this.nodeId}:${msg.id}`;
   }
 
   private nodeKey(id: string): string {
@@ -185,9 +189,13 @@ export class Cluster {
     return `${this.p}routes:${id}`;
   }
 
-  /** Whether this node's command connection to Redis is usable now. */
+  /**
+   * Whether this node's command connection to Redis is usable now. A Redis
+   * Cluster client is "ready" while the shard holding Heron's keys is away:
+   * a failed heartbeat says so.
+   */
   get redisReady(): boolean {
-    return this.cmd?.status === 'ready';
+    return this.cmd?.status === 'ready' && !this.beatFailed;
   }
 
   /** Other nodes this node has a link to, with their state. */
@@ -258,7 +266,7 @@ export class Cluster {
       await this.mesh.close();
       await this.replicas.store.close();
       throw new ClusterError(
-        `cannot join the cluster at ${o.redisUrl}: ${(err as Error).message}`,
+        `cannot join the cluster at ${redisWhere(o)}: ${(err as Error).message}`,
         err,
       );
     }
@@ -388,13 +396,19 @@ export class Cluster {
     pl.set(this.nodeKey(me), this.nodeRecord(), 'PX', ttl);
     pl.pexpire(this.routesKey(me), ttl);
     pl.exec((err, res) => {
-      if (err || res == null) {
+      if (err || res == null || res.some(([e]) => e !== null)) {
         this.failed();
+        this.beatFailed = true;
         return;
       }
-      if (!this.started || res[0]?.[1] !== 0) return;
+      // A Redis Cluster stays "ready" while the shard holding Heron's keys is
+      // away, so no 'ready' event follows its return: the first good beat
+      // after failed ones stands for it.
+      const back = this.beatFailed;
+      this.beatFailed = false;
+      if (!this.started || (res[0]?.[1] !== 0 && !back)) return;
       // Redis restarted empty, or this node was paused past its TTL: announce again.
-      this.host.log?.warn('cluster: this node was missing in redis; announcing again');
+      if (!back) this.host.log?.warn('cluster: this node was missing in redis; announcing again');
       this.sync().then(
         () => this.ownership.reconcile(),
         (e: Error) => this.host.log?.warn({ err: e }, 'cluster: resync failed'),
@@ -490,8 +504,8 @@ export class Cluster {
     if (c.d !== undefined) for (const k of c.d) this.remote.remove(from, k);
   }
 
-  private onData(from: string, kind: DataKind, body: Buffer): void {
-    if (kind === DataKind.Message) this.onForwarded(body);
+  private onData(from: string, kind: DataKind, body: Buffer, input: LinkInput): void {
+    if (kind === DataKind.Message) this.onForwarded(body, input);
     else if (kind === DataKind.Routes) this.onRouteChange(from, JSON.parse(body.toString()));
     else if (kind === DataKind.Deliver) this.moves.onDeliver(body);
     else if (kind === DataKind.Handover) this.ownership.onLinkReply(from, body.toString());
@@ -517,6 +531,7 @@ export class Cluster {
   forward(msg: Message): void {
     let packet: Buffer | undefined;
     let plain: Buffer | undefined;
+    let plainHead: Buffer | undefined;
     const rs = this.retained;
     if (rs.lastMsg !== undefined) {
       if (rs.lastMsg === msg) {
@@ -545,12 +560,23 @@ export class Cluster {
         this.stats.dropped++;
         continue;
       }
-      const f =
-        node.shares === undefined
-          ? (plain ??= frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet, key))
-          : frame(this.nodeId, msg.origin, msg.expiresAt, node.shares, packet, key);
-      link.send(DataKind.Message, f);
+      const durable = msg.qos > 0;
+      // QoS 1/2 stay in the store until acknowledged: the publisher's ack may already rest on them.
+      if (plain !== undefined && node.shares === undefined)
+        link.send(DataKind.Message, plain, durable);
+      else {
+        const head =
+          node.shares === undefined
+            ? (plainHead ??= frameHeader(this.nodeId, msg.origin, msg.expiresAt, undefined, key))
+            : frameHeader(this.nodeId, msg.origin, msg.expiresAt, node.shares, key);
+        link.send(DataKind.Message, head, durable, packet);
+      }
       this.stats.forwarded++;
+      // A backlog past a session queue's bound holds the publisher, as a full subscriber queue would.
+      if (msg.qos > 0 && link.connected) {
+        const bound = this.host.queueBound;
+        if (bound > 0 && link.unacked >= bound && this.host.linkFull(link)) link.pressured = true;
+      }
     }
   }
 
@@ -567,7 +593,7 @@ export class Cluster {
     this.retained.changed(cmd, msg, this.keyOf(msg), this.failed);
   }
 
-  private onForwarded(buf: Buffer): void {
+  private onForwarded(buf: Buffer, input: LinkInput): void {
     let f: ClusterFrame;
     try {
       f = decodeFrame(buf);
@@ -578,11 +604,11 @@ export class Cluster {
     this.stats.received++;
     const host = this.host;
     const msg = messageOf(host, f);
-    if (msg.isExpired(host.now)) return;
+    if (msg.expiresAt !== 0 && msg.isExpired(host.now)) return;
     const key = f.key === '' ? `${f.node}:${msg.id}` : f.key;
-    this.origins.set(msg, key);
+    msg.clusterKey = key;
     const skip = this.moves.active ? this.moves.routing(msg.topic, key) : undefined;
-    host.deliver(msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares), skip);
+    host.deliverFrom(input, msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares), skip);
   }
 
   private onMessage(channel: string, buf: Buffer): void {

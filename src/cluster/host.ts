@@ -4,6 +4,24 @@ import type { Message } from '../broker/message.js';
 import type { Session, SessionLimits, SubscriptionRecord } from '../broker/session.js';
 import type { QoS } from '../protocol/constants.js';
 import type { Properties } from '../protocol/properties.js';
+import type { LinkJournal } from '../store/link-journal.js';
+
+/** Something that can stop reading its input while a queue it fed is full (a link from another node). */
+export interface LinkInput {
+  /** Stop reading (counted: one release per hold). */
+  holdInput(): void;
+  /** Undo one holdInput(); reading resumes when none is left. */
+  releaseInput(): void;
+}
+
+/** A link to another node as the broker's flow gate sees it: a queue of unacknowledged frames. */
+export interface LinkQueue {
+  readonly clientId: string;
+  /** Connected: only then may it hold publishers (a link that is down keeps its outbox instead). */
+  readonly online: boolean;
+  readonly queuedCount: number;
+  readonly queuedBytes: number;
+}
 
 /**
  * What a cluster node needs of the broker it belongs to: making and delivering
@@ -30,6 +48,22 @@ export interface ClusterHost {
    * shared groups it assigned here; `exclude`: a session that already has it.
    */
   deliver(msg: Message, shares: ReadonlySet<string>, exclude?: Session): void;
+  /**
+   * As deliver, for a QoS 1/2 message another node forwarded on `input`: a full
+   * online queue takes it and `input` stops being read until that queue drains
+   * (the broker's flow gate), instead of a drop after the sender acknowledged it.
+   */
+  deliverFrom(input: LinkInput, msg: Message, shares: ReadonlySet<string>, exclude?: Session): void;
+  /** The bound of a session queue (messages; 0 = none): a link holds publishers past it. */
+  readonly queueBound: number;
+  /**
+   * A link's backlog passed the queue bound while a client's PUBLISH is being
+   * forwarded: whether that publisher is stopped until `linkDrained(q)` finds it
+   * below half (false when no flow gate applies).
+   */
+  linkFull(q: LinkQueue): boolean;
+  /** A link that was full got acknowledgements: its publishers go on once it is below half. */
+  linkDrained(q: LinkQueue): void;
   /** Whether this node's router holds `key` (a client id or `$share/<group>`) under `topicFilter`. */
   hasLocalRoute(topicFilter: string, key: string): boolean;
   /** This node's retained message of a topic. */
@@ -46,6 +80,8 @@ export interface ClusterHost {
   closeTakenOver(s: Session): boolean;
   /** Client ids of every session on this node. */
   sessionIds(): Iterable<string>;
+  /** Where the node's links keep unacknowledged frames and watermarks in the store; none without one. */
+  readonly linkJournal: LinkJournal | undefined;
   /** Calls `done` once everything changed so far is durable in the store (at once without one). */
   whenDurable(done: () => void): void;
   /** Limits of a new session. */

@@ -1,4 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import type { LinkJournal } from '../store/link-journal.js';
+import type { LinkInput } from './host.js';
 import { ackFrame, type DataKind, FrameReader, type Hello, LinkFrame } from './link-wire.js';
 
 /** What this node knows of one other node's process sending to it. */
@@ -22,22 +24,70 @@ export interface InboundPeer {
 export interface LinkServerOwner {
   /** A node introduced itself (first link of a new process when `fresh`). */
   hello(h: Hello, fresh: boolean): void;
-  /** Applies one DATA frame, in order, exactly once per sender process. */
-  data(from: string, kind: DataKind, body: Buffer): void;
+  /** Applies one DATA frame, in order, once per sender stream; `input` may be held while a queue it fed is full. */
+  data(from: string, kind: DataKind, body: Buffer, input: LinkInput): void;
   /** Calls `done` once everything applied so far is durable (at once without a store). */
   whenDurable(done: () => void): void;
   /** Counts a DATA frame received again (a re-send after a fault) and dropped. */
   duplicate(): void;
   /** Something worth a warning happened. */
   warn(text: string, err?: unknown): void;
+  /** Where what was applied per sender stream is kept across restarts; none without a store. */
+  readonly journal: LinkJournal | undefined;
 }
 
 function ignore(): void {}
 
+function resumeReader(input: Input): void {
+  input.applyPending();
+}
+
+/**
+ * One incoming link as the broker's flow gate sees it: held while a local
+ * queue it fed is full, it stops applying frames and stops reading, so TCP
+ * and then the sender's own flow control push back on the publishers there.
+ */
+class Input implements LinkInput {
+  private holds = 0;
+  private readonly socket: Socket;
+  private readonly reader: FrameReader;
+
+  constructor(socket: Socket, reader: FrameReader) {
+    this.socket = socket;
+    this.reader = reader;
+  }
+
+  holdInput(): void {
+    if (this.holds++ > 0) return;
+    this.reader.paused = true;
+    this.socket.pause();
+  }
+
+  releaseInput(): void {
+    if (this.holds === 0 || --this.holds > 0) return;
+    this.socket.resume();
+    // Not inside the gate's release (a subscriber's acknowledgement is being handled): next turn.
+    setImmediate(resumeReader, this);
+  }
+
+  /** Applies what waited, unless held again meanwhile (called by resumeReader). */
+  applyPending(): void {
+    if (this.holds > 0) return;
+    try {
+      this.reader.resume();
+    } catch {
+      this.socket.destroy();
+    }
+  }
+}
+
 /**
  * Accepts the links other nodes dial to this one, applies their DATA frames in
- * order, drops those already applied (by the sender's boot id and sequence
+ * order, drops those already applied (by the sender's stream id and sequence
  * number) and acknowledges, in batches, once what was applied is durable.
+ * With a store, the highest sequence number applied per stream is written in
+ * the commit that holds the deliveries it made, so a receiver restarted
+ * between that commit and its acknowledgement still drops the re-sent frames.
  */
 export class LinkServer {
   /** Senders by node id. */
@@ -91,11 +141,13 @@ export class LinkServer {
         const h = JSON.parse(body.toString()) as Hello;
         let p = this.peers.get(h.n);
         const fresh = p === undefined || p.boot !== h.b;
+        const j = this.owner.journal;
+        if (fresh) j?.streamOpened(h.n, h.b);
         if (p === undefined) {
           p = {
             id: h.n,
             boot: h.b,
-            applied: 0,
+            applied: j?.appliedOf(h.b) ?? 0,
             lastHeard: 0,
             socket: s,
             ackScheduled: false,
@@ -104,7 +156,7 @@ export class LinkServer {
           this.peers.set(h.n, p);
         } else if (fresh) {
           p.boot = h.b;
-          p.applied = 0;
+          p.applied = j?.appliedOf(h.b) ?? 0;
         }
         if (p.socket !== s) p.socket?.destroy();
         p.socket = s;
@@ -125,13 +177,15 @@ export class LinkServer {
       } else {
         peer.applied = seq;
         try {
-          this.owner.data(peer.id, body[8] as DataKind, body.subarray(9));
+          this.owner.data(peer.id, body[8] as DataKind, body.subarray(9), input);
         } catch (err) {
           this.owner.warn(`cluster: could not apply a frame from node ${peer.id}`, err);
         }
+        this.owner.journal?.noteApplied(boot, peer.id, seq);
       }
       this.scheduleAck(peer);
     });
+    const input = new Input(s, reader);
     s.on('data', (d: Buffer) => {
       try {
         reader.push(d);

@@ -56,13 +56,27 @@ export function helloFrame(h: Hello): Buffer {
   return buf;
 }
 
-/** The header of a DATA frame; the body follows it on the socket. */
+/** Bytes of a DATA frame's header (length, type, seq, kind). */
+export const DATA_HEADER = 14;
+
+/** Writes the header of a DATA frame into `buf` at `pos`; the body follows it. */
+export function writeDataHeader(
+  buf: Buffer,
+  pos: number,
+  seq: number,
+  kind: DataKind,
+  bodyLength: number,
+): void {
+  buf.writeUInt32BE(10 + bodyLength, pos);
+  buf[pos + 4] = LinkFrame.Data;
+  buf.writeDoubleBE(seq, pos + 5);
+  buf[pos + 13] = kind;
+}
+
+/** The header of a DATA frame on its own; the body follows it on the socket. */
 export function dataHeader(seq: number, kind: DataKind, bodyLength: number): Buffer {
-  const buf = Buffer.allocUnsafe(14);
-  buf.writeUInt32BE(10 + bodyLength, 0);
-  buf[4] = LinkFrame.Data;
-  buf.writeDoubleBE(seq, 5);
-  buf[13] = kind;
+  const buf = Buffer.allocUnsafe(DATA_HEADER);
+  writeDataHeader(buf, 0, seq, kind, bodyLength);
   return buf;
 }
 
@@ -88,6 +102,8 @@ const MAX_FRAME = 256 * 1024 * 1024;
 export class FrameReader {
   private pending: Buffer | undefined;
   private readonly onFrame: (type: number, body: Buffer) => void;
+  /** While set, frames stay pending (the receiver's queues are full); see resume(). */
+  paused = false;
 
   constructor(onFrame: (type: number, body: Buffer) => void) {
     this.onFrame = onFrame;
@@ -98,7 +114,7 @@ export class FrameReader {
     let buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = undefined;
     let pos = 0;
-    while (buf.length - pos >= 4) {
+    while (buf.length - pos >= 4 && !this.paused) {
       const len = buf.readUInt32BE(pos);
       if (len < 1 || len > MAX_FRAME) throw new Error(`bad link frame length ${len}`);
       if (buf.length - pos - 4 < len) break;
@@ -109,5 +125,14 @@ export class FrameReader {
       buf = buf.subarray(pos);
       this.pending = buf;
     }
+  }
+
+  /** Applies the frames that waited while paused. */
+  resume(): void {
+    this.paused = false;
+    const p = this.pending;
+    if (p === undefined) return;
+    this.pending = undefined;
+    this.push(p);
   }
 }

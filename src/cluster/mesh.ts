@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { LinkJournal } from '../store/link-journal.js';
+import type { LinkInput } from './host.js';
 import { LinkServer } from './link-server.js';
 import type { DataKind, Hello } from './link-wire.js';
 import { type LinkCounters, PeerLink } from './peer-link.js';
@@ -11,7 +13,9 @@ export interface MeshOwner {
   /** Milliseconds without a word from a node before it counts as gone. */
   readonly nodeTtl: number;
   /** Applies a DATA frame from another node (in order, once per sender process). */
-  data(from: string, kind: DataKind, body: Buffer): void;
+  data(from: string, kind: DataKind, body: Buffer, input: LinkInput): void;
+  /** A link that held publishers got acknowledgements. */
+  drained(link: PeerLink): void;
   /** A link to `link.id` is up: send it the route snapshot. */
   linkUp(link: PeerLink): void;
   /** A node went silent for longer than the TTL, or left. */
@@ -19,6 +23,8 @@ export interface MeshOwner {
   whenDurable(done: () => void): void;
   duplicate(): void;
   warn(text: string, err?: unknown): void;
+  /** Where links keep unacknowledged frames and watermarks; none without a store. */
+  readonly journal: LinkJournal | undefined;
 }
 
 /**
@@ -38,6 +44,8 @@ export class Mesh {
   /** Nodes found silent at the last tick. */
   private readonly suspects = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** When the link listener opened: restored streams whose peer never shows up are given up 10 TTLs later. */
+  private since = 0;
 
   constructor(owner: MeshOwner, nodeId: string) {
     this.owner = owner;
@@ -45,10 +53,11 @@ export class Mesh {
     this.self = { n: nodeId, b: randomBytes(6).toString('hex'), h: '', p: 0 };
     this.server = new LinkServer({
       hello: (h) => this.ensure(h.n, h.h, h.p),
-      data: (from, kind, body) => owner.data(from, kind, body),
+      data: (from, kind, body, input) => owner.data(from, kind, body, input),
       whenDurable: (done) => owner.whenDurable(done),
       duplicate: () => owner.duplicate(),
       warn: (t, e) => owner.warn(t, e),
+      journal: owner.journal,
     });
   }
 
@@ -62,6 +71,7 @@ export class Mesh {
     const p = await this.server.listen(host, port);
     this.self.h = advertise;
     this.self.p = p;
+    this.since = Date.now();
     const every = Math.max(50, Math.floor(this.owner.nodeTtl / 3));
     this.timer = setInterval(() => this.tick(), every);
     this.timer.unref();
@@ -73,37 +83,67 @@ export class Mesh {
     return { h: this.self.h, p: this.self.p };
   }
 
-  /** The outgoing link to a node, dialled on first mention (or re-aimed when its address changed). */
+  /**
+   * The outgoing link to a node, dialled on first mention, or re-aimed when its
+   * address changed (a restarted peer: same stream, same outbox). A link to a
+   * node this node's previous process had frames for continues that stream.
+   */
   ensure(id: string, host: string, port: number): PeerLink | undefined {
     if (id === this.self.n || port === 0) return undefined;
     const l = this.links.get(id);
-    if (l !== undefined && l.host === host && l.port === port) return l;
-    if (l !== undefined) this.owner.counters.dropped += l.close();
+    if (l !== undefined) {
+      if (l.host !== host || l.port !== port) l.reaim(host, port);
+      return l;
+    }
     const owner = this.owner;
-    // A new link is a new sender for the peer (own boot id): it must not take our old sequence numbers for duplicates.
-    const hello: Hello = { ...this.self, b: `${this.self.b}.${++this.generation}` };
+    const restored = owner.journal?.takeStream(id);
+    // A new link is a new stream for the peer (own id): it must not take our old sequence numbers for duplicates.
+    const stream = restored?.stream ?? `${this.self.b}.${++this.generation}`;
+    const hello: Hello = { ...this.self, b: stream };
     const link = new PeerLink(
       {
         hello,
         maxOutbox: owner.maxOutbox,
         counters: owner.counters,
+        journal: owner.journal,
         linkUp: (x) => owner.linkUp(x),
+        drained: (x) => owner.drained(x),
         warn: (t, e) => owner.warn(t, e),
       },
       id,
       host,
       port,
+      restored,
     );
     this.links.set(id, link);
     return link;
   }
 
-  /** Closes this node's link to a node that left (what it still held is dropped, counted). */
+  /** Closes this node's link to a node that left for good (what it still held is dropped, counted, and leaves the store). */
   closeLink(id: string): void {
     const l = this.links.get(id);
     if (l === undefined) return;
     this.links.delete(id);
-    this.owner.counters.dropped += l.close();
+    this.owner.counters.dropped += l.close(true);
+  }
+
+  /**
+   * Gives up the frames a previous process of this node kept for nodes that
+   * have not shown up (in Redis or on a link) within 10 TTLs of the start:
+   * they are dropped, counted and logged, and leave the store.
+   */
+  private dropUnclaimed(now: number): void {
+    const j = this.owner.journal;
+    if (j === undefined || now - this.since <= 10 * this.owner.nodeTtl) return;
+    for (const peer of j.restoredPeers()) {
+      const r = j.takeStream(peer)!;
+      for (const f of r.frames) j.release(peer, f.seq);
+      j.endStream(peer);
+      this.owner.counters.dropped += r.frames.length;
+      this.owner.warn(
+        `cluster: node ${peer} is gone; dropping ${r.frames.length} frames kept for it since before the restart`,
+      );
+    }
   }
 
   /**
@@ -145,6 +185,7 @@ export class Mesh {
         this.owner.nodeGone(l.id);
       }
     }
+    this.dropUnclaimed(now);
   }
 
   /** Waits (up to `ms`) until every peer acknowledged what was sent to it. */

@@ -3,15 +3,17 @@ import { hostname, networkInterfaces } from 'node:os';
 
 /** The `cluster` broker option: join other Heron nodes that meet in one Redis. */
 export interface ClusterOptions {
-  /** Redis URL, e.g. `redis://127.0.0.1:6379` (cluster_redis_url); with Sentinel, only its credentials/db are used. */
+  /** Redis URL, e.g. `redis://127.0.0.1:6379` (cluster_redis_url); with Sentinel or Redis Cluster, only its credentials (and db, TLS) are used. */
   redisUrl: string;
   /** Redis Sentinel addresses `host:port` (cluster_redis_sentinel); Redis is then found through them. */
   redisSentinels?: string[];
+  /** Seed nodes `host:port` of a Redis Cluster (cluster_redis_cluster); Heron then uses the Cluster client and keeps all its keys in one hash slot. */
+  redisClusterNodes?: string[];
   /** Name of the Sentinel-monitored master (cluster_redis_sentinel_name). Default `mymaster`. */
   sentinelName?: string;
   /** This node's id, unique in the cluster (cluster_node_id). Default: generated at startup. */
   nodeId?: string;
-  /** Prefix of every Redis key and channel, so several clusters can share a Redis (cluster_key_prefix). Default `heron:`. */
+  /** Prefix of every Redis key and channel, so several clusters can share a Redis (cluster_key_prefix). Default `heron:`; on a Redis Cluster wrapped in a hash tag (`{heron:}`) unless it has one. */
   keyPrefix?: string;
   /** Milliseconds a node stays alive without a heartbeat (heartbeats every third of it) (cluster_node_ttl). Default 10000. */
   nodeTtl?: number;
@@ -42,14 +44,39 @@ function advertisedHost(o: ClusterOptions): string {
   return '127.0.0.1';
 }
 
-/** The options with their defaults. */
+/** Whether Redis Cluster would hash keys with this prefix by a tag in it (`{...}`, not empty). */
+function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  return open >= 0 && prefix.indexOf('}', open + 1) > open + 1;
+}
+
+/**
+ * The prefix keys are built from. On a Redis Cluster every key a node touches
+ * in one transaction or script must sit in one hash slot, so the prefix
+ * becomes a hash tag; on one Redis it stays as given, so the keys of existing
+ * deployments do not change.
+ */
+function effectivePrefix(prefix: string, redisCluster: boolean): string {
+  return !redisCluster || hasHashTag(prefix) ? prefix : `{${prefix}}`;
+}
+
+/** The options with their defaults; throws a TypeError for options that contradict each other. */
 export function resolveClusterOptions(o: ClusterOptions): ResolvedClusterOptions {
+  const clusterNodes = o.redisClusterNodes ?? [];
+  if (clusterNodes.length > 0) {
+    if ((o.redisSentinels ?? []).length > 0)
+      throw new TypeError('cluster: redisClusterNodes and redisSentinels exclude each other');
+    const db = new URL(o.redisUrl === '' ? 'redis://' : o.redisUrl).pathname.slice(1);
+    if (db !== '' && db !== '0')
+      throw new TypeError(`cluster: a Redis Cluster has only database 0, the URL names ${db}`);
+  }
   return {
     redisUrl: o.redisUrl,
     redisSentinels: o.redisSentinels ?? [],
+    redisClusterNodes: clusterNodes,
     sentinelName: o.sentinelName ?? 'mymaster',
     nodeId: o.nodeId ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
-    keyPrefix: o.keyPrefix ?? 'heron:',
+    keyPrefix: effectivePrefix(o.keyPrefix ?? 'heron:', clusterNodes.length > 0),
     nodeTtl: o.nodeTtl ?? 10_000,
     handoverTimeout: o.handoverTimeout ?? 2000,
     linkHost: o.linkHost ?? '0.0.0.0',

@@ -1,5 +1,4 @@
 /** Which node owns a client id: claims with fencing epochs, take-over requests, session hand-over replies. */
-import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import {
   captureSession,
@@ -12,6 +11,7 @@ import type { ClusterHost } from './host.js';
 import { DataKind } from './link-wire.js';
 import type { Moves } from './moves.js';
 import type { PeerLink } from './peer-link.js';
+import { publishVia, type RedisClient } from './redis-conn.js';
 
 /**
  * Claims a client id for this node: bumps the id's fencing epoch, records the
@@ -59,7 +59,7 @@ export interface OwnershipLink {
   /** Whether the node has joined the cluster (and not left it). */
   readonly started: boolean;
   /** The command connection, once opened. */
-  redis(): Redis | undefined;
+  redis(): RedisClient | undefined;
   /** Counts a connection closed here because its client id moved to another node. */
   tookOver(): void;
   /** Counts a persistent session received from another node. */
@@ -176,7 +176,7 @@ export class Ownership {
         this.waiting.set(id, { clientId, clean, resolve, timer });
       });
       const req: Control = { t: 'takeover', id, c: clientId, e: epoch, clean, from: l.nodeId };
-      await cmd.publish(controlChannel(l.keyPrefix, old), toJson(req));
+      await publishVia(cmd, `${l.keyPrefix}nodes`, controlChannel(l.keyPrefix, old), toJson(req));
       await reply;
     } catch (err) {
       l.host.log?.warn({ err, clientId }, 'cluster: could not claim client id');
@@ -289,7 +289,14 @@ export class Ownership {
       id: c.id,
       ...(state !== undefined ? { s: state } : {}),
     };
-    l.redis()?.publish(controlChannel(l.keyPrefix, c.from), toJson(reply), ignore);
+    const r = l.redis();
+    if (r !== undefined)
+      publishVia(
+        r,
+        `${l.keyPrefix}nodes`,
+        controlChannel(l.keyPrefix, c.from),
+        toJson(reply),
+      ).catch(ignore);
   }
 
   /** This node's claim epoch of a client id (0 when it has none). */

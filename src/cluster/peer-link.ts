@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
+import type { LinkJournal, RestoredStream } from '../store/link-journal.js';
+import { FrameWriter } from './frame-writer.js';
 import {
   DataKind,
-  dataHeader,
   FrameReader,
   type Hello,
   helloFrame,
@@ -14,7 +15,19 @@ interface Outgoing {
   seq: number;
   kind: DataKind;
   body: Buffer;
+  /** The rest of the frame after `body`, when sent in two parts (a shared header, then the packet). */
+  tail: Buffer | undefined;
+  /** Kept in the store until acknowledged (a forwarded QoS 1/2 message). */
+  durable: boolean;
 }
+
+/**
+ * Sequence numbers reserved in the store at a time. A restarted sender
+ * continues after the reservation, so it never reuses a number the receiver
+ * may have applied; the next block is reserved when half of this one is used,
+ * long before it runs out.
+ */
+const SEQ_BLOCK = 1 << 20;
 
 /** Counters a link adds to. */
 export interface LinkCounters {
@@ -33,8 +46,12 @@ export interface PeerLinkOwner {
   /** Outbox bound: frames kept for a peer before the oldest are dropped (and counted). */
   readonly maxOutbox: number;
   readonly counters: LinkCounters;
+  /** Where durable frames are kept until acknowledged; none without a store. */
+  readonly journal: LinkJournal | undefined;
   /** The link (re)connected and re-sent its outbox: time to send the route snapshot. */
   linkUp(link: PeerLink): void;
+  /** A link that holds publishers (`pressured`) got an acknowledgement. */
+  drained(link: PeerLink): void;
   /** Something worth a warning happened. */
   warn(text: string, err?: unknown): void;
 }
@@ -67,17 +84,50 @@ export class PeerLink {
   /** Index of the first outbox entry not yet acknowledged (entries before it are garbage). */
   private head = 0;
   private readonly waiters: { seq: number; resolve: () => void }[] = [];
+  /** Sequence numbers below this are reserved in the store (with a journal). */
+  private reserved = 0;
+  /** Batches the frames of a tick into one socket write. */
+  private readonly writer = new FrameWriter();
   private retry: NodeJS.Timeout | undefined;
   private backoff = 50;
   /** When the link last failed to connect (0: connected, or never failed). */
   downSince = 0;
+  /** Whether publishers wait for this link's backlog (see Cluster.forward). */
+  pressured = false;
+  /** Its name for the flow gate. */
+  readonly clientId: string;
 
-  constructor(owner: PeerLinkOwner, id: string, host: string, port: number) {
+  /** `restored`: this link's stream as a previous process left it (its hello carries that stream id). */
+  constructor(
+    owner: PeerLinkOwner,
+    id: string,
+    host: string,
+    port: number,
+    restored?: RestoredStream,
+  ) {
     this.owner = owner;
     this.id = id;
+    this.clientId = `cluster link to ${id}`;
     this.host = host;
     this.port = port;
+    if (restored !== undefined) {
+      this.nextSeq = restored.next;
+      for (const f of restored.frames)
+        this.outbox.push({
+          seq: f.seq,
+          kind: f.kind as DataKind,
+          body: f.body,
+          tail: undefined,
+          durable: true,
+        });
+    }
+    if (owner.journal !== undefined) this.reserve();
     this.dial();
+  }
+
+  private reserve(): void {
+    this.reserved = this.nextSeq + SEQ_BLOCK;
+    this.owner.journal!.reserve(this.id, this.owner.hello.b, this.reserved);
   }
 
   /** Whether the link is connected and introduced. */
@@ -90,11 +140,37 @@ export class PeerLink {
     return this.outbox.length - this.head;
   }
 
-  /** Sends a DATA frame (now, or when the link is up); returns its sequence number. */
-  send(kind: DataKind, body: Buffer): number {
+  /** For the flow gate: only a connected link holds publishers. */
+  get online(): boolean {
+    return this.up;
+  }
+
+  /** For the flow gate: the backlog is counted in frames. */
+  get queuedCount(): number {
+    return this.outbox.length - this.head;
+  }
+
+  /** For the flow gate: not counted in bytes. */
+  get queuedBytes(): number {
+    return 0;
+  }
+
+  /**
+   * Sends a DATA frame (now, or when the link is up); returns its sequence
+   * number. A `durable` frame is also kept in the store (in the open commit
+   * window) until the peer acknowledges it, so it survives this process. The
+   * frame is `body` followed by `tail`, if given.
+   */
+  send(kind: DataKind, body: Buffer, durable = false, tail?: Buffer): number {
     const seq = this.nextSeq++;
     if (this.closed) return seq;
-    const o: Outgoing = { seq, kind, body };
+    const j = this.owner.journal;
+    const keep = durable && j !== undefined;
+    if (j !== undefined) {
+      if (this.reserved - seq < SEQ_BLOCK / 2) this.reserve();
+      if (keep) j.keep(this.id, seq, kind, tail === undefined ? body : Buffer.concat([body, tail]));
+    }
+    const o: Outgoing = { seq, kind, body, tail, durable: keep };
     this.outbox.push(o);
     if (this.outbox.length - this.head > this.owner.maxOutbox) this.dropOldest();
     if (this.up) this.write(o);
@@ -127,16 +203,30 @@ export class PeerLink {
     if (this.up) this.socket!.write(PING_FRAME);
   }
 
-  /** Gives the link up; returns how many unacknowledged frames were dropped with it. */
-  close(): number {
+  /**
+   * Gives the link up; returns how many unacknowledged frames were dropped
+   * with it. `forget`: the peer is gone for good, so the stream and its kept
+   * frames leave the store too; otherwise (this node stops) they stay there
+   * and the next process re-sends them.
+   */
+  close(forget = false): number {
     if (this.closed) return 0;
     this.closed = true;
     if (this.retry !== undefined) clearTimeout(this.retry);
     const lost = this.outbox.length - this.head;
+    const j = this.owner.journal;
+    if (forget && j !== undefined) {
+      for (let i = this.head; i < this.outbox.length; i++) {
+        const o = this.outbox[i]!;
+        if (o.durable) j.release(this.id, o.seq);
+      }
+      j.endStream(this.id);
+    }
     this.outbox.length = 0;
     this.head = 0;
     this.socket?.destroy();
     this.socket = undefined;
+    this.writer.attach(undefined);
     this.up = false;
     for (const w of this.waiters.splice(0)) w.resolve();
     return lost;
@@ -147,9 +237,23 @@ export class PeerLink {
     return this.waitAck(this.nextSeq - 1, ms);
   }
 
+  /** Dials another address for the same peer (it restarted elsewhere); the outbox and numbering stay. */
+  reaim(host: string, port: number): void {
+    if (this.closed) return;
+    this.host = host;
+    this.port = port;
+    const s = this.socket;
+    if (s !== undefined) s.destroy();
+    else {
+      if (this.retry !== undefined) clearTimeout(this.retry);
+      this.dial();
+    }
+  }
+
   private dropOldest(): void {
     const o = this.outbox[this.head]!;
     this.head++;
+    if (o.durable) this.owner.journal!.release(this.id, o.seq);
     this.owner.counters.dropped++;
     if (o.kind === DataKind.Message && this.owner.counters.dropped % 1000 === 1)
       this.owner.warn(`cluster: outbox to node ${this.id} is full; dropping its oldest messages`);
@@ -164,9 +268,7 @@ export class PeerLink {
   }
 
   private write(o: Outgoing): void {
-    const s = this.socket!;
-    s.write(dataHeader(o.seq, o.kind, o.body.length));
-    s.write(o.body);
+    this.writer.write(o.seq, o.kind, o.body, o.tail);
   }
 
   private dial(): void {
@@ -181,6 +283,7 @@ export class PeerLink {
       this.backoff = 50;
       this.downSince = 0;
       s.write(helloFrame(this.owner.hello));
+      this.writer.attach(s);
       this.up = true;
       const pending = this.outbox.length - this.head;
       if (pending > 0) this.owner.counters.resent += pending;
@@ -200,6 +303,7 @@ export class PeerLink {
       if (this.socket !== s) return;
       this.up = false;
       this.socket = undefined;
+      this.writer.attach(undefined);
       if (this.downSince === 0) this.downSince = Date.now();
       if (this.closed) return;
       this.retry = setTimeout(() => this.dial(), this.backoff);
@@ -213,11 +317,15 @@ export class PeerLink {
     this.ackedSeq = seq;
     const out = this.outbox;
     let h = this.head;
+    const j = this.owner.journal;
     while (h < out.length && out[h]!.seq <= seq) {
+      const o = out[h]!;
+      if (o.durable) j!.release(this.id, o.seq);
       h++;
       this.owner.counters.acked++;
     }
     this.head = h;
+    if (this.pressured) this.owner.drained(this);
     if (h === out.length) {
       out.length = 0;
       this.head = 0;

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Message } from '../broker/message.js';
 import { type ClusterFrame, decodeFrame, encodeMessage, frame } from './frame.js';
 import type { ClusterHost } from './host.js';
+import type { RedisClient } from './redis-conn.js';
 
 function ignore(): void {}
 
@@ -37,7 +37,7 @@ export class RetainedSync {
   }
 
   /** Loads the shared set and uploads retained messages only this node had (e.g. from its store). */
-  async load(cmd: Redis): Promise<void> {
+  async load(cmd: RedisClient): Promise<void> {
     const host = this.host;
     const all = await cmd.hgetallBuffer(this.key);
     const now = Date.now();
@@ -67,7 +67,7 @@ export class RetainedSync {
   }
 
   /** A local publish changed a retained message: store it in Redis and tell every node. */
-  changed(cmd: Redis, msg: Message, key: string, failed: () => void): void {
+  changed(cmd: RedisClient, msg: Message, key: string, failed: () => void): void {
     const packet = encodeMessage(msg);
     const f = frame(this.nodeId, msg.origin, msg.expiresAt, undefined, packet, key);
     this.lastMsg = msg;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { pingKeys, type RedisClient, scanKeys } from './redis-conn.js';
 
 /** One node as `heron cluster status` reports it. */
 export interface NodeStatus {
@@ -17,7 +17,7 @@ export interface NodeStatus {
 
 /** What `heron cluster status` reports. */
 export interface ClusterStatus {
-  /** Redis round trip of a PING, ms. */
+  /** Redis round trip of a PING (on a Redis Cluster, of an EXISTS on the shard holding Heron's keys), ms. */
   redisLatencyMs: number;
   nodes: NodeStatus[];
   /** Client ids with an ownership record. */
@@ -25,18 +25,14 @@ export interface ClusterStatus {
 }
 
 /** Reads the cluster's membership, routes and ownership from Redis (SCAN, never KEYS). */
-export async function readClusterStatus(r: Redis, prefix: string): Promise<ClusterStatus> {
+export async function readClusterStatus(r: RedisClient, prefix: string): Promise<ClusterStatus> {
   const t0 = performance.now();
-  await r.ping();
+  await pingKeys(r, prefix);
   const redisLatencyMs = Math.round((performance.now() - t0) * 100) / 100;
   const ids = new Set(await r.smembers(`${prefix}nodes`));
   const owns = new Map<string, number>();
   let sessions = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}session:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length === 0) continue;
+  await scanKeys(r, `${prefix}session:*`, async (keys) => {
     const pl = r.pipeline();
     for (const k of keys) pl.hget(k, 'node');
     for (const [, owner] of (await pl.exec()) ?? []) {
@@ -45,7 +41,7 @@ export async function readClusterStatus(r: Redis, prefix: string): Promise<Clust
       owns.set(owner, (owns.get(owner) ?? 0) + 1);
       ids.add(owner);
     }
-  } while (cursor !== '0');
+  });
   const list = [...ids].sort();
   const pl = r.pipeline();
   for (const id of list) {

@@ -940,14 +940,28 @@ clusterOption('cluster_link_advertise', (x, ctx, l) => {
 clusterOption('cluster_redis_sentinel_name', (x, ctx, l) => {
   x.sentinelName = word(l, 'a master name', ctx.warn);
 });
+/** A `host:port` word of a cluster_redis_sentinel / cluster_redis_cluster line. */
+function redisAddress(ctx: OptionContext, l: ConfigLine): string {
+  const w = word(l, 'host:port', ctx.warn);
+  const i = w.lastIndexOf(':');
+  if (i <= 0) throw lineError(l, `expected host:port, got '${w}'`);
+  portWord(l, w.slice(i + 1), false);
+  return w;
+}
+const SENTINEL_OR_CLUSTER = 'cluster_redis_sentinel and cluster_redis_cluster exclude each other';
 clusterOption(
   'cluster_redis_sentinel',
   (x, ctx, l) => {
-    const w = word(l, 'host:port', ctx.warn);
-    const i = w.lastIndexOf(':');
-    if (i <= 0) throw lineError(l, `expected host:port, got '${w}'`);
-    portWord(l, w.slice(i + 1), false);
-    (x.redisSentinels ??= []).push(w);
+    if (x.redisClusterNodes !== undefined) throw lineError(l, SENTINEL_OR_CLUSTER);
+    (x.redisSentinels ??= []).push(redisAddress(ctx, l));
+  },
+  true,
+);
+clusterOption(
+  'cluster_redis_cluster',
+  (x, ctx, l) => {
+    if (x.redisSentinels !== undefined) throw lineError(l, SENTINEL_OR_CLUSTER);
+    (x.redisClusterNodes ??= []).push(redisAddress(ctx, l));
   },
   true,
 );

@@ -355,6 +355,8 @@ export interface ClusterConfig {
   nodeId?: string;
   /** cluster_redis_sentinel host:port (repeatable): find Redis through Sentinel. */
   redisSentinels?: string[];
+  /** cluster_redis_cluster host:port (repeatable): seed nodes of a Redis Cluster. */
+  redisClusterNodes?: string[];
   /** cluster_redis_sentinel_name: the monitored master's name. */
   sentinelName?: string;
   /** cluster_key_prefix. */

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import type {
   DeliveryRecord,
+  LinkAppliedRecord,
+  LinkFrameRecord,
+  LinkStreamRecord,
   MessageRecord,
   SessionRecord,
   Store,
@@ -78,6 +81,9 @@ export class LmdbStore implements Store {
   private incoming!: Database<true | MessageRecord, Pair>;
   private retained!: Database<MessageRecord, string>;
   private meta!: Database<number, string>;
+  private linkFrames!: Database<LinkFrameRecord, Pair>;
+  private linkStreams!: Database<LinkStreamRecord, string>;
+  private linkApplied!: Database<LinkAppliedRecord, string>;
 
   /** `noSync` opens the environment without fsync at all (sync mode `none`). */
   constructor(location: string, options: { noSync?: boolean } = {}) {
@@ -122,6 +128,10 @@ export class LmdbStore implements Store {
       this.incoming = root.openDB({ name: 'incoming' });
       this.retained = root.openDB({ name: 'retained' });
       this.meta = root.openDB({ name: 'meta' });
+      // Added without a schema change: an older store simply has none of them yet.
+      this.linkFrames = root.openDB({ name: 'linkframes' });
+      this.linkStreams = root.openDB({ name: 'linkstreams' });
+      this.linkApplied = root.openDB({ name: 'linkapplied' });
     } catch (err) {
       await this.abandon();
       if (isCorruption(err))
@@ -170,6 +180,9 @@ export class LmdbStore implements Store {
       incoming: [],
       retained: [],
       meta: new Map(),
+      linkFrames: [],
+      linkStreams: new Map(),
+      linkApplied: new Map(),
     };
     for (const { value } of this.sessions.getRange()) {
       expect(typeof value?.clientId === 'string', 'session');
@@ -204,6 +217,18 @@ export class LmdbStore implements Store {
     for (const { key, value } of this.meta.getRange()) {
       expect(typeof value === 'number', 'meta');
       state.meta.set(key, value);
+    }
+    for (const { key, value } of this.linkFrames.getRange()) {
+      expect(Array.isArray(key) && Buffer.isBuffer(value?.body), 'link frame');
+      state.linkFrames!.push({ peer: key[0], seq: key[1] as number, data: value });
+    }
+    for (const { key, value } of this.linkStreams.getRange()) {
+      expect(typeof value?.stream === 'string', 'link stream');
+      state.linkStreams!.set(key, value);
+    }
+    for (const { key, value } of this.linkApplied.getRange()) {
+      expect(typeof value?.applied === 'number', 'link watermark');
+      state.linkApplied!.set(key, value);
     }
     return state;
   }
@@ -241,6 +266,19 @@ export class LmdbStore implements Store {
         else this.retained.put(topic, r);
       }
       for (const [k, v] of batch.meta) this.meta.put(k, v);
+      for (const op of batch.linkFrames.values()) {
+        const key: Pair = [op.peer, op.seq];
+        if (op.data === null) this.linkFrames.remove(key);
+        else this.linkFrames.put(key, op.data);
+      }
+      for (const [peer, r] of batch.linkStreams) {
+        if (r === null) this.linkStreams.remove(peer);
+        else this.linkStreams.put(peer, r);
+      }
+      for (const [stream, r] of batch.linkApplied) {
+        if (r === null) this.linkApplied.remove(stream);
+        else this.linkApplied.put(stream, r);
+      }
     });
     // Taken now, in the same turn as the writes: the flush of this very transaction.
     const flushed = sync && !this.noSync ? Promise.resolve(root.flushed) : undefined;

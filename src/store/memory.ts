@@ -1,5 +1,8 @@
 import type {
   DeliveryRecord,
+  LinkAppliedRecord,
+  LinkFrameRecord,
+  LinkStreamRecord,
   MessageRecord,
   SessionRecord,
   Store,
@@ -37,6 +40,12 @@ export class MemoryStore implements Store {
   private readonly incoming = new Map<string, StoredState['incoming'][number]>();
   private readonly retained = new Map<string, MessageRecord>();
   private readonly meta = new Map<string, number>();
+  private readonly linkFrames = new Map<
+    string,
+    { peer: string; seq: number; data: LinkFrameRecord }
+  >();
+  private readonly linkStreams = new Map<string, LinkStreamRecord>();
+  private readonly linkApplied = new Map<string, LinkAppliedRecord>();
 
   /** The memory store registered under a name (created on first use). */
   static at(location: string): MemoryStore {
@@ -59,6 +68,11 @@ export class MemoryStore implements Store {
       incoming: [...this.incoming.values()],
       retained: [...this.retained.values()],
       meta: new Map(this.meta),
+      linkFrames: [...this.linkFrames.keys()]
+        .sort(byClientThenNumber)
+        .map((k) => this.linkFrames.get(k)!),
+      linkStreams: new Map(this.linkStreams),
+      linkApplied: new Map(this.linkApplied),
     };
   }
 
@@ -95,6 +109,18 @@ export class MemoryStore implements Store {
       else this.retained.set(topic, r);
     }
     for (const [k, v] of batch.meta) this.meta.set(k, v);
+    for (const [k, op] of batch.linkFrames) {
+      if (op.data === null) this.linkFrames.delete(k);
+      else this.linkFrames.set(k, { peer: op.peer, seq: op.seq, data: op.data });
+    }
+    for (const [peer, r] of batch.linkStreams) {
+      if (r === null) this.linkStreams.delete(peer);
+      else this.linkStreams.set(peer, r);
+    }
+    for (const [stream, r] of batch.linkApplied) {
+      if (r === null) this.linkApplied.delete(stream);
+      else this.linkApplied.set(stream, { ...r });
+    }
   }
 
   /** Nothing to release: the data stays for the next broker using this location. */

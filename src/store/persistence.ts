@@ -7,6 +7,7 @@ import type {
   SubscriptionRecord,
 } from '../broker/session.js';
 import type { Will } from '../protocol/packets.js';
+import { LinkJournal } from './link-journal.js';
 import { LmdbStore } from './lmdb.js';
 import { MemoryStore } from './memory.js';
 import type {
@@ -221,6 +222,8 @@ export class Persistence {
   replyGate: ((done: () => void) => void) | undefined;
   /** Commits completed (for tests and stats). */
   commits = 0;
+  /** What the cluster's links keep in the store (unacknowledged forwarded frames, watermarks). */
+  readonly links: LinkJournal = new LinkJournal(this);
   /** Number of the open window (its batch); the commit of window w makes w durable. */
   private window = 1;
   /** The last window whose commit succeeded. */

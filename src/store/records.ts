@@ -67,6 +67,29 @@ export interface DeliveryRecord {
   released: boolean;
 }
 
+/** A frame this node sent another cluster node and keeps until that node acknowledges it. */
+export interface LinkFrameRecord {
+  /** What the frame carries (the cluster's DataKind). */
+  kind: number;
+  body: Buffer;
+}
+
+/** This node's outgoing link stream to one other node: its id and the sequence numbers reserved. */
+export interface LinkStreamRecord {
+  stream: string;
+  /** Sequence numbers below this may have been used: a restarted sender continues from here. */
+  limit: number;
+}
+
+/** What this node applied from one sender's stream: frames up to `applied` are not applied again. */
+export interface LinkAppliedRecord {
+  /** The sending node's id. */
+  node: string;
+  applied: number;
+  /** When it was last written (ms since epoch); old ones are pruned at startup. */
+  at: number;
+}
+
 /** Everything a store holds, as loaded at startup. Deliveries are in (client id, seq) order. */
 export interface StoredState {
   sessions: SessionRecord[];
@@ -77,4 +100,10 @@ export interface StoredState {
   incoming: Array<{ clientId: string; packetId: number; message?: MessageRecord | undefined }>;
   retained: MessageRecord[];
   meta: Map<string, number>;
+  /** Frames forwarded to other cluster nodes and not acknowledged yet, by peer then sequence number. */
+  linkFrames?: Array<{ peer: string; seq: number; data: LinkFrameRecord }>;
+  /** Outgoing link streams by peer node id. */
+  linkStreams?: Map<string, LinkStreamRecord>;
+  /** What was applied per incoming link stream, by stream id. */
+  linkApplied?: Map<string, LinkAppliedRecord>;
 }

@@ -148,6 +148,7 @@ export function restoreState(
     if (message !== undefined && message.id > maxId) maxId = message.id;
   }
   for (const m of messages.values()) if (m.storeRefs === 0) b.deleteMessage(m.id);
+  p.links.restore(state);
 
   const next = Math.max(state.meta.get('nextMessageId') ?? 1, maxId + 1);
   broker.setMessageIds(next, p.reserveMessageIds(next));

@@ -5,6 +5,9 @@ import type { WriteBatch } from './write-batch.js';
 // import this file, which names WriteBatch; they stay importable from here.
 export type {
   DeliveryRecord,
+  LinkAppliedRecord,
+  LinkFrameRecord,
+  LinkStreamRecord,
   MessageRecord,
   SessionRecord,
   StoredState,

@@ -1,4 +1,12 @@
-import type { DeliveryRecord, MessageRecord, SessionRecord, SubscriptionData } from './records.js';
+import type {
+  DeliveryRecord,
+  LinkAppliedRecord,
+  LinkFrameRecord,
+  LinkStreamRecord,
+  MessageRecord,
+  SessionRecord,
+  SubscriptionData,
+} from './records.js';
 
 /** A pending subscription write: the data, or null to delete. */
 export interface SubscriptionOp {
@@ -21,6 +29,14 @@ export interface IncomingOp {
   packetId: number;
   present: boolean;
   message: MessageRecord | undefined;
+}
+
+/** A pending write of a forwarded frame: the frame, or null to delete. `fresh`: never reached storage. */
+export interface LinkFrameOp {
+  peer: string;
+  seq: number;
+  data: LinkFrameRecord | null;
+  fresh: boolean;
 }
 
 /**
@@ -46,6 +62,12 @@ export class WriteBatch {
   readonly retained = new Map<string, MessageRecord | null>();
   /** Counters (e.g. the reserved message id range). */
   readonly meta = new Map<string, number>();
+  /** Frames forwarded to other nodes, keyed by `peer \0 seq`. */
+  readonly linkFrames = new Map<string, LinkFrameOp>();
+  /** Outgoing link streams by peer id; null deletes. */
+  readonly linkStreams = new Map<string, LinkStreamRecord | null>();
+  /** Applied watermarks of incoming link streams by stream id; null deletes. */
+  readonly linkApplied = new Map<string, LinkAppliedRecord | null>();
 
   /** Whether nothing is pending. */
   get empty(): boolean {
@@ -56,7 +78,10 @@ export class WriteBatch {
       this.deliveries.size === 0 &&
       this.incoming.size === 0 &&
       this.retained.size === 0 &&
-      this.meta.size === 0
+      this.meta.size === 0 &&
+      this.linkFrames.size === 0 &&
+      this.linkStreams.size === 0 &&
+      this.linkApplied.size === 0
     );
   }
 
@@ -133,5 +158,28 @@ export class WriteBatch {
   /** Sets a counter. */
   setMeta(key: string, value: number): void {
     this.meta.set(key, value);
+  }
+
+  /** Writes a frame forwarded to `peer` (kept until the peer acknowledges it). */
+  putLinkFrame(peer: string, seq: number, data: LinkFrameRecord): void {
+    this.linkFrames.set(`${peer}\0${seq}`, { peer, seq, data, fresh: true });
+  }
+
+  /** Deletes a forwarded frame; cancels its write when it never left this batch. */
+  deleteLinkFrame(peer: string, seq: number): void {
+    const key = `${peer}\0${seq}`;
+    const prev = this.linkFrames.get(key);
+    if (prev?.fresh === true) this.linkFrames.delete(key);
+    else this.linkFrames.set(key, { peer, seq, data: null, fresh: false });
+  }
+
+  /** Writes (or deletes, with null) the outgoing link stream to a peer. */
+  setLinkStream(peer: string, r: LinkStreamRecord | null): void {
+    this.linkStreams.set(peer, r);
+  }
+
+  /** Writes (or deletes, with null) what was applied from an incoming link stream. */
+  setLinkApplied(stream: string, r: LinkAppliedRecord | null): void {
+    this.linkApplied.set(stream, r);
   }
 }

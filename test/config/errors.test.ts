@@ -346,6 +346,20 @@ describe('error messages name file, line, option and what was expected', () => {
       "mosquitto.conf:1: cluster_redis_url: expected a redis:// or rediss:// URL, got 'http://x'",
     ],
     [
+      'Sentinel and Redis Cluster together',
+      'cluster_redis_url redis://r\ncluster_redis_sentinel s1:26379\ncluster_redis_cluster c1:7000\n',
+      3,
+      'cluster_redis_cluster',
+      'mosquitto.conf:3: cluster_redis_cluster: cluster_redis_sentinel and cluster_redis_cluster exclude each other',
+    ],
+    [
+      'Redis Cluster seed without a port',
+      'cluster_redis_url redis://r\ncluster_redis_cluster c1\n',
+      2,
+      'cluster_redis_cluster',
+      "mosquitto.conf:2: cluster_redis_cluster: expected host:port, got 'c1'",
+    ],
+    [
       'malformed UTF-8',
       'user \ufffd\n',
       1,

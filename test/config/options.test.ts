@@ -718,6 +718,12 @@ const rows: Row[] = [
     want: { redisUrl: 'redis://r', redisSentinels: ['s1:26379', 's2:26379'] },
   },
   {
+    option: 'cluster_redis_cluster',
+    line: 'cluster_redis_url redis://r\ncluster_redis_cluster 10.0.0.1:7000\ncluster_redis_cluster 10.0.0.2:7000',
+    get: (c) => c.cluster,
+    want: { redisUrl: 'redis://r', redisClusterNodes: ['10.0.0.1:7000', '10.0.0.2:7000'] },
+  },
+  {
     option: 'cluster_link_listener',
     line: 'cluster_redis_url redis://r\ncluster_link_listener 7946 127.0.0.1',
     get: (c) => c.cluster,
