@@ -2,6 +2,7 @@
 import { installSession } from './handover.js';
 import type { ClusterHost } from './host.js';
 import type { Mesh } from './mesh.js';
+import type { PeerLink } from './peer-link.js';
 import { Replicas } from './replicas.js';
 
 /** What fail-over needs of its cluster node. */
@@ -24,6 +25,8 @@ export class Failover {
   /** The replicas of this node's sessions, and the copies it keeps for others. */
   readonly replicas: Replicas;
   private readonly link: FailoverLink;
+  /** Nodes that did not acknowledge in time: not waited for until they acknowledge again. */
+  private readonly stalled = new Set<string>();
 
   constructor(link: FailoverLink) {
     this.link = link;
@@ -86,11 +89,35 @@ export class Failover {
     this.replicas.whenReplicated(step);
     const wait = this.link.timeout;
     for (const l of this.link.mesh.links.values()) {
-      if (!l.connected || l.unacked === 0) continue;
+      if (!l.connected || l.unacked === 0 || this.stalled.has(l.id)) continue;
       left++;
-      l.drain(wait).then(step);
+      l.drain(wait).then((ok) => {
+        if (!ok) this.stall(l);
+        step();
+      });
     }
     step();
+  }
+
+  /**
+   * A node did not acknowledge within the hand-over timeout (frozen, or
+   * overloaded): acknowledgements stop waiting for it, so it costs publishers
+   * one timeout, not one per commit window, until it acknowledges again.
+   */
+  private stall(l: PeerLink): void {
+    if (this.stalled.has(l.id)) return;
+    this.stalled.add(l.id);
+    const watch = (): void => {
+      if (this.link.mesh.links.get(l.id) !== l) {
+        this.stalled.delete(l.id);
+        return;
+      }
+      l.drain(this.link.timeout).then((ok) => {
+        if (ok) this.stalled.delete(l.id);
+        else watch();
+      });
+    };
+    watch();
   }
 
   /** Installs the session of a client id whose owner died, from a replica, if one has it. */
