@@ -11,6 +11,8 @@ export interface Run {
   crashed?: string;
   /** CPU share the broker used during the run (1 = one full core). */
   brokerCpu?: number;
+  /** CPU share the load generator used (1 = one core): near 1, the generator and not the broker sets the pace. */
+  loadCpu?: number;
   /** Largest PINGREQ → PINGRESP delay of the probe client, ms (NaN: the probe failed). */
   pingMax?: number;
   pings?: number;
@@ -163,10 +165,10 @@ export function renderReport(
   }
   lines.push('');
   lines.push(
-    'Health during each run: max PINGREQ → PINGRESP delay seen by a probe client (pinging every 100 ms), broker CPU (1.00 = one core), load-generator errors.',
+    'Health during each run: max PINGREQ → PINGRESP delay seen by a probe client (pinging every 100 ms), broker CPU and load-generator CPU (1.00 = one core; a generator near 1.00 limits every broker alike), load-generator errors.',
   );
   lines.push('');
-  const hh = ['#', ...brokers.map((b) => `${b} ping max / CPU / errors`)];
+  const hh = ['#', ...brokers.map((b) => `${b} ping max / CPU / load CPU / errors`)];
   lines.push(`| ${hh.join(' | ')} |`);
   lines.push(`|${hh.map(() => '---').join('|')}|`);
   for (const sc of scenarios) {
@@ -178,7 +180,7 @@ export function renderReport(
       else {
         const errs = Object.values(run.result.errors).reduce((a, n) => a + n, 0);
         cells.push(
-          `${(run.pingMax ?? Number.NaN).toFixed(1)} ms / ${(run.brokerCpu ?? 0).toFixed(2)} / ${errs}`,
+          `${(run.pingMax ?? Number.NaN).toFixed(1)} ms / ${(run.brokerCpu ?? 0).toFixed(2)} / ${(run.loadCpu ?? 0).toFixed(2)} / ${errs}`,
         );
       }
     }

@@ -219,7 +219,19 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
         }, IDLE_SETTLE_MS);
       } else if (!text.startsWith('event:')) process.stderr.write(`  [load] ${text}`);
     });
-    const code = await new Promise<number>((res) => worker.once('exit', (c) => res(c ?? 1)));
+    // Read just before the generator exits: its CPU over the run, settle phase included.
+    let loadCpu = 0;
+    const code = await new Promise<number>((res) => {
+      const t = setInterval(() => {
+        const c = cpuSeconds(worker.pid!);
+        if (c > 0) loadCpu = c;
+      }, 200);
+      worker.once('exit', (c) => {
+        clearInterval(t);
+        res(c ?? 1);
+      });
+    });
+    run.loadCpu = loadCpu / ((Date.now() - t0) / 1000);
     probe.kill('SIGTERM');
     await new Promise((res) => probe.once('exit', res));
     try {

@@ -3,6 +3,7 @@ import type { AccessControl } from './access-control.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { type DeliveryTarget, DropReason } from './delivery-target.js';
 import type { FlowGate } from './flow-gate.js';
+import { InflightTable } from './inflight-table.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import { SessionFacts } from './session-facts.js';
@@ -88,10 +89,10 @@ export class Session extends SessionFacts {
   // The three collections below are created on first use: an idle connection's
   // session never needs them, and three empty Maps/Sets cost ~0.5 KB each session.
   private subscriptionMap: Map<string, SubscriptionRecord> | undefined = undefined;
-  private inflightMap: Map<number, Delivery> | undefined = undefined;
+  private inflightMap: InflightTable<Delivery> | undefined = undefined;
   private incomingQos2Set: Set<number> | undefined = undefined;
   /** `pubrec-first` QoS 2: messages received and acknowledged with PUBREC, routed at PUBREL. */
-  private heldIncoming: Map<number, Message> | undefined = undefined;
+  private heldIncoming: InflightTable<Message> | undefined = undefined;
   /** Deliveries waiting for the window or for the client to come back. */
   private readonly queue = new DeliveryQueue<Delivery>();
   private dropCount = 0;
@@ -136,11 +137,11 @@ export class Session extends SessionFacts {
 
   /** Outgoing QoS 1/2 deliveries awaiting acknowledgement, in send order. */
   get inflight(): ReadonlyMap<number, Delivery> {
-    return (this.inflightMap ??= new Map());
+    return (this.inflightMap ??= new InflightTable());
   }
 
-  private inflightWritable(): Map<number, Delivery> {
-    return (this.inflightMap ??= new Map());
+  private inflightWritable(): InflightTable<Delivery> {
+    return (this.inflightMap ??= new InflightTable());
   }
 
   /** Payload bytes in the queue. */
@@ -301,7 +302,7 @@ export class Session extends SessionFacts {
    */
   recordIncoming(packetId: number, msg?: Message): void {
     (this.incomingQos2Set ??= new Set()).add(packetId);
-    if (msg !== undefined) (this.heldIncoming ??= new Map()).set(packetId, msg);
+    if (msg !== undefined) (this.heldIncoming ??= new InflightTable()).set(packetId, msg);
     this.sink?.incoming(packetId, true, msg);
   }
 
@@ -321,7 +322,7 @@ export class Session extends SessionFacts {
   /** Puts back an incoming id (and its held message) loaded from storage (already stored). */
   restoreIncoming(packetId: number, msg?: Message): void {
     (this.incomingQos2Set ??= new Set()).add(packetId);
-    if (msg !== undefined) (this.heldIncoming ??= new Map()).set(packetId, msg);
+    if (msg !== undefined) (this.heldIncoming ??= new InflightTable()).set(packetId, msg);
   }
 
   /** The incoming QoS 2 ids held, for storage and hand-over. */

@@ -31,6 +31,10 @@ const LIMITS = {
   maxInflightMessages: 20,
   maxPendingBytes: 256 * 1024,
   connectTimeout: 1,
+  // The flooded slow consumers hold the flooder (backpressure) until they count as slow
+  // consumers; at 1 s that happens well inside every run, so their drops are certain
+  // rather than a race between a QoS 0 queue filling and a QoS 1 queue holding the flooder.
+  slowConsumerTimeout: 1,
 } as const;
 
 /** Which hostile scenarios a run includes. */
