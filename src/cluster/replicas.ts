@@ -1,4 +1,5 @@
 /** Replicating this node's persistent sessions to another node, and restoring them when their owner died. */
+import { randomBytes } from 'node:crypto';
 import type { Delivery, Session, SessionPersistence } from '../broker/session.js';
 import {
   deliveryRecord,
@@ -31,9 +32,9 @@ export interface ReplicasLink {
 /** Replication messages between nodes, JSON in a {@link DataKind.Replica} frame. */
 type ReplicaMessage =
   /** Owner → replica: changes of its sessions, batch `n` of that link. */
-  | { t: 'ops'; n: number; ops: ReplicaOp[] }
+  | { t: 'ops'; n: number; b: string; ops: ReplicaOp[] }
   /** Replica → owner: batches up to `n` are applied (and durable, with a store). */
-  | { t: 'ack'; n: number }
+  | { t: 'ack'; n: number; b: string }
   /** New owner → any node: your copy of `c`'s session, if node `o` owned it. */
   | { t: 'fetch'; id: number; c: string; o: string }
   /** Answer to a fetch. */
@@ -147,6 +148,8 @@ const WATCH_MS = 50;
 export class Replicas {
   /** The copies this node keeps for others. */
   readonly store = new ReplicaStore();
+  /** This process's id in batches and their acks. */
+  private readonly boot = randomBytes(6).toString('hex');
   private readonly link: ReplicasLink;
   private readonly tracked = new Map<string, Tracked>();
   private readonly outgoing = new Map<string, ReplicaOp[]>();
@@ -386,7 +389,7 @@ export class Replicas {
       const n = (this.sent.get(node) ?? 0) + 1;
       this.sent.set(node, n);
       const l = this.link.linkTo(node);
-      if (l !== undefined) this.send(l, { t: 'ops', n, ops });
+      if (l !== undefined) this.send(l, { t: 'ops', n, b: this.boot, ops });
       // No link to it any more: nothing to wait for; the next membership change re-chooses.
       else this.confirm(node, n);
     }
@@ -423,14 +426,15 @@ export class Replicas {
         this.store.durable().then(
           () => {
             const back = l.linkTo(from);
-            if (back !== undefined) this.send(back, { t: 'ack', n: m.n });
+            if (back !== undefined) this.send(back, { t: 'ack', n: m.n, b: m.b });
           },
           (err: unknown) => l.host.log?.error({ err }, 'cluster: replica copies not written'),
         );
         break;
       }
       case 'ack':
-        this.confirm(from, m.n);
+        // Batch numbers restart with each process: an ack for a predecessor's batch confirms nothing.
+        if (m.b === this.boot) this.confirm(from, m.n);
         break;
       case 'fetch': {
         const copy = this.store.get(m.c, m.o);
