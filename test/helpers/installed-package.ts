@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve, sep } from 'node:path';
 
 /** A scratch project with heron-mqtt installed from the tarball `npm pack` makes. */
 export interface InstalledPackage {
@@ -22,7 +22,13 @@ export async function installPackage(): Promise<InstalledPackage> {
   const repo = process.cwd();
   const dir = await mkdtemp(join(tmpdir(), 'heron-installed-'));
   try {
-    // --ignore-scripts: `prepare` would rebuild dist/ under the running tests.
+    // --ignore-scripts: `prepare` would rebuild dist/ under the running tests. Under
+    // `npm test` PATH starts with node_modules/.bin, where node-red's own npm 10 sits,
+    // and that npm runs `prepare` on pack in spite of the flag: use the system's npm.
+    const path = (process.env.PATH ?? '')
+      .split(delimiter)
+      .filter((d) => !d.includes(`node_modules${sep}`) && !d.endsWith('node_modules'))
+      .join(delimiter);
     const out = execFileSync(
       'npm',
       ['pack', '--ignore-scripts', '--json', '--pack-destination', dir],
@@ -30,6 +36,7 @@ export async function installPackage(): Promise<InstalledPackage> {
         cwd: repo,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PATH: path },
       },
     );
     const [{ filename }] = JSON.parse(out) as [{ filename: string }];
