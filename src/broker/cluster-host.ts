@@ -1,5 +1,8 @@
 /** The broker as its cluster node sees it (cluster/ knows only the ClusterHost interface). */
+
+import { join } from 'node:path';
 import type { ClusterHost } from '../cluster/host.js';
+import { LmdbStore } from '../store/lmdb.js';
 import type { Persistence } from '../store/persistence.js';
 import { channelOf } from './channel.js';
 import type { Message } from './message.js';
@@ -26,7 +29,13 @@ const NO_QUEUE = { clientId: '', online: false, queuedCount: 0, queuedBytes: 0 }
 /** Builds the ClusterHost of a broker from its parts. */
 export function clusterHost(parts: ClusterHostParts): ClusterHost {
   const { broker, publisher, router, registry, retained, persistence } = parts;
+  const store = persistence?.store;
+  const replicaDisk =
+    store instanceof LmdbStore
+      ? { dir: join(store.location, 'cluster-replicas'), sync: persistence!.mode !== 'none' }
+      : undefined;
   return {
+    replicaDisk,
     get log() {
       return broker.log;
     },
@@ -92,6 +101,9 @@ export function clusterHost(parts: ClusterHostParts): ClusterHost {
     adoptSession(s) {
       registry.sessions.set(s.clientId, s);
       persistence?.sessionAttached(s, undefined, false);
+    },
+    setReplyGate(gate) {
+      if (persistence !== undefined) persistence.replyGate = gate;
     },
     adoptSubscription(rec) {
       rec.session.addSubscription(rec);

@@ -11,6 +11,8 @@ import { SESSION_NEVER_EXPIRES, Session, type SessionLimits } from './session.js
 export interface SessionObserver {
   /** The session of this client id was destroyed. */
   sessionEnded(clientId: string): void;
+  /** A client attached to this session, or it went offline (the cluster replicates persistent ones). */
+  sessionSaved(session: Session): void;
 }
 
 /** What the registry needs of the broker around it. */
@@ -106,6 +108,7 @@ export class SessionRegistry {
     session.attach(ch, ch.client!, ch.access);
     // In `commit` mode a CONNECT that changed the stored session gets its CONNACK after the commit.
     const waitsForCommit = persistence?.sessionAttached(session, p.will, discarded) === true;
+    this.observer?.sessionSaved(session);
     return { session, present, waitsForCommit };
   }
 
@@ -128,7 +131,10 @@ export class SessionRegistry {
       }
     }
     if (session.expiryInterval === 0) this.destroy(session);
-    else this.deps.persistence?.sessionSaved(session);
+    else {
+      this.deps.persistence?.sessionSaved(session);
+      this.observer?.sessionSaved(session);
+    }
   }
 
   /** Removes a session with its subscriptions and messages; a delayed will is published now. */

@@ -7,6 +7,7 @@ import { InflightTable } from './inflight-table.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import { SessionFacts } from './session-facts.js';
+import { joinSinks } from './session-sinks.js';
 import type { SharedGroup } from './shared-group.js';
 
 /** One subscription of a session, as stored in the session and referenced by the router. */
@@ -96,6 +97,10 @@ export class Session extends SessionFacts {
   private readonly queue = new DeliveryQueue<Delivery>();
   private dropCount = 0;
   private store: SessionPersistence | undefined = undefined;
+  /** A second observer of delivery changes beside the store (a cluster replica), if any. */
+  private tap: SessionPersistence | undefined = undefined;
+  /** Where delivery changes are reported: the store, the tap, or both. */
+  private sink: SessionPersistence | undefined = undefined;
   /** Set on in-process sessions (bridges): deliveries go here, never to a queue. */
   private inProcess: DeliveryTarget | undefined = undefined;
   private nextPacketId = 1;
@@ -213,6 +218,13 @@ export class Session extends SessionFacts {
   /** Connects (or with undefined, disconnects) the session's durable storage. */
   setPersistence(p: SessionPersistence | undefined): void {
     this.store = p;
+    this.sink = joinSinks(p, this.tap);
+  }
+
+  /** Also reports delivery changes to `t` (a cluster node's replica of this session); undefined stops it. */
+  setTap(t: SessionPersistence | undefined): void {
+    this.tap = t;
+    this.sink = joinSinks(this.store, t);
   }
 
   /** Makes this an in-process session: every delivery goes straight to `sink`, never to a queue. */
@@ -291,7 +303,7 @@ export class Session extends SessionFacts {
   recordIncoming(packetId: number, msg?: Message): void {
     (this.incomingQos2Set ??= new Set()).add(packetId);
     if (msg !== undefined) (this.heldIncoming ??= new InflightTable()).set(packetId, msg);
-    this.store?.incoming(packetId, true, msg);
+    this.sink?.incoming(packetId, true, msg);
   }
 
   /** The message held for an incoming QoS 2 packet id until its PUBREL (`pubrec-first`), if any. */
@@ -303,7 +315,7 @@ export class Session extends SessionFacts {
   releaseIncoming(packetId: number): boolean {
     if (this.incomingQos2Set?.delete(packetId) !== true) return false;
     this.heldIncoming?.delete(packetId);
-    this.store?.incoming(packetId, false);
+    this.sink?.incoming(packetId, false);
     return true;
   }
 
@@ -413,7 +425,7 @@ export class Session extends SessionFacts {
       // QoS 0 never holds a publisher back: it is dropped (a slow consumer's).
       if (this.out !== undefined && d.qos > 0 && lim.gate?.absorb(this) === true) {
         this.queue.push(d);
-        this.store?.stored(d);
+        this.sink?.stored(d);
         return DropReason.None;
       }
       if (!lim.dropOldest || this.queuedCount === 0) {
@@ -431,13 +443,13 @@ export class Session extends SessionFacts {
       ) {
         const old = this.queue.shift()!;
         this.dropCount++;
-        this.store?.removed(old);
+        this.sink?.removed(old);
       }
     }
     d.msg.leaveReadChunk();
     this.queue.push(d);
     // QoS 0 queued for a congested online client is not stored (it would not be for an offline one).
-    if (d.qos > 0 || this.out === undefined) this.store?.stored(d);
+    if (d.qos > 0 || this.out === undefined) this.sink?.stored(d);
     return DropReason.None;
   }
 
@@ -448,7 +460,7 @@ export class Session extends SessionFacts {
     const pid = this.allocatePacketId();
     d.packetId = pid;
     d.msg.leaveReadChunk();
-    const p = this.store;
+    const p = this.sink;
     if (p !== undefined && d.qos === 2 && p.hold(d)) {
       d.held = true;
       this.inflightWritable().set(pid, d);
@@ -485,7 +497,7 @@ export class Session extends SessionFacts {
       this.queue.shift();
       if (next.msg.isExpired(now)) {
         this.dropCount++;
-        this.store?.removed(next);
+        this.sink?.removed(next);
         continue;
       }
       this.sendNew(next);
@@ -494,7 +506,7 @@ export class Session extends SessionFacts {
 
   /** PUBACK (QoS 1) or PUBCOMP (QoS 2) received: the delivery is complete. Returns false if unknown. */
   complete(packetId: number, now: number): boolean {
-    const p = this.store;
+    const p = this.sink;
     if (p !== undefined) {
       const d = this.inflight.get(packetId);
       if (d !== undefined) p.removed(d);
@@ -511,7 +523,7 @@ export class Session extends SessionFacts {
     const d = this.inflight.get(packetId);
     if (d === undefined || d.qos !== 2) return false;
     d.released = true;
-    this.store?.stored(d);
+    this.sink?.stored(d);
     return true;
   }
 
@@ -559,7 +571,7 @@ export class Session extends SessionFacts {
     for (const [pid, d] of this.inflight) {
       if (d.group !== undefined && d.qos === 1) {
         this.inflightWritable().delete(pid);
-        this.store?.removed(d);
+        this.sink?.removed(d);
         d.packetId = 0;
         d.held = false;
         out.push(d);
@@ -567,7 +579,7 @@ export class Session extends SessionFacts {
     }
     const fromQueue = out.length;
     this.queue.takeShared(out);
-    const p = this.store;
+    const p = this.sink;
     if (p !== undefined) for (let i = fromQueue; i < out.length; i++) p.removed(out[i]!);
     return out;
   }

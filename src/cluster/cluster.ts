@@ -1,6 +1,7 @@
 import type { Message } from '../broker/message.js';
-import type { SubscriptionRecord } from '../broker/session.js';
+import type { Session, SubscriptionRecord } from '../broker/session.js';
 import { ClusterError } from './cluster-error.js';
+import { Failover } from './failover.js';
 import { type ClusterFrame, decodeFrame, encodeMessage, frameHeader, messageOf } from './frame.js';
 import type { ClusterHost, LinkInput } from './host.js';
 import { DataKind } from './link-wire.js';
@@ -16,6 +17,7 @@ import { controlChannel, Ownership } from './ownership.js';
 import type { PeerLink } from './peer-link.js';
 import { type RedisClient, redisConnection, redisWhere } from './redis-conn.js';
 import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
+import type { Replicas } from './replicas.js';
 import { RetainedSync } from './retained-sync.js';
 import type { ClusterStats } from './stats.js';
 import { Targeting } from './targeting.js';
@@ -71,6 +73,7 @@ export class Cluster {
     claimsLocal: 0,
     redisErrors: 0,
     sessionsDropped: 0,
+    sessionsRestored: 0,
   };
   /** What the other nodes subscribed to. */
   readonly remote = new RemoteRoutes();
@@ -80,6 +83,8 @@ export class Cluster {
   private readonly mesh: Mesh;
   private readonly moves: Moves;
   private readonly retained: RetainedSync;
+  private readonly failover: Failover;
+  private readonly replicas: Replicas;
   private cmd: RedisClient | undefined;
   private sub: RedisClient | undefined;
   private started = false;
@@ -114,13 +119,20 @@ export class Cluster {
         maxOutbox: this.options.maxOutbox,
         nodeTtl: this.options.nodeTtl,
         data: (from, kind, body, input) => this.onData(from, kind, body, input),
-        linkUp: (l) => this.sendSnapshot(l),
+        linkUp: (l) => {
+          this.sendSnapshot(l);
+          this.replicas.linkUp(l.id);
+          this.replicas.membershipChanged();
+        },
         drained: (l) => {
           host.linkDrained(l);
           if (l.unacked <= host.queueBound >> 1) l.pressured = false;
         },
-        nodeGone: (id) => this.remote.drop(id),
-        whenDurable: (done) => host.whenDurable(done),
+        nodeGone: (id) => {
+          this.remote.drop(id);
+          this.replicas.membershipChanged();
+        },
+        whenDurable: (done) => this.failover.linkFrameDurable(done),
         duplicate: () => stats.duplicates++,
         warn: (text, err) => host.log?.warn({ err }, text),
         journal: host.linkJournal,
@@ -135,6 +147,14 @@ export class Cluster {
       keyOf: (msg) => this.keyOf(msg),
       routesSettled: () => this.routesSettled(),
     });
+    this.failover = new Failover({
+      host,
+      mesh: this.mesh,
+      timeout: this.options.handoverTimeout,
+      restored: () => stats.sessionsRestored++,
+      epochOf: (id) => this.ownership.epochOf(id),
+    });
+    this.replicas = this.failover.replicas;
     this.ownership = new Ownership({
       moves: this.moves,
       linkTo: (id) => this.mesh.links.get(id),
@@ -151,6 +171,9 @@ export class Cluster {
       tookOver: () => stats.takenOver++,
       sessionReceived: () => stats.sessionsReceived++,
       claimedLocally: () => stats.claimsLocal++,
+      restore: (id, old) => this.failover.restore(id, old),
+      unreachable: (id) => this.failover.unreachable(id),
+      handedOver: (id) => this.replicas.ended(id),
     });
   }
 
@@ -203,6 +226,8 @@ export class Cluster {
       nodes: this.mesh.links.size,
       'links/connected': connected,
       outbox,
+      'replicas/sent': this.replicas.replicated,
+      'replicas/held': this.replicas.store.size,
       redis: this.redisReady ? 'up' : 'down',
     };
   }
@@ -226,6 +251,8 @@ export class Cluster {
     cmd.on('error', onError);
     sub.on('error', onError);
     try {
+      const disk = this.host.replicaDisk;
+      if (disk !== undefined) await this.replicas.useDisk(disk.dir, disk.sync);
       await Promise.all([cmd.connect(), sub.connect()]);
       sub.on('messageBuffer', (ch: Buffer, msg: Buffer) => this.onMessage(ch.toString(), msg));
       await sub.subscribe(this.control, this.membersChannel, this.retained.channel);
@@ -237,12 +264,19 @@ export class Cluster {
       cmd.disconnect();
       sub.disconnect();
       await this.mesh.close();
+      await this.replicas.store.close();
       throw new ClusterError(
         `cannot join the cluster at ${redisWhere(o)}: ${(err as Error).message}`,
         err,
       );
     }
     this.stats.sessionsDropped += await this.ownership.checkRestored();
+    // Sessions brought back from the store are replicated like new ones.
+    for (const id of [...this.host.sessionIds()]) {
+      const s = this.host.session(id);
+      if (s !== undefined && s.expiryInterval > 0) this.replicas.saved(s);
+    }
+    this.host.setReplyGate((done) => this.failover.replyGate(done));
     // After an outage (or a Redis restarted empty) announce again, reload, reconcile claims.
     const again = () => {
       if (this.started && cmd.status === 'ready' && sub.status === 'ready')
@@ -269,6 +303,8 @@ export class Cluster {
     this.started = false;
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.ownership.stop();
+    this.replicas.stop();
+    this.host.setReplyGate(undefined);
     if (wasStarted) {
       for (const l of this.mesh.links.values()) l.send(DataKind.Bye, Buffer.alloc(0));
       await this.mesh.drain(500);
@@ -283,6 +319,7 @@ export class Cluster {
           .catch(ignore);
     }
     await this.mesh.close();
+    await this.replicas.store.close();
     await Promise.all([sub.quit().catch(ignore), cmd.quit().catch(ignore)]);
     cmd.disconnect();
     sub.disconnect();
@@ -384,11 +421,13 @@ export class Cluster {
   /** A local subscription joined the router. */
   routeAdded(rec: SubscriptionRecord): void {
     if (this.local.add(rec)) this.scheduleFlush();
+    this.replicas.subscriptionsChanged(rec.session);
   }
 
   /** A local subscription left the router. */
   routeRemoved(rec: SubscriptionRecord): void {
     if (this.local.remove(rec)) this.scheduleFlush();
+    this.replicas.subscriptionsChanged(rec.session);
   }
 
   private scheduleFlush(): void {
@@ -472,6 +511,7 @@ export class Cluster {
     else if (kind === DataKind.Handover) this.ownership.onLinkReply(from, body.toString());
     else if (kind === DataKind.Release) this.moves.letGo(body.toString());
     else if (kind === DataKind.Released) this.moves.closed(body.toString());
+    else if (kind === DataKind.Replica) this.replicas.onData(from, body);
     else if (kind === DataKind.Bye) {
       this.remote.drop(from);
       // The leaving node closes its own links once this bye is acknowledged.
@@ -601,7 +641,13 @@ export class Cluster {
 
   /** A session ended here: give up its client id unless a new connection took it meanwhile. */
   sessionEnded(clientId: string): void {
+    this.replicas.ended(clientId);
     this.ownership.sessionEnded(clientId);
+  }
+
+  /** A session here was attached or went offline: a persistent one is replicated to another node. */
+  sessionSaved(session: Session): void {
+    if (this.started) this.replicas.saved(session);
   }
 
   /** Releases ownership of a client id that has no session here any more. */

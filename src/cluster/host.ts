@@ -90,4 +90,11 @@ export interface ClusterHost {
   adoptSession(s: Session): void;
   /** Adds a subscription of an adopted session: to the session, the router and the store. */
   adoptSubscription(rec: SubscriptionRecord): void;
+  /**
+   * Where this node keeps other nodes' session copies on disk (with an LMDB
+   * store: a directory inside it) and whether writes are fsynced; undefined: memory only.
+   */
+  readonly replicaDisk: { dir: string; sync: boolean } | undefined;
+  /** What replies to clients wait for besides the store's commit (`commit` mode); undefined: nothing. */
+  setReplyGate(gate: ((done: () => void) => void) | undefined): void;
 }

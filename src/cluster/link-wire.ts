@@ -34,6 +34,8 @@ export enum DataKind {
   Release = 6,
   /** The relay is gone: nothing more comes for that session (client id). */
   Released = 7,
+  /** Session replication: changes for a replica, its confirmations, fetches on a fail-over (JSON, see Replicas). */
+  Replica = 8,
 }
 
 /** The first frame of a link: who dials, which process (boot id), and where it listens. */

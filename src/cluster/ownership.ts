@@ -72,6 +72,12 @@ export interface OwnershipLink {
   linkTo(id: string): PeerLink | undefined;
   /** The identity of a message wherever it travels. */
   keyOf(msg: Message): string;
+  /** Restores the session of a client id whose owner `old` died from a replica; resolves when done. */
+  restore(clientId: string, old: string): Promise<void>;
+  /** A session was handed to another node: its replica here lets go (the new owner replicates it). */
+  handedOver(clientId: string): void;
+  /** Whether node `id` looks dead from here (its links are down): its hand-over is not waited for. */
+  unreachable(id: string): boolean;
 }
 
 /** Rejects after `ms` unless `p` settles first. */
@@ -139,13 +145,33 @@ export class Ownership {
       const [old, epoch, alive] = claimed;
       this.unclaimed.delete(clientId);
       this.epochs.set(clientId, epoch);
-      if (old === '' || old === l.nodeId || alive !== 1) return;
+      if (old === '' || old === l.nodeId) return;
+      // The owner died: its session comes from a replica (a clean start wants none).
+      if (alive !== 1 || l.unreachable(old)) {
+        // Told anyway: a node only cut off from here must still let the client id go.
+        if (alive === 1) {
+          const req: Control = {
+            t: 'takeover',
+            id: 0,
+            c: clientId,
+            e: epoch,
+            clean: true,
+            from: l.nodeId,
+          };
+          cmd.publish(controlChannel(l.keyPrefix, old), toJson(req), ignore);
+        }
+        if (!clean) await l.restore(clientId, old);
+        return;
+      }
       const id = this.nextRequest++;
       const reply = new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.waiting.delete(id);
-          l.host.log?.warn(`cluster: node ${old} did not hand over ${clientId} in time`);
-          resolve();
+          l.host.log?.warn(
+            `cluster: node ${old} did not hand over ${clientId} in time; restoring it from a replica`,
+          );
+          if (clean) resolve();
+          else l.restore(clientId, old).then(resolve, resolve);
         }, l.handoverTimeout);
         this.waiting.set(id, { clientId, clean, resolve, timer });
       });
@@ -237,6 +263,7 @@ export class Ownership {
       if (s !== undefined) {
         if (!c.clean) {
           state = captureSession(s);
+          l.handedOver(c.c);
           // The client resumed elsewhere: a delayed will is cancelled, and
           // shared deliveries travel with the session instead of moving locally.
           s.takeWill();
@@ -270,6 +297,11 @@ export class Ownership {
         controlChannel(l.keyPrefix, c.from),
         toJson(reply),
       ).catch(ignore);
+  }
+
+  /** This node's claim epoch of a client id (0 when it has none). */
+  epochOf(clientId: string): number {
+    return this.epochs.get(clientId) ?? 0;
   }
 
   /** A session ended here: give up its client id unless a new connection took it meanwhile. */

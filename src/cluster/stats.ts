@@ -22,4 +22,6 @@ export interface ClusterStats {
   redisErrors: number;
   /** Restored sessions dropped at start because another node owns their client id now. */
   sessionsDropped: number;
+  /** Persistent sessions restored from a replica because their owner died. */
+  sessionsRestored: number;
 }

@@ -214,6 +214,12 @@ export class Persistence {
   readonly defersAcks: boolean;
   /** The open window's writes. */
   batch = new WriteBatch();
+  /**
+   * What replies to clients wait for besides the commit, when set (a cluster
+   * node: replicas of its sessions and the nodes it forwarded to confirming
+   * what was sent so far); it calls `done` once that is confirmed.
+   */
+  replyGate: ((done: () => void) => void) | undefined;
   /** Commits completed (for tests and stats). */
   commits = 0;
   /** What the cluster's links keep in the store (unacknowledged forwarded frames, watermarks). */
@@ -230,6 +236,12 @@ export class Persistence {
   /** Those waiting for a window's commit, in the order they asked, and that window. */
   private readonly waiters: CommitWaiter[] = [];
   private readonly waiterWindows: number[] = [];
+  /** Replies to clients waiting for a window and the reply gate (see waitReplies), in order. */
+  private readonly replyWaiters: CommitWaiter[] = [];
+  /** How many of the reply waiters a started commit covers already. */
+  private repliesClaimed = 0;
+  /** The last release of reply waiters: releases happen in commit order. */
+  private replyChain: Promise<unknown> = Promise.resolve();
 
   constructor(options: PersistenceOptions, log: Logger | undefined) {
     this.store = createStore(options);
@@ -268,38 +280,101 @@ export class Persistence {
     return this.window;
   }
 
+  /**
+   * {@link waitDurable} for replies to clients: with a reply gate, the waiter
+   * is told once the window is durable and the gate passed. The gate is asked
+   * when the window's commit starts (so it covers everything routed in the
+   * window) and runs alongside the write; gates pass in order, so windows do too.
+   */
+  waitReplies(waiter: CommitWaiter): number {
+    if (this.replyGate === undefined) return this.waitDurable(waiter);
+    this.replyWaiters.push(waiter);
+    this.touch();
+    return this.window;
+  }
+
+  /**
+   * Asks the reply gate for the reply waiters not yet covered by a commit;
+   * returns how many it covers and a promise for the gate (undefined: none).
+   */
+  private claimReplies(): [number, Promise<void> | undefined] {
+    const nr = this.replyWaiters.length - this.repliesClaimed;
+    const gate = this.replyGate;
+    if (nr === 0) return [0, undefined];
+    this.repliesClaimed += nr;
+    if (gate === undefined) return [nr, undefined];
+    return [nr, new Promise<void>((resolve) => gate(resolve))];
+  }
+
+  /** Tells the first `nr` reply waiters about window `w` once `write` and `gate` are done, in commit order. */
+  private releaseReplies(
+    nr: number,
+    w: number,
+    write: Promise<boolean>,
+    gate: Promise<void> | undefined,
+  ): void {
+    if (nr === 0) return;
+    this.replyChain = Promise.all([this.replyChain, write, gate]).then(([, ok]) => {
+      const told = this.replyWaiters.splice(0, nr);
+      this.repliesClaimed -= nr;
+      for (const waiter of told) {
+        if (ok) waiter.durable(w);
+        else waiter.commitFailed(w);
+      }
+    });
+  }
+
   /** Commits the open window; those waiting on it so far are told when it is durable. */
   commitNow(): void {
     this.scheduled = false;
     if (this.running !== undefined) return;
     const n = this.waiters.length;
+    const [nr, gate] = this.claimReplies();
     const batch = this.batch;
     if (batch.empty) {
       // Nothing to write: what was asked for so far is as durable as it gets.
-      if (n > 0) this.notify(n, this.window++, true);
+      if (n > 0 || nr > 0) {
+        const w = this.window++;
+        if (n > 0) this.notify(n, w, true);
+        this.releaseReplies(nr, w, Promise.resolve(true), gate);
+      }
       return;
     }
     this.batch = new WriteBatch();
     const w = this.window++;
-    this.running = this.store.write(batch, this.mode !== 'none').then(
+    const running = this.store.write(batch, this.mode !== 'none').then(
       () => this.committed(n, w),
       (err: unknown) => this.failed(err, n, w),
     );
+    this.running = running.then(ignoreResult);
+    this.releaseReplies(nr, w, running, gate);
   }
 
-  private committed(n: number, w: number): void {
+  private committed(n: number, w: number): boolean {
     this.running = undefined;
     this.commits++;
     this.durableWindow = w;
     if (n > 0) this.notify(n, w, true);
-    if (!this.batch.empty || this.waiters.length > 0) this.touch();
+    this.again();
+    return true;
   }
 
-  private failed(err: unknown, n: number, w: number): void {
+  private failed(err: unknown, n: number, w: number): boolean {
     this.running = undefined;
     this.log?.error({ err }, 'store commit failed; acknowledgements withheld');
     if (n > 0) this.notify(n, w, false);
-    if (!this.batch.empty || this.waiters.length > 0) this.touch();
+    this.again();
+    return false;
+  }
+
+  /** Another commit when writes or waiters came in while this one ran. */
+  private again(): void {
+    if (
+      !this.batch.empty ||
+      this.waiters.length > 0 ||
+      this.replyWaiters.length > this.repliesClaimed
+    )
+      this.touch();
   }
 
   /** Tells the first `n` waiters (all waiting on window `w` or before) how its commit went. */
@@ -327,6 +402,8 @@ export class Persistence {
     this.closed = true;
     this.waiters.length = 0;
     this.waiterWindows.length = 0;
+    this.replyWaiters.length = 0;
+    this.repliesClaimed = 0;
     await this.store.close();
   }
 
@@ -426,6 +503,8 @@ export class Persistence {
     return limit;
   }
 }
+
+function ignoreResult(): void {}
 
 function runCommit(p: Persistence): void {
   p.commitNow();

@@ -162,9 +162,10 @@ describe('cluster sessions', () => {
       await c.client.endAsync();
     }
     await r.close();
-    // While R is down, 'moved-away' connects to A: A owns it now (R is not alive: no hand-over).
+    // While R is down, 'moved-away' connects to A: A owns it now (R is not alive: no
+    // hand-over), and its session comes back from the replica R kept on another node.
     const elsewhere = await connectRecorder(a.url, { ...persistent, clientId: 'moved-away' });
-    assert.equal(elsewhere.sessionPresent, false);
+    assert.equal(elsewhere.sessionPresent, true);
     await elsewhere.client.subscribeAsync('restored/new', { qos: 1 });
     r = await startNode(cluster.redisUrl, cluster.prefix, 'R', { persistence: store });
     try {

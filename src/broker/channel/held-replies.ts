@@ -61,7 +61,7 @@ export class HeldReplies implements CommitWaiter, HeldReplyQueue {
     this.ids.push(id);
     this.codes.push(code);
     this.windows.push(w);
-    if (this.waitingOn !== w) this.waitingOn = this.p.waitDurable(this);
+    if (this.waitingOn !== w) this.waitingOn = this.p.waitReplies(this);
   }
 
   /** The store's commit of window `w` is durable: everything held up to it goes out, in order. */

@@ -81,14 +81,17 @@ export function suiteCluster(nodeIds: readonly string[]): SuiteCluster {
   };
 }
 
-/** A node in a child process; `kill()` is kill -9. */
+/** A node in a child process; `kill()` is kill -9. With `store` (a directory) it persists in LMDB. */
 export async function spawnNode(
   redisUrl: string,
   prefix: string,
   nodeId: string,
+  store?: string,
 ): Promise<{ url: string; kill(): Promise<void> }> {
   const script = fileURLToPath(new URL('./node-process.js', import.meta.url));
-  const child = spawn(process.execPath, [script, redisUrl, prefix, nodeId, String(NODE_TTL)], {
+  const args = [script, redisUrl, prefix, nodeId, String(NODE_TTL)];
+  if (store !== undefined) args.push(store);
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.on('exit', () => child.kill('SIGKILL'));
