@@ -5,7 +5,6 @@ import { Failover } from './failover.js';
 import { type ClusterFrame, decodeFrame, encodeMessage, frameHeader, messageOf } from './frame.js';
 import type { ClusterHost, LinkInput } from './host.js';
 import { DataKind } from './link-wire.js';
-import { LocalRoutes } from './local-routes.js';
 import { Mesh } from './mesh.js';
 import { Moves } from './moves.js';
 import {
@@ -14,11 +13,11 @@ import {
   resolveClusterOptions,
 } from './options.js';
 import { controlChannel, Ownership } from './ownership.js';
-import type { PeerLink } from './peer-link.js';
 import { type RedisClient, redisConnection, redisWhere } from './redis-conn.js';
 import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
 import type { Replicas } from './replicas.js';
 import { RetainedSync } from './retained-sync.js';
+import { RouteAnnouncer } from './route-announcer.js';
 import type { ClusterStats } from './stats.js';
 import { Targeting } from './targeting.js';
 
@@ -26,13 +25,6 @@ export type { ClusterStats } from './stats.js';
 
 /** Shared groups a forwarded message without assignments may use: none. */
 const NO_SHARES: ReadonlySet<string> = new Set();
-
-/** Route changes of a node, sent on its links: a reset (`r`) replaces everything known of it. */
-interface RouteChange {
-  r?: 1;
-  a?: string[];
-  d?: string[];
-}
 
 /** Membership notices on the Redis `members` channel. */
 interface MemberNotice {
@@ -44,10 +36,6 @@ interface MemberNotice {
 }
 
 function ignore(): void {}
-
-function flushRoutes(c: Cluster): void {
-  c.flushRoutes();
-}
 
 /**
  * This broker's membership in a cluster of Heron nodes: direct links carry
@@ -79,7 +67,7 @@ export class Cluster {
   readonly remote = new RemoteRoutes();
   private readonly host: ClusterHost;
   private readonly ownership: Ownership;
-  private readonly local = new LocalRoutes();
+  private readonly routes: RouteAnnouncer;
   private readonly mesh: Mesh;
   private readonly moves: Moves;
   private readonly retained: RetainedSync;
@@ -88,16 +76,11 @@ export class Cluster {
   private cmd: RedisClient | undefined;
   private sub: RedisClient | undefined;
   private started = false;
-  private flushScheduled = false;
   private heartbeat: NodeJS.Timeout | undefined;
   /** The last heartbeat's write failed (Redis or its shard was away). */
   private beatFailed = false;
   private readonly targeting: Targeting;
   private readonly targets: RemoteNode[] = [];
-  /** SUBACKs waiting for the next route flush to be acknowledged by every linked node. */
-  private nextFlush: { promise: Promise<void>; resolve: () => void } | undefined;
-  /** The last flush, until every linked node acknowledged it. */
-  private flushing: Promise<void> | undefined;
   private readonly p: string;
   private readonly control: string;
   private readonly membersChannel: string;
@@ -111,6 +94,12 @@ export class Cluster {
     this.membersChannel = `${this.p}members`;
     this.retained = new RetainedSync(host, this.nodeId, this.p);
     this.targeting = new Targeting(this.remote, host);
+    this.routes = new RouteAnnouncer({
+      started: () => this.started,
+      links: () => this.mesh.links.values(),
+      handoverTimeout: this.options.handoverTimeout,
+      writeRedis: (add, remove) => this.writeRoutes(add, remove),
+    });
     const node = this;
     const stats = this.stats;
     this.mesh = new Mesh(
@@ -120,7 +109,7 @@ export class Cluster {
         nodeTtl: this.options.nodeTtl,
         data: (from, kind, body, input) => this.onData(from, kind, body, input),
         linkUp: (l) => {
-          this.sendSnapshot(l);
+          this.routes.sendSnapshot(l);
           this.replicas.linkUp(l.id);
           this.replicas.membershipChanged();
         },
@@ -341,7 +330,7 @@ export class Cluster {
     const cmd = this.cmd!;
     const me = this.nodeId;
     const ttl = this.options.nodeTtl;
-    const keys = this.local.current();
+    const keys = this.routes.current();
     const a = this.mesh.address;
     const m = cmd.multi();
     m.set(this.nodeKey(me), this.nodeRecord(), 'PX', ttl);
@@ -420,93 +409,40 @@ export class Cluster {
 
   /** A local subscription joined the router. */
   routeAdded(rec: SubscriptionRecord): void {
-    if (this.local.add(rec)) this.scheduleFlush();
+    this.routes.added(rec);
     this.replicas.subscriptionsChanged(rec.session);
   }
 
   /** A local subscription left the router. */
   routeRemoved(rec: SubscriptionRecord): void {
-    if (this.local.remove(rec)) this.scheduleFlush();
+    this.routes.removed(rec);
     this.replicas.subscriptionsChanged(rec.session);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled || !this.started) return;
-    this.flushScheduled = true;
-    setImmediate(flushRoutes, this);
-  }
-
   /**
-   * Resolves once the routes changed so far are in force on every linked node
-   * (they acknowledged the change), or after the hand-over timeout; undefined
-   * when nothing is waiting. A SUBACK waits for it: a subscription the client
-   * was told about is one every node forwards for.
+   * Resolves once the routes changed so far are in force on every linked node,
+   * or after the hand-over timeout (route-announcer.ts). A SUBACK waits for it:
+   * a subscription the client was told about is one every node forwards for.
    */
   routesSettled(): Promise<void> | undefined {
-    if (!this.started) return undefined;
-    if (this.flushScheduled) {
-      if (this.nextFlush === undefined) {
-        let resolve!: () => void;
-        const promise = new Promise<void>((r) => {
-          resolve = r;
-        });
-        this.nextFlush = { promise, resolve };
-      }
-      return this.nextFlush.promise;
-    }
-    return this.flushing;
+    return this.routes.settled();
   }
 
-  /** Sends the route changes of this event-loop turn to every node, and writes them to Redis. */
-  flushRoutes(): void {
-    this.flushScheduled = false;
-    const waiting = this.nextFlush;
-    this.nextFlush = undefined;
-    if (!this.started || !this.local.dirty) {
-      waiting?.resolve();
-      return;
-    }
-    const { add, remove } = this.local.takeChanges();
-    const body = Buffer.from(JSON.stringify({ a: add, d: remove } satisfies RouteChange));
-    const acks: Promise<boolean>[] = [];
-    const wait = this.options.handoverTimeout;
-    for (const l of this.mesh.links.values()) {
-      const seq = l.send(DataKind.Routes, body);
-      // A node whose link is down gets the routes in the snapshot when it is back.
-      if (l.connected) acks.push(l.waitAck(seq, wait));
-    }
-    const done = Promise.all(acks).then(ignore);
-    this.flushing = done;
-    done.then(() => {
-      if (this.flushing === done) this.flushing = undefined;
-      waiting?.resolve();
-    });
+  /** Redis's copy of this node's routes follows each flushed change. */
+  private writeRoutes(add: string[], remove: string[]): void {
     const cmd = this.cmd;
     if (cmd === undefined || cmd.status !== 'ready') return;
-    const me = this.nodeId;
+    const key = this.routesKey(this.nodeId);
     const m = cmd.multi();
-    if (add.length > 0) m.hset(this.routesKey(me), Object.fromEntries(add.map((k) => [k, '1'])));
-    if (remove.length > 0) m.hdel(this.routesKey(me), ...remove);
-    m.pexpire(this.routesKey(me), this.options.nodeTtl);
+    if (add.length > 0) m.hset(key, Object.fromEntries(add.map((k) => [k, '1'])));
+    if (remove.length > 0) m.hdel(key, ...remove);
+    m.pexpire(key, this.options.nodeTtl);
     m.exec().catch(this.failed);
-  }
-
-  /** Every route of this node, as the first frame after a link (re)connects. */
-  private sendSnapshot(l: PeerLink): void {
-    const body = { r: 1, a: this.local.current() } satisfies RouteChange;
-    l.send(DataKind.Routes, Buffer.from(JSON.stringify(body)));
-  }
-
-  private onRouteChange(from: string, c: RouteChange): void {
-    if (c.r === 1) this.remote.drop(from);
-    this.remote.node(from);
-    if (c.a !== undefined) for (const k of c.a) this.remote.add(from, k);
-    if (c.d !== undefined) for (const k of c.d) this.remote.remove(from, k);
   }
 
   private onData(from: string, kind: DataKind, body: Buffer, input: LinkInput): void {
     if (kind === DataKind.Message) this.onForwarded(body, input);
-    else if (kind === DataKind.Routes) this.onRouteChange(from, JSON.parse(body.toString()));
+    else if (kind === DataKind.Routes) RouteAnnouncer.apply(this.remote, from, body);
     else if (kind === DataKind.Deliver) this.moves.onDeliver(body);
     else if (kind === DataKind.Handover) this.ownership.onLinkReply(from, body.toString());
     else if (kind === DataKind.Release) this.moves.letGo(body.toString());
