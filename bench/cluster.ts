@@ -16,7 +16,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,7 @@ import {
   clientWrites,
   defaultTarget,
 } from '../src/bench/plan.js';
+import { freePort, sleep, waitForPort } from './processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -50,39 +50,6 @@ const wanted = (flag('--scenarios') ?? 'q0,q1').split(',');
 const crossOnly = process.argv.includes('--cross-only');
 const nodeFlags = (flag('--node-flags') ?? '').split(' ').filter((f) => f !== '');
 const workDir = mkdtempSync(join(tmpdir(), 'heron-cluster-bench-'));
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((res) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        res(true);
-      });
-      s.once('error', () => res(false));
-    });
-    if (ok) return;
-    await sleep(50);
-  }
-  throw new Error(`nothing listens on port ${port}`);
-}
 
 /** Starts one Heron node of the cluster through the launcher, as users start it. */
 async function startNode(id: string, port: number, redisPort: number): Promise<ChildProcess> {

@@ -12,7 +12,6 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +23,7 @@ import {
 } from '../src/bench/plan.js';
 import { type Run, renderReport } from './compare-report.js';
 import { BROKER_LIMITS, SCENARIOS, type Scenario } from './compare-scenarios.js';
+import { freePort, sleep, waitForPort } from './processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -61,17 +61,6 @@ const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 /** How long idle connections sit before the broker's RSS is read (scenario 7). */
 const IDLE_SETTLE_MS = 4000;
 const workDir = mkdtempSync(join(tmpdir(), 'heron-compare-'));
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 /** Runs a command with a 20,000 file limit, pinned to one CPU when taskset exists. */
 /** The node flags bin/heron.js starts Heron with by default (its second line). */
@@ -116,28 +105,6 @@ function startBroker(name: BrokerName, port: number): ChildProcess {
     );
   if (name === 'mosquitto') return spawnPinned(0, ['mosquitto', '-c', brokerConfig(port)]);
   return spawnPinned(0, [process.execPath, join(here, 'aedes-server.js'), String(port)]);
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((res) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        res(true);
-      });
-      s.once('error', () => res(false));
-    });
-    if (ok) return;
-    await sleep(50);
-  }
-  throw new Error(`broker did not open port ${port}`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The broker's own pid: bash execs into taskset, which execs the broker, so the pid stays. */

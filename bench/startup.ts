@@ -40,6 +40,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { PacketType } from '../src/protocol/constants.js';
 import { encode } from '../src/protocol/encoder.js';
+import { freePort, sleep } from './processes.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HERON = join(root, 'bin/heron.js');
@@ -64,19 +65,6 @@ function hasMosquitto(): boolean {
     return (e as { status?: number }).status === 3;
   }
 }
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => res(port));
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** An MQTT 3.1.1 connection that collects the first byte of every packet it receives. */
 class Probe {
