@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { announcedPort } from './nodes.js';
 
 /** What a durable node process is started with. */
 export interface DurableNodeConfig {
@@ -30,15 +31,7 @@ export async function spawnDurableNode(c: DurableNodeConfig): Promise<DurableNod
   });
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
-    });
-    child.once('exit', (code) => reject(new Error(`node process exited with ${code}`)));
-  });
+  const port = await announcedPort(child);
   return {
     url: `mqtt://127.0.0.1:${port}`,
     freeze: (on) => {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrokerOptions } from '../../../src/broker/options.js';
@@ -95,15 +95,7 @@ export async function spawnNode(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.on('exit', () => child.kill('SIGKILL'));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
-    });
-    child.once('exit', (code) => reject(new Error(`node process exited with ${code}`)));
-  });
+  const port = await announcedPort(child);
   return {
     url: `mqtt://127.0.0.1:${port}`,
     kill: () =>
@@ -118,4 +110,17 @@ export async function spawnNode(
 /** Whether node `on` knows that node `of` has route `key`. */
 export function knowsRoute(on: TestBroker, of: string, key: string): boolean {
   return on.broker.cluster!.remote.nodes.get(of)?.keys.has(key) === true;
+}
+
+/** The port a node process prints as its first line (`{"port": N}`) once it listens. */
+export function announcedPort(child: ChildProcess): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`node process exited with ${code}`)));
+  });
 }
