@@ -15,7 +15,7 @@
  *        --node-flags '--cpu-prof ...' (node flags for both Heron processes, e.g. to profile)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ import {
   clientWrites,
   defaultTarget,
 } from '../src/bench/plan.js';
-import { freePort, sleep, waitForPort } from './processes.js';
+import { cpuSeconds, freePort, sleep, waitForPort } from './processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -107,17 +107,6 @@ async function runLoad(qos: 0 | 1, pubPort: number, subPort: number): Promise<Be
   // Let the subscriber's route settle out of the next run (its session ends with it).
   await sleep(300);
   return JSON.parse(out.trim().split('\n').pop()!) as BenchResult;
-}
-
-/** CPU seconds (user + system) a process used so far. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 /** Per-node CPU per message as `A + B µs`. */

@@ -23,7 +23,7 @@ import {
 } from '../src/bench/plan.js';
 import { type Run, renderReport } from './compare-report.js';
 import { BROKER_LIMITS, SCENARIOS, type Scenario } from './compare-scenarios.js';
-import { freePort, sleep, waitForPort } from './processes.js';
+import { cpuSeconds, freePort, sleep, waitForPort } from './processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -114,17 +114,6 @@ function statusKb(pid: number, field: string): number {
       readFileSync(`/proc/${pid}/status`, 'utf8'),
     );
     return m === null ? 0 : Number(m[1]);
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds (user + system) used by a process so far. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
   } catch {
     return 0;
   }

@@ -1,5 +1,6 @@
 // Small process and port helpers the benchmark programs share.
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /** A TCP port free on loopback right now. */
@@ -36,4 +37,15 @@ export async function waitForPort(port: number, child: ChildProcess): Promise<vo
     await sleep(50);
   }
   throw new Error(`nothing listens on port ${port}`);
+}
+
+/** CPU seconds (user + system) a process used so far; 0 when it cannot be read. */
+export function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
 }

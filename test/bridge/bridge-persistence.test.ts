@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -14,7 +13,7 @@ import { LmdbStore } from '../../src/store/lmdb.js';
 import { type MosquittoProcess, startMosquitto } from '../client/mosquitto-process.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { KEEP_ROOT } from '../helpers/keep-root.js';
-import { freePort, delay as sleep, waitFor } from '../helpers/process.js';
+import { canConnect, freePort, delay as sleep, waitFor } from '../helpers/process.js';
 import { bridgeConfig, payloads, type Recorder, record } from './bridge-helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -59,17 +58,6 @@ async function storedFor(dir: string, localId: string): Promise<number> {
   await store.close();
   const key = bridgeSessionKey(localId);
   return state.deliveries.filter((d) => d.clientId === key).length;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** Runs `heron -c conf` and waits until it accepts connections on `port`. */
