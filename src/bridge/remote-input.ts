@@ -9,23 +9,24 @@ import type { MqttClient } from '../client/client.js';
  * The holds outlive a reconnect: a new connection starts paused after CONNACK.
  */
 export class RemoteInput {
-  private holds = 0;
+  private held = false;
   private client: MqttClient | undefined = undefined;
 
   /** The bridge opened a new connection to the remote broker. */
   attach(client: MqttClient): void {
     this.client = client;
-    if (this.holds > 0) client.pauseInput();
+    if (this.held) client.pauseInput();
   }
 
-  /** A full local queue: stop reading the remote (counted, one release per hold). */
+  /** A full local queue: stop reading the remote. */
   holdInput(): void {
-    if (this.holds++ === 0) this.client?.pauseInput();
+    this.held = true;
+    this.client?.pauseInput();
   }
 
-  /** That queue drained or gave up: read on once no other full queue holds the bridge. */
+  /** Every queue that held the bridge drained or gave up: read on. */
   releaseInput(): void {
-    if (this.holds === 0 || --this.holds > 0) return;
+    this.held = false;
     this.client?.resumeInput();
   }
 }

@@ -119,8 +119,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   private readPaused = false;
   /** Reading stopped until the client reads what we owe it (see onData). */
   private outputBlocked = false;
-  /** Full subscriber queues this publisher waits for (flow-gate.ts); reading stops while > 0. */
-  private gateHolds = 0;
+  /** Held by the flow gate for a full subscriber queue (flow-gate.ts): no reading meanwhile. */
+  private gateHeld = false;
   /** Bytes of an incomplete packet this connection holds, as last told to the broker's budget. */
   private partialHeld = 0;
   /** Deliveries triggered by this connection's input in this turn (see yieldTurn). */
@@ -216,7 +216,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   /** Decodes what the decoder held back and reads on, unless another rule still stops reading. */
   private resumeInput(): void {
-    if (this.state === State.Closed || this.gateHolds > 0) return;
+    if (this.state === State.Closed || this.gateHeld) return;
     try {
       this.decoder.resume();
     } catch (err) {
@@ -226,7 +226,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     if (
       !this.readPaused &&
       !this.outputBlocked &&
-      this.gateHolds === 0 &&
+      !this.gateHeld &&
       (this.state as State) !== State.Closed
     )
       this.socket.resume();
@@ -274,14 +274,14 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   /** A subscriber's queue this client publishes into is full: stop reading it (flow-gate.ts). */
   holdInput(): void {
-    if (this.gateHolds++ > 0) return;
+    this.gateHeld = true;
     this.decoder.pause();
     this.socket.pause();
   }
 
-  /** That queue drained (or gave up): read on once no other full queue holds this client. */
+  /** Every queue that held it drained (or gave up): read on. */
   releaseInput(): void {
-    if (this.gateHolds === 0 || --this.gateHolds > 0) return;
+    this.gateHeld = false;
     // Not reading was our doing, not the client's silence: keep alive counts from now.
     this.lastActivity = this.broker.now;
     this.resumeInput();
@@ -609,7 +609,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   /** Reading stopped by backpressure from full subscriber queues. */
   get heldByBackpressure(): boolean {
-    return this.gateHolds > 0;
+    return this.gateHeld;
   }
 
   /** Bytes the client has not been sent yet. */

@@ -9,11 +9,16 @@
 // time lets its publishers go and drops again, so that one stuck client cannot
 // stop every publisher for good.
 
-/** A connection the gate can stop reading: the channel of a publishing client. */
+/**
+ * A connection the gate can stop reading: a publishing client's channel, a
+ * bridge's connection to its remote, an incoming cluster link. The gate counts
+ * the full queues holding each one and calls these on the first hold and the
+ * last release only.
+ */
 export interface Pausable {
-  /** Stops reading after the current packet (counted: one release per hold). */
+  /** Stops reading after the current packet. */
   holdInput(): void;
-  /** Undoes one holdInput(); reading resumes when none is left. */
+  /** Undoes holdInput(): no full queue holds it any more. */
   releaseInput(): void;
 }
 
@@ -60,6 +65,8 @@ export class FlowGate {
   /** Full queues the current PUBLISH went into. */
   private readonly fed: GatedQueue[] = [];
   private readonly pressured = new Map<GatedQueue, Pressure>();
+  /** How many full queues hold each stopped publisher. */
+  private readonly holds = new Map<Pausable, number>();
   /** Queues declared slow consumers: they drop until they drain below the low-water mark. */
   private readonly slow = new Set<GatedQueue>();
   private timer: NodeJS.Timeout | undefined = undefined;
@@ -108,7 +115,7 @@ export class FlowGate {
       }
       if (pr.waiters.includes(p)) continue;
       pr.waiters.push(p);
-      p.holdInput();
+      this.hold(p);
       held = true;
     }
     fed.length = 0;
@@ -163,11 +170,28 @@ export class FlowGate {
     this.pressured.delete(q);
     const w = pr.waiters;
     pr.waiters = [];
-    for (let i = 0; i < w.length; i++) w[i]!.releaseInput();
+    for (let i = 0; i < w.length; i++) this.unhold(w[i]!);
     if (this.pressured.size === 0 && this.timer !== undefined) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
+  }
+
+  private hold(p: Pausable): void {
+    const n = this.holds.get(p) ?? 0;
+    this.holds.set(p, n + 1);
+    if (n === 0) p.holdInput();
+  }
+
+  private unhold(p: Pausable): void {
+    const n = this.holds.get(p);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.holds.set(p, n - 1);
+      return;
+    }
+    this.holds.delete(p);
+    p.releaseInput();
   }
 
   private startTimer(): void {

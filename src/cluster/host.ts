@@ -8,9 +8,9 @@ import type { LinkJournal } from '../store/link-journal.js';
 
 /** Something that can stop reading its input while a queue it fed is full (a link from another node). */
 export interface LinkInput {
-  /** Stop reading (counted: one release per hold). */
+  /** Stop reading (the flow gate calls it on the first full queue). */
   holdInput(): void;
-  /** Undo one holdInput(); reading resumes when none is left. */
+  /** Read again (the flow gate calls it once the last such queue drained). */
   releaseInput(): void;
 }
 

@@ -48,7 +48,7 @@ function resumeReader(input: Input): void {
  * and then the sender's own flow control push back on the publishers there.
  */
 class Input implements LinkInput {
-  private holds = 0;
+  private held = false;
   private readonly socket: Socket;
   private readonly reader: FrameReader;
 
@@ -58,13 +58,13 @@ class Input implements LinkInput {
   }
 
   holdInput(): void {
-    if (this.holds++ > 0) return;
+    this.held = true;
     this.reader.paused = true;
     this.socket.pause();
   }
 
   releaseInput(): void {
-    if (this.holds === 0 || --this.holds > 0) return;
+    this.held = false;
     this.socket.resume();
     // Not inside the gate's release (a subscriber's acknowledgement is being handled): next turn.
     setImmediate(resumeReader, this);
@@ -72,7 +72,7 @@ class Input implements LinkInput {
 
   /** Applies what waited, unless held again meanwhile (called by resumeReader). */
   applyPending(): void {
-    if (this.holds > 0) return;
+    if (this.held) return;
     try {
       this.reader.resume();
     } catch {

@@ -182,9 +182,9 @@ export interface ChannelContext extends DeliveryTarget {
   close(why: string): void;
   /** Stops decoding until the next event-loop turn. */
   yieldTurn(): void;
-  /** Stops reading for a full subscriber queue (counted; see flow-gate.ts). */
+  /** Stops reading for full subscriber queues (the flow gate calls it on the first). */
   holdInput(): void;
-  /** Undoes one holdInput(). */
+  /** Undoes holdInput() (the flow gate calls it once the last such queue drained). */
   releaseInput(): void;
   /** Writes an acknowledgement now. */
   writeAck(type: AckType, packetId: number, reasonCode: number): void;
