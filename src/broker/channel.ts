@@ -23,6 +23,7 @@ import type {
 } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import type { ConnectionInfo } from '../transport/connection-info.js';
+import { directReads } from '../transport/direct-read.js';
 import type { AccessControl } from './access-control.js';
 import { onPuback, onPubcomp } from './channel/acks.js';
 import { onAuth, onConnect, onDisconnect } from './channel/connect.js';
@@ -56,6 +57,12 @@ type ChannelSocket = Duplex & { [kChannel]: Channel };
 
 function onSocketData(this: ChannelSocket, chunk: Buffer): void {
   this[kChannel].onData(chunk);
+}
+
+/** A direct read (transport/direct-read.ts): the bytes are valid during this call only. */
+function onSocketRead(this: unknown, bytes: number, buffer: Buffer): boolean {
+  (this as ChannelSocket)[kChannel].onData(buffer.subarray(0, bytes));
+  return true;
 }
 
 function onSocketError(this: ChannelSocket, err: Error): void {
@@ -156,6 +163,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     socket.on('data', onSocketData);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClosed);
+    // Plain TCP skips the stream machinery per read; the decoder then copies what it keeps.
+    if (directReads(socket, onSocketRead)) this.decoder.reusedInput = true;
   }
 
   /** Whether CONNACK 0 has been sent and the socket is open. */

@@ -29,6 +29,12 @@ export class Decoder {
   protocolVersion: ProtocolVersion;
   /** Largest accepted packet in bytes (whole packet); may be changed between feeds. */
   maxPacketSize: number;
+  /**
+   * Whether fed chunks are overwritten once feed() returns (a socket reading into
+   * one shared buffer): then whatever a packet keeps (payloads, binary fields)
+   * and any undecoded rest are copied out of them.
+   */
+  reusedInput = false;
 
   private readonly sink: PacketSink;
   private dead = false;
@@ -119,8 +125,8 @@ export class Decoder {
     }
     while (pos < len) {
       if (this.stopped) {
-        this.rest = chunk;
-        this.restPos = pos;
+        this.rest = this.reusedInput ? Buffer.from(chunk.subarray(pos)) : chunk;
+        this.restPos = this.reusedInput ? 0 : pos;
         return;
       }
       const first = chunk[pos];
@@ -153,7 +159,7 @@ export class Decoder {
       const total = headerLength + remaining;
       this.checkSize(total);
       if (len - pos >= total) {
-        this.deliver(chunk, i, pos + total, first);
+        this.deliver(chunk, i, pos + total, first, this.reusedInput);
         if (this.dead) return;
         pos += total;
       } else {
@@ -210,7 +216,7 @@ export class Decoder {
     if (this.pendingFilled < packet.length) return from + n;
     this.pending = undefined;
     this.pendingFilled = 0;
-    this.deliver(packet, this.pendingHeaderLength, packet.length, packet[0]);
+    this.deliver(packet, this.pendingHeaderLength, packet.length, packet[0], false);
     return from + n;
   }
 
@@ -231,10 +237,10 @@ export class Decoder {
     }
   }
 
-  private deliver(source: Buffer, start: number, stop: number, first: number): void {
+  private deliver(source: Buffer, start: number, stop: number, first: number, copy: boolean): void {
     let packet: Packet;
     try {
-      packet = parsePacket(source, start, stop, first, this.protocolVersion);
+      packet = parsePacket(source, start, stop, first, this.protocolVersion, copy);
     } catch (err) {
       if (err instanceof ProtocolError) throw err;
       throw malformed(`undecodable packet: ${(err as Error).message}`);
