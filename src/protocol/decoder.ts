@@ -23,6 +23,9 @@ export interface DecoderOptions {
   protocolVersion?: ProtocolVersion;
 }
 
+/** Reused input chunks at least this long are copied whole rather than per payload. */
+const WHOLE_COPY = 1024;
+
 /** Streaming decoder for one connection; see the module comment. */
 export class Decoder {
   /** Version used for packets other than CONNECT; set by a decoded CONNECT or by the client side. */
@@ -35,6 +38,8 @@ export class Decoder {
    * and any undecoded rest are copied out of them.
    */
   reusedInput = false;
+  /** The chunk being decoded is one that will be reused (copy what packets keep). */
+  private borrowed = false;
 
   private readonly sink: PacketSink;
   private dead = false;
@@ -74,11 +79,17 @@ export class Decoder {
       this.restPos = 0;
       return;
     }
+    // A large read holds many packets: one copy of it costs less than a copy per
+    // payload, and the packets may then keep slices of it (as of any owned chunk).
+    const borrowed = this.reusedInput && chunk.length < WHOLE_COPY;
+    this.borrowed = borrowed;
     try {
-      this.consume(chunk, 0);
+      this.consume(this.reusedInput && !borrowed ? Buffer.from(chunk) : chunk, 0);
     } catch (err) {
       this.destroy();
       throw err;
+    } finally {
+      this.borrowed = false;
     }
   }
 
@@ -125,8 +136,8 @@ export class Decoder {
     }
     while (pos < len) {
       if (this.stopped) {
-        this.rest = this.reusedInput ? Buffer.from(chunk.subarray(pos)) : chunk;
-        this.restPos = this.reusedInput ? 0 : pos;
+        this.rest = this.borrowed ? Buffer.from(chunk.subarray(pos)) : chunk;
+        this.restPos = this.borrowed ? 0 : pos;
         return;
       }
       const first = chunk[pos];
@@ -159,7 +170,7 @@ export class Decoder {
       const total = headerLength + remaining;
       this.checkSize(total);
       if (len - pos >= total) {
-        this.deliver(chunk, i, pos + total, first, this.reusedInput);
+        this.deliver(chunk, i, pos + total, first, this.borrowed);
         if (this.dead) return;
         pos += total;
       } else {

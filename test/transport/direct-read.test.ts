@@ -6,6 +6,7 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import tls from 'node:tls';
 import { PacketType } from '../../src/protocol/constants.js';
+import { encode } from '../../src/protocol/encoder.js';
 import type { Packet, PublishPacket } from '../../src/protocol/packets.js';
 import { directReads } from '../../src/transport/direct-read.js';
 import { suiteBroker } from '../helpers/broker.js';
@@ -69,6 +70,27 @@ describe('direct reads into a shared buffer', () => {
       packetId: 2,
     });
     await pub.nextOfType(PacketType.PUBACK);
+    // Many retained messages in one write: a large read, copied whole rather than per payload.
+    const bulk: Buffer[] = [];
+    for (let i = 0; i < 40; i++) {
+      bulk.push(
+        encode(
+          {
+            type: PacketType.PUBLISH,
+            topic: `dr/bulk/${i}`,
+            payload: payload(`bulk-${i}`),
+            qos: 0,
+            retain: true,
+            dup: false,
+            packetId: 0,
+          },
+          4,
+        ),
+      );
+    }
+    pub.sendRaw(Buffer.concat(bulk));
+    pub.send({ type: PacketType.PINGREQ } as Packet);
+    await pub.nextOfType(PacketType.PINGRESP);
     const willing = await connectRaw(tb.port, {
       clientId: 'dr-will',
       will: { topic: 'dr/will', payload: payload('will'), qos: 1, retain: false },
@@ -86,6 +108,15 @@ describe('direct reads into a shared buffer', () => {
     await subscribe(late, 'dr/retained', 0);
     const retained = await late.nextOfType<PublishPacket>(PacketType.PUBLISH);
     assert.equal(retained.payload.toString(), payload('retained').toString());
+
+    await subscribe(late, 'dr/bulk/#', 0);
+    const seen = new Map<string, string>();
+    while (seen.size < 40) {
+      const p = await late.nextOfType<PublishPacket>(PacketType.PUBLISH);
+      seen.set(p.topic, p.payload.toString());
+    }
+    for (let i = 0; i < 40; i++)
+      assert.equal(seen.get(`dr/bulk/${i}`), payload(`bulk-${i}`).toString());
 
     const back = await connectRaw(tb.port, { clientId: 'dr-away', clean: false });
     const queued = await back.nextOfType<PublishPacket>(PacketType.PUBLISH);
