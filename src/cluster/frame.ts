@@ -1,6 +1,6 @@
 import type { Message } from '../broker/message.js';
 import { PacketType } from '../protocol/constants.js';
-import { encodePublish } from '../protocol/encoder.js';
+import { encodePublish, publish0Room, writePublish0 } from '../protocol/encoder.js';
 import { parsePacket } from '../protocol/packet-parser.js';
 import type { PublishPacket } from '../protocol/packets.js';
 import type { MessageFields } from '../store/records.js';
@@ -129,6 +129,81 @@ function frameWith(
   if (packet === undefined) return buf.subarray(0, pos);
   packet.copy(buf, pos);
   return buf.subarray(0, pos + packet.length);
+}
+
+/** Bytes writeFrame0 may use for `m` (whose property list has `propsLen` bytes) with these shares: a bound. */
+export function frame0Room(
+  node: string,
+  m: FrameMessage,
+  key: string | undefined,
+  shares: readonly string[] | undefined,
+  propsLen: number,
+): number {
+  let room = 1 + 8 + 4 + 3 * (node.length + m.origin.length) + 2 + 2;
+  room += key === undefined ? 3 * node.length + 1 + 16 : 3 * key.length;
+  if (shares !== undefined) for (const s of shares) room += 2 + 3 * s.length;
+  return room + publish0Room(m.topic, m.payload.length, propsLen);
+}
+
+/**
+ * Writes the frame of a QoS 0 message straight into `buf` at `pos` (a link's
+ * batch, with frame0Room bytes there); returns where it ends. `key`
+ * undefined: the message was published here, its key is `{node}:{id}`, written
+ * without making that string. No buffer is made for the header or the packet.
+ */
+export function writeFrame0(
+  buf: Buffer,
+  pos: number,
+  node: string,
+  m: FrameMessage,
+  id: number,
+  key: string | undefined,
+  shares: readonly string[] | undefined,
+  propsLen: number,
+): number {
+  const prefix = prefixOf(node, m.origin, m.expiresAt);
+  const n = prefix.length;
+  if (n < 48) for (let i = 0; i < n; i++) buf[pos + i] = prefix[i]!;
+  else prefix.copy(buf, pos);
+  pos += n;
+  if (key === undefined) pos = writeLocalKey(buf, pos, node, id);
+  else pos = writeStr(buf, pos, key);
+  const count = shares?.length ?? 0;
+  buf[pos] = count >> 8;
+  buf[pos + 1] = count & 0xff;
+  pos += 2;
+  if (shares !== undefined) for (const s of shares) pos = writeStr(buf, pos, s);
+  return writePublish0(buf, pos, m.topic, m.payload, m.retain, m.properties, propsLen);
+}
+
+/** `{node}:` as bytes, for the last node writeLocalKey wrote. */
+let keyNode = '';
+let keyHead: Buffer = Buffer.alloc(0);
+
+/** Writes the key `{node}:{id}` as a u16-length-prefixed string, the id in decimal digits. */
+function writeLocalKey(buf: Buffer, pos: number, node: string, id: number): number {
+  if (node !== keyNode) {
+    keyHead = Buffer.from(`${node}:`);
+    keyNode = node;
+  }
+  const head = keyHead;
+  let p = pos + 2;
+  for (let i = 0; i < head.length; i++) buf[p++] = head[i]!;
+  if (id >= 2 ** 53 || id < 0 || !Number.isInteger(id)) p += buf.latin1Write(String(id), p);
+  else {
+    let digits = 1;
+    for (let x = id; x >= 10; x = Math.floor(x / 10)) digits++;
+    let x = id;
+    for (let i = p + digits - 1; i >= p; i--) {
+      buf[i] = 48 + (x % 10);
+      x = Math.floor(x / 10);
+    }
+    p += digits;
+  }
+  const n = p - pos - 2;
+  buf[pos] = n >> 8;
+  buf[pos + 1] = n & 0xff;
+  return p;
 }
 
 /** Writes a u16-length-prefixed UTF-8 string (the buffer has room for its worst case). */

@@ -170,6 +170,15 @@ export class LinkServer {
       // Frames of a superseded process or connection are ignored: its successor re-sends.
       if (peer === undefined || peer.boot !== boot || peer.socket !== s) return;
       peer.lastHeard = Date.now();
+      if (type === LinkFrame.Loose) {
+        // Not sequenced, so outside the duplicate check and the acknowledgements: at most once.
+        try {
+          this.owner.data(peer.id, body[0] as DataKind, body.subarray(1), input);
+        } catch (err) {
+          this.owner.warn(`cluster: could not apply a frame from node ${peer.id}`, err);
+        }
+        return;
+      }
       if (type !== LinkFrame.Data) return;
       const seq = body.readDoubleBE(0);
       if (seq <= peer.applied) {

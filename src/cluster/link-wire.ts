@@ -7,7 +7,13 @@
  * DATA   f64 seq, u8 kind, bytes                              dialer → listener
  * ACK    f64 seq (every DATA up to seq is applied and durable)  listener → dialer
  * PING   (empty; keeps the dialer alive in the listener's eyes)  dialer → listener
+ * LOOSE  u8 kind, bytes                                       dialer → listener
  * ```
+ *
+ * LOOSE is a DATA frame without a sequence number: not kept by the sender,
+ * not acknowledged, not counted by the receiver's duplicate check (QoS 0
+ * messages, which are at most once). It was added with frame version 3; a
+ * node of an earlier version ignores it.
  */
 
 /** Frame types of a link. */
@@ -16,6 +22,7 @@ export enum LinkFrame {
   Data = 2,
   Ack = 3,
   Ping = 4,
+  Loose = 5,
 }
 
 /** What a DATA frame carries. */
@@ -71,6 +78,21 @@ export function writeDataHeader(
   buf[pos + 4] = LinkFrame.Data;
   buf.writeDoubleBE(seq, pos + 5);
   buf[pos + 13] = kind;
+}
+
+/** Bytes of a LOOSE frame's header (length, type, kind). */
+export const LOOSE_HEADER = 6;
+
+/** Writes the header of a LOOSE frame into `buf` at `pos`; the body follows it. */
+export function writeLooseHeader(
+  buf: Buffer,
+  pos: number,
+  kind: DataKind,
+  bodyLength: number,
+): void {
+  buf.writeUInt32BE(2 + bodyLength, pos);
+  buf[pos + 4] = LinkFrame.Loose;
+  buf[pos + 5] = kind;
 }
 
 /** The header of a DATA frame on its own; the body follows it on the socket. */

@@ -29,6 +29,13 @@ interface Outgoing {
  */
 const SEQ_BLOCK = 1 << 20;
 
+/**
+ * Unsent bytes a link's socket may hold before frames that are not kept
+ * (QoS 0) are dropped instead: a receiver that cannot keep up must not make
+ * this node buffer without bound what it never promised to deliver.
+ */
+const LOOSE_BACKLOG = 8 * 1024 * 1024;
+
 /** Counters a link adds to. */
 export interface LinkCounters {
   /** DATA frames acknowledged by their receiver. */
@@ -175,6 +182,31 @@ export class PeerLink {
     if (this.outbox.length - this.head > this.owner.maxOutbox) this.dropOldest();
     if (this.up) this.write(o);
     return seq;
+  }
+
+  /**
+   * Starts a frame that is not kept (a QoS 0 message: at most once): no
+   * sequence number, no outbox entry, no acknowledgement. Returns the buffer
+   * its body goes into, from `looseAt`, to be closed with endLoose(); or
+   * undefined, the frame dropped and counted, when the link is down or its
+   * socket holds more than LOOSE_BACKLOG unsent bytes.
+   */
+  beginLoose(room: number): Buffer | undefined {
+    if (!this.up || this.socket!.writableLength > LOOSE_BACKLOG) {
+      this.owner.counters.dropped++;
+      return undefined;
+    }
+    return this.writer.begin(room);
+  }
+
+  /** Where the body of the frame beginLoose() started goes. */
+  get looseAt(): number {
+    return this.writer.at;
+  }
+
+  /** Queues the frame beginLoose() started, its body ending at `end`. */
+  endLoose(kind: DataKind, end: number): void {
+    this.writer.finish(kind, end);
   }
 
   /** Resolves once the peer acknowledged `seq`, or false after `ms` (or when the link is given up). */

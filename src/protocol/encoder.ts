@@ -59,6 +59,47 @@ function writePropertiesField(
   return propsLen === 0 ? pos : writeProperties(buf, pos, props as Properties);
 }
 
+/** Bytes writePublish0 may use for this topic, payload and property list (its content length): a bound, not the size. */
+export function publish0Room(topic: string, payloadLength: number, propsLen: number): number {
+  return 5 + 2 + 3 * topic.length + propertiesFieldLength(propsLen) + payloadLength;
+}
+
+/**
+ * Writes a QoS 0 MQTT 5 PUBLISH at `pos` of `buf`, which has publish0Room
+ * bytes there; returns where it ends. For a packet that is copied straight
+ * into a larger buffer (a cluster link's batch), without a buffer of its own.
+ */
+export function writePublish0(
+  buf: Buffer,
+  pos: number,
+  topic: string,
+  payload: Buffer,
+  retain: boolean,
+  props: Properties | undefined,
+  propsLen: number,
+): number {
+  const topicLen = topic.length < 64 ? asciiLength(topic) : Buffer.byteLength(topic);
+  const remaining = 2 + topicLen + propertiesFieldLength(propsLen) + payload.length;
+  buf[pos] = retain ? 0x31 : 0x30;
+  if (remaining < 128) {
+    buf[pos + 1] = remaining;
+    pos += 2;
+  } else pos = writeVariableByteInteger(buf, pos + 1, remaining);
+  buf[pos] = topicLen >> 8;
+  buf[pos + 1] = topicLen & 0xff;
+  if (topicLen === topic.length) buf.latin1Write(topic, pos + 2);
+  else buf.utf8Write(topic, pos + 2);
+  pos = writePropertiesField(buf, pos + 2 + topicLen, props, propsLen);
+  buf.set(payload, pos);
+  return pos + payload.length;
+}
+
+/** UTF-8 length of a short string: counted here when it is ASCII (no call into C++). */
+function asciiLength(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s);
+  return s.length;
+}
+
 /** Encodes a PUBLISH into a buffer that can be shared by every subscriber with the same shape. */
 export function encodePublish(packet: PublishPacket, version: ProtocolVersion): EncodedPublish {
   const topic = packet.topic;
