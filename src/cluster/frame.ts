@@ -33,6 +33,7 @@ export interface ClusterFrame extends FrameMessage {
   node: string;
   /** Where the message was first published, `{node}:{message id}`: one message, however it travels. */
   key: string;
+  /** Shared groups assigned to the receiver (a shared empty array when none: never change it). */
   shares: string[];
 }
 
@@ -214,24 +215,68 @@ function writeStr(buf: Buffer, pos: number, s: string): number {
   return pos + 2 + n;
 }
 
+/**
+ * The last string read from a frame at one place (the sender node id, the
+ * publisher's client id): frames from one publisher come in a row, and
+ * comparing a few bytes costs less than making the same string again.
+ */
+class StringMemo {
+  private bytes: Buffer = Buffer.alloc(0);
+  private text = '';
+
+  /** The string of the `n` bytes at `pos`. */
+  read(buf: Buffer, pos: number, n: number): string {
+    const b = this.bytes;
+    if (n === b.length && n <= 64) {
+      let i = 0;
+      while (i < n && buf[pos + i] === b[i]) i++;
+      if (i === n) return this.text;
+    }
+    const text = buf.utf8Slice(pos, pos + n);
+    if (n <= 64) {
+      this.bytes = Buffer.from(buf.subarray(pos, pos + n));
+      this.text = text;
+    }
+    return text;
+  }
+}
+
+const nodeMemo = new StringMemo();
+const originMemo = new StringMemo();
+/** Shares of a frame that carries none (never changed). */
+const NO_SHARES: string[] = [];
+
 /** Decodes a frame; throws ClusterFrameError (or ProtocolError for a bad packet). */
 export function decodeFrame(buf: Buffer): ClusterFrame {
   if (buf.length < 17 || buf[0] !== VERSION) throw new ClusterFrameError('unknown cluster frame');
   const expiresAt = buf.readDoubleBE(1);
   let pos = 9;
-  const readStr = (): string => {
-    const n = buf.readUInt16BE(pos);
-    const s = buf.utf8Slice(pos + 2, pos + 2 + n);
-    pos += 2 + n;
-    return s;
-  };
-  const node = readStr();
-  const origin = readStr();
-  const key = readStr();
-  const count = buf.readUInt16BE(pos);
+  let n = u16(buf, pos);
+  const node = nodeMemo.read(buf, pos + 2, n);
+  pos += 2 + n;
+  n = u16(buf, pos);
+  const origin = originMemo.read(buf, pos + 2, n);
+  pos += 2 + n;
+  n = u16(buf, pos);
+  const key =
+    n === 0
+      ? ''
+      : isAscii(buf, pos + 2, n)
+        ? buf.latin1Slice(pos + 2, pos + 2 + n)
+        : buf.utf8Slice(pos + 2, pos + 2 + n);
+  pos += 2 + n;
+  const count = u16(buf, pos);
   pos += 2;
-  const shares: string[] = [];
-  for (let i = 0; i < count; i++) shares.push(readStr());
+  let shares = NO_SHARES;
+  if (count > 0) {
+    shares = [];
+    for (let i = 0; i < count; i++) {
+      n = u16(buf, pos);
+      shares.push(buf.utf8Slice(pos + 2, pos + 2 + n));
+      pos += 2 + n;
+    }
+  }
+  if (pos >= buf.length) throw new ClusterFrameError('truncated cluster frame');
   const first = buf[pos++]!;
   let len = 0;
   let mul = 1;
@@ -257,6 +302,17 @@ export function decodeFrame(buf: Buffer): ClusterFrame {
     retain: p.retain,
     properties: p.properties,
   };
+}
+
+function u16(buf: Buffer, pos: number): number {
+  if (pos + 2 > buf.length) throw new ClusterFrameError('truncated cluster frame');
+  return (buf[pos]! << 8) | buf[pos + 1]!;
+}
+
+/** Whether the `n` bytes at `pos` are ASCII (a key usually is: then latin1 makes its string faster). */
+function isAscii(buf: Buffer, pos: number, n: number): boolean {
+  for (let i = pos; i < pos + n; i++) if (buf[i]! > 0x7f) return false;
+  return true;
 }
 
 /** Rebuilds a forwarded message on this node (a new local id, the sender's expiry and origin). */

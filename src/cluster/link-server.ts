@@ -169,7 +169,6 @@ export class LinkServer {
       }
       // Frames of a superseded process or connection are ignored: its successor re-sends.
       if (peer === undefined || peer.boot !== boot || peer.socket !== s) return;
-      peer.lastHeard = Date.now();
       if (type === LinkFrame.Loose) {
         // Not sequenced, so outside the duplicate check and the acknowledgements: at most once.
         try {
@@ -196,6 +195,8 @@ export class LinkServer {
     });
     const input = new Input(s, reader);
     s.on('data', (d: Buffer) => {
+      // Once per chunk, not per frame: a chunk holds hundreds of small frames.
+      if (peer !== undefined && peer.socket === s) peer.lastHeard = Date.now();
       try {
         reader.push(d);
       } catch (err) {
