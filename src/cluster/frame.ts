@@ -163,10 +163,8 @@ export function writeFrame0(
   propsLen: number,
 ): number {
   const prefix = prefixOf(node, m.origin, m.expiresAt);
-  const n = prefix.length;
-  if (n < 48) for (let i = 0; i < n; i++) buf[pos + i] = prefix[i]!;
-  else prefix.copy(buf, pos);
-  pos += n;
+  buf.set(prefix, pos);
+  pos += prefix.length;
   if (key === undefined) pos = writeLocalKey(buf, pos, node, id);
   else pos = writeStr(buf, pos, key);
   const count = shares?.length ?? 0;
@@ -190,14 +188,15 @@ function writeLocalKey(buf: Buffer, pos: number, node: string, id: number): numb
   const head = keyHead;
   let p = pos + 2;
   for (let i = 0; i < head.length; i++) buf[p++] = head[i]!;
-  if (id >= 2 ** 53 || id < 0 || !Number.isInteger(id)) p += buf.latin1Write(String(id), p);
+  if (id > 0x7fffffff || id < 0 || !Number.isInteger(id)) p += buf.latin1Write(String(id), p);
   else {
+    // Small integers: digits with integer division, no string made.
     let digits = 1;
-    for (let x = id; x >= 10; x = Math.floor(x / 10)) digits++;
+    for (let x = id; x >= 10; x = (x / 10) | 0) digits++;
     let x = id;
     for (let i = p + digits - 1; i >= p; i--) {
       buf[i] = 48 + (x % 10);
-      x = Math.floor(x / 10);
+      x = (x / 10) | 0;
     }
     p += digits;
   }
@@ -288,6 +287,28 @@ export function decodeFrame(buf: Buffer): ClusterFrame {
     mul *= 128;
   }
   if (pos + len > buf.length) throw new ClusterFrameError('truncated cluster frame');
+  if ((first & 0xfe) === 0x30 && len >= 3) {
+    // QoS 0 without properties, as writePublish0 makes them: read here, without a
+    // packet object or the checks a client's packet needs (the sender made them).
+    const tl = (buf[pos]! << 8) | buf[pos + 1]!;
+    const at = pos + 2 + tl;
+    if (at < pos + len && buf[at] === 0) {
+      return {
+        node,
+        origin,
+        key,
+        expiresAt,
+        shares,
+        topic: isAscii(buf, pos + 2, tl)
+          ? buf.latin1Slice(pos + 2, at)
+          : buf.utf8Slice(pos + 2, at),
+        payload: buf.subarray(at + 1, pos + len),
+        qos: 0,
+        retain: (first & 1) === 1,
+        properties: undefined,
+      };
+    }
+  }
   const p = parsePacket(buf, pos, pos + len, first, 5);
   if (p.type !== PacketType.PUBLISH) throw new ClusterFrameError('cluster frame without a PUBLISH');
   return {

@@ -78,26 +78,37 @@ export function writePublish0(
   props: Properties | undefined,
   propsLen: number,
 ): number {
-  const topicLen = topic.length < 64 ? asciiLength(topic) : Buffer.byteLength(topic);
-  const remaining = 2 + topicLen + propertiesFieldLength(propsLen) + payload.length;
+  const rest = propertiesFieldLength(propsLen) + payload.length;
+  let topicLen = topic.length;
+  let remaining = 2 + topicLen + rest;
+  let at = pos + 1 + (remaining < 128 ? 1 : variableByteIntegerLength(remaining)) + 2;
+  // A short ASCII topic is copied here as it is checked (cheaper than a call into C++);
+  // anything else is measured and written as UTF-8.
+  let ascii = topicLen < 64;
+  if (ascii)
+    for (let i = 0; i < topicLen; i++) {
+      const c = topic.charCodeAt(i);
+      if (c > 0x7f) {
+        ascii = false;
+        break;
+      }
+      buf[at + i] = c;
+    }
+  if (!ascii) {
+    topicLen = Buffer.byteLength(topic);
+    remaining = 2 + topicLen + rest;
+    at = pos + 1 + variableByteIntegerLength(remaining) + 2;
+    if (topicLen === topic.length) buf.latin1Write(topic, at);
+    else buf.utf8Write(topic, at);
+  }
   buf[pos] = retain ? 0x31 : 0x30;
-  if (remaining < 128) {
-    buf[pos + 1] = remaining;
-    pos += 2;
-  } else pos = writeVariableByteInteger(buf, pos + 1, remaining);
-  buf[pos] = topicLen >> 8;
-  buf[pos + 1] = topicLen & 0xff;
-  if (topicLen === topic.length) buf.latin1Write(topic, pos + 2);
-  else buf.utf8Write(topic, pos + 2);
-  pos = writePropertiesField(buf, pos + 2 + topicLen, props, propsLen);
+  if (remaining < 128) buf[pos + 1] = remaining;
+  else writeVariableByteInteger(buf, pos + 1, remaining);
+  buf[at - 2] = topicLen >> 8;
+  buf[at - 1] = topicLen & 0xff;
+  pos = writePropertiesField(buf, at + topicLen, props, propsLen);
   buf.set(payload, pos);
   return pos + payload.length;
-}
-
-/** UTF-8 length of a short string: counted here when it is ASCII (no call into C++). */
-function asciiLength(s: string): number {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s);
-  return s.length;
 }
 
 /** Encodes a PUBLISH into a buffer that can be shared by every subscriber with the same shape. */
