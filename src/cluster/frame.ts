@@ -248,7 +248,11 @@ const NO_SHARES: string[] = [];
 /** Decodes a frame; throws ClusterFrameError (or ProtocolError for a bad packet). */
 export function decodeFrame(buf: Buffer): ClusterFrame {
   if (buf.length < 17 || buf[0] !== VERSION) throw new ClusterFrameError('unknown cluster frame');
-  const expiresAt = buf.readDoubleBE(1);
+  // Most messages never expire: eight zero bytes, read without a float conversion.
+  const expiresAt =
+    (buf[1]! | buf[2]! | buf[3]! | buf[4]! | buf[5]! | buf[6]! | buf[7]! | buf[8]!) === 0
+      ? 0
+      : buf.readDoubleBE(1);
   let pos = 9;
   let n = u16(buf, pos);
   const node = nodeMemo.read(buf, pos + 2, n);

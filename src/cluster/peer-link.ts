@@ -308,8 +308,8 @@ export class PeerLink {
     const s = connect({ host: this.host, port: this.port });
     s.setNoDelay(true);
     this.socket = s;
-    const reader = new FrameReader((type, body) => {
-      if (type === LinkFrame.Ack) this.onAck(body.readDoubleBE(0));
+    const reader = new FrameReader((type, buf, start) => {
+      if (type === LinkFrame.Ack) this.onAck(buf.readDoubleBE(start));
     });
     s.on('connect', () => {
       this.backoff = 50;
