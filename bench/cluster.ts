@@ -111,7 +111,7 @@ async function runLoad(qos: 0 | 1, pubPort: number, subPort: number): Promise<Be
 
 /** Per-node CPU per message as `A + B µs`. */
 function us(per: number[] | undefined): string {
-  return per === undefined ? '–' : `${per[0]!.toFixed(1)} + ${per[1]!.toFixed(1)} µs`;
+  return per === undefined ? '–' : `${per[0]!.toFixed(2)} + ${per[1]!.toFixed(2)} µs`;
 }
 
 function k(n: number): string {
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
           );
           cpu[where] = per;
           process.stderr.write(
-            `${k(x.receivedPerSecond)} msg/s received, ${k(x.sentPerSecond)} sent, CPU/msg A ${per[0]!.toFixed(1)} µs, B ${per[1]!.toFixed(1)} µs\n`,
+            `${k(x.receivedPerSecond)} msg/s received, ${k(x.sentPerSecond)} sent, CPU/msg A ${per[0]!.toFixed(2)} µs, B ${per[1]!.toFixed(2)} µs\n`,
           );
         }
         const cross = got.cross!;

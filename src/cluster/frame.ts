@@ -13,7 +13,7 @@ import type { ClusterHost } from './host.js';
  * byte; a small header in front adds what MQTT does not carry:
  *
  * ```
- * u8  version (2)
+ * u8  version (3; 2 is read too)
  * f64 expiresAt (ms since epoch, 0 = never)
  * u16 len + utf8  node id of the sender
  * u16 len + utf8  origin client id (for No Local)
@@ -21,9 +21,14 @@ import type { ClusterHost } from './host.js';
  * u16 count, then count × (u16 len + utf8)  shared groups assigned to the receiver ("group/filter")
  * ... MQTT 5 PUBLISH packet (fixed header included)
  * ```
+ *
+ * Version 3 has the layout of version 2; it marks senders that forward QoS 0
+ * as LOOSE link frames (link-wire.ts), which version 2 nodes ignore: they
+ * refuse version 3 frames instead of missing QoS 0 messages silently.
+ * Version 2 frames are still read (retained messages kept in Redis).
  */
 
-const VERSION = 2;
+const VERSION = 3;
 
 /** The message a frame carries: what the receiving node needs to route it as the sender would. */
 export type FrameMessage = MessageFields;
@@ -247,7 +252,8 @@ const NO_SHARES: string[] = [];
 
 /** Decodes a frame; throws ClusterFrameError (or ProtocolError for a bad packet). */
 export function decodeFrame(buf: Buffer): ClusterFrame {
-  if (buf.length < 17 || buf[0] !== VERSION) throw new ClusterFrameError('unknown cluster frame');
+  if (buf.length < 17 || (buf[0] !== VERSION && buf[0] !== 2))
+    throw new ClusterFrameError('unknown cluster frame');
   // Most messages never expire: eight zero bytes, read without a float conversion.
   const expiresAt =
     (buf[1]! | buf[2]! | buf[3]! | buf[4]! | buf[5]! | buf[6]! | buf[7]! | buf[8]!) === 0
