@@ -27,6 +27,8 @@ export class FrameWriter {
   private start = 0;
   private end = 0;
   private scheduled = false;
+  /** Where the body of the frame begin() started goes. */
+  at = 0;
 
   /** Frames go to this socket from now on (what was pending for the previous one is dropped: the outbox re-sends it). */
   attach(socket: Socket | undefined): void {
@@ -82,9 +84,6 @@ export class FrameWriter {
     this.at = this.end + LOOSE_HEADER;
     return slab;
   }
-
-  /** Where the body of the frame begin() started goes. */
-  at = 0;
 
   /** Ends the frame begin() started: its body ends at `bodyEnd`. */
   finish(kind: DataKind, bodyEnd: number): void {

@@ -72,7 +72,8 @@ function ignore(): void {}
  * it and, with persistence, after its commit); after a broken connection the
  * outbox is sent again in order and the peer drops the sequence numbers it
  * already applied. So a message crosses at least once, is applied at most once
- * per peer process, and Redis is never its only holder.
+ * per peer process, and Redis is never its only holder. QoS 0 messages go as
+ * LOOSE frames instead (beginLoose): not numbered, not kept.
  */
 export class PeerLink {
   /** The peer's node id. */
