@@ -38,8 +38,6 @@ export class Decoder {
    * and any undecoded rest are copied out of them.
    */
   reusedInput = false;
-  /** The chunk being decoded is one that will be reused (copy what packets keep). */
-  private borrowed = false;
 
   private readonly sink: PacketSink;
   private dead = false;
@@ -82,14 +80,11 @@ export class Decoder {
     // A large read holds many packets: one copy of it costs less than a copy per
     // payload, and the packets may then keep slices of it (as of any owned chunk).
     const borrowed = this.reusedInput && chunk.length < WHOLE_COPY;
-    this.borrowed = borrowed;
     try {
-      this.consume(this.reusedInput && !borrowed ? Buffer.from(chunk) : chunk, 0);
+      this.consume(this.reusedInput && !borrowed ? Buffer.from(chunk) : chunk, 0, borrowed);
     } catch (err) {
       this.destroy();
       throw err;
-    } finally {
-      this.borrowed = false;
     }
   }
 
@@ -108,7 +103,7 @@ export class Decoder {
     if (rest === undefined || this.dead) return;
     this.rest = undefined;
     try {
-      this.consume(rest, this.restPos);
+      this.consume(rest, this.restPos, false);
     } catch (err) {
       this.destroy();
       throw err;
@@ -124,7 +119,8 @@ export class Decoder {
     this.rest = undefined;
   }
 
-  private consume(chunk: Buffer, from: number): void {
+  /** Decodes chunk[from..]; `borrowed`: the chunk is reused after this call (copy what is kept). */
+  private consume(chunk: Buffer, from: number, borrowed: boolean): void {
     const len = chunk.length;
     let pos = from;
     if (this.pending !== undefined) {
@@ -136,8 +132,8 @@ export class Decoder {
     }
     while (pos < len) {
       if (this.stopped) {
-        this.rest = this.borrowed ? Buffer.from(chunk.subarray(pos)) : chunk;
-        this.restPos = this.borrowed ? 0 : pos;
+        this.rest = borrowed ? Buffer.from(chunk.subarray(pos)) : chunk;
+        this.restPos = borrowed ? 0 : pos;
         return;
       }
       const first = chunk[pos];
@@ -170,7 +166,7 @@ export class Decoder {
       const total = headerLength + remaining;
       this.checkSize(total);
       if (len - pos >= total) {
-        this.deliver(chunk, i, pos + total, first, this.borrowed);
+        this.deliver(chunk, i, pos + total, first, borrowed);
         if (this.dead) return;
         pos += total;
       } else {
