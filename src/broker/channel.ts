@@ -47,6 +47,15 @@ function resumeReading(ch: Channel): void {
   ch.resumeReading();
 }
 
+// A connection's yes/no state in one small integer (a field each cost 8 bytes per connection).
+const BRIDGE = 1;
+const NO_PROBLEM_INFORMATION = 2;
+const WILL_SENT = 4;
+const READ_PAUSED = 8;
+const OUTPUT_BLOCKED = 16;
+const GATE_HELD = 32;
+const GRACEFUL = 64;
+
 /** A chunk this large means the client has more queued: yield to other sockets after it. */
 const FAIR_CHUNK = 16 * 1024;
 
@@ -91,8 +100,6 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   username: string | undefined;
   /** Keep alive in seconds as granted (0 = none). */
   keepalive = 0;
-  /** A 3.1/3.1.1 bridge that announced itself (try_private): its subscriptions get No Local and Retain As Published. */
-  bridge = false;
   /** Time of the last byte received (ms). */
   lastActivity: number;
   /** When the socket was accepted (ms). */
@@ -107,27 +114,24 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   outboundAliases: Map<string, number> | undefined;
   /** v5: topic aliases the client set, by alias. */
   inboundAliases: Map<number, string> | undefined;
-  /** v5: whether reason strings / user properties may be sent on acks (Request Problem Information). */
-  problemInformation = true;
   /** The will from CONNECT (mount point applied), until the connection ends. */
   will: Will | undefined;
-  private willSent = false;
   /** Packets that arrived while an asynchronous hook was running, replayed in order. */
   backlog: Packet[] | undefined;
   /** What the client has not been sent yet (one pending socket write at most). */
   readonly outbox: Outbox;
-  private readPaused = false;
-  /** Reading stopped until the client reads what we owe it (see onData). */
-  private outputBlocked = false;
-  /** Held by the flow gate for a full subscriber queue (flow-gate.ts): no reading meanwhile. */
-  private gateHeld = false;
+  /**
+   * BRIDGE, NO_PROBLEM_INFORMATION, WILL_SENT, GRACEFUL, and why reading is
+   * stopped: READ_PAUSED (a fairness rule, until the next turn), OUTPUT_BLOCKED
+   * (until the client reads what we owe it, see onData), GATE_HELD (by the flow
+   * gate for a full subscriber queue, flow-gate.ts).
+   */
+  private flags = 0;
   /** Bytes of an incomplete packet this connection holds, as last told to the broker's budget. */
   private partialHeld = 0;
   /** Deliveries triggered by this connection's input in this turn (see yieldTurn). */
   work = 0;
   private closeReason = 'connection closed';
-  /** Whether the client ended with DISCONNECT (no will). */
-  graceful = false;
   /** v5 enhanced authentication: the method used at CONNECT. */
   authMethod: string | undefined;
   /** v5 enhanced authentication: the exchange in progress. */
@@ -158,6 +162,37 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     socket.on('close', onSocketClosed);
   }
 
+  /** A 3.1/3.1.1 bridge that announced itself (try_private): its subscriptions get No Local and Retain As Published. */
+  get bridge(): boolean {
+    return (this.flags & BRIDGE) !== 0;
+  }
+
+  set bridge(on: boolean) {
+    this.setFlag(BRIDGE, on);
+  }
+
+  /** v5: whether reason strings / user properties may be sent on acks (Request Problem Information). */
+  get problemInformation(): boolean {
+    return (this.flags & NO_PROBLEM_INFORMATION) === 0;
+  }
+
+  set problemInformation(on: boolean) {
+    this.setFlag(NO_PROBLEM_INFORMATION, !on);
+  }
+
+  /** Whether the client ended with DISCONNECT (no will). */
+  get graceful(): boolean {
+    return (this.flags & GRACEFUL) !== 0;
+  }
+
+  set graceful(on: boolean) {
+    this.setFlag(GRACEFUL, on);
+  }
+
+  private setFlag(flag: number, on: boolean): void {
+    this.flags = on ? this.flags | flag : this.flags & ~flag;
+  }
+
   /** Whether CONNACK 0 has been sent and the socket is open. */
   get connected(): boolean {
     return this.state === State.Connected;
@@ -182,10 +217,14 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
       this.blockOutput();
       return;
     }
-    if (chunk.length >= FAIR_CHUNK && !this.readPaused && (this.state as State) !== State.Closed) {
+    if (
+      chunk.length >= FAIR_CHUNK &&
+      (this.flags & READ_PAUSED) === 0 &&
+      (this.state as State) !== State.Closed
+    ) {
       // A flooding client: read its next chunk on the next loop turn, after every
       // other socket had its turn, so that nobody waits behind its backlog.
-      this.readPaused = true;
+      this.flags |= READ_PAUSED;
       this.socket.pause();
       setImmediate(resumeReading, this);
     }
@@ -209,14 +248,14 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   /** Resumes a socket paused by a fairness rule: first the packets the decoder held back. */
   resumeReading(): void {
-    this.readPaused = false;
+    this.flags &= ~READ_PAUSED;
     this.work = 0;
     this.resumeInput();
   }
 
   /** Decodes what the decoder held back and reads on, unless another rule still stops reading. */
   private resumeInput(): void {
-    if (this.state === State.Closed || this.gateHeld) return;
+    if (this.state === State.Closed || (this.flags & GATE_HELD) !== 0) return;
     try {
       this.decoder.resume();
     } catch (err) {
@@ -224,9 +263,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     }
     // The held-back packets may have spent the budget again (then reading stays paused).
     if (
-      !this.readPaused &&
-      !this.outputBlocked &&
-      !this.gateHeld &&
+      (this.flags & (READ_PAUSED | OUTPUT_BLOCKED | GATE_HELD)) === 0 &&
       (this.state as State) !== State.Closed
     )
       this.socket.resume();
@@ -234,7 +271,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   /** Whether more than maxPendingBytes wait unsent for this client (and reading is not stopped yet). */
   private outputOverLimit(): boolean {
-    return !this.outputBlocked && this.state !== State.Closed && this.congested;
+    return (this.flags & OUTPUT_BLOCKED) === 0 && this.state !== State.Closed && this.congested;
   }
 
   /**
@@ -249,7 +286,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   /** The socket took a write: resume what waited for room. */
   outputWritten(): void {
     if (this.state === State.Closed || this.congested) return;
-    if (this.outputBlocked) this.onOutputDrained();
+    if ((this.flags & OUTPUT_BLOCKED) !== 0) this.onOutputDrained();
     const s = this.session;
     if (s !== undefined && s.target === this && s.queuedCount > 0) s.drain(this.broker.now);
   }
@@ -261,27 +298,27 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
    * drains them.
    */
   private blockOutput(): void {
-    this.outputBlocked = true;
+    this.flags |= OUTPUT_BLOCKED;
     this.decoder.pause();
     this.socket.pause();
   }
 
   /** Output fell below the limit after reading stopped for it: first the packets held back. */
   onOutputDrained(): void {
-    this.outputBlocked = false;
+    this.flags &= ~OUTPUT_BLOCKED;
     this.resumeInput();
   }
 
   /** A subscriber's queue this client publishes into is full: stop reading it (flow-gate.ts). */
   holdInput(): void {
-    this.gateHeld = true;
+    this.flags |= GATE_HELD;
     this.decoder.pause();
     this.socket.pause();
   }
 
   /** Every queue that held it drained (or gave up): read on. */
   releaseInput(): void {
-    this.gateHeld = false;
+    this.flags &= ~GATE_HELD;
     // Not reading was our doing, not the client's silence: keep alive counts from now.
     this.lastActivity = this.broker.now;
     this.resumeInput();
@@ -290,8 +327,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   /** Stops decoding after the current packet until the next loop turn (DELIVERY_BUDGET). */
   yieldTurn(): void {
     this.decoder.pause();
-    if (this.readPaused) return;
-    this.readPaused = true;
+    if ((this.flags & READ_PAUSED) !== 0) return;
+    this.flags |= READ_PAUSED;
     this.socket.pause();
     setImmediate(resumeReading, this);
   }
@@ -586,8 +623,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   }
 
   private detach(): void {
-    if (this.willSent) return;
-    this.willSent = true;
+    if ((this.flags & WILL_SENT) !== 0) return;
+    this.flags |= WILL_SENT;
     const will = this.graceful ? undefined : this.will;
     this.will = undefined;
     if (this.session !== undefined && this.session.target === this) {
@@ -604,12 +641,12 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   /** Reading stopped because the client does not read what it is owed. */
   get readingStoppedForOutput(): boolean {
-    return this.outputBlocked;
+    return (this.flags & OUTPUT_BLOCKED) !== 0;
   }
 
   /** Reading stopped by backpressure from full subscriber queues. */
   get heldByBackpressure(): boolean {
-    return this.gateHeld;
+    return (this.flags & GATE_HELD) !== 0;
   }
 
   /** Bytes the client has not been sent yet. */
