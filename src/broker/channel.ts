@@ -14,19 +14,19 @@ import {
 import { Decoder, type PacketSink } from '../protocol/decoder.js';
 import { encode } from '../protocol/encoder.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type {
-  ConnectPacket,
-  Packet,
-  SubackPacket,
-  UnsubackPacket,
-  Will,
-} from '../protocol/packets.js';
+import type { Packet, SubackPacket, UnsubackPacket, Will } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import type { ConnectionInfo } from '../transport/connection-info.js';
 import type { AccessControl } from './access-control.js';
 import { onPuback, onPubcomp } from './channel/acks.js';
 import { onAuth, onConnect, onDisconnect } from './channel/connect.js';
-import type { AckType, ChannelContext, ChannelHost, HeldReplyQueue } from './channel/context.js';
+import type {
+  AckType,
+  ChannelContext,
+  ChannelHost,
+  EnhancedAuthState,
+  HeldReplyQueue,
+} from './channel/context.js';
 import { encodeWithin } from './channel/fit.js';
 import { publishOut, queueAck, writeAckNow } from './channel/outbound.js';
 import { Outbox } from './channel/outbox.js';
@@ -35,7 +35,6 @@ import { State } from './channel/state.js';
 import { onSubscribe, onUnsubscribe, sendHeldReply } from './channel/subscribe.js';
 import { checkTimers, type TimedChannel } from './channel/timers.js';
 import type { DeliveryTarget, DropReason } from './delivery-target.js';
-import type { AuthExchange } from './enhanced-auth.js';
 import type { ListenerStats } from './listener-stats.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
@@ -132,16 +131,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   /** Deliveries triggered by this connection's input in this turn (see yieldTurn). */
   work = 0;
   private closeReason = 'connection closed';
-  /** v5 enhanced authentication: the method used at CONNECT. */
-  authMethod: string | undefined;
-  /** v5 enhanced authentication: the exchange in progress. */
-  auth: AuthExchange | undefined;
-  /** The CONNECT waiting for its enhanced authentication to finish. */
-  pendingConnect:
-    | { p: ConnectPacket; assigned: boolean; serverKeepAlive: number | undefined }
-    | undefined;
-  /** Authentication Data for the CONNACK of a successful enhanced authentication. */
-  authData: Buffer | undefined;
+  /** v5 enhanced authentication (method, exchange in progress), for clients that use it. */
+  enhancedAuth: EnhancedAuthState | undefined;
   /** Publish rate limits, when configured. */
   quota: PublishQuota | undefined;
   /** Replies waiting for the store's commit (`commit` mode), created on first use. */
@@ -347,7 +338,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     // AUTH packets drive a running exchange, so they never wait in the backlog.
     if (
       this.backlog !== undefined &&
-      !(packet.type === PacketType.AUTH && this.auth !== undefined)
+      !(packet.type === PacketType.AUTH && this.enhancedAuth?.exchange !== undefined)
     ) {
       this.backlog.push(packet);
       return;
