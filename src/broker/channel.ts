@@ -94,9 +94,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   /** The protocol level from CONNECT (4 until then). */
   version: ProtocolVersion = 4;
   session: Session | undefined;
+  /** Who the client is, from its CONNECT on (also its clientId and username, not kept twice). */
   client: ClientInfo | undefined;
-  clientId = '';
-  username: string | undefined;
   /** Keep alive in seconds as granted (0 = none). */
   keepalive = 0;
   /** Time of the last byte received (ms). */
@@ -182,6 +181,17 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   private setFlag(flag: number, on: boolean): void {
     this.flags = on ? this.flags | flag : this.flags & ~flag;
+  }
+
+  /** The client id from CONNECT ('' before it). */
+  get clientId(): string {
+    const c = this.client;
+    return c === undefined ? '' : c.clientId;
+  }
+
+  /** The user name the client is authenticated as (CONNECT, certificate or enhanced authentication). */
+  get username(): string | undefined {
+    return this.client?.username;
   }
 
   /** Whether CONNACK 0 has been sent and the socket is open. */

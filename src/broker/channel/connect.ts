@@ -93,11 +93,19 @@ export function onConnect(ch: ChannelContext, p: ConnectPacket): void {
     }
   }
   ch.keepalive = keepalive;
-  ch.clientId = clientId;
   let username = p.username;
   if (ch.info.certificateAsUsername && ch.info.certificateSubject !== undefined)
     username = ch.info.certificateSubject;
-  ch.username = username;
+  // From here on the channel's clientId and username are the ClientInfo's.
+  ch.client = {
+    clientId,
+    username,
+    protocolVersion: p.protocolVersion,
+    remoteAddress: ch.info.remoteAddress,
+    remotePort: ch.info.remotePort,
+    listener: ch.info.listener,
+    certificateSubject: ch.info.certificateSubject,
+  };
   if (p.will !== undefined) {
     const mp = ch.info.mountPoint;
     ch.will = mp === undefined ? p.will : { ...p.will, topic: mp + p.will.topic };
@@ -125,15 +133,6 @@ export function onConnect(ch: ChannelContext, p: ConnectPacket): void {
       };
     }
   }
-  ch.client = {
-    clientId,
-    username,
-    protocolVersion: p.protocolVersion,
-    remoteAddress: ch.info.remoteAddress,
-    remotePort: ch.info.remotePort,
-    listener: ch.info.listener,
-    certificateSubject: ch.info.certificateSubject,
-  };
   // Hold further packets until authentication settles, so that they are
   // handled in order and only for an accepted client.
   if (ch.enhancedAuth !== undefined) {
@@ -244,7 +243,6 @@ function authStep(ch: ChannelContext, ex: AuthExchange, step: AuthStep): void {
     return;
   }
   if (step.username !== undefined) {
-    ch.username = step.username;
     ch.client = { ...ch.client!, username: step.username };
     const s = ch.session;
     if (s !== undefined) {

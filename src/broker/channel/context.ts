@@ -160,8 +160,10 @@ export interface ChannelContext extends DeliveryTarget {
   version: ProtocolVersion;
   session: Session | undefined;
   client: ClientInfo | undefined;
-  clientId: string;
-  username: string | undefined;
+  /** The client id from CONNECT ('' before it): the ClientInfo's. */
+  readonly clientId: string;
+  /** The user name the client is authenticated as: the ClientInfo's. */
+  readonly username: string | undefined;
   keepalive: number;
   bridge: boolean;
   /** v5: the client's Receive Maximum (limits our inflight towards it). */
