@@ -15,8 +15,8 @@ export abstract class SessionFacts {
   protected version: ProtocolVersion;
   protected expiry: number;
   protected disconnectedTime = 0;
-  protected will: Will | undefined = undefined;
-  protected willAt = 0;
+  /** A will waiting for its v5 delay, and when it is due (one field: most sessions never have one). */
+  protected delayedWill: { readonly will: Will; readonly at: number } | undefined = undefined;
   protected user: string | undefined = undefined;
   protected clientInfo: ClientInfo | undefined = undefined;
   protected checker: AclChecker | undefined = undefined;
@@ -45,12 +45,12 @@ export abstract class SessionFacts {
 
   /** A will waiting for its v5 delay to pass (published unless the client returns). */
   get pendingWill(): Will | undefined {
-    return this.will;
+    return this.delayedWill?.will;
   }
 
   /** When the pending will is due (ms since epoch). */
   get pendingWillAt(): number {
-    return this.willAt;
+    return this.delayedWill?.at ?? 0;
   }
 
   /** Who the client authenticated as (kept for delivery checks while offline). */
@@ -85,8 +85,7 @@ export abstract class SessionFacts {
   resumed(protocolVersion: ProtocolVersion, expiryInterval: number): void {
     this.version = protocolVersion;
     this.expiry = expiryInterval;
-    this.will = undefined;
-    this.willAt = 0;
+    this.delayedWill = undefined;
   }
 
   /** Changes the session expiry (v5 DISCONNECT may). */
@@ -124,15 +123,14 @@ export abstract class SessionFacts {
 
   /** Keeps a will until `at` (ms since epoch), when it is published unless the client returns. */
   delayWill(will: Will, at: number): void {
-    this.will = will;
-    this.willAt = at;
+    this.delayedWill = { will, at };
   }
 
   /** Removes and returns the pending will if it is due at `now` (any time when `now` is omitted). */
   takeWill(now?: number): Will | undefined {
-    const will = this.will;
-    if (will === undefined || (now !== undefined && now < this.willAt)) return undefined;
-    this.will = undefined;
-    return will;
+    const d = this.delayedWill;
+    if (d === undefined || (now !== undefined && now < d.at)) return undefined;
+    this.delayedWill = undefined;
+    return d.will;
   }
 }
