@@ -7,7 +7,7 @@ import { InflightTable } from './inflight-table.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import { SessionFacts } from './session-facts.js';
-import { joinSinks } from './session-sinks.js';
+import { joinSinks, secondSink } from './session-sinks.js';
 import type { SharedGroup } from './shared-group.js';
 
 /** One subscription of a session, as stored in the session and referenced by the router. */
@@ -104,9 +104,10 @@ export class Session extends SessionFacts {
   private queue: DeliveryQueue<Delivery> = EMPTY_QUEUE;
   private dropCount = 0;
   private store: SessionPersistence | undefined = undefined;
-  /** A second observer of delivery changes beside the store (a cluster replica), if any. */
-  private tap: SessionPersistence | undefined = undefined;
-  /** Where delivery changes are reported: the store, the tap, or both. */
+  /**
+   * Where delivery changes are reported: the store, a second observer (a
+   * cluster replica, "tap"), or both; the tap is not kept in a field of its own.
+   */
   private sink: SessionPersistence | undefined = undefined;
   /** Set on in-process sessions (bridges): deliveries go here, never to a queue. */
   private inProcess: DeliveryTarget | undefined = undefined;
@@ -230,13 +231,13 @@ export class Session extends SessionFacts {
 
   /** Connects (or with undefined, disconnects) the session's durable storage. */
   setPersistence(p: SessionPersistence | undefined): void {
+    const tap = secondSink(this.sink, this.store);
     this.store = p;
-    this.sink = joinSinks(p, this.tap);
+    this.sink = joinSinks(p, tap);
   }
 
   /** Also reports delivery changes to `t` (a cluster node's replica of this session); undefined stops it. */
   setTap(t: SessionPersistence | undefined): void {
-    this.tap = t;
     this.sink = joinSinks(this.store, t);
   }
 
