@@ -17,11 +17,16 @@ export abstract class SessionFacts {
   protected disconnectedTime = 0;
   /** A will waiting for its v5 delay, and when it is due (one field: most sessions never have one). */
   protected delayedWill: { readonly will: Will; readonly at: number } | undefined = undefined;
-  protected user: string | undefined = undefined;
   protected clientInfo: ClientInfo | undefined = undefined;
   protected checker: AclChecker | undefined = undefined;
   protected accessControl: AccessControl | undefined = undefined;
-  protected listenerName: string | undefined = undefined;
+  /**
+   * User name and listener of a session restored (from storage or another node)
+   * before any client attached; once one has, its ClientInfo says both.
+   */
+  protected restored:
+    | { readonly username: string | undefined; readonly listener: string | undefined }
+    | undefined = undefined;
 
   constructor(protocolVersion: ProtocolVersion, expiryInterval: number) {
     this.version = protocolVersion;
@@ -55,7 +60,8 @@ export abstract class SessionFacts {
 
   /** Who the client authenticated as (kept for delivery checks while offline). */
   get username(): string | undefined {
-    return this.user;
+    const c = this.clientInfo;
+    return c !== undefined ? c.username : this.restored?.username;
   }
 
   /** The last connection's client facts, for delivery checks (also while offline). */
@@ -75,7 +81,8 @@ export abstract class SessionFacts {
 
   /** Name of that listener (stored, so a restored session is judged by its listener's rules). */
   get listener(): string | undefined {
-    return this.listenerName;
+    const c = this.clientInfo;
+    return c !== undefined ? c.listener : this.restored?.listener;
   }
 
   /**
@@ -95,7 +102,6 @@ export abstract class SessionFacts {
 
   /** The client re-authenticated as someone else: later checks follow the new identity. */
   reidentify(client: ClientInfo, acl: AclChecker | undefined): void {
-    this.user = client.username;
     this.clientInfo = client;
     this.checker = acl;
   }
@@ -116,8 +122,7 @@ export abstract class SessionFacts {
     listener: string | undefined,
     disconnectedAt: number,
   ): void {
-    this.user = username;
-    this.listenerName = listener;
+    this.restored = { username, listener };
     this.disconnectedTime = disconnectedAt;
   }
 

@@ -205,10 +205,9 @@ export class Session extends SessionFacts {
    * rules of `access`, the listener it came in on.
    */
   attach(target: DeliveryTarget, client: ClientInfo, access: AccessControl): void {
-    this.user = client.username;
     this.clientInfo = client;
+    this.restored = undefined;
     this.accessControl = access;
-    this.listenerName = client.listener;
     this.checker = access.checkerFor(client);
     this.out = target;
     this.disconnectedTime = 0;
