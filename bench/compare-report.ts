@@ -33,6 +33,8 @@ export interface ReportInfo {
   /** The node flags Heron ran with (the launcher's defaults or --heron-node-flags). */
   heronNodeFlags: string;
   mosquitto: string;
+  /** Which load generator ran which scenarios. */
+  generator: string;
 }
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -147,6 +149,8 @@ export function renderReport(
   lines.push(
     `Clients: "per packet" scenarios write every acknowledgement and every QoS 1/2 PUBLISH with its own write(), as MQTT.js, Paho and libmosquitto do; "batched" ones write each connection's packets once per event-loop turn.`,
   );
+  lines.push('');
+  lines.push(`Load generator: ${info.generator}.`);
   lines.push('');
   lines.push(
     `Node ${info.node} (Heron: bin/heron.js, node flags ${info.heronNodeFlags === '' ? 'none' : `\`${info.heronNodeFlags}\``}), Mosquitto ${info.mosquitto}; ${info.seconds} s measured after ${info.warmup} s warm-up per scenario; ${info.pinned ? 'broker pinned to CPU 0, load generator to CPU 1' : 'not pinned (no taskset)'}. Ratios are Heron ÷ other: above 1 is better for throughput, below 1 is better for latency and memory.`,

@@ -9,6 +9,8 @@
  *        packet for QoS 1/2 and latency scenarios, batched for QoS 0 at max rate)
  *        --heron-node-flags '--flag ...' (node flags for Heron's process instead of the
  *        launcher's defaults, to compare V8 settings; '' for Node's own defaults)
+ *        --generator native|node (load generator for the per-packet QoS 1/2 scenarios
+ *        at max rate: bench/native/loadgen.c, built with cc, or bench/load-worker.ts)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,7 @@ import {
   type Scenario,
   SETTLED_AFTER_MS,
 } from './compare-scenarios.js';
+import { buildNative, nativeArgs } from './native-generator.js';
 import { cpuSeconds, freePort, sleep, waitForPort } from './processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -61,6 +64,27 @@ function planOf(sc: Scenario, port: number): BenchPlan {
   if (writes !== undefined) p.writes = writes;
   return p;
 }
+/** Which load generator runs the scenarios the native one implements. */
+const generatorFlag = flag('--generator') ?? 'native';
+if (generatorFlag !== 'native' && generatorFlag !== 'node') {
+  process.stderr.write(`--generator must be native or node, not ${generatorFlag}\n`);
+  process.exit(2);
+}
+/** The native generator's binary, when asked for and buildable. */
+let nativePath: string | undefined;
+if (generatorFlag === 'native') {
+  const built = buildNative();
+  if ('path' in built) nativePath = built.path;
+  else process.stderr.write(`${built.reason}; using the Node load generator\n`);
+}
+
+/** The native generator's command for a scenario, or undefined: the Node generator runs it. */
+function nativeCommand(sc: Scenario, port: number): string[] | undefined {
+  if (nativePath === undefined) return undefined;
+  const args = nativeArgs(planOf(sc, port));
+  return args === undefined ? undefined : [nativePath, ...args];
+}
+
 /** Passed to bin/heron.js as HERON_NODE_FLAGS (which replaces its default node flags). */
 const heronNodeFlags = flag('--heron-node-flags');
 const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
@@ -169,11 +193,14 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
       probeOut += d.toString();
     });
     const t0 = Date.now();
-    const worker = spawnPinned(1, [
-      process.execPath,
-      join(here, 'load-worker.js'),
-      JSON.stringify(planOf(sc, port)),
-    ]);
+    const worker = spawnPinned(
+      1,
+      nativeCommand(sc, port) ?? [
+        process.execPath,
+        join(here, 'load-worker.js'),
+        JSON.stringify(planOf(sc, port)),
+      ],
+    );
     let out = '';
     let rssHeld = 0;
     let rssSettled = 0;
@@ -268,6 +295,7 @@ async function main(): Promise<void> {
     node: process.version,
     heronNodeFlags: heronNodeFlags ?? launcherNodeFlags(),
     mosquitto: mosquittoVersion(),
+    generator: generatorLine(),
   });
   process.stdout.write(`${report}\n`);
   if (write) {
@@ -280,6 +308,19 @@ async function main(): Promise<void> {
     });
     process.stderr.write(`written to ${file}\n`);
   }
+}
+
+/** Which generator ran which scenarios, for the report's header. */
+function generatorLine(): string {
+  const native = scenarios.filter((sc) => nativeCommand(sc, 1) !== undefined).map((sc) => sc.id);
+  const node = scenarios.filter((sc) => !native.includes(sc.id)).map((sc) => sc.id);
+  const parts: string[] = [];
+  if (native.length > 0)
+    parts.push(
+      `native C, per packet like libmosquitto (bench/native/loadgen.c) for ${native.join(', ')}`,
+    );
+  if (node.length > 0) parts.push(`Node (bench/load-worker.ts) for ${node.join(', ')}`);
+  return parts.join('; ');
 }
 
 function mosquittoVersion(): string {

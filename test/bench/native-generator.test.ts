@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SCENARIOS } from '../../bench/compare-scenarios.js';
+import { buildNative, nativeArgs } from '../../bench/native-generator.js';
+import type { BenchResult } from '../../src/bench/plan.js';
+import { suiteBroker } from '../helpers/broker.js';
+
+const b = suiteBroker();
+
+test('bench:compare native generator: builds with cc (or says why not) and a QoS 1 run against Heron delivers everything acknowledged', async () => {
+  const built = buildNative(mkdtempSync(join(tmpdir(), 'heron-loadgen-')));
+  if ('reason' in built) {
+    // No compiler: bench:compare falls back to the Node generator with this message.
+    assert.match(built.reason, /^cc (not found|failed)/);
+    return;
+  }
+  const scenario = SCENARIOS.find((s) => s.id === '4a')!;
+  const args = nativeArgs(scenario.plan(b.port, 1, 0));
+  assert.ok(args, 'scenario 4a is one the native generator runs');
+  assert.equal(nativeArgs(SCENARIOS.find((s) => s.id === '1')!.plan(b.port, 1, 0)), undefined);
+  const child = spawn(built.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  assert.equal(code, 0, err);
+  const result = JSON.parse(out) as BenchResult;
+  assert.ok(result.acked > 0, out);
+  assert.ok(result.received > 0, out);
+  assert.deepEqual(result.errors, {});
+  assert.ok(result.settled, out);
+  assert.equal(result.settled.received, result.settled.acked, 'every acknowledged message arrived');
+  assert.equal(result.connections.held, 2);
+});
