@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -178,6 +179,10 @@ static void on_packet(struct conn *c, unsigned char first, const unsigned char *
   unsigned id = len >= 2 ? (unsigned)body[0] << 8 | body[1] : 0;
   switch (type) {
   case 3: { /* PUBLISH to a subscriber */
+    if (len < 2) {
+      errors_protocol++;
+      return;
+    }
     received++;
     received_total++;
     unsigned pq = (first >> 1) & 3;
@@ -411,6 +416,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "loadgen: QoS 1/2 publishers only\n");
     return 2;
   }
+  /* A broker that closed a connection must show up as an error count, not kill the run. */
+  signal(SIGPIPE, SIG_IGN);
   lat = calloc(LAT_BUCKETS, sizeof *lat);
   nconns = npubs + nsubs;
   conns = calloc((size_t)nconns, sizeof *conns);
