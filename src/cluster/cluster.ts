@@ -12,13 +12,14 @@ import {
   type ResolvedClusterOptions,
   resolveClusterOptions,
 } from './options.js';
+import { Orphans } from './orphans.js';
 import { controlChannel, Ownership } from './ownership.js';
 import { type RedisClient, redisConnection, redisWhere } from './redis-conn.js';
 import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
 import type { Replicas } from './replicas.js';
 import { RetainedSync } from './retained-sync.js';
 import { RouteAnnouncer } from './route-announcer.js';
-import type { ClusterStats } from './stats.js';
+import { type ClusterStats, metricsOf, newStats } from './stats.js';
 import { Targeting } from './targeting.js';
 
 export type { ClusterStats } from './stats.js';
@@ -49,20 +50,7 @@ export class Cluster {
   /** Options with defaults applied. */
   readonly options: ResolvedClusterOptions;
   /** Counters. */
-  readonly stats: ClusterStats = {
-    forwarded: 0,
-    received: 0,
-    acked: 0,
-    resent: 0,
-    dropped: 0,
-    duplicates: 0,
-    takenOver: 0,
-    sessionsReceived: 0,
-    claimsLocal: 0,
-    redisErrors: 0,
-    sessionsDropped: 0,
-    sessionsRestored: 0,
-  };
+  readonly stats: ClusterStats = newStats();
   /** What the other nodes subscribed to. */
   readonly remote = new RemoteRoutes();
   private readonly host: ClusterHost;
@@ -73,6 +61,7 @@ export class Cluster {
   private readonly retained: RetainedSync;
   private readonly failover: Failover;
   private readonly replicas: Replicas;
+  private readonly orphans: Orphans;
   private cmd: RedisClient | undefined;
   private sub: RedisClient | undefined;
   private started = false;
@@ -109,6 +98,7 @@ export class Cluster {
         nodeTtl: this.options.nodeTtl,
         data: (from, kind, body, input) => this.onData(from, kind, body, input),
         linkUp: (l) => {
+          this.orphans.back(l.id);
           this.routes.sendSnapshot(l);
           this.replicas.linkUp(l.id);
           this.replicas.membershipChanged();
@@ -118,9 +108,10 @@ export class Cluster {
           if (l.unacked <= host.queueBound >> 1) l.pressured = false;
         },
         nodeGone: (id) => {
-          this.remote.drop(id);
+          this.orphans.gone(id); // its routes stay until its sessions are taken over (orphans.ts)
           this.replicas.membershipChanged();
         },
+        handedOff: (id) => this.orphans.handedOff(id),
         whenDurable: (done) => this.failover.linkFrameDurable(done),
         duplicate: () => stats.duplicates++,
         warn: (text, err) => host.log?.warn({ err }, text),
@@ -142,8 +133,27 @@ export class Cluster {
       timeout: this.options.handoverTimeout,
       restored: () => stats.sessionsRestored++,
       epochOf: (id) => this.ownership.epochOf(id),
+      adopted: (s, old, w) => this.orphans.restoredCopy(s, old, w),
     });
     this.replicas = this.failover.replicas;
+    this.orphans = new Orphans({
+      host,
+      nodeId: this.nodeId,
+      keyPrefix: this.p,
+      timeout: this.options.handoverTimeout,
+      nodeTtl: this.options.nodeTtl,
+      replicas: this.replicas,
+      links: () => this.mesh.links,
+      liveNodes: () => this.failover.liveNodes(),
+      unreachable: (id) => this.failover.unreachable(id),
+      redis: () => this.cmd,
+      dropRoutes: (id) => this.remote.drop(id),
+      claimed: (id, e) => this.ownership.claimed(id, e),
+      letGo: (old, id, e) => this.ownership.letGo(old, id, e),
+      routesSettled: () => this.routesSettled(),
+      restored: () => stats.sessionsRestored++,
+      applied: () => stats.orphans++,
+    });
     this.ownership = new Ownership({
       moves: this.moves,
       linkTo: (id) => this.mesh.links.get(id),
@@ -163,6 +173,8 @@ export class Cluster {
       restore: (id, old) => this.failover.restore(id, old),
       unreachable: (id) => this.failover.unreachable(id),
       handedOver: (id) => this.replicas.ended(id),
+      lineageOf: (id) => this.orphans.lineageOf(id),
+      adopted: (s, lin) => this.orphans.adopt(s, lin),
     });
   }
 
@@ -203,22 +215,7 @@ export class Cluster {
    * for an acknowledgement) and `redis` (`up` or `down`).
    */
   metrics(): Record<string, number | string> {
-    let connected = 0;
-    let outbox = 0;
-    for (const l of this.mesh.links.values()) {
-      if (l.connected) connected++;
-      outbox += l.unacked;
-    }
-    return {
-      ...this.stats,
-      routes: this.remote.size,
-      nodes: this.mesh.links.size,
-      'links/connected': connected,
-      outbox,
-      'replicas/sent': this.replicas.replicated,
-      'replicas/held': this.replicas.store.size,
-      redis: this.redisReady ? 'up' : 'down',
-    };
+    return metricsOf(this.stats, this.remote, this.mesh.links, this.replicas, this.redisReady);
   }
 
   /** A Redis command failed: counted, never queued for later. */
@@ -293,6 +290,7 @@ export class Cluster {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.ownership.stop();
     this.replicas.stop();
+    this.orphans.stop();
     this.host.setReplyGate(undefined);
     if (wasStarted) {
       for (const l of this.mesh.links.values()) l.send(DataKind.Bye, Buffer.alloc(0));
@@ -448,6 +446,7 @@ export class Cluster {
     else if (kind === DataKind.Release) this.moves.letGo(body.toString());
     else if (kind === DataKind.Released) this.moves.closed(body.toString());
     else if (kind === DataKind.Replica) this.replicas.onData(from, body);
+    else if (kind === DataKind.Orphans) this.orphans.onData(from, body);
     else if (kind === DataKind.Bye) {
       this.remote.drop(from);
       // The leaving node closes its own links once this bye is acknowledged.
@@ -480,6 +479,7 @@ export class Cluster {
     if (!this.started) return;
     // A local publish reached moving sessions directly (routed before this call).
     if (this.moves.active) this.moves.routing(msg.topic, this.keyOf(msg));
+    if (this.orphans.recording) this.orphans.routing(msg.topic, this.keyOf(msg));
     if (this.remote.trie.size === 0) return;
     const topic = msg.topic;
     if (topic.charCodeAt(0) === 36 && topic.startsWith('$SYS/')) return; // $SYS is per node.
@@ -498,15 +498,20 @@ export class Cluster {
       }
       const durable = msg.qos > 0;
       // QoS 1/2 stay in the store until acknowledged: the publisher's ack may already rest on them.
+      let seq: number;
+      let head: Buffer | undefined;
       if (plain !== undefined && node.shares === undefined)
-        link.send(DataKind.Message, plain, durable);
+        seq = link.send(DataKind.Message, plain, durable);
       else {
-        const head =
+        head =
           node.shares === undefined
             ? (plainHead ??= frameHeader(this.nodeId, msg.origin, msg.expiresAt, undefined, key))
             : frameHeader(this.nodeId, msg.origin, msg.expiresAt, node.shares, key);
-        link.send(DataKind.Message, head, durable, packet);
+        seq = link.send(DataKind.Message, head, durable, packet);
       }
+      // A node declared gone whose routes are still kept: its sessions are being taken over elsewhere.
+      if (this.orphans.active && durable)
+        this.orphans.forwarded(link, seq, head ?? plain!, head && packet);
       this.stats.forwarded++;
       // A backlog past a session queue's bound holds the publisher, as a full subscriber queue would.
       if (msg.qos > 0 && link.connected) {
@@ -544,6 +549,7 @@ export class Cluster {
     const key = f.key === '' ? `${f.node}:${msg.id}` : f.key;
     msg.clusterKey = key;
     const skip = this.moves.active ? this.moves.routing(msg.topic, key) : undefined;
+    if (this.orphans.recording) this.orphans.routing(msg.topic, key);
     host.deliverFrom(input, msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares), skip);
   }
 
