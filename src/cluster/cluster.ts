@@ -147,12 +147,11 @@ export class Cluster {
       liveNodes: () => this.failover.liveNodes(),
       unreachable: (id) => this.failover.unreachable(id),
       redis: () => this.cmd,
-      dropRoutes: (id) => this.remote.drop(id),
+      dropRoutes: (id, onlyShared) => this.remote.drop(id, onlyShared),
       claimed: (id, e) => this.ownership.claimed(id, e),
       letGo: (old, id, e) => this.ownership.letGo(old, id, e),
       routesSettled: () => this.routesSettled(),
-      restored: () => stats.sessionsRestored++,
-      applied: () => stats.orphans++,
+      stats,
     });
     this.ownership = new Ownership({
       moves: this.moves,

@@ -15,6 +15,7 @@ import { DataKind } from './link-wire.js';
 import type { PeerLink } from './peer-link.js';
 import type { RedisClient } from './redis-conn.js';
 import type { Replicas } from './replicas.js';
+import type { ClusterStats } from './stats.js';
 
 /**
  * Takes a client id over from a dead owner, only while Redis still names that
@@ -85,17 +86,15 @@ export interface OrphansLink {
   /** Whether both links with a node are down. */
   unreachable(id: string): boolean;
   redis(): RedisClient | undefined;
-  /** Drops a node's routes here. */
-  dropRoutes(id: string): void;
+  /** Drops a node's routes here (`onlyShared`: its shared groups only). */
+  dropRoutes(id: string, onlyShared?: boolean): void;
   /** This node now owns a client id at `epoch`. */
   claimed(clientId: string, epoch: number): void;
   /** Tells node `old` (through Redis, in case it is alive) that the client id is taken at `epoch`. */
   letGo(old: string, clientId: string, epoch: number): void;
   routesSettled(): Promise<void> | undefined;
-  /** Counts a session restored from a replica. */
-  restored(): void;
-  /** Counts an orphan applied to a session here. */
-  applied(): void;
+  /** The node's counters: `sessionsRestored`, `orphans`, and `dropped` for what cannot be handed on. */
+  readonly stats: ClusterStats;
 }
 
 function u16str(b: Buffer, pos: number): [string, number] {
@@ -121,6 +120,8 @@ export class Orphans {
   private readonly handed = new Set<string>();
   /** Heirs still noting the messages routed to them directly. */
   private recordingCount = 0;
+  /** Wakes whose dead node's routes are still kept (frames forwarded to it are orphans too). */
+  private echoing = 0;
 
   constructor(link: OrphansLink) {
     this.link = link;
@@ -132,9 +133,9 @@ export class Orphans {
     return w !== undefined && !w.finished;
   }
 
-  /** Whether any wake is open (the forwarding path checks this first). */
+  /** Whether any dead node's routes are still kept (the forwarding path checks this first). */
   get active(): boolean {
-    return this.wakes.size > 0;
+    return this.echoing > 0;
   }
 
   /** Whether any heir notes direct messages (the routing paths check this first). */
@@ -168,8 +169,11 @@ export class Orphans {
     };
     w.timer.unref();
     this.wakes.set(id, w);
+    this.echoing++;
+    // Its shared groups go at once: the other members take their messages (orphans serve plain subscriptions only).
+    l.dropRoutes(id, true);
     this.handed.add(id);
-    this.sendOutbox(id, undefined);
+    this.sendOutbox(id, undefined, true);
     this.promote(id).then(
       () => this.promoted(id, w),
       (err: unknown) => {
@@ -187,6 +191,7 @@ export class Orphans {
     const id = link.id;
     if (!this.echoes(id)) return;
     const frame = packet === undefined ? head : Buffer.concat([head, packet]);
+    this.countUnhanded(frame);
     const body = this.orphanBody(id, link.stream, seq, frame);
     // After the message's direct copies (sent later in the same forwarding loop): on every
     // link a direct copy then comes first, so the heir it reached notes it and skips the orphan.
@@ -223,6 +228,7 @@ export class Orphans {
     const w = this.wakes.get(id);
     if (w === undefined || w.finished) return;
     w.finished = true;
+    this.echoing--;
     clearTimeout(w.timer);
     this.link.dropRoutes(id);
     this.notify({ t: 'end', n: id }, undefined);
@@ -236,6 +242,7 @@ export class Orphans {
     if (w === undefined) return;
     clearTimeout(w.timer);
     this.wakes.delete(id);
+    if (!w.finished) this.echoing--;
   }
 
   /** Whether this node's outbox for gone node `id` was handed on as orphans (closing it loses nothing). */
@@ -270,7 +277,7 @@ export class Orphans {
       l.letGo(id, c, epoch);
       const s = installSession(l.host, copy.session);
       l.replicas.saved(s);
-      l.restored();
+      l.stats.sessionsRestored++;
       if (copy.marks !== undefined) this.adopt(s, { n: id, w: copy.marks });
       l.host.log?.info(`cluster: took over ${c}'s session from its replica (node ${id} is gone)`);
     }
@@ -288,8 +295,9 @@ export class Orphans {
     const old = this.heirs.get(s.clientId);
     if (old !== undefined) this.drop(old);
     const ends = new Set([...l.liveNodes(), l.nodeId]);
-    // Orphans may come until every node dropped the dead node's routes; ten TTLs at most.
-    const timer = setTimeout(() => this.stopRecording(h), 10 * l.nodeTtl);
+    // Every node hands its outbox to the dead node on when it declares that node gone,
+    // about two TTLs after the death: ten TTLs after the session landed, nothing comes any more.
+    const timer = setTimeout(() => this.drop(h), 10 * l.nodeTtl);
     timer.unref();
     const h: Heir = { session: s, lin, direct: new Set(lin.k ?? []), ends, timer };
     lin.k = undefined;
@@ -375,27 +383,40 @@ export class Orphans {
       if (to === undefined ? x.id !== m.n : x.id === to) x.send(DataKind.Orphans, body);
   }
 
-  /** Sends this node's outbox for dead node `id` as orphans: to node `to`, or to every node (and here). */
-  private sendOutbox(id: string, to: string | undefined): void {
+  /**
+   * Sends this node's outbox for dead node `id` as orphans: to node `to`, or to
+   * every node (and applied here); `count`: the first hand-off, where what cannot be handed on is counted.
+   */
+  private sendOutbox(id: string, to: string | undefined, count = false): void {
     const l = this.link;
     const out = l.links().get(id);
     if (out === undefined) return;
     const bodies: Buffer[] = [];
-    for (const f of out.pending())
-      if (f.kind === DataKind.Message)
-        bodies.push(
-          this.orphanBody(
-            id,
-            out.stream,
-            f.seq,
-            f.tail === undefined ? f.body : Buffer.concat([f.body, f.tail]),
-          ),
-        );
+    for (const f of out.pending()) {
+      if (f.kind !== DataKind.Message) continue;
+      const frame = f.tail === undefined ? f.body : Buffer.concat([f.body, f.tail]);
+      if (count) this.countUnhanded(frame);
+      bodies.push(this.orphanBody(id, out.stream, f.seq, frame));
+    }
     if (bodies.length === 0) return;
     if (to === undefined) for (const b of bodies) this.apply(b);
     for (const x of l.links().values()) {
       if (x.id === id || (to !== undefined && x.id !== to)) continue;
       for (const b of bodies) x.send(DataKind.Orphans, b);
+    }
+  }
+
+  /**
+   * A frame for a dead node goes on as an orphan, but QoS 0 and shared-group
+   * assignments are not applied anywhere else: counted in `dropped`, as the
+   * closed outbox would have counted them.
+   */
+  private countUnhanded(frame: Buffer): void {
+    try {
+      const f = decodeFrame(frame);
+      if (f.qos === 0 || f.shares.length > 0) this.link.stats.dropped++;
+    } catch {
+      this.link.stats.dropped++;
     }
   }
 
@@ -439,7 +460,7 @@ export class Orphans {
       // QoS 0 is at most once: the dead node may have sent it already.
       if (msg.qos === 0 || msg.isExpired(host.now)) continue;
       if (h.direct?.has(key) === true) continue;
-      if (deliverTo(h.session, msg)) this.link.applied();
+      if (deliverTo(h.session, msg)) this.link.stats.orphans++;
     }
   }
 }
