@@ -92,6 +92,20 @@ async function arrival(acked: string[], rs: Recorder[]): Promise<void> {
   await settle(500); // a duplicate would arrive meanwhile
 }
 
+/**
+ * The persistent sessions on the node that dies, with their subscription QoS.
+ * Their ids put one replica of each QoS on the publisher's node (OY) and one on
+ * the node the clients resume on (OZ) (rendezvous hashing of the client id), so
+ * both a promotion where the orphans are local and one followed by a hand-over
+ * to the resuming node are exercised.
+ */
+const SESSIONS: [string, 1 | 2][] = [
+  ['orph-q1', 1], // replica on OZ
+  ['orph-1', 1], // replica on OY
+  ['orph-q2', 2], // replica on OZ
+  ['orph-z2', 2], // replica on OY
+];
+
 describe('messages for a dead owner’s sessions (real redis-server, 3 node processes with LMDB, kill -9)', () => {
   for (const when of ['quickly', 'after its routes are dropped', 'control'] as const) {
     test(
@@ -117,32 +131,30 @@ describe('messages for a dead owner’s sessions (real redis-server, 3 node proc
         for (let i = 0; i < ids.length; i++) nodes.push(await spawnDurableNode(conf(i)));
         const x = nodes[0]!;
         const pubUrl = control ? x.url : nodes[1]!.url;
-        const subs: Recorder[] = [];
+        // Per session, its connection on X and then the resumed one.
+        const conns = new Map<string, Recorder[]>(SESSIONS.map(([id]) => [id, []]));
         try {
-          // Two sessions (QoS 1 and QoS 2 subscriptions) on X, online.
-          const s1 = await persistent(x.url, 'orph-q1');
-          await s1.client.subscribeAsync('or/#', { qos: 1 });
-          const s2 = await persistent(x.url, 'orph-q2');
-          await s2.client.subscribeAsync('or/#', { qos: 2 });
-          const r1 = [s1];
-          const r2 = [s2];
+          for (const [id, qos] of SESSIONS) {
+            const c = await persistent(x.url, id);
+            await c.client.subscribeAsync('or/#', { qos });
+            conns.get(id)!.push(c);
+          }
           const pub = await connectRecorder(pubUrl, { protocolVersion: 5, clientId: 'orph-pub' });
           const s = stream(pub, 4);
-          await waitFor(() => s1.got.length >= 100 && s2.got.length >= 100, 10_000, 'flowing');
+          const first = () => [...conns.values()].map((rs) => rs[0]!);
+          await waitFor(() => first().every((c) => c.got.length >= 100), 10_000, 'flowing');
           const atKill = s.acked.length;
           await x.kill(); // mid-stream
           const killed = Date.now();
-          s1.client.end(true);
-          s2.client.end(true);
+          for (const c of first()) c.client.end(true);
           let resumed = false;
           const resume = async (url: string) => {
             resumed = true;
-            const n1 = await persistent(url, 'orph-q1');
-            const n2 = await persistent(url, 'orph-q2');
-            assert.equal(n1.sessionPresent, true, 'orph-q1: session present');
-            assert.equal(n2.sessionPresent, true, 'orph-q2: session present');
-            r1.push(n1);
-            r2.push(n2);
+            for (const [id] of SESSIONS) {
+              const c = await persistent(url, id);
+              assert.equal(c.sessionPresent, true, `${id}: session present`);
+              conns.get(id)!.push(c);
+            }
           };
           if (control) {
             nodes[0] = await spawnDurableNode(conf(0));
@@ -177,28 +189,24 @@ describe('messages for a dead owner’s sessions (real redis-server, 3 node proc
             pub.client.end(true);
             if (!resumed) await resume(nodes[2]!.url);
           }
-          subs.push(...r1, ...r2);
-          await arrival(s.acked, r1);
-          await arrival(s.acked, r2);
-          const a = tally(s.acked, r1);
-          const b = tally(s.acked, r2);
-          assert.deepEqual(
-            a.lost,
-            [],
-            `orph-q1: ${a.lost.length} of ${s.acked.length} acknowledged lost (${a.lost.slice(0, 5).join(' ')})`,
-          );
-          assert.deepEqual(
-            b.lost,
-            [],
-            `orph-q2: ${b.lost.length} of ${s.acked.length} acknowledged lost (${b.lost.slice(0, 5).join(' ')})`,
-          );
-          assert.deepEqual(
-            b.twice,
-            [],
-            `orph-q2: ${b.twice.length} QoS 2 messages arrived twice (${b.twice.slice(0, 5).join(' ')}; killed after ${atKill} acknowledged)`,
-          );
+          for (const [id, qos] of SESSIONS) {
+            const rs = conns.get(id)!;
+            await arrival(s.acked, rs);
+            const t = tally(s.acked, rs);
+            assert.deepEqual(
+              t.lost,
+              [],
+              `${id}: ${t.lost.length} of ${s.acked.length} acknowledged lost (${t.lost.slice(0, 5).join(' ')})`,
+            );
+            if (qos === 2)
+              assert.deepEqual(
+                t.twice,
+                [],
+                `${id}: ${t.twice.length} QoS 2 messages arrived twice (${t.twice.slice(0, 5).join(' ')}; killed after ${atKill} acknowledged)`,
+              );
+          }
         } finally {
-          for (const r of subs) r.client.end(true);
+          for (const rs of conns.values()) for (const r of rs) r.client.end(true);
           for (const n of nodes) await n.kill();
           await redis.kill();
           await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
