@@ -13,6 +13,8 @@
  *        --heron-root DIR (start the nodes from another checkout's bin/heron.js, built:
  *        to compare before/after in one session)
  *        --node-flags '--cpu-prof ...' (node flags for both Heron processes, e.g. to profile)
+ *        --rate N (messages per second in all, default 0: as fast as possible; below what
+ *        both cases sustain, nothing is dropped and CPU per message compares like for like)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +42,7 @@ const rounds = Number(flag('--rounds') ?? 3);
 const seconds = Number(flag('--duration') ?? 5);
 const warmup = Number(flag('--warmup') ?? 1);
 const persistence = process.argv.includes('--persistence');
+const rate = Number(flag('--rate') ?? 0);
 const writes: ClientWrites | undefined = process.argv.includes('--batched')
   ? 'batched'
   : process.argv.includes('--per-packet')
@@ -82,7 +85,7 @@ async function runLoad(qos: 0 | 1, pubPort: number, subPort: number): Promise<Be
   const topic = `cb/${qos}/${Math.random().toString(36).slice(2, 8)}`;
   const plan: BenchPlan = {
     target: { ...defaultTarget(), port: subPort, clientIdPrefix: `cb-${Date.now()}-` },
-    pub: { count: 1, qos, size: 64, topic, rate: 0, inflight: 100, retain: false, port: pubPort },
+    pub: { count: 1, qos, size: 64, topic, rate, inflight: 100, retain: false, port: pubPort },
     sub: { count: 1, qos, topic },
     duration: seconds,
     warmup,
@@ -111,7 +114,7 @@ async function runLoad(qos: 0 | 1, pubPort: number, subPort: number): Promise<Be
 
 /** Per-node CPU per message as `A + B µs`. */
 function us(per: number[] | undefined): string {
-  return per === undefined ? '–' : `${per[0]!.toFixed(1)} + ${per[1]!.toFixed(1)} µs`;
+  return per === undefined ? '–' : `${per[0]!.toFixed(2)} + ${per[1]!.toFixed(2)} µs`;
 }
 
 function k(n: number): string {
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
     ).filter((s) => wanted.includes(s.id));
     const rows: string[] = [];
     for (const sc of scenarios) {
-      const mode = writes ?? clientWrites({ pub: { qos: sc.qos, rate: 0 } } as BenchPlan);
+      const mode = writes ?? clientWrites({ pub: { qos: sc.qos, rate } } as BenchPlan);
       const ratios: number[] = [];
       for (let r = 0; r < rounds; r++) {
         // Alternating order: a drift of the machine's load does not favour one side.
@@ -161,7 +164,7 @@ async function main(): Promise<void> {
           );
           cpu[where] = per;
           process.stderr.write(
-            `${k(x.receivedPerSecond)} msg/s received, ${k(x.sentPerSecond)} sent, CPU/msg A ${per[0]!.toFixed(1)} µs, B ${per[1]!.toFixed(1)} µs\n`,
+            `${k(x.receivedPerSecond)} msg/s received, ${k(x.sentPerSecond)} sent, CPU/msg A ${per[0]!.toFixed(2)} µs, B ${per[1]!.toFixed(2)} µs\n`,
           );
         }
         const cross = got.cross!;

@@ -1,8 +1,17 @@
 import type { Message } from '../broker/message.js';
 import type { Session, SubscriptionRecord } from '../broker/session.js';
+import { encodedPropertiesLength } from '../protocol/encoder.js';
 import { ClusterError } from './cluster-error.js';
 import { Failover } from './failover.js';
-import { type ClusterFrame, decodeFrame, encodeMessage, frameHeader, messageOf } from './frame.js';
+import {
+  type ClusterFrame,
+  decodeFrame,
+  encodeMessage,
+  frame0Room,
+  frameHeader,
+  messageOf,
+  writeFrame0,
+} from './frame.js';
 import type { ClusterHost, LinkInput } from './host.js';
 import { DataKind } from './link-wire.js';
 import { Mesh } from './mesh.js';
@@ -485,6 +494,10 @@ export class Cluster {
     const targets = this.targets;
     const nt = this.targeting.select(topic, targets);
     if (nt === 0) return;
+    if (msg.qos === 0) {
+      this.forward0(msg, nt, plain);
+      return;
+    }
     packet ??= encodeMessage(msg);
     const key = this.keyOf(msg);
     const links = this.mesh.links;
@@ -517,6 +530,45 @@ export class Cluster {
         const bound = this.host.queueBound;
         if (bound > 0 && link.unacked >= bound && this.host.linkFull(link)) link.pressured = true;
       }
+    }
+  }
+
+  /**
+   * A QoS 0 message to the `nt` target nodes: each frame is written straight
+   * into its link's batch and not kept (at most once, so no outbox entry, no
+   * store, no acknowledgement to wait for). `plain`: the frame, already made.
+   */
+  private forward0(msg: Message, nt: number, plain: Buffer | undefined): void {
+    const targets = this.targets;
+    const links = this.mesh.links;
+    const key = msg.clusterKey;
+    const props = msg.properties;
+    const propsLen = props === undefined ? 0 : encodedPropertiesLength(props);
+    let room = -1;
+    for (let i = 0; i < nt; i++) {
+      const node = targets[i]!;
+      const link = links.get(node.id);
+      if (link === undefined) {
+        this.stats.dropped++;
+        continue;
+      }
+      const shares = node.shares;
+      if (plain !== undefined && shares === undefined) {
+        const buf = link.beginLoose(plain.length);
+        if (buf === undefined) continue;
+        const at = link.looseAt;
+        plain.copy(buf, at);
+        link.endLoose(DataKind.Message, at + plain.length);
+      } else {
+        if (room < 0 || shares !== undefined)
+          room = frame0Room(this.nodeId, msg, key, shares, propsLen);
+        const buf = link.beginLoose(room);
+        if (buf === undefined) continue;
+        const at = link.looseAt;
+        const end = writeFrame0(buf, at, this.nodeId, msg, msg.id, key, shares, propsLen);
+        link.endLoose(DataKind.Message, end);
+      }
+      this.stats.forwarded++;
     }
   }
 

@@ -1,5 +1,12 @@
 import type { Socket } from 'node:net';
-import { DATA_HEADER, dataHeader, writeDataHeader } from './link-wire.js';
+import {
+  DATA_HEADER,
+  type DataKind,
+  dataHeader,
+  LOOSE_HEADER,
+  writeDataHeader,
+  writeLooseHeader,
+} from './link-wire.js';
 
 /** Bytes of one slab; a frame larger than a quarter of it is written on its own. */
 const SLAB = 256 * 1024;
@@ -20,6 +27,8 @@ export class FrameWriter {
   private start = 0;
   private end = 0;
   private scheduled = false;
+  /** Where the body of the frame begin() started goes. */
+  at = 0;
 
   /** Frames go to this socket from now on (what was pending for the previous one is dropped: the outbox re-sends it). */
   attach(socket: Socket | undefined): void {
@@ -50,6 +59,36 @@ export class FrameWriter {
     body.copy(slab, this.end + DATA_HEADER);
     if (tail !== undefined) tail.copy(slab, this.end + DATA_HEADER + body.length);
     this.end += need;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(flushWriter, this);
+    }
+  }
+
+  /**
+   * Starts a LOOSE frame (no sequence number) whose body takes at most `room`
+   * bytes: returns the buffer to write the body into, from `at`, then call
+   * finish() with where it ended. Returns undefined when no socket is attached.
+   * The body is written in place: no buffer of its own, no copy.
+   */
+  begin(room: number): Buffer | undefined {
+    if (this.socket === undefined) return undefined;
+    const need = LOOSE_HEADER + room;
+    let slab = this.slab;
+    if (slab === undefined || this.end + need > slab.length) {
+      this.flush();
+      // A large frame gets a buffer of its own, written like a slab.
+      slab = this.slab = Buffer.allocUnsafe(need > SLAB / 4 ? need : SLAB);
+      this.start = this.end = 0;
+    }
+    this.at = this.end + LOOSE_HEADER;
+    return slab;
+  }
+
+  /** Ends the frame begin() started: its body ends at `bodyEnd`. */
+  finish(kind: DataKind, bodyEnd: number): void {
+    writeLooseHeader(this.slab!, this.end, kind, bodyEnd - this.at);
+    this.end = bodyEnd;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(flushWriter, this);

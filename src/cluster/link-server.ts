@@ -136,9 +136,9 @@ export class LinkServer {
     this.sockets.add(s);
     let peer: InboundPeer | undefined;
     let boot = '';
-    const reader = new FrameReader((type, body) => {
+    const reader = new FrameReader((type, buf, start, end) => {
       if (type === LinkFrame.Hello) {
-        const h = JSON.parse(body.toString()) as Hello;
+        const h = JSON.parse(buf.toString('utf8', start, end)) as Hello;
         let p = this.peers.get(h.n);
         const fresh = p === undefined || p.boot !== h.b;
         const j = this.owner.journal;
@@ -169,15 +169,23 @@ export class LinkServer {
       }
       // Frames of a superseded process or connection are ignored: its successor re-sends.
       if (peer === undefined || peer.boot !== boot || peer.socket !== s) return;
-      peer.lastHeard = Date.now();
+      if (type === LinkFrame.Loose) {
+        // Not sequenced, so outside the duplicate check and the acknowledgements: at most once.
+        try {
+          this.owner.data(peer.id, buf[start] as DataKind, buf.subarray(start + 1, end), input);
+        } catch (err) {
+          this.owner.warn(`cluster: could not apply a frame from node ${peer.id}`, err);
+        }
+        return;
+      }
       if (type !== LinkFrame.Data) return;
-      const seq = body.readDoubleBE(0);
+      const seq = buf.readDoubleBE(start);
       if (seq <= peer.applied) {
         this.owner.duplicate();
       } else {
         peer.applied = seq;
         try {
-          this.owner.data(peer.id, body[8] as DataKind, body.subarray(9), input);
+          this.owner.data(peer.id, buf[start + 8] as DataKind, buf.subarray(start + 9, end), input);
         } catch (err) {
           this.owner.warn(`cluster: could not apply a frame from node ${peer.id}`, err);
         }
@@ -187,6 +195,8 @@ export class LinkServer {
     });
     const input = new Input(s, reader);
     s.on('data', (d: Buffer) => {
+      // Once per chunk, not per frame: a chunk holds hundreds of small frames.
+      if (peer !== undefined && peer.socket === s) peer.lastHeard = Date.now();
       try {
         reader.push(d);
       } catch (err) {

@@ -7,7 +7,13 @@
  * DATA   f64 seq, u8 kind, bytes                              dialer → listener
  * ACK    f64 seq (every DATA up to seq is applied and durable)  listener → dialer
  * PING   (empty; keeps the dialer alive in the listener's eyes)  dialer → listener
+ * LOOSE  u8 kind, bytes                                       dialer → listener
  * ```
+ *
+ * LOOSE is a DATA frame without a sequence number: not kept by the sender,
+ * not acknowledged, not counted by the receiver's duplicate check (QoS 0
+ * messages, which are at most once). It was added with frame version 3; a
+ * node of an earlier version ignores it.
  */
 
 /** Frame types of a link. */
@@ -16,6 +22,7 @@ export enum LinkFrame {
   Data = 2,
   Ack = 3,
   Ping = 4,
+  Loose = 5,
 }
 
 /** What a DATA frame carries. */
@@ -75,6 +82,21 @@ export function writeDataHeader(
   buf[pos + 13] = kind;
 }
 
+/** Bytes of a LOOSE frame's header (length, type, kind). */
+export const LOOSE_HEADER = 6;
+
+/** Writes the header of a LOOSE frame into `buf` at `pos`; the body follows it. */
+export function writeLooseHeader(
+  buf: Buffer,
+  pos: number,
+  kind: DataKind,
+  bodyLength: number,
+): void {
+  buf.writeUInt32BE(2 + bodyLength, pos);
+  buf[pos + 4] = LinkFrame.Loose;
+  buf[pos + 5] = kind;
+}
+
 /** The header of a DATA frame on its own; the body follows it on the socket. */
 export function dataHeader(seq: number, kind: DataKind, bodyLength: number): Buffer {
   const buf = Buffer.allocUnsafe(DATA_HEADER);
@@ -98,34 +120,51 @@ export const PING_FRAME: Buffer = Buffer.from([0, 0, 0, 1, LinkFrame.Ping]);
 const MAX_FRAME = 256 * 1024 * 1024;
 
 /**
- * Splits a byte stream into frames; `onFrame` gets the type and the body (a
- * slice of the received data, or of a joined buffer when a frame spans chunks).
+ * Splits a byte stream into frames; `onFrame` gets the type and where the
+ * body is: `buf` from `start` to `end` (the received data, or a joined buffer
+ * when a frame spans chunks). No buffer object is made per frame.
  */
 export class FrameReader {
   private pending: Buffer | undefined;
-  private readonly onFrame: (type: number, body: Buffer) => void;
+  private readonly onFrame: (type: number, buf: Buffer, start: number, end: number) => void;
   /** While set, frames stay pending (the receiver's queues are full); see resume(). */
   paused = false;
 
-  constructor(onFrame: (type: number, body: Buffer) => void) {
+  constructor(onFrame: (type: number, buf: Buffer, start: number, end: number) => void) {
     this.onFrame = onFrame;
   }
 
   /** Feeds received bytes; throws on a frame no link would send. */
   push(chunk: Buffer): void {
-    let buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    this.pending = undefined;
+    const p = this.pending;
+    if (p !== undefined) {
+      this.pending = undefined;
+      const need = p.length >= 4 ? 4 + p.readUInt32BE(0) - p.length : 0;
+      if (need > 0 && need < chunk.length && !this.paused) {
+        // Only the frame that spans the two chunks is joined; the rest is read in place
+        // (joining the whole chunk copied every byte received once more).
+        this.read(Buffer.concat([p, chunk.subarray(0, need)]));
+        this.read(chunk.subarray(need));
+        return;
+      }
+      chunk = Buffer.concat([p, chunk]);
+    }
+    this.read(chunk);
+  }
+
+  private read(buf: Buffer): void {
     let pos = 0;
     while (buf.length - pos >= 4 && !this.paused) {
       const len = buf.readUInt32BE(pos);
       if (len < 1 || len > MAX_FRAME) throw new Error(`bad link frame length ${len}`);
       if (buf.length - pos - 4 < len) break;
-      this.onFrame(buf[pos + 4]!, buf.subarray(pos + 5, pos + 4 + len));
+      this.onFrame(buf[pos + 4]!, buf, pos + 5, pos + 4 + len);
       pos += 4 + len;
     }
     if (pos < buf.length) {
-      buf = buf.subarray(pos);
-      this.pending = buf;
+      const rest = buf.subarray(pos);
+      const p = this.pending;
+      this.pending = p === undefined ? rest : Buffer.concat([p, rest]);
     }
   }
 

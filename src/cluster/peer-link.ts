@@ -29,6 +29,13 @@ interface Outgoing {
  */
 const SEQ_BLOCK = 1 << 20;
 
+/**
+ * Unsent bytes a link's socket may hold before frames that are not kept
+ * (QoS 0) are dropped instead: a receiver that cannot keep up must not make
+ * this node buffer without bound what it never promised to deliver.
+ */
+const LOOSE_BACKLOG = 8 * 1024 * 1024;
+
 /** Counters a link adds to. */
 export interface LinkCounters {
   /** DATA frames acknowledged by their receiver. */
@@ -65,7 +72,8 @@ function ignore(): void {}
  * it and, with persistence, after its commit); after a broken connection the
  * outbox is sent again in order and the peer drops the sequence numbers it
  * already applied. So a message crosses at least once, is applied at most once
- * per peer process, and Redis is never its only holder.
+ * per peer process, and Redis is never its only holder. QoS 0 messages go as
+ * LOOSE frames instead (beginLoose): not numbered, not kept.
  */
 export class PeerLink {
   /** The peer's node id. */
@@ -187,6 +195,31 @@ export class PeerLink {
     return seq;
   }
 
+  /**
+   * Starts a frame that is not kept (a QoS 0 message: at most once): no
+   * sequence number, no outbox entry, no acknowledgement. Returns the buffer
+   * its body goes into, from `looseAt`, to be closed with endLoose(); or
+   * undefined, the frame dropped and counted, when the link is down or its
+   * socket holds more than LOOSE_BACKLOG unsent bytes.
+   */
+  beginLoose(room: number): Buffer | undefined {
+    if (!this.up || this.socket!.writableLength > LOOSE_BACKLOG) {
+      this.owner.counters.dropped++;
+      return undefined;
+    }
+    return this.writer.begin(room);
+  }
+
+  /** Where the body of the frame beginLoose() started goes. */
+  get looseAt(): number {
+    return this.writer.at;
+  }
+
+  /** Queues the frame beginLoose() started, its body ending at `end`. */
+  endLoose(kind: DataKind, end: number): void {
+    this.writer.finish(kind, end);
+  }
+
   /** Resolves once the peer acknowledged `seq`, or false after `ms` (or when the link is given up). */
   waitAck(seq: number, ms: number): Promise<boolean> {
     if (seq <= this.ackedSeq) return Promise.resolve(true);
@@ -286,8 +319,8 @@ export class PeerLink {
     const s = connect({ host: this.host, port: this.port });
     s.setNoDelay(true);
     this.socket = s;
-    const reader = new FrameReader((type, body) => {
-      if (type === LinkFrame.Ack) this.onAck(body.readDoubleBE(0));
+    const reader = new FrameReader((type, buf, start) => {
+      if (type === LinkFrame.Ack) this.onAck(buf.readDoubleBE(start));
     });
     s.on('connect', () => {
       this.backoff = 50;

@@ -59,6 +59,58 @@ function writePropertiesField(
   return propsLen === 0 ? pos : writeProperties(buf, pos, props as Properties);
 }
 
+/** Bytes writePublish0 may use for this topic, payload and property list (its content length): a bound, not the size. */
+export function publish0Room(topic: string, payloadLength: number, propsLen: number): number {
+  return 5 + 2 + 3 * topic.length + propertiesFieldLength(propsLen) + payloadLength;
+}
+
+/**
+ * Writes a QoS 0 MQTT 5 PUBLISH at `pos` of `buf`, which has publish0Room
+ * bytes there; returns where it ends. For a packet that is copied straight
+ * into a larger buffer (a cluster link's batch), without a buffer of its own.
+ */
+export function writePublish0(
+  buf: Buffer,
+  pos: number,
+  topic: string,
+  payload: Buffer,
+  retain: boolean,
+  props: Properties | undefined,
+  propsLen: number,
+): number {
+  const rest = propertiesFieldLength(propsLen) + payload.length;
+  let topicLen = topic.length;
+  let remaining = 2 + topicLen + rest;
+  let at = pos + 1 + (remaining < 128 ? 1 : variableByteIntegerLength(remaining)) + 2;
+  // A short ASCII topic is copied here as it is checked (cheaper than a call into C++);
+  // anything else is measured and written as UTF-8.
+  let ascii = topicLen < 64;
+  if (ascii)
+    for (let i = 0; i < topicLen; i++) {
+      const c = topic.charCodeAt(i);
+      if (c > 0x7f) {
+        ascii = false;
+        break;
+      }
+      buf[at + i] = c;
+    }
+  if (!ascii) {
+    topicLen = Buffer.byteLength(topic);
+    remaining = 2 + topicLen + rest;
+    at = pos + 1 + variableByteIntegerLength(remaining) + 2;
+    if (topicLen === topic.length) buf.latin1Write(topic, at);
+    else buf.utf8Write(topic, at);
+  }
+  buf[pos] = retain ? 0x31 : 0x30;
+  if (remaining < 128) buf[pos + 1] = remaining;
+  else writeVariableByteInteger(buf, pos + 1, remaining);
+  buf[at - 2] = topicLen >> 8;
+  buf[at - 1] = topicLen & 0xff;
+  pos = writePropertiesField(buf, at + topicLen, props, propsLen);
+  buf.set(payload, pos);
+  return pos + payload.length;
+}
+
 /** Encodes a PUBLISH into a buffer that can be shared by every subscriber with the same shape. */
 export function encodePublish(packet: PublishPacket, version: ProtocolVersion): EncodedPublish {
   const topic = packet.topic;

@@ -5,10 +5,13 @@ import { describe, test } from 'node:test';
 import { PacketType } from '../../src/protocol/constants.js';
 import {
   encode,
+  encodedPropertiesLength,
   encodePublish,
   type PublishPacket,
+  publish0Room,
   variableByteIntegerLength,
   withPacketId,
+  writePublish0,
 } from '../../src/protocol/index.js';
 
 const publish = (fields: Partial<PublishPacket> = {}): PublishPacket => ({
@@ -110,6 +113,25 @@ describe('shared PUBLISH', () => {
   test('encode() of a PUBLISH equals the shared buffer', () => {
     const p = publish({ qos: 2, packetId: 9, properties: { userProperties: [['a', 'b']] } });
     assert.deepEqual(encode(p, 5), encodePublish(p, 5).buffer);
+  });
+  test('writePublish0 writes in place what encodePublish makes for a v5 QoS 0 PUBLISH, within publish0Room', () => {
+    const cases: Partial<PublishPacket>[] = [
+      {},
+      { topic: `${'x'.repeat(63)}é`, retain: true },
+      { topic: 'grüße/€/𝄞', payload: Buffer.alloc(200, 7) },
+      { topic: 't'.repeat(300), payload: Buffer.alloc(20_000, 1) },
+      { payload: Buffer.alloc(0), properties: { contentType: 'a', userProperties: [['k', 'v']] } },
+    ];
+    for (const c of cases) {
+      const p = publish(c);
+      const propsLen = encodedPropertiesLength(p.properties);
+      const room = publish0Room(p.topic, p.payload.length, propsLen);
+      const buf = Buffer.alloc(room + 6, 0xee);
+      const end = writePublish0(buf, 3, p.topic, p.payload, p.retain, p.properties, propsLen);
+      assert.ok(end <= 3 + room, p.topic);
+      assert.deepEqual(buf.subarray(3, end), encodePublish(p, 5).buffer, p.topic);
+      assert.equal(buf[2], 0xee);
+    }
   });
 });
 
