@@ -14,6 +14,7 @@ import {
 } from './frame.js';
 import type { ClusterHost, LinkInput } from './host.js';
 import { DataKind } from './link-wire.js';
+import { Membership } from './membership.js';
 import { Mesh } from './mesh.js';
 import { Moves } from './moves.js';
 import {
@@ -35,15 +36,6 @@ export type { ClusterStats } from './stats.js';
 
 /** Shared groups a forwarded message without assignments may use: none. */
 const NO_SHARES: ReadonlySet<string> = new Set();
-
-/** Membership notices on the Redis `members` channel. */
-interface MemberNotice {
-  n: string;
-  /** Link address of a node that (re)joined. */
-  h?: string;
-  p?: number;
-  bye?: 1;
-}
 
 function ignore(): void {}
 
@@ -74,14 +66,11 @@ export class Cluster {
   private cmd: RedisClient | undefined;
   private sub: RedisClient | undefined;
   private started = false;
-  private heartbeat: NodeJS.Timeout | undefined;
-  /** The last heartbeat's write failed (Redis or its shard was away). */
-  private beatFailed = false;
+  private readonly membership: Membership;
   private readonly targeting: Targeting;
   private readonly targets: RemoteNode[] = [];
   private readonly p: string;
   private readonly control: string;
-  private readonly membersChannel: string;
 
   constructor(host: ClusterHost, o: ClusterOptions) {
     this.host = host;
@@ -89,17 +78,31 @@ export class Cluster {
     this.nodeId = this.options.nodeId;
     this.p = this.options.keyPrefix;
     this.control = controlChannel(this.p, this.nodeId);
-    this.membersChannel = `${this.p}members`;
     this.retained = new RetainedSync(host, this.nodeId, this.p);
     this.targeting = new Targeting(this.remote, host);
     this.routes = new RouteAnnouncer({
       started: () => this.started,
       links: () => this.mesh.links.values(),
       handoverTimeout: this.options.handoverTimeout,
-      writeRedis: (add, remove) => this.writeRoutes(add, remove),
+      writeRedis: (add, remove) => this.membership.writeRoutes(add, remove),
     });
     const node = this;
     const stats = this.stats;
+    this.membership = new Membership({
+      host,
+      nodeId: this.nodeId,
+      keyPrefix: this.p,
+      nodeTtl: this.options.nodeTtl,
+      get mesh() {
+        return node.mesh;
+      },
+      retained: this.retained,
+      redis: () => this.cmd,
+      started: () => this.started,
+      routes: () => this.routes.current(),
+      failed: this.failed,
+      resynced: () => this.ownership.reconcile(),
+    });
     this.mesh = new Mesh(
       {
         counters: stats,
@@ -191,20 +194,13 @@ export class Cluster {
     return msg.clusterKey ?? `${this.nodeId}:${msg.id}`;
   }
 
-  private nodeKey(id: string): string {
-    return `${this.p}node:${id}`;
-  }
-  private routesKey(id: string): string {
-    return `${this.p}routes:${id}`;
-  }
-
   /**
    * Whether this node's command connection to Redis is usable now. A Redis
    * Cluster client is "ready" while the shard holding Heron's keys is away:
    * a failed heartbeat says so.
    */
   get redisReady(): boolean {
-    return this.cmd?.status === 'ready' && !this.beatFailed;
+    return this.cmd?.status === 'ready' && this.membership.beating;
   }
 
   /** Other nodes this node has a link to, with their state. */
@@ -249,10 +245,10 @@ export class Cluster {
       if (disk !== undefined) await this.replicas.useDisk(disk.dir, disk.sync);
       await Promise.all([cmd.connect(), sub.connect()]);
       sub.on('messageBuffer', (ch: Buffer, msg: Buffer) => this.onMessage(ch.toString(), msg));
-      await sub.subscribe(this.control, this.membersChannel, this.retained.channel);
+      await sub.subscribe(this.control, this.membership.channel, this.retained.channel);
       await this.mesh.listen(o.linkHost, o.linkPort, o.advertiseHost);
       this.started = true;
-      await this.awaitSnapshots(await this.sync());
+      await this.awaitSnapshots(await this.membership.sync());
     } catch (err) {
       this.started = false;
       cmd.disconnect();
@@ -274,15 +270,11 @@ export class Cluster {
     // After an outage (or a Redis restarted empty) announce again, reload, reconcile claims.
     const again = () => {
       if (this.started && cmd.status === 'ready' && sub.status === 'ready')
-        this.sync().then(
-          () => this.ownership.reconcile(),
-          (e: Error) => this.host.log?.warn({ err: e }, 'cluster: resync failed'),
-        );
+        this.membership.resync();
     };
     cmd.on('ready', again);
     sub.on('ready', again);
-    this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(o.nodeTtl / 3)));
-    this.heartbeat.unref();
+    this.membership.startBeating();
     this.host.log?.info(
       `Joined cluster as node ${this.nodeId} (link ${o.advertiseHost}:${this.mesh.address.p}).`,
     );
@@ -295,7 +287,6 @@ export class Cluster {
     if (cmd === undefined || sub === undefined) return;
     const wasStarted = this.started;
     this.started = false;
-    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.ownership.stop();
     this.replicas.stop();
     this.orphans.stop();
@@ -303,70 +294,13 @@ export class Cluster {
     if (wasStarted) {
       for (const l of this.mesh.links.values()) l.send(DataKind.Bye, Buffer.alloc(0));
       await this.mesh.drain(500);
-      const me = this.nodeId;
-      if (cmd.status === 'ready')
-        await cmd
-          .multi()
-          .del(this.nodeKey(me), this.routesKey(me))
-          .srem(`${this.p}nodes`, me)
-          .publish(this.membersChannel, JSON.stringify({ n: me, bye: 1 } satisfies MemberNotice))
-          .exec()
-          .catch(ignore);
     }
+    await this.membership.leave(wasStarted);
     await this.mesh.close();
     await this.replicas.store.close();
     await Promise.all([sub.quit().catch(ignore), cmd.quit().catch(ignore)]);
     cmd.disconnect();
     sub.disconnect();
-  }
-
-  /** This node's liveness record: where its link listens and which process it is. */
-  private nodeRecord(): string {
-    const a = this.mesh.address;
-    return JSON.stringify({ h: a.h, p: a.p, b: this.mesh.boot, t: Date.now() });
-  }
-
-  /**
-   * Writes this node's membership and routes into Redis, announces it, and
-   * links to every live node listed there. Routes themselves travel on the
-   * links (a snapshot on every link that comes up), so a Redis that lost its
-   * memory costs no route: this only repairs Redis's copy.
-   */
-  private async sync(): Promise<string[]> {
-    const cmd = this.cmd!;
-    const me = this.nodeId;
-    const ttl = this.options.nodeTtl;
-    const keys = this.routes.current();
-    const a = this.mesh.address;
-    const m = cmd.multi();
-    m.set(this.nodeKey(me), this.nodeRecord(), 'PX', ttl);
-    m.sadd(`${this.p}nodes`, me);
-    m.del(this.routesKey(me));
-    if (keys.length > 0) m.hset(this.routesKey(me), Object.fromEntries(keys.map((k) => [k, '1'])));
-    m.pexpire(this.routesKey(me), ttl);
-    m.publish(
-      this.membersChannel,
-      JSON.stringify({ n: me, h: a.h, p: a.p } satisfies MemberNotice),
-    );
-    await m.exec();
-    const ids = (await cmd.smembers(`${this.p}nodes`)).filter((id) => id !== me);
-    const linked: string[] = [];
-    if (ids.length > 0) {
-      const recs = await cmd.mget(...ids.map((id) => this.nodeKey(id)));
-      for (let i = 0; i < ids.length; i++) {
-        const r = recs[i];
-        if (r == null) continue;
-        try {
-          const { h, p } = JSON.parse(r) as { h: string; p: number };
-          this.mesh.ensure(ids[i]!, h, p);
-          linked.push(ids[i]!);
-        } catch {
-          // A node of an older version: it has no link to dial.
-        }
-      }
-    }
-    await this.retained.load(cmd);
-    return linked;
   }
 
   /**
@@ -378,37 +312,6 @@ export class Cluster {
     const end = Date.now() + this.options.handoverTimeout;
     while (ids.some((id) => !this.remote.nodes.has(id)) && Date.now() < end)
       await new Promise((r) => setTimeout(r, 10));
-  }
-
-  /** Refreshes this node's liveness in Redis; announces again if Redis forgot it. */
-  private beat(): void {
-    const cmd = this.cmd;
-    if (cmd === undefined || !this.started || cmd.status !== 'ready') return;
-    const me = this.nodeId;
-    const ttl = this.options.nodeTtl;
-    const pl = cmd.pipeline();
-    pl.exists(this.nodeKey(me));
-    pl.set(this.nodeKey(me), this.nodeRecord(), 'PX', ttl);
-    pl.pexpire(this.routesKey(me), ttl);
-    pl.exec((err, res) => {
-      if (err || res == null || res.some(([e]) => e !== null)) {
-        this.failed();
-        this.beatFailed = true;
-        return;
-      }
-      // A Redis Cluster stays "ready" while the shard holding Heron's keys is
-      // away, so no 'ready' event follows its return: the first good beat
-      // after failed ones stands for it.
-      const back = this.beatFailed;
-      this.beatFailed = false;
-      if (!this.started || (res[0]?.[1] !== 0 && !back)) return;
-      // Redis restarted empty, or this node was paused past its TTL: announce again.
-      if (!back) this.host.log?.warn('cluster: this node was missing in redis; announcing again');
-      this.sync().then(
-        () => this.ownership.reconcile(),
-        (e: Error) => this.host.log?.warn({ err: e }, 'cluster: resync failed'),
-      );
-    });
   }
 
   // ---------------------------------------------------------------- routes
@@ -432,18 +335,6 @@ export class Cluster {
    */
   routesSettled(): Promise<void> | undefined {
     return this.routes.settled();
-  }
-
-  /** Redis's copy of this node's routes follows each flushed change. */
-  private writeRoutes(add: string[], remove: string[]): void {
-    const cmd = this.cmd;
-    if (cmd === undefined || cmd.status !== 'ready') return;
-    const key = this.routesKey(this.nodeId);
-    const m = cmd.multi();
-    if (add.length > 0) m.hset(key, Object.fromEntries(add.map((k) => [k, '1'])));
-    if (remove.length > 0) m.hdel(key, ...remove);
-    m.pexpire(key, this.options.nodeTtl);
-    m.exec().catch(this.failed);
   }
 
   private onData(from: string, kind: DataKind, body: Buffer, input: LinkInput): void {
@@ -608,11 +499,7 @@ export class Cluster {
     try {
       if (channel === this.retained.channel) this.retained.apply(decodeFrame(buf));
       else if (channel === this.control) this.ownership.onControl(buf.toString());
-      else if (channel === this.membersChannel) {
-        const m = JSON.parse(buf.toString()) as MemberNotice;
-        if (m.n !== this.nodeId && m.h !== undefined && m.p !== undefined)
-          this.mesh.ensure(m.n, m.h, m.p);
-      }
+      else if (channel === this.membership.channel) this.membership.onNotice(buf);
     } catch (err) {
       this.host.log?.warn({ err, channel }, 'cluster: bad message');
     }

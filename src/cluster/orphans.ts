@@ -270,7 +270,6 @@ export class Orphans {
       const epoch = Number(await cmd.eval(PROMOTE, 1, `${l.keyPrefix}session:${c}`, id, l.nodeId));
       const copy = store.get(c, id);
       if (epoch === 0 || copy === undefined || l.host.session(c) !== undefined) continue;
-      // A copy loaded from disk has no watermark: it gets no orphans (one of them could be in it already).
       store.forget(c, id);
       l.claimed(c, epoch);
       // As for a client that resumes elsewhere: a node only cut off (links down, alive) must let the client id go.
@@ -278,6 +277,7 @@ export class Orphans {
       const s = installSession(l.host, copy.session);
       l.replicas.saved(s);
       l.stats.sessionsRestored++;
+      // A copy loaded from disk has no watermark: it gets no orphans (one of them could be in it already).
       if (copy.marks !== undefined) this.adopt(s, { n: id, w: copy.marks });
       l.host.log?.info(`cluster: took over ${c}'s session from its replica (node ${id} is gone)`);
     }
@@ -324,9 +324,10 @@ export class Orphans {
   lineageOf(clientId: string): Lineage | undefined {
     const h = this.heirs.get(clientId);
     if (h === undefined) return undefined;
+    const k = h.direct === undefined ? [] : [...h.direct];
     this.drop(h);
     if (this.link.host.session(clientId) !== h.session) return undefined;
-    return { n: h.lin.n, w: { ...h.lin.w }, k: h.direct === undefined ? [] : [...h.direct] };
+    return { n: h.lin.n, w: { ...h.lin.w }, k };
   }
 
   /** Notes a message routed here (directly) for the heirs it matches. */
