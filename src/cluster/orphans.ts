@@ -32,8 +32,14 @@ return e`;
 export interface Lineage {
   /** The dead node. */
   n: string;
-  /** Per sender stream (to the dead node): the highest sequence number already in the session. */
+  /** Per sender stream (to the dead node): the dead node's applied watermark, whose frames are in the session. */
   w: Record<string, number>;
+  /**
+   * Orphans above the watermark already considered for the session, as
+   * `stream:seq` (they arrive out of order: a node's newest frames can come
+   * before its answer to a request for the older ones).
+   */
+  s?: string[];
   /** Keys of messages that reached the session directly while orphans may still come (never applied twice). */
   k?: string[];
 }
@@ -44,6 +50,8 @@ interface Heir {
   lin: Lineage;
   /** Keys of messages routed to it directly, kept while orphans of the same messages may come. */
   direct: Set<string> | undefined;
+  /** Orphans considered for it above the watermark (see Lineage.s). */
+  seen: Set<string>;
   /** Nodes that have not said they sent their last orphan of the dead node. */
   ends: Set<string>;
   timer: NodeJS.Timeout;
@@ -108,8 +116,9 @@ function u16str(b: Buffer, pos: number): [string, number] {
  * frame already there — goes as an orphan to every live node; each node applies
  * an orphan only to the sessions that came from the dead node (promoted here,
  * restored from its replica, or handed over since), only if its sequence number
- * is above the dead node's applied watermark replicated with the session, and
- * never a message that already reached the session directly. Once every live
+ * is above the dead node's applied watermark replicated with the session, once
+ * (by stream and sequence number), and never a message that already reached
+ * the session directly. Once every live
  * node said its copies are promoted and routed, the dead node's routes go.
  */
 export class Orphans {
@@ -299,8 +308,15 @@ export class Orphans {
     // about two TTLs after the death: ten TTLs after the session landed, nothing comes any more.
     const timer = setTimeout(() => this.drop(h), 10 * l.nodeTtl);
     timer.unref();
-    const h: Heir = { session: s, lin, direct: new Set(lin.k ?? []), ends, timer };
-    lin.k = undefined;
+    const h: Heir = {
+      session: s,
+      lin,
+      direct: new Set(lin.k ?? []),
+      seen: new Set(lin.s ?? []),
+      ends,
+      timer,
+    };
+    lin.k = lin.s = undefined;
     this.heirs.set(s.clientId, h);
     this.recordingCount++;
     for (const [n, w] of this.wakes) if (w.finished) this.endFrom(n, l.nodeId);
@@ -327,7 +343,7 @@ export class Orphans {
     const k = h.direct === undefined ? [] : [...h.direct];
     this.drop(h);
     if (this.link.host.session(clientId) !== h.session) return undefined;
-    return { n: h.lin.n, w: { ...h.lin.w }, k };
+    return { n: h.lin.n, w: { ...h.lin.w }, k, s: [...h.seen] };
   }
 
   /** Notes a message routed here (directly) for the heirs it matches. */
@@ -451,7 +467,9 @@ export class Orphans {
         continue;
       }
       if ((h.lin.w[stream] ?? 0) >= seq) continue;
-      h.lin.w[stream] = seq;
+      const id = `${stream}:${seq}`;
+      if (h.seen.has(id)) continue;
+      h.seen.add(id);
       if (msg === undefined) {
         const f = decodeFrame(body.subarray(p2 + 8));
         msg = messageOf(host, f);
