@@ -22,7 +22,13 @@ import {
   clientWrites,
 } from '../src/bench/plan.js';
 import { type Run, renderReport } from './compare-report.js';
-import { BROKER_LIMITS, SCENARIOS, type Scenario } from './compare-scenarios.js';
+import {
+  BROKER_LIMITS,
+  QUIET_BEFORE_MS,
+  SCENARIOS,
+  type Scenario,
+  SETTLED_AFTER_MS,
+} from './compare-scenarios.js';
 import { cpuSeconds, freePort, sleep, waitForPort } from './processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,7 +64,7 @@ function planOf(sc: Scenario, port: number): BenchPlan {
 /** Passed to bin/heron.js as HERON_NODE_FLAGS (which replaces its default node flags). */
 const heronNodeFlags = flag('--heron-node-flags');
 const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-/** How long idle connections sit before the broker's RSS is read (scenario 7). */
+/** How long idle connections sit before the broker's RSS is read (scenario 7's first reading). */
 const IDLE_SETTLE_MS = 4000;
 const workDir = mkdtempSync(join(tmpdir(), 'heron-compare-'));
 
@@ -132,6 +138,13 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
     const pid = broker.pid!;
     await sleep(200);
     const rssBefore = statusKb(pid, 'VmRSS');
+    // The settled reading compares settled with settled: the fresh broker's own
+    // RSS first falls once its runtime sees it idle (Node's by ~2 MB).
+    let rssQuiet = 0;
+    if (sc.metric === 'connections') {
+      await sleep(QUIET_BEFORE_MS);
+      rssQuiet = statusKb(pid, 'VmRSS');
+    }
     const cpuBefore = cpuSeconds(pid);
     // The PINGREQ probe runs in its own process so that the load generator's own
     // event-loop lag is not mistaken for the broker's.
@@ -163,6 +176,7 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
     ]);
     let out = '';
     let rssHeld = 0;
+    let rssSettled = 0;
     worker.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
     });
@@ -173,6 +187,10 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
         setTimeout(() => {
           rssHeld = statusKb(pid, 'VmRSS');
         }, IDLE_SETTLE_MS);
+        // And as an operator sees it later: after V8's memory reducer has run.
+        setTimeout(() => {
+          rssSettled = statusKb(pid, 'VmRSS');
+        }, SETTLED_AFTER_MS);
       } else if (!text.startsWith('event:')) process.stderr.write(`  [load] ${text}`);
     });
     // Read just before the generator exits: its CPU over the run, settle phase included.
@@ -209,6 +227,8 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
     run.result = result;
     if (sc.metric === 'connections' && rssHeld > 0 && result.connections.held > 0) {
       run.rssPerConnection = ((rssHeld - rssBefore) * 1024) / result.connections.held;
+      if (rssSettled > 0)
+        run.rssSettledPerConnection = ((rssSettled - rssQuiet) * 1024) / result.connections.held;
     }
   } catch (err) {
     run.crashed = (err as Error).message;

@@ -9,6 +9,10 @@
  * (`--max-semi-space-size=4` is what bin/heron.js starts the broker with; leave it
  * out to see Node's default young generation.)
  *
+ * `--settle S` also reads RSS after S seconds idle without a forced GC (V8's
+ * memory reducer runs some seconds after the storm ends, as in a broker an
+ * operator watches).
+ *
  * `--snapshot` also counts the objects that grew, by constructor (from two heap
  * snapshots), to see which ones each connection costs. `--alloc` samples every
  * allocation during the connect storm, garbage included (V8's sampling heap
@@ -28,6 +32,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const count = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 15_000);
 const snapshot = process.argv.includes('--snapshot');
 const alloc = process.argv.includes('--alloc');
+const settleAt = process.argv.indexOf('--settle');
+const settleSeconds = settleAt > 0 ? Number(process.argv[settleAt + 1]) : 0;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
@@ -35,11 +41,18 @@ function settle(): void {
   for (let i = 0; i < 4; i++) gc!();
 }
 
-function sample(): { heap: number; external: number; rss: number; newSpace: number } {
+function sample(): {
+  heap: number;
+  heapTotal: number;
+  external: number;
+  rss: number;
+  newSpace: number;
+} {
   const m = process.memoryUsage();
   const ns = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   return {
     heap: m.heapUsed,
+    heapTotal: m.heapTotal,
     external: m.external + m.arrayBuffers,
     rss: m.rss,
     newSpace: ns?.space_size ?? 0,
@@ -174,6 +187,11 @@ const spaces = v8
     (s) =>
       `${s.space_name} ${(s.space_size / 2 ** 20).toFixed(0)}/${(s.space_used_size / 2 ** 20).toFixed(0)} MB`,
   );
+let settled: ReturnType<typeof sample> | undefined;
+if (settleSeconds > 0) {
+  await new Promise((r) => setTimeout(r, settleSeconds * 1000 - 4000));
+  settled = sample();
+}
 settle();
 const after = sample();
 const per = (a: number, b: number): string => `${((a - b) / count).toFixed(0)} B`;
@@ -184,7 +202,13 @@ console.log(
 console.log(
   `RSS after 4 s   ${per(idle.rss, before.rss)} per connection (${spaces.join(', ')}: size/used)`,
 );
-console.log(`heap after GC   ${per(after.heap, before.heap)} per connection`);
+if (settled !== undefined)
+  console.log(
+    `RSS after ${settleSeconds} s  ${per(settled.rss, before.rss)} per connection (heap used ${per(settled.heap, before.heap)}, heap reserved ${per(settled.heapTotal, before.heapTotal)})`,
+  );
+console.log(
+  `heap after GC   ${per(after.heap, before.heap)} per connection (reserved ${per(after.heapTotal, before.heapTotal)})`,
+);
 console.log(`external        ${per(after.external, before.external)} per connection`);
 console.log(`RSS after GC    ${per(after.rss, before.rss)} per connection`);
 console.log(

@@ -75,14 +75,14 @@ export class BenchClient implements PacketSink {
     this.perPacket = perPacket;
     this.clientId = `${target.clientIdPrefix}${['p', 's', 'c', 'ping'][role]}${index}`;
     this.decoder = new Decoder(this, { protocolVersion: target.version });
-    const s = (this.stream = openStream(target));
-    s.on('data', (chunk: Buffer) => {
-      try {
-        this.decoder.feed(chunk);
-      } catch (err) {
-        this.fail(`protocol: ${(err as Error).message}`);
-      }
-    });
+    // TCP reads come straight from a shared buffer, other transports' as 'data'. The
+    // decoder keeps no reference into a read past feed() here: every packet is handled
+    // at once (payloads are only read for their send time) and it is never paused.
+    const s = (this.stream = openStream(target, (n, buf) => {
+      this.feed(buf.subarray(0, n));
+      return true;
+    }));
+    s.on('data', (chunk: Buffer) => this.feed(chunk));
     s.on('drain', () => events.drained(this));
     s.on('error', (err: Error) => this.fail(`socket: ${err.message}`));
     s.on('close', () => this.fail('closed'));
@@ -96,6 +96,14 @@ export class BenchClient implements PacketSink {
       username: target.username,
       password: target.password === undefined ? undefined : Buffer.from(target.password),
     });
+  }
+
+  private feed(chunk: Buffer): void {
+    try {
+      this.decoder.feed(chunk);
+    } catch (err) {
+      this.fail(`protocol: ${(err as Error).message}`);
+    }
   }
 
   /** Decoder callback. */

@@ -14,19 +14,20 @@ import {
 import { Decoder, type PacketSink } from '../protocol/decoder.js';
 import { encode } from '../protocol/encoder.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type {
-  ConnectPacket,
-  Packet,
-  SubackPacket,
-  UnsubackPacket,
-  Will,
-} from '../protocol/packets.js';
+import type { Packet, SubackPacket, UnsubackPacket, Will } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import type { ConnectionInfo } from '../transport/connection-info.js';
+import { directReads } from '../transport/direct-read.js';
 import type { AccessControl } from './access-control.js';
 import { onPuback, onPubcomp } from './channel/acks.js';
 import { onAuth, onConnect, onDisconnect } from './channel/connect.js';
-import type { AckType, ChannelContext, ChannelHost, HeldReplyQueue } from './channel/context.js';
+import type {
+  AckType,
+  ChannelContext,
+  ChannelHost,
+  EnhancedAuthState,
+  HeldReplyQueue,
+} from './channel/context.js';
 import { encodeWithin } from './channel/fit.js';
 import { publishOut, queueAck, writeAckNow } from './channel/outbound.js';
 import { Outbox } from './channel/outbox.js';
@@ -35,7 +36,6 @@ import { State } from './channel/state.js';
 import { onSubscribe, onUnsubscribe, sendHeldReply } from './channel/subscribe.js';
 import { checkTimers, type TimedChannel } from './channel/timers.js';
 import type { DeliveryTarget, DropReason } from './delivery-target.js';
-import type { AuthExchange } from './enhanced-auth.js';
 import type { ListenerStats } from './listener-stats.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
@@ -47,6 +47,15 @@ function resumeReading(ch: Channel): void {
   ch.resumeReading();
 }
 
+// A connection's yes/no state in one small integer (a field each cost 8 bytes per connection).
+const BRIDGE = 1;
+const NO_PROBLEM_INFORMATION = 2;
+const WILL_SENT = 4;
+const READ_PAUSED = 8;
+const OUTPUT_BLOCKED = 16;
+const GATE_HELD = 32;
+const GRACEFUL = 64;
+
 /** A chunk this large means the client has more queued: yield to other sockets after it. */
 const FAIR_CHUNK = 16 * 1024;
 
@@ -56,6 +65,12 @@ type ChannelSocket = Duplex & { [kChannel]: Channel };
 
 function onSocketData(this: ChannelSocket, chunk: Buffer): void {
   this[kChannel].onData(chunk);
+}
+
+/** A direct read (transport/direct-read.ts): the bytes are valid during this call only. */
+function onSocketRead(this: unknown, bytes: number, buffer: Buffer): boolean {
+  (this as ChannelSocket)[kChannel].onData(buffer.subarray(0, bytes));
+  return true;
 }
 
 function onSocketError(this: ChannelSocket, err: Error): void {
@@ -86,13 +101,10 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   /** The protocol level from CONNECT (4 until then). */
   version: ProtocolVersion = 4;
   session: Session | undefined;
+  /** Who the client is, from its CONNECT on (also its clientId and username, not kept twice). */
   client: ClientInfo | undefined;
-  clientId = '';
-  username: string | undefined;
   /** Keep alive in seconds as granted (0 = none). */
   keepalive = 0;
-  /** A 3.1/3.1.1 bridge that announced itself (try_private): its subscriptions get No Local and Retain As Published. */
-  bridge = false;
   /** Time of the last byte received (ms). */
   lastActivity: number;
   /** When the socket was accepted (ms). */
@@ -107,37 +119,26 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   outboundAliases: Map<string, number> | undefined;
   /** v5: topic aliases the client set, by alias. */
   inboundAliases: Map<number, string> | undefined;
-  /** v5: whether reason strings / user properties may be sent on acks (Request Problem Information). */
-  problemInformation = true;
   /** The will from CONNECT (mount point applied), until the connection ends. */
   will: Will | undefined;
-  private willSent = false;
   /** Packets that arrived while an asynchronous hook was running, replayed in order. */
   backlog: Packet[] | undefined;
   /** What the client has not been sent yet (one pending socket write at most). */
   readonly outbox: Outbox;
-  private readPaused = false;
-  /** Reading stopped until the client reads what we owe it (see onData). */
-  private outputBlocked = false;
-  /** Held by the flow gate for a full subscriber queue (flow-gate.ts): no reading meanwhile. */
-  private gateHeld = false;
+  /**
+   * BRIDGE, NO_PROBLEM_INFORMATION, WILL_SENT, GRACEFUL, and why reading is
+   * stopped: READ_PAUSED (a fairness rule, until the next turn), OUTPUT_BLOCKED
+   * (until the client reads what we owe it, see onData), GATE_HELD (by the flow
+   * gate for a full subscriber queue, flow-gate.ts).
+   */
+  private flags = 0;
   /** Bytes of an incomplete packet this connection holds, as last told to the broker's budget. */
   private partialHeld = 0;
   /** Deliveries triggered by this connection's input in this turn (see yieldTurn). */
   work = 0;
   private closeReason = 'connection closed';
-  /** Whether the client ended with DISCONNECT (no will). */
-  graceful = false;
-  /** v5 enhanced authentication: the method used at CONNECT. */
-  authMethod: string | undefined;
-  /** v5 enhanced authentication: the exchange in progress. */
-  auth: AuthExchange | undefined;
-  /** The CONNECT waiting for its enhanced authentication to finish. */
-  pendingConnect:
-    | { p: ConnectPacket; assigned: boolean; serverKeepAlive: number | undefined }
-    | undefined;
-  /** Authentication Data for the CONNACK of a successful enhanced authentication. */
-  authData: Buffer | undefined;
+  /** v5 enhanced authentication (method, exchange in progress), for clients that use it. */
+  enhancedAuth: EnhancedAuthState | undefined;
   /** Publish rate limits, when configured. */
   quota: PublishQuota | undefined;
   /** Replies waiting for the store's commit (`commit` mode), created on first use. */
@@ -156,6 +157,50 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     socket.on('data', onSocketData);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClosed);
+    // Plain TCP skips the stream machinery per read; the decoder then copies what it keeps.
+    if (directReads(socket, onSocketRead)) this.decoder.reusedInput = true;
+  }
+
+  /** A 3.1/3.1.1 bridge that announced itself (try_private): its subscriptions get No Local and Retain As Published. */
+  get bridge(): boolean {
+    return (this.flags & BRIDGE) !== 0;
+  }
+
+  set bridge(on: boolean) {
+    this.setFlag(BRIDGE, on);
+  }
+
+  /** v5: whether reason strings / user properties may be sent on acks (Request Problem Information). */
+  get problemInformation(): boolean {
+    return (this.flags & NO_PROBLEM_INFORMATION) === 0;
+  }
+
+  set problemInformation(on: boolean) {
+    this.setFlag(NO_PROBLEM_INFORMATION, !on);
+  }
+
+  /** Whether the client ended with DISCONNECT (no will). */
+  get graceful(): boolean {
+    return (this.flags & GRACEFUL) !== 0;
+  }
+
+  set graceful(on: boolean) {
+    this.setFlag(GRACEFUL, on);
+  }
+
+  private setFlag(flag: number, on: boolean): void {
+    this.flags = on ? this.flags | flag : this.flags & ~flag;
+  }
+
+  /** The client id from CONNECT ('' before it). */
+  get clientId(): string {
+    const c = this.client;
+    return c === undefined ? '' : c.clientId;
+  }
+
+  /** The user name the client is authenticated as (CONNECT, certificate or enhanced authentication). */
+  get username(): string | undefined {
+    return this.client?.username;
   }
 
   /** Whether CONNACK 0 has been sent and the socket is open. */
@@ -182,10 +227,14 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
       this.blockOutput();
       return;
     }
-    if (chunk.length >= FAIR_CHUNK && !this.readPaused && (this.state as State) !== State.Closed) {
+    if (
+      chunk.length >= FAIR_CHUNK &&
+      (this.flags & READ_PAUSED) === 0 &&
+      (this.state as State) !== State.Closed
+    ) {
       // A flooding client: read its next chunk on the next loop turn, after every
       // other socket had its turn, so that nobody waits behind its backlog.
-      this.readPaused = true;
+      this.flags |= READ_PAUSED;
       this.socket.pause();
       setImmediate(resumeReading, this);
     }
@@ -209,14 +258,14 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   /** Resumes a socket paused by a fairness rule: first the packets the decoder held back. */
   resumeReading(): void {
-    this.readPaused = false;
+    this.flags &= ~READ_PAUSED;
     this.work = 0;
     this.resumeInput();
   }
 
   /** Decodes what the decoder held back and reads on, unless another rule still stops reading. */
   private resumeInput(): void {
-    if (this.state === State.Closed || this.gateHeld) return;
+    if (this.state === State.Closed || (this.flags & GATE_HELD) !== 0) return;
     try {
       this.decoder.resume();
     } catch (err) {
@@ -224,9 +273,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     }
     // The held-back packets may have spent the budget again (then reading stays paused).
     if (
-      !this.readPaused &&
-      !this.outputBlocked &&
-      !this.gateHeld &&
+      (this.flags & (READ_PAUSED | OUTPUT_BLOCKED | GATE_HELD)) === 0 &&
       (this.state as State) !== State.Closed
     )
       this.socket.resume();
@@ -234,7 +281,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   /** Whether more than maxPendingBytes wait unsent for this client (and reading is not stopped yet). */
   private outputOverLimit(): boolean {
-    return !this.outputBlocked && this.state !== State.Closed && this.congested;
+    return (this.flags & OUTPUT_BLOCKED) === 0 && this.state !== State.Closed && this.congested;
   }
 
   /**
@@ -249,7 +296,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   /** The socket took a write: resume what waited for room. */
   outputWritten(): void {
     if (this.state === State.Closed || this.congested) return;
-    if (this.outputBlocked) this.onOutputDrained();
+    if ((this.flags & OUTPUT_BLOCKED) !== 0) this.onOutputDrained();
     const s = this.session;
     if (s !== undefined && s.target === this && s.queuedCount > 0) s.drain(this.broker.now);
   }
@@ -261,27 +308,27 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
    * drains them.
    */
   private blockOutput(): void {
-    this.outputBlocked = true;
+    this.flags |= OUTPUT_BLOCKED;
     this.decoder.pause();
     this.socket.pause();
   }
 
   /** Output fell below the limit after reading stopped for it: first the packets held back. */
   onOutputDrained(): void {
-    this.outputBlocked = false;
+    this.flags &= ~OUTPUT_BLOCKED;
     this.resumeInput();
   }
 
   /** A subscriber's queue this client publishes into is full: stop reading it (flow-gate.ts). */
   holdInput(): void {
-    this.gateHeld = true;
+    this.flags |= GATE_HELD;
     this.decoder.pause();
     this.socket.pause();
   }
 
   /** Every queue that held it drained (or gave up): read on. */
   releaseInput(): void {
-    this.gateHeld = false;
+    this.flags &= ~GATE_HELD;
     // Not reading was our doing, not the client's silence: keep alive counts from now.
     this.lastActivity = this.broker.now;
     this.resumeInput();
@@ -290,8 +337,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   /** Stops decoding after the current packet until the next loop turn (DELIVERY_BUDGET). */
   yieldTurn(): void {
     this.decoder.pause();
-    if (this.readPaused) return;
-    this.readPaused = true;
+    if ((this.flags & READ_PAUSED) !== 0) return;
+    this.flags |= READ_PAUSED;
     this.socket.pause();
     setImmediate(resumeReading, this);
   }
@@ -310,7 +357,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     // AUTH packets drive a running exchange, so they never wait in the backlog.
     if (
       this.backlog !== undefined &&
-      !(packet.type === PacketType.AUTH && this.auth !== undefined)
+      !(packet.type === PacketType.AUTH && this.enhancedAuth?.exchange !== undefined)
     ) {
       this.backlog.push(packet);
       return;
@@ -586,8 +633,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   }
 
   private detach(): void {
-    if (this.willSent) return;
-    this.willSent = true;
+    if ((this.flags & WILL_SENT) !== 0) return;
+    this.flags |= WILL_SENT;
     const will = this.graceful ? undefined : this.will;
     this.will = undefined;
     if (this.session !== undefined && this.session.target === this) {
@@ -604,12 +651,12 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   /** Reading stopped because the client does not read what it is owed. */
   get readingStoppedForOutput(): boolean {
-    return this.outputBlocked;
+    return (this.flags & OUTPUT_BLOCKED) !== 0;
   }
 
   /** Reading stopped by backpressure from full subscriber queues. */
   get heldByBackpressure(): boolean {
-    return this.gateHeld;
+    return (this.flags & GATE_HELD) !== 0;
   }
 
   /** Bytes the client has not been sent yet. */

@@ -15,13 +15,18 @@ export abstract class SessionFacts {
   protected version: ProtocolVersion;
   protected expiry: number;
   protected disconnectedTime = 0;
-  protected will: Will | undefined = undefined;
-  protected willAt = 0;
-  protected user: string | undefined = undefined;
+  /** A will waiting for its v5 delay, and when it is due (one field: most sessions never have one). */
+  protected delayedWill: { readonly will: Will; readonly at: number } | undefined = undefined;
   protected clientInfo: ClientInfo | undefined = undefined;
   protected checker: AclChecker | undefined = undefined;
   protected accessControl: AccessControl | undefined = undefined;
-  protected listenerName: string | undefined = undefined;
+  /**
+   * User name and listener of a session restored (from storage or another node)
+   * before any client attached; once one has, its ClientInfo says both.
+   */
+  protected restored:
+    | { readonly username: string | undefined; readonly listener: string | undefined }
+    | undefined = undefined;
 
   constructor(protocolVersion: ProtocolVersion, expiryInterval: number) {
     this.version = protocolVersion;
@@ -45,17 +50,18 @@ export abstract class SessionFacts {
 
   /** A will waiting for its v5 delay to pass (published unless the client returns). */
   get pendingWill(): Will | undefined {
-    return this.will;
+    return this.delayedWill?.will;
   }
 
   /** When the pending will is due (ms since epoch). */
   get pendingWillAt(): number {
-    return this.willAt;
+    return this.delayedWill?.at ?? 0;
   }
 
   /** Who the client authenticated as (kept for delivery checks while offline). */
   get username(): string | undefined {
-    return this.user;
+    const c = this.clientInfo;
+    return c !== undefined ? c.username : this.restored?.username;
   }
 
   /** The last connection's client facts, for delivery checks (also while offline). */
@@ -75,7 +81,8 @@ export abstract class SessionFacts {
 
   /** Name of that listener (stored, so a restored session is judged by its listener's rules). */
   get listener(): string | undefined {
-    return this.listenerName;
+    const c = this.clientInfo;
+    return c !== undefined ? c.listener : this.restored?.listener;
   }
 
   /**
@@ -85,8 +92,7 @@ export abstract class SessionFacts {
   resumed(protocolVersion: ProtocolVersion, expiryInterval: number): void {
     this.version = protocolVersion;
     this.expiry = expiryInterval;
-    this.will = undefined;
-    this.willAt = 0;
+    this.delayedWill = undefined;
   }
 
   /** Changes the session expiry (v5 DISCONNECT may). */
@@ -96,7 +102,6 @@ export abstract class SessionFacts {
 
   /** The client re-authenticated as someone else: later checks follow the new identity. */
   reidentify(client: ClientInfo, acl: AclChecker | undefined): void {
-    this.user = client.username;
     this.clientInfo = client;
     this.checker = acl;
   }
@@ -117,22 +122,20 @@ export abstract class SessionFacts {
     listener: string | undefined,
     disconnectedAt: number,
   ): void {
-    this.user = username;
-    this.listenerName = listener;
+    this.restored = { username, listener };
     this.disconnectedTime = disconnectedAt;
   }
 
   /** Keeps a will until `at` (ms since epoch), when it is published unless the client returns. */
   delayWill(will: Will, at: number): void {
-    this.will = will;
-    this.willAt = at;
+    this.delayedWill = { will, at };
   }
 
   /** Removes and returns the pending will if it is due at `now` (any time when `now` is omitted). */
   takeWill(now?: number): Will | undefined {
-    const will = this.will;
-    if (will === undefined || (now !== undefined && now < this.willAt)) return undefined;
-    this.will = undefined;
-    return will;
+    const d = this.delayedWill;
+    if (d === undefined || (now !== undefined && now < d.at)) return undefined;
+    this.delayedWill = undefined;
+    return d.will;
   }
 }

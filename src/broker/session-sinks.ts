@@ -18,7 +18,8 @@ interface Sink<D, M> {
  */
 class BothSinks<D, M> implements Sink<D, M> {
   private readonly a: Sink<D, M>;
-  private readonly b: Sink<D, M>;
+  /** The second sink (secondSink reads it). */
+  readonly b: Sink<D, M>;
 
   constructor(a: Sink<D, M>, b: Sink<D, M>) {
     this.a = a;
@@ -57,4 +58,13 @@ export function joinSinks<D, M>(
   if (a === undefined) return b;
   if (b === undefined) return a;
   return new BothSinks(a, b);
+}
+
+/** What `joined` (made by joinSinks) holds besides `first`: the second sink, if any. */
+export function secondSink<D, M>(
+  joined: Sink<D, M> | undefined,
+  first: Sink<D, M> | undefined,
+): Sink<D, M> | undefined {
+  if (joined === undefined || joined === first) return undefined;
+  return joined instanceof BothSinks ? joined.b : joined;
 }

@@ -7,7 +7,7 @@ import { InflightTable } from './inflight-table.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
 import { SessionFacts } from './session-facts.js';
-import { joinSinks } from './session-sinks.js';
+import { joinSinks, secondSink } from './session-sinks.js';
 import type { SharedGroup } from './shared-group.js';
 
 /** One subscription of a session, as stored in the session and referenced by the router. */
@@ -73,6 +73,13 @@ export interface SessionLimits {
   gate?: FlowGate | undefined;
 }
 
+/**
+ * The queue of every session that never queued anything: most sessions of idle
+ * or QoS 0 clients never do, and a queue of their own cost 64 bytes each. Only
+ * push changes a queue that is empty, and pushes go through queueToFill().
+ */
+const EMPTY_QUEUE = new DeliveryQueue<Delivery>();
+
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
 export const SESSION_NEVER_EXPIRES = 0xffffffff;
 
@@ -93,13 +100,14 @@ export class Session extends SessionFacts {
   private incomingQos2Set: Set<number> | undefined = undefined;
   /** `pubrec-first` QoS 2: messages received and acknowledged with PUBREC, routed at PUBREL. */
   private heldIncoming: InflightTable<Message> | undefined = undefined;
-  /** Deliveries waiting for the window or for the client to come back. */
-  private readonly queue = new DeliveryQueue<Delivery>();
+  /** Deliveries waiting for the window or for the client to come back (EMPTY_QUEUE until the first). */
+  private queue: DeliveryQueue<Delivery> = EMPTY_QUEUE;
   private dropCount = 0;
   private store: SessionPersistence | undefined = undefined;
-  /** A second observer of delivery changes beside the store (a cluster replica), if any. */
-  private tap: SessionPersistence | undefined = undefined;
-  /** Where delivery changes are reported: the store, the tap, or both. */
+  /**
+   * Where delivery changes are reported: the store, a second observer (a
+   * cluster replica, "tap"), or both; the tap is not kept in a field of its own.
+   */
   private sink: SessionPersistence | undefined = undefined;
   /** Set on in-process sessions (bridges): deliveries go here, never to a queue. */
   private inProcess: DeliveryTarget | undefined = undefined;
@@ -142,6 +150,12 @@ export class Session extends SessionFacts {
 
   private inflightWritable(): InflightTable<Delivery> {
     return (this.inflightMap ??= new InflightTable());
+  }
+
+  /** The session's own queue, made on the first delivery it queues. */
+  private queueToFill(): DeliveryQueue<Delivery> {
+    if (this.queue === EMPTY_QUEUE) this.queue = new DeliveryQueue<Delivery>();
+    return this.queue;
   }
 
   /** Payload bytes in the queue. */
@@ -191,10 +205,9 @@ export class Session extends SessionFacts {
    * rules of `access`, the listener it came in on.
    */
   attach(target: DeliveryTarget, client: ClientInfo, access: AccessControl): void {
-    this.user = client.username;
     this.clientInfo = client;
+    this.restored = undefined;
     this.accessControl = access;
-    this.listenerName = client.listener;
     this.checker = access.checkerFor(client);
     this.out = target;
     this.disconnectedTime = 0;
@@ -217,13 +230,13 @@ export class Session extends SessionFacts {
 
   /** Connects (or with undefined, disconnects) the session's durable storage. */
   setPersistence(p: SessionPersistence | undefined): void {
+    const tap = secondSink(this.sink, this.store);
     this.store = p;
-    this.sink = joinSinks(p, this.tap);
+    this.sink = joinSinks(p, tap);
   }
 
   /** Also reports delivery changes to `t` (a cluster node's replica of this session); undefined stops it. */
   setTap(t: SessionPersistence | undefined): void {
-    this.tap = t;
     this.sink = joinSinks(this.store, t);
   }
 
@@ -424,7 +437,7 @@ export class Session extends SessionFacts {
       // Online: the message is taken past the bound and its publisher stops instead (flow-gate.ts).
       // QoS 0 never holds a publisher back: it is dropped (a slow consumer's).
       if (this.out !== undefined && d.qos > 0 && lim.gate?.absorb(this) === true) {
-        this.queue.push(d);
+        this.queueToFill().push(d);
         this.sink?.stored(d);
         return DropReason.None;
       }
@@ -447,7 +460,7 @@ export class Session extends SessionFacts {
       }
     }
     d.msg.leaveReadChunk();
-    this.queue.push(d);
+    this.queueToFill().push(d);
     // QoS 0 queued for a congested online client is not stored (it would not be for an offline one).
     if (d.qos > 0 || this.out === undefined) this.sink?.stored(d);
     return DropReason.None;
@@ -604,7 +617,7 @@ export class Session extends SessionFacts {
   restore(d: Delivery): void {
     if (d.packetId !== 0) this.inflightWritable().set(d.packetId, d);
     else {
-      this.queue.push(d);
+      this.queueToFill().push(d);
     }
   }
 

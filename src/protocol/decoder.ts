@@ -23,12 +23,21 @@ export interface DecoderOptions {
   protocolVersion?: ProtocolVersion;
 }
 
+/** Reused input chunks at least this long are copied whole rather than per payload. */
+const WHOLE_COPY = 1024;
+
 /** Streaming decoder for one connection; see the module comment. */
 export class Decoder {
   /** Version used for packets other than CONNECT; set by a decoded CONNECT or by the client side. */
   protocolVersion: ProtocolVersion;
   /** Largest accepted packet in bytes (whole packet); may be changed between feeds. */
   maxPacketSize: number;
+  /**
+   * Whether fed chunks are overwritten once feed() returns (a socket reading into
+   * one shared buffer): then whatever a packet keeps (payloads, binary fields)
+   * and any undecoded rest are copied out of them.
+   */
+  reusedInput = false;
 
   private readonly sink: PacketSink;
   private dead = false;
@@ -68,8 +77,11 @@ export class Decoder {
       this.restPos = 0;
       return;
     }
+    // A large read holds many packets: one copy of it costs less than a copy per
+    // payload, and the packets may then keep slices of it (as of any owned chunk).
+    const borrowed = this.reusedInput && chunk.length < WHOLE_COPY;
     try {
-      this.consume(chunk, 0);
+      this.consume(this.reusedInput && !borrowed ? Buffer.from(chunk) : chunk, 0, borrowed);
     } catch (err) {
       this.destroy();
       throw err;
@@ -91,7 +103,7 @@ export class Decoder {
     if (rest === undefined || this.dead) return;
     this.rest = undefined;
     try {
-      this.consume(rest, this.restPos);
+      this.consume(rest, this.restPos, false);
     } catch (err) {
       this.destroy();
       throw err;
@@ -107,7 +119,8 @@ export class Decoder {
     this.rest = undefined;
   }
 
-  private consume(chunk: Buffer, from: number): void {
+  /** Decodes chunk[from..]; `borrowed`: the chunk is reused after this call (copy what is kept). */
+  private consume(chunk: Buffer, from: number, borrowed: boolean): void {
     const len = chunk.length;
     let pos = from;
     if (this.pending !== undefined) {
@@ -119,8 +132,8 @@ export class Decoder {
     }
     while (pos < len) {
       if (this.stopped) {
-        this.rest = chunk;
-        this.restPos = pos;
+        this.rest = borrowed ? Buffer.from(chunk.subarray(pos)) : chunk;
+        this.restPos = borrowed ? 0 : pos;
         return;
       }
       const first = chunk[pos];
@@ -153,7 +166,7 @@ export class Decoder {
       const total = headerLength + remaining;
       this.checkSize(total);
       if (len - pos >= total) {
-        this.deliver(chunk, i, pos + total, first);
+        this.deliver(chunk, i, pos + total, first, borrowed);
         if (this.dead) return;
         pos += total;
       } else {
@@ -210,7 +223,7 @@ export class Decoder {
     if (this.pendingFilled < packet.length) return from + n;
     this.pending = undefined;
     this.pendingFilled = 0;
-    this.deliver(packet, this.pendingHeaderLength, packet.length, packet[0]);
+    this.deliver(packet, this.pendingHeaderLength, packet.length, packet[0], false);
     return from + n;
   }
 
@@ -231,10 +244,10 @@ export class Decoder {
     }
   }
 
-  private deliver(source: Buffer, start: number, stop: number, first: number): void {
+  private deliver(source: Buffer, start: number, stop: number, first: number, copy: boolean): void {
     let packet: Packet;
     try {
-      packet = parsePacket(source, start, stop, first, this.protocolVersion);
+      packet = parsePacket(source, start, stop, first, this.protocolVersion, copy);
     } catch (err) {
       if (err instanceof ProtocolError) throw err;
       throw malformed(`undecodable packet: ${(err as Error).message}`);

@@ -31,6 +31,8 @@ let buf: Buffer = Buffer.alloc(0);
 let pos = 0;
 let end = 0;
 let version: ProtocolVersion = 4;
+/** Whether `buf` is reused after parsing: binary fields and payloads are then copied out of it. */
+let copyOut = false;
 
 /** Bit per packet type (bit 0 = will properties) that may carry each property id. */
 const ALLOWED_IN: Uint16Array = (() => {
@@ -129,7 +131,7 @@ function readBinary(what: string): Buffer {
   const e = s + len;
   if (e > end) throw tooShort(what);
   pos = e;
-  return buf.subarray(s, e);
+  return copyOut ? Buffer.from(buf.subarray(s, e)) : buf.subarray(s, e);
 }
 
 function expectEnd(what: string): void {
@@ -283,7 +285,8 @@ function readProperties(type: number): Properties | undefined {
 /**
  * Parses the packet whose body is `source[start, stop)`; `first` is the fixed
  * header's first byte. Throws ProtocolError on any violation (and may throw a
- * generic error only on a bug, which the decoder converts).
+ * generic error only on a bug, which the decoder converts). With `copy` the
+ * source is reused after the call: payloads and binary fields are copied out.
  */
 export function parsePacket(
   source: Buffer,
@@ -291,8 +294,10 @@ export function parsePacket(
   stop: number,
   first: number,
   protocolVersion: ProtocolVersion,
+  copy = false,
 ): Packet {
   buf = source;
+  copyOut = copy;
   pos = start;
   end = stop;
   version = protocolVersion;
@@ -398,7 +403,7 @@ function parsePublish(flags: number): PublishPacket {
   return {
     type: PacketType.PUBLISH,
     topic,
-    payload: buf.subarray(pos, end),
+    payload: copyOut ? Buffer.from(buf.subarray(pos, end)) : buf.subarray(pos, end),
     qos: qos as QoS,
     retain: (flags & 0x01) !== 0,
     dup,

@@ -7,6 +7,15 @@ import { ConnectionLimit } from './connection-limit.js';
 import type { TransportListenerOptions } from './listener-options.js';
 import { readProxyHeader } from './proxy-reader.js';
 
+/**
+ * Node caches the peer address object on a socket once it was read (~56 bytes
+ * per connection); ConnectionInfo holds the address now. Reading it again
+ * asks the OS, as the first time did.
+ */
+function forgetPeer(socket: net.Socket): void {
+  (socket as net.Socket & { _peername?: unknown })._peername = undefined;
+}
+
 /** Opens a TCP (or, with `tls` options, TLS) listener feeding sockets to the acceptor (the broker). */
 export function openTcpListener<Security>(
   acceptor: ConnectionAcceptor<Security>,
@@ -86,6 +95,7 @@ export function openTcpListener<Security>(
       return;
     }
     accept(socket, socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    forgetPeer(socket);
   };
   const server =
     secure && !wrapTls

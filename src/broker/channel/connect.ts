@@ -93,11 +93,19 @@ export function onConnect(ch: ChannelContext, p: ConnectPacket): void {
     }
   }
   ch.keepalive = keepalive;
-  ch.clientId = clientId;
   let username = p.username;
   if (ch.info.certificateAsUsername && ch.info.certificateSubject !== undefined)
     username = ch.info.certificateSubject;
-  ch.username = username;
+  // From here on the channel's clientId and username are the ClientInfo's.
+  ch.client = {
+    clientId,
+    username,
+    protocolVersion: p.protocolVersion,
+    remoteAddress: ch.info.remoteAddress,
+    remotePort: ch.info.remotePort,
+    listener: ch.info.listener,
+    certificateSubject: ch.info.certificateSubject,
+  };
   if (p.will !== undefined) {
     const mp = ch.info.mountPoint;
     ch.will = mp === undefined ? p.will : { ...p.will, topic: mp + p.will.topic };
@@ -117,21 +125,17 @@ export function onConnect(ch: ChannelContext, p: ConnectPacket): void {
         );
         return;
       }
-      ch.authMethod = props.authenticationMethod;
+      ch.enhancedAuth = {
+        method: props.authenticationMethod,
+        exchange: undefined,
+        pendingConnect: undefined,
+        data: undefined,
+      };
     }
   }
-  ch.client = {
-    clientId,
-    username,
-    protocolVersion: p.protocolVersion,
-    remoteAddress: ch.info.remoteAddress,
-    remotePort: ch.info.remotePort,
-    listener: ch.info.listener,
-    certificateSubject: ch.info.certificateSubject,
-  };
   // Hold further packets until authentication settles, so that they are
   // handled in order and only for an accepted client.
-  if (ch.authMethod !== undefined) {
+  if (ch.enhancedAuth !== undefined) {
     ch.backlog = [];
     startExchange(ch, p, assigned, serverKeepAlive, props?.authenticationData, false);
     return;
@@ -193,7 +197,8 @@ function startExchange(
   data: Buffer | undefined,
   reauth: boolean,
 ): void {
-  const method = ch.authMethod!;
+  const ea = ch.enhancedAuth!;
+  const method = ea.method;
   const ex = new AuthExchange(ch.broker.options.authMethods[method]!, {
     client: ch.client!,
     method,
@@ -202,8 +207,8 @@ function startExchange(
     properties: p?.properties,
     reauthentication: reauth,
   });
-  ch.auth = ex;
-  if (p !== undefined) ch.pendingConnect = { p, assigned, serverKeepAlive };
+  ea.exchange = ex;
+  if (p !== undefined) ea.pendingConnect = { p, assigned, serverKeepAlive };
   ex.start(data).then(
     (step) => authStep(ch, ex, step),
     (err) => ch.onError(err),
@@ -212,7 +217,8 @@ function startExchange(
 
 /** Acts on one step of an authentication exchange. */
 function authStep(ch: ChannelContext, ex: AuthExchange, step: AuthStep): void {
-  if (ch.auth !== ex || ch.state === State.Closed) return;
+  const ea = ch.enhancedAuth!;
+  if (ea.exchange !== ex || ch.state === State.Closed) return;
   const method = ex.method;
   if (step.status === 'continue') {
     // [MQTT-4.12.0-2] more data needed: AUTH 0x18 with the method [MQTT-4.12.0-5].
@@ -223,7 +229,7 @@ function authStep(ch: ChannelContext, ex: AuthExchange, step: AuthStep): void {
     });
     return;
   }
-  ch.auth = undefined;
+  ea.exchange = undefined;
   if (step.status === 'failure') {
     const code = step.reasonCode ?? ReasonCode.NotAuthorized;
     ch.broker.stats.authFailures++;
@@ -237,7 +243,6 @@ function authStep(ch: ChannelContext, ex: AuthExchange, step: AuthStep): void {
     return;
   }
   if (step.username !== undefined) {
-    ch.username = step.username;
     ch.client = { ...ch.client!, username: step.username };
     const s = ch.session;
     if (s !== undefined) {
@@ -255,9 +260,9 @@ function authStep(ch: ChannelContext, ex: AuthExchange, step: AuthStep): void {
     });
     return;
   }
-  const pc = ch.pendingConnect!;
-  ch.pendingConnect = undefined;
-  ch.authData = step.data;
+  const pc = ea.pendingConnect!;
+  ea.pendingConnect = undefined;
+  ea.data = step.data;
   accept(ch, pc.p, pc.assigned, pc.serverKeepAlive);
 }
 
@@ -332,11 +337,12 @@ function connackProperties(
   if (p.properties?.requestResponseInformation === 1 && b.responseInformation !== undefined) {
     props.responseInformation = b.responseInformation;
   }
-  if (ch.authMethod !== undefined) {
+  const ea = ch.enhancedAuth;
+  if (ea !== undefined) {
     // [MQTT-4.12.0-5] a successful CONNACK repeats the Authentication Method.
-    props.authenticationMethod = ch.authMethod;
-    if (ch.authData !== undefined) props.authenticationData = ch.authData;
-    ch.authData = undefined;
+    props.authenticationMethod = ea.method;
+    if (ea.data !== undefined) props.authenticationData = ea.data;
+    ea.data = undefined;
   }
   return Object.keys(props).length === 0 ? undefined : props;
 }
@@ -379,12 +385,13 @@ export function onDisconnect(ch: ChannelContext, p: DisconnectPacket): void {
 /** Handles AUTH: continues an enhanced authentication exchange or starts a re-authentication. */
 export function onAuth(ch: ChannelContext, p: AuthPacket): void {
   const method = p.properties?.authenticationMethod;
-  if (ch.authMethod === undefined || method !== ch.authMethod) {
+  const ea = ch.enhancedAuth;
+  if (ea === undefined || method !== ea.method) {
     // [MQTT-4.12.0-7] [MQTT-4.12.1-1] AUTH needs the method chosen at CONNECT.
     ch.violation(
       new ProtocolError(
         ReasonCode.ProtocolError,
-        ch.authMethod === undefined
+        ea === undefined
           ? 'AUTH without an authentication method'
           : 'AUTH with a different authentication method',
         'MQTT-4.12.0-7',
@@ -393,7 +400,7 @@ export function onAuth(ch: ChannelContext, p: AuthPacket): void {
     return;
   }
   const data = p.properties?.authenticationData;
-  const ex = ch.auth;
+  const ex = ea.exchange;
   if (p.reasonCode === ReasonCode.ContinueAuthentication) {
     if (ex === undefined || ex.phase !== ExchangePhase.WaitingForClient) {
       ch.violation(new ProtocolError(ReasonCode.ProtocolError, 'unexpected AUTH 0x18'));

@@ -130,6 +130,23 @@ export interface ChannelHost {
   unsubscribe(sub: Subscriber, filters: string[]): number[];
 }
 
+/**
+ * A connection's v5 enhanced authentication (one object, made only for clients
+ * that use it: four fields of every connection before).
+ */
+export interface EnhancedAuthState {
+  /** The method chosen at CONNECT (re-authentication must use it too). */
+  readonly method: string;
+  /** The exchange in progress. */
+  exchange: AuthExchange | undefined;
+  /** The CONNECT waiting for its exchange to finish. */
+  pendingConnect:
+    | { p: ConnectPacket; assigned: boolean; serverKeepAlive: number | undefined }
+    | undefined;
+  /** Authentication Data for the CONNACK of a successful exchange. */
+  data: Buffer | undefined;
+}
+
 /** What the packet handlers of a connection read and change of it (Channel implements it). */
 export interface ChannelContext extends DeliveryTarget {
   readonly broker: ChannelHost;
@@ -143,8 +160,10 @@ export interface ChannelContext extends DeliveryTarget {
   version: ProtocolVersion;
   session: Session | undefined;
   client: ClientInfo | undefined;
-  clientId: string;
-  username: string | undefined;
+  /** The client id from CONNECT ('' before it): the ClientInfo's. */
+  readonly clientId: string;
+  /** The user name the client is authenticated as: the ClientInfo's. */
+  readonly username: string | undefined;
   keepalive: number;
   bridge: boolean;
   /** v5: the client's Receive Maximum (limits our inflight towards it). */
@@ -158,12 +177,8 @@ export interface ChannelContext extends DeliveryTarget {
   backlog: Packet[] | undefined;
   work: number;
   graceful: boolean;
-  authMethod: string | undefined;
-  auth: AuthExchange | undefined;
-  pendingConnect:
-    | { p: ConnectPacket; assigned: boolean; serverKeepAlive: number | undefined }
-    | undefined;
-  authData: Buffer | undefined;
+  /** v5 enhanced authentication, for a client that chose a method at CONNECT. */
+  enhancedAuth: EnhancedAuthState | undefined;
   quota: PublishQuota | undefined;
   held: HeldReplyQueue | undefined;
   /** Closes the connection for a protocol violation. */

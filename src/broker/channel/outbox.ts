@@ -13,6 +13,14 @@ function flushOutbox(o: Outbox): void {
   o.flush();
 }
 
+/** Shared by every outbox with nothing collected (an idle connection keeps no array of its own). */
+const EMPTY: Buffer[] = [];
+
+/** The socket's write callback, bound to each outbox (a bound function is half a closure's size). */
+function outboxWritten(this: Outbox, err?: Error | null): void {
+  this.onWritten(err);
+}
+
 /**
  * What one connection has to send that its socket has not taken yet.
  *
@@ -24,7 +32,7 @@ function flushOutbox(o: Outbox): void {
  * per closed client and froze everyone else (issue 17). Here a close costs one.
  */
 export class Outbox {
-  private parts: Buffer[] = [];
+  private parts: Buffer[] = EMPTY;
   private partBytes = 0;
   /** A flush is due at the end of this tick. */
   private scheduled = false;
@@ -38,7 +46,7 @@ export class Outbox {
   constructor(socket: Duplex, owner: OutboxOwner) {
     this.socket = socket;
     this.owner = owner;
-    this.written = (err) => this.onWritten(err);
+    this.written = outboxWritten.bind(this);
   }
 
   /** Bytes the client has not been sent yet: collected here plus what the socket still holds. */
@@ -49,7 +57,8 @@ export class Outbox {
   /** Queues an encoded packet; it goes out with the others of this tick. */
   push(buf: Buffer): void {
     if (this.ended) return;
-    this.parts.push(buf);
+    if (this.parts === EMPTY) this.parts = [buf];
+    else this.parts.push(buf);
     this.partBytes += buf.length;
     if (!this.scheduled && !this.writing) {
       this.scheduled = true;
@@ -76,14 +85,14 @@ export class Outbox {
   /** Forgets what has not been written (the socket is being destroyed). */
   discard(): void {
     this.ended = true;
-    this.parts = [];
+    this.parts = EMPTY;
     this.partBytes = 0;
   }
 
   private writeParts(cb: ((err?: Error | null) => void) | undefined): void {
     const parts = this.parts;
     const bytes = this.partBytes;
-    this.parts = [];
+    this.parts = EMPTY;
     this.partBytes = 0;
     const s = this.socket;
     if (parts.length === 1) {
@@ -102,7 +111,8 @@ export class Outbox {
     s.uncork();
   }
 
-  private onWritten(err: Error | null | undefined): void {
+  /** The socket took our write (its callback). */
+  onWritten(err: Error | null | undefined): void {
     this.writing = false;
     if (err || this.ended) return;
     if (this.parts.length > 0) this.flush();

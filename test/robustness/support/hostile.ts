@@ -533,16 +533,26 @@ export async function slowConsumers(ctx: ChaosContext): Promise<Peer[]> {
   await flooder.connect({ clientId: 'flooder' });
   const payload = Buffer.alloc(16 * 1024, 0x61);
   let id = 1;
-  while (Date.now() < ctx.until && !flooder.closed) {
+  // At least 32 MB, whatever the clock says: more than a paused reader's socket
+  // buffers, pending bytes and queue can hold, so drops must follow even when a
+  // loaded machine spent the whole attack time connecting the peers above.
+  let sent = 0;
+  while ((Date.now() < ctx.until || sent < 2048) && !flooder.closed) {
+    sent++;
     // QoS 0 and 1 only: unreleased QoS 2 beyond Receive Maximum is a violation, even at v3.1.1.
     const qos = (id % 2) as QoS;
     flooder.send(pub('flood/x', qos, qos === 0 ? 0 : id, undefined, payload));
     id = (id % 60000) + 1;
     if (flooder.socket.writableLength > 256 * 1024)
       // Bounded: a closed socket never drains.
-      await new Promise((r) => {
-        flooder.socket.once('drain', r).once('close', r);
-        setTimeout(r, 100);
+      await new Promise<void>((r) => {
+        const done = () => {
+          flooder.socket.off('drain', done).off('close', done);
+          clearTimeout(timer);
+          r();
+        };
+        const timer = setTimeout(done, 100);
+        flooder.socket.once('drain', done).once('close', done);
       });
     else if (id % 16 === 0) await new Promise((r) => setImmediate(r));
   }
