@@ -45,6 +45,8 @@ export class Membership {
   readonly channel: string;
   private readonly link: MembershipLink;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** A heartbeat tried again soon after one that failed or could not be sent. */
+  private retry: NodeJS.Timeout | undefined;
   /** The last heartbeat's write failed (Redis or its shard was away). */
   private beatFailed = false;
 
@@ -78,6 +80,8 @@ export class Membership {
   /** Says in Redis that this node leaves (when it can), and stops the heartbeat. */
   async leave(announce: boolean): Promise<void> {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    if (this.retry !== undefined) clearTimeout(this.retry);
     const cmd = this.link.redis();
     if (!announce || cmd === undefined || cmd.status !== 'ready') return;
     const me = this.link.nodeId;
@@ -157,7 +161,11 @@ export class Membership {
   private beat(): void {
     const l = this.link;
     const cmd = l.redis();
-    if (cmd === undefined || !l.started() || cmd.status !== 'ready') return;
+    if (cmd === undefined || !l.started()) return;
+    if (cmd.status !== 'ready') {
+      this.beatSoon();
+      return;
+    }
     const me = l.nodeId;
     const ttl = l.nodeTtl;
     const pl = cmd.pipeline();
@@ -168,6 +176,7 @@ export class Membership {
       if (err || res == null || res.some(([e]) => e !== null)) {
         l.failed();
         this.beatFailed = true;
+        this.beatSoon();
         return;
       }
       // A Redis Cluster stays "ready" while the shard holding Heron's keys is
@@ -180,6 +189,26 @@ export class Membership {
       if (!back) l.host.log?.warn('cluster: this node was missing in redis; announcing again');
       this.resync();
     });
+  }
+
+  /**
+   * One missed beat must not cost this node its liveness key: with beats a
+   * third of the TTL apart, two failures in a row (a Redis Cluster client
+   * re-learning its slots after another server died, a reconnect) left the
+   * key to expire while the node was alive, and another node could then take
+   * its clients without a hand-over. So a failed or unsent beat is tried
+   * again after a tenth of the TTL, until one gets through.
+   */
+  private beatSoon(): void {
+    if (this.retry !== undefined || this.heartbeat === undefined) return;
+    this.retry = setTimeout(
+      () => {
+        this.retry = undefined;
+        this.beat();
+      },
+      Math.max(20, Math.floor(this.link.nodeTtl / 10)),
+    );
+    this.retry.unref();
   }
 
   /** Redis's copy of this node's routes follows each flushed change. */
