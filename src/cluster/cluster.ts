@@ -14,6 +14,7 @@ import {
 } from './frame.js';
 import type { ClusterHost, LinkInput } from './host.js';
 import { DataKind } from './link-wire.js';
+import { Membership } from './membership.js';
 import { Mesh } from './mesh.js';
 import { Moves } from './moves.js';
 import {
@@ -21,28 +22,20 @@ import {
   type ResolvedClusterOptions,
   resolveClusterOptions,
 } from './options.js';
+import { Orphans } from './orphans.js';
 import { controlChannel, Ownership } from './ownership.js';
 import { type RedisClient, redisConnection, redisWhere } from './redis-conn.js';
 import { type RemoteNode, RemoteRoutes } from './remote-routes.js';
 import type { Replicas } from './replicas.js';
 import { RetainedSync } from './retained-sync.js';
 import { RouteAnnouncer } from './route-announcer.js';
-import type { ClusterStats } from './stats.js';
+import { type ClusterStats, metricsOf, newStats } from './stats.js';
 import { Targeting } from './targeting.js';
 
 export type { ClusterStats } from './stats.js';
 
 /** Shared groups a forwarded message without assignments may use: none. */
 const NO_SHARES: ReadonlySet<string> = new Set();
-
-/** Membership notices on the Redis `members` channel. */
-interface MemberNotice {
-  n: string;
-  /** Link address of a node that (re)joined. */
-  h?: string;
-  p?: number;
-  bye?: 1;
-}
 
 function ignore(): void {}
 
@@ -58,20 +51,7 @@ export class Cluster {
   /** Options with defaults applied. */
   readonly options: ResolvedClusterOptions;
   /** Counters. */
-  readonly stats: ClusterStats = {
-    forwarded: 0,
-    received: 0,
-    acked: 0,
-    resent: 0,
-    dropped: 0,
-    duplicates: 0,
-    takenOver: 0,
-    sessionsReceived: 0,
-    claimsLocal: 0,
-    redisErrors: 0,
-    sessionsDropped: 0,
-    sessionsRestored: 0,
-  };
+  readonly stats: ClusterStats = newStats();
   /** What the other nodes subscribed to. */
   readonly remote = new RemoteRoutes();
   private readonly host: ClusterHost;
@@ -82,17 +62,15 @@ export class Cluster {
   private readonly retained: RetainedSync;
   private readonly failover: Failover;
   private readonly replicas: Replicas;
+  private readonly orphans: Orphans;
   private cmd: RedisClient | undefined;
   private sub: RedisClient | undefined;
   private started = false;
-  private heartbeat: NodeJS.Timeout | undefined;
-  /** The last heartbeat's write failed (Redis or its shard was away). */
-  private beatFailed = false;
+  private readonly membership: Membership;
   private readonly targeting: Targeting;
   private readonly targets: RemoteNode[] = [];
   private readonly p: string;
   private readonly control: string;
-  private readonly membersChannel: string;
 
   constructor(host: ClusterHost, o: ClusterOptions) {
     this.host = host;
@@ -100,17 +78,31 @@ export class Cluster {
     this.nodeId = this.options.nodeId;
     this.p = this.options.keyPrefix;
     this.control = controlChannel(this.p, this.nodeId);
-    this.membersChannel = `${this.p}members`;
     this.retained = new RetainedSync(host, this.nodeId, this.p);
     this.targeting = new Targeting(this.remote, host);
     this.routes = new RouteAnnouncer({
       started: () => this.started,
       links: () => this.mesh.links.values(),
       handoverTimeout: this.options.handoverTimeout,
-      writeRedis: (add, remove) => this.writeRoutes(add, remove),
+      writeRedis: (add, remove) => this.membership.writeRoutes(add, remove),
     });
     const node = this;
     const stats = this.stats;
+    this.membership = new Membership({
+      host,
+      nodeId: this.nodeId,
+      keyPrefix: this.p,
+      nodeTtl: this.options.nodeTtl,
+      get mesh() {
+        return node.mesh;
+      },
+      retained: this.retained,
+      redis: () => this.cmd,
+      started: () => this.started,
+      routes: () => this.routes.current(),
+      failed: this.failed,
+      resynced: () => this.ownership.reconcile(),
+    });
     this.mesh = new Mesh(
       {
         counters: stats,
@@ -118,6 +110,7 @@ export class Cluster {
         nodeTtl: this.options.nodeTtl,
         data: (from, kind, body, input) => this.onData(from, kind, body, input),
         linkUp: (l) => {
+          this.orphans.back(l.id);
           this.routes.sendSnapshot(l);
           this.replicas.linkUp(l.id);
           this.replicas.membershipChanged();
@@ -127,9 +120,10 @@ export class Cluster {
           if (l.unacked <= host.queueBound >> 1) l.pressured = false;
         },
         nodeGone: (id) => {
-          this.remote.drop(id);
+          this.orphans.gone(id); // its routes stay until its sessions are taken over (orphans.ts)
           this.replicas.membershipChanged();
         },
+        handedOff: (id) => this.orphans.handedOff(id),
         whenDurable: (done) => this.failover.linkFrameDurable(done),
         duplicate: () => stats.duplicates++,
         warn: (text, err) => host.log?.warn({ err }, text),
@@ -151,8 +145,26 @@ export class Cluster {
       timeout: this.options.handoverTimeout,
       restored: () => stats.sessionsRestored++,
       epochOf: (id) => this.ownership.epochOf(id),
+      adopted: (s, old, w) => this.orphans.restoredCopy(s, old, w),
     });
     this.replicas = this.failover.replicas;
+    this.orphans = new Orphans({
+      host,
+      nodeId: this.nodeId,
+      keyPrefix: this.p,
+      timeout: this.options.handoverTimeout,
+      nodeTtl: this.options.nodeTtl,
+      replicas: this.replicas,
+      links: () => this.mesh.links,
+      liveNodes: () => this.failover.liveNodes(),
+      unreachable: (id) => this.failover.unreachable(id),
+      redis: () => this.cmd,
+      dropRoutes: (id, onlyShared) => this.remote.drop(id, onlyShared),
+      claimed: (id, e) => this.ownership.claimed(id, e),
+      letGo: (old, id, e) => this.ownership.letGo(old, id, e),
+      routesSettled: () => this.routesSettled(),
+      stats,
+    });
     this.ownership = new Ownership({
       moves: this.moves,
       linkTo: (id) => this.mesh.links.get(id),
@@ -172,6 +184,8 @@ export class Cluster {
       restore: (id, old) => this.failover.restore(id, old),
       unreachable: (id) => this.failover.unreachable(id),
       handedOver: (id) => this.replicas.ended(id),
+      lineageOf: (id) => this.orphans.lineageOf(id),
+      adopted: (s, lin) => this.orphans.adopt(s, lin),
     });
   }
 
@@ -180,20 +194,13 @@ export class Cluster {
     return msg.clusterKey ?? `${this.nodeId}:${msg.id}`;
   }
 
-  private nodeKey(id: string): string {
-    return `${this.p}node:${id}`;
-  }
-  private routesKey(id: string): string {
-    return `${this.p}routes:${id}`;
-  }
-
   /**
    * Whether this node's command connection to Redis is usable now. A Redis
    * Cluster client is "ready" while the shard holding Heron's keys is away:
    * a failed heartbeat says so.
    */
   get redisReady(): boolean {
-    return this.cmd?.status === 'ready' && !this.beatFailed;
+    return this.cmd?.status === 'ready' && this.membership.beating;
   }
 
   /** Other nodes this node has a link to, with their state. */
@@ -212,22 +219,7 @@ export class Cluster {
    * for an acknowledgement) and `redis` (`up` or `down`).
    */
   metrics(): Record<string, number | string> {
-    let connected = 0;
-    let outbox = 0;
-    for (const l of this.mesh.links.values()) {
-      if (l.connected) connected++;
-      outbox += l.unacked;
-    }
-    return {
-      ...this.stats,
-      routes: this.remote.size,
-      nodes: this.mesh.links.size,
-      'links/connected': connected,
-      outbox,
-      'replicas/sent': this.replicas.replicated,
-      'replicas/held': this.replicas.store.size,
-      redis: this.redisReady ? 'up' : 'down',
-    };
+    return metricsOf(this.stats, this.remote, this.mesh.links, this.replicas, this.redisReady);
   }
 
   /** A Redis command failed: counted, never queued for later. */
@@ -253,10 +245,10 @@ export class Cluster {
       if (disk !== undefined) await this.replicas.useDisk(disk.dir, disk.sync);
       await Promise.all([cmd.connect(), sub.connect()]);
       sub.on('messageBuffer', (ch: Buffer, msg: Buffer) => this.onMessage(ch.toString(), msg));
-      await sub.subscribe(this.control, this.membersChannel, this.retained.channel);
+      await sub.subscribe(this.control, this.membership.channel, this.retained.channel);
       await this.mesh.listen(o.linkHost, o.linkPort, o.advertiseHost);
       this.started = true;
-      await this.awaitSnapshots(await this.sync());
+      await this.awaitSnapshots(await this.membership.sync());
     } catch (err) {
       this.started = false;
       cmd.disconnect();
@@ -278,15 +270,11 @@ export class Cluster {
     // After an outage (or a Redis restarted empty) announce again, reload, reconcile claims.
     const again = () => {
       if (this.started && cmd.status === 'ready' && sub.status === 'ready')
-        this.sync().then(
-          () => this.ownership.reconcile(),
-          (e: Error) => this.host.log?.warn({ err: e }, 'cluster: resync failed'),
-        );
+        this.membership.resync();
     };
     cmd.on('ready', again);
     sub.on('ready', again);
-    this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(o.nodeTtl / 3)));
-    this.heartbeat.unref();
+    this.membership.startBeating();
     this.host.log?.info(
       `Joined cluster as node ${this.nodeId} (link ${o.advertiseHost}:${this.mesh.address.p}).`,
     );
@@ -299,77 +287,20 @@ export class Cluster {
     if (cmd === undefined || sub === undefined) return;
     const wasStarted = this.started;
     this.started = false;
-    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     this.ownership.stop();
     this.replicas.stop();
+    this.orphans.stop();
     this.host.setReplyGate(undefined);
     if (wasStarted) {
       for (const l of this.mesh.links.values()) l.send(DataKind.Bye, Buffer.alloc(0));
       await this.mesh.drain(500);
-      const me = this.nodeId;
-      if (cmd.status === 'ready')
-        await cmd
-          .multi()
-          .del(this.nodeKey(me), this.routesKey(me))
-          .srem(`${this.p}nodes`, me)
-          .publish(this.membersChannel, JSON.stringify({ n: me, bye: 1 } satisfies MemberNotice))
-          .exec()
-          .catch(ignore);
     }
+    await this.membership.leave(wasStarted);
     await this.mesh.close();
     await this.replicas.store.close();
     await Promise.all([sub.quit().catch(ignore), cmd.quit().catch(ignore)]);
     cmd.disconnect();
     sub.disconnect();
-  }
-
-  /** This node's liveness record: where its link listens and which process it is. */
-  private nodeRecord(): string {
-    const a = this.mesh.address;
-    return JSON.stringify({ h: a.h, p: a.p, b: this.mesh.boot, t: Date.now() });
-  }
-
-  /**
-   * Writes this node's membership and routes into Redis, announces it, and
-   * links to every live node listed there. Routes themselves travel on the
-   * links (a snapshot on every link that comes up), so a Redis that lost its
-   * memory costs no route: this only repairs Redis's copy.
-   */
-  private async sync(): Promise<string[]> {
-    const cmd = this.cmd!;
-    const me = this.nodeId;
-    const ttl = this.options.nodeTtl;
-    const keys = this.routes.current();
-    const a = this.mesh.address;
-    const m = cmd.multi();
-    m.set(this.nodeKey(me), this.nodeRecord(), 'PX', ttl);
-    m.sadd(`${this.p}nodes`, me);
-    m.del(this.routesKey(me));
-    if (keys.length > 0) m.hset(this.routesKey(me), Object.fromEntries(keys.map((k) => [k, '1'])));
-    m.pexpire(this.routesKey(me), ttl);
-    m.publish(
-      this.membersChannel,
-      JSON.stringify({ n: me, h: a.h, p: a.p } satisfies MemberNotice),
-    );
-    await m.exec();
-    const ids = (await cmd.smembers(`${this.p}nodes`)).filter((id) => id !== me);
-    const linked: string[] = [];
-    if (ids.length > 0) {
-      const recs = await cmd.mget(...ids.map((id) => this.nodeKey(id)));
-      for (let i = 0; i < ids.length; i++) {
-        const r = recs[i];
-        if (r == null) continue;
-        try {
-          const { h, p } = JSON.parse(r) as { h: string; p: number };
-          this.mesh.ensure(ids[i]!, h, p);
-          linked.push(ids[i]!);
-        } catch {
-          // A node of an older version: it has no link to dial.
-        }
-      }
-    }
-    await this.retained.load(cmd);
-    return linked;
   }
 
   /**
@@ -381,37 +312,6 @@ export class Cluster {
     const end = Date.now() + this.options.handoverTimeout;
     while (ids.some((id) => !this.remote.nodes.has(id)) && Date.now() < end)
       await new Promise((r) => setTimeout(r, 10));
-  }
-
-  /** Refreshes this node's liveness in Redis; announces again if Redis forgot it. */
-  private beat(): void {
-    const cmd = this.cmd;
-    if (cmd === undefined || !this.started || cmd.status !== 'ready') return;
-    const me = this.nodeId;
-    const ttl = this.options.nodeTtl;
-    const pl = cmd.pipeline();
-    pl.exists(this.nodeKey(me));
-    pl.set(this.nodeKey(me), this.nodeRecord(), 'PX', ttl);
-    pl.pexpire(this.routesKey(me), ttl);
-    pl.exec((err, res) => {
-      if (err || res == null || res.some(([e]) => e !== null)) {
-        this.failed();
-        this.beatFailed = true;
-        return;
-      }
-      // A Redis Cluster stays "ready" while the shard holding Heron's keys is
-      // away, so no 'ready' event follows its return: the first good beat
-      // after failed ones stands for it.
-      const back = this.beatFailed;
-      this.beatFailed = false;
-      if (!this.started || (res[0]?.[1] !== 0 && !back)) return;
-      // Redis restarted empty, or this node was paused past its TTL: announce again.
-      if (!back) this.host.log?.warn('cluster: this node was missing in redis; announcing again');
-      this.sync().then(
-        () => this.ownership.reconcile(),
-        (e: Error) => this.host.log?.warn({ err: e }, 'cluster: resync failed'),
-      );
-    });
   }
 
   // ---------------------------------------------------------------- routes
@@ -437,18 +337,6 @@ export class Cluster {
     return this.routes.settled();
   }
 
-  /** Redis's copy of this node's routes follows each flushed change. */
-  private writeRoutes(add: string[], remove: string[]): void {
-    const cmd = this.cmd;
-    if (cmd === undefined || cmd.status !== 'ready') return;
-    const key = this.routesKey(this.nodeId);
-    const m = cmd.multi();
-    if (add.length > 0) m.hset(key, Object.fromEntries(add.map((k) => [k, '1'])));
-    if (remove.length > 0) m.hdel(key, ...remove);
-    m.pexpire(key, this.options.nodeTtl);
-    m.exec().catch(this.failed);
-  }
-
   private onData(from: string, kind: DataKind, body: Buffer, input: LinkInput): void {
     if (kind === DataKind.Message) this.onForwarded(body, input);
     else if (kind === DataKind.Routes) RouteAnnouncer.apply(this.remote, from, body);
@@ -457,6 +345,7 @@ export class Cluster {
     else if (kind === DataKind.Release) this.moves.letGo(body.toString());
     else if (kind === DataKind.Released) this.moves.closed(body.toString());
     else if (kind === DataKind.Replica) this.replicas.onData(from, body);
+    else if (kind === DataKind.Orphans) this.orphans.onData(from, body);
     else if (kind === DataKind.Bye) {
       this.remote.drop(from);
       // The leaving node closes its own links once this bye is acknowledged.
@@ -489,6 +378,7 @@ export class Cluster {
     if (!this.started) return;
     // A local publish reached moving sessions directly (routed before this call).
     if (this.moves.active) this.moves.routing(msg.topic, this.keyOf(msg));
+    if (this.orphans.recording) this.orphans.routing(msg.topic, this.keyOf(msg));
     if (this.remote.trie.size === 0) return;
     const topic = msg.topic;
     if (topic.charCodeAt(0) === 36 && topic.startsWith('$SYS/')) return; // $SYS is per node.
@@ -511,15 +401,20 @@ export class Cluster {
       }
       const durable = msg.qos > 0;
       // QoS 1/2 stay in the store until acknowledged: the publisher's ack may already rest on them.
+      let seq: number;
+      let head: Buffer | undefined;
       if (plain !== undefined && node.shares === undefined)
-        link.send(DataKind.Message, plain, durable);
+        seq = link.send(DataKind.Message, plain, durable);
       else {
-        const head =
+        head =
           node.shares === undefined
             ? (plainHead ??= frameHeader(this.nodeId, msg.origin, msg.expiresAt, undefined, key))
             : frameHeader(this.nodeId, msg.origin, msg.expiresAt, node.shares, key);
-        link.send(DataKind.Message, head, durable, packet);
+        seq = link.send(DataKind.Message, head, durable, packet);
       }
+      // A node declared gone whose routes are still kept: its sessions are being taken over elsewhere.
+      if (this.orphans.active && durable)
+        this.orphans.forwarded(link, seq, head ?? plain!, head && packet);
       this.stats.forwarded++;
       // A backlog past a session queue's bound holds the publisher, as a full subscriber queue would.
       if (msg.qos > 0 && link.connected) {
@@ -596,6 +491,7 @@ export class Cluster {
     const key = f.key === '' ? `${f.node}:${msg.id}` : f.key;
     msg.clusterKey = key;
     const skip = this.moves.active ? this.moves.routing(msg.topic, key) : undefined;
+    if (this.orphans.recording) this.orphans.routing(msg.topic, key);
     host.deliverFrom(input, msg, f.shares.length === 0 ? NO_SHARES : new Set(f.shares), skip);
   }
 
@@ -603,11 +499,7 @@ export class Cluster {
     try {
       if (channel === this.retained.channel) this.retained.apply(decodeFrame(buf));
       else if (channel === this.control) this.ownership.onControl(buf.toString());
-      else if (channel === this.membersChannel) {
-        const m = JSON.parse(buf.toString()) as MemberNotice;
-        if (m.n !== this.nodeId && m.h !== undefined && m.p !== undefined)
-          this.mesh.ensure(m.n, m.h, m.p);
-      }
+      else if (channel === this.membership.channel) this.membership.onNotice(buf);
     } catch (err) {
       this.host.log?.warn({ err, channel }, 'cluster: bad message');
     }

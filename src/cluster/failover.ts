@@ -1,4 +1,6 @@
 /** What a node's session replication needs of its links, and how a session comes back when its owner died. */
+
+import type { Session } from '../broker/session.js';
 import { installSession } from './handover.js';
 import type { ClusterHost } from './host.js';
 import type { Mesh } from './mesh.js';
@@ -15,6 +17,8 @@ export interface FailoverLink {
   restored(): void;
   /** This node's claim epoch of a client id (0 when unknown). */
   epochOf(clientId: string): number;
+  /** A session from dead node `old` was restored here (with its watermark, when the copy had one). */
+  adopted(s: Session, old: string, marks: Record<string, number> | undefined): void;
 }
 
 /**
@@ -38,6 +42,11 @@ export class Failover {
       linkTo: (id) => mesh.links.get(id),
       links: () => mesh.links.values(),
       epochOf: (id) => link.epochOf(id),
+      applied: () => {
+        const w: Record<string, number> = {};
+        for (const p of mesh.server.peers.values()) w[p.boot] = p.applied;
+        return w;
+      },
     });
   }
 
@@ -134,8 +143,9 @@ export class Failover {
         stale.takeWill();
         host.destroySession(stale);
       }
-      installSession(host, h);
+      const s = installSession(host, h.session);
       this.link.restored();
+      this.link.adopted(s, old, h.marks);
       host.log?.info(
         `cluster: restored ${clientId}'s session from a replica (owner ${old} is gone)`,
       );

@@ -43,6 +43,8 @@ export enum DataKind {
   Released = 7,
   /** Session replication: changes for a replica, its confirmations, fetches on a fail-over (JSON, see Replicas). */
   Replica = 8,
+  /** A dead node's sessions and the messages forwarded to it: orphans, requests, notices (see Orphans). */
+  Orphans = 9,
 }
 
 /** The first frame of a link: who dials, which process (boot id), and where it listens. */

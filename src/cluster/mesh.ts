@@ -20,6 +20,8 @@ export interface MeshOwner {
   linkUp(link: PeerLink): void;
   /** A node went silent for longer than the TTL, or left. */
   nodeGone(id: string): void;
+  /** Whether the frames kept for a gone node were handed on as orphans (so closing its link loses none). */
+  handedOff(id: string): boolean;
   whenDurable(done: () => void): void;
   duplicate(): void;
   warn(text: string, err?: unknown): void;
@@ -124,7 +126,8 @@ export class Mesh {
     const l = this.links.get(id);
     if (l === undefined) return;
     this.links.delete(id);
-    this.owner.counters.dropped += l.close(true);
+    const lost = l.close(true);
+    if (!this.owner.handedOff(id)) this.owner.counters.dropped += lost;
   }
 
   /**
@@ -180,7 +183,8 @@ export class Mesh {
     for (const l of [...this.links.values()]) {
       const p = this.server.peers.get(l.id);
       if ((p === undefined || p.gone) && l.downSince !== 0 && now - l.downSince > 10 * ttl) {
-        this.owner.warn(`cluster: node ${l.id} unreachable; dropping ${l.unacked} frames for it`);
+        if (!this.owner.handedOff(l.id))
+          this.owner.warn(`cluster: node ${l.id} unreachable; dropping ${l.unacked} frames for it`);
         this.closeLink(l.id);
         this.owner.nodeGone(l.id);
       }

@@ -1,5 +1,6 @@
 /** Which node owns a client id: claims with fencing epochs, take-over requests, session hand-over replies. */
 import type { Message } from '../broker/message.js';
+import type { Session } from '../broker/session.js';
 import {
   captureSession,
   fromJson,
@@ -10,6 +11,7 @@ import {
 import type { ClusterHost } from './host.js';
 import { DataKind } from './link-wire.js';
 import type { Moves } from './moves.js';
+import type { Lineage } from './orphans.js';
 import type { PeerLink } from './peer-link.js';
 import { publishVia, type RedisClient } from './redis-conn.js';
 
@@ -36,7 +38,7 @@ return 0`;
 /** Control messages on a node's control channel (a hand-over reply may come on the link instead). */
 type Control =
   | { t: 'takeover'; id: number; c: string; e: number; clean: boolean; from: string }
-  | { t: 'handover'; id: number; s?: SessionHandover; keys?: string[] };
+  | { t: 'handover'; id: number; s?: SessionHandover; keys?: string[]; o?: Lineage };
 
 /** A claim waiting for the old node's reply. */
 interface Waiting {
@@ -78,6 +80,10 @@ export interface OwnershipLink {
   handedOver(clientId: string): void;
   /** Whether node `id` looks dead from here (its links are down): its hand-over is not waited for. */
   unreachable(id: string): boolean;
+  /** Where a session that came from a dead node stands with that node's orphans (travels with a hand-over). */
+  lineageOf(clientId: string): Lineage | undefined;
+  /** A session handed over here came from a dead node. */
+  adopted(s: Session, lin: Lineage): void;
 }
 
 /** Rejects after `ms` unless `p` settles first. */
@@ -149,17 +155,7 @@ export class Ownership {
       // The owner died: its session comes from a replica (a clean start wants none).
       if (alive !== 1 || l.unreachable(old)) {
         // Told anyway: a node only cut off from here must still let the client id go.
-        if (alive === 1) {
-          const req: Control = {
-            t: 'takeover',
-            id: 0,
-            c: clientId,
-            e: epoch,
-            clean: true,
-            from: l.nodeId,
-          };
-          cmd.publish(controlChannel(l.keyPrefix, old), toJson(req), ignore);
-        }
+        if (alive === 1) this.letGo(old, clientId, epoch);
         if (!clean) await l.restore(clientId, old);
         return;
       }
@@ -228,6 +224,7 @@ export class Ownership {
       if (s !== undefined && !w.clean) {
         const installed = installSession(host, s);
         l.sessionReceived();
+        if (c.o !== undefined) l.adopted(installed, c.o);
         if (from !== undefined) l.moves.opened(installed, from, c.keys ?? []);
       }
     } catch (err) {
@@ -275,7 +272,8 @@ export class Ownership {
             const keys: string[] = [];
             for (const d of s.inflight.values()) keys.push(l.keyOf(d.msg));
             for (const d of s.queued()) keys.push(l.keyOf(d.msg));
-            const reply: Control = { t: 'handover', id: c.id, s: state, keys };
+            const o = l.lineageOf(c.c);
+            const reply: Control = { t: 'handover', id: c.id, s: state, keys, ...(o ? { o } : {}) };
             link.send(DataKind.Handover, Buffer.from(toJson(reply)));
             l.moves.relay(s, c.from);
             return;
@@ -297,6 +295,25 @@ export class Ownership {
         controlChannel(l.keyPrefix, c.from),
         toJson(reply),
       ).catch(ignore);
+  }
+
+  /** Tells node `old`, through Redis, that this node took the client id at `epoch`: it drops its copy. */
+  letGo(old: string, clientId: string, epoch: number): void {
+    const l = this.link;
+    const req: Control = {
+      t: 'takeover',
+      id: 0,
+      c: clientId,
+      e: epoch,
+      clean: true,
+      from: l.nodeId,
+    };
+    l.redis()?.publish(controlChannel(l.keyPrefix, old), toJson(req), ignore);
+  }
+
+  /** This node took a client id over at `epoch` (a dead node's session promoted here). */
+  claimed(clientId: string, epoch: number): void {
+    this.epochs.set(clientId, epoch);
   }
 
   /** This node's claim epoch of a client id (0 when it has none). */

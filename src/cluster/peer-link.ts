@@ -138,6 +138,16 @@ export class PeerLink {
     this.owner.journal!.reserve(this.id, this.owner.hello.b, this.reserved);
   }
 
+  /** The id of this node's stream to the peer (what the peer's watermark is kept under). */
+  get stream(): string {
+    return this.owner.hello.b;
+  }
+
+  /** Frames sent and not acknowledged yet, in order. */
+  *pending(): Iterable<{ seq: number; kind: DataKind; body: Buffer; tail: Buffer | undefined }> {
+    for (let i = this.head; i < this.outbox.length; i++) yield this.outbox[i]!;
+  }
+
   /** Whether the link is connected and introduced. */
   get connected(): boolean {
     return this.up;

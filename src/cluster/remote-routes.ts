@@ -72,12 +72,17 @@ export class RemoteRoutes {
     return n;
   }
 
-  /** Forgets a node and all its routes (it left, died, or re-announces from scratch). */
-  drop(id: string): void {
+  /**
+   * Forgets a node and all its routes (it left, died, or re-announces from
+   * scratch); `onlyShared`: only its shared groups (the node is gone, its plain
+   * routes are kept a little longer, see Orphans).
+   */
+  drop(id: string, onlyShared = false): void {
     const n = this.nodes.get(id);
     if (n === undefined) return;
-    for (const k of [...n.keys]) this.remove(id, k);
-    this.nodes.delete(id);
+    for (const k of [...n.keys])
+      if (!onlyShared || parseSharedSubscription(k) !== undefined) this.remove(id, k);
+    if (!onlyShared) this.nodes.delete(id);
   }
 }
 

@@ -58,6 +58,12 @@ export type ReplicaOp =
  */
 export class ReplicaStore {
   private readonly copies = new Map<string, ReplicaRecord>();
+  /**
+   * Per owner, its applied watermark per incoming stream as of its last batch:
+   * frames up to it are in the copies (see Orphans). Not on disk: copies loaded
+   * from disk have none, so no orphan is applied to them twice.
+   */
+  private readonly marks = new Map<string, Record<string, number>>();
   /** Where copies are also written, when the node has an LMDB store. */
   private disk: ReplicaDisk | undefined;
 
@@ -145,11 +151,36 @@ export class ReplicaStore {
     }
   }
 
-  /** The copy of a client id's session if node `owner` owned it ('' for any), with its epoch. */
-  get(clientId: string, owner: string): { epoch: number; session: SessionHandover } | undefined {
+  /** Node `owner`'s applied watermark per incoming stream, as of the batch just applied. */
+  mark(owner: string, w: Record<string, number>): void {
+    this.marks.set(owner, w);
+  }
+
+  /**
+   * The copy of a client id's session if node `owner` owned it ('' for any),
+   * with its epoch and the owner's watermark (undefined when unknown).
+   */
+  get(
+    clientId: string,
+    owner: string,
+  ):
+    | { epoch: number; session: SessionHandover; marks: Record<string, number> | undefined }
+    | undefined {
     const r = this.copies.get(clientId);
     if (r === undefined || (owner !== '' && r.owner !== owner)) return undefined;
-    return { epoch: r.epoch, session: toHandover(r) };
+    const m = this.marks.get(r.owner);
+    return {
+      epoch: r.epoch,
+      session: toHandover(r),
+      marks: m === undefined ? undefined : { ...m },
+    };
+  }
+
+  /** Client ids of the copies node `owner` owns. */
+  ownedBy(owner: string): string[] {
+    const out: string[] = [];
+    for (const [id, r] of this.copies) if (r.owner === owner) out.push(id);
+    return out;
   }
 
   /** Forgets the copy of a client id if node `owner` owned it (the session was restored elsewhere). */

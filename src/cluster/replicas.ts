@@ -27,18 +27,20 @@ export interface ReplicasLink {
   links(): Iterable<PeerLink>;
   /** This node's claim epoch of a client id (0 when unknown). */
   epochOf(clientId: string): number;
+  /** The highest sequence number applied here per incoming stream (replicated with every batch). */
+  applied(): Record<string, number>;
 }
 
 /** Replication messages between nodes, JSON in a {@link DataKind.Replica} frame. */
 type ReplicaMessage =
   /** Owner → replica: changes of its sessions, batch `n` of that link. */
-  | { t: 'ops'; n: number; b: string; ops: ReplicaOp[] }
+  | { t: 'ops'; n: number; b: string; ops: ReplicaOp[]; w?: Record<string, number> }
   /** Replica → owner: batches up to `n` are applied (and durable, with a store). */
   | { t: 'ack'; n: number; b: string }
   /** New owner → any node: your copy of `c`'s session, if node `o` owned it. */
   | { t: 'fetch'; id: number; c: string; o: string }
   /** Answer to a fetch. */
-  | { t: 'copy'; id: number; e?: number; s?: SessionHandover }
+  | { t: 'copy'; id: number; e?: number; s?: SessionHandover; w?: Record<string, number> }
   /** Drop your copy of `c` if node `o` owned it: the session was restored elsewhere. */
   | { t: 'forget'; c: string; o: string };
 
@@ -127,11 +129,18 @@ interface Waiter {
 /** A restore waiting for the other nodes' copies. */
 interface Fetch {
   asked: number;
-  best: { epoch: number; session: SessionHandover } | undefined;
+  best: Restored | undefined;
   finish: () => void;
 }
 
 function ignore(): void {}
+
+/** A copy found for a restore: the session, its epoch, and its owner's watermark when known. */
+interface Restored {
+  epoch: number;
+  session: SessionHandover;
+  marks: Record<string, number> | undefined;
+}
 
 /** How often a wait for replicas checks that they are still reachable, ms. */
 const WATCH_MS = 50;
@@ -389,7 +398,8 @@ export class Replicas {
       const n = (this.sent.get(node) ?? 0) + 1;
       this.sent.set(node, n);
       const l = this.link.linkTo(node);
-      if (l !== undefined) this.send(l, { t: 'ops', n, b: this.boot, ops });
+      // The watermark as of this batch: every frame applied up to it has its changes in this batch or before.
+      if (l !== undefined) this.send(l, { t: 'ops', n, b: this.boot, ops, w: this.link.applied() });
       // No link to it any more: nothing to wait for; the next membership change re-chooses.
       else this.confirm(node, n);
     }
@@ -422,6 +432,7 @@ export class Replicas {
     switch (m.t) {
       case 'ops': {
         for (const op of m.ops) this.store.apply(from, op);
+        if (m.w !== undefined) this.store.mark(from, m.w);
         // Confirmed once what was applied is durable here (the owner's acknowledgements wait for it).
         this.store.durable().then(
           () => {
@@ -444,7 +455,7 @@ export class Replicas {
             back,
             copy === undefined
               ? { t: 'copy', id: m.id }
-              : { t: 'copy', id: m.id, e: copy.epoch, s: copy.session },
+              : { t: 'copy', id: m.id, e: copy.epoch, s: copy.session, w: copy.marks },
           );
         break;
       }
@@ -452,7 +463,7 @@ export class Replicas {
         const f = this.fetches.get(m.id);
         if (f === undefined) break;
         if (m.s !== undefined && (f.best === undefined || (m.e ?? 0) > f.best.epoch))
-          f.best = { epoch: m.e ?? 0, session: m.s };
+          f.best = { epoch: m.e ?? 0, session: m.s, marks: m.w };
         if (--f.asked === 0) f.finish();
         break;
       }
@@ -469,7 +480,7 @@ export class Replicas {
    * newest one another live node holds (asked on every connected link, waiting
    * at most the hand-over timeout). Every other copy of it is then forgotten.
    */
-  async fetch(clientId: string, old: string): Promise<SessionHandover | undefined> {
+  async fetch(clientId: string, old: string): Promise<Restored | undefined> {
     const l = this.link;
     let found = this.store.get(clientId, old);
     if (found === undefined) {
@@ -493,6 +504,6 @@ export class Replicas {
     }
     this.store.forget(clientId, old);
     for (const x of l.links()) this.send(x, { t: 'forget', c: clientId, o: old });
-    return found?.session;
+    return found;
   }
 }

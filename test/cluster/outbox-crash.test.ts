@@ -102,12 +102,17 @@ interface Rig {
  */
 async function rig(
   ids: [string, string],
-  o: { ttl?: number; subQos?: 1 | 2; firstQos?: 1 | 2; sysA?: number } = {},
+  o: { ttl?: number; handover?: number; subQos?: 1 | 2; firstQos?: 1 | 2; sysA?: number } = {},
 ): Promise<Rig> {
   const redis = await startRedis();
   const dirA = await mkdtemp(join(tmpdir(), 'heron-ob-a-'));
   const dirB = await mkdtemp(join(tmpdir(), 'heron-ob-b-'));
-  const base = { redisUrl: redis.url, prefix: freshPrefix(), nodeTtl: o.ttl ?? TTL };
+  const base = {
+    redisUrl: redis.url,
+    prefix: freshPrefix(),
+    nodeTtl: o.ttl ?? TTL,
+    handoverTimeout: o.handover,
+  };
   const confA: DurableNodeConfig = { ...base, nodeId: ids[0], dir: dirA, sysInterval: o.sysA };
   const confB: DurableNodeConfig = { ...base, nodeId: ids[1], dir: dirB };
   const r = {
@@ -188,7 +193,10 @@ describe('cluster outbox in the store (real redis-server, 2 node processes with 
 
   test('frames kept for a node that never comes back are dropped ten TTLs after the restart: counted, and gone from the store', async () => {
     const ttl = 600;
-    const r = await rig(['GA', 'GB'], { ttl, subQos: 1, sysA: 1 });
+    // A PUBACK that waits for B before A noticed its death waits `handover` once: well inside
+    // the TTL, so all 50 are forwarded (and kept) before B is declared gone, after which
+    // its session is taken over by its replica on A and what is published queues there.
+    const r = await rig(['GA', 'GB'], { ttl, handover: 200, subQos: 1, sysA: 1 });
     const { pub } = r;
     try {
       await r.b.kill(); // for good

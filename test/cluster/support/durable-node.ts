@@ -14,6 +14,7 @@ const broker = createBroker({
     keyPrefix: c.prefix,
     nodeId: c.nodeId,
     nodeTtl: c.nodeTtl,
+    ...(c.handoverTimeout === undefined ? {} : { handoverTimeout: c.handoverTimeout }),
     linkHost: '127.0.0.1',
   },
 });

@@ -8,6 +8,8 @@ export interface DurableNodeConfig {
   prefix: string;
   nodeId: string;
   nodeTtl: number;
+  /** The cluster's hand-over timeout, ms (default 2000). */
+  handoverTimeout?: number;
   /** Its LMDB directory: the same one on every start of this node. */
   dir: string;
   /** Seconds between `$SYS` updates (0, the default here: none). */
