@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,8 +11,10 @@ import { suiteBroker } from '../helpers/broker.js';
 
 const b = suiteBroker();
 
-test('bench:compare native generator: builds with cc (or says why not) and a QoS 1 run against Heron delivers everything acknowledged', async () => {
-  const built = buildNative(mkdtempSync(join(tmpdir(), 'heron-loadgen-')));
+test('bench:compare native generator: builds with cc (or says why not) and a QoS 1 run against Heron delivers everything acknowledged', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'heron-loadgen-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const built = buildNative(dir);
   if ('reason' in built) {
     // No compiler: bench:compare falls back to the Node generator with this message.
     assert.match(built.reason, /^cc (not found|failed)/);
