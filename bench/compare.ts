@@ -184,7 +184,7 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
       '-D',
       '0',
       '--prefix',
-      'probe-',
+      `probe-${process.pid}-`,
       '--json',
       '-Q',
     ]);
