@@ -27,6 +27,12 @@ export const SETTLED_AFTER_MS = 30_000;
 /** Scenario 7 waits this long before connecting, so that the settled reading starts from a settled idle broker. */
 export const QUIET_BEFORE_MS = 12_000;
 
+/**
+ * Client ids of this run: two bench runs at once on one machine (a port reused
+ * between them) must not take over each other's sessions.
+ */
+const ID_PREFIX = `cmp-${process.pid}-`;
+
 function plan(
   port: number,
   seconds: number,
@@ -35,7 +41,7 @@ function plan(
   sub: SubPlan | undefined,
 ): BenchPlan {
   return {
-    target: { ...defaultTarget(), port, clientIdPrefix: 'cmp-' },
+    target: { ...defaultTarget(), port, clientIdPrefix: ID_PREFIX },
     pub,
     sub,
     duration: seconds,
@@ -104,6 +110,14 @@ export const SCENARIOS: Scenario[] = [
       plan(p, s, w, pub(1, 2, 'bench/q2'), { count: 1, qos: 2, topic: 'bench/q2' }),
   },
   {
+    id: '5b',
+    title: 'QoS 2, 4 → 1, 100 in flight each',
+    metric: 'delivered',
+    acked: true,
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(4, 2, 'bench/q24/%i'), { count: 1, qos: 2, topic: 'bench/q24/+' }),
+  },
+  {
     id: '6a',
     title: 'Latency, QoS 0 at 10,000 msg/s',
     metric: 'latency',
@@ -124,7 +138,7 @@ export const SCENARIOS: Scenario[] = [
     // Held until the settled reading: the broker's RSS is read 4 s and 30 s after the last CONNACK.
     plan: (p, s) => ({
       ...plan(p, Math.max(s, SETTLED_AFTER_MS / 1000 + 2), 0, undefined, undefined),
-      target: { ...defaultTarget(), port: p, clientIdPrefix: 'cmp-', keepalive: 300 },
+      target: { ...defaultTarget(), port: p, clientIdPrefix: ID_PREFIX, keepalive: 300 },
       conn: { count: 15_000, rate: 0 },
     }),
   },

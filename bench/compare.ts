@@ -3,7 +3,7 @@
  * broker at a time, each broker pinned to CPU 0 and the load generator to CPU 1,
  * then one table with absolute figures and Heron's ratio to each.
  *
- * Flags: --brokers heron,mosquitto,aedes  --scenarios 1,2,3,4,5,6a,6b,7
+ * Flags: --brokers heron,mosquitto,aedes  --scenarios 1,2,3,4a,4b,5,5b,6a,6b,7
  *        --duration S (default 5)  --warmup S (default 1)  --no-write
  *        --batched | --per-packet (how every scenario's clients write; default: per
  *        packet for QoS 1/2 and latency scenarios, batched for QoS 0 at max rate)
@@ -184,7 +184,7 @@ async function runOne(name: BrokerName, sc: Scenario): Promise<Run> {
       '-D',
       '0',
       '--prefix',
-      'probe-',
+      `probe-${process.pid}-`,
       '--json',
       '-Q',
     ]);
