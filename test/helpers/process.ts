@@ -4,40 +4,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import { join } from 'node:path';
+import { canConnect, freePort, sleep } from '../../bench/processes.js';
+
+// One copy of these for the benchmarks and the tests.
+export { canConnect, freePort, sleep as delay };
 
 /** bin/heron.js of this checkout (tests run from the repository root). */
 export const HERON_BIN = join(process.cwd(), 'bin/heron.js');
-
-/** Asks the kernel for a loopback port that is free right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether something accepts a TCP connection on 127.0.0.1:`port`. */
-export function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-/** Resolves after `ms`. */
-export function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Polls `cond` every 10 ms until it holds; rejects naming `what` after `ms`. */
 export async function waitFor(
@@ -48,7 +22,7 @@ export async function waitFor(
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
+    await sleep(10);
   }
 }
 
@@ -81,7 +55,7 @@ export async function waitForListening(
         child.kill('SIGKILL');
         throw new Error(`${name} did not listen on ${port}: ${out}`);
       }
-      await delay(100);
+      await sleep(100);
     }
   }
   return { child, output: () => out, stop: () => stopProcess(child) };
