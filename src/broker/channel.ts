@@ -298,7 +298,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     if (this.state === State.Closed || this.congested) return;
     if ((this.flags & OUTPUT_BLOCKED) !== 0) this.onOutputDrained();
     const s = this.session;
-    if (s !== undefined && s.target === this && s.queuedCount > 0) s.drain(this.broker.now);
+    if (s !== undefined && s.target === this && (s.queuedCount > 0 || s.retainedWaiting > 0))
+      s.drain(this.broker.now);
   }
 
   /**

@@ -174,7 +174,8 @@ export class Router {
         const q = (msg.qos < rec.qos ? msg.qos : rec.qos) as QoS;
         // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1.
         const subIds = rec.subscriptionId !== undefined ? [rec.subscriptionId] : undefined;
-        this.deliverCounted(session, msg, q, true, subIds, undefined);
+        const before = session.dropped;
+        this.counted(session, before, session.deliverRetained(msg, q, subIds));
       }
     }
   }
@@ -259,8 +260,8 @@ export class Router {
   /**
    * Hands a delivery to a session and counts what it dropped: the new message
    * (queue full, offline QoS 0) or older ones evicted to make room. The channel
-   * counts its own drops (slow consumer, too large). Routed and retained-on-subscribe
-   * deliveries both go through here so `publishDropped` sees every refusal.
+   * counts its own drops (slow consumer, too large). Retained-on-subscribe
+   * deliveries are counted by `counted` too, so `publishDropped` sees every refusal.
    */
   private deliverCounted(
     s: Session,
@@ -270,11 +271,14 @@ export class Router {
     subIds: number[] | undefined,
     group: SharedGroup<SubscriptionRecord> | undefined,
   ): DropReason {
-    const stats = this.deps.stats;
     const before = s.dropped;
-    const res = s.deliver(msg, q, r, subIds, group);
-    if (res === DropReason.Offline) stats.publishDropped++;
-    else stats.publishDropped += s.dropped - before;
+    return this.counted(s, before, s.deliver(msg, q, r, subIds, group));
+  }
+
+  /** Counts what a delivery to `s` dropped (its drop count was `before`); returns `res`. */
+  private counted(s: Session, before: number, res: DropReason): DropReason {
+    if (res === DropReason.Offline) this.deps.stats.publishDropped++;
+    else this.deps.stats.publishDropped += s.dropped - before;
     return res;
   }
 }

@@ -6,6 +6,7 @@ import type { FlowGate } from './flow-gate.js';
 import { InflightTable } from './inflight-table.js';
 import type { Message } from './message.js';
 import type { ClientInfo } from './options.js';
+import { RetainedFeed } from './retained-feed.js';
 import { SessionFacts } from './session-facts.js';
 import { joinSinks, secondSink } from './session-sinks.js';
 import type { SharedGroup } from './shared-group.js';
@@ -102,6 +103,8 @@ export class Session extends SessionFacts {
   private heldIncoming: InflightTable<Message> | undefined = undefined;
   /** Deliveries waiting for the window or for the client to come back (EMPTY_QUEUE until the first). */
   private queue: DeliveryQueue<Delivery> = EMPTY_QUEUE;
+  /** Retained messages of a SUBSCRIBE that did not fit the queue (retained-feed.ts); made when needed. */
+  private feed: RetainedFeed | undefined = undefined;
   private dropCount = 0;
   private store: SessionPersistence | undefined = undefined;
   /**
@@ -358,6 +361,11 @@ export class Session extends SessionFacts {
     return this.queue.length;
   }
 
+  /** Number of retained messages from a SUBSCRIBE waiting for room (not counted in `queuedCount`). */
+  get retainedWaiting(): number {
+    return this.feed === undefined ? 0 : this.feed.size;
+  }
+
   /** Whether a client is attached. */
   get online(): boolean {
     return this.out !== undefined;
@@ -384,6 +392,7 @@ export class Session extends SessionFacts {
   ): DropReason {
     if (this.inProcess !== undefined)
       return this.inProcess.sendPublish(msg, qos, retain, 0, false, subIds);
+    if (this.feed !== undefined) this.feed.supersede(msg.topic);
     const t = this.out;
     if (qos === 0) {
       if (t !== undefined) {
@@ -419,6 +428,37 @@ export class Session extends SessionFacts {
       return this.sendNew(d);
     }
     return this.enqueue(d);
+  }
+
+  /**
+   * Delivers a retained message matched by a new subscription. With
+   * backpressure on, one that would not fit a connected client's queue waits
+   * in the session's retained feed instead of being dropped, and goes out as
+   * the window frees (retained-feed.ts); so do the rest of that SUBSCRIBE's.
+   */
+  deliverRetained(msg: Message, qos: QoS, subIds: number[] | undefined): DropReason {
+    const f = this.feed;
+    if (
+      this.out === undefined ||
+      this.inProcess !== undefined ||
+      this.limits.gate === undefined ||
+      ((f === undefined || f.size === 0) && this.fits(msg, qos))
+    )
+      return this.deliver(msg, qos, true, subIds);
+    (this.feed ??= new RetainedFeed()).add(msg, qos, subIds);
+    return DropReason.None;
+  }
+
+  /** Whether a delivery to the connected client would be sent or queued within the bounds now. */
+  private fits(msg: Message, qos: QoS): boolean {
+    const q = this.queue;
+    if (qos === 0 && q.qos0 === 0 && this.out!.congested !== true) return true;
+    if (qos > 0 && q.length === 0 && this.inflightCount < this.window()) return true;
+    const lim = this.limits;
+    return (
+      (lim.maxQueuedMessages <= 0 || q.length < lim.maxQueuedMessages) &&
+      (lim.maxQueuedBytes <= 0 || q.bytes + msg.payload.length <= lim.maxQueuedBytes)
+    );
   }
 
   private enqueue(d: Delivery): DropReason {
@@ -501,20 +541,55 @@ export class Session extends SessionFacts {
     throw new Error('no free packet identifier');
   }
 
-  /** Moves queued deliveries into the window while there is room and a client. */
+  /**
+   * Moves queued deliveries into the window while there is room and a client,
+   * taking turns with the retained feed when it has messages waiting.
+   */
   drain(now: number): void {
-    while (this.out !== undefined && this.queue.length > 0) {
-      const next = this.queue.peek()!;
-      if (next.qos > 0 && this.inflight.size >= this.window()) return;
-      if (next.qos === 0 && this.out.congested === true) return;
-      this.queue.shift();
-      if (next.msg.isExpired(now)) {
-        this.dropCount++;
-        this.sink?.removed(next);
-        continue;
-      }
-      this.sendNew(next);
+    const f = this.feed;
+    while (this.out !== undefined) {
+      if (f !== undefined && f.size > 0 && (this.queue.length === 0 || (f.turn = !f.turn))) {
+        if (!this.sendFed(f, now)) return;
+      } else if (this.queue.length === 0 || !this.sendQueued(now)) return;
     }
+  }
+
+  /** Sends the oldest queued delivery unless the window or the socket is full; false if it did not. */
+  private sendQueued(now: number): boolean {
+    const next = this.queue.peek()!;
+    if (next.qos > 0 && this.inflightCount >= this.window()) return false;
+    if (next.qos === 0 && this.out!.congested === true) return false;
+    this.queue.shift();
+    if (next.msg.isExpired(now)) {
+      this.dropCount++;
+      this.sink?.removed(next);
+      return true;
+    }
+    this.sendNew(next);
+    return true;
+  }
+
+  /** Sends the oldest retained message of the feed unless the window or the socket is full; false if it did not. */
+  private sendFed(f: RetainedFeed, now: number): boolean {
+    const e = f.peek()!;
+    if (e.qos > 0 && this.inflightCount >= this.window()) return false;
+    if (e.qos === 0 && this.out!.congested === true) return false;
+    f.shift();
+    if (f.size === 0) this.feed = undefined;
+    // An expired retained message is not sent on subscribe either (router.sendRetained).
+    if (e.msg.isExpired(now)) return true;
+    this.sendNew({
+      msg: e.msg,
+      qos: e.qos,
+      retain: true,
+      subIds: e.subIds,
+      packetId: 0,
+      released: false,
+      group: undefined,
+      seq: 0,
+      held: false,
+    });
+    return true;
   }
 
   /** PUBACK (QoS 1) or PUBCOMP (QoS 2) received: the delivery is complete. Returns false if unknown. */
@@ -525,7 +600,7 @@ export class Session extends SessionFacts {
       if (d !== undefined) p.removed(d);
     }
     if (!this.inflightWritable().delete(packetId)) return false;
-    if (this.queue.length > 0) this.drain(now);
+    if (this.queue.length > 0 || this.feed !== undefined) this.drain(now);
     const g = this.limits.gate;
     if (g?.watching === true) g.progress(this);
     return true;
@@ -562,6 +637,7 @@ export class Session extends SessionFacts {
   /** Drops everything queued and in flight (session discarded or expired). */
   clearMessages(): void {
     this.queue.clear();
+    this.feed = undefined;
     this.inflightMap?.clear();
     this.incomingQos2Set?.clear();
     this.heldIncoming?.clear();

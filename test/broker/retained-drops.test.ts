@@ -47,17 +47,22 @@ async function subscribeToRetained(
   }
 }
 
-test('retained messages refused on SUBSCRIBE because the queue is full count as dropped', async () => {
-  const r = await subscribeToRetained({ maxInflightMessages: 1, maxQueuedMessages: 1 }, 4, 4);
+// With backpressure (the default) they wait instead: retained-feed.test.ts.
+test('with backpressure false retained messages refused on SUBSCRIBE because the queue is full count as dropped', async () => {
+  const r = await subscribeToRetained(
+    { maxInflightMessages: 1, maxQueuedMessages: 1, backpressure: false },
+    4,
+    4,
+  );
   // One in flight, one queued, two refused.
   assert.equal(r.published, 1);
   assert.equal(r.sessionDropped, 2);
   assert.equal(r.dropped, 2);
 });
 
-test('retained messages evicted from the queue on SUBSCRIBE (drop oldest) count as dropped', async () => {
+test('with backpressure false retained messages evicted from the queue on SUBSCRIBE (drop oldest) count as dropped', async () => {
   const r = await subscribeToRetained(
-    { maxInflightMessages: 1, maxQueuedMessages: 1, maxQueuedDrop: 'oldest' },
+    { maxInflightMessages: 1, maxQueuedMessages: 1, maxQueuedDrop: 'oldest', backpressure: false },
     4,
     4,
   );
