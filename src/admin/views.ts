@@ -46,6 +46,8 @@ export interface SessionView {
   inflight: number;
   queued: number;
   queuedBytes: number;
+  /** Retained messages of a SUBSCRIBE waiting for room in the queue (not in `queued`). */
+  retainedWaiting: number;
 }
 
 /** One subscription as the API shows it. */
@@ -144,6 +146,7 @@ export function sessionView(s: Session): SessionView {
     inflight: s.inflightCount,
     queued: s.queuedCount,
     queuedBytes: s.queuedBytes,
+    retainedWaiting: s.retainedWaiting,
   };
 }
 
