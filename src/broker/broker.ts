@@ -458,9 +458,18 @@ export class Broker extends EventEmitter {
     return s;
   }
 
-  /** Publishes a will (or a due delayed will). */
+  /** Publishes a will (or a due delayed will); with backpressure, full online queues take it. */
   publishWill(session: Session | undefined, client: ClientInfo | undefined, will: Will): void {
-    this.#publisher.publishWill(session, client, will);
+    const gate = this.#registry.limits().gate;
+    if (gate === undefined || !gate.beginWill()) {
+      this.#publisher.publishWill(session, client, will);
+      return;
+    }
+    try {
+      this.#publisher.publishWill(session, client, will);
+    } finally {
+      gate.end();
+    }
   }
 
   // ---------------------------------------------------------------- publish

@@ -55,6 +55,12 @@ interface Pressure {
   waiters: Pausable[];
 }
 
+/** The "publisher" of a will: nobody to stop (see FlowGate.beginWill). */
+const NOBODY: Pausable = {
+  holdInput(): void {},
+  releaseInput(): void {},
+};
+
 /** See the module comment. One per broker. */
 export class FlowGate {
   private readonly opts: FlowGateOptions;
@@ -95,6 +101,21 @@ export class FlowGate {
   }
 
   /**
+   * A will is about to be routed: full queues of online clients take it too.
+   * Its client is gone, so nobody is stopped, and there is at most one will per
+   * client, which bounds what the queues take past their bounds; a will is a
+   * device's last word (its "offline" state) and not worth less than a PUBLISH.
+   * Returns false, changing nothing, when a PUBLISH is being routed (a will
+   * published from inside it goes with that PUBLISH); call end() only after true.
+   */
+  beginWill(): boolean {
+    if (this.current !== undefined) return false;
+    this.current = NOBODY;
+    this.currentSelf = undefined;
+    return true;
+  }
+
+  /**
    * Routing finished: the publisher waits for every full queue the message went
    * into. Returns whether it was stopped.
    */
@@ -103,6 +124,7 @@ export class FlowGate {
     this.current = undefined;
     this.currentSelf = undefined;
     const fed = this.fed;
+    if (p === NOBODY) fed.length = 0;
     if (p === undefined || fed.length === 0) return false;
     let held = false;
     for (let i = 0; i < fed.length; i++) {

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { BrokerOptions } from '../../src/broker/options.js';
 import { PacketType } from '../../src/protocol/constants.js';
+import type { PublishPacket } from '../../src/protocol/packets.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { connectRaw, delay, type RawClient } from '../helpers/raw-client.js';
 
@@ -125,6 +126,40 @@ describe('backpressure for online subscribers', () => {
       );
       pub.end(true);
       back.end(true);
+    } finally {
+      await tb.close();
+    }
+  });
+
+  test("a client's will reaches a connected subscriber whose queue is full", async () => {
+    const tb = await startBroker(LIMITS);
+    try {
+      const stuck = await stuckSubscriber(tb, 'bp/dev/#');
+      // Five in flight and twenty queued: the subscriber's queue is full.
+      for (let i = 0; i < 25; i++)
+        tb.broker.publish({
+          topic: 'bp/dev/data',
+          payload: Buffer.from(String(i)),
+          qos: 1,
+          retain: false,
+        });
+      await until(() => tb.broker.sessions.get(findStuck(tb))?.queuedCount === 20, 'a full queue');
+      const device = await connectRaw(tb.port, {
+        clientId: 'device',
+        will: { topic: 'bp/dev/status', payload: Buffer.from('offline'), qos: 1, retain: false },
+      });
+      device.destroy();
+      // The will is published when the broker sees the connection end; only then acknowledge.
+      await until(() => !tb.broker.sessions.has('device'), 'the device session to end');
+      const got: string[] = [];
+      while (got.length < 26) {
+        const p = await stuck.nextOfType<PublishPacket>(PacketType.PUBLISH);
+        got.push(p.payload.toString());
+        stuck.send({ type: PacketType.PUBACK, packetId: p.packetId!, reasonCode: 0 });
+      }
+      assert.equal(got[25], 'offline');
+      assert.equal(tb.broker.stats.publishDropped, 0);
+      stuck.destroy();
     } finally {
       await tb.close();
     }
