@@ -147,7 +147,7 @@ export function renderReport(
   lines.push(`# Broker comparison, ${info.date} on ${info.host}`);
   lines.push('');
   lines.push(
-    `Clients: "per packet" scenarios write every acknowledgement and every QoS 1/2 PUBLISH with its own write(), as MQTT.js, Paho and libmosquitto do; "batched" ones write each connection's packets once per event-loop turn.`,
+    `Clients: "per packet" scenarios write every acknowledgement and every QoS 1/2 PUBLISH with its own write(), as MQTT.js, Paho and libmosquitto do, on TCP_NODELAY sockets (every write its own TCP segment, the worst case for a broker); "per packet, Nagle on" ones (n…) leave Nagle's algorithm on, as those libraries do by default, so a write made while an earlier segment is unacknowledged shares the next segment; "batched" ones write each connection's packets once per event-loop turn.`,
   );
   lines.push('');
   lines.push(`Load generator: ${info.generator}.`);
@@ -168,7 +168,8 @@ export function renderReport(
   lines.push(`|${head.map(() => '---').join('|')}|`);
   for (const sc of scenarios) {
     for (const row of rowsFor(sc)) {
-      const how = writesOf(sc) === 'packet' ? 'per packet' : 'batched';
+      let how = writesOf(sc) === 'packet' ? 'per packet' : 'batched';
+      if (sc.plan(0, 0, 0).target.nagle) how += ', Nagle on';
       const cells = [sc.id, sc.title, how, row.label];
       for (const b of brokers) cells.push(cell(find(b, sc.id), row));
       for (const o of others) cells.push(ratio(find('heron', sc.id), find(o, sc.id), row));

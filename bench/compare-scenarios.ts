@@ -39,9 +39,10 @@ function plan(
   warmup: number,
   pub: PubPlan | undefined,
   sub: SubPlan | undefined,
+  nagle = false,
 ): BenchPlan {
   return {
-    target: { ...defaultTarget(), port, clientIdPrefix: ID_PREFIX },
+    target: { ...defaultTarget(), port, clientIdPrefix: ID_PREFIX, nagle },
     pub,
     sub,
     duration: seconds,
@@ -116,6 +117,41 @@ export const SCENARIOS: Scenario[] = [
     acked: true,
     plan: (p, s, w) =>
       plan(p, s, w, pub(4, 2, 'bench/q24/%i'), { count: 1, qos: 2, topic: 'bench/q24/+' }),
+  },
+  // The same four with the clients' sockets as libmosquitto, Paho and MQTT.js leave
+  // them by default: Nagle's algorithm on, so a write made while an earlier segment
+  // is unacknowledged waits to share the next one (still one write() per packet).
+  {
+    id: 'n4a',
+    title: 'QoS 1, 1 → 1, 100 in flight',
+    metric: 'delivered',
+    acked: true,
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(1, 1, 'bench/n1'), { count: 1, qos: 1, topic: 'bench/n1' }, true),
+  },
+  {
+    id: 'n4b',
+    title: 'QoS 1, 4 → 1, 100 in flight each',
+    metric: 'delivered',
+    acked: true,
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(4, 1, 'bench/n14/%i'), { count: 1, qos: 1, topic: 'bench/n14/+' }, true),
+  },
+  {
+    id: 'n5',
+    title: 'QoS 2, 1 → 1, 100 in flight',
+    metric: 'delivered',
+    acked: true,
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(1, 2, 'bench/n2'), { count: 1, qos: 2, topic: 'bench/n2' }, true),
+  },
+  {
+    id: 'n5b',
+    title: 'QoS 2, 4 → 1, 100 in flight each',
+    metric: 'delivered',
+    acked: true,
+    plan: (p, s, w) =>
+      plan(p, s, w, pub(4, 2, 'bench/n24/%i'), { count: 1, qos: 2, topic: 'bench/n24/+' }, true),
   },
   {
     id: '6a',

@@ -63,5 +63,6 @@ export function nativeArgs(plan: BenchPlan): string[] | undefined {
     String(plan.warmup),
     String(plan.duration),
     target.clientIdPrefix,
+    target.nagle ? 'nagle' : 'nodelay',
   ];
 }

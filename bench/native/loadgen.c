@@ -4,13 +4,15 @@
  *
  * It behaves like the client libraries people run (libmosquitto, Paho,
  * MQTT.js): every QoS 1/2 PUBLISH and every acknowledgement is its own
- * write(), on TCP_NODELAY sockets; reads take whatever the socket holds.
+ * write(); reads take whatever the socket holds. Sockets are TCP_NODELAY (every
+ * write its own segment) unless SOCKETS is "nagle": Nagle's algorithm left on,
+ * as those libraries leave it by default.
  * It exists because the Node generator spends ~10 µs of its core per QoS 1
  * message in Node's stream layer, which on a 2-core machine caps every broker
  * near 100k msg/s; this one pays little more than the syscalls themselves.
  *
  * Usage: loadgen PORT PUBS QOS PUB_TOPIC SUB_TOPIC SUBS INFLIGHT SIZE
- *                WARMUP_S DURATION_S CLIENT_ID_PREFIX
+ *                WARMUP_S DURATION_S CLIENT_ID_PREFIX [SOCKETS]
  * PUB_TOPIC may hold %i (publisher number). Prints the run's summary as one
  * JSON line on stdout, the same fields as the Node generator's BenchResult.
  */
@@ -311,6 +313,7 @@ static void write_all(int fd, const unsigned char *p, size_t n) {
 }
 
 static long long attempted, connected_count, failed_count;
+static int nagle;
 
 /* Connects and sends CONNECT (clean session, keep alive 60 s), waits for CONNACK. */
 static int open_client(int port, const char *id) {
@@ -318,7 +321,7 @@ static int open_client(int port, const char *id) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) die("socket");
   int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (!nagle) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) die("connect");
@@ -397,12 +400,14 @@ static int settled(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 12) {
+  if (argc != 12 && !(argc == 13 && (strcmp(argv[12], "nagle") == 0 ||
+                                      strcmp(argv[12], "nodelay") == 0))) {
     fprintf(stderr,
             "usage: loadgen PORT PUBS QOS PUB_TOPIC SUB_TOPIC SUBS INFLIGHT SIZE WARMUP_S "
-            "DURATION_S CLIENT_ID_PREFIX\n");
+            "DURATION_S CLIENT_ID_PREFIX [nodelay|nagle]\n");
     return 2;
   }
+  nagle = argc == 13 && strcmp(argv[12], "nagle") == 0;
   int port = atoi(argv[1]);
   npubs = atoi(argv[2]);
   qos = atoi(argv[3]);

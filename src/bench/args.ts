@@ -50,6 +50,8 @@ export const BENCH_USAGE = `Usage: heron bench pub|sub|conn [options]
                           Paho and libmosquitto (default for QoS 1/2 and -I/-L runs)
       --batched           each connection's packets go out in one write per loop turn
                           (default for QoS 0 at max rate)
+      --nagle             TCP: leave Nagle's algorithm on, as libmosquitto, Paho and
+                          MQTT.js do by default (default: TCP_NODELAY, a segment per write)
       --no-pinger         no PINGREQ probe client (it records the max PINGRESP delay)
       --json              print the summary as JSON
       --help              this text`;
@@ -177,6 +179,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         break;
       case '--insecure':
         t.insecure = true;
+        break;
+      case '--nagle':
+        t.nagle = true;
         break;
       case '--ws-path':
         t.wsPath = v() ?? '/mqtt';

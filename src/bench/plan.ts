@@ -17,6 +17,13 @@ export interface BenchTarget {
   password: string | undefined;
   /** Client ids are this prefix followed by the role and the client number. */
   clientIdPrefix: string;
+  /**
+   * TCP: leave Nagle's algorithm on (no TCP_NODELAY), as libmosquitto, Paho and
+   * MQTT.js leave their sockets unless told otherwise: a small write made while
+   * an earlier segment is unacknowledged waits to share a segment. Off (the
+   * default), every write is its own segment: the worst case for a broker.
+   */
+  nagle: boolean;
 }
 
 /** Publishers: `count` clients each publishing to `topic` (%i = client number). */
@@ -103,6 +110,7 @@ export function defaultTarget(): BenchTarget {
     password: undefined,
     // Random part: runs in one process (or pid reuse) must not take over each other's client ids.
     clientIdPrefix: `bench-${process.pid}-${Math.random().toString(36).slice(2, 6)}-`,
+    nagle: false,
   };
 }
 

@@ -21,12 +21,13 @@ let shared: Buffer | undefined;
 export function openStream(t: BenchTarget, onRead?: DirectRead): Duplex {
   switch (t.transport) {
     case 'tcp':
-      if (onRead === undefined) return net.connect({ host: t.host, port: t.port, noDelay: true });
+      if (onRead === undefined)
+        return net.connect({ host: t.host, port: t.port, noDelay: !t.nagle });
       shared ??= Buffer.allocUnsafe(64 * 1024);
       return net.connect({
         host: t.host,
         port: t.port,
-        noDelay: true,
+        noDelay: !t.nagle,
         onread: { buffer: shared, callback: onRead },
       });
     case 'tls':
