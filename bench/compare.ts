@@ -11,6 +11,9 @@
  *        launcher's defaults, to compare V8 settings; '' for Node's own defaults)
  *        --generator native|node (load generator for the per-packet QoS 1/2 scenarios
  *        at max rate: bench/native/loadgen.c, built with cc, or bench/load-worker.ts)
+ *        --broker-nagle (no `set_tcp_nodelay true` in the brokers' configuration:
+ *        Mosquitto then leaves Nagle's algorithm on, its default; Heron always sets
+ *        TCP_NODELAY)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -51,6 +54,8 @@ const scenarios = SCENARIOS.filter((s) => wanted.includes(s.id) || wanted.includ
 const seconds = Number(flag('--duration') ?? 5);
 const warmup = Number(flag('--warmup') ?? 1);
 const write = !process.argv.includes('--no-write');
+/** Leave out `set_tcp_nodelay true`: Mosquitto as configured out of the box. */
+const brokerNagle = process.argv.includes('--broker-nagle');
 /** Overrides every scenario's client write mode. */
 const writes: ClientWrites | undefined = process.argv.includes('--batched')
   ? 'batched'
@@ -112,7 +117,7 @@ function brokerConfig(port: number): string {
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
-      'set_tcp_nodelay true',
+      brokerNagle ? '' : 'set_tcp_nodelay true',
       `max_inflight_messages ${BROKER_LIMITS.maxInflight}`,
       `max_queued_messages ${BROKER_LIMITS.maxQueued}`,
       'persistence false',
@@ -294,7 +299,7 @@ async function main(): Promise<void> {
     pinned,
     node: process.version,
     heronNodeFlags: heronNodeFlags ?? launcherNodeFlags(),
-    mosquitto: mosquittoVersion(),
+    mosquitto: `${mosquittoVersion()}${brokerNagle ? ' with set_tcp_nodelay false (its default)' : ' with set_tcp_nodelay true'}`,
     generator: generatorLine(),
   });
   process.stdout.write(`${report}\n`);
