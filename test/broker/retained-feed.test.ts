@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
-import { PacketType, type QoS } from '../../src/protocol/constants.js';
-import type { PublishPacket } from '../../src/protocol/packets.js';
+import { PacketType } from '../../src/protocol/constants.js';
+import type { ConnectPacket, PublishPacket } from '../../src/protocol/packets.js';
 import { scratchDir, startMosquitto } from '../auth/mosquitto-helpers.js';
-import { startBroker } from '../helpers/broker.js';
-import { connectRaw, delay } from '../helpers/raw-client.js';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { connectRaw, delay, type RawClient } from '../helpers/raw-client.js';
 
 const RETAINED = 1500;
 
@@ -36,6 +36,46 @@ function subscribeAll(port: number, idleSec: number): Promise<string[]> {
     // -W ends it with a non-zero status when fewer than RETAINED came: that count is the result.
     p.on('close', () => resolve(out.split('\n').filter((l) => l !== '')));
   });
+}
+
+/** Retains `count` QoS 1 messages `keep/<i>` = `old<i>`, then connects a raw client subscribed to `keep/#` at QoS 1. */
+async function retainThenSubscribe(
+  tb: TestBroker,
+  count: number,
+  fields: Partial<ConnectPacket>,
+): Promise<RawClient> {
+  for (let i = 0; i < count; i++)
+    tb.broker.publish({
+      topic: `keep/${i}`,
+      payload: Buffer.from(`old${i}`),
+      qos: 1,
+      retain: true,
+    });
+  const c = await connectRaw(tb.port, fields);
+  c.send({
+    type: PacketType.SUBSCRIBE,
+    packetId: 1,
+    subscriptions: [
+      { topic: 'keep/#', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 },
+    ],
+  });
+  await c.nextOfType(PacketType.SUBACK);
+  return c;
+}
+
+/** Takes `n` PUBLISHes as they come, acknowledging each, and returns them as `show` describes them. */
+async function receiveAndAck(
+  c: RawClient,
+  n: number,
+  show: (p: PublishPacket) => string,
+): Promise<string[]> {
+  const got: string[] = [];
+  while (got.length < n) {
+    const p = await c.nextOfType<PublishPacket>(PacketType.PUBLISH);
+    got.push(show(p));
+    c.send({ type: PacketType.PUBACK, packetId: p.packetId!, reasonCode: 0 });
+  }
+  return got;
 }
 
 test('a QoS 1 subscriber gets every retained message however small its queue (mosquitto_sub)', async () => {
@@ -84,28 +124,7 @@ test('a newer message on a topic still waiting in the retained feed replaces the
   const tb = await startBroker({ maxInflightMessages: 2, maxQueuedMessages: 3 });
   let pub: mqtt.MqttClient | undefined;
   try {
-    for (let i = 0; i < 12; i++)
-      tb.broker.publish({
-        topic: `keep/${i}`,
-        payload: Buffer.from(`old${i}`),
-        qos: 1,
-        retain: true,
-      });
-    const sub = await connectRaw(tb.port, { clientId: 'feed-sub' });
-    sub.send({
-      type: PacketType.SUBSCRIBE,
-      packetId: 1,
-      subscriptions: [
-        {
-          topic: 'keep/#',
-          qos: 1 as QoS,
-          noLocal: false,
-          retainAsPublished: false,
-          retainHandling: 0,
-        },
-      ],
-    });
-    await sub.nextOfType(PacketType.SUBACK);
+    const sub = await retainThenSubscribe(tb, 12, { clientId: 'feed-sub' });
     // Not acknowledged yet: two in flight, three queued, seven waiting.
     const first = await sub.quiet(100);
     assert.equal(first.filter((p) => p.type === PacketType.PUBLISH).length, 2);
@@ -117,12 +136,7 @@ test('a newer message on a topic still waiting in the retained feed replaces the
     pub = await mqtt.connectAsync(tb.url, { clientId: 'live-pub', reconnectPeriod: 0 });
     await pub.publishAsync('keep/9', 'new9', { qos: 1 });
 
-    const got: string[] = [];
-    while (got.length < 12) {
-      const p = await sub.nextOfType<PublishPacket>(PacketType.PUBLISH);
-      got.push(`${p.retain ? 1 : 0} ${p.topic} ${p.payload.toString()}`);
-      sub.send({ type: PacketType.PUBACK, packetId: p.packetId!, reasonCode: 0 });
-    }
+    const got = await receiveAndAck(sub, 12, (p) => `${p.retain ? 1 : 0} ${p.topic} ${p.payload}`);
     const extra = await sub.quiet(100);
     assert.equal(extra.filter((p) => p.type === PacketType.PUBLISH).length, 0);
     const expected = new Set<string>(['0 keep/9 new9']);
@@ -140,44 +154,18 @@ test('a newer message on a topic still waiting in the retained feed replaces the
 test('retained messages still waiting when the client goes away are sent when its session resumes', async () => {
   const tb = await startBroker({ maxInflightMessages: 1, maxQueuedMessages: 2 });
   try {
-    for (let i = 0; i < 6; i++)
-      tb.broker.publish({
-        topic: `keep/${i}`,
-        payload: Buffer.from(`old${i}`),
-        qos: 1,
-        retain: true,
-      });
-    const sub = await connectRaw(tb.port, { clientId: 'feed-resume', clean: false });
-    sub.send({
-      type: PacketType.SUBSCRIBE,
-      packetId: 1,
-      subscriptions: [
-        {
-          topic: 'keep/#',
-          qos: 1 as QoS,
-          noLocal: false,
-          retainAsPublished: false,
-          retainHandling: 0,
-        },
-      ],
-    });
-    await sub.nextOfType(PacketType.SUBACK);
+    const sub = await retainThenSubscribe(tb, 6, { clientId: 'feed-resume', clean: false });
     await sub.nextOfType(PacketType.PUBLISH);
     // The client goes away with one in flight, two queued and three waiting.
     sub.destroy();
-    await delay(50);
     const session = tb.broker.sessions.get('feed-resume')!;
+    // The broker sees the connection end on a later socket event.
+    for (let waited = 0; session.online && waited < 3000; waited += 5) await delay(5);
     assert.equal(session.online, false);
     assert.equal(session.retainedWaiting, 3);
 
     const back = await connectRaw(tb.port, { clientId: 'feed-resume', clean: false });
-    const got: string[] = [];
-    while (got.length < 6) {
-      const p = await back.nextOfType<PublishPacket>(PacketType.PUBLISH);
-      if (!p.dup) got.push(p.topic);
-      else got.push(`dup ${p.topic}`);
-      back.send({ type: PacketType.PUBACK, packetId: p.packetId!, reasonCode: 0 });
-    }
+    const got = await receiveAndAck(back, 6, (p) => (p.dup ? `dup ${p.topic}` : p.topic));
     // keep/0 again (DUP, it was in flight), then the queue and the feed.
     const extra = await back.quiet(100);
     assert.equal(extra.filter((p) => p.type === PacketType.PUBLISH).length, 0);
