@@ -55,6 +55,55 @@ const READ_PAUSED = 8;
 const OUTPUT_BLOCKED = 16;
 const GATE_HELD = 32;
 const GRACEFUL = 64;
+/** Packets read while held by the flow gate wait in heldInput (hot-path check, no map lookup). */
+const HAS_HELD = 128;
+/** The packets kept reached a bound (HELD_INPUT_BYTES, HELD_INPUT_TOTAL): reading stopped too. */
+const HELD_FULL = 256;
+/** Held while owing no acknowledgement: not read at all (see holdInput). */
+const GATE_STOPPED = 512;
+
+function resumeHeldReading(ch: Channel): void {
+  ch.readOnWhileHeld();
+}
+
+/**
+ * What a connection held by the flow gate may keep of its input before reading
+ * stops as well: packets, counted as their topic and payload bytes plus
+ * HELD_PACKET_OVERHEAD each (roughly a decoded packet's heap). Reading on while
+ * held lets its acknowledgements through, and they are what drains its own full
+ * queue (see holdInput). HELD_INPUT_TOTAL bounds all connections together.
+ */
+const HELD_INPUT_BYTES = 4 * 1024 * 1024;
+const HELD_INPUT_TOTAL = 64 * 1024 * 1024;
+const HELD_PACKET_OVERHEAD = 200;
+
+/** Packets read while the flow gate held a connection, in order, from `next` on. */
+interface HeldInput {
+  packets: Array<Packet | undefined>;
+  next: number;
+  bytes: number;
+}
+const heldInput = new WeakMap<Channel, HeldInput>();
+/** Bytes kept by every held connection of this process. */
+let heldTotal = 0;
+
+function heldSize(p: Packet): number {
+  return p.type === PacketType.PUBLISH
+    ? HELD_PACKET_OVERHEAD + p.topic.length + p.payload.length
+    : HELD_PACKET_OVERHEAD;
+}
+
+/** Packets handled at once while held: they only complete what we sent, or answer a ping. */
+function passesHold(p: Packet): boolean {
+  const t = p.type;
+  return (
+    t === PacketType.PUBACK ||
+    t === PacketType.PUBREC ||
+    t === PacketType.PUBREL ||
+    t === PacketType.PUBCOMP ||
+    t === PacketType.PINGREQ
+  );
+}
 
 /** A chunk this large means the client has more queued: yield to other sockets after it. */
 const FAIR_CHUNK = 16 * 1024;
@@ -129,7 +178,9 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
    * BRIDGE, NO_PROBLEM_INFORMATION, WILL_SENT, GRACEFUL, and why reading is
    * stopped: READ_PAUSED (a fairness rule, until the next turn), OUTPUT_BLOCKED
    * (until the client reads what we owe it, see onData), GATE_HELD (by the flow
-   * gate for a full subscriber queue, flow-gate.ts).
+   * gate for a full subscriber queue, flow-gate.ts: its PUBLISHes wait), GATE_STOPPED
+   * (held and owing no acknowledgement: not read), HAS_HELD (packets kept while
+   * held wait to be handled) and HELD_FULL (too many kept: reading stops as well).
    */
   private flags = 0;
   /** Bytes of an incomplete packet this connection holds, as last told to the broker's budget. */
@@ -265,7 +316,10 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
 
   /** Decodes what the decoder held back and reads on, unless another rule still stops reading. */
   private resumeInput(): void {
-    if (this.state === State.Closed || (this.flags & GATE_HELD) !== 0) return;
+    if (this.state === State.Closed || (this.flags & GATE_STOPPED) !== 0) return;
+    // Packets kept while held come before anything read after them.
+    if ((this.flags & HAS_HELD) !== 0) this.replayHeld();
+    if ((this.flags & HELD_FULL) !== 0) return;
     try {
       this.decoder.resume();
     } catch (err) {
@@ -273,7 +327,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     }
     // The held-back packets may have spent the budget again (then reading stays paused).
     if (
-      (this.flags & (READ_PAUSED | OUTPUT_BLOCKED | GATE_HELD)) === 0 &&
+      (this.flags & (READ_PAUSED | OUTPUT_BLOCKED | HELD_FULL)) === 0 &&
       (this.state as State) !== State.Closed
     )
       this.socket.resume();
@@ -320,18 +374,38 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     this.resumeInput();
   }
 
-  /** A subscriber's queue this client publishes into is full: stop reading it (flow-gate.ts). */
+  /**
+   * A subscriber's queue this client publishes into is full (flow-gate.ts): its
+   * PUBLISHes, and whatever follows one, wait from the next packet on.
+   *
+   * A client that has deliveries of ours to acknowledge is read on meanwhile, so
+   * that its PUBACKs/PUBRECs/PUBCOMPs and PINGREQs are handled: a client held
+   * while its own queue is full (two clients publishing into each other's full
+   * queues) drains that queue only by acknowledging. Once HELD_INPUT_BYTES wait,
+   * reading stops too. A client that owes us nothing (a pure publisher) is not
+   * read at all, as TCP holding its PUBLISHes costs the broker nothing; it is
+   * read on as soon as a QoS 1/2 delivery goes out to it (readOnWhileHeld).
+   */
   holdInput(): void {
     this.flags |= GATE_HELD;
+    const s = this.session;
+    if (s !== undefined && s.inflightCount > 0) return;
+    this.flags |= GATE_STOPPED;
     this.decoder.pause();
     this.socket.pause();
   }
 
-  /** Every queue that held it drained (or gave up): read on. */
+  /** Every queue that held it drained (or gave up): the packets it kept first, then read on. */
   releaseInput(): void {
-    this.flags &= ~GATE_HELD;
+    this.flags &= ~(GATE_HELD | GATE_STOPPED);
     // Not reading was our doing, not the client's silence: keep alive counts from now.
     this.lastActivity = this.broker.now;
+    this.resumeInput();
+  }
+
+  /** A held client that owed nothing now owes an acknowledgement: read it on (holdInput). */
+  readOnWhileHeld(): void {
+    if ((this.flags & GATE_STOPPED) !== 0) return;
     this.resumeInput();
   }
 
@@ -355,16 +429,84 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
       packet.type !== PacketType.PUBLISH
     )
       this.broker.log?.debug(describePacket('Received', this.clientId || '(unknown)', packet));
-    // AUTH packets drive a running exchange, so they never wait in the backlog.
-    if (
-      this.backlog !== undefined &&
-      !(packet.type === PacketType.AUTH && this.enhancedAuth?.exchange !== undefined)
-    ) {
+    this.dispatch(packet);
+  }
+
+  /** Handles a packet now, or keeps it behind a flow-gate hold or an asynchronous hook (backlog). */
+  private dispatch(packet: Packet): void {
+    // AUTH packets drive a running exchange, so they never wait.
+    const exchange = packet.type === PacketType.AUTH && this.enhancedAuth?.exchange !== undefined;
+    if ((this.flags & (GATE_HELD | HAS_HELD)) !== 0 && !exchange && !passesHold(packet)) {
+      this.keepHeld(packet);
+      return;
+    }
+    if (this.backlog !== undefined && !exchange) {
       this.backlog.push(packet);
       return;
     }
     this.handle(packet);
     if (this.outputOverLimit()) this.blockOutput();
+  }
+
+  /** Keeps a packet read while held (or behind packets kept so); at a bound, reading stops. */
+  private keepHeld(packet: Packet): void {
+    let h = heldInput.get(this);
+    if (h === undefined) {
+      h = { packets: [], next: 0, bytes: 0 };
+      heldInput.set(this, h);
+      this.flags |= HAS_HELD;
+    }
+    h.packets.push(packet);
+    const size = heldSize(packet);
+    h.bytes += size;
+    heldTotal += size;
+    if (
+      (h.bytes >= HELD_INPUT_BYTES || heldTotal >= HELD_INPUT_TOTAL) &&
+      (this.flags & HELD_FULL) === 0
+    ) {
+      this.flags |= HELD_FULL;
+      this.decoder.pause();
+      this.socket.pause();
+    }
+  }
+
+  /**
+   * Handles the packets kept while held, in order, until the gate holds this
+   * connection again or another rule stops its input (they resume it).
+   */
+  private replayHeld(): void {
+    const h = heldInput.get(this)!;
+    const stop = GATE_HELD | READ_PAUSED | OUTPUT_BLOCKED;
+    while (h.next < h.packets.length) {
+      if ((this.flags & stop) !== 0 || this.backlog !== undefined || this.state === State.Closed)
+        break;
+      const p = h.packets[h.next]!;
+      h.packets[h.next++] = undefined;
+      const size = heldSize(p);
+      h.bytes -= size;
+      heldTotal -= size;
+      this.handle(p);
+      if (this.outputOverLimit()) this.blockOutput();
+    }
+    if (h.next === h.packets.length) {
+      this.dropHeld();
+      return;
+    }
+    // A publisher held again and again may never empty its list: drop the handled slots.
+    if (h.next >= 1024 && h.next * 2 >= h.packets.length) {
+      h.packets = h.packets.slice(h.next);
+      h.next = 0;
+    }
+    if (h.bytes < HELD_INPUT_BYTES && heldTotal < HELD_INPUT_TOTAL) this.flags &= ~HELD_FULL;
+  }
+
+  /** Forgets the packets kept while held (all handled, or the connection closed). */
+  private dropHeld(): void {
+    if ((this.flags & HAS_HELD) === 0) return;
+    const h = heldInput.get(this)!;
+    heldTotal -= h.bytes;
+    heldInput.delete(this);
+    this.flags &= ~(HAS_HELD | HELD_FULL);
   }
 
   private handle(packet: Packet): void {
@@ -452,6 +594,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
       }
       this.handle(backlog[i]!);
     }
+    // Packets kept behind a flow-gate hold waited for the backlog too.
+    if ((this.flags & HAS_HELD) !== 0 && (this.flags & GATE_HELD) === 0) this.resumeInput();
   }
 
   // ---------------------------------------------------------------- outgoing
@@ -517,6 +661,11 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     dup: boolean,
     subIds: number[] | undefined,
   ): DropReason {
+    if (qos > 0 && (this.flags & GATE_STOPPED) !== 0) {
+      // It now owes an acknowledgement: read it on, once this routing is over.
+      this.flags &= ~GATE_STOPPED;
+      setImmediate(resumeHeldReading, this);
+    }
     return publishOut(this, msg, qos, retain, packetId, dup, subIds);
   }
 
@@ -593,6 +742,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     this.state = State.Closed;
     this.closeReason = why;
     this.decoder.destroy();
+    this.dropHeld();
     if (this.partialHeld !== 0) this.holdPartial(0);
     if (held) {
       // A CONNACK not yet durable never goes out, nor anything behind it
@@ -627,6 +777,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
         this.broker.log?.info(closedBeforeConnectLine());
       this.state = State.Closed;
       this.decoder.destroy();
+      this.dropHeld();
       if (this.partialHeld !== 0) this.holdPartial(0);
       this.detach();
     }

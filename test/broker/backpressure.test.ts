@@ -131,6 +131,79 @@ describe('backpressure for online subscribers', () => {
     }
   });
 
+  test("two clients publishing into each other's full queues go on: their acknowledgements are still read", async () => {
+    // Held publishers used to be read no more at all, acknowledgements included: A,
+    // held for B's full queue, could not drain its own queue, which held B. Both
+    // waited for the slow-consumer time, then dropped what they had acknowledged.
+    const tb = await startBroker({ ...LIMITS, slowConsumerTimeout: 60 });
+    try {
+      const a = await client(tb, { clientId: 'mutual-a' });
+      const b = await client(tb, { clientId: 'mutual-b' });
+      await a.subscribeAsync('bp/to-a', { qos: 1 });
+      await b.subscribeAsync('bp/to-b', { qos: 1 });
+      let toA = 0;
+      let toB = 0;
+      a.on('message', () => toA++);
+      b.on('message', () => toB++);
+      const n = 2000;
+      await Promise.all([publishAll(a, 'bp/to-b', n), publishAll(b, 'bp/to-a', n)]);
+      await until(() => toA === n && toB === n, `all delivered (A ${toA}, B ${toB} of ${n})`);
+      const s = tb.broker.stats;
+      assert.ok(s.publishersPaused > 0, 'the queues did fill');
+      assert.equal(s.publishDropped, 0);
+      assert.equal(s.stalledConsumers, 0);
+      a.end(true);
+      b.end(true);
+    } finally {
+      await tb.close();
+    }
+  });
+
+  test('a held publisher that owes nothing is not read; once it is sent a QoS 1 message it is read again', async () => {
+    const tb = await startBroker({ ...LIMITS, slowConsumerTimeout: 60 });
+    try {
+      const stuck = await stuckSubscriber(tb, 'bp/full');
+      const a = await connectRaw(tb.port, { clientId: 'held-a' });
+      a.send({
+        type: PacketType.SUBSCRIBE,
+        packetId: 1,
+        subscriptions: [
+          { topic: 'bp/a', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 },
+        ],
+      });
+      await a.nextOfType(PacketType.SUBACK);
+      // Five in flight, twenty queued, one past the bound: A is held.
+      for (let i = 1; i <= 26; i++)
+        a.send({
+          type: PacketType.PUBLISH,
+          topic: 'bp/full',
+          payload: Buffer.from(String(i)),
+          qos: 1,
+          retain: false,
+          dup: false,
+          packetId: i,
+        });
+      await until(() => tb.broker.stats.publishersPaused === 1, 'A held');
+      a.send({ type: PacketType.PINGREQ });
+      const quiet = await a.quiet(200);
+      assert.equal(quiet.filter((p) => p.type === PacketType.PINGRESP).length, 0, 'not read');
+      const other = await client(tb, { clientId: 'to-a' });
+      await other.publishAsync('bp/a', 'hello', { qos: 1 });
+      const delivered = await a.nextOfType<PublishPacket>(PacketType.PUBLISH);
+      assert.equal(delivered.topic, 'bp/a');
+      // It owes a PUBACK now: it is read again, and its PINGREQ is answered while still held.
+      await a.nextOfType(PacketType.PINGRESP);
+      a.send({ type: PacketType.PUBACK, packetId: delivered.packetId!, reasonCode: 0 });
+      assert.ok([...tb.broker.channels].find((c) => c.clientId === 'held-a')?.heldByBackpressure);
+      assert.equal(tb.broker.stats.publishDropped, 0);
+      other.end(true);
+      a.destroy();
+      stuck.destroy();
+    } finally {
+      await tb.close();
+    }
+  });
+
   test("a client's will reaches a connected subscriber whose queue is full", async () => {
     const tb = await startBroker(LIMITS);
     try {
