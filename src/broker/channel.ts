@@ -82,6 +82,12 @@ interface HeldInput {
   packets: Array<Packet | undefined>;
   next: number;
   bytes: number;
+  /**
+   * A DISCONNECT waits among them: reading stays stopped until it is handled, so
+   * that the client closing its socket after it is not seen as a connection lost
+   * (its will published, its last PUBLISHes dropped) before it is handled.
+   */
+  disconnect: boolean;
 }
 const heldInput = new WeakMap<Channel, HeldInput>();
 /** Bytes kept by every held connection of this process. */
@@ -452,7 +458,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   private keepHeld(packet: Packet): void {
     let h = heldInput.get(this);
     if (h === undefined) {
-      h = { packets: [], next: 0, bytes: 0 };
+      h = { packets: [], next: 0, bytes: 0, disconnect: false };
       heldInput.set(this, h);
       this.flags |= HAS_HELD;
     }
@@ -460,8 +466,9 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
     const size = heldSize(packet);
     h.bytes += size;
     heldTotal += size;
+    if (packet.type === PacketType.DISCONNECT) h.disconnect = true;
     if (
-      (h.bytes >= HELD_INPUT_BYTES || heldTotal >= HELD_INPUT_TOTAL) &&
+      (h.disconnect || h.bytes >= HELD_INPUT_BYTES || heldTotal >= HELD_INPUT_TOTAL) &&
       (this.flags & HELD_FULL) === 0
     ) {
       this.flags |= HELD_FULL;
@@ -485,6 +492,7 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
       const size = heldSize(p);
       h.bytes -= size;
       heldTotal -= size;
+      if (p.type === PacketType.DISCONNECT) h.disconnect = false;
       this.handle(p);
       if (this.outputOverLimit()) this.blockOutput();
     }
@@ -497,7 +505,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
       h.packets = h.packets.slice(h.next);
       h.next = 0;
     }
-    if (h.bytes < HELD_INPUT_BYTES && heldTotal < HELD_INPUT_TOTAL) this.flags &= ~HELD_FULL;
+    if (!h.disconnect && h.bytes < HELD_INPUT_BYTES && heldTotal < HELD_INPUT_TOTAL)
+      this.flags &= ~HELD_FULL;
   }
 
   /** Forgets the packets kept while held (all handled, or the connection closed). */

@@ -200,6 +200,73 @@ describe('backpressure for online subscribers', () => {
     }
   });
 
+  test('a held client that publishes, disconnects and closes: its last messages are handled and its will is not sent', async () => {
+    const tb = await startBroker({ ...LIMITS, slowConsumerTimeout: 60 });
+    try {
+      const stuck = await stuckSubscriber(tb, 'bp/full');
+      const watcher = await client(tb, { clientId: 'will-watcher' });
+      await watcher.subscribeAsync('bp/will', { qos: 1 });
+      const wills: string[] = [];
+      watcher.on('message', (_t, payload) => wills.push(payload.toString()));
+      // A subscribes and owes an acknowledgement, so it is read on while held.
+      const a = await connectRaw(tb.port, {
+        clientId: 'leaving',
+        will: { topic: 'bp/will', payload: Buffer.from('lost'), qos: 1, retain: false },
+      });
+      a.send({
+        type: PacketType.SUBSCRIBE,
+        packetId: 1,
+        subscriptions: [
+          { topic: 'bp/a', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 },
+        ],
+      });
+      await a.nextOfType(PacketType.SUBACK);
+      await watcher.publishAsync('bp/a', 'owed', { qos: 1 });
+      await a.nextOfType(PacketType.PUBLISH);
+      for (let i = 1; i <= 26; i++)
+        a.send({
+          type: PacketType.PUBLISH,
+          topic: 'bp/full',
+          payload: Buffer.from(String(i)),
+          qos: 1,
+          retain: false,
+          dup: false,
+          packetId: i,
+        });
+      a.send({
+        type: PacketType.PUBLISH,
+        topic: 'bp/full',
+        payload: Buffer.from('last'),
+        qos: 0,
+        retain: false,
+        dup: false,
+        packetId: 0,
+      });
+      a.send({ type: PacketType.DISCONNECT, reasonCode: 0 });
+      a.socket.end();
+      await until(() => tb.broker.stats.publishersPaused === 1, 'A held');
+      await delay(200);
+      // The subscriber catches up: A's kept packets are handled (QoS 0 goes out unqueued), its DISCONNECT last.
+      const got: string[] = [];
+      while (got.length < 27) {
+        const p = await stuck.nextOfType<PublishPacket>(PacketType.PUBLISH);
+        got.push(p.payload.toString());
+        if (p.qos > 0)
+          stuck.send({ type: PacketType.PUBACK, packetId: p.packetId!, reasonCode: 0 });
+      }
+      const sent = Array.from({ length: 26 }, (_, i) => String(i + 1));
+      assert.deepEqual(new Set(got), new Set([...sent, 'last']));
+      await until(() => !tb.broker.sessions.has('leaving'), 'A gone');
+      await delay(100);
+      assert.deepEqual(wills, [], 'a client that sent DISCONNECT has no will published');
+      assert.equal(tb.broker.stats.publishDropped, 0);
+      watcher.end(true);
+      stuck.destroy();
+    } finally {
+      await tb.close();
+    }
+  });
+
   test("a client's will reaches a connected subscriber whose queue is full", async () => {
     const tb = await startBroker(LIMITS);
     try {
