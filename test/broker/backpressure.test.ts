@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { BrokerOptions } from '../../src/broker/options.js';
 import { PacketType } from '../../src/protocol/constants.js';
-import type { PublishPacket } from '../../src/protocol/packets.js';
+import type { ConnectPacket, PublishPacket } from '../../src/protocol/packets.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { connectRaw, delay, type RawClient } from '../helpers/raw-client.js';
 
@@ -46,8 +46,12 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
 }
 
 /** A raw subscriber that reads its QoS 1 deliveries but never acknowledges them. */
-async function stuckSubscriber(tb: TestBroker, topic: string): Promise<RawClient> {
-  const c = await connectRaw(tb.port, { clientId: `stuck-${Math.random()}` });
+async function stuckSubscriber(
+  tb: TestBroker,
+  topic: string,
+  fields: Partial<ConnectPacket> = {},
+): Promise<RawClient> {
+  const c = await connectRaw(tb.port, { clientId: `stuck-${Math.random()}`, ...fields });
   c.send({
     type: PacketType.SUBSCRIBE,
     packetId: 1,
@@ -55,6 +59,20 @@ async function stuckSubscriber(tb: TestBroker, topic: string): Promise<RawClient
   });
   await c.nextOfType(PacketType.SUBACK);
   return c;
+}
+
+/** Sends `n` QoS 1 PUBLISHes to `topic` from a raw client, packet ids 1..n, payloads "1".."n". */
+function publishRaw(c: RawClient, topic: string, n: number): void {
+  for (let i = 1; i <= n; i++)
+    c.send({
+      type: PacketType.PUBLISH,
+      topic,
+      payload: Buffer.from(String(i)),
+      qos: 1,
+      retain: false,
+      dup: false,
+      packetId: i,
+    });
 }
 
 describe('backpressure for online subscribers', () => {
@@ -166,16 +184,7 @@ describe('backpressure for online subscribers', () => {
       // A subscribes too, but has nothing in flight when it is held.
       const a = await stuckSubscriber(tb, 'bp/a');
       // Five in flight, twenty queued, one past the bound: A is held.
-      for (let i = 1; i <= 26; i++)
-        a.send({
-          type: PacketType.PUBLISH,
-          topic: 'bp/full',
-          payload: Buffer.from(String(i)),
-          qos: 1,
-          retain: false,
-          dup: false,
-          packetId: i,
-        });
+      publishRaw(a, 'bp/full', 26);
       await until(() => tb.broker.stats.publishersPaused === 1, 'A held');
       a.send({ type: PacketType.PINGREQ });
       const quiet = await a.quiet(200);
@@ -209,30 +218,13 @@ describe('backpressure for online subscribers', () => {
       const wills: string[] = [];
       watcher.on('message', (_t, payload) => wills.push(payload.toString()));
       // A subscribes and owes an acknowledgement, so it is read on while held.
-      const a = await connectRaw(tb.port, {
+      const a = await stuckSubscriber(tb, 'bp/a', {
         clientId: 'leaving',
         will: { topic: 'bp/will', payload: Buffer.from('lost'), qos: 1, retain: false },
       });
-      a.send({
-        type: PacketType.SUBSCRIBE,
-        packetId: 1,
-        subscriptions: [
-          { topic: 'bp/a', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 },
-        ],
-      });
-      await a.nextOfType(PacketType.SUBACK);
       await watcher.publishAsync('bp/a', 'owed', { qos: 1 });
       await a.nextOfType(PacketType.PUBLISH);
-      for (let i = 1; i <= 26; i++)
-        a.send({
-          type: PacketType.PUBLISH,
-          topic: 'bp/full',
-          payload: Buffer.from(String(i)),
-          qos: 1,
-          retain: false,
-          dup: false,
-          packetId: i,
-        });
+      publishRaw(a, 'bp/full', 26);
       a.send({
         type: PacketType.PUBLISH,
         topic: 'bp/full',
