@@ -29,6 +29,7 @@ import type {
   HeldReplyQueue,
 } from './channel/context.js';
 import { encodeWithin } from './channel/fit.js';
+import { HeldInput, passesHold } from './channel/held-input.js';
 import { publishOut, queueAck, writeAckNow } from './channel/outbound.js';
 import { Outbox } from './channel/outbox.js';
 import { onPublish, onPubrec, onPubrel } from './channel/publish.js';
@@ -57,7 +58,7 @@ const GATE_HELD = 32;
 const GRACEFUL = 64;
 /** Packets read while held by the flow gate wait in heldInput (hot-path check, no map lookup). */
 const HAS_HELD = 128;
-/** The packets kept reached a bound (HELD_INPUT_BYTES, HELD_INPUT_TOTAL): reading stopped too. */
+/** The packets kept reached a bound, or a DISCONNECT is among them (channel/held-input.ts): reading stopped too. */
 const HELD_FULL = 256;
 /** Held while owing no acknowledgement: not read at all (see holdInput). */
 const GATE_STOPPED = 512;
@@ -66,50 +67,8 @@ function resumeHeldReading(ch: Channel): void {
   ch.readOnWhileHeld();
 }
 
-/**
- * What a connection held by the flow gate may keep of its input before reading
- * stops as well: packets, counted as their topic and payload bytes plus
- * HELD_PACKET_OVERHEAD each (roughly a decoded packet's heap). Reading on while
- * held lets its acknowledgements through, and they are what drains its own full
- * queue (see holdInput). HELD_INPUT_TOTAL bounds all connections together.
- */
-const HELD_INPUT_BYTES = 4 * 1024 * 1024;
-const HELD_INPUT_TOTAL = 64 * 1024 * 1024;
-const HELD_PACKET_OVERHEAD = 200;
-
-/** Packets read while the flow gate held a connection, in order, from `next` on. */
-interface HeldInput {
-  packets: Array<Packet | undefined>;
-  next: number;
-  bytes: number;
-  /**
-   * A DISCONNECT waits among them: reading stays stopped until it is handled, so
-   * that the client closing its socket after it is not seen as a connection lost
-   * (its will published, its last PUBLISHes dropped) before it is handled.
-   */
-  disconnect: boolean;
-}
+/** The packets each held connection keeps (only held connections have an entry). */
 const heldInput = new WeakMap<Channel, HeldInput>();
-/** Bytes kept by every held connection of this process. */
-let heldTotal = 0;
-
-function heldSize(p: Packet): number {
-  return p.type === PacketType.PUBLISH
-    ? HELD_PACKET_OVERHEAD + p.topic.length + p.payload.length
-    : HELD_PACKET_OVERHEAD;
-}
-
-/** Packets handled at once while held: they only complete what we sent, or answer a ping. */
-function passesHold(p: Packet): boolean {
-  const t = p.type;
-  return (
-    t === PacketType.PUBACK ||
-    t === PacketType.PUBREC ||
-    t === PacketType.PUBREL ||
-    t === PacketType.PUBCOMP ||
-    t === PacketType.PINGREQ
-  );
-}
 
 /** A chunk this large means the client has more queued: yield to other sockets after it. */
 const FAIR_CHUNK = 16 * 1024;
@@ -387,8 +346,8 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
    * A client that has deliveries of ours to acknowledge is read on meanwhile, so
    * that its PUBACKs/PUBRECs/PUBCOMPs and PINGREQs are handled: a client held
    * while its own queue is full (two clients publishing into each other's full
-   * queues) drains that queue only by acknowledging. Once HELD_INPUT_BYTES wait,
-   * reading stops too. A client that owes us nothing (a pure publisher) is not
+   * queues) drains that queue only by acknowledging. Past a bound
+   * (channel/held-input.ts), reading stops too. A client that owes us nothing (a pure publisher) is not
    * read at all, as TCP holding its PUBLISHes costs the broker nothing; it is
    * read on as soon as a QoS 1/2 delivery goes out to it (readOnWhileHeld).
    */
@@ -458,19 +417,11 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   private keepHeld(packet: Packet): void {
     let h = heldInput.get(this);
     if (h === undefined) {
-      h = { packets: [], next: 0, bytes: 0, disconnect: false };
+      h = new HeldInput();
       heldInput.set(this, h);
       this.flags |= HAS_HELD;
     }
-    h.packets.push(packet);
-    const size = heldSize(packet);
-    h.bytes += size;
-    heldTotal += size;
-    if (packet.type === PacketType.DISCONNECT) h.disconnect = true;
-    if (
-      (h.disconnect || h.bytes >= HELD_INPUT_BYTES || heldTotal >= HELD_INPUT_TOTAL) &&
-      (this.flags & HELD_FULL) === 0
-    ) {
+    if (h.keep(packet) && (this.flags & HELD_FULL) === 0) {
       this.flags |= HELD_FULL;
       this.decoder.pause();
       this.socket.pause();
@@ -484,36 +435,20 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
   private replayHeld(): void {
     const h = heldInput.get(this)!;
     const stop = GATE_HELD | READ_PAUSED | OUTPUT_BLOCKED;
-    while (h.next < h.packets.length) {
+    while (!h.empty) {
       if ((this.flags & stop) !== 0 || this.backlog !== undefined || this.state === State.Closed)
         break;
-      const p = h.packets[h.next]!;
-      h.packets[h.next++] = undefined;
-      const size = heldSize(p);
-      h.bytes -= size;
-      heldTotal -= size;
-      if (p.type === PacketType.DISCONNECT) h.disconnect = false;
-      this.handle(p);
+      this.handle(h.take()!);
       if (this.outputOverLimit()) this.blockOutput();
     }
-    if (h.next === h.packets.length) {
-      this.dropHeld();
-      return;
-    }
-    // A publisher held again and again may never empty its list: drop the handled slots.
-    if (h.next >= 1024 && h.next * 2 >= h.packets.length) {
-      h.packets = h.packets.slice(h.next);
-      h.next = 0;
-    }
-    if (!h.disconnect && h.bytes < HELD_INPUT_BYTES && heldTotal < HELD_INPUT_TOTAL)
-      this.flags &= ~HELD_FULL;
+    if (h.empty) this.dropHeld();
+    else if (!h.full) this.flags &= ~HELD_FULL;
   }
 
   /** Forgets the packets kept while held (all handled, or the connection closed). */
   private dropHeld(): void {
     if ((this.flags & HAS_HELD) === 0) return;
-    const h = heldInput.get(this)!;
-    heldTotal -= h.bytes;
+    heldInput.get(this)!.release();
     heldInput.delete(this);
     this.flags &= ~(HAS_HELD | HELD_FULL);
   }
