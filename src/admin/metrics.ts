@@ -113,6 +113,11 @@ const SESSION_GAUGES: ReadonlyArray<readonly [string, keyof SessionTotals, strin
   ['messages_inflight', 'inflight', 'Outgoing QoS 1/2 deliveries awaiting acknowledgement.'],
   ['messages_queued', 'queued', 'Deliveries queued for clients (window full or client offline).'],
   ['messages_queued_bytes', 'queuedBytes', 'Payload bytes queued for clients.'],
+  [
+    'retained_waiting',
+    'retainedWaiting',
+    "Retained messages of new subscriptions waiting for room in their client's queue.",
+  ],
 ];
 
 /** Upper bounds of the latency histogram's buckets, in seconds: 100 µs to 5 s. */

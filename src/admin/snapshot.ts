@@ -15,6 +15,8 @@ export interface SessionTotals {
   queued: number;
   /** Payload bytes in those queues. */
   queuedBytes: number;
+  /** Retained messages of new subscriptions waiting for room (the retained feed, not in `queued`). */
+  retainedWaiting: number;
 }
 
 /** Walks the sessions once; O(sessions), so it runs at request time, never per message. */
@@ -26,6 +28,7 @@ export function sessionTotals(broker: Broker): SessionTotals {
     inflight: 0,
     queued: 0,
     queuedBytes: 0,
+    retainedWaiting: 0,
   };
   for (const s of broker.sessions.values()) {
     if (s.online) t.online++;
@@ -34,6 +37,7 @@ export function sessionTotals(broker: Broker): SessionTotals {
     t.inflight += s.inflightCount;
     t.queued += s.queuedCount;
     t.queuedBytes += s.queuedBytes;
+    t.retainedWaiting += s.retainedWaiting;
   }
   return t;
 }
@@ -78,6 +82,8 @@ export interface StatsView {
   inflight: number;
   queued: number;
   queuedBytes: number;
+  /** Retained messages of new subscriptions waiting for room (not in `queued`). */
+  retainedWaiting: number;
 }
 
 /** Reads broker.stats and walks the sessions: the current state, as the stats endpoint shows it. */
@@ -123,5 +129,6 @@ export function statsView(broker: Broker, now = Date.now()): StatsView {
     inflight: t.inflight,
     queued: t.queued,
     queuedBytes: t.queuedBytes,
+    retainedWaiting: t.retainedWaiting,
   };
 }

@@ -1,7 +1,9 @@
 // /metrics in the Prometheus text format, read back and checked against real MQTT activity.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PacketType } from '../../src/protocol/constants.js';
 import { VERSION } from '../../src/version.js';
+import { connectRaw } from '../helpers/raw-client.js';
 import { type AdminFixture, startAdminFixture, until } from './admin-fixture.js';
 
 interface Scrape {
@@ -81,6 +83,33 @@ describe('Prometheus metrics', () => {
     assert.equal(values.get(`heron_info{version="${VERSION}"}`), 1);
     assert.equal(types.get('heron_messages_received_total'), 'counter');
     assert.equal(types.get('heron_clients_connected'), 'gauge');
+  });
+
+  test("retained messages waiting for room in a subscriber's queue are a gauge", async () => {
+    const b = f.tb.broker;
+    const n = 1100;
+    const retain = (i: number, text: string) =>
+      b.publish({ topic: `m/w/${i}`, payload: Buffer.from(text), qos: 1, retain: true });
+    for (let i = 0; i < n; i++) retain(i, String(i));
+    // Never acknowledges: the window and the queue (1,000) fill, the rest waits.
+    const c = await connectRaw(f.tb.port, { clientId: 'm-waiting' });
+    try {
+      c.send({
+        type: PacketType.SUBSCRIBE,
+        packetId: 1,
+        subscriptions: [
+          { topic: 'm/w/#', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 },
+        ],
+      });
+      await c.nextOfType(PacketType.SUBACK);
+      const waiting = b.sessions.get('m-waiting')!.retainedWaiting;
+      assert.ok(waiting > 0, 'some retained messages wait');
+      assert.equal((await scrape()).values.get('heron_retained_waiting'), waiting);
+    } finally {
+      c.destroy();
+      for (let i = 0; i < n; i++) retain(i, '');
+      await until(() => b.sessions.get('m-waiting') === undefined);
+    }
   });
 
   test('scraping the registry directly reads the sessions afresh each time', async () => {
