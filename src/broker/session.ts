@@ -81,6 +81,17 @@ export interface SessionLimits {
  */
 const EMPTY_QUEUE = new DeliveryQueue<Delivery>();
 
+/** A delivery of `msg` not yet queued or sent (no packet id, not stored). */
+function newDelivery(
+  msg: Message,
+  qos: QoS,
+  retain: boolean,
+  subIds: number[] | undefined,
+  group: SharedGroup<SubscriptionRecord> | undefined,
+): Delivery {
+  return { msg, qos, retain, subIds, packetId: 0, released: false, group, seq: 0, held: false };
+}
+
 /** Session expiry value meaning "never expires" (v5 0xFFFFFFFF). */
 export const SESSION_NEVER_EXPIRES = 0xffffffff;
 
@@ -408,17 +419,7 @@ export class Session extends SessionFacts {
         }
       } else if (!this.limits.queueQos0) return DropReason.Offline;
     }
-    const d: Delivery = {
-      msg,
-      qos,
-      retain,
-      subIds,
-      packetId: 0,
-      released: false,
-      group,
-      seq: 0,
-      held: false,
-    };
+    const d = newDelivery(msg, qos, retain, subIds, group);
     if (
       t !== undefined &&
       qos > 0 &&
@@ -452,8 +453,8 @@ export class Session extends SessionFacts {
   /** Whether a delivery to the connected client would be sent or queued within the bounds now. */
   private fits(msg: Message, qos: QoS): boolean {
     const q = this.queue;
-    if (qos === 0 && q.qos0 === 0 && this.out!.congested !== true) return true;
-    if (qos > 0 && q.length === 0 && this.inflightCount < this.window()) return true;
+    // Sent at once: nothing of its kind waits ahead of it and there is room.
+    if ((qos === 0 ? q.qos0 === 0 : q.length === 0) && this.hasRoom(qos)) return true;
     const lim = this.limits;
     return (
       (lim.maxQueuedMessages <= 0 || q.length < lim.maxQueuedMessages) &&
@@ -554,11 +555,15 @@ export class Session extends SessionFacts {
     }
   }
 
+  /** Whether the connected client can take a delivery at `qos` now: window room (QoS 1/2), socket room (QoS 0). */
+  private hasRoom(qos: QoS): boolean {
+    return qos > 0 ? this.inflightCount < this.window() : this.out!.congested !== true;
+  }
+
   /** Sends the oldest queued delivery unless the window or the socket is full; false if it did not. */
   private sendQueued(now: number): boolean {
     const next = this.queue.peek()!;
-    if (next.qos > 0 && this.inflightCount >= this.window()) return false;
-    if (next.qos === 0 && this.out!.congested === true) return false;
+    if (!this.hasRoom(next.qos)) return false;
     this.queue.shift();
     if (next.msg.isExpired(now)) {
       this.dropCount++;
@@ -572,23 +577,12 @@ export class Session extends SessionFacts {
   /** Sends the oldest retained message of the feed unless the window or the socket is full; false if it did not. */
   private sendFed(f: RetainedFeed, now: number): boolean {
     const e = f.peek()!;
-    if (e.qos > 0 && this.inflightCount >= this.window()) return false;
-    if (e.qos === 0 && this.out!.congested === true) return false;
+    if (!this.hasRoom(e.qos)) return false;
     f.shift();
     if (f.size === 0) this.feed = undefined;
     // An expired retained message is not sent on subscribe either (router.sendRetained).
     if (e.msg.isExpired(now)) return true;
-    this.sendNew({
-      msg: e.msg,
-      qos: e.qos,
-      retain: true,
-      subIds: e.subIds,
-      packetId: 0,
-      released: false,
-      group: undefined,
-      seq: 0,
-      held: false,
-    });
+    this.sendNew(newDelivery(e.msg, e.qos, true, e.subIds, undefined));
     return true;
   }
 
