@@ -39,10 +39,9 @@ function plan(
   warmup: number,
   pub: PubPlan | undefined,
   sub: SubPlan | undefined,
-  nagle = false,
 ): BenchPlan {
   return {
-    target: { ...defaultTarget(), port, clientIdPrefix: ID_PREFIX, nagle },
+    target: { ...defaultTarget(), port, clientIdPrefix: ID_PREFIX },
     pub,
     sub,
     duration: seconds,
@@ -63,29 +62,8 @@ const pub = (count: number, qos: 0 | 1 | 2, topic: string, rate = 0): PubPlan =>
   retain: false,
 });
 
-/** All scenarios, in table order. */
-export const SCENARIOS: Scenario[] = [
-  {
-    id: '1',
-    title: 'QoS 0, 1 → 1, 64 B, max rate',
-    metric: 'delivered',
-    plan: (p, s, w) =>
-      plan(p, s, w, pub(1, 0, 'bench/one'), { count: 1, qos: 0, topic: 'bench/one' }),
-  },
-  {
-    id: '2',
-    title: 'QoS 0 fan-in, 50 → 1 (wildcard)',
-    metric: 'delivered',
-    plan: (p, s, w) =>
-      plan(p, s, w, pub(50, 0, 'bench/in/%i'), { count: 1, qos: 0, topic: 'bench/in/#' }),
-  },
-  {
-    id: '3',
-    title: 'QoS 0 fan-out, 1 → 500',
-    metric: 'delivered',
-    plan: (p, s, w) =>
-      plan(p, s, w, pub(1, 0, 'bench/out'), { count: 500, qos: 0, topic: 'bench/out' }),
-  },
+/** QoS 1/2 publishers at max rate into one subscriber, per-packet clients on TCP_NODELAY sockets. */
+const PER_PACKET_QOS12: Scenario[] = [
   {
     id: '4a',
     title: 'QoS 1, 1 → 1, 100 in flight',
@@ -118,41 +96,50 @@ export const SCENARIOS: Scenario[] = [
     plan: (p, s, w) =>
       plan(p, s, w, pub(4, 2, 'bench/q24/%i'), { count: 1, qos: 2, topic: 'bench/q24/+' }),
   },
-  // The same four with the clients' sockets as libmosquitto, Paho and MQTT.js leave
-  // them by default: Nagle's algorithm on, so a write made while an earlier segment
-  // is unacknowledged waits to share the next one (still one write() per packet).
+];
+
+/**
+ * The same load with the clients' sockets as libmosquitto, Paho and MQTT.js leave
+ * them by default: Nagle's algorithm on, so a write made while an earlier segment
+ * is unacknowledged waits to share the next one (still one write() per packet).
+ */
+function withNagle(sc: Scenario): Scenario {
+  return {
+    ...sc,
+    id: `n${sc.id}`,
+    plan: (p, s, w) => {
+      const pl = sc.plan(p, s, w);
+      pl.target.nagle = true;
+      return pl;
+    },
+  };
+}
+
+/** All scenarios, in table order. */
+export const SCENARIOS: Scenario[] = [
   {
-    id: 'n4a',
-    title: 'QoS 1, 1 → 1, 100 in flight',
+    id: '1',
+    title: 'QoS 0, 1 → 1, 64 B, max rate',
     metric: 'delivered',
-    acked: true,
     plan: (p, s, w) =>
-      plan(p, s, w, pub(1, 1, 'bench/n1'), { count: 1, qos: 1, topic: 'bench/n1' }, true),
+      plan(p, s, w, pub(1, 0, 'bench/one'), { count: 1, qos: 0, topic: 'bench/one' }),
   },
   {
-    id: 'n4b',
-    title: 'QoS 1, 4 → 1, 100 in flight each',
+    id: '2',
+    title: 'QoS 0 fan-in, 50 → 1 (wildcard)',
     metric: 'delivered',
-    acked: true,
     plan: (p, s, w) =>
-      plan(p, s, w, pub(4, 1, 'bench/n14/%i'), { count: 1, qos: 1, topic: 'bench/n14/+' }, true),
+      plan(p, s, w, pub(50, 0, 'bench/in/%i'), { count: 1, qos: 0, topic: 'bench/in/#' }),
   },
   {
-    id: 'n5',
-    title: 'QoS 2, 1 → 1, 100 in flight',
+    id: '3',
+    title: 'QoS 0 fan-out, 1 → 500',
     metric: 'delivered',
-    acked: true,
     plan: (p, s, w) =>
-      plan(p, s, w, pub(1, 2, 'bench/n2'), { count: 1, qos: 2, topic: 'bench/n2' }, true),
+      plan(p, s, w, pub(1, 0, 'bench/out'), { count: 500, qos: 0, topic: 'bench/out' }),
   },
-  {
-    id: 'n5b',
-    title: 'QoS 2, 4 → 1, 100 in flight each',
-    metric: 'delivered',
-    acked: true,
-    plan: (p, s, w) =>
-      plan(p, s, w, pub(4, 2, 'bench/n24/%i'), { count: 1, qos: 2, topic: 'bench/n24/+' }, true),
-  },
+  ...PER_PACKET_QOS12,
+  ...PER_PACKET_QOS12.map(withNagle),
   {
     id: '6a',
     title: 'Latency, QoS 0 at 10,000 msg/s',
