@@ -347,9 +347,10 @@ export class Channel implements PacketSink, DeliveryTarget, ChannelContext, Time
    * that its PUBACKs/PUBRECs/PUBCOMPs and PINGREQs are handled: a client held
    * while its own queue is full (two clients publishing into each other's full
    * queues) drains that queue only by acknowledging. Past a bound
-   * (channel/held-input.ts), reading stops too. A client that owes us nothing (a pure publisher) is not
-   * read at all, as TCP holding its PUBLISHes costs the broker nothing; it is
-   * read on as soon as a QoS 1/2 delivery goes out to it (readOnWhileHeld).
+   * (channel/held-input.ts), reading stops too. A client that owes us nothing
+   * (a pure publisher) is not read at all, as TCP holding its PUBLISHes costs
+   * the broker nothing; it is read on as soon as a QoS 1/2 delivery goes out to
+   * it (readOnWhileHeld).
    */
   holdInput(): void {
     this.flags |= GATE_HELD;

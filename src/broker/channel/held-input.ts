@@ -85,12 +85,9 @@ export class HeldInput {
     return p;
   }
 
-  /** Forgets what is left (the connection closed, or all was taken). */
+  /** Gives back what is left to the process-wide count; the caller then drops this object. */
   release(): void {
     total -= this.bytes;
     this.bytes = 0;
-    this.packets = [];
-    this.next = 0;
-    this.disconnect = false;
   }
 }
