@@ -1,7 +1,6 @@
 // /metrics in the Prometheus text format, read back and checked against real MQTT activity.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { PacketType } from '../../src/protocol/constants.js';
 import { VERSION } from '../../src/version.js';
 import { connectRaw } from '../helpers/raw-client.js';
 import { type AdminFixture, startAdminFixture, until } from './admin-fixture.js';
@@ -94,14 +93,7 @@ describe('Prometheus metrics', () => {
     // Never acknowledges: the window and the queue (1,000) fill, the rest waits.
     const c = await connectRaw(f.tb.port, { clientId: 'm-waiting' });
     try {
-      c.send({
-        type: PacketType.SUBSCRIBE,
-        packetId: 1,
-        subscriptions: [
-          { topic: 'm/w/#', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 },
-        ],
-      });
-      await c.nextOfType(PacketType.SUBACK);
+      await c.subscribe('m/w/#');
       const waiting = b.sessions.get('m-waiting')!.retainedWaiting;
       assert.ok(waiting > 0, 'some retained messages wait');
       assert.equal((await scrape()).values.get('heron_retained_waiting'), waiting);

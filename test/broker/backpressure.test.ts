@@ -52,12 +52,7 @@ async function stuckSubscriber(
   fields: Partial<ConnectPacket> = {},
 ): Promise<RawClient> {
   const c = await connectRaw(tb.port, { clientId: `stuck-${Math.random()}`, ...fields });
-  c.send({
-    type: PacketType.SUBSCRIBE,
-    packetId: 1,
-    subscriptions: [{ topic, qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 }],
-  });
-  await c.nextOfType(PacketType.SUBACK);
+  await c.subscribe(topic);
   return c;
 }
 

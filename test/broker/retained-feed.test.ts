@@ -52,14 +52,7 @@ async function retainThenSubscribe(
       retain: true,
     });
   const c = await connectRaw(tb.port, fields);
-  c.send({
-    type: PacketType.SUBSCRIBE,
-    packetId: 1,
-    subscriptions: [
-      { topic: 'keep/#', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 },
-    ],
-  });
-  await c.nextOfType(PacketType.SUBACK);
+  await c.subscribe('keep/#');
   return c;
 }
 

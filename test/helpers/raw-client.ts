@@ -1,8 +1,13 @@
 import net from 'node:net';
-import { PacketType, type ProtocolVersion } from '../../src/protocol/constants.js';
+import { PacketType, type ProtocolVersion, type QoS } from '../../src/protocol/constants.js';
 import { Decoder, type PacketSink } from '../../src/protocol/decoder.js';
 import { encode } from '../../src/protocol/encoder.js';
-import type { ConnackPacket, ConnectPacket, Packet } from '../../src/protocol/packets.js';
+import type {
+  ConnackPacket,
+  ConnectPacket,
+  Packet,
+  SubackPacket,
+} from '../../src/protocol/packets.js';
 import { delay } from './process.js';
 
 /**
@@ -124,6 +129,16 @@ export class RawClient implements PacketSink {
       ...fields,
     });
     return this.nextOfType(PacketType.CONNACK);
+  }
+
+  /** Subscribes to one filter (packet id 1, default options) and waits for the SUBACK. */
+  subscribe(topic: string, qos: QoS = 1): Promise<SubackPacket> {
+    this.send({
+      type: PacketType.SUBSCRIBE,
+      packetId: 1,
+      subscriptions: [{ topic, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 }],
+    });
+    return this.nextOfType(PacketType.SUBACK);
   }
 
   /** Closes the socket without DISCONNECT. */
